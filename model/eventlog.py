@@ -1,0 +1,87 @@
+"""The event log: the contract between the simulation and everything that reads it.
+
+The model appends flat records ``(time_days, child, event, detail)``; metrics, plots and
+calibration are pure functions of the log (plus the children table and the capacity ledger).
+Times are days from the scenario's ``start_date``; backlog children's referrals have negative
+times.
+
+Events and their ``detail``:
+
+================== ============================================================================
+event              detail
+================== ============================================================================
+referral           ``new`` or ``backlog``
+vetted             ``accepted`` (a rejection is an ``exit`` with detail ``rejected``)
+profiling_join     ``-``: joins the profiling-tool queue
+profiled           route: ``needs_led``, ``diagnostic`` or ``signposted``
+list_join          ``-``: joins the diagnostic waiting list
+support_start      ``needs_led_plan`` or ``support_while_waiting`` (first support only)
+assessment_start   ``nhs`` or ``outsourced``
+assessment_end     outcome: ``autism``, ``adhd``, ``other_nd``, ``none``
+exit               reason: ``rejected``, ``needs_led``, ``signposted``, ``withdrawn``, ``moved``,
+                   ``private``, ``aged_out``, ``needs_met``
+escalation         ``-``: a crisis or school breakdown while waiting
+================== ============================================================================
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+import pandas as pd
+
+EVENTS = ("referral", "vetted", "profiling_join", "profiled", "list_join", "support_start",
+          "assessment_start", "assessment_end", "exit", "escalation")
+DETAILS = ("-", "new", "backlog", "accepted", "needs_led", "diagnostic", "signposted",
+           "needs_led_plan", "support_while_waiting", "nhs", "outsourced", "autism", "adhd",
+           "other_nd", "none", "rejected", "withdrawn", "moved", "private", "aged_out", "needs_met")
+EXIT_REASONS = ("rejected", "needs_led", "signposted", "withdrawn", "moved", "private", "aged_out",
+                "needs_met")
+
+EVENT = {name: i for i, name in enumerate(EVENTS)}
+DETAIL = {name: i for i, name in enumerate(DETAILS)}
+
+
+class EventLog:
+    """Append-only columnar log (compact typed arrays; a DataFrame only at the end)."""
+
+    __slots__ = ("time", "child", "event", "detail")
+
+    def __init__(self) -> None:
+        self.time = array("d")
+        self.child = array("q")
+        self.event = array("b")
+        self.detail = array("b")
+
+    def add(self, time: float, child: int, event: int, detail: int = 0) -> None:
+        self.time.append(time)
+        self.child.append(child)
+        self.event.append(event)
+        self.detail.append(detail)
+
+    def extend(self, time: np.ndarray, child: np.ndarray, event: int, detail: np.ndarray | int) -> None:
+        n = len(time)
+        self.time.extend(np.asarray(time, dtype=float).tolist())
+        self.child.extend(np.asarray(child, dtype=np.int64).tolist())
+        self.event.extend([event] * n)
+        if np.isscalar(detail):
+            self.detail.extend([int(detail)] * n)
+        else:
+            self.detail.extend(np.asarray(detail, dtype=np.int64).tolist())
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The log as a DataFrame sorted by time (stable), with categorical event and detail."""
+        time = np.frombuffer(self.time, dtype=np.float64)
+        order = np.argsort(time, kind="stable")
+        return pd.DataFrame({
+            "time_days": time[order],
+            "child": np.frombuffer(self.child, dtype=np.int64)[order],
+            "event": pd.Categorical.from_codes(np.frombuffer(self.event, dtype=np.int8)[order],
+                                               categories=EVENTS),
+            "detail": pd.Categorical.from_codes(np.frombuffer(self.detail, dtype=np.int8)[order],
+                                                categories=DETAILS),
+        })

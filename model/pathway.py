@@ -1,0 +1,697 @@
+"""The SimPy model of the pathway: referral, vetting, profiling triage, the diagnostic list,
+MDT assessment, support while waiting and leaving the list.
+
+Design for speed and for common random numbers:
+
+* Every child's random numbers (attributes, vetting, routing, professional hours, exits, ...) are
+  drawn up front, vectorised, from per-element streams in referral order. Two scenarios run with
+  the same seed therefore see the same children with the same luck.
+* Capacity is modelled by clinic *sessions* that pull children from a list (no process per
+  waiting child). Leaving the list is decided by pre-drawn competing-risk times and applied
+  lazily: a child whose exit time has passed is logged as leaving at that time when a session
+  reaches them, or when the run ends.
+* The model writes an event log (:mod:`model.eventlog`); it never computes metrics.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from .eventlog import DETAIL, EVENT, EventLog
+from .scenario import DAYS_PER_YEAR, Scenario, ScenarioError
+from .streams import Streams
+
+PATHWAYS = ("autism", "adhd", "both")
+PRIORITIES = ("routine", "urgent")
+OUTCOMES = ("autism", "adhd", "other_nd", "none")
+WORKING_SESSION_DAYS = 7.0  # profiling and support sessions run weekly
+
+# stage codes (the children's state at the end of the run comes from the log, these are internal)
+_NOT_YET, _PROFILING, _LIST, _ASSESSED, _EXITED = 0, 1, 2, 3, 4
+
+_E = EVENT
+_D = DETAIL
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What one replication produced: the log and its tables, nothing computed from them."""
+
+    scenario: Scenario
+    replication: int
+    seed: int
+    events: pd.DataFrame
+    """Event log, sorted by time (see :mod:`model.eventlog`)."""
+    children: pd.DataFrame
+    """One row per child: id, referral_day, attributes, ``backlog`` flag."""
+    capacity: pd.DataFrame
+    """Capacity ledger: one row per session (``time_days, stage, hours_available, hours_used``)."""
+    month_starts_days: np.ndarray = field(repr=False)
+    """Days from the start to the first day of each month; the last entry is the horizon."""
+
+    @property
+    def horizon_days(self) -> float:
+        return float(self.month_starts_days[-1])
+
+
+def month_starts(start: pd.Timestamp | str, months: int) -> np.ndarray:
+    """Day offsets of the first day of each calendar month from ``start`` (``months + 1`` values)."""
+    start = pd.Timestamp(start)
+    firsts = pd.date_range(start, periods=months + 1, freq=pd.DateOffset(months=1))
+    return ((firsts - start) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+
+
+# -------------------------------------------------------------------------------------------------
+# Children: who arrives, when, and their pre-drawn random numbers
+
+
+@dataclass
+class _Children:
+    referral: np.ndarray        # day of referral (negative for the backlog)
+    backlog: np.ndarray         # bool
+    pathway: np.ndarray         # index into PATHWAYS
+    urgent: np.ndarray          # bool
+    looked_after: np.ndarray    # bool
+    quintile: np.ndarray        # 1..5
+    age: np.ndarray             # years at referral
+    vet_delay: np.ndarray       # days
+    vet_accept_u: np.ndarray
+    profile_hours: np.ndarray
+    route_u: np.ndarray
+    anyway_u: np.ndarray
+    assess_hours: np.ndarray
+    elapsed_days: np.ndarray
+    service_days: np.ndarray
+    outcome_u: np.ndarray
+    exit_e: np.ndarray          # (n, 3) unit exponentials: withdrawn, moved, private
+    uptake_u: np.ndarray
+    needs_met_e: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.referral)
+
+
+def _cumulative_intensity(scenario: Scenario, horizon_days: float) -> tuple[np.ndarray, np.ndarray]:
+    """Daily grid and cumulative expected referrals Λ(t) (piecewise-constant daily rate)."""
+    arrivals = scenario.arrivals
+    days = np.arange(0.0, math.ceil(horizon_days) + 1.0)
+    start = pd.Timestamp(scenario.simulation.start_date)
+    month_of_day = (start + pd.to_timedelta(days[:-1], unit="D")).month.to_numpy() - 1
+    season = np.asarray(arrivals.seasonality)[month_of_day]
+    per_day = arrivals.referrals_per_month * 12.0 / DAYS_PER_YEAR
+    trend = (1.0 + arrivals.annual_growth) ** ((days[:-1] + 0.5) / DAYS_PER_YEAR)
+    rate = per_day * season * trend
+    return days, np.concatenate([[0.0], np.cumsum(rate)])
+
+
+def referral_times(scenario: Scenario, streams: Streams, horizon_days: float) -> np.ndarray:
+    """Referral days in ``[0, horizon)``: a non-homogeneous Poisson process by time rescaling.
+
+    Unit-rate Poisson points are mapped through the inverse of Λ(t), so a scenario with more
+    demand sees the same sequence of children, arriving a little earlier.
+    """
+    if not scenario.arrivals.enabled:
+        return np.empty(0)
+    days, cum = _cumulative_intensity(scenario, horizon_days)
+    total = np.interp(horizon_days, days, cum)
+    rng = streams["arrivals.times"]
+    gaps = -np.log1p(-rng.random(int(total * 1.1) + 50))
+    points = np.cumsum(gaps)
+    while points[-1] < total:
+        more = np.cumsum(-np.log1p(-rng.random(int(total * 0.2) + 50))) + points[-1]
+        points = np.concatenate([points, more])
+    points = points[points < total]
+    return np.interp(points, cum, days)
+
+
+def _categorical(u: np.ndarray, probabilities: list[float]) -> np.ndarray:
+    cdf = np.cumsum(probabilities)
+    cdf[-1] = 1.0 + 1e-12
+    return np.searchsorted(cdf, u, side="right")
+
+
+def _attributes(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[str, np.ndarray]:
+    mix = scenario.referral_mix
+    return {
+        "pathway": _categorical(streams.uniforms(f"{prefix}.pathway", n), list(mix.pathway.as_dict().values())),
+        "urgent": streams.uniforms(f"{prefix}.priority", n) < mix.priority.urgent,
+        "looked_after": streams.uniforms(f"{prefix}.looked_after", n) < mix.looked_after_or_cin,
+        "quintile": _categorical(streams.uniforms(f"{prefix}.quintile", n),
+                                 list(mix.deprivation_quintile)) + 1,
+        "age": mix.age_at_referral_years.ppf(streams.uniforms(f"{prefix}.age", n)),
+    }
+
+
+def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[str, np.ndarray]:
+    """Per-child random numbers for every later stage, from per-element streams."""
+    a = scenario.assessment
+    return {
+        "vet_delay": scenario.vetting.duration_days.ppf(streams.uniforms(f"{prefix}.vetting_delay", n)),
+        "vet_accept_u": streams.uniforms(f"{prefix}.vetting_accept", n),
+        "profile_hours": scenario.profiling.hours_per_profile.ppf(
+            streams.uniforms(f"{prefix}.profiling_hours", n)),
+        "route_u": streams.uniforms(f"{prefix}.routing", n),
+        "anyway_u": streams.uniforms(f"{prefix}.diagnosis_anyway", n),
+        "assess_hours": a.hours_per_assessment.ppf(streams.uniforms(f"{prefix}.assessment_hours", n)),
+        "elapsed_days": 7.0 * a.elapsed_weeks.ppf(streams.uniforms(f"{prefix}.assessment_elapsed", n)),
+        "service_days": a.service_days.ppf(streams.uniforms(f"{prefix}.service", n)),
+        "outcome_u": streams.uniforms(f"{prefix}.outcome", n),
+        "exit_e": np.column_stack([streams.exponentials(f"{prefix}.exit_{k}", n)
+                                   for k in ("withdrawn", "moved", "private")]),
+        "uptake_u": streams.uniforms(f"{prefix}.support_uptake", n),
+        "needs_met_e": streams.exponentials(f"{prefix}.needs_met", n),
+    }
+
+
+def read_backlog_table(path: str | Path, start: pd.Timestamp) -> pd.DataFrame:
+    """Read a table of the children waiting at the start; every problem names its row and column."""
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ScenarioError([f"backlog.table: cannot read {path}: {error}"]) from None
+    problems: list[str] = []
+    if "referral_date" not in table.columns:
+        raise ScenarioError([f"backlog.table {path}: missing required column referral_date "
+                             f"(columns found: {list(table.columns)})"])
+    known = {"referral_date", "pathway", "age_at_referral", "priority", "looked_after_or_cin",
+             "deprivation_quintile"}
+    for extra in sorted(set(table.columns) - known):
+        problems.append(f"backlog.table {path}: unknown column {extra!r} (known: {sorted(known)})")
+    out = pd.DataFrame(index=table.index)
+    dates = pd.to_datetime(table["referral_date"], format="%Y-%m-%d", errors="coerce")
+    for row in np.flatnonzero(dates.isna().to_numpy()):
+        problems.append(f"backlog.table row {row + 2}, column referral_date: "
+                        f"{table['referral_date'].iloc[row]!r} is not a YYYY-MM-DD date")
+    for row in np.flatnonzero((dates > start).to_numpy()):
+        problems.append(f"backlog.table row {row + 2}, column referral_date: "
+                        f"{table['referral_date'].iloc[row]} is after the start date {start.date()}")
+    out["referral_date"] = dates
+
+    def coded(column: str, codes: tuple[str, ...]) -> None:
+        if column not in table.columns:
+            return
+        values = table[column].str.strip().str.lower()
+        for row in np.flatnonzero(~values.isin(codes).to_numpy()):
+            problems.append(f"backlog.table row {row + 2}, column {column}: "
+                            f"{table[column].iloc[row]!r} is not one of {list(codes)}")
+        out[column] = values
+
+    coded("pathway", PATHWAYS)
+    coded("priority", PRIORITIES)
+    coded("looked_after_or_cin", ("true", "false", "1", "0", "yes", "no"))
+    for column, low, high in (("age_at_referral", 0.0, 18.0), ("deprivation_quintile", 1, 5)):
+        if column in table.columns:
+            values = pd.to_numeric(table[column], errors="coerce")
+            bad = values.isna() | (values < low) | (values > high)
+            for row in np.flatnonzero(bad.to_numpy()):
+                problems.append(f"backlog.table row {row + 2}, column {column}: "
+                                f"{table[column].iloc[row]!r} is not a number in [{low}, {high}]")
+            out[column] = values
+    if problems:
+        raise ScenarioError(problems, f"backlog table {path}")
+    return out.sort_values("referral_date", kind="stable").reset_index(drop=True)
+
+
+def _backlog(scenario: Scenario, streams: Streams) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Referral days (negative) and attributes of the children on the list at the start.
+
+    Returned oldest first, which is their order on a first-come-first-served list.
+    """
+    backlog = scenario.backlog
+    if not backlog.enabled:
+        return np.empty(0), _attributes(scenario, streams, "backlog", 0)
+    start = pd.Timestamp(scenario.simulation.start_date)
+    if backlog.table is not None:
+        table = read_backlog_table(backlog.table, start)
+        n = len(table)
+        attrs = _attributes(scenario, streams, "backlog", n)
+        waited = ((start - table["referral_date"]) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+        if "pathway" in table:
+            attrs["pathway"] = table["pathway"].map(PATHWAYS.index).to_numpy()
+        if "priority" in table:
+            attrs["urgent"] = (table["priority"] == "urgent").to_numpy()
+        if "looked_after_or_cin" in table:
+            attrs["looked_after"] = table["looked_after_or_cin"].isin(["true", "1", "yes"]).to_numpy()
+        if "deprivation_quintile" in table:
+            attrs["quintile"] = table["deprivation_quintile"].to_numpy(dtype=int)
+        if "age_at_referral" in table:
+            attrs["age"] = table["age_at_referral"].to_numpy(dtype=float)
+        return -waited, attrs
+    n = backlog.count
+    waited = 7.0 * backlog.waited_weeks.ppf(streams.uniforms("backlog.waited", n))
+    attrs = _attributes(scenario, streams, "backlog", n)
+    # a child still on the list is younger than the transfer age now: redraw the age at
+    # referral from the mix conditional on that (inverse CDF on the truncated range)
+    if scenario.leaving.age_out:
+        limit = scenario.leaving.age_out_years - waited / DAYS_PER_YEAR
+        age_dist = scenario.referral_mix.age_at_referral_years
+        grid = np.linspace(0.0, 1.0, 2001)
+        ages = age_dist.ppf(grid)
+        cap = np.interp(limit, ages, grid, left=0.0, right=1.0)
+        u = streams.uniforms("backlog.age_truncated", n)
+        attrs["age"] = np.minimum(age_dist.ppf(u * cap), np.maximum(limit - 1e-3, 0.0))
+    order = np.argsort(-waited, kind="stable")
+    return -waited[order], {k: v[order] for k, v in attrs.items()}
+
+
+def draw_children(scenario: Scenario, streams: Streams, horizon_days: float) -> _Children:
+    """Everyone the run will see: the backlog (oldest first), then new referrals in time order."""
+    backlog_days, backlog_attrs = _backlog(scenario, streams)
+    new_days = referral_times(scenario, streams, horizon_days)
+    new_attrs = _attributes(scenario, streams, "new", len(new_days))
+    b_draws = _draws(scenario, streams, "backlog", len(backlog_days))
+    n_draws = _draws(scenario, streams, "new", len(new_days))
+    joined = {k: np.concatenate([backlog_attrs[k], new_attrs[k]]) for k in new_attrs}
+    draws = {k: np.concatenate([b_draws[k], n_draws[k]]) for k in n_draws}
+    backlog_flag = np.concatenate([np.ones(len(backlog_days), bool), np.zeros(len(new_days), bool)])
+    return _Children(referral=np.concatenate([backlog_days, new_days]), backlog=backlog_flag,
+                     **joined, **draws)
+
+
+# -------------------------------------------------------------------------------------------------
+# The model
+
+
+class PathwayModel:
+    """One replication of the pathway on a SimPy environment.
+
+    >>> from model.scenario import Scenario
+    >>> result = PathwayModel(Scenario().replace({"simulation.horizon_months": 3}), 0).run()
+    >>> sorted(result.events["event"].unique())[:3]
+    ['assessment_end', 'assessment_start', 'escalation']
+    """
+
+    def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None) -> None:
+        self.scenario = scenario
+        self.replication = replication
+        self.seed = scenario.simulation.seed if seed is None else seed
+        self.streams = Streams(self.seed, replication)
+        sim = scenario.simulation
+        self.months = month_starts(pd.Timestamp(sim.start_date), sim.horizon_months)
+        self.horizon = float(self.months[-1])
+        self.env = simpy.Environment()
+        self.log = EventLog()
+        self.capacity_rows: list[tuple[float, str, float, float]] = []
+        self.c = draw_children(scenario, self.streams, self.horizon)
+        n = self.c.n
+        self.stage = np.zeros(n, dtype=np.int8)
+        self.supported = np.zeros(n, dtype=bool)
+        self.exit_time = np.full(n, np.inf)
+        self.exit_reason = np.zeros(n, dtype=np.int8)
+        self._set_exit_clocks()
+        # the diagnostic list
+        a = scenario.assessment
+        self.priority = a.discipline == "priority"
+        static_rules = [r for r in a.priority_order if r != "near_18"] if self.priority else []
+        self.near_18 = self.priority and "near_18" in a.priority_order
+        self.rule_order = list(a.priority_order) if self.priority else []
+        self.queues: dict[str, deque[int]] = {r: deque() for r in (*static_rules, "routine")}
+        self.static_rules = static_rules
+        self.birthday_heap: list[tuple[float, int]] = []
+        self.near_18_days = a.near_18_months * DAYS_PER_YEAR / 12
+        self.profiling_queue: deque[int] = deque()
+        self.support_queue: deque[int] = deque()
+        self.free_servers = a.servers
+        self.list_size = 0  # children joined and not yet taken (lazy exits included)
+
+    # -- exits ---------------------------------------------------------------------------------
+
+    def _set_exit_clocks(self) -> None:
+        """Competing-risk exit times, running from when a child starts waiting (memoryless)."""
+        c, leaving = self.c, self.scenario.leaving
+        start = np.maximum(c.referral, 0.0)
+        if self.scenario.vetting.enabled:
+            start = np.where(c.backlog, start, start + c.vet_delay)
+        hazards = np.array([leaving.withdrawal_per_year, leaving.moved_per_year,
+                            leaving.private_per_year]) / DAYS_PER_YEAR
+        with np.errstate(divide="ignore"):
+            times = np.where(hazards > 0, start[:, None] + c.exit_e / np.where(hazards > 0, hazards, 1),
+                             np.inf)
+        codes = np.array([_D["withdrawn"], _D["moved"], _D["private"]], dtype=np.int8)
+        if leaving.age_out:
+            birthday = c.referral + (leaving.age_out_years - c.age) * DAYS_PER_YEAR
+            times = np.column_stack([times, np.maximum(birthday, 0.0)])
+            codes = np.append(codes, np.int8(_D["aged_out"]))
+        if times.shape[1] and len(times):
+            first = np.argmin(times, axis=1)
+            self.exit_time = times[np.arange(len(first)), first]
+            self.exit_reason = codes[first]
+        self.birthday = c.referral + (leaving.age_out_years - c.age) * DAYS_PER_YEAR
+
+    def _gone(self, i: int, now: float) -> bool:
+        """True if child ``i`` has left the pathway by ``now``; logs the exit the first time."""
+        if self.stage[i] == _EXITED:
+            return True
+        if self.exit_time[i] <= now:
+            self._exit(i, self.exit_time[i], int(self.exit_reason[i]))
+            return True
+        return False
+
+    def _exit(self, i: int, time: float, reason: int) -> None:
+        if self.stage[i] == _LIST:
+            self.list_size -= 1
+        self.stage[i] = _EXITED
+        self.log.add(time, i, _E["exit"], reason)
+
+    # -- referral, vetting, profiling ------------------------------------------------------------
+
+    def _feed(self):  # type: ignore[no-untyped-def]
+        """Process: new referrals reach their first queue after vetting, in time order."""
+        c, env, log, vetting = self.c, self.env, self.log, self.scenario.vetting
+        new = np.flatnonzero(~c.backlog)
+        log.extend(c.referral[new], new, _E["referral"], _D["new"])
+        ready = c.referral[new] + (c.vet_delay[new] if vetting.enabled else 0.0)
+        order = np.argsort(ready, kind="stable")
+        profiling = self.scenario.profiling.enabled
+        for i, t in zip(new[order].tolist(), ready[order].tolist()):
+            if t >= self.horizon:
+                break
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            if vetting.enabled:
+                if c.vet_accept_u[i] >= vetting.accept_probability:
+                    self._exit(i, t, _D["rejected"])
+                    continue
+                log.add(t, i, _E["vetted"], _D["accepted"])
+            if self._gone(i, t):
+                continue
+            if profiling:
+                self.stage[i] = _PROFILING
+                log.add(t, i, _E["profiling_join"])
+                self.profiling_queue.append(i)
+            else:
+                self._join_list(i, t)
+
+    def _profiling_sessions(self):  # type: ignore[no-untyped-def]
+        """Process: each week practitioners profile children from their queue, first come first served."""
+        p, env, log, c = self.scenario.profiling, self.env, self.log, self.c
+        weekly = (p.practitioner_wte * p.hours_per_wte_week * p.job_plan_share
+                  * (1 - p.leave_weeks_per_year * 7.0 / DAYS_PER_YEAR))
+        hours = weekly * WORKING_SESSION_DAYS / 7.0
+        routing = np.cumsum([p.routing.needs_led, p.routing.diagnostic, p.routing.signposted])
+        budget = 0.0
+        queue = self.profiling_queue
+        while True:
+            now = env.now
+            budget += hours
+            used = 0.0
+            while budget > 0 and queue:
+                i = queue.popleft()
+                if self._gone(i, now):
+                    continue
+                budget -= c.profile_hours[i]
+                used += c.profile_hours[i]
+                route = int(np.searchsorted(routing, c.route_u[i] * routing[-1], side="right"))
+                route = min(route, 2)
+                if route == 1:
+                    log.add(now, i, _E["profiled"], _D["diagnostic"])
+                    self._join_list(i, now)
+                    continue
+                name = "needs_led" if route == 0 else "signposted"
+                log.add(now, i, _E["profiled"], _D[name])
+                if route == 0:
+                    self._start_support(i, now, _D["needs_led_plan"])
+                if c.anyway_u[i] < p.diagnosis_requested_anyway:
+                    self._join_list(i, now)
+                else:
+                    self._exit(i, now, _D[name])
+            if not queue:
+                budget = min(budget, 0.0)  # practitioner time with nobody to see is not banked
+            self.capacity_rows.append((now, "profiling", hours, used))
+            yield env.timeout(WORKING_SESSION_DAYS)
+
+    # -- support while waiting -------------------------------------------------------------------
+
+    def _start_support(self, i: int, now: float, kind: int) -> None:
+        if self.supported[i]:
+            return
+        self.supported[i] = True
+        self.log.add(now, i, _E["support_start"], kind)
+        rate = self.scenario.support.needs_met_per_year / DAYS_PER_YEAR
+        if rate > 0:
+            met = now + self.c.needs_met_e[i] / rate
+            if met < self.exit_time[i]:
+                self.exit_time[i] = met
+                self.exit_reason[i] = _D["needs_met"]
+
+    def _support_sessions(self):  # type: ignore[no-untyped-def]
+        """Process: each week the support offer starts as many episodes as it has places."""
+        s, env = self.scenario.support, self.env
+        places = s.starts_per_month * 12.0 / DAYS_PER_YEAR * WORKING_SESSION_DAYS
+        budget = 0.0
+        queue = self.support_queue
+        while True:
+            now = env.now
+            budget += places
+            used = 0
+            while budget >= 1.0 and queue:
+                i = queue.popleft()
+                if self._gone(i, now) or self.stage[i] != _LIST or self.supported[i]:
+                    continue
+                self._start_support(i, now, _D["support_while_waiting"])
+                budget -= 1.0
+                used += 1
+            if not queue:
+                budget = min(budget, 1.0)
+            self.capacity_rows.append((now, "support", places, float(used)))
+            yield env.timeout(WORKING_SESSION_DAYS)
+
+    # -- the diagnostic list ---------------------------------------------------------------------
+
+    def _join_list(self, i: int, now: float) -> None:
+        self.stage[i] = _LIST
+        self.list_size += 1
+        self.log.add(now, i, _E["list_join"])
+        c = self.c
+        if self.priority:
+            for rule in self.static_rules:
+                if (rule == "urgent" and c.urgent[i]) or (rule == "looked_after" and c.looked_after[i]):
+                    self.queues[rule].append(i)
+                    break
+            else:
+                self.queues["routine"].append(i)
+            if self.near_18:
+                heapq.heappush(self.birthday_heap, (self.birthday[i], i))
+        else:
+            self.queues["routine"].append(i)
+        sup = self.scenario.support
+        if sup.enabled and not self.supported[i] and c.uptake_u[i] < sup.uptake:
+            self.support_queue.append(i)
+        if self.scenario.assessment.capacity_model == "servers" and self.free_servers:
+            self._serve(now)
+
+    def _valid(self, i: int, now: float) -> bool:
+        return self.stage[i] == _LIST and not self._gone(i, now)
+
+    def _next_child(self, now: float) -> int | None:
+        """The next child to assess under the queue discipline, skipping those who have left."""
+        if self.priority:
+            for rule in self.rule_order:
+                if rule == "near_18":
+                    heap = self.birthday_heap
+                    while heap and heap[0][0] - now <= self.near_18_days:
+                        _, i = heapq.heappop(heap)
+                        if self._valid(i, now):
+                            return i
+                else:
+                    queue = self.queues[rule]
+                    while queue:
+                        i = queue.popleft()
+                        if self._valid(i, now):
+                            return i
+        queue = self.queues["routine"]
+        while queue:
+            i = queue.popleft()
+            if self._valid(i, now):
+                return i
+        return None
+
+    def _start_assessment(self, i: int, now: float, provider: int) -> float:
+        """Log the start (and the end, if within the horizon); return the elapsed days."""
+        c = self.c
+        self.stage[i] = _ASSESSED
+        self.list_size -= 1
+        self.log.add(now, i, _E["assessment_start"], provider)
+        if self.scenario.assessment.capacity_model == "servers":
+            elapsed = float(c.service_days[i])
+        else:
+            elapsed = float(c.elapsed_days[i])
+        end = now + elapsed
+        if end <= self.horizon:
+            outcome = int(np.searchsorted(self._outcome_cdf, c.outcome_u[i], side="right"))
+            self.log.add(end, i, _E["assessment_end"], _D[OUTCOMES[min(outcome, 3)]])
+        return elapsed
+
+    def _clinic_sessions(self):  # type: ignore[no-untyped-def]
+        """Process: each session adds the MDT's clinical hours and pulls children while hours remain."""
+        a, env, c = self.scenario.assessment, self.env, self.c
+        interval = a.session_interval_days
+        budget = 0.0
+        while True:
+            now = env.now
+            hours = self._clinical_hours_per_week(now + interval / 2) * interval / 7.0
+            budget += hours
+            used = 0.0
+            while budget > 0:
+                i = self._next_child(now)
+                if i is None:
+                    break
+                budget -= c.assess_hours[i]
+                used += c.assess_hours[i]
+                self._start_assessment(i, now, _D["nhs"])
+            if budget > 0:
+                budget = 0.0  # clinical hours with nobody waiting are not banked
+            self.capacity_rows.append((now, "assessment", hours, used))
+            yield env.timeout(interval)
+
+    def _clinical_hours_per_week(self, t: float) -> float:
+        a = self.scenario.assessment
+        wte = {p.name: p.wte for p in a.professions}
+        start = pd.Timestamp(self.scenario.simulation.start_date)
+        for change in a.staffing_changes:
+            since = t - (pd.Timestamp(change.date) - start) / pd.Timedelta(days=1)
+            if since <= 0:
+                continue
+            ramp = 1.0 if change.ramp_weeks == 0 else min(1.0, since / (7.0 * change.ramp_weeks))
+            wte[change.profession] = max(0.0, wte[change.profession] + change.wte_change * ramp)
+        return a.clinical_hours_per_week(wte)
+
+    def _serve(self, now: float) -> None:
+        """Servers mode: start as many children as there are free servers."""
+        while self.free_servers:
+            i = self._next_child(now)
+            if i is None:
+                return
+            self.free_servers -= 1
+            elapsed = self._start_assessment(i, now, _D["nhs"])
+            busy = min(elapsed, self.horizon - now)
+            self.capacity_rows.append((now, "assessment", 0.0, busy))
+            self.env.timeout(elapsed).callbacks.append(self._server_free)
+
+    def _server_free(self, event: simpy.Event) -> None:
+        self.free_servers += 1
+        self._serve(self.env.now)
+
+    def _outsourced(self, block_index: int):  # type: ignore[no-untyped-def]
+        """Process: a block of outsourced assessments, spread evenly over its dates."""
+        block = self.scenario.assessment.outsourced[block_index]
+        start = pd.Timestamp(self.scenario.simulation.start_date)
+        first = (pd.Timestamp(block.start_date) - start) / pd.Timedelta(days=1)
+        last = (pd.Timestamp(block.end_date) - start) / pd.Timedelta(days=1)
+        env = self.env
+        done = 0
+        t = first
+        while True:
+            if t >= 0:
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                target = round(block.assessments * min(1.0, (t - first) / (last - first)))
+                while done < target:
+                    i = self._next_child(env.now)
+                    if i is None:
+                        break
+                    self._start_assessment(i, env.now, _D["outsourced"])
+                    done += 1
+                done = max(done, target)  # places unused for want of children are lost
+            if t >= last:
+                return
+            t = min(t + WORKING_SESSION_DAYS, last)
+
+    # -- run -------------------------------------------------------------------------------------
+
+    def run(self) -> SimulationResult:
+        """Run to the horizon and return the event log and tables."""
+        sc, env, c, log = self.scenario, self.env, self.c, self.log
+        self._outcome_cdf = np.cumsum(list(sc.assessment.outcome.as_dict().values()))
+        self._outcome_cdf[-1] = 1.0 + 1e-12
+        backlog = np.flatnonzero(c.backlog)
+        log.extend(c.referral[backlog], backlog, _E["referral"], _D["backlog"])
+        for i in backlog.tolist():  # oldest first: their order on the list
+            if not self._gone(i, 0.0):
+                self._join_list(i, 0.0)
+        env.process(self._feed())
+        if sc.profiling.enabled:
+            env.process(self._profiling_sessions())
+        if sc.support.enabled:
+            env.process(self._support_sessions())
+        if sc.assessment.capacity_model == "clinical_hours":
+            env.process(self._clinic_sessions())
+        else:
+            self.capacity_rows.append((0.0, "assessment", float(sc.assessment.servers * self.horizon), 0.0))
+            self._serve(0.0)
+        for k in range(len(sc.assessment.outsourced)):
+            env.process(self._outsourced(k))
+        env.run(until=self.horizon)
+        self._finish()
+        children = pd.DataFrame({
+            "child": np.arange(c.n),
+            "referral_day": c.referral,
+            "backlog": c.backlog,
+            "pathway": pd.Categorical.from_codes(c.pathway, PATHWAYS),
+            "priority": pd.Categorical.from_codes(c.urgent.astype(np.int8), PRIORITIES),
+            "looked_after_or_cin": c.looked_after,
+            "deprivation_quintile": c.quintile.astype(np.int8),
+            "age_at_referral": c.age,
+        })
+        capacity = pd.DataFrame(self.capacity_rows,
+                                columns=["time_days", "stage", "hours_available", "hours_used"])
+        return SimulationResult(sc, self.replication, self.seed, log.to_frame(), children,
+                                capacity, self.months)
+
+    def _finish(self) -> None:
+        """Log the exits that fell due before the horizon and escalations while waiting."""
+        c, horizon = self.c, self.horizon
+        waiting = np.flatnonzero((self.stage == _LIST) | (self.stage == _PROFILING))
+        due = waiting[self.exit_time[waiting] <= horizon]
+        for i in due.tolist():
+            self._exit(i, float(self.exit_time[i]), int(self.exit_reason[i]))
+        if self.scenario.escalation.enabled:
+            self._escalations()
+
+    def _escalations(self) -> None:
+        """Escalations: a Poisson process while waiting, at a lower rate once supported."""
+        esc = self.scenario.escalation
+        frame = self.log.to_frame()
+        n = self.c.n
+        start = np.maximum(self.c.referral, 0.0)
+        end = np.full(n, self.horizon)
+        for event in ("assessment_start", "exit"):
+            rows = frame[frame["event"] == event]
+            end[rows["child"].to_numpy()] = np.minimum(end[rows["child"].to_numpy()],
+                                                       rows["time_days"].to_numpy())
+        support = np.full(n, np.inf)
+        rows = frame[frame["event"] == "support_start"]
+        support[rows["child"].to_numpy()] = rows["time_days"].to_numpy()
+        referred = start < self.horizon
+        rate_u = esc.unsupported_per_year / DAYS_PER_YEAR
+        rate_s = rate_u * esc.support_risk_ratio
+        switch = np.clip(support, start, np.maximum(end, start))
+        exposure_u = np.where(referred, np.maximum(switch - start, 0.0), 0.0)
+        exposure_s = np.where(referred, np.maximum(end - switch, 0.0), 0.0)
+        hazard = rate_u * exposure_u + rate_s * exposure_s
+        rng = self.streams["escalation"]
+        counts = rng.poisson(hazard)
+        who = np.repeat(np.arange(n), counts)
+        if not len(who):
+            return
+        # place each event by inverting the piecewise-linear cumulative hazard
+        target = rng.random(len(who)) * hazard[who]
+        h_u = rate_u * exposure_u[who]
+        before = target < h_u
+        times = np.where(before, start[who] + target / max(rate_u, 1e-300),
+                         switch[who] + (target - h_u) / max(rate_s, 1e-300))
+        self.log.extend(times, who, _E["escalation"], 0)
+
+
+def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None) -> SimulationResult:
+    """Run one replication of ``scenario`` (base seed from the scenario unless ``seed`` is given)."""
+    return PathwayModel(scenario, replication, seed).run()

@@ -1,0 +1,684 @@
+"""Scenario files: the schema, its defaults with their evidence, and the one loader.
+
+A scenario is a frozen, validated :class:`Scenario`. Files are TOML; a variant names a base file
+with ``extends = "default.toml"`` and changes only what differs. Every default below carries
+either its public source (``source``) or is marked as an assumption with a plausible range
+(``assumption``); ``docs/scenario-reference.md`` is generated from this module
+(``python -m model.reference``).
+
+>>> from model.scenario import load_scenario
+>>> s = load_scenario("scenarios/default.toml", overrides=["simulation.horizon_months=24"])
+>>> s.simulation.horizon_months
+24
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .distributions import Distribution, Fixed, Gamma, Histogram, LogNormal
+
+DAYS_PER_YEAR = 365.25
+DAYS_PER_WEEK = 7.0
+WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK
+
+
+# -------------------------------------------------------------------------------------------------
+# Evidence tags (rendered in the scenario reference)
+
+
+def source(text: str) -> dict[str, Any]:
+    """Field metadata: the public source of a default (DESIGN.md section 5)."""
+    return {"source": text}
+
+
+def assumption(plausible_range: str, note: str = "") -> dict[str, Any]:
+    """Field metadata: a default with no good public figure, and its plausible range."""
+    return {"assumption": note or "no good public figure", "plausible_range": plausible_range}
+
+
+def model_default(note: str) -> dict[str, Any]:
+    """Field metadata: a switch or structural setting, not an empirical quantity."""
+    return {"setting": note}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+def _check_probabilities(values: Mapping[str, float], what: str) -> None:
+    total = sum(values.values())
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        listed = ", ".join(f"{k}={v:g}" for k, v in values.items())
+        raise ValueError(f"{what} must sum to 1 (they sum to {total:.6g}: {listed})")
+
+
+class _Probabilities(_Frozen):
+    """A set of named probabilities that must sum to 1."""
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> "_Probabilities":
+        _check_probabilities(self.model_dump(), "probabilities")
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.model_dump().items()}
+
+
+Probability = Field(ge=0.0, le=1.0)
+
+
+# -------------------------------------------------------------------------------------------------
+# Sections
+
+
+class Meta(_Frozen):
+    """What the scenario is, in words a commissioner reads."""
+
+    name: str = Field("unnamed scenario", json_schema_extra=model_default("shown in outputs"))
+    description: str = Field("", json_schema_extra=model_default("shown in outputs"))
+    illustrative: bool = Field(
+        True,
+        json_schema_extra=model_default(
+            "true when the numbers are illustrative rather than a service's own data"),
+    )
+
+
+class Simulation(_Frozen):
+    """Calendar, horizon and replications."""
+
+    start_date: dt.date = Field(
+        dt.date(2026, 1, 1), json_schema_extra=model_default("day 0 of the simulation clock"))
+    horizon_months: int = Field(
+        60, ge=1, le=600, json_schema_extra=model_default("calendar months simulated"))
+    replications: int = Field(
+        20, ge=1, le=100_000,
+        json_schema_extra=model_default("independent replications; more narrows the intervals"))
+    seed: int = Field(
+        20261122, ge=0, json_schema_extra=model_default("base seed; same seed, same numbers"))
+
+
+ENGLAND_SEASONALITY = (0.934, 0.979, 1.174, 0.987, 1.157, 1.004, 1.174, 0.714, 0.766, 1.203, 1.0,
+                       0.909)
+
+
+class Arrivals(_Frozen):
+    """Referrals: a non-homogeneous Poisson process with trend and month-of-year seasonality."""
+
+    enabled: bool = Field(True, json_schema_extra=model_default("switch referrals off"))
+    referrals_per_month: float = Field(
+        250.0, ge=0, le=1e6,
+        json_schema_extra=source(
+            "Bristol, N Somerset & S Glos ND programme 2024: 252 referrals/month (a similar area)"),
+    )
+    annual_growth: float = Field(
+        0.08, ge=-0.9, le=5.0,
+        json_schema_extra=assumption(
+            "0.00-0.20",
+            "England grew ~16%/yr 2019-21 (NHS England ASD12, partly more providers reporting)"),
+    )
+    seasonality: tuple[float, ...] = Field(
+        ENGLAND_SEASONALITY,
+        json_schema_extra=source(
+            "NHS England Autism Statistics ASD12 (ages 0-17, 2019-21, COVID months excluded): "
+            "multipliers for Jan..Dec, averaging 1"),
+    )
+
+    @field_validator("seasonality")
+    @classmethod
+    def _twelve_averaging_one(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if len(v) != 12:
+            raise ValueError(f"seasonality needs 12 monthly multipliers (Jan..Dec), got {len(v)}")
+        if any(x < 0 for x in v):
+            raise ValueError(f"seasonality multipliers must be >= 0, got {list(v)}")
+        mean = sum(v) / 12
+        if not math.isclose(mean, 1.0, abs_tol=0.01):
+            raise ValueError(
+                f"seasonality multipliers must average 1 (they average {mean:.4g}); "
+                f"divide each by {mean:.4g}")
+        return v
+
+
+class PathwayMix(_Probabilities):
+    autism: float = Field(0.55, ge=0, le=1)
+    adhd: float = Field(0.30, ge=0, le=1)
+    both: float = Field(0.15, ge=0, le=1)
+
+
+class PriorityMix(_Probabilities):
+    routine: float = Field(0.92, ge=0, le=1)
+    urgent: float = Field(0.08, ge=0, le=1)
+
+
+class ReferralMix(_Frozen):
+    """Who is referred: pathway, priority, age and equity attributes."""
+
+    pathway: PathwayMix = Field(
+        default_factory=PathwayMix,
+        json_schema_extra=assumption("autism 0.4-0.7", "local mixes vary widely"))
+    priority: PriorityMix = Field(
+        default_factory=PriorityMix, json_schema_extra=assumption("urgent 0.03-0.15"))
+    looked_after_or_cin: float = Field(
+        0.06, ge=0, le=1,
+        json_schema_extra=assumption(
+            "0.03-0.10", "share of referrals who are looked-after or a child in need"))
+    deprivation_quintile: tuple[float, ...] = Field(
+        (0.26, 0.22, 0.19, 0.17, 0.16),
+        json_schema_extra=assumption("", "share by IMD quintile, 1 = most deprived"))
+    age_at_referral_years: Distribution = Field(
+        Histogram(kind="histogram", edges=(2, 5, 8, 11, 14, 17, 18),
+                  weights=(0.18, 0.22, 0.22, 0.2, 0.15, 0.03)),
+        json_schema_extra=assumption("", "children's services accept referrals to age 17"))
+
+    @field_validator("deprivation_quintile")
+    @classmethod
+    def _five_summing_one(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if len(v) != 5 or any(x < 0 for x in v):
+            raise ValueError(f"deprivation_quintile needs 5 non-negative shares, got {list(v)}")
+        _check_probabilities({f"q{i + 1}": x for i, x in enumerate(v)}, "deprivation_quintile")
+        return v
+
+
+class Backlog(_Frozen):
+    """Children already on the diagnostic list at the start, with the time they have waited.
+
+    Either ``count`` children with waits drawn from ``waited_weeks`` (attributes from the referral
+    mix), or ``table``: a CSV of the children actually waiting (columns ``referral_date`` and,
+    optionally, ``pathway``, ``age_at_referral``, ``priority``, ``looked_after_or_cin``,
+    ``deprivation_quintile``), path relative to the scenario file.
+    """
+
+    enabled: bool = Field(True, json_schema_extra=model_default("start from an existing list"))
+    count: int = Field(
+        0, ge=0, le=10_000_000,
+        json_schema_extra=source(
+            "West Yorkshire ICB: 7,460 open referrals Sep 2024 (NHS England); scale to the service"))
+    waited_weeks: Distribution = Field(
+        Histogram(kind="histogram", edges=(0, 13, 52, 104, 156, 208),
+                  weights=(0.16, 0.34, 0.28, 0.14, 0.08)),
+        json_schema_extra=source(
+            "West Yorkshire: 84% open >= 13 weeks (NHS England Autism Statistics); "
+            "longer bands are an assumption"))
+    table: str | None = Field(
+        None, json_schema_extra=model_default("CSV of the children waiting; replaces count"))
+
+
+class Vetting(_Frozen):
+    """Referral vetting: accept or reject, after a short delay (no capacity limit)."""
+
+    enabled: bool = Field(True, json_schema_extra=model_default("switch vetting off"))
+    accept_probability: float = Field(
+        0.9, ge=0, le=1, json_schema_extra=assumption("0.8-0.98"))
+    duration_days: Distribution = Field(
+        Gamma(kind="gamma", mean=14.0, sd=7.0), json_schema_extra=assumption("7-28 days"))
+
+
+class ProfilingRouting(_Probabilities):
+    needs_led: float = Field(0.45, ge=0, le=1)
+    diagnostic: float = Field(0.40, ge=0, le=1)
+    signposted: float = Field(0.15, ge=0, le=1)
+
+
+class Profiling(_Frozen):
+    """The profiling-tool front door: a practitioner completes a needs profile with the family."""
+
+    enabled: bool = Field(
+        False, json_schema_extra=model_default("today's pathway has no profiling tool"))
+    practitioner_wte: float = Field(6.0, ge=0, le=10_000, json_schema_extra=assumption("2-15"))
+    hours_per_wte_week: float = Field(
+        37.5, gt=0, le=60, json_schema_extra=source("NHS Agenda for Change full-time week"))
+    job_plan_share: float = Field(
+        0.6, ge=0, le=1,
+        json_schema_extra=assumption("0.4-0.8", "share of a practitioner's week spent profiling"))
+    leave_weeks_per_year: float = Field(
+        7.0, ge=0, le=30, json_schema_extra=assumption("6-9", "annual leave, bank holidays, training"))
+    hours_per_profile: Distribution = Field(
+        Gamma(kind="gamma", mean=1.75, sd=0.5),
+        json_schema_extra=source(
+            "Cornwall referral guidance: 45-90 minutes with the family; plus write-up (assumption)"))
+    routing: ProfilingRouting = Field(
+        default_factory=ProfilingRouting,
+        json_schema_extra=source(
+            "Cornwall via NHS Cheshire & Merseyside: ~60% fewer go on to diagnostic assessment"))
+    diagnosis_requested_anyway: float = Field(
+        0.10, ge=0, le=1,
+        json_schema_extra=assumption(
+            "0.05-0.30", "of families routed to needs-led support or signposted"))
+    cost_per_wte_year: float = Field(
+        48_000.0, ge=0, json_schema_extra=assumption("40k-60k", "Band 6 with on-costs"))
+
+
+class Profession(_Frozen):
+    """One profession in the diagnostic multi-disciplinary team (MDT)."""
+
+    name: str
+    wte: float = Field(ge=0, le=10_000)
+    job_plan_share: float = Field(
+        0.5, ge=0, le=1,
+        json_schema_extra=assumption("0.3-0.7", "share of the week on ND assessment"))
+    cost_per_wte_year: float = Field(
+        90_000.0, ge=0, json_schema_extra=assumption("", "salary with on-costs"))
+
+
+class StaffingChange(_Frozen):
+    """A change of WTE on a date (recruitment or loss), reaching full effect after a ramp-up."""
+
+    date: dt.date
+    profession: str
+    wte_change: float = Field(ge=-10_000, le=10_000)
+    ramp_weeks: float = Field(
+        12.0, ge=0, le=520, json_schema_extra=assumption("4-26", "induction to full job plan"))
+
+
+class OutsourcedBlock(_Frozen):
+    """A one-off block of assessments bought from another provider, spread evenly over its dates."""
+
+    start_date: dt.date
+    end_date: dt.date
+    assessments: int = Field(ge=0, le=10_000_000)
+    cost_per_assessment: float = Field(
+        2_000.0, ge=0,
+        json_schema_extra=assumption("1,500-3,000", "independent-sector price per assessment"))
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "OutsourcedBlock":
+        if self.end_date <= self.start_date:
+            raise ValueError(
+                f"end_date ({self.end_date}) must be after start_date ({self.start_date})")
+        return self
+
+
+class OutcomeMix(_Probabilities):
+    autism: float = Field(0.45, ge=0, le=1)
+    adhd: float = Field(0.25, ge=0, le=1)
+    other_nd: float = Field(0.19, ge=0, le=1)
+    none: float = Field(0.11, ge=0, le=1)
+
+
+PriorityRule = Literal["urgent", "looked_after", "near_18"]
+
+
+def _default_professions() -> tuple[Profession, ...]:
+    return (
+        Profession(name="paediatrician", wte=3.0, job_plan_share=0.5, cost_per_wte_year=140_000),
+        Profession(name="psychologist", wte=3.0, job_plan_share=0.6, cost_per_wte_year=85_000),
+        Profession(name="speech_and_language_therapist", wte=2.0, job_plan_share=0.6,
+                   cost_per_wte_year=60_000),
+    )
+
+
+class Assessment(_Frozen):
+    """The diagnostic waiting list and the MDT assessment capacity.
+
+    ``capacity_model = "clinical_hours"`` (the pathway): each session adds the team's clinical
+    hours for that interval, and children are pulled from the list while hours remain; each
+    assessment uses ``hours_per_assessment`` of professional time and ends ``elapsed_weeks`` later.
+    ``capacity_model = "servers"`` (textbook reductions): ``servers`` parallel servers, each busy
+    for ``service_days`` per child.
+    """
+
+    capacity_model: Literal["clinical_hours", "servers"] = Field(
+        "clinical_hours", json_schema_extra=model_default("servers is for validation reductions"))
+    discipline: Literal["fifo", "priority"] = Field(
+        "fifo", json_schema_extra=model_default("order children are taken from the list"))
+    priority_order: tuple[PriorityRule, ...] = Field(
+        ("urgent", "looked_after", "near_18"),
+        json_schema_extra=model_default("with discipline = priority: who goes first, in order"))
+    near_18_months: float = Field(
+        12.0, ge=0, le=216,
+        json_schema_extra=model_default("near_18 means turning 18 within this many months"))
+    session_interval_days: float = Field(
+        7.0, gt=0, le=91, json_schema_extra=model_default("how often clinics pull from the list"))
+    hours_per_wte_week: float = Field(
+        37.5, gt=0, le=60, json_schema_extra=source("NHS full-time week"))
+    leave_weeks_per_year: float = Field(
+        7.0, ge=0, le=30, json_schema_extra=assumption("6-9", "annual leave, bank holidays, CPD"))
+    professions: tuple[Profession, ...] = Field(
+        default_factory=_default_professions,
+        json_schema_extra=assumption("", "illustrative MDT for a Leeds-sized service"))
+    hours_per_assessment: Distribution = Field(
+        LogNormal(kind="lognormal", mean=11.5, sd=7.0),
+        json_schema_extra=source(
+            "Male et al. 2023 Front. Rehabil. Sci.: mean 11.5 h (SD 7.0); Galliver et al. 2017: "
+            "median 13 h"))
+    elapsed_weeks: Distribution = Field(
+        Gamma(kind="gamma", mean=8.0, sd=4.0),
+        json_schema_extra=assumption("4-16", "first appointment to outcome"))
+    servers: int = Field(
+        1, ge=1, le=100_000, json_schema_extra=model_default("capacity_model = servers only"))
+    service_days: Distribution = Field(
+        Fixed(kind="fixed", value=1.0),
+        json_schema_extra=model_default("capacity_model = servers only"))
+    outcome: OutcomeMix = Field(
+        default_factory=OutcomeMix,
+        json_schema_extra=source(
+            "Male et al. 2023: 70% autism, 19% other ND, 11% none (autism pathway); ADHD split "
+            "of the diagnosed share is an assumption"))
+    staffing_changes: tuple[StaffingChange, ...] = Field(
+        (), json_schema_extra=model_default("recruitment or losses on dates"))
+    outsourced: tuple[OutsourcedBlock, ...] = Field(
+        (), json_schema_extra=model_default("one-off blocks bought in"))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Assessment":
+        names = [p.name for p in self.professions]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"professions must have distinct names; repeated: {dupes}")
+        for i, change in enumerate(self.staffing_changes):
+            if change.profession not in names:
+                raise ValueError(
+                    f"staffing_changes[{i}].profession = {change.profession!r} is not one of the "
+                    f"professions {names}")
+        if len(set(self.priority_order)) != len(self.priority_order):
+            raise ValueError(f"priority_order repeats a rule: {list(self.priority_order)}")
+        return self
+
+    def clinical_hours_per_week(self, wte_by_profession: Mapping[str, float] | None = None) -> float:
+        """Clinical hours per week the MDT gives to assessment (leave taken out)."""
+        wte = wte_by_profession or {p.name: p.wte for p in self.professions}
+        share = {p.name: p.job_plan_share for p in self.professions}
+        working = 1 - self.leave_weeks_per_year / WEEKS_PER_YEAR
+        return sum(wte[n] * share[n] for n in wte) * self.hours_per_wte_week * working
+
+
+class Support(_Frozen):
+    """Support while waiting (parent programmes, school support), with its own capacity."""
+
+    enabled: bool = Field(True, json_schema_extra=model_default("switch support off"))
+    starts_per_month: float = Field(
+        40.0, ge=0, le=1e6,
+        json_schema_extra=assumption("0-200", "new support episodes the service can start a month"))
+    uptake: float = Field(
+        0.7, ge=0, le=1, json_schema_extra=assumption("0.5-0.9", "families who take the offer"))
+    needs_met_per_year: float = Field(
+        0.10, ge=0, le=50,
+        json_schema_extra=assumption(
+            "0.0-0.3", "hazard of leaving the list because needs are met, once supported"))
+    cost_per_episode: float = Field(
+        600.0, ge=0, json_schema_extra=assumption("300-1,500", "e.g. a parent programme place"))
+
+
+class Leaving(_Frozen):
+    """Leaving the diagnostic list without assessment (competing risks, per year)."""
+
+    withdrawal_per_year: float = Field(
+        0.04, ge=0, le=365, json_schema_extra=assumption("0.02-0.10"))
+    moved_per_year: float = Field(0.03, ge=0, le=365, json_schema_extra=assumption("0.02-0.06"))
+    private_per_year: float = Field(
+        0.05, ge=0, le=365,
+        json_schema_extra=assumption("0.02-0.15", "private or right-to-choose provider"))
+    age_out: bool = Field(
+        True, json_schema_extra=model_default("children turning 18 transfer to adult services"))
+    age_out_years: float = Field(18.0, gt=0, le=30, json_schema_extra=model_default("transfer age"))
+
+
+class Escalation(_Frozen):
+    """Crisis or school breakdown while waiting (assumption-driven, clearly labelled)."""
+
+    enabled: bool = Field(True, json_schema_extra=model_default("count escalations"))
+    unsupported_per_year: float = Field(
+        0.15, ge=0, le=50, json_schema_extra=assumption("0.05-0.30", "events per child-year"))
+    support_risk_ratio: float = Field(
+        0.6, ge=0, le=1,
+        json_schema_extra=assumption("0.4-0.9", "escalation rate when supported / unsupported"))
+
+
+class Scenario(_Frozen):
+    """A complete, validated scenario. Build variants with :meth:`replace`, never by mutation."""
+
+    meta: Meta = Field(default_factory=Meta)
+    simulation: Simulation = Field(default_factory=Simulation)
+    arrivals: Arrivals = Field(default_factory=Arrivals)
+    referral_mix: ReferralMix = Field(default_factory=ReferralMix)
+    backlog: Backlog = Field(default_factory=Backlog)
+    vetting: Vetting = Field(default_factory=Vetting)
+    profiling: Profiling = Field(default_factory=Profiling)
+    assessment: Assessment = Field(default_factory=Assessment)
+    support: Support = Field(default_factory=Support)
+    leaving: Leaving = Field(default_factory=Leaving)
+    escalation: Escalation = Field(default_factory=Escalation)
+
+    def replace(self, overrides: Mapping[str, Any] | Sequence[str]) -> "Scenario":
+        """A new scenario with ``key.path`` overrides applied (``{"a.b": 1}`` or ``["a.b=1"]``)."""
+        data = self.to_dict()
+        _apply_overrides(data, _parse_overrides(overrides))
+        return build_scenario(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (TOML-ready: no ``None``), the inverse of :func:`build_scenario`."""
+        return _drop_none(self.model_dump(mode="python"))
+
+    def to_toml(self) -> str:
+        """The scenario as a TOML file that ``ndpath run`` reads back to an equal scenario."""
+        return tomli_w.dumps(self.to_dict())
+
+    def digest(self) -> str:
+        """A SHA-256 of the resolved scenario (stable across runs and machines)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+# -------------------------------------------------------------------------------------------------
+# Loading
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override is wrong. ``problems`` lists each, naming its key path."""
+
+    def __init__(self, problems: Sequence[str], origin: str = "scenario") -> None:
+        self.problems = list(problems)
+        self.origin = origin
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{origin} has {len(self.problems)} problem(s):\n{lines}")
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A scenario with where it came from: files read and their hashes."""
+
+    scenario: Scenario
+    files: tuple[str, ...]
+    file_hashes: dict[str, str]
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; everything else (numbers, arrays of tables) is replaced."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict) and "kind" not in value:
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _parse_overrides(overrides: Mapping[str, Any] | Sequence[str]) -> dict[str, Any]:
+    if isinstance(overrides, Mapping):
+        return dict(overrides)
+    parsed: dict[str, Any] = {}
+    problems = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(f"--set {item!r}: write it as key.path=value, e.g. "
+                            "assessment.professions.0.wte=4")
+            continue
+        parsed[key.strip()] = _parse_value(value.strip())
+    if problems:
+        raise ScenarioError(problems, "--set")
+    return parsed
+
+
+def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> None:
+    problems = []
+    for path, value in overrides.items():
+        parts = path.split(".")
+        node: Any = data
+        try:
+            for i, part in enumerate(parts[:-1]):
+                if isinstance(node, list):
+                    node = node[int(part)]
+                else:
+                    node = node.setdefault(part, {})
+            last = parts[-1]
+            if isinstance(node, list):
+                node[int(last)] = value
+            elif isinstance(node, dict):
+                node[last] = value
+            else:
+                raise KeyError(last)
+        except (KeyError, IndexError, ValueError, TypeError):
+            problems.append(f"{path}: no such key to set (check the scenario reference)")
+    if problems:
+        raise ScenarioError(problems, "--set")
+
+
+def _format_loc(loc: Sequence[Any]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in {"exponential", "lognormal", "gamma", "weibull", "fixed", "uniform",
+                      "empirical", "histogram"} and parts:
+            continue  # the union branch pydantic tried; the kind is already in the message
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _lookup(data: Any, loc: Sequence[Any]) -> Any:
+    node = data
+    for item in loc:
+        try:
+            node = node[item]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _problems_from(error: ValidationError, data: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for e in error.errors():
+        loc = _format_loc(e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            problems.append(f"{loc}: unknown key (remove it or check its spelling against "
+                            "docs/scenario-reference.md)")
+        elif e["type"] == "union_tag_invalid":
+            problems.append(f"{loc}: kind = {e['input'].get('kind')!r} is not a distribution; "
+                            "use one of exponential, lognormal, gamma, weibull, fixed, uniform, "
+                            "empirical, histogram")
+        elif e["type"] == "missing":
+            problems.append(f"{loc}: required key is missing")
+        else:
+            value = _lookup(data, e["loc"])
+            shown = e.get("input", value)
+            if isinstance(shown, dict):
+                problems.append(f"{loc}: {msg}")
+            else:
+                problems.append(f"{loc} = {shown!r}: {msg}")
+    return problems
+
+
+def build_scenario(data: Mapping[str, Any], origin: str = "scenario") -> Scenario:
+    """Validate plain data (as read from TOML) into a :class:`Scenario`.
+
+    Raises :class:`ScenarioError` listing every problem with its key path and value.
+    """
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(_problems_from(error, data), origin) from None
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[Path]]:
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path))
+        raise ScenarioError([f"extends makes a cycle: {cycle}"], str(chain[0]))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        where = f" (named by extends in {chain[-1]})" if chain else ""
+        raise ScenarioError([f"file not found: {path}{where}"], str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError([f"not valid TOML: {error}"], str(path)) from None
+    # a backlog table is relative to the file that names it
+    backlog = data.get("backlog")
+    if isinstance(backlog, dict) and isinstance(backlog.get("table"), str):
+        if not Path(backlog["table"]).is_absolute():
+            backlog["table"] = str((path.parent / backlog["table"]).resolve())
+    base_name = data.pop("extends", None)
+    files = [path]
+    if base_name is not None:
+        if not isinstance(base_name, str):
+            raise ScenarioError([f"extends = {base_name!r}: must be a file name"], str(path))
+        base, base_files = _read_toml((path.parent / base_name).resolve(), (*chain, path))
+        data = _deep_merge(base, data)
+        files = base_files + files
+    return data, files
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_scenario_with_sources(
+    path: str | Path, overrides: Mapping[str, Any] | Sequence[str] = ()
+) -> LoadedScenario:
+    """Load a scenario file (following ``extends``), apply overrides, validate.
+
+    Returns the scenario and the files it was built from, with their SHA-256 hashes (the backlog
+    table among them) for provenance.
+    """
+    path = Path(path).resolve()
+    data, files = _read_toml(path, ())
+    _apply_overrides(data, _parse_overrides(overrides))
+    scenario = build_scenario(data, str(path))
+    table = scenario.backlog.table
+    if scenario.backlog.enabled and table is not None:
+        if not Path(table).exists():
+            raise ScenarioError([f"backlog.table = {table!r}: file not found"], str(path))
+        files.append(Path(table))
+    hashes = {str(f): file_sha256(f) for f in files}
+    return LoadedScenario(scenario, tuple(str(f) for f in files), hashes)
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Sequence[str] = ()) -> Scenario:
+    """Load and validate a scenario file; see :func:`load_scenario_with_sources`."""
+    return load_scenario_with_sources(path, overrides).scenario
+
+
+__all__ = [
+    "Scenario", "ScenarioError", "LoadedScenario", "load_scenario", "load_scenario_with_sources",
+    "build_scenario", "Profession", "StaffingChange", "OutsourcedBlock", "DAYS_PER_YEAR",
+    "DAYS_PER_WEEK", "WEEKS_PER_YEAR",
+]
