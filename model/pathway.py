@@ -53,7 +53,12 @@ class SimulationResult:
     children: pd.DataFrame
     """One row per child: id, referral_day, attributes, ``backlog`` flag."""
     capacity: pd.DataFrame
-    """Capacity ledger: one row per session (``time_days, stage, hours_available, hours_used``)."""
+    """Capacity ledger: one row per session (``time_days, stage, hours_available, hours_used``).
+
+    ``hours_used`` never exceeds ``hours_available``: an assessment that needs more hours than a
+    session has left borrows them from the next session. In the servers model the first row holds
+    ``servers x horizon`` server-days available and each later row one service's busy days.
+    """
     month_starts_days: np.ndarray = field(repr=False)
     """Days from the start to the first day of each month; the last entry is the horizon."""
 
@@ -403,13 +408,11 @@ class PathwayModel:
         while True:
             now = env.now
             budget += hours
-            used = 0.0
             while budget > 0 and queue:
                 i = queue.popleft()
                 if self._gone(i, now):
                     continue
                 budget -= c.profile_hours[i]
-                used += c.profile_hours[i]
                 route = int(np.searchsorted(routing, c.route_u[i] * routing[-1], side="right"))
                 route = min(route, 2)
                 if route == 1:
@@ -424,9 +427,10 @@ class PathwayModel:
                     self._join_list(i, now)
                 else:
                     self._exit(i, now, _D[name])
-            if not queue:
-                budget = min(budget, 0.0)  # practitioner time with nobody to see is not banked
-            self.capacity_rows.append((now, "profiling", hours, used))
+            lost = 0.0
+            if not queue and budget > 0:
+                lost, budget = budget, 0.0  # practitioner time with nobody to see is not banked
+            self.capacity_rows.append((now, "profiling", hours, hours - lost))
             yield env.timeout(WORKING_SESSION_DAYS)
 
     # -- support while waiting -------------------------------------------------------------------
@@ -540,17 +544,17 @@ class PathwayModel:
             now = env.now
             hours = self._clinical_hours_per_week(now + interval / 2) * interval / 7.0
             budget += hours
-            used = 0.0
             while budget > 0:
                 i = self._next_child(now)
                 if i is None:
                     break
                 budget -= c.assess_hours[i]
-                used += c.assess_hours[i]
                 self._start_assessment(i, now, _D["nhs"])
+            lost = 0.0
             if budget > 0:
-                budget = 0.0  # clinical hours with nobody waiting are not banked
-            self.capacity_rows.append((now, "assessment", hours, used))
+                lost, budget = budget, 0.0  # clinical hours with nobody waiting are not banked
+            # hours of this session spent on assessment; a deficit is carried to the next session
+            self.capacity_rows.append((now, "assessment", hours, hours - lost))
             yield env.timeout(interval)
 
     def _clinical_hours_per_week(self, t: float) -> float:

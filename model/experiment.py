@@ -1,0 +1,119 @@
+"""Experiments: replications of a scenario through an executor, and paired comparisons.
+
+Workers return summaries (scalar metrics and monthly series), not event logs, unless
+``keep_logs=True``. Replication ``k`` always uses the streams of ``(seed, k)``, so results are
+identical whichever executor runs them, and two scenarios run with the same seed share their
+random numbers (common random numbers).
+
+>>> from model.scenario import Scenario
+>>> from model.experiment import run_replications
+>>> s = Scenario().replace({"simulation.horizon_months": 3, "backlog.count": 100})
+>>> result = run_replications(s, replications=2, executor="serial")
+>>> list(result.summary.columns)
+['metric', 'mean', 'ci_low', 'ci_high', 'n']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from .executors import Executor, get_executor
+from .metrics import monthly_metrics, paired_differences, percentile_bands, replication_metrics, summarise
+from .pathway import SimulationResult, simulate
+from .scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ReplicationOutput:
+    """What a worker sends back for one replication."""
+
+    replication: int
+    metrics: dict[str, float]
+    monthly: pd.DataFrame
+    log: SimulationResult | None = None
+
+
+@dataclass(frozen=True)
+class _Task:
+    scenario: Scenario
+    replication: int
+    seed: int
+    keep_log: bool
+
+
+def run_one(task: _Task) -> ReplicationOutput:
+    """Run and summarise one replication (module-level so that it pickles for workers)."""
+    result = simulate(task.scenario, task.replication, task.seed)
+    return ReplicationOutput(task.replication, replication_metrics(result),
+                             monthly_metrics(result), result if task.keep_log else None)
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """Replications of one scenario: tidy frames with a ``replication`` column."""
+
+    scenario: Scenario
+    seed: int
+    per_replication: pd.DataFrame
+    """One row per replication, one column per scalar metric."""
+    monthly: pd.DataFrame
+    """``replication, month, metric, value``."""
+    logs: list[SimulationResult] | None = field(default=None, repr=False)
+
+    @property
+    def replications(self) -> int:
+        return len(self.per_replication)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """``metric, mean, ci_low, ci_high, n`` across replications."""
+        return summarise(self.per_replication)
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """``month, metric, p5, p25, p50, p75, p95`` across replications."""
+        return percentile_bands(self.monthly)
+
+    def metric(self, name: str) -> dict[str, float]:
+        row = self.summary.set_index("metric").loc[name]
+        return {"mean": float(row["mean"]), "ci_low": float(row["ci_low"]),
+                "ci_high": float(row["ci_high"])}
+
+
+def run_replications(
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    executor: str | Executor = "local",
+    keep_logs: bool = False,
+    on_done: Callable[[], None] | None = None,
+) -> ExperimentResult:
+    """Run ``replications`` of ``scenario`` (defaults from ``scenario.simulation``).
+
+    Raises ``ValueError`` for a non-positive number of replications.
+    """
+    n = scenario.simulation.replications if replications is None else replications
+    base = scenario.simulation.seed if seed is None else seed
+    if n < 1:
+        raise ValueError(f"replications must be >= 1, got {n}")
+    tasks = [_Task(scenario, k, base, keep_logs) for k in range(n)]
+    outputs = get_executor(executor).map(run_one, tasks, on_done)
+    per_rep = pd.DataFrame([{"replication": o.replication, **o.metrics} for o in outputs])
+    monthly = pd.concat([o.monthly.assign(replication=o.replication) for o in outputs],
+                        ignore_index=True)[["replication", "month", "metric", "value"]]
+    logs = [o.log for o in outputs if o.log is not None] if keep_logs else None
+    return ExperimentResult(scenario, base, per_rep, monthly, logs)
+
+
+def compare(baseline: ExperimentResult, other: ExperimentResult) -> pd.DataFrame:
+    """Paired differences ``other - baseline`` for every scalar metric, with 95% intervals.
+
+    Raises ``ValueError`` if the two were not run with the same seed (no common random numbers).
+    """
+    if baseline.seed != other.seed:
+        raise ValueError(f"paired comparison needs the same seed (got {baseline.seed} and "
+                         f"{other.seed})")
+    return paired_differences(baseline.per_replication, other.per_replication)
