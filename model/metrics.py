@@ -55,6 +55,7 @@ MONTHLY_METRICS = (
     "assessments_started",
     "assessments_completed",
     "wait_to_assessment_weeks_p50",
+    "pct_assessed_within_13w",
     "list_wait_0_13w",
     "list_wait_13_52w",
     "list_wait_52_104w",
@@ -272,12 +273,18 @@ def monthly_metrics(result: SimulationResult) -> pd.DataFrame:
     started = np.isfinite(t.assessment_start)
     month = np.searchsorted(edges, t.assessment_start[started], side="right") - 1
     wait = (t.assessment_start[started] - t.referral[started]) / WEEK
+    keep = (month >= 0) & (month < len(labels))
+    month, wait = month[keep], wait[keep]
     p50 = np.full(len(labels), np.nan)
     for k in range(len(labels)):
         w = wait[month == k]
         if len(w):
             p50[k] = np.median(w)
     rows["wait_to_assessment_weeks_p50"] = p50
+    within = np.bincount(month[wait <= 13], minlength=len(labels) + 1)[:len(labels)]
+    started_in = np.bincount(month, minlength=len(labels) + 1)[:len(labels)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rows["pct_assessed_within_13w"] = np.where(started_in > 0, 100.0 * within / started_in, np.nan)
     frames = [pd.DataFrame({"month": labels, "metric": name, "value": rows[name]})
               for name in MONTHLY_METRICS]
     return pd.concat(frames, ignore_index=True)
