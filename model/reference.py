@@ -62,6 +62,8 @@ def _type_name(annotation: Any) -> str:
 
 
 def _default(info: FieldInfo) -> str:
+    if info.is_required():
+        return "(required)"
     if info.default_factory is not None:
         value = info.default_factory()  # type: ignore[call-arg]
     else:
