@@ -65,7 +65,7 @@ class EventLog:
         self.time.extend(np.asarray(time, dtype=float).tolist())
         self.child.extend(np.asarray(child, dtype=np.int64).tolist())
         self.event.extend([event] * n)
-        if np.isscalar(detail):
+        if isinstance(detail, (int, np.integer)):
             self.detail.extend([int(detail)] * n)
         else:
             self.detail.extend(np.asarray(detail, dtype=np.int64).tolist())
