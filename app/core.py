@@ -1,0 +1,458 @@
+"""Levers, input checks, result tables and plain-language sentences for the app (no Streamlit).
+
+A commissioner moves *levers*; :func:`apply_levers` turns them into a new scenario with
+:meth:`Scenario.replace`, changing only the keys whose lever moved, so an untouched lever set
+gives back the starting scenario exactly (same digest, same numbers). :func:`lever_problems`
+says, in words, why a set of levers cannot be run.
+
+>>> from model.scenario import Scenario
+>>> base = Scenario()
+>>> levers = levers_from(base)
+>>> apply_levers(base, levers).digest() == with_run_settings(base, levers).digest()
+True
+>>> lever_problems(base, levers.with_changes(horizon_months=0))[0]
+'The horizon is 0 months: choose at least 1 month to project.'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Sequence
+
+import pandas as pd
+
+import model
+from model.experiment import ExperimentResult
+from model.labels import label
+from model.scenario import Scenario, ScenarioError, load_scenario_with_sources
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_DIR = ROOT / "scenarios"
+DEFAULT_SCENARIO = "default.toml"
+DEFAULT_REPLICATIONS = 10
+"""Modest, so the first view of the app appears within seconds; users can raise it."""
+
+PriorityGroup = Literal["urgent", "looked_after", "near_18"]
+PRIORITY_GROUPS: dict[str, str] = {
+    "urgent": "Urgent referrals",
+    "looked_after": "Looked-after children and children in need",
+    "near_18": "Children about to turn 18",
+}
+
+HEADLINE_METRICS = (
+    "waiting_list_end",
+    "wait_to_assessment_weeks_p50",
+    "pct_assessed_within_13w",
+    "time_to_first_support_weeks_p50",
+    "escalations",
+    "cost_total",
+)
+"""The numbers a commissioner sees first, in order."""
+
+LOWER_IS_BETTER = {
+    "waiting_list_end", "wait_to_assessment_weeks_p50", "wait_to_assessment_weeks_p90",
+    "wait_to_assessment_weeks_mean", "pct_waiting_over_52w_end", "pct_waiting_over_104w_end",
+    "time_to_first_support_weeks_p50", "escalations", "aged_out", "cost_total",
+    "cost_per_assessment",
+}
+
+
+# -------------------------------------------------------------------------------------------------
+# Shipped scenarios
+
+
+def shipped_scenarios(directory: Path = SCENARIO_DIR) -> dict[str, Path]:
+    """Scenario files a commissioner can start from, by file stem, the default first.
+
+    The textbook validation reductions (``scenarios/validation/``) are left out: they are not
+    services.
+    """
+    files = sorted(directory.glob("*.toml"), key=lambda p: (p.name != DEFAULT_SCENARIO, p.name))
+    return {p.stem: p for p in files}
+
+
+def load_shipped(name: str, directory: Path = SCENARIO_DIR) -> tuple[Scenario, dict[str, str]]:
+    """A shipped scenario by stem, with the SHA-256 of every file it was built from."""
+    files = shipped_scenarios(directory)
+    if name not in files:
+        raise ScenarioError([f"no shipped scenario called {name!r}; choose one of {sorted(files)}"])
+    loaded = load_scenario_with_sources(files[name])
+    hashes = {Path(f).name: h for f, h in loaded.file_hashes.items()}
+    return loaded.scenario, hashes
+
+
+# -------------------------------------------------------------------------------------------------
+# Levers
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return dt.date(year, month, min(day.day, 28))
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    return round((end - start).days / (365.25 / 12))
+
+
+@dataclass(frozen=True)
+class Levers:
+    """Everything a commissioner can move on the Scenario page, in the units they think in."""
+
+    wte: tuple[float, ...]
+    """Clinician WTE, one per profession of the scenario, in its order."""
+    profiling_enabled: bool
+    profiling_wte: float
+    pct_to_diagnosis: float
+    """Of the families profiled, the share sent on to diagnostic assessment (0-100)."""
+    pct_needs_led: float
+    """Of the families profiled, the share given a needs-led support plan (0-100)."""
+    support_starts_per_month: float
+    annual_growth_pct: float
+    priority_order: tuple[str, ...]
+    """Groups seen first, in order; empty means first come, first served."""
+    outsourced_assessments: int
+    outsourced_start_month: int
+    """Months after the start of the projection that the block begins."""
+    outsourced_months: int
+    outsourced_cost: float
+    horizon_months: int
+    replications: int
+    seed: int
+
+    def with_changes(self, **changes: Any) -> "Levers":
+        return dataclasses.replace(self, **changes)
+
+
+def levers_from(scenario: Scenario, replications: int = DEFAULT_REPLICATIONS) -> Levers:
+    """The lever positions that reproduce ``scenario`` (replications: the app's default)."""
+    a, p, sim = scenario.assessment, scenario.profiling, scenario.simulation
+    block = a.outsourced[0] if a.outsourced else None
+    return Levers(
+        wte=tuple(float(x.wte) for x in a.professions),
+        profiling_enabled=p.enabled,
+        profiling_wte=float(p.practitioner_wte),
+        pct_to_diagnosis=round(100 * p.routing.diagnostic, 1),
+        pct_needs_led=round(100 * p.routing.needs_led, 1),
+        support_starts_per_month=float(scenario.support.starts_per_month),
+        annual_growth_pct=round(100 * scenario.arrivals.annual_growth, 1),
+        priority_order=tuple(a.priority_order) if a.discipline == "priority" else (),
+        outsourced_assessments=block.assessments if block else 0,
+        outsourced_start_month=_months_between(sim.start_date, block.start_date) if block else 3,
+        outsourced_months=max(1, _months_between(block.start_date, block.end_date)) if block else 12,
+        outsourced_cost=float(block.cost_per_assessment) if block else 2000.0,
+        horizon_months=sim.horizon_months,
+        replications=replications,
+        seed=sim.seed,
+    )
+
+
+def _lever_overrides(base: Scenario, levers: Levers) -> dict[str, Any]:
+    """``Scenario.replace`` overrides for the levers that differ from ``base``'s positions."""
+    was = levers_from(base, levers.replications)
+    out: dict[str, Any] = {}
+    for i, (old, new) in enumerate(zip(was.wte, levers.wte)):
+        if old != new:
+            out[f"assessment.professions.{i}.wte"] = float(new)
+    if levers.profiling_enabled != was.profiling_enabled:
+        out["profiling.enabled"] = levers.profiling_enabled
+    if levers.profiling_wte != was.profiling_wte:
+        out["profiling.practitioner_wte"] = float(levers.profiling_wte)
+    if (levers.pct_to_diagnosis, levers.pct_needs_led) != (was.pct_to_diagnosis, was.pct_needs_led):
+        diagnostic, needs_led = levers.pct_to_diagnosis / 100, levers.pct_needs_led / 100
+        out["profiling.routing"] = {"diagnostic": diagnostic, "needs_led": needs_led,
+                                    "signposted": max(0.0, 1.0 - diagnostic - needs_led)}
+    if levers.support_starts_per_month != was.support_starts_per_month:
+        out["support.starts_per_month"] = float(levers.support_starts_per_month)
+    if levers.annual_growth_pct != was.annual_growth_pct:
+        out["arrivals.annual_growth"] = levers.annual_growth_pct / 100
+    if levers.priority_order != was.priority_order:
+        out["assessment.discipline"] = "priority" if levers.priority_order else "fifo"
+        if levers.priority_order:
+            out["assessment.priority_order"] = list(levers.priority_order)
+    block_fields = ("outsourced_assessments", "outsourced_start_month", "outsourced_months",
+                    "outsourced_cost")
+    if any(getattr(levers, f) != getattr(was, f) for f in block_fields):
+        rest = [b.model_dump() for b in base.assessment.outsourced[1:]]
+        first: list[dict[str, Any]] = []
+        if levers.outsourced_assessments > 0:
+            start = _add_months(base.simulation.start_date, levers.outsourced_start_month)
+            first = [{"start_date": start,
+                      "end_date": _add_months(start, levers.outsourced_months),
+                      "assessments": int(levers.outsourced_assessments),
+                      "cost_per_assessment": float(levers.outsourced_cost)}]
+        out["assessment.outsourced"] = first + rest
+    out.update(run_settings(levers))
+    return out
+
+
+def run_settings(levers: Levers) -> dict[str, Any]:
+    """The run settings (not policy levers): applied to the baseline and the edit alike."""
+    return {"simulation.horizon_months": int(levers.horizon_months),
+            "simulation.replications": int(levers.replications),
+            "simulation.seed": int(levers.seed)}
+
+
+def with_run_settings(scenario: Scenario, levers: Levers) -> Scenario:
+    """``scenario`` with the horizon, replications and seed of ``levers`` (the paired baseline)."""
+    return scenario.replace(run_settings(levers))
+
+
+def apply_levers(base: Scenario, levers: Levers) -> Scenario:
+    """A new scenario from ``base`` with the levers applied; raises ``ScenarioError``."""
+    return base.replace(_lever_overrides(base, levers))
+
+
+def lever_problems(base: Scenario, levers: Levers) -> list[str]:
+    """Why these levers cannot be run, in plain words (empty when they can)."""
+    problems: list[str] = []
+    if levers.horizon_months < 1:
+        problems.append(f"The horizon is {levers.horizon_months} months: choose at least 1 month "
+                        "to project.")
+    if levers.replications < 2:
+        problems.append(f"{levers.replications} replication(s) cannot show uncertainty: choose at "
+                        "least 2 (10 or more for decisions).")
+    if base.assessment.capacity_model == "clinical_hours":
+        other_blocks = sum(b.assessments for b in base.assessment.outsourced[1:])
+        if sum(levers.wte) <= 0 and levers.outsourced_assessments <= 0 and other_blocks <= 0:
+            problems.append("Every clinician WTE is zero and no assessments are outsourced, so "
+                            "nobody could ever be assessed. Give at least one profession some "
+                            "WTE, or outsource a block of assessments.")
+    if levers.profiling_enabled:
+        if levers.profiling_wte <= 0:
+            problems.append("The profiling front door is on but has no practitioners (0 WTE), so "
+                            "every referral would wait there for ever. Add practitioner WTE or "
+                            "turn profiling off.")
+        routed = levers.pct_to_diagnosis + levers.pct_needs_led
+        if routed > 100 + 1e-9:
+            problems.append(f"Profiling routing is impossible: {levers.pct_to_diagnosis:g}% sent "
+                            f"to diagnosis plus {levers.pct_needs_led:g}% given needs-led support "
+                            f"is {routed:g}%, more than 100%. Lower one of them.")
+    if levers.outsourced_assessments > 0:
+        if levers.outsourced_months < 1:
+            problems.append("The outsourced block lasts 0 months: spread it over at least 1 "
+                            "month, or set the number of outsourced assessments to 0.")
+        if levers.outsourced_start_month >= levers.horizon_months >= 1:
+            problems.append(f"The outsourced block starts {levers.outsourced_start_month} months "
+                            f"in, after the end of the {levers.horizon_months}-month projection, "
+                            "so it would change nothing. Start it earlier or lengthen the horizon.")
+    if problems:
+        return problems
+    try:
+        apply_levers(base, levers)
+    except ScenarioError as error:
+        problems.extend(error.problems)
+    return problems
+
+
+# -------------------------------------------------------------------------------------------------
+# Results
+
+
+def month_today(scenario: Scenario) -> str:
+    """The month the projection starts from ("today" on the charts), as ``YYYY-MM``."""
+    return scenario.simulation.start_date.strftime("%Y-%m")
+
+
+def summary_table(results: dict[str, ExperimentResult]) -> pd.DataFrame:
+    """Long table ``scenario, metric, label, mean, ci_low, ci_high, n`` for several scenarios."""
+    frames = []
+    for name, result in results.items():
+        s = result.summary.copy()
+        s.insert(0, "scenario", name)
+        s.insert(2, "label", s["metric"].map(label))
+        frames.append(s)
+    return pd.concat(frames, ignore_index=True)
+
+
+def results_csv(baseline_name: str, baseline: ExperimentResult, edited_name: str | None,
+                edited: ExperimentResult | None, differences: pd.DataFrame | None) -> str:
+    """The results download: both scenarios' summaries, then the paired differences."""
+    runs = {baseline_name: baseline}
+    if edited is not None and edited_name is not None:
+        runs[edited_name] = edited
+    table = summary_table(runs).assign(kind="estimate")
+    if differences is not None and edited_name is not None:
+        d = differences.rename(columns={"difference": "mean"})
+        d = d.assign(scenario=f"{edited_name} minus {baseline_name}", label=d["metric"].map(label),
+                     kind="paired difference")
+        table = pd.concat([table, d[table.columns]], ignore_index=True)
+    return table[["kind", "scenario", "metric", "label", "mean", "ci_low", "ci_high", "n"]].to_csv(
+        index=False)
+
+
+def differences_table(differences: pd.DataFrame) -> pd.DataFrame:
+    """Paired differences for display: labels, plain words for the interval."""
+    rows = []
+    for r in differences.itertuples():
+        rows.append({
+            "Measure": label(str(r.metric)),
+            "Starting scenario": fmt_number(float(r.baseline)),
+            "Your scenario": fmt_number(float(r.scenario)),
+            "Difference": fmt_signed(float(r.difference)),
+            "95% interval of the difference": (
+                f"{fmt_signed(float(r.ci_low))} to {fmt_signed(float(r.ci_high))}"
+                if math.isfinite(float(r.ci_low)) else "not enough runs"),
+            "Clear change?": clear_change(r.metric, float(r.ci_low), float(r.ci_high)),
+        })
+    return pd.DataFrame(rows)
+
+
+def clear_change(metric: Any, low: float, high: float) -> str:
+    """Whether the paired interval excludes zero, and in which direction, in words."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "-"
+    if low <= 0 <= high:
+        return "no clear change"
+    up = low > 0
+    if str(metric) in LOWER_IS_BETTER:
+        return "worse" if up else "better"
+    return "higher" if up else "lower"
+
+
+def fmt_number(value: float) -> str:
+    """A number as people read it: thousands separated, few decimals, NaN as a dash."""
+    if not math.isfinite(value):
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:,.1f}"
+    return f"{value:,.2f}"
+
+
+def fmt_signed(value: float) -> str:
+    return "-" if not math.isfinite(value) else ("+" if value > 0 else "") + fmt_number(value)
+
+
+def fmt_metric(metric: str, value: float) -> str:
+    """A metric value with its unit (weeks, %, £)."""
+    if not math.isfinite(value):
+        return "not reached" if metric == "time_to_first_support_weeks_p50" else "-"
+    if metric.startswith("pct_"):
+        return f"{value:.0f}%"
+    if metric.startswith("cost"):
+        return f"£{value / 1e6:,.1f}m" if abs(value) >= 1e6 else f"£{value:,.0f}"
+    if "weeks" in metric:
+        return f"{value:,.0f} weeks"
+    return f"{value:,.0f}"
+
+
+def about(value: float) -> str:
+    """A count rounded the way people say it ("about 12,000")."""
+    if not math.isfinite(value):
+        return "-"
+    if abs(value) >= 1000:
+        return f"{round(value, -2):,.0f}"
+    if abs(value) >= 100:
+        return f"{round(value, -1):,.0f}"
+    return f"{value:,.0f}"
+
+
+# -------------------------------------------------------------------------------------------------
+# One-line takeaways for the Present page
+
+
+def _band(result: ExperimentResult, metric: str, month: str | None = None) -> pd.Series | None:
+    ts = result.timeseries
+    rows = ts[ts["metric"] == metric].dropna(subset=["p50"])
+    if month is not None:
+        rows = rows[rows["month"] == month]
+    return None if rows.empty else rows.iloc[-1]
+
+
+def _month_words(month: str) -> str:
+    return dt.datetime.strptime(month, "%Y-%m").strftime("%B %Y")
+
+
+def takeaway_list(result: ExperimentResult) -> str:
+    """One sentence on the projected list size, with its 90% range."""
+    start = result.metric("waiting_list_start")["mean"]
+    end = _band(result, "waiting_list")
+    if end is None:
+        return "No list size was recorded."
+    change = "up from" if end["p50"] > start else "down from" if end["p50"] < start else "as"
+    return (f"By {_month_words(str(end['month']))} about {about(end['p50'])} children are likely "
+            f"to be waiting for an assessment ({change} {about(start)} today; 9 in 10 projections "
+            f"between {about(end['p5'])} and {about(end['p95'])}).")
+
+
+def takeaway_wait(result: ExperimentResult) -> str:
+    """One sentence on the typical wait, with its interval."""
+    m = result.metric("wait_to_assessment_weeks_p50")
+    within = result.metric("pct_assessed_within_13w")["mean"]
+    if not math.isfinite(m["mean"]):
+        return "Nobody starts an assessment in this projection."
+    years = f" (about {m['mean'] / 52.18:.1f} years)" if m["mean"] >= 52 else ""
+    return (f"A typical child who starts an assessment has waited about {m['mean']:.0f} weeks"
+            f"{years}; {within:.0f}% start within the 13 weeks NICE recommends.")
+
+
+def takeaway_support(result: ExperimentResult) -> str:
+    """One sentence on the time from referral to first support."""
+    m = result.metric("time_to_first_support_weeks_p50")
+    within = result.metric("pct_supported_within_13w")["mean"]
+    if result.per_replication["time_to_first_support_weeks_p50"].isna().mean() > 0.5:
+        return (f"Fewer than half of families get any support while they wait; {within:.0f}% are "
+                "supported within 13 weeks of referral.")
+    return (f"Half of families get their first support within about {m['mean']:.0f} weeks of "
+            f"referral; {within:.0f}% within 13 weeks.")
+
+
+# -------------------------------------------------------------------------------------------------
+# Provenance
+
+
+def provenance(name: str, scenario: Scenario, files: dict[str, str] | None = None,
+               data_hash: str | None = None) -> dict[str, Any]:
+    """What a result was computed from: enough to reproduce it with ``ndpath run``."""
+    out: dict[str, Any] = {
+        "scenario": name,
+        "scenario_name": scenario.meta.name,
+        "seed": scenario.simulation.seed,
+        "replications": scenario.simulation.replications,
+        "horizon_months": scenario.simulation.horizon_months,
+        "ndpath_version": model.__version__,
+        "scenario_digest": scenario.digest(),
+    }
+    if files:
+        out["files"] = files
+    if data_hash:
+        out["input_data_sha256"] = data_hash
+    return out
+
+
+def scenario_filename(name: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name.strip().lower())
+    return f"{safe.strip('_') or 'scenario'}.toml"
+
+
+def named(scenario: Scenario, name: str, description: str) -> Scenario:
+    """``scenario`` renamed (for the TOML download), other values untouched."""
+    return scenario.replace({"meta.name": name, "meta.description": description})
+
+
+def describe_changes(base: Scenario, levers: Levers) -> list[str]:
+    """The levers that differ from ``base``, in words (for the edited scenario's description)."""
+    was = levers_from(base, levers.replications)
+    names = [p.name.replace("_", " ") for p in base.assessment.professions]
+    words = [f"{n} {a:g} -> {b:g} WTE" for n, a, b in zip(names, was.wte, levers.wte) if a != b]
+    pairs: Sequence[tuple[str, str]] = (
+        ("profiling_enabled", "profiling front door"), ("profiling_wte", "profiling WTE"),
+        ("pct_to_diagnosis", "% profiled sent to diagnosis"),
+        ("pct_needs_led", "% profiled given needs-led support"),
+        ("support_starts_per_month", "support starts a month"),
+        ("annual_growth_pct", "% demand growth a year"), ("priority_order", "priority order"),
+        ("outsourced_assessments", "outsourced assessments"),
+        ("outsourced_start_month", "outsourcing start month"),
+        ("outsourced_months", "outsourcing months"), ("outsourced_cost", "£ per outsourced one"),
+    )
+    for field, words_for in pairs:
+        old, new = getattr(was, field), getattr(levers, field)
+        if old != new:
+            words.append(f"{words_for} {old} -> {new}")
+    return words

@@ -1,0 +1,91 @@
+"""Figures for the app and the summit pack, and their export (PNG, zip, PDF).
+
+The charts themselves come from :mod:`model.plots`, the same functions the command line and the
+notebooks use; this module only gathers the app's results into the frames they take, and writes
+figures out. Figures are :class:`matplotlib.figure.Figure` objects (no pyplot state), so
+concurrent sessions do not share a current figure.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Mapping
+
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from app import plotting as plots
+from model.experiment import ExperimentResult
+
+
+def combined_timeseries(results: Mapping[str, ExperimentResult]) -> pd.DataFrame:
+    """Percentile bands of several scenarios in one frame with a ``scenario`` column."""
+    return pd.concat([r.timeseries.assign(scenario=name) for name, r in results.items()],
+                     ignore_index=True)
+
+
+def combined_per_replication(results: Mapping[str, ExperimentResult]) -> pd.DataFrame:
+    """Per-replication scalar metrics of several scenarios, with a ``scenario`` column."""
+    return pd.concat([r.per_replication.assign(scenario=name) for name, r in results.items()],
+                     ignore_index=True)
+
+
+def list_chart(results: Mapping[str, ExperimentResult], today: str) -> Figure:
+    """Children waiting, month by month, with 50% and 90% bands and a "today" line."""
+    return plots.fan_chart(combined_timeseries(results), "waiting_list",
+                           scenarios=list(results), today=today)
+
+
+def wait_chart(results: Mapping[str, ExperimentResult]) -> Figure:
+    """How long children wait for an assessment, for each scenario."""
+    return plots.wait_distribution(combined_per_replication(results), scenarios=list(results))
+
+
+def wait_trend_chart(results: Mapping[str, ExperimentResult], today: str) -> Figure:
+    """The typical wait of children starting an assessment each month."""
+    return plots.fan_chart(combined_timeseries(results), "wait_to_assessment_weeks_p50",
+                           scenarios=list(results), today=today)
+
+
+def bands_chart(result: ExperimentResult) -> Figure:
+    """The list by how long children have waited (under 13 weeks ... over 2 years)."""
+    return plots.wait_bands(result.timeseries)
+
+
+def differences_chart(differences: pd.DataFrame) -> Figure:
+    """Paired differences with their 95% intervals."""
+    return plots.differences_chart(differences)
+
+
+def support_chart(results: Mapping[str, ExperimentResult]) -> Figure:
+    """Share of families supported within 13 weeks of referral, per scenario, with intervals."""
+    return plots.scenario_bars(combined_per_replication(results), "pct_supported_within_13w",
+                               scenarios=list(results))
+
+
+def to_png(figure: Figure, dpi: int = 150) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def pngs_zip(figures: Mapping[str, Figure], extra: Mapping[str, bytes] | None = None) -> bytes:
+    """A zip of the figures as PNGs (``<name>.png``), plus any extra files."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, figure in figures.items():
+            archive.writestr(f"{name}.png", to_png(figure))
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def pdf(pages: list[Figure], title: str) -> bytes:
+    """The figures as a multi-page PDF, one per page."""
+    buffer = io.BytesIO()
+    with PdfPages(buffer, metadata={"Title": title, "Creator": "ndpath"}) as document:
+        for figure in pages:
+            document.savefig(figure, bbox_inches="tight")
+    return buffer.getvalue()
