@@ -15,7 +15,7 @@ import streamlit as st
 from model.experiment import ExperimentResult, compare, run_replications
 from model.scenario import Scenario
 
-from .core import load_shipped, shipped_scenarios
+from .core import DEFAULT_REPLICATIONS, load_shipped, shipped_scenarios
 
 EXECUTOR = os.environ.get("NDPATH_APP_EXECUTOR", "local")
 """Replications run in local worker processes; ``serial`` keeps them in the app's process."""
@@ -85,3 +85,50 @@ def persist(*keys: str) -> None:
             st.session_state[shadow] = st.session_state[key]
         elif shadow in st.session_state:
             st.session_state[key] = st.session_state[shadow]
+
+
+def run_many(keys: list[str], horizon_months: int, replications: int, seed: int
+             ) -> tuple[dict[str, ExperimentResult], dict[str, Scenario]]:
+    """Run several scenarios with the same horizon, replications and seed (cached), in order.
+
+    Returns results and the scenarios as run, both by display name.
+    """
+    names = {v: k for k, v in scenario_choices().items()}
+    settings = {"simulation.horizon_months": horizon_months,
+                "simulation.replications": replications, "simulation.seed": seed}
+    bar = st.progress(0.0, text="Running…")
+    results: dict[str, ExperimentResult] = {}
+    scenarios: dict[str, Scenario] = {}
+    for k, key in enumerate(keys):
+        name = names.get(key, key)
+        bar.progress(k / len(keys), text=f"Running {replications} replications of {name}…")
+        scenarios[name] = scenario_by_key(key)[0].replace(settings)
+        results[name] = run_scenario(scenarios[name])
+    bar.empty()
+    return results, scenarios
+
+
+def run_settings_widgets(prefix: str, container: Any = None) -> tuple[int, int, int]:
+    """Horizon, replications and seed inputs (keys ``<prefix>_horizon`` ...) for a page."""
+    where = container or st.sidebar
+    persist(f"{prefix}_horizon", f"{prefix}_replications", f"{prefix}_seed")
+    for key, value in (("horizon", 60), ("replications", DEFAULT_REPLICATIONS), ("seed", 20261122)):
+        st.session_state.setdefault(f"{prefix}_{key}", value)
+    horizon = where.number_input("Months to project", 0, 240, step=6, key=f"{prefix}_horizon")
+    reps = where.number_input("Replications", 0, 500, step=5, key=f"{prefix}_replications")
+    seed = where.number_input("Random seed (shared by all scenarios)", 0, 2**31 - 1, step=1,
+                              key=f"{prefix}_seed")
+    return int(horizon), int(reps), int(seed)
+
+
+def settings_problems(selected: list[str], horizon: int, replications: int) -> list[str]:
+    """Why a Compare/Present run cannot start, in plain words."""
+    problems = []
+    if not selected:
+        problems.append("Choose at least one scenario.")
+    if horizon < 1:
+        problems.append(f"The horizon is {horizon} months: choose at least 1 month to project.")
+    if replications < 2:
+        problems.append(f"{replications} replication(s) cannot show uncertainty: choose at least "
+                        "2 (10 or more for decisions).")
+    return problems

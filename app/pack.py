@@ -1,0 +1,95 @@
+"""The summit pack: a few large, plain charts with a one-line takeaway each, as PDF and PNGs.
+
+It is built from results already computed, so it needs no server at the summit: the PDF opens on
+any laptop and the PNGs drop into slides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import textwrap
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from matplotlib.figure import Figure
+
+from model.experiment import ExperimentResult
+from model.scenario import Scenario
+
+from . import core, figures
+
+
+@dataclass(frozen=True)
+class Slide:
+    """One chart and its takeaways (one line per scenario)."""
+
+    name: str
+    title: str
+    figure: Figure
+    takeaways: tuple[str, ...]
+
+
+TAKEAWAYS: tuple[tuple[str, str, Callable[[ExperimentResult], str]], ...] = (
+    ("projected_list", "How many children will be waiting?", core.takeaway_list),
+    ("waits", "How long will they wait?", core.takeaway_wait),
+    ("first_support", "How soon do families get support?", core.takeaway_support),
+)
+
+
+def slides(results: Mapping[str, ExperimentResult], today: str) -> list[Slide]:
+    """The Present page's charts, in order, with their takeaways."""
+    charts = {
+        "projected_list": figures.list_chart(results, today),
+        "waits": figures.wait_trend_chart(results, today),
+        "first_support": figures.support_chart(results),
+    }
+    return [Slide(name, title, charts[name],
+                  tuple(f"{scenario}: {sentence(result)}" for scenario, result in results.items()))
+            for name, title, sentence in TAKEAWAYS]
+
+
+def _captioned(slide: Slide) -> Figure:
+    """The slide's figure with its title above and its takeaways below, for print."""
+    figure = slide.figure
+    figure.suptitle(slide.title, fontsize=20, fontweight="bold", x=0.01, ha="left")
+    text = "\n".join(textwrap.fill(line, 110) for line in slide.takeaways)
+    figure.text(0.01, -0.02, text, ha="left", va="top", fontsize=12, wrap=True)
+    return figure
+
+
+def _cover(scenarios: Mapping[str, Scenario], title: str) -> Figure:
+    figure = Figure(figsize=(11.69, 8.27))  # A4 landscape
+    lines = [title, "", f"Prepared {dt.date.today():%d %B %Y} with ndpath "
+             f"{core.provenance('', next(iter(scenarios.values())))['ndpath_version']}.", ""]
+    for name, s in scenarios.items():
+        lines.append(f"• {name}: {s.meta.description}")
+    first = next(iter(scenarios.values()))
+    lines += ["", f"Projection from {first.simulation.start_date:%B %Y} for "
+              f"{first.simulation.horizon_months} months; {first.simulation.replications} "
+              f"replications with seed {first.simulation.seed}, shared by every scenario.",
+              "Lines show the middle projection; shading shows the range in 1 in 2 and "
+              "9 in 10 projections."]
+    if any(s.meta.illustrative for s in scenarios.values()):
+        lines += ["", "These numbers are ILLUSTRATIVE: they are not a real service's data."]
+    wrapped = "\n".join(textwrap.fill(line, 95) if line else "" for line in lines)
+    figure.text(0.06, 0.92, wrapped, ha="left", va="top", fontsize=15)
+    return figure
+
+
+def summit_pack(results: Mapping[str, ExperimentResult], scenarios: Mapping[str, Scenario],
+                title: str = "Children's autism and ADHD assessments: what the projections show"
+                ) -> tuple[bytes, bytes]:
+    """The pack as (PDF bytes, zip bytes of PNGs with the takeaways and provenance)."""
+    today = core.month_today(next(iter(scenarios.values())))
+    deck = slides(results, today)
+    made = [_captioned(slide) for slide in deck]
+    names = [slide.name for slide in deck]
+    document = figures.pdf([_cover(scenarios, title), *made], title)
+    takeaways = "\n\n".join(f"{slide.title}\n" + "\n".join(slide.takeaways) for slide in deck)
+    provenance = {name: core.provenance(name, s) for name, s in scenarios.items()}
+    archive = figures.pngs_zip(
+        {f"{k + 1}_{name}": fig for k, (name, fig) in enumerate(zip(names, made))},
+        {"takeaways.txt": takeaways.encode(), "summit_pack.pdf": document,
+         "provenance.json": json.dumps(provenance, indent=2, default=str).encode()})
+    return document, archive
