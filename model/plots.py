@@ -1,0 +1,408 @@
+"""Charts of ndpath results, shared by the command line, the app and notebooks.
+
+Every function takes tidy frames (or :class:`~model.experiment.ExperimentResult` objects) and
+returns a :class:`matplotlib.figure.Figure` built directly, never through ``pyplot``, so no global
+"current figure" leaks between callers (the app serves several sessions at once) and any backend,
+``Agg`` included, can render it. Words come from :mod:`model.labels`, colours from its
+colour-blind-safe ``PALETTE``, and type is large enough for a projector.
+
+Conventions, so that a reader never has to guess:
+
+* Uncertainty is always drawn: bands across replications for series (p5-p95 and p25-p75 around
+  the median), 95% intervals for means and paired differences.
+* Month-end stocks (list sizes) are plotted at the end of their month and flows (referrals,
+  assessments, waits of those starting) in the middle of it; the "today" line is the start date.
+
+>>> from model.scenario import Scenario
+>>> from model.experiment import run_replications
+>>> s = Scenario().replace({"simulation.horizon_months": 3, "backlog.count": 100})
+>>> result = run_replications(s, replications=2, executor="serial")
+>>> type(fan_chart(result.timeseries)).__name__
+'Figure'
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from typing import TYPE_CHECKING, Mapping, Sequence, Union
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .labels import PALETTE, label
+from .metrics import WAIT_BANDS, WEEK, child_times, mean_ci
+
+if TYPE_CHECKING:
+    from .experiment import ExperimentResult
+
+FONT = 14
+"""Base font size in points: readable from the back of a room when projected."""
+
+STOCK_METRICS = frozenset({"waiting_list", "profiling_queue", *(n for n, _, _ in WAIT_BANDS)})
+"""Monthly series measured at the end of the month (the rest are counts within the month)."""
+
+WAIT_METRICS = ("wait_to_assessment_weeks_p50", "wait_to_assessment_weeks_mean",
+                "wait_to_assessment_weeks_p90")
+WAIT_WORDS = ("Half wait less than", "Average wait", "9 in 10 wait less than")
+
+DIFFERENCE_METRICS = (
+    "waiting_list_end",
+    "wait_to_assessment_weeks_p50",
+    "wait_to_assessment_weeks_p90",
+    "pct_assessed_within_13w",
+    "pct_waiting_over_52w_end",
+    "time_to_first_support_weeks_p50",
+    "assessments_completed",
+    "withdrawals",
+    "escalations",
+    "cost_total",
+)
+"""What :func:`differences_chart` shows by default: the numbers commissioners ask about."""
+
+BAND_COLOURS = (PALETTE[2], PALETTE[4], PALETTE[1], PALETTE[5])
+"""Wait bands from short (green) to long (vermillion)."""
+
+Results = Union["ExperimentResult", Mapping[str, "ExperimentResult"], pd.DataFrame]
+
+
+# -------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def new_figure(width: float = 11.0, height: float = 5.8) -> Figure:
+    """A white figure with constrained layout (no pyplot involved)."""
+    figure = Figure(figsize=(width, height), layout="constrained")
+    figure.set_facecolor("white")
+    return figure
+
+
+def _style(ax: Axes, title: str, ylabel: str = "", xlabel: str = "") -> None:
+    ax.set_title(title, fontsize=FONT + 4, loc="left", fontweight="bold")
+    if ylabel:
+        ax.set_ylabel(ylabel, fontsize=FONT)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=FONT)
+    ax.tick_params(labelsize=FONT - 1)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def colour(index: int) -> str:
+    """The ``index``-th colour of the palette (cycling)."""
+    return PALETTE[index % len(PALETTE)]
+
+
+def month_positions(months: pd.Series | Sequence[str], metric: str) -> pd.DatetimeIndex:
+    """Where a month's value sits on the time axis: its end for stocks, its middle for flows."""
+    starts = pd.DatetimeIndex(pd.to_datetime(pd.Series(months).astype(str).str[:7],
+                                             format="%Y-%m"))
+    if metric in STOCK_METRICS:
+        return starts + pd.offsets.MonthBegin(1)
+    return starts + pd.Timedelta(days=14)
+
+
+def _today(today: str | None, months: pd.Series) -> pd.Timestamp | None:
+    if today is not None:
+        text = str(today)
+        return pd.Timestamp(text if len(text) > 7 else f"{text}-01")
+    if len(months) == 0:
+        return None
+    return pd.Timestamp(f"{sorted(months.astype(str))[0][:7]}-01")
+
+
+def _scenario_frames(timeseries: pd.DataFrame | None,
+                     scenarios: Mapping[str, pd.DataFrame] | Sequence[str] | None
+                     ) -> dict[str, pd.DataFrame]:
+    """``{name: timeseries}`` from a dict, or by splitting a frame on its ``scenario`` column."""
+    if isinstance(scenarios, Mapping):
+        return dict(scenarios)
+    if timeseries is None:
+        raise ValueError("give a timeseries frame or a dict of them in scenarios=")
+    if "scenario" not in timeseries:
+        return {"": timeseries}
+    names = list(scenarios) if scenarios is not None else list(
+        dict.fromkeys(timeseries["scenario"]))
+    return {name: timeseries[timeseries["scenario"] == name] for name in names}
+
+
+def _draw_today(ax: Axes, when: pd.Timestamp | None) -> None:
+    if when is None:
+        return
+    ax.axvline(when, color="black", linestyle="--", linewidth=1.8)
+    ax.annotate("today", (when, 0.0), xycoords=("data", "axes fraction"), xytext=(5, 5),
+                textcoords="offset points", va="bottom", fontsize=FONT, fontweight="bold")
+
+
+# -------------------------------------------------------------------------------------------------
+# Charts
+
+
+def fan_chart(
+    timeseries: pd.DataFrame | None = None,
+    metric: str = "waiting_list",
+    *,
+    scenarios: Mapping[str, pd.DataFrame] | Sequence[str] | None = None,
+    today: str | None = None,
+    title: str | None = None,
+) -> Figure:
+    """A monthly series as a fan: median line, p25-p75 and p5-p95 bands across replications.
+
+    ``timeseries`` is ``ExperimentResult.timeseries`` (``month, metric, p5 .. p95``), or several
+    scenarios stacked with a ``scenario`` column (``scenarios`` then picks and orders them).
+    Alternatively pass ``scenarios={name: timeseries}`` to overlay several runs. A dashed "today"
+    line marks ``today`` (``YYYY-MM`` or a date), by default the start of the first month.
+
+    Draws, per scenario, two bands (``PolyCollection``) and one median line, plus the today line.
+    """
+    frames = _scenario_frames(timeseries, scenarios)
+    figure = new_figure()
+    ax = figure.subplots()
+    all_months = pd.concat([f.loc[f["metric"] == metric, "month"] for f in frames.values()])
+    if all_months.empty:
+        raise ValueError(f"no monthly series named {metric!r} in the timeseries")
+    for i, (name, frame) in enumerate(frames.items()):
+        rows = frame[frame["metric"] == metric].sort_values("month")
+        x = month_positions(rows["month"], metric)
+        c = colour(i)
+        ax.fill_between(x, rows["p5"], rows["p95"], color=c, alpha=0.15, linewidth=0)
+        ax.fill_between(x, rows["p25"], rows["p75"], color=c, alpha=0.35, linewidth=0)
+        ax.plot(x, rows["p50"], color=c, linewidth=3, label=name or "Middle projection")
+    _draw_today(ax, _today(today, all_months))
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter("{x:,.0f}")
+    _style(ax, title or label(metric), label(metric))
+    figure.legend(fontsize=FONT - 1, frameon=False, loc="outside lower center",
+                  ncols=min(len(frames), 4),
+                  title="Line: middle projection. Shading: 1 in 2 and 9 in 10 projections",
+                  title_fontsize=FONT - 2)
+    return figure
+
+
+def _as_results(results: Results, scenarios: Sequence[str] | None
+                ) -> tuple[dict[str, pd.DataFrame], dict[str, "ExperimentResult"]]:
+    """Per-replication frames by scenario name, and the ExperimentResults if given."""
+    from .experiment import ExperimentResult
+
+    if isinstance(results, ExperimentResult):
+        return {"": results.per_replication}, {"": results}
+    if isinstance(results, pd.DataFrame):
+        if "scenario" not in results:
+            return {"": results}, {}
+        names = list(scenarios) if scenarios is not None else list(
+            dict.fromkeys(results["scenario"]))
+        return {n: results[results["scenario"] == n] for n in names}, {}
+    chosen = list(scenarios) if scenarios is not None else list(results)
+    return ({n: results[n].per_replication for n in chosen}, {n: results[n] for n in chosen})
+
+
+def waits_from_logs(result: "ExperimentResult") -> np.ndarray:
+    """Waits (weeks) from referral to assessment start, pooled over the kept event logs.
+
+    Counts children who started assessment within the horizon, as the scalar wait metrics do.
+    Raises ``ValueError`` if the run kept no logs.
+    """
+    if not result.logs:
+        raise ValueError("this run kept no event logs: run with keep_logs=True (--keep-logs)")
+    waits = []
+    for log in result.logs:
+        t = child_times(log)
+        started = (t.assessment_start >= 0) & (t.assessment_start < log.horizon_days)
+        waits.append((t.assessment_start[started] - t.referral[started]) / WEEK)
+    return np.concatenate(waits) if waits else np.array([])
+
+
+def wait_distribution(results: Results, *, scenarios: Sequence[str] | None = None,
+                      title: str | None = None) -> Figure:
+    """How long children wait from referral to the start of their assessment.
+
+    Takes an :class:`ExperimentResult`, a dict ``{name: ExperimentResult}``, or a per-replication
+    frame (with a ``scenario`` column for several). Two honest views, chosen by what is available:
+
+    * every result kept its event logs (``keep_logs=True``): a histogram of the individual waits,
+      pooled over replications, as the share of children in each 13-week bin, with the NICE
+      13-week line. This is the distribution itself.
+    * otherwise: bars of the median, mean and 90th centile wait, each the mean over replications
+      with its 95% interval. The monthly median series is not used, because a median of medians
+      is not the distribution of waits.
+
+    Both count only children who started assessment within the horizon; children still waiting
+    at the end are not in it (see ``pct_waiting_over_52w_end`` for them).
+    """
+    frames, experiments = _as_results(results, scenarios)
+    if experiments and len(experiments) == len(frames) and all(r.logs for r in experiments.values()):
+        return _wait_histogram({n: waits_from_logs(r) for n, r in experiments.items()}, title)
+    return _wait_bars(frames, title)
+
+
+def _wait_histogram(waits: Mapping[str, np.ndarray], title: str | None) -> Figure:
+    figure = new_figure()
+    ax = figure.subplots()
+    longest = max((float(w.max()) for w in waits.values() if len(w)), default=13.0)
+    edges = np.arange(0.0, 13.0 * (math.floor(longest / 13.0) + 2), 13.0)
+    for i, (name, w) in enumerate(waits.items()):
+        if not len(w):
+            continue
+        weights = np.full(len(w), 100.0 / len(w))
+        ax.hist(w, bins=edges, weights=weights, histtype="stepfilled" if len(waits) == 1 else "step",
+                linewidth=2.5, color=colour(i), alpha=0.8 if len(waits) == 1 else 1.0,
+                label=f"{name or 'Children assessed'} ({len(w):,} assessments)")
+    ax.axvline(13, color="black", linestyle="--", linewidth=1.8)
+    ax.annotate("13 weeks (NICE)", (13, 1.0), xycoords=("data", "axes fraction"),
+                xytext=(5, -5), textcoords="offset points", va="top", fontsize=FONT - 1)
+    _style(ax, title or "Wait from referral to assessment",
+           "Children assessed (%)", "Weeks waited (13-week bins)")
+    ax.legend(fontsize=FONT - 1, frameon=False, loc="upper right")
+    return figure
+
+
+def _wait_bars(frames: Mapping[str, pd.DataFrame], title: str | None) -> Figure:
+    figure = new_figure()
+    ax = figure.subplots()
+    width = 0.8 / max(len(frames), 1)
+    x = np.arange(len(WAIT_METRICS))
+    for i, (name, frame) in enumerate(frames.items()):
+        stats = [mean_ci(frame[m].to_numpy()) if m in frame else (math.nan,) * 3 + (0,)
+                 for m in WAIT_METRICS]
+        means = np.array([s[0] for s in stats], dtype=float)
+        err = np.array([[s[0] - s[1], s[2] - s[0]] if math.isfinite(s[1]) else [0.0, 0.0]
+                        for s in stats]).T
+        bars = ax.bar(x + i * width, np.nan_to_num(means), width * 0.95, yerr=err, capsize=6,
+                      color=colour(i), label=name or None, error_kw={"linewidth": 2})
+        ax.bar_label(bars, labels=[f"{m:.0f}" if math.isfinite(m) else "none assessed"
+                                   for m in means], fontsize=FONT, padding=4)
+    ax.set_xticks(x + width * (len(frames) - 1) / 2, WAIT_WORDS, fontsize=FONT)
+    _style(ax, title or "Wait from referral to assessment", "Weeks",
+           "Children who started assessment in the period; whiskers: 95% interval")
+    if len(frames) > 1:
+        ax.legend(fontsize=FONT - 1, frameon=False)
+    return figure
+
+
+def wait_bands(timeseries: pd.DataFrame, *, today: str | None = None,
+               title: str | None = None) -> Figure:
+    """The diagnostic list month by month, stacked by how long children have waited.
+
+    Each band is the median across replications of the number in it (so the stack's height is
+    close to, but not exactly, the median list size). Draws four stacked areas, shortest wait at
+    the bottom.
+    """
+    names = [name for name, _, _ in WAIT_BANDS]
+    rows = timeseries[timeseries["metric"].isin(names)]
+    if rows.empty:
+        raise ValueError("no wait-band series (list_wait_*) in the timeseries")
+    wide = rows.pivot(index="month", columns="metric", values="p50").reindex(columns=names)
+    wide = wide.sort_index().fillna(0.0)
+    figure = new_figure()
+    ax = figure.subplots()
+    x = month_positions(wide.index.to_series(), names[0])
+    ax.stackplot(x, *[wide[n].to_numpy() for n in names], labels=[label(n) for n in names],
+                 colors=BAND_COLOURS, alpha=0.9)
+    _draw_today(ax, _today(today, wide.index.to_series()))
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter("{x:,.0f}")
+    _style(ax, title or "Children waiting, by how long they have waited",
+           "Children (middle projection)")
+    handles, labels_ = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], labels_[::-1], fontsize=FONT - 1, frameon=False, loc="upper left")
+    return figure
+
+
+def _fmt(value: float) -> str:
+    if not math.isfinite(value):
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:+,.0f}"
+    return f"{value:+.1f}"
+
+
+def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None = None, *,
+                      title: str | None = None) -> Figure:
+    """Paired differences against the baseline, with 95% intervals, one row per metric.
+
+    ``compare_frame`` is :func:`model.experiment.compare`'s output (``metric, baseline, scenario,
+    difference, ci_low, ci_high, n``) or ``comparison.csv`` (with a ``comparison`` column naming
+    the other scenario, one marker per comparison, and ``baseline_mean``). Metrics have different
+    units, so the axis is the change as a % of the baseline mean; the change in the metric's own
+    units is written next to each marker. Metrics whose baseline is zero or undefined cannot be
+    shown as a % and are listed under the chart instead of dropped silently.
+    """
+    frame = compare_frame.copy()
+    if "baseline_mean" in frame and "baseline" not in frame:
+        frame["baseline"] = frame["baseline_mean"]
+    if "comparison" not in frame:
+        frame["comparison"] = ""
+    wanted = list(metrics) if metrics is not None else [
+        m for m in DIFFERENCE_METRICS if m in set(frame["metric"])] or list(
+            dict.fromkeys(frame["metric"]))
+    frame = frame[frame["metric"].isin(wanted)]
+    ok = np.isfinite(frame["baseline"]) & (frame["baseline"].abs() > 1e-9) & np.isfinite(
+        frame["difference"])
+    skipped = sorted(set(frame.loc[~ok, "metric"]) - set(frame.loc[ok, "metric"]))
+    frame = frame[ok]
+    shown = [m for m in wanted if m in set(frame["metric"])]
+    comparisons = list(dict.fromkeys(frame["comparison"]))
+    figure = new_figure(12, 0.75 * max(len(shown), 1) * max(1, 0.6 * len(comparisons)) + 2.2)
+    ax = figure.subplots()
+    row = {m: k for k, m in enumerate(shown)}
+    step = 0.7 / max(len(comparisons), 1)
+    for i, name in enumerate(comparisons):
+        rows = frame[frame["comparison"] == name]
+        y = np.array([row[m] for m in rows["metric"]], dtype=float) + (i - (len(comparisons) - 1) / 2) * step
+        scale = 100.0 / rows["baseline"].abs().to_numpy()
+        mid = rows["difference"].to_numpy() * scale
+        low = np.where(np.isfinite(rows["ci_low"]), rows["ci_low"] * scale, mid)
+        high = np.where(np.isfinite(rows["ci_high"]), rows["ci_high"] * scale, mid)
+        ax.errorbar(mid, y, xerr=np.vstack([mid - low, high - mid]), fmt="o", color=colour(i),
+                    capsize=6, markersize=9, linewidth=2.5, label=name or None)
+        for yy, m, d, lo, hi in zip(y, rows["metric"], rows["difference"], rows["ci_low"],
+                                    rows["ci_high"]):
+            ax.annotate(f"{_fmt(d)} ({_fmt(lo)} to {_fmt(hi)})", (1.0, yy),
+                        xycoords=("axes fraction", "data"), xytext=(8, 0),
+                        textcoords="offset points", va="center", fontsize=FONT - 3,
+                        color=colour(i))
+    ax.axvline(0, color="black", linewidth=1.2)
+    ax.set_yticks(range(len(shown)), [label(m) for m in shown], fontsize=FONT - 1)
+    ax.set_ylim(len(shown) - 0.5, -0.5)
+    xlabel = "Change against the baseline (% of its value), dot: average, bar: 95% interval"
+    if skipped:
+        xlabel += "\n" + textwrap.fill("Not shown (baseline is zero or undefined): " + "; ".join(
+            label(m) for m in skipped), 100)
+    _style(ax, title or "What changes against the baseline", xlabel=xlabel)
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    if len(comparisons) > 1 or comparisons[:1] != [""]:
+        ax.legend(fontsize=FONT - 1, frameon=False, loc="lower right")
+    return figure
+
+
+def scenario_bars(per_replication: pd.DataFrame, metric: str,
+                  scenarios: Sequence[str] | None = None, *, title: str | None = None) -> Figure:
+    """One horizontal bar per scenario: the mean over replications with its 95% interval.
+
+    ``per_replication`` holds several scenarios stacked with a ``scenario`` column.
+    """
+    frames, _ = _as_results(per_replication, scenarios)
+    names = list(frames)
+    figure = new_figure(11, 1.0 * len(names) + 2.0)
+    ax = figure.subplots()
+    stats = [mean_ci(frames[n][metric].to_numpy()) for n in names]
+    means = np.array([s[0] if math.isfinite(s[0]) else 0.0 for s in stats])
+    err = np.array([[s[0] - s[1], s[2] - s[0]] if math.isfinite(s[1]) else [0.0, 0.0]
+                    for s in stats]).T
+    y = np.arange(len(names))
+    ax.barh(y, means, color=[colour(i) for i in range(len(names))], xerr=err, capsize=6,
+            ecolor="black")
+    ax.set_yticks(y, [n or label(metric) for n in names], fontsize=FONT)
+    ax.invert_yaxis()
+    for k, m in enumerate(means):
+        ax.text(m, k, f"  {m:,.0f}", va="center", ha="left", fontsize=FONT, fontweight="bold")
+    _style(ax, title or label(metric), xlabel="Bar: average over projections; whisker: 95% interval")
+    ax.grid(axis="y", visible=False)
+    return figure
+
+
+__all__ = ["fan_chart", "wait_distribution", "wait_bands", "differences_chart", "scenario_bars",
+           "waits_from_logs", "new_figure", "month_positions", "FONT", "STOCK_METRICS"]
