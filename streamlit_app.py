@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-st.set_page_config(page_title="ndpath: assessment pathway projections", page_icon="📈",
-                   layout="wide")
+st.set_page_config(page_title="ndpath: assessment pathway projections",
+                   page_icon=":material/show_chart:", layout="wide")
 
 PAGES = [
-    st.Page("pages/scenario.py", title="Scenario", icon="🎚️", default=True),
-    st.Page("pages/compare.py", title="Compare", icon="📊"),
-    st.Page("pages/calibrate.py", title="Calibrate", icon="📐"),
-    st.Page("pages/present.py", title="Present", icon="🖥️"),
+    st.Page("pages/scenario.py", title="Scenario", icon=":material/tune:", default=True),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("pages/calibrate.py", title="Calibrate", icon=":material/straighten:"),
+    st.Page("pages/present.py", title="Present", icon=":material/co_present:"),
 ]
 
 st.navigation(PAGES).run()

@@ -19,6 +19,8 @@ from matplotlib.figure import Figure
 from app import plotting as plots
 from model.experiment import ExperimentResult
 
+from . import core
+
 
 def combined_timeseries(results: Mapping[str, ExperimentResult]) -> pd.DataFrame:
     """Percentile bands of several scenarios in one frame with a ``scenario`` column."""
@@ -55,8 +57,8 @@ def bands_chart(result: ExperimentResult) -> Figure:
 
 
 def differences_chart(differences: pd.DataFrame) -> Figure:
-    """Paired differences with their 95% intervals."""
-    return plots.differences_chart(differences)
+    """Paired differences of the headline measures, with their 95% intervals."""
+    return plots.differences_chart(differences, metrics=list(core.HEADLINE_METRICS))
 
 
 def support_chart(results: Mapping[str, ExperimentResult]) -> Figure:

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from model.labels import PALETTE, label
 
@@ -83,11 +84,14 @@ def fan_chart(timeseries: pd.DataFrame, metric: str, scenarios: Sequence[str] | 
     if today is not None:
         when = pd.Timestamp(f"{today}-01")
         ax.axvline(when, color="black", linestyle="--", linewidth=1.5)
-        ax.annotate("today", (when, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(4, -4), textcoords="offset points", va="top", fontsize=FONT)
+        ax.annotate("today", (when, 0.0), xycoords=("data", "axes fraction"),
+                    xytext=(5, 6), textcoords="offset points", va="bottom", fontsize=FONT,
+                    fontweight="bold")
     ax.set_ylim(bottom=0)
-    _style(ax, label(metric), label(metric))
-    ax.legend(fontsize=FONT - 1, frameon=False, loc="upper left",
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    _style(ax, label(metric), "")
+    ax.legend(fontsize=FONT - 1, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.1),
+              ncols=min(len(names), 2),
               title="Line: middle projection; shading: 1 in 2 and 9 in 10 ranges",
               title_fontsize=FONT - 3)
     return figure
@@ -122,7 +126,8 @@ def wait_distribution(per_replication: pd.DataFrame,
     ax.set_xticks(x + width * (len(names) - 1) / 2, WAIT_WORDS, fontsize=FONT)
     _style(ax, "Wait from referral to assessment (children assessed in the period)", "Weeks")
     if len(names) > 1:
-        ax.legend(fontsize=FONT - 1, frameon=False)
+        ax.legend(fontsize=FONT - 1, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.1),
+                  ncols=2)
     return figure
 
 
@@ -143,28 +148,37 @@ def wait_bands(timeseries: pd.DataFrame) -> Figure:
     return figure
 
 
+def _signed(value: float) -> str:
+    return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+,.1f}"
+
+
 def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None = None) -> Figure:
-    """Paired differences as % of the starting value, with 95% intervals, one row per metric."""
-    frame = compare_frame
-    if metrics is not None:
-        frame = frame[frame["metric"].isin(metrics)]
-    frame = frame[np.isfinite(frame["baseline"]) & (frame["baseline"].abs() > 1e-9)
-                  & np.isfinite(frame["difference"])]
-    scale = 100 / frame["baseline"].abs()
-    figure = _figure(10, 0.55 * len(frame) + 1.6)
-    ax = figure.subplots()
-    y = np.arange(len(frame))
-    mid = frame["difference"] * scale
-    low, high = frame["ci_low"] * scale, frame["ci_high"] * scale
-    err = np.vstack([(mid - low).fillna(0).to_numpy(), (high - mid).fillna(0).to_numpy()])
-    ax.errorbar(mid, y, xerr=err, fmt="o", color=PALETTE[0], ecolor=PALETTE[0], capsize=5,
-                markersize=8, linewidth=2)
-    ax.axvline(0, color="black", linewidth=1)
-    ax.set_yticks(y, [label(m) for m in frame["metric"]], fontsize=FONT - 1)
-    ax.invert_yaxis()
-    ax.set_xlabel("Change against the starting scenario (% of its value), with 95% interval",
-                  fontsize=FONT - 1)
-    ax.tick_params(labelsize=FONT - 1)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.grid(axis="x", alpha=0.3)
+    """Paired differences with 95% intervals: one panel per metric, each in its own units.
+
+    Each panel is centred on zero (no change), so the side a point falls on is the direction of
+    the change and an interval crossing the line is no clear change.
+    """
+    frame = compare_frame.set_index("metric")
+    names = [m for m in (metrics or list(frame.index)) if m in frame.index
+             and math.isfinite(float(frame.loc[m, "difference"]))]
+    figure = _figure(10, 0.95 * max(len(names), 1) + 0.8)
+    axes = np.atleast_1d(figure.subplots(max(len(names), 1), 1))
+    for ax, name in zip(axes, names):
+        row = frame.loc[name]
+        mid, low, high = (float(row[c]) for c in ("difference", "ci_low", "ci_high"))
+        has_ci = math.isfinite(low) and math.isfinite(high)
+        reach = max(abs(mid), abs(low) if has_ci else 0, abs(high) if has_ci else 0) or 1.0
+        ax.axvline(0, color="black", linewidth=1.2)
+        if has_ci:
+            ax.plot([low, high], [0, 0], color=PALETTE[0], linewidth=4, solid_capstyle="butt")
+        ax.plot([mid], [0], "o", color=PALETTE[0], markersize=11)
+        ax.set_xlim(-1.35 * reach, 1.35 * reach)
+        ax.set_yticks([])
+        ax.spines[["top", "right", "left"]].set_visible(False)
+        ax.tick_params(labelsize=FONT - 3)
+        interval = f" (95% interval {_signed(low)} to {_signed(high)})" if has_ci else ""
+        ax.set_title(f"{label(name)}: {_signed(mid)}{interval}", fontsize=FONT - 1, loc="left")
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}" if reach >= 10 else "{x:,.1f}"))
+    figure.suptitle("Your scenario minus the starting one (0 = no change)", fontsize=FONT + 2,
+                    x=0.01, ha="left")
     return figure

@@ -115,7 +115,8 @@ def lever_widgets(base: Scenario) -> core.Levers:
 
 def headline(base_result, edit_result) -> None:  # type: ignore[no-untyped-def]
     shown = edit_result if edit_result is not None else base_result
-    columns = st.columns(len(core.HEADLINE_METRICS))
+    # three to a row: the labels are sentences, and must stay readable on a projector
+    columns = st.columns(3) + st.columns(3)
     for column, metric in zip(columns, core.HEADLINE_METRICS):
         value = shown.metric(metric)["mean"]
         delta = None
