@@ -246,7 +246,7 @@ def _wait_histogram(waits: Mapping[str, np.ndarray], title: str | None) -> Figur
         if not len(w):
             continue
         weights = np.full(len(w), 100.0 / len(w))
-        ax.hist(w, bins=edges, weights=weights, histtype="stepfilled" if len(waits) == 1 else "step",
+        ax.hist(w, bins=list(edges), weights=weights, histtype="stepfilled" if len(waits) == 1 else "step",
                 linewidth=2.5, color=colour(i), alpha=0.8 if len(waits) == 1 else 1.0,
                 label=f"{name or 'Children assessed'} ({len(w):,} assessments)")
     ax.axvline(13, color="black", linestyle="--", linewidth=1.8)
