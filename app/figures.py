@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from app import plotting as plots
+from model import plots
 from model.experiment import ExperimentResult
 
 from . import core
@@ -53,7 +53,7 @@ def wait_trend_chart(results: Mapping[str, ExperimentResult], today: str) -> Fig
 
 def bands_chart(result: ExperimentResult) -> Figure:
     """The list by how long children have waited (under 13 weeks ... over 2 years)."""
-    return plots.wait_bands(result.timeseries)
+    return plots.wait_bands(result.timeseries, today=core.month_today(result.scenario))
 
 
 def differences_chart(differences: pd.DataFrame) -> Figure:

@@ -54,7 +54,8 @@ def _captioned(slide: Slide) -> Figure:
     figure = slide.figure
     figure.suptitle(slide.title, fontsize=20, fontweight="bold", x=0.01, ha="left")
     text = "\n".join(textwrap.fill(line, 110) for line in slide.takeaways)
-    figure.text(0.01, -0.02, text, ha="left", va="top", fontsize=12, wrap=True)
+    # supxlabel: constrained layout reserves room for it below the chart's own legend
+    figure.supxlabel(text, x=0.01, ha="left", fontsize=13, multialignment="left")
     return figure
 
 
