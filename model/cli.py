@@ -1,0 +1,522 @@
+"""The ``ndpath`` command line.
+
+``ndpath run SCENARIO`` projects one scenario and writes a results folder
+(:mod:`model.results`); ``ndpath compare BASELINE OTHER...`` runs several with common random
+numbers and reports paired differences; ``ndpath scenarios`` lists the shipped scenarios. The
+calibration commands (validate, calibrate, backtest, synth) are added by ``calibration.cli``.
+
+Results go to stdout, progress and notes to stderr. A user error (a bad scenario file or option,
+a results folder that already holds results) prints its message and exits with code 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import math
+import sys
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import pandas as pd
+
+from .executors import Executor, get_executor
+from .experiment import ExperimentResult, compare, run_replications
+from .labels import label
+from .metrics import SCALAR_METRICS
+from .results import ResultsFolderError, build_provenance, prepare_folder, write_results
+from .scenario import LoadedScenario, ScenarioError, load_scenario_with_sources
+
+log = logging.getLogger("ndpath")
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+TABLE_METRICS = SCALAR_METRICS[:16] + ("backlog_cleared",)
+"""What the printed table shows: DESIGN.md section 3's metrics and the backlog question."""
+
+COMPARISON = "comparison.csv"
+CLEARANCE_SUMMARY = "clearance.csv"
+
+
+class UserError(Exception):
+    """A mistake the user can fix (an option, a path); printed without a traceback, exit 2.
+
+    Subcommands added by other packages may raise it too.
+    """
+
+
+# -------------------------------------------------------------------------------------------------
+# Arguments
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a scenario key, e.g. --set assessment.professions.0.wte=6 "
+                             "(repeatable; keys as in docs/scenario-reference.md)")
+    parser.add_argument("--replications", type=int, metavar="N",
+                        help="replications (default: the scenario's simulation.replications)")
+    parser.add_argument("--seed", type=int, metavar="S",
+                        help="base seed (default: the scenario's simulation.seed)")
+    parser.add_argument("--months", type=int, metavar="M",
+                        help="horizon in calendar months (simulation.horizon_months)")
+    parser.add_argument("--start", metavar="YYYY-MM-DD",
+                        help="start date, 'today' on the charts (simulation.start_date)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="results folder (default: results/<name>-<time>); "
+                             "an existing non-empty folder is refused unless --overwrite")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the results in an existing --out folder")
+    parser.add_argument("--executor", choices=("serial", "local", "dask"),
+                        help="where replications run: serial (this process), local (a process "
+                             "per core; the default), dask (a Dask cluster)")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="worker processes for local, or workers of a new Dask cluster")
+    parser.add_argument("--dask-scheduler", metavar="ADDR",
+                        help="address of a running Dask scheduler (implies --executor dask)")
+    parser.add_argument("--keep-logs", action="store_true",
+                        help="keep every replication's event log in memory (the wait chart then "
+                             "shows the full distribution of waits)")
+    parser.add_argument("--no-figures", dest="figures", action="store_false",
+                        help="write the tables only")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or notes")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ndpath`` argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="ndpath",
+        description="Simulate the children's autism/ADHD assessment pathway and its waiting list.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"ndpath {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="project one scenario and write a results folder",
+                         description="Project one scenario: replications, summary with 95% "
+                                     "intervals, monthly bands, figures and provenance.")
+    run.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file")
+    _add_run_options(run)
+    run.set_defaults(handler=command_run)
+
+    comp = sub.add_parser("compare", help="compare scenarios against a baseline (paired differences)",
+                          description="Run a baseline and other scenarios with the same seed "
+                                      "(common random numbers) and report paired differences "
+                                      "with 95% intervals.")
+    comp.add_argument("baseline", type=Path, metavar="BASELINE", help="baseline scenario TOML")
+    comp.add_argument("others", type=Path, nargs="+", metavar="OTHER", help="scenarios to compare")
+    _add_run_options(comp)
+    comp.set_defaults(handler=command_compare)
+
+    scen = sub.add_parser("scenarios", help="list the shipped scenarios")
+    scen.add_argument("directory", type=Path, nargs="?", default=SCENARIO_DIR,
+                      help="folder to list (default: the shipped scenarios)")
+    scen.set_defaults(handler=command_scenarios)
+
+    _add_calibration(sub)
+    return parser
+
+
+def _add_calibration(sub: Any) -> None:
+    """Register ``calibration.cli``'s subcommands when that package is present."""
+    try:
+        from calibration import cli as calibration_cli  # type: ignore[attr-defined]
+    except ImportError:
+        log.debug("calibration commands not available")
+        return
+    calibration_cli.add_subcommands(sub)
+
+
+# -------------------------------------------------------------------------------------------------
+# Shared steps
+
+
+def _overrides(args: argparse.Namespace, forced: dict[str, Any] | None = None) -> list[str]:
+    """``--set`` items, then the run options mapped onto ``simulation.*`` (these win)."""
+    items = list(args.overrides)
+    if args.months is not None:
+        items.append(f"simulation.horizon_months={args.months}")
+    if args.start is not None:
+        items.append(f"simulation.start_date={args.start}")
+    if args.replications is not None:
+        items.append(f"simulation.replications={args.replications}")
+    if args.seed is not None:
+        items.append(f"simulation.seed={args.seed}")
+    for key, value in (forced or {}).items():
+        items.append(f"{key}={value}")
+    return items
+
+
+@dataclass(frozen=True)
+class ExecutorChoice:
+    name: str
+    options: dict[str, Any]
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, **{k: v for k, v in self.options.items() if v is not None}}
+
+
+def _executor_choice(args: argparse.Namespace) -> ExecutorChoice:
+    name = args.executor or ("dask" if args.dask_scheduler else "local")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers {args.workers}: must be at least 1")
+    if args.dask_scheduler and name != "dask":
+        raise UserError(f"--dask-scheduler needs --executor dask (got --executor {name})")
+    if name == "dask":
+        return ExecutorChoice("dask", {"scheduler": args.dask_scheduler, "n_workers": args.workers})
+    if name == "local":
+        return ExecutorChoice("local", {"max_workers": args.workers})
+    return ExecutorChoice("serial", {})
+
+
+def _open_executor(choice: ExecutorChoice, stack: ExitStack) -> Executor:
+    try:
+        executor = get_executor(choice.name, **{k: v for k, v in choice.options.items()
+                                                if v is not None})
+    except ImportError as error:
+        raise UserError(f"--executor {choice.name}: not available ({error})") from None
+    close = getattr(executor, "close", None)
+    if callable(close):
+        stack.callback(close)
+    return executor
+
+
+def _default_out(stem: str) -> Path:
+    return Path("results") / f"{stem}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def _note(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message, file=sys.stderr)
+
+
+def _progress(args: argparse.Namespace, total: int, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="replication", disable=args.quiet, file=sys.stderr,
+                leave=False)
+
+
+def _fmt(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:,.1f}"
+    return f"{value:.2f}"
+
+
+def _fmt_metric(metric: str, value: float) -> str:
+    if metric == "backlog_cleared" and value is not None and math.isfinite(value):
+        return f"{100 * value:.0f}%"
+    return _fmt(value)
+
+
+def summary_table(experiment: ExperimentResult, metrics: Sequence[str] = TABLE_METRICS) -> str:
+    """The key metrics as a plain-text table: label, mean and 95% interval."""
+    summary = experiment.summary.set_index("metric")
+    rows = [(label(m), _fmt_metric(m, summary.at[m, "mean"]),
+             f"{_fmt_metric(m, summary.at[m, 'ci_low'])} to {_fmt_metric(m, summary.at[m, 'ci_high'])}")
+            for m in metrics if m in summary.index]
+    return _table(("", "mean", "95% interval"), rows)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(len(header))]
+    lines = []
+    for r in [header, *rows]:
+        cells = [str(r[0]).ljust(widths[0])] + [str(c).rjust(w) for c, w in zip(r[1:], widths[1:])]
+        lines.append("  ".join(cells).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _load(path: Path, overrides: Sequence[str]) -> LoadedScenario:
+    return load_scenario_with_sources(path, overrides)
+
+
+def _run(args: argparse.Namespace, loaded: LoadedScenario, executor: Executor, bar: Any
+         ) -> ExperimentResult:
+    sim = loaded.scenario.simulation
+    return run_replications(loaded.scenario, sim.replications, sim.seed, executor,
+                            keep_logs=args.keep_logs, on_done=lambda: bar.update(1))
+
+
+# -------------------------------------------------------------------------------------------------
+# run
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """``ndpath run``: one scenario to a results folder."""
+    choice = _executor_choice(args)
+    loaded = _load(args.scenario, _overrides(args))
+    out = prepare_folder(args.out or _default_out(args.scenario.stem), args.overwrite)
+    with ExitStack() as stack:
+        executor = _open_executor(choice, stack)
+        bar = stack.enter_context(_progress(args, loaded.scenario.simulation.replications,
+                                            args.scenario.stem))
+        experiment = _run(args, loaded, executor, bar)
+    provenance = build_provenance(experiment, loaded.file_hashes, command=["ndpath", *args.argv],
+                                  executor=choice.describe())
+    write_results(out, experiment, provenance, figures=args.figures, overwrite=True)
+    sim = loaded.scenario.simulation
+    print(f"{loaded.scenario.meta.name}: {experiment.replications} replications, "
+          f"{sim.horizon_months} months from {sim.start_date}, seed {experiment.seed}")
+    print(summary_table(experiment))
+    _note(args, f"\nResults written to {out}")
+    return EXIT_OK
+
+
+# -------------------------------------------------------------------------------------------------
+# compare
+
+
+def clearance_summary(experiment: ExperimentResult) -> dict[str, Any]:
+    """Answers to "when is the backlog cleared, with what probability?" for one scenario.
+
+    * ``backlog_cleared_*``: the chance (mean over replications, with 95% interval) that nobody
+      on the list has waited over 13 weeks at the end of the horizon.
+    * ``month_cleared_half`` / ``month_cleared_nine_in_ten``: the first month by which at least
+      half / nine in ten of the projections have had, at some month end, nobody waiting over 13
+      weeks (empty when that does not happen within the horizon).
+    * ``month_median_list_below_start``: the first month whose median list size is below the
+      list at the start (empty if never within the horizon): the list has started to come down.
+    """
+    from .questions import backlog_clearance
+
+    cleared = experiment.metric("backlog_cleared")
+    by_month = backlog_clearance(experiment)
+
+    def first_month(share: float) -> str:
+        hit = by_month.loc[by_month["first_cleared_share"] >= share, "month"]
+        return str(hit.iloc[0]) if len(hit) else ""
+
+    start = float(experiment.per_replication["waiting_list_start"].median())
+    ts = experiment.timeseries
+    lists = ts[ts["metric"] == "waiting_list"].sort_values("month")
+    below = lists.loc[lists["p50"] < start, "month"]
+    return {
+        "backlog_cleared_mean": cleared["mean"],
+        "backlog_cleared_ci_low": cleared["ci_low"],
+        "backlog_cleared_ci_high": cleared["ci_high"],
+        "month_cleared_half": first_month(0.5),
+        "month_cleared_nine_in_ten": first_month(0.9),
+        "waiting_list_start": start,
+        "month_median_list_below_start": str(below.iloc[0]) if len(below) else "",
+    }
+
+
+def _unique_names(paths: Sequence[Path]) -> list[str]:
+    names: list[str] = []
+    for path in paths:
+        name, k = path.stem, 2
+        while name in names:
+            name, k = f"{path.stem}-{k}", k + 1
+        names.append(name)
+    return names
+
+
+def _load_all(args: argparse.Namespace) -> list[LoadedScenario]:
+    """Load every scenario, collecting every file's problems before giving up."""
+    paths = [args.baseline, *args.others]
+    loaded: list[LoadedScenario] = []
+    problems: list[str] = []
+    base_overrides = _overrides(args)
+    for k, path in enumerate(paths):
+        try:
+            if k == 0:
+                loaded.append(_load(path, base_overrides))
+            else:
+                sim = loaded[0].scenario.simulation
+                # every scenario runs with the baseline's seed, replications and calendar, so
+                # replication k of each sees the same children and luck (common random numbers)
+                loaded.append(_load(path, _overrides(args, {
+                    "simulation.seed": sim.seed, "simulation.replications": sim.replications,
+                    "simulation.horizon_months": sim.horizon_months,
+                    "simulation.start_date": sim.start_date.isoformat()})))
+        except ScenarioError as error:
+            problems.append(str(error))
+            if k == 0:
+                break
+    if problems:
+        raise UserError("\n".join(problems))
+    return loaded
+
+
+def _calendar_notes(paths: Sequence[Path], loaded: Sequence[LoadedScenario],
+                    args: argparse.Namespace) -> None:
+    """Say when a scenario's own calendar was replaced by the baseline's."""
+    base = loaded[0].scenario.simulation
+    for path, item in zip(paths[1:], loaded[1:]):
+        try:
+            own = _load(path, _overrides(args)).scenario.simulation
+        except ScenarioError:
+            continue
+        for key in ("seed", "replications", "horizon_months", "start_date"):
+            if getattr(own, key) != getattr(base, key):
+                _note(args, f"note: {path}: simulation.{key} = {getattr(own, key)} replaced by the "
+                            f"baseline's {getattr(base, key)} for a paired comparison")
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    """``ndpath compare``: paired differences of each scenario against the baseline."""
+    from . import plots
+
+    choice = _executor_choice(args)
+    paths = [args.baseline, *args.others]
+    loaded = _load_all(args)
+    _calendar_notes(paths, loaded, args)
+    names = _unique_names(paths)
+    out = prepare_folder(args.out or _default_out("compare"), args.overwrite)
+    results: dict[str, ExperimentResult] = {}
+    n = loaded[0].scenario.simulation.replications
+    with ExitStack() as stack:
+        executor = _open_executor(choice, stack)
+        bar = stack.enter_context(_progress(args, n * len(loaded), "compare"))
+        for name, item in zip(names, loaded):
+            bar.set_description(name)
+            results[name] = _run(args, item, executor, bar)
+    for name, item in zip(names, loaded):
+        provenance = build_provenance(results[name], item.file_hashes, command=["ndpath", *args.argv],
+                                      executor=choice.describe())
+        write_results(out / name, results[name], provenance, figures=args.figures,
+                      overwrite=args.overwrite)
+
+    base_name = names[0]
+    comparison = comparison_frame(results, base_name)
+    comparison.to_csv(out / COMPARISON, index=False)
+    clearance = pd.DataFrame([{"scenario": name, **clearance_summary(r)}
+                              for name, r in results.items()])
+    clearance.to_csv(out / CLEARANCE_SUMMARY, index=False)
+    if args.figures:
+        figures = {
+            "differences.png": plots.differences_chart(comparison),
+            "list_size_fan.png": plots.fan_chart(
+                None, "waiting_list", scenarios={n: r.timeseries for n, r in results.items()}),
+            "wait_distribution.png": plots.wait_distribution(results),
+        }
+        for file_name, figure in figures.items():
+            figure.savefig(out / file_name, dpi=120)
+
+    print(f"Baseline: {base_name} ({loaded[0].scenario.meta.name}); {n} paired replications, "
+          f"seed {results[base_name].seed}")
+    for name in names[1:]:
+        print(f"\n{name} minus {base_name} ({results[name].scenario.meta.name}):")
+        print(comparison_table(comparison[comparison["comparison"] == name]))
+    print("\nWhen is the backlog cleared (nobody waiting over 13 weeks)?")
+    print(clearance_table(clearance))
+    _note(args, f"\nResults written to {out}")
+    return EXIT_OK
+
+
+def comparison_frame(results: dict[str, ExperimentResult], baseline: str) -> pd.DataFrame:
+    """Paired differences of every scenario against ``baseline``, as written to comparison.csv.
+
+    Columns: ``comparison, metric, label, baseline_mean, scenario_mean, difference, ci_low,
+    ci_high, n``.
+    """
+    frames = []
+    for name, result in results.items():
+        if name == baseline:
+            continue
+        diff = compare(results[baseline], result).rename(
+            columns={"baseline": "baseline_mean", "scenario": "scenario_mean"})
+        diff.insert(0, "comparison", name)
+        diff.insert(2, "label", diff["metric"].map(label))
+        frames.append(diff)
+    return pd.concat(frames, ignore_index=True)
+
+
+def comparison_table(frame: pd.DataFrame, metrics: Sequence[str] = TABLE_METRICS) -> str:
+    rows = []
+    indexed = frame.set_index("metric")
+    for m in metrics:
+        if m not in indexed.index:
+            continue
+        r = indexed.loc[m]
+        rows.append((label(m), _fmt_metric(m, r["baseline_mean"]), _fmt_metric(m, r["scenario_mean"]),
+                     _fmt_signed(m, r["difference"]),
+                     f"{_fmt_signed(m, r['ci_low'])} to {_fmt_signed(m, r['ci_high'])}"))
+    return _table(("", "baseline", "scenario", "difference", "95% interval"), rows)
+
+
+def _fmt_signed(metric: str, value: float) -> str:
+    text = _fmt_metric(metric, value)
+    return text if text == "-" or text.startswith("-") else f"+{text}"
+
+
+def clearance_table(clearance: pd.DataFrame) -> str:
+    rows = []
+    for _, r in clearance.iterrows():
+        chance = (f"{_fmt_metric('backlog_cleared', r['backlog_cleared_mean'])} "
+                  f"({_fmt_metric('backlog_cleared', r['backlog_cleared_ci_low'])} to "
+                  f"{_fmt_metric('backlog_cleared', r['backlog_cleared_ci_high'])})")
+        rows.append((r["scenario"], chance, r["month_cleared_half"] or "not in horizon",
+                     r["month_cleared_nine_in_ten"] or "not in horizon",
+                     r["month_median_list_below_start"] or "never"))
+    return _table(("", "chance cleared at end", "cleared in 1 of 2 by", "in 9 of 10 by",
+                   "list below start from"), rows)
+
+
+# -------------------------------------------------------------------------------------------------
+# scenarios
+
+
+def command_scenarios(args: argparse.Namespace) -> int:
+    """``ndpath scenarios``: every scenario file under a folder with its name and description."""
+    directory: Path = args.directory
+    if not directory.is_dir():
+        raise UserError(f"{directory}: no such folder")
+    rows = []
+    for path in sorted(directory.rglob("*.toml")):
+        try:
+            meta = load_scenario_with_sources(path).scenario.meta
+            rows.append((str(path.relative_to(directory)), meta.name, meta.description))
+        except ScenarioError as error:
+            rows.append((str(path.relative_to(directory)), "(does not load)", error.problems[0]))
+    for file, name, description in rows:
+        print(f"{file}\n    {name}\n    {description}" if description else f"{file}\n    {name}")
+    return EXIT_OK
+
+
+# -------------------------------------------------------------------------------------------------
+# Entry point
+
+
+def _handler(args: argparse.Namespace) -> Callable[..., int]:
+    handler = getattr(args, "handler", None) or getattr(args, "func", None)
+    if handler is None:
+        raise UserError(f"{args.command}: no handler registered")
+    return handler  # type: ignore[no-any-return]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``ndpath`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse's own usage errors (already printed), --help, --version
+        return int(stop.code or 0)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = _handler(args)
+    args.argv = argv  # for provenance: the command line as typed
+    try:
+        return int(handler(args))
+    except (ScenarioError, UserError, ResultsFolderError) as error:
+        print(f"ndpath {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("ndpath: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

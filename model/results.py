@@ -1,0 +1,280 @@
+"""A run on disk: the results folder that the command line writes and the app and notebooks read.
+
+A folder holds (names and shapes are stable; other tools read them):
+
+``summary.json``
+    ``{"metrics": {name: {"mean", "ci_low", "ci_high", "n"}}, "provenance": {...}}``; a value that
+    is undefined (no child started assessment, fewer than two replications for an interval) is
+    ``null``, never a made-up number. ``n`` counts the replications with a defined value.
+``timeseries.csv``
+    Monthly percentile bands across replications, long: ``month, metric, p5, p25, p50, p75, p95``.
+``per_replication.csv``
+    One row per replication, one column per scalar metric.
+``monthly.csv``
+    Every replication's monthly series, long: ``replication, month, metric, value``.
+``backlog_clearance.csv``
+    By month, the share of replications in which nobody on the list has waited over 13 weeks
+    (``probability_cleared``) and the share in which that had happened at least once by then
+    (``first_cleared_share``).
+``provenance.json``
+    The resolved scenario, its digest, every input file with its SHA-256, seed, replications,
+    horizon, start, package and library versions, the command line, the time and the executor.
+``scenario.toml``
+    The resolved scenario, which ``ndpath run`` reads back to the same numbers.
+``list_size_fan.png``, ``wait_distribution.png``, ``list_by_wait_band.png``
+    The figures (:mod:`model.plots`).
+
+An existing non-empty folder is never overwritten silently: :func:`prepare_folder` refuses it
+unless ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import platform
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .experiment import ExperimentResult
+from .scenario import Scenario, build_scenario, load_scenario
+
+SUMMARY = "summary.json"
+TIMESERIES = "timeseries.csv"
+PER_REPLICATION = "per_replication.csv"
+MONTHLY = "monthly.csv"
+CLEARANCE = "backlog_clearance.csv"
+PROVENANCE = "provenance.json"
+SCENARIO = "scenario.toml"
+FIGURES = {
+    "list_size_fan.png": "the list size fan chart",
+    "wait_distribution.png": "the wait to assessment",
+    "list_by_wait_band.png": "the list by wait band",
+}
+RESULT_FILES = (SUMMARY, TIMESERIES, PER_REPLICATION, MONTHLY, CLEARANCE, PROVENANCE, SCENARIO,
+                *FIGURES)
+
+
+class ResultsFolderError(ValueError):
+    """The results folder cannot be used (it holds results already, or is not a folder)."""
+
+
+# -------------------------------------------------------------------------------------------------
+# Provenance
+
+
+def _version(module: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(module)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def build_provenance(
+    experiment: ExperimentResult,
+    file_hashes: Mapping[str, str] | None = None,
+    *,
+    command: Sequence[str] | None = None,
+    executor: Mapping[str, Any] | str = "local",
+    created: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Everything needed to reproduce ``experiment`` and to know what it was built from.
+
+    ``file_hashes`` is ``LoadedScenario.file_hashes`` (path -> SHA-256 of every input file: the
+    scenario, the files it extends, a backlog table); ``command`` the argument list.
+    """
+    from . import __version__
+
+    scenario = experiment.scenario
+    sim = scenario.simulation
+    return {
+        "scenario_name": scenario.meta.name,
+        "illustrative": scenario.meta.illustrative,
+        "scenario_digest": scenario.digest(),
+        "input_files": [{"path": path, "sha256": digest}
+                        for path, digest in (file_hashes or {}).items()],
+        "seed": experiment.seed,
+        "replications": experiment.replications,
+        "months": sim.horizon_months,
+        "start": sim.start_date.isoformat(),
+        "package": {"name": "ndpath", "version": __version__},
+        "versions": {"python": platform.python_version(), "numpy": np.__version__,
+                     "pandas": pd.__version__, "simpy": _version("simpy"),
+                     "scipy": _version("scipy")},
+        "command": shlex.join(command) if command is not None else None,
+        "created": (created or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+        "executor": {"name": executor} if isinstance(executor, str) else dict(executor),
+        "scenario": scenario.model_dump(mode="json"),
+    }
+
+
+# -------------------------------------------------------------------------------------------------
+# Writing
+
+
+def _finite_or_none(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def summary_dict(experiment: ExperimentResult) -> dict[str, dict[str, float | int | None]]:
+    """``{name: {"mean", "ci_low", "ci_high", "n"}}`` with NaN as ``None``."""
+    return {
+        str(row["metric"]): {"mean": _finite_or_none(row["mean"]),
+                             "ci_low": _finite_or_none(row["ci_low"]),
+                             "ci_high": _finite_or_none(row["ci_high"]),
+                             "n": int(row["n"])}
+        for _, row in experiment.summary.iterrows()
+    }
+
+
+def _json(data: Any) -> str:
+    # allow_nan=False: a NaN that slipped through is a bug here, not a value for readers to parse
+    return json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def prepare_folder(out_dir: str | Path, overwrite: bool = False) -> Path:
+    """Create ``out_dir`` or check it may be written. Call before a long run, not after.
+
+    Raises :class:`ResultsFolderError` if it is a file, or a non-empty folder and ``overwrite``
+    is false.
+    """
+    path = Path(out_dir)
+    if path.exists() and not path.is_dir():
+        raise ResultsFolderError(f"--out {path}: is a file, not a folder; choose another path")
+    if path.is_dir() and any(path.iterdir()) and not overwrite:
+        raise ResultsFolderError(
+            f"--out {path}: the folder exists and is not empty; choose another folder or add "
+            "--overwrite to replace the results in it")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_results(
+    out_dir: str | Path,
+    experiment: ExperimentResult,
+    provenance: Mapping[str, Any],
+    figures: bool = True,
+    *,
+    overwrite: bool = False,
+    today: str | None = None,
+) -> Path:
+    """Write ``experiment`` as a results folder (see the module docstring) and return its path.
+
+    Raises :class:`ResultsFolderError` if the folder holds anything and ``overwrite`` is false.
+    With ``overwrite`` the files this function writes are replaced (and stale figures removed
+    when ``figures`` is false); other files in the folder are left alone.
+    """
+    from .questions import backlog_clearance
+
+    path = prepare_folder(out_dir, overwrite)
+    for name in RESULT_FILES:
+        (path / name).unlink(missing_ok=True)
+    provenance = dict(provenance)
+    (path / SUMMARY).write_text(_json({"metrics": summary_dict(experiment),
+                                       "provenance": provenance}), encoding="utf-8")
+    (path / PROVENANCE).write_text(_json(provenance), encoding="utf-8")
+    experiment.timeseries.to_csv(path / TIMESERIES, index=False)
+    experiment.per_replication.to_csv(path / PER_REPLICATION, index=False)
+    experiment.monthly.to_csv(path / MONTHLY, index=False)
+    backlog_clearance(experiment).to_csv(path / CLEARANCE, index=False)
+    (path / SCENARIO).write_text(_scenario_toml(experiment.scenario, provenance), encoding="utf-8")
+    if figures:
+        write_figures(path, experiment, today=today)
+    return path
+
+
+def _scenario_toml(scenario: Scenario, provenance: Mapping[str, Any]) -> str:
+    header = (f"# The scenario as resolved for this run (digest {scenario.digest()}).\n"
+              f"# Run it again with: ndpath run {SCENARIO}\n")
+    if provenance.get("command"):
+        header += f"# Written by: {provenance['command']}\n"
+    return header + scenario.to_toml()
+
+
+def write_figures(path: Path, experiment: ExperimentResult, today: str | None = None) -> None:
+    """The three standard figures of one run, as PNG."""
+    from . import plots
+
+    made = {
+        "list_size_fan.png": plots.fan_chart(experiment.timeseries, "waiting_list", today=today),
+        "wait_distribution.png": plots.wait_distribution(experiment),
+        "list_by_wait_band.png": plots.wait_bands(experiment.timeseries, today=today),
+    }
+    for name, figure in made.items():
+        figure.savefig(path / name, dpi=120)
+
+
+# -------------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass(frozen=True)
+class SavedResults:
+    """A results folder read back: the frames as written, and the run's provenance."""
+
+    path: Path
+    summary: pd.DataFrame
+    """``metric, mean, ci_low, ci_high, n`` (undefined values as NaN)."""
+    timeseries: pd.DataFrame
+    per_replication: pd.DataFrame
+    monthly: pd.DataFrame | None
+    provenance: dict[str, Any]
+    scenario: Scenario
+
+    def metric(self, name: str) -> dict[str, float]:
+        row = self.summary.set_index("metric").loc[name]
+        return {"mean": float(row["mean"]), "ci_low": float(row["ci_low"]),
+                "ci_high": float(row["ci_high"])}
+
+    def experiment(self) -> ExperimentResult:
+        """The run as an :class:`ExperimentResult` (for :mod:`model.plots` and comparisons).
+
+        Raises ``ValueError`` if the folder has no ``monthly.csv``.
+        """
+        if self.monthly is None:
+            raise ValueError(f"{self.path} has no {MONTHLY}: cannot rebuild the experiment")
+        return ExperimentResult(self.scenario, int(self.provenance["seed"]),
+                                self.per_replication, self.monthly)
+
+
+def read_results(out_dir: str | Path) -> SavedResults:
+    """Read a folder written by :func:`write_results` (or ``ndpath run``).
+
+    Raises :class:`ResultsFolderError` naming the missing file if it is not a results folder.
+    """
+    path = Path(out_dir)
+    for name in (SUMMARY, TIMESERIES, PER_REPLICATION, PROVENANCE):
+        if not (path / name).is_file():
+            raise ResultsFolderError(f"{path}: no {name}; is this a folder written by ndpath run?")
+    summary_data = json.loads((path / SUMMARY).read_text(encoding="utf-8"))
+    summary = pd.DataFrame([{"metric": name, **{k: (math.nan if v is None else v)
+                                                for k, v in values.items()}}
+                            for name, values in summary_data["metrics"].items()])
+    provenance = json.loads((path / PROVENANCE).read_text(encoding="utf-8"))
+    scenario = (load_scenario(path / SCENARIO) if (path / SCENARIO).is_file()
+                else build_scenario(provenance["scenario"]))
+    monthly = pd.read_csv(path / MONTHLY, dtype={"month": str}) if (path / MONTHLY).is_file() else None
+    return SavedResults(
+        path=path,
+        summary=summary,
+        timeseries=pd.read_csv(path / TIMESERIES, dtype={"month": str}),
+        per_replication=pd.read_csv(path / PER_REPLICATION),
+        monthly=monthly,
+        provenance=provenance,
+        scenario=scenario,
+    )
+
+
+__all__ = ["write_results", "read_results", "prepare_folder", "build_provenance", "summary_dict",
+           "SavedResults", "ResultsFolderError", "RESULT_FILES", "FIGURES"]
