@@ -227,11 +227,11 @@ def lever_problems(base: Scenario, levers: Levers) -> list[str]:
             problems.append("The profiling front door is on but has no practitioners (0 WTE), so "
                             "every referral would wait there for ever. Add practitioner WTE or "
                             "turn profiling off.")
-        routed = levers.pct_to_diagnosis + levers.pct_needs_led
-        if routed > 100 + 1e-9:
-            problems.append(f"Profiling routing is impossible: {levers.pct_to_diagnosis:g}% sent "
-                            f"to diagnosis plus {levers.pct_needs_led:g}% given needs-led support "
-                            f"is {routed:g}%, more than 100%. Lower one of them.")
+    routed = levers.pct_to_diagnosis + levers.pct_needs_led
+    if routed > 100 + 1e-9:  # checked even when profiling is off: the scenario keeps the routing
+        problems.append(f"Profiling routing is impossible: {levers.pct_to_diagnosis:g}% sent "
+                        f"to diagnosis plus {levers.pct_needs_led:g}% given needs-led support "
+                        f"is {routed:g}%, more than 100%. Lower one of them.")
     if levers.outsourced_assessments > 0:
         if levers.outsourced_months < 1:
             problems.append("The outsourced block lasts 0 months: spread it over at least 1 "

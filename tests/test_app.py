@@ -1,0 +1,161 @@
+"""Every app page under Streamlit's AppTest: widgets driven by key, results, disabled runs.
+
+Runs are kept small (12 months, 3 replications) by setting the widgets' values before the first
+run, as a user would with the inputs.
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import core
+
+SMALL = {"horizon_months": 12, "replications": 3, "compare_horizon": 12,
+         "compare_replications": 3, "present_horizon": 12, "present_replications": 3}
+
+
+def start(page: str | None = None) -> AppTest:
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=180)
+    for key, value in SMALL.items():
+        at.session_state[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def table_with(at: AppTest, column: str, index: int = 0):  # type: ignore[no-untyped-def]
+    """The ``index``-th data frame on the page that has ``column``."""
+    frames = [d.value for d in at.dataframe if column in d.value.columns]
+    return frames[index]
+
+
+def errors(at: AppTest) -> str:
+    return " ".join(str(e.value) for e in at.error)
+
+
+@pytest.fixture(scope="module")
+def scenario_page() -> AppTest:
+    return start()
+
+
+def test_landing_page_shows_the_default_projection(scenario_page):
+    at = scenario_page
+    assert not at.error
+    assert at.subheader[0].value.startswith("Projection: Status quo")
+    values = metric_values(at)
+    assert list(values) == [core.label(m) for m in core.HEADLINE_METRICS]
+    list_end = int(values["Children waiting for assessment at the end"].replace(",", ""))
+    assert 5000 < list_end < 12000  # a 12-month projection of a 7,000-child list
+    assert not at.button(key="run").disabled
+    assert at.session_state["ndpath_scenario_run"]["baseline"].simulation.horizon_months == 12
+
+
+def test_more_clinicians_then_run_shows_a_shorter_list_against_the_baseline():
+    at = start()
+    before = metric_values(at)["Children waiting for assessment at the end"]
+    at.slider(key="wte_0").set_value(6.0)
+    at.button(key="run").click().run()
+    assert not at.exception and not at.error
+    assert at.subheader[0].value.startswith("Your scenario against")
+    waiting = next(m for m in at.metric if m.label.startswith("Children waiting"))
+    assert waiting.value != before and waiting.delta.startswith("-")
+    run = at.session_state["ndpath_scenario_run"]
+    assert run["edited"].assessment.professions[0].wte == 6.0
+    assert run["edited"].simulation.seed == run["baseline"].simulation.seed
+    table = table_with(at, "Clear change?").set_index("Measure")
+    assert table.loc["Children waiting for assessment at the end", "Clear change?"] == "better"
+    assert [b.label for b in at.get("download_button")] == [
+        "Scenario (TOML)", "Results (CSV)", "Monthly series (CSV)", "Figures (PNG, zip)"]
+    # the edited scenario is offered on the other pages
+    assert "Your scenario (edited)" in at.session_state["ndpath_session_scenarios"]
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("horizon_months", 0, "horizon is 0 months"),
+    ("replications", 1, "cannot show uncertainty"),
+])
+def test_run_is_disabled_with_a_message_for_nonsense(scenario_page, key, value, words):
+    at = scenario_page
+    at.number_input(key=key).set_value(value).run()
+    assert at.button(key="run").disabled
+    assert words in errors(at) and not at.exception
+    at.number_input(key=key).set_value(SMALL[key]).run()
+    assert not at.button(key="run").disabled
+
+
+def test_all_clinicians_at_zero_without_outsourcing_disables_run(scenario_page):
+    at = scenario_page
+    for i in range(3):
+        at.slider(key=f"wte_{i}").set_value(0.0)
+    at.run()
+    assert at.button(key="run").disabled and "nobody could ever be assessed" in errors(at)
+    at.number_input(key="outsourced_n").set_value(500).run()
+    assert not at.button(key="run").disabled and not at.error
+    for i, wte in enumerate((3.0, 3.0, 2.0)):
+        at.slider(key=f"wte_{i}").set_value(wte)
+    at.number_input(key="outsourced_n").set_value(0).run()
+
+
+def test_impossible_profiling_routing_disables_run(scenario_page):
+    at = scenario_page
+    at.toggle(key="profiling_enabled").set_value(True).run()
+    at.slider(key="pct_to_diagnosis").set_value(70.0)
+    at.slider(key="pct_needs_led").set_value(45.0).run()
+    assert at.button(key="run").disabled and "routing is impossible" in errors(at)
+    at.slider(key="pct_needs_led").set_value(20.0).run()
+    assert not at.button(key="run").disabled
+    at.number_input(key="profiling_wte").set_value(0.0).run()
+    assert at.button(key="run").disabled and "no practitioners" in errors(at)
+    at.slider(key="pct_to_diagnosis").set_value(40.0)
+    at.slider(key="pct_needs_led").set_value(45.0)
+    at.number_input(key="profiling_wte").set_value(6.0)
+    at.toggle(key="profiling_enabled").set_value(False).run()
+    assert not at.error
+
+
+def test_choosing_another_starting_scenario_resets_the_levers(scenario_page):
+    at = scenario_page
+    at.selectbox(key="base_scenario").set_value("shipped:outsourced_backlog").run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="outsourced_n").value == 1500
+    assert at.session_state["horizon_months"] == 60  # the new scenario's horizon
+    assert at.markdown[0].value.startswith("**Starting scenario:** Outsourced backlog block")
+
+
+def test_compare_page_runs_scenarios_side_by_side():
+    at = start("pages/compare.py")
+    assert not at.error
+    at.multiselect(key="compare_scenarios").set_value(
+        ["shipped:default", "shipped:extra_clinicians"])
+    at.button(key="compare_run").click().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["Status quo (illustrative Leeds-sized service)",
+                                   "Extra clinicians"]
+    diff = table_with(at, "Clear change?").set_index("Measure")
+    assert diff.loc["Children waiting for assessment at the end", "Clear change?"] == "better"
+    at.multiselect(key="compare_scenarios").set_value([]).run()
+    assert at.button(key="compare_run").disabled and "at least one scenario" in errors(at)
+
+
+def test_present_page_shows_plain_charts_and_builds_the_pack():
+    at = start("pages/present.py")
+    assert not at.error
+    assert [h.value for h in at.header] == [title for _, title, _ in __import__(
+        "app.pack", fromlist=["TAKEAWAYS"]).TAKEAWAYS]
+    lines = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    assert len(lines) == 3 * 2  # one takeaway per chart per scenario (default and combined)
+    assert any("children are likely to be waiting" in line for line in lines)
+    at.button(key="pack_build").click().run()
+    assert not at.exception
+    assert [b.label for b in at.get("download_button")] == [
+        "Summit pack (PDF)", "Summit pack (PDF + PNGs, zip)"]
+    at.number_input(key="present_replications").set_value(1).run()
+    assert at.button(key="present_run").disabled and "cannot show uncertainty" in errors(at)

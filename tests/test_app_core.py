@@ -1,0 +1,159 @@
+"""The app's pure helpers: levers -> scenario, input checks, downloads, takeaways, summit pack."""
+
+from __future__ import annotations
+
+import io
+import tomllib
+import zipfile
+
+import pandas as pd
+import pytest
+
+from app import core, pack
+from model.experiment import compare, run_replications
+from model.scenario import build_scenario, load_scenario
+
+
+@pytest.fixture(scope="module")
+def base():
+    return core.load_shipped("default")[0]
+
+
+@pytest.fixture(scope="module")
+def small_runs(base):
+    """Starting scenario and a +3 WTE edit, 12 months, 3 replications, same seed."""
+    levers = core.levers_from(base, replications=3).with_changes(horizon_months=12)
+    edited = core.apply_levers(base, levers.with_changes(wte=(6.0, 3.0, 2.0)))
+    baseline = core.with_run_settings(base, levers)
+    return (baseline, run_replications(baseline, executor="serial"),
+            edited, run_replications(edited, executor="serial"))
+
+
+def test_shipped_scenarios_start_with_default_and_leave_out_validation():
+    names = list(core.shipped_scenarios())
+    assert names[0] == "default"
+    assert "mmc" not in names and "combined" in names
+
+
+def test_untouched_levers_give_back_the_starting_scenario(base):
+    for stem in core.shipped_scenarios():
+        scenario = core.load_shipped(stem)[0]
+        levers = core.levers_from(scenario)
+        assert core.lever_problems(scenario, levers) == []
+        assert core.apply_levers(scenario, levers) == core.with_run_settings(scenario, levers)
+
+
+def test_each_lever_sets_its_key(base):
+    levers = core.levers_from(base)
+    edited = core.apply_levers(base, levers.with_changes(
+        wte=(4.5, 3.0, 0.0), profiling_enabled=True, profiling_wte=3.0, pct_to_diagnosis=30.0,
+        pct_needs_led=50.0, support_starts_per_month=120.0, annual_growth_pct=2.0,
+        priority_order=("looked_after", "urgent"), outsourced_assessments=600,
+        outsourced_start_month=6, outsourced_months=6, outsourced_cost=2500.0,
+        horizon_months=24, replications=5, seed=7))
+    assert [p.wte for p in edited.assessment.professions] == [4.5, 3.0, 0.0]
+    assert edited.profiling.enabled and edited.profiling.practitioner_wte == 3.0
+    assert edited.profiling.routing.as_dict() == pytest.approx(
+        {"needs_led": 0.5, "diagnostic": 0.3, "signposted": 0.2})
+    assert edited.support.starts_per_month == 120.0
+    assert edited.arrivals.annual_growth == pytest.approx(0.02)
+    assert edited.assessment.discipline == "priority"
+    assert edited.assessment.priority_order == ("looked_after", "urgent")
+    (block,) = edited.assessment.outsourced
+    assert (block.start_date.isoformat(), block.end_date.isoformat()) == ("2026-07-01", "2027-01-01")
+    assert (block.assessments, block.cost_per_assessment) == (600, 2500.0)
+    sim = edited.simulation
+    assert (sim.horizon_months, sim.replications, sim.seed) == (24, 5, 7)
+    # everything the levers do not touch is the starting scenario's
+    assert edited.backlog == base.backlog and edited.leaving == base.leaving
+
+
+def test_emptying_the_priority_order_goes_back_to_first_come_first_served():
+    scenario = core.load_shipped("prioritise_vulnerable")[0]
+    edited = core.apply_levers(scenario, core.levers_from(scenario).with_changes(priority_order=()))
+    assert edited.assessment.discipline == "fifo"
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"horizon_months": 0}, "horizon is 0 months"),
+    ({"replications": 1}, "cannot show uncertainty"),
+    ({"wte": (0.0, 0.0, 0.0)}, "nobody could ever be assessed"),
+    ({"profiling_enabled": True, "profiling_wte": 0.0}, "has no practitioners"),
+    ({"profiling_enabled": True, "pct_to_diagnosis": 70.0, "pct_needs_led": 40.0},
+     "routing is impossible"),
+    ({"outsourced_assessments": 100, "outsourced_months": 0}, "lasts 0 months"),
+    ({"outsourced_assessments": 100, "outsourced_start_month": 60}, "after the end"),
+])
+def test_inputs_that_make_no_sense_are_named(base, changes, words):
+    problems = core.lever_problems(base, core.levers_from(base).with_changes(**changes))
+    assert len(problems) == 1 and words in problems[0]
+
+
+def test_zero_wte_is_fine_when_assessments_are_outsourced(base):
+    levers = core.levers_from(base).with_changes(wte=(0.0, 0.0, 0.0), outsourced_assessments=500)
+    assert core.lever_problems(base, levers) == []
+
+
+def test_routing_is_checked_once_in_plain_words_even_with_profiling_off(base):
+    levers = core.levers_from(base).with_changes(pct_to_diagnosis=90.0, pct_needs_led=90.0)
+    (problem,) = core.lever_problems(base, levers)
+    assert problem.startswith("Profiling routing is impossible: 90% sent to diagnosis")
+
+
+def test_downloaded_toml_reloads_to_the_same_scenario(base, tmp_path):
+    levers = core.levers_from(base).with_changes(wte=(5.0, 3.0, 2.0), support_starts_per_month=90.0)
+    edited = core.named(core.apply_levers(base, levers), "Status quo (edited)",
+                        "; ".join(core.describe_changes(base, levers)))
+    assert build_scenario(tomllib.loads(edited.to_toml())).digest() == edited.digest()
+    path = tmp_path / core.scenario_filename(edited.meta.name)
+    path.write_text(edited.to_toml())
+    assert path.name == "status_quo__edited.toml"
+    assert load_scenario(path) == edited  # what `ndpath run` reads
+    assert "paediatrician 3 -> 5 WTE" in edited.meta.description
+
+
+def test_more_clinicians_shorten_the_list_and_csv_holds_paired_differences(small_runs):
+    baseline, base_result, edited, edit_result = small_runs
+    diff = compare(base_result, edit_result).set_index("metric")
+    assert diff.loc["waiting_list_end", "ci_high"] < 0
+    assert diff.loc["assessments_completed", "ci_low"] > 0
+    text = core.results_csv("Status quo", base_result, "Your scenario", edit_result,
+                            diff.reset_index())
+    table = pd.read_csv(io.StringIO(text))
+    assert set(table["kind"]) == {"estimate", "paired difference"}
+    row = table[(table["kind"] == "paired difference") & (table["metric"] == "waiting_list_end")]
+    assert row["mean"].iloc[0] == pytest.approx(diff.loc["waiting_list_end", "difference"])
+    shown = core.differences_table(diff.reset_index()).set_index("Measure")
+    assert shown.loc["Children waiting for assessment at the end", "Clear change?"] == "better"
+    assert shown.loc["Referrals received", "Clear change?"] == "no clear change"
+
+
+def test_takeaways_quote_the_projection(small_runs):
+    _, result, _, _ = small_runs
+    end = result.timeseries.query("metric == 'waiting_list'").iloc[-1]
+    sentence = core.takeaway_list(result)
+    assert core.about(end["p50"]) in sentence and "December 2026" in sentence
+    wait = result.metric("wait_to_assessment_weeks_p50")["mean"]
+    assert f"about {wait:.0f} weeks" in core.takeaway_wait(result)
+    assert "support" in core.takeaway_support(result)
+
+
+def test_summit_pack_has_a_pdf_and_pngs_that_need_no_server(small_runs):
+    baseline, base_result, edited, edit_result = small_runs
+    document, archive = pack.summit_pack({"Status quo": base_result, "More staff": edit_result},
+                                         {"Status quo": baseline, "More staff": edited})
+    assert document.startswith(b"%PDF") and document.count(b"/Type /Page\n") + document.count(
+        b"/Type /Page ") >= 4  # cover + three charts
+    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    assert sorted(n for n in names if n.endswith(".png")) == [
+        "1_projected_list.png", "2_waits.png", "3_first_support.png"]
+    assert {"summit_pack.pdf", "takeaways.txt", "provenance.json"} <= set(names)
+    text = zipfile.ZipFile(io.BytesIO(archive)).read("takeaways.txt").decode()
+    assert "More staff:" in text and "Status quo:" in text
+
+
+def test_formatting_is_plain():
+    assert core.fmt_metric("cost_total", 3_614_702) == "£3.6m"
+    assert core.fmt_metric("pct_assessed_within_13w", 12.4) == "12%"
+    assert core.fmt_metric("time_to_first_support_weeks_p50", float("nan")) == "not reached"
+    assert core.about(11_966) == "12,000" and core.about(187) == "190"
