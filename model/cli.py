@@ -28,7 +28,7 @@ from .executors import Executor, get_executor
 from .experiment import ExperimentResult, compare, run_replications
 from .labels import label
 from .metrics import SCALAR_METRICS
-from .results import ResultsFolderError, build_provenance, prepare_folder, write_results
+from .results import ResultsFolderError, build_provenance, prepare_folder, save_png, write_results
 from .scenario import LoadedScenario, ScenarioError, load_scenario_with_sources
 
 log = logging.getLogger("ndpath")
@@ -40,6 +40,9 @@ SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 TABLE_METRICS = SCALAR_METRICS[:16] + ("backlog_cleared",)
 """What the printed table shows: DESIGN.md section 3's metrics and the backlog question."""
+
+UNDEFINED_NOTE = ("(- : not defined in this run, e.g. no child started assessment, or fewer than "
+                  "half of families reached support within the horizon)")
 
 COMPARISON = "comparison.csv"
 CLEARANCE_SUMMARY = "clearance.csv"
@@ -225,7 +228,7 @@ def summary_table(experiment: ExperimentResult, metrics: Sequence[str] = TABLE_M
     rows = [(label(m), _fmt_metric(m, summary.at[m, "mean"]),
              f"{_fmt_metric(m, summary.at[m, 'ci_low'])} to {_fmt_metric(m, summary.at[m, 'ci_high'])}")
             for m in metrics if m in summary.index]
-    return _table(("", "mean", "95% interval"), rows)
+    return _table(("", "mean", "95% interval"), rows) + "\n" + UNDEFINED_NOTE
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -286,8 +289,9 @@ def clearance_summary(experiment: ExperimentResult) -> dict[str, Any]:
     * ``month_cleared_half`` / ``month_cleared_nine_in_ten``: the first month by which at least
       half / nine in ten of the projections have had, at some month end, nobody waiting over 13
       weeks (empty when that does not happen within the horizon).
-    * ``month_median_list_below_start``: the first month whose median list size is below the
-      list at the start (empty if never within the horizon): the list has started to come down.
+    * ``month_median_list_below_start``: the month from which the median list size stays below
+      the list at the start until the end of the horizon (empty if it ends above): the list has
+      come down for good, not just dipped.
     """
     from .questions import backlog_clearance
 
@@ -301,7 +305,12 @@ def clearance_summary(experiment: ExperimentResult) -> dict[str, Any]:
     start = float(experiment.per_replication["waiting_list_start"].median())
     ts = experiment.timeseries
     lists = ts[ts["metric"] == "waiting_list"].sort_values("month")
-    below = lists.loc[lists["p50"] < start, "month"]
+    below = lists["p50"].to_numpy() < start
+    # the month from which the median list stays below its start to the end of the horizon, so
+    # that a one-month dip followed by growth does not count as the list coming down
+    not_below = [k for k, b in enumerate(below) if not b]
+    stays = len(below) if not below.any() else (not_below[-1] + 1 if not_below else 0)
+    from_month = str(lists["month"].iloc[stays]) if stays < len(below) else ""
     return {
         "backlog_cleared_mean": cleared["mean"],
         "backlog_cleared_ci_low": cleared["ci_low"],
@@ -309,7 +318,7 @@ def clearance_summary(experiment: ExperimentResult) -> dict[str, Any]:
         "month_cleared_half": first_month(0.5),
         "month_cleared_nine_in_ten": first_month(0.9),
         "waiting_list_start": start,
-        "month_median_list_below_start": str(below.iloc[0]) if len(below) else "",
+        "month_median_list_below_start": from_month,
     }
 
 
@@ -403,7 +412,7 @@ def command_compare(args: argparse.Namespace) -> int:
             "wait_distribution.png": plots.wait_distribution(results),
         }
         for file_name, figure in figures.items():
-            figure.savefig(out / file_name, dpi=120)
+            save_png(figure, out / file_name)
 
     print(f"Baseline: {base_name} ({loaded[0].scenario.meta.name}); {n} paired replications, "
           f"seed {results[base_name].seed}")
@@ -444,7 +453,7 @@ def comparison_table(frame: pd.DataFrame, metrics: Sequence[str] = TABLE_METRICS
         rows.append((label(m), _fmt_metric(m, r["baseline_mean"]), _fmt_metric(m, r["scenario_mean"]),
                      _fmt_signed(m, r["difference"]),
                      f"{_fmt_signed(m, r['ci_low'])} to {_fmt_signed(m, r['ci_high'])}"))
-    return _table(("", "baseline", "scenario", "difference", "95% interval"), rows)
+    return _table(("", "baseline", "scenario", "difference", "95% interval"), rows) + "\n" + UNDEFINED_NOTE
 
 
 def _fmt_signed(metric: str, value: float) -> str:
@@ -460,9 +469,9 @@ def clearance_table(clearance: pd.DataFrame) -> str:
                   f"{_fmt_metric('backlog_cleared', r['backlog_cleared_ci_high'])})")
         rows.append((r["scenario"], chance, r["month_cleared_half"] or "not in horizon",
                      r["month_cleared_nine_in_ten"] or "not in horizon",
-                     r["month_median_list_below_start"] or "never"))
+                     r["month_median_list_below_start"] or "not in horizon"))
     return _table(("", "chance cleared at end", "cleared in 1 of 2 by", "in 9 of 10 by",
-                   "list below start from"), rows)
+                   "list stays below start from"), rows)
 
 
 # -------------------------------------------------------------------------------------------------

@@ -344,7 +344,9 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
     frame = frame[ok]
     shown = [m for m in wanted if m in set(frame["metric"])]
     comparisons = list(dict.fromkeys(frame["comparison"]))
-    figure = new_figure(12, 0.75 * max(len(shown), 1) * max(1, 0.6 * len(comparisons)) + 2.2)
+    # the change in each metric's own units is written right of the axes: save with
+    # bbox_inches="tight" (as model.results does) to keep it in the picture
+    figure = new_figure(12, 0.75 * max(len(shown), 1) * max(1, 0.6 * len(comparisons)) + 2.6)
     ax = figure.subplots()
     row = {m: k for k, m in enumerate(shown)}
     step = 0.7 / max(len(comparisons), 1)
@@ -369,12 +371,13 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
     xlabel = "Change against the baseline (% of its value), dot: average, bar: 95% interval"
     if skipped:
         xlabel += "\n" + textwrap.fill("Not shown (baseline is zero or undefined): " + "; ".join(
-            label(m) for m in skipped), 100)
+            label(m) for m in skipped), 80)
     _style(ax, title or "What changes against the baseline", xlabel=xlabel)
     ax.grid(axis="x", alpha=0.3)
     ax.grid(axis="y", visible=False)
     if len(comparisons) > 1 or comparisons[:1] != [""]:
-        ax.legend(fontsize=FONT - 1, frameon=False, loc="lower right")
+        figure.legend(fontsize=FONT - 1, frameon=False, loc="outside lower center",
+                      ncols=min(len(comparisons), 3))
     return figure
 
 

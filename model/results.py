@@ -41,6 +41,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from .experiment import ExperimentResult
 from .scenario import Scenario, build_scenario, load_scenario
@@ -212,7 +213,12 @@ def write_figures(path: Path, experiment: ExperimentResult, today: str | None = 
         "list_by_wait_band.png": plots.wait_bands(experiment.timeseries, today=today),
     }
     for name, figure in made.items():
-        figure.savefig(path / name, dpi=120)
+        save_png(figure, path / name)
+
+
+def save_png(figure: Figure, path: Path, dpi: int = 120) -> None:
+    """Save a figure as PNG, with room for text drawn outside its axes."""
+    figure.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
 
 
 # -------------------------------------------------------------------------------------------------
