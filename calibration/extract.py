@@ -1,0 +1,621 @@
+"""Reading and validating patient-level pathway extracts (DESIGN.md section 4a).
+
+One row per referral, from CSV, Excel or Parquet. Reading accepts the common forms real extracts
+arrive in, and never guesses silently:
+
+* dates as ISO (``2024-03-01``), UK day-first (``01/03/2024``, ``1-3-2024``, ``01.03.2024``) or
+  Excel serial numbers (``45352``); anything else (two-digit years, month-first dates such as
+  ``03/25/2024``) is a reported problem;
+* codes in any case, with stray spaces, and local synonyms mapped through :data:`SYNONYMS`
+  (``"ASD"`` → ``autism``); an unknown code is a reported problem;
+* blanks as ``""``, ``"N/A"``, ``"NA"``, ``"NULL"``, ``"nan"`` or ``"-"`` (never ``"none"``, which
+  is an outcome).
+
+:func:`validate_extract` collects every problem (row, column, value, what is wrong, how to fix it)
+in one pass. :func:`read_extract` then either stops with all of them (:class:`ExtractError`) or,
+with ``on_error="quarantine"``, sets the bad rows aside (:attr:`PathwayTable.quarantine`) and
+keeps the rest: ``len(table.data) + len(table.quarantine) == table.input_rows`` always.
+
+Referral ids are replaced by keyed pseudonyms as the file is read; the original ids are dropped
+and never reach any output.
+
+>>> import pandas as pd
+>>> raw = pd.DataFrame({"referral_id": ["a1", "a2"], "referral_date": ["01/03/2024", "2024-03-05"],
+...                     "pathway": [" ASD", "adhd"]})
+>>> table = read_extract(raw, extract_date="2024-06-30")
+>>> list(table.data["pathway"])
+['autism', 'adhd']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+OnError = Literal["stop", "quarantine"]
+
+REQUIRED_COLUMNS = ("referral_id", "referral_date")
+DATE_COLUMNS = ("referral_date", "triage_date", "support_start_date", "assessment_start_date",
+                "assessment_end_date", "discharge_date")
+CODES: dict[str, tuple[str, ...]] = {
+    "pathway": ("autism", "adhd", "both"),
+    "priority": ("routine", "urgent"),
+    "triage_outcome": ("assessment", "needs_led", "signposted"),
+    "outcome": ("autism", "adhd", "other_nd", "none"),
+    # ``rejected`` (declined at vetting) is an ndpath addition to DESIGN.md 4a's list
+    "discharge_reason": ("withdrawn", "moved", "private", "aged_out", "needs_met", "rejected"),
+    "looked_after_or_cin": ("yes", "no"),
+}
+NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
+    "age_at_referral": (0.0, 18.0),
+    "deprivation_quintile": (1.0, 5.0),
+}
+KNOWN_COLUMNS = (REQUIRED_COLUMNS + DATE_COLUMNS[1:] + tuple(CODES) + tuple(NUMERIC_COLUMNS))
+
+BLANKS = frozenset({"", "n/a", "na", "null", "nan", "nat", "-", "<na>"})
+
+SYNONYMS: dict[str, dict[str, str]] = {
+    "pathway": {
+        "asd": "autism", "asc": "autism", "autistic spectrum disorder": "autism",
+        "autism spectrum disorder": "autism", "autism spectrum condition": "autism",
+        "add": "adhd", "attention deficit hyperactivity disorder": "adhd",
+        "asd+adhd": "both", "asd/adhd": "both", "asd & adhd": "both", "autism and adhd": "both",
+        "adhd and autism": "both", "dual": "both", "combined": "both", "nd": "both",
+    },
+    "priority": {
+        "normal": "routine", "standard": "routine", "non-urgent": "routine", "non urgent": "routine",
+        "expedited": "urgent", "high": "urgent", "priority": "urgent", "urgent": "urgent",
+    },
+    "triage_outcome": {
+        "diagnostic": "assessment", "diagnostic assessment": "assessment", "mdt": "assessment",
+        "needs led": "needs_led", "needs-led": "needs_led", "support plan": "needs_led",
+        "signpost": "signposted", "signposting": "signposted", "discharged": "signposted",
+    },
+    "outcome": {
+        "asd": "autism", "asc": "autism", "autistic": "autism", "autism diagnosed": "autism",
+        "adhd diagnosed": "adhd", "other": "other_nd", "other nd": "other_nd",
+        "other neurodevelopmental": "other_nd", "no diagnosis": "none", "not autistic": "none",
+        "no nd diagnosis": "none", "not diagnosed": "none",
+    },
+    "discharge_reason": {
+        "withdrew": "withdrawn", "parent withdrew": "withdrawn", "dna": "withdrawn",
+        "did not attend": "withdrawn", "moved away": "moved", "moved out of area": "moved",
+        "out of area": "moved", "private provider": "private", "right to choose": "private",
+        "rtc": "private", "independent provider": "private", "aged out": "aged_out",
+        "turned 18": "aged_out", "transferred to adult services": "aged_out",
+        "transition to adult services": "aged_out", "needs met": "needs_met",
+        "declined": "rejected", "not accepted": "rejected", "referral rejected": "rejected",
+    },
+    "looked_after_or_cin": {
+        "y": "yes", "true": "yes", "1": "yes", "lac": "yes", "cin": "yes",
+        "n": "no", "false": "no", "0": "no",
+    },
+}
+"""Local codes accepted for each coded column (matched after lower-casing and trimming)."""
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+EXCEL_SERIAL_RANGE = (18_264, 73_051)  # 1950-01-01 .. 2099-12-31: anything else is not a date here
+
+
+# -------------------------------------------------------------------------------------------------
+# Problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an extract.
+
+    ``row`` is the spreadsheet row (the header is row 1, so the first record is row 2), or
+    ``None`` for a problem with the whole file (a missing column).
+    """
+
+    row: int | None
+    column: str | None
+    value: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        shown = f" {self.value!r}" if self.value else ""
+        return f"{', '.join(where) or 'file'}:{shown} {self.message} ({self.fix})"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"row": self.row, "column": self.column, "value": self.value,
+                "problem": self.message, "fix": self.fix}
+
+
+class ExtractError(ValueError):
+    """An extract cannot be used as it is; ``problems`` lists every problem found."""
+
+    SHOWN = 100
+
+    def __init__(self, problems: Sequence[Problem], origin: str = "extract") -> None:
+        self.problems = list(problems)
+        self.origin = origin
+        lines = [f"  - {p}" for p in self.problems[: self.SHOWN]]
+        more = len(self.problems) - self.SHOWN
+        if more > 0:
+            lines.append(f"  ... and {more} more (ndpath validate --problems FILE writes them all)")
+        hint = ("\nFix these in the extract, or pass --on-error quarantine to set the bad rows "
+                "aside and use the rest." if any(p.row is not None for p in self.problems) else "")
+        super().__init__(f"{origin} has {len(self.problems)} problem(s):\n" + "\n".join(lines)
+                         + hint)
+
+
+def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+    """Problems as a table (``row, column, value, problem, fix``) for files and the app."""
+    return pd.DataFrame([p.as_dict() for p in problems],
+                        columns=["row", "column", "value", "problem", "fix"])
+
+
+# -------------------------------------------------------------------------------------------------
+# Reading raw files
+
+
+def read_raw(source: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """Read an extract file (CSV, Excel or Parquet, by extension) as text cells.
+
+    Every cell becomes a string (dates from Excel/Parquet as ISO, whole numbers without ``.0``),
+    so that one validator sees every format alike. Column names are trimmed, lower-cased and
+    spaces become underscores. Raises :class:`ExtractError` if the file cannot be read.
+    """
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy()
+        origin = "extract"
+    else:
+        path = Path(source)
+        origin = str(path)
+        suffix = path.suffix.lower()
+        try:
+            if suffix in (".csv", ".txt"):
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            elif suffix in (".xlsx", ".xlsm", ".xls"):
+                frame = pd.read_excel(path, dtype=object)
+            elif suffix in (".parquet", ".pq"):
+                frame = pd.read_parquet(path)
+            else:
+                raise ExtractError([Problem(None, None, path.suffix, "is not a supported file type",
+                                            "save the extract as .csv, .xlsx or .parquet")], origin)
+        except FileNotFoundError:
+            raise ExtractError([Problem(None, None, str(path), "file not found",
+                                        "check the path")], origin) from None
+        except ExtractError:
+            raise
+        except Exception as error:  # the readers raise many types; all mean "cannot read"
+            raise ExtractError([Problem(None, None, str(path), f"cannot be read: {error}",
+                                        "check that it is a valid CSV, Excel or Parquet file")],
+                               origin) from None
+    frame.columns = [_column_name(c) for c in frame.columns]
+    return frame.apply(_as_text).reset_index(drop=True)
+
+
+def _column_name(name: object) -> str:
+    return re.sub(r"\s+", "_", str(name).strip().lower())
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return "" if pd.isna(value) else value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if np.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (np.floating,)):
+        return _cell_text(float(value))
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    return str(value)
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column.dt.strftime("%Y-%m-%d").fillna("").astype(object)
+    return column.map(_cell_text).astype(object)
+
+
+# -------------------------------------------------------------------------------------------------
+# Cell parsers (vectorised; each returns parsed values and a mask of unreadable cells)
+
+
+def blank_mask(text: pd.Series) -> pd.Series:
+    """True where a cell is a blank in any of the forms extracts use."""
+    return text.str.strip().str.lower().isin(BLANKS)
+
+
+def parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates from ISO, UK day-first or Excel serial cells; returns (dates, unreadable mask).
+
+    Blank cells give NaT and are not unreadable.
+    """
+    stripped = text.str.strip()
+    blank = blank_mask(stripped)
+    iso = stripped.str.replace(r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", regex=True)
+    out = pd.to_datetime(iso.where(iso.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}"), None),
+                         format="%Y-%m-%d", errors="coerce")
+    uk = iso.str.replace(r"[.\-]", "/", regex=True)
+    uk_ok = uk.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}")
+    out = out.fillna(pd.to_datetime(uk.where(uk_ok, None), format="%d/%m/%Y", errors="coerce"))
+    serial = pd.to_numeric(stripped.where(stripped.str.fullmatch(r"\d{5}(\.0+)?"), None),
+                           errors="coerce")
+    serial = serial.where((serial >= EXCEL_SERIAL_RANGE[0]) & (serial <= EXCEL_SERIAL_RANGE[1]))
+    out = out.fillna(EXCEL_EPOCH + pd.to_timedelta(serial, unit="D"))
+    out = pd.to_datetime(out).dt.normalize()
+    return out, out.isna() & ~blank
+
+
+def _date_fix(value: str) -> str:
+    parts = re.split(r"[/.\-]", value.strip())
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        if len(parts[2]) == 2:
+            return "two-digit years are ambiguous: write the year in full, e.g. 01/03/2024"
+        if len(parts[0]) <= 2 and int(parts[1]) > 12 and int(parts[0]) <= 12:
+            return ("this looks month-first (US order); write it as YYYY-MM-DD or "
+                    "DD/MM/YYYY (UK day-first)")
+    return "write dates as YYYY-MM-DD, DD/MM/YYYY or an Excel date"
+
+
+def parse_codes(text: pd.Series, column: str) -> tuple[pd.Series, pd.Series]:
+    """Codes lower-cased, trimmed and mapped through :data:`SYNONYMS`; (codes, unknown mask)."""
+    key = text.str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
+    blank = key.isin(BLANKS)
+    codes = key.replace(SYNONYMS.get(column, {}))
+    codes = codes.str.replace(" ", "_")
+    known = codes.isin(CODES[column])
+    return codes.where(known & ~blank, None), ~known & ~blank
+
+
+def parse_numbers(text: pd.Series, low: float, high: float) -> tuple[pd.Series, pd.Series]:
+    """Numbers in ``[low, high]``; (numbers, bad mask) where bad = unreadable or out of range."""
+    blank = blank_mask(text)
+    values = pd.to_numeric(text.str.strip().where(~blank, None), errors="coerce")
+    bad = ~blank & (values.isna() | (values < low) | (values > high))
+    return values.where(~bad), bad
+
+
+# -------------------------------------------------------------------------------------------------
+# The validator
+
+
+@dataclass
+class _Checked:
+    """The parsed columns and every problem found while parsing and checking them."""
+
+    values: dict[str, pd.Series]
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _row(i: int) -> int:
+    return int(i) + 2  # header is spreadsheet row 1
+
+
+def _add(checked: _Checked, mask: pd.Series | np.ndarray, raw: pd.Series | None, column: str,
+         message: str, fix: str) -> None:
+    for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+        value = "" if raw is None else str(raw.iloc[i])
+        checked.problems.append(Problem(_row(i), column, value, message, fix))
+
+
+def check_required_columns(raw: pd.DataFrame) -> list[Problem]:
+    """Every required column is present (a whole-file problem: rows cannot be quarantined)."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    return [Problem(None, c, "", "required column is missing",
+                    f"add a column named {c} (columns found: {', '.join(map(str, raw.columns))})")
+            for c in missing]
+
+
+def check_ids(raw: pd.DataFrame, checked: _Checked) -> None:
+    """Every referral has an id, and no id appears twice."""
+    ids = raw["referral_id"].str.strip()
+    blank = blank_mask(ids)
+    _add(checked, blank, None, "referral_id", "referral id is blank",
+         "give every referral its (pseudonymised) id")
+    duplicated = (ids.duplicated(keep=False) & ~blank).to_numpy()
+    rows_of: dict[str, list[int]] = {}
+    for i in np.flatnonzero(duplicated):
+        rows_of.setdefault(ids.iloc[i], []).append(_row(i))
+    for i in np.flatnonzero(duplicated):
+        others = [r for r in rows_of[ids.iloc[i]] if r != _row(i)]
+        checked.problems.append(Problem(
+            _row(i), "referral_id", "",
+            f"duplicate referral id (the same id is on row {', '.join(map(str, others))})",
+            "keep one row per referral: merge or remove the copies"))
+
+
+def check_dates_readable(raw: pd.DataFrame, checked: _Checked) -> None:
+    """Every date cell is a date in a form we accept; the referral date is present."""
+    for column in DATE_COLUMNS:
+        if column not in raw.columns:
+            continue
+        dates, bad = parse_dates(raw[column])
+        for i in np.flatnonzero(bad.to_numpy()):
+            value = str(raw[column].iloc[i])
+            checked.problems.append(Problem(_row(i), column, value, "is not a date we can read",
+                                            _date_fix(value)))
+        checked.values[column] = dates
+    referral = checked.values["referral_date"]
+    blank = blank_mask(raw["referral_date"])
+    _add(checked, blank.to_numpy() & referral.isna().to_numpy(), None, "referral_date",
+         "referral date is blank", "every referral needs the date it was received")
+
+
+def check_dates_in_order(raw: pd.DataFrame, checked: _Checked) -> None:
+    """Later steps do not come before earlier ones (referral ≤ triage, support, start ≤ end)."""
+    v = checked.values
+    referral = v["referral_date"]
+    for column in ("triage_date", "support_start_date", "assessment_start_date", "discharge_date"):
+        if column in v:
+            before = (v[column] < referral).fillna(False)
+            _add(checked, before, raw[column], column,
+                 f"is before the referral date", "check both dates; a later step cannot come "
+                 "before the referral")
+    if "assessment_end_date" in v:
+        start = v.get("assessment_start_date", pd.Series(pd.NaT, index=referral.index))
+        before = (v["assessment_end_date"] < start).fillna(False)
+        _add(checked, before, raw["assessment_end_date"], "assessment_end_date",
+             "is before the assessment start date", "check both dates")
+        orphan = v["assessment_end_date"].notna() & start.isna()
+        _add(checked, orphan, raw["assessment_end_date"], "assessment_end_date",
+             "assessment ended but has no assessment_start_date",
+             "add the date of the first diagnostic appointment")
+    if "discharge_date" in v and "assessment_start_date" in v:
+        early = (v["discharge_date"] < v["assessment_start_date"]).fillna(False)
+        _add(checked, early, raw["discharge_date"], "discharge_date",
+             "is before the assessment start date (a discharge is leaving without assessment)",
+             "check both dates, or blank the discharge if the child was assessed")
+
+
+def check_not_after_extract(raw: pd.DataFrame, checked: _Checked, extract_date: pd.Timestamp) -> None:
+    """No date is after the extract date (it closes the data)."""
+    for column in DATE_COLUMNS:
+        if column in checked.values:
+            late = (checked.values[column] > extract_date).fillna(False)
+            _add(checked, late, raw[column], column,
+                 f"is after the extract date {extract_date.date()}",
+                 "check the date, or give the extract date the data was pulled on")
+
+
+def check_codes(raw: pd.DataFrame, checked: _Checked) -> None:
+    """Coded columns hold known codes or documented synonyms."""
+    for column, codes in CODES.items():
+        if column not in raw.columns:
+            continue
+        values, unknown = parse_codes(raw[column], column)
+        synonyms = sorted(SYNONYMS.get(column, {}))[:6]
+        fix = (f"use one of {', '.join(codes)}"
+               + (f" (synonyms such as {', '.join(repr(s) for s in synonyms)} are accepted)"
+                  if synonyms else ""))
+        _add(checked, unknown, raw[column], column, "is not a known code", fix)
+        checked.values[column] = values
+
+
+def check_numbers(raw: pd.DataFrame, checked: _Checked) -> None:
+    """Numeric columns are numbers in their range."""
+    for column, (low, high) in NUMERIC_COLUMNS.items():
+        if column not in raw.columns:
+            continue
+        values, bad = parse_numbers(raw[column], low, high)
+        _add(checked, bad, raw[column], column, f"is not a number from {low:g} to {high:g}",
+             "give the number, or leave the cell blank if unknown")
+        checked.values[column] = values
+
+
+def check_pairs(raw: pd.DataFrame, checked: _Checked) -> None:
+    """A discharge has its reason and the reason its date; an outcome has its end date."""
+    v = checked.values
+    for date_col, code_col in (("discharge_date", "discharge_reason"),
+                               ("assessment_end_date", "outcome")):
+        if date_col in v and code_col in v:
+            no_code = v[date_col].notna() & v[code_col].isna()
+            _add(checked, no_code, raw[date_col], code_col, f"is blank but {date_col} is given",
+                 f"give the {code_col.replace('_', ' ')} (one of {', '.join(CODES[code_col])})")
+            no_date = v[code_col].notna() & v[date_col].isna()
+            _add(checked, no_date, raw[code_col], date_col, f"is blank but {code_col} is given",
+                 f"give the {date_col.replace('_', ' ')}, or blank the {code_col}")
+
+
+def validate_extract(raw: pd.DataFrame, extract_date: str | dt.date | pd.Timestamp
+                     ) -> tuple[dict[str, pd.Series], list[Problem]]:
+    """Parse and check every cell of a raw extract; returns (parsed columns, every problem).
+
+    A missing required column is returned alone (nothing else can be checked without it).
+    """
+    missing = check_required_columns(raw)
+    if missing:
+        return {}, missing
+    checked = _Checked(values={})
+    when = pd.Timestamp(extract_date)
+    check_ids(raw, checked)
+    check_dates_readable(raw, checked)
+    check_dates_in_order(raw, checked)
+    check_not_after_extract(raw, checked, when)
+    check_codes(raw, checked)
+    check_numbers(raw, checked)
+    check_pairs(raw, checked)
+    checked.problems.sort(key=lambda p: (p.row or 0, KNOWN_COLUMNS.index(p.column)
+                                         if p.column in KNOWN_COLUMNS else 99))
+    return checked.values, checked.problems
+
+
+# -------------------------------------------------------------------------------------------------
+# Pseudonyms and the validated table
+
+
+def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
+    """Keyed pseudonyms (HMAC-SHA256, 12 hex digits): equal ids stay equal within one reading."""
+    def one(value: str) -> str:
+        return "p" + hmac.new(key, value.strip().encode(), hashlib.sha256).hexdigest()[:12]
+
+    return ids.map(one)
+
+
+@dataclass(frozen=True)
+class PathwayTable:
+    """A validated extract: one row per referral, ids pseudonymised, dates as timestamps.
+
+    ``data`` has ``child`` (pseudonym), the date columns (``datetime64``, NaT when blank), the
+    coded columns (strings or ``None``) and the numeric columns, for every column the extract
+    had. ``quarantine`` holds the rows set aside (original cells, id pseudonymised, with the
+    ``row`` number and ``problems``); ``input_rows = len(data) + len(quarantine)``.
+    """
+
+    data: pd.DataFrame
+    extract_date: pd.Timestamp
+    input_rows: int
+    quarantine: pd.DataFrame
+    problems: tuple[Problem, ...]
+    columns_present: tuple[str, ...]
+    ignored_columns: tuple[str, ...] = ()
+    source: str = "extract"
+
+    def has(self, column: str) -> bool:
+        return column in self.columns_present
+
+    def censored_at(self, date: str | dt.date | pd.Timestamp) -> "PathwayTable":
+        """The extract as it would have been pulled on ``date``: later referrals dropped, later
+        dates blanked (with their codes), so children then still waiting are censored there."""
+        when = pd.Timestamp(date)
+        data = self.data[self.data["referral_date"] <= when].copy()
+        pairs = {"assessment_end_date": "outcome", "discharge_date": "discharge_reason",
+                 "triage_date": "triage_outcome"}
+        for column in DATE_COLUMNS:
+            if column in data:
+                late = data[column] > when
+                data.loc[late, column] = pd.NaT
+                if pairs.get(column) in data:
+                    data.loc[late, pairs[column]] = None
+        return PathwayTable(data.reset_index(drop=True), when, len(data),
+                            self.quarantine.iloc[0:0], (), self.columns_present,
+                            self.ignored_columns, f"{self.source} as at {when.date()}")
+
+    def __repr__(self) -> str:
+        waiting = int(still_waiting(self.data).sum())
+        return (f"<PathwayTable: {len(self.data)} referrals to {self.extract_date.date()}, "
+                f"{waiting} still waiting (censored), {len(self.quarantine)} quarantined>")
+
+
+def still_waiting(data: pd.DataFrame) -> pd.Series:
+    """Children with neither an assessment start nor a discharge: their wait is censored."""
+    start = data["assessment_start_date"] if "assessment_start_date" in data else pd.Series(
+        pd.NaT, index=data.index)
+    gone = data["discharge_date"] if "discharge_date" in data else pd.Series(pd.NaT, index=data.index)
+    return start.isna() & gone.isna()
+
+
+def read_extract(
+    source: str | Path | pd.DataFrame,
+    extract_date: str | dt.date | pd.Timestamp,
+    on_error: OnError = "stop",
+    key: bytes | None = None,
+) -> PathwayTable:
+    """Read, validate and pseudonymise a patient-level extract.
+
+    ``on_error="stop"`` (default) raises :class:`ExtractError` listing every problem;
+    ``"quarantine"`` sets aside every row with a problem (reported in the table's
+    ``quarantine``, never dropped silently) and keeps the rest. Problems with the whole file (a
+    missing column, an unreadable file) always stop. ``key`` fixes the pseudonym key (a random
+    key per reading by default, so pseudonyms cannot be linked across readings).
+    """
+    if on_error not in ("stop", "quarantine"):
+        raise ValueError(f"on_error must be 'stop' or 'quarantine', got {on_error!r}")
+    origin = source if isinstance(source, (str, Path)) else "extract"
+    raw = read_raw(source)
+    when = pd.Timestamp(extract_date).normalize()
+    values, problems = validate_extract(raw, when)
+    whole_file = [p for p in problems if p.row is None]
+    if whole_file or (problems and on_error == "stop"):
+        raise ExtractError(problems, str(origin))
+    pseudo = pseudonymise(raw["referral_id"], key or secrets.token_bytes(32))
+    bad_rows = sorted({p.row for p in problems if p.row is not None})
+    bad_index = np.asarray(bad_rows, dtype=int) - 2
+    bad = np.zeros(len(raw), dtype=bool)
+    bad[bad_index] = True
+
+    present = tuple(c for c in KNOWN_COLUMNS if c in raw.columns)
+    data = pd.DataFrame({"child": pseudo})
+    for column in present:
+        if column == "referral_id":
+            continue
+        data[column] = values[column]
+    data = data[~bad].reset_index(drop=True)
+
+    by_row: dict[int, list[str]] = {}
+    for p in problems:
+        if p.row is not None:
+            by_row.setdefault(p.row, []).append(f"{p.column}: {p.message}")
+    quarantine = raw[bad].drop(columns=["referral_id"]).copy()
+    quarantine.insert(0, "referral_id", pseudo[bad])  # pseudonym only: ids never leave
+    quarantine.insert(0, "problems", ["; ".join(by_row[_row(i)]) for i in bad_index])
+    quarantine.insert(0, "row", bad_index + 2)
+    ignored = tuple(c for c in raw.columns if c not in KNOWN_COLUMNS)
+    if ignored:
+        log.info("columns not used by ndpath: %s", ", ".join(ignored))
+    if bad.any():
+        log.warning("%d of %d rows quarantined (%d problems)", int(bad.sum()), len(raw),
+                    len(problems))
+    return PathwayTable(data, when, len(raw), quarantine.reset_index(drop=True), tuple(problems),
+                        present, ignored, str(origin))
+
+
+def quality_report(table: PathwayTable) -> dict[str, object]:
+    """Counts, date ranges and completeness by column (share of non-blank cells)."""
+    d = table.data
+    dates = {c: {"first": _iso(d[c].min()), "last": _iso(d[c].max()), "count": int(d[c].notna().sum())}
+             for c in DATE_COLUMNS if c in d}
+    completeness = {c: round(float(d[c].notna().mean()), 4) if len(d) else 0.0
+                    for c in d.columns if c != "child"}
+    codes = {c: {str(k): int(v) for k, v in d[c].value_counts(dropna=False).items()}
+             for c in CODES if c in d}
+    return {
+        "extract_date": table.extract_date.date().isoformat(),
+        "input_rows": table.input_rows,
+        "valid_rows": len(d),
+        "quarantined_rows": len(table.quarantine),
+        "problems": len(table.problems),
+        "still_waiting": int(still_waiting(d).sum()),
+        "assessed": int(d["assessment_start_date"].notna().sum()) if "assessment_start_date" in d else 0,
+        "discharged": int(d["discharge_date"].notna().sum()) if "discharge_date" in d else 0,
+        "dates": dates,
+        "completeness": completeness,
+        "codes": codes,
+        "ignored_columns": list(table.ignored_columns),
+    }
+
+
+def _iso(value: object) -> str | None:
+    return None if pd.isna(value) else pd.Timestamp(value).date().isoformat()  # type: ignore[arg-type]
+
+
+def write_quarantine(table: PathwayTable, path: str | Path) -> Path:
+    """Write the quarantined rows (pseudonymised) to CSV; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.quarantine.to_csv(path, index=False)
+    return path
+
+
+__all__ = ["Problem", "ExtractError", "PathwayTable", "read_extract", "read_raw",
+           "validate_extract", "quality_report", "write_quarantine", "still_waiting",
+           "problems_frame", "parse_dates", "parse_codes", "SYNONYMS", "CODES", "DATE_COLUMNS",
+           "BLANKS"]
+
