@@ -1,0 +1,342 @@
+"""The ``ndpath`` command line and the results folder it writes.
+
+One real subprocess run checks the installed entry point end to end; the rest call
+``main([...])`` in-process (quicker), with small horizons and ``--executor serial`` where the
+process pool is not the point.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.cli import clearance_summary, main
+from model.experiment import ExperimentResult
+from model.results import ResultsFolderError, read_results
+from model.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ROOT / "scenarios" / "default.toml"
+EXTRA = ROOT / "scenarios" / "extra_clinicians.toml"
+
+# DESIGN.md section 3, written out here rather than imported, so the test fails if the code drops one
+DESIGN_METRICS = (
+    "referrals", "waiting_list_end", "wait_to_assessment_weeks_p50", "wait_to_assessment_weeks_p90",
+    "wait_to_assessment_weeks_mean", "pct_assessed_within_13w", "pct_waiting_over_52w_end",
+    "pct_waiting_over_104w_end", "time_to_first_support_weeks_p50", "assessments_completed",
+    "needs_led_exits", "withdrawals", "aged_out", "escalations", "clinician_utilisation",
+    "cost_total",
+)
+FAST = ["--replications", "2", "--months", "4", "--executor", "serial", "--quiet",
+        "--set", "backlog.count=200", "--no-figures"]
+
+
+def ndpath(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "model.cli", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=600)
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -------------------------------------------------------------------------------------------------
+# ndpath run: the issue's "done when" command
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out = tmp_path_factory.mktemp("run") / "x"
+    done = ndpath("run", str(DEFAULT), "--replications", "4", "--months", "24", "--out", str(out),
+                  "--quiet")
+    return done, out
+
+
+def test_run_writes_every_design_metric_with_mean_and_interval(default_run) -> None:  # type: ignore[no-untyped-def]
+    done, out = default_run
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    for name in DESIGN_METRICS:
+        entry = summary["metrics"][name]
+        assert set(entry) >= {"mean", "ci_low", "ci_high"}, name
+        if entry["mean"] is not None and entry["n"] >= 2:
+            assert entry["ci_low"] <= entry["mean"] <= entry["ci_high"], name
+    # the numbers a commissioner reads first are defined in this scenario
+    for name in ("referrals", "waiting_list_end", "wait_to_assessment_weeks_p50",
+                 "assessments_completed", "cost_total"):
+        assert summary["metrics"][name]["mean"] is not None and summary["metrics"][name]["ci_low"] is not None
+    assert summary["metrics"]["waiting_list_end"]["mean"] > 0
+    assert summary["provenance"]["replications"] == 4
+    # the table printed on stdout carries the same waiting list
+    assert "Children waiting for assessment at the end" in done.stdout
+
+
+def test_run_folder_has_the_stable_files(default_run) -> None:  # type: ignore[no-untyped-def]
+    _, out = default_run
+    ts = pd.read_csv(out / "timeseries.csv", dtype={"month": str})
+    assert list(ts.columns) == ["month", "metric", "p5", "p25", "p50", "p75", "p95"]
+    assert "referrals" in set(ts["metric"]) and "waiting_list" in set(ts["metric"])
+    assert ts["month"].nunique() == 24 and ts["month"].iloc[0] == "2026-01"
+    ordered = ts[["p5", "p25", "p50", "p75", "p95"]].dropna().to_numpy()
+    assert (np.diff(ordered, axis=1) >= 0).all()
+    per_rep = pd.read_csv(out / "per_replication.csv")
+    assert list(per_rep["replication"]) == [0, 1, 2, 3]
+    for figure in ("list_size_fan.png", "wait_distribution.png", "list_by_wait_band.png"):
+        assert (out / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_provenance_reproduces_the_run(default_run) -> None:  # type: ignore[no-untyped-def]
+    _, out = default_run
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["seed"] == 20261122 and prov["replications"] == 4 and prov["months"] == 24
+    assert prov["start"] == "2026-01-01"
+    assert prov["scenario"]["simulation"]["horizon_months"] == 24  # --months recorded in the scenario
+    paths = [f["path"] for f in prov["input_files"]]
+    assert str(DEFAULT) in paths
+    import hashlib
+
+    assert prov["input_files"][paths.index(str(DEFAULT))]["sha256"] == hashlib.sha256(
+        DEFAULT.read_bytes()).hexdigest()
+    for key in ("python", "numpy", "simpy"):
+        assert prov["versions"][key]
+    assert prov["package"]["version"] and "--months 24" in prov["command"]
+    # scenario.toml is the resolved scenario: it loads back to the same digest
+    assert load_scenario(out / "scenario.toml").digest() == prov["scenario_digest"]
+    assert load_scenario(DEFAULT, ["simulation.horizon_months=24", "simulation.replications=4"]
+                         ).digest() == prov["scenario_digest"]
+
+
+def test_read_results_gives_back_what_was_written(default_run) -> None:  # type: ignore[no-untyped-def]
+    _, out = default_run
+    saved = read_results(out)
+    rebuilt = saved.experiment()
+    written = saved.summary.set_index("metric")
+    again = rebuilt.summary.set_index("metric")
+    for name in DESIGN_METRICS:
+        for column in ("mean", "ci_low", "ci_high"):
+            a, b = written.at[name, column], again.at[name, column]
+            assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12), name
+
+
+def test_read_results_refuses_a_folder_that_is_not_one(tmp_path: Path) -> None:
+    with pytest.raises(ResultsFolderError, match="summary.json"):
+        read_results(tmp_path)
+
+
+def test_same_seed_same_summary_other_seed_differs(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    runs = {}
+    for name, seed in (("a", "7"), ("b", "7"), ("c", "8")):
+        code, _, err = run_main(capsys, "run", DEFAULT, *FAST, "--seed", seed,
+                                "--out", tmp_path / name)
+        assert code == 0, err
+        runs[name] = json.loads((tmp_path / name / "summary.json").read_text())["metrics"]
+    assert runs["a"] == runs["b"]
+    assert runs["a"]["referrals"] != runs["c"]["referrals"]
+
+
+def test_serial_and_process_pool_write_the_same_numbers(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--replications", "2", "--months", "3", "--set", "backlog.count=100", "--quiet",
+            "--no-figures"]
+    assert run_main(capsys, "run", DEFAULT, *args, "--executor", "serial", "--out", tmp_path / "s")[0] == 0
+    assert run_main(capsys, "run", DEFAULT, *args, "--executor", "local", "--workers", "2",
+                    "--out", tmp_path / "l")[0] == 0
+    serial = json.loads((tmp_path / "s" / "summary.json").read_text())["metrics"]
+    pool = json.loads((tmp_path / "l" / "summary.json").read_text())["metrics"]
+    assert serial == pool
+
+
+# -------------------------------------------------------------------------------------------------
+# User errors: exit 2, a message naming the key, no traceback
+
+
+def test_unknown_set_key_subprocess(tmp_path: Path) -> None:
+    done = ndpath("run", str(DEFAULT), "--set", "assessment.wtee=3", "--out", str(tmp_path / "o"))
+    assert done.returncode == 2
+    assert "assessment.wtee" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "o").exists()  # nothing written for a run that never started
+
+
+def _variant(tmp_path: Path, body: str, name: str = "bad.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(f'extends = "{DEFAULT}"\n{body}\n', encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("body", "key"), [
+    ("[assessment]\nwtee = 3", "assessment.wtee"),
+    ('[arrivals]\nannual_growth = "fast"', "arrivals.annual_growth"),
+    ("[arrivals]\nreferrals_per_month = -5.0", "arrivals.referrals_per_month"),
+    ("[referral_mix.pathway]\nautism = 0.9", "referral_mix.pathway"),
+])
+def test_bad_scenario_file_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         body: str, key: str) -> None:
+    code, _, err = run_main(capsys, "run", _variant(tmp_path, body), *FAST, "--out", tmp_path / "o")
+    assert code == 2
+    assert key in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--set", "assessment.wtee=3"], "assessment.wtee"),
+    (["--set", "referral_mix.pathway.autism=0.9"], "sum to 1"),
+    (["--months", "0"], "simulation.horizon_months"),
+    (["--replications", "0"], "simulation.replications"),
+    (["--start", "2026-13-01"], "simulation.start_date"),
+    (["--set", "nonsense"], "key.path=value"),
+])
+def test_bad_options_name_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  args: list[str], needle: str) -> None:
+    code, _, err = run_main(capsys, "run", DEFAULT, *FAST, *args, "--out", tmp_path / "o")
+    assert code == 2, err
+    assert needle in err
+    assert "Traceback" not in err
+
+
+def test_missing_file_and_bad_extends(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(capsys, "run", tmp_path / "nope.toml", *FAST, "--out", tmp_path / "o")
+    assert code == 2 and "nope.toml" in err and "not found" in err
+    bad = tmp_path / "bad_extends.toml"
+    bad.write_text('extends = "no_such_base.toml"\n', encoding="utf-8")
+    code, _, err = run_main(capsys, "run", bad, *FAST, "--out", tmp_path / "o")
+    assert code == 2 and "no_such_base.toml" in err and "extends" in err
+    assert "Traceback" not in err
+
+
+def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(capsys, "run", DEFAULT, "--replications", "many")
+    assert code == 2 and "--replications" in err
+    code, _, err = run_main(capsys, "run", DEFAULT, "--executor", "cloud")
+    assert code == 2 and "--executor" in err
+
+
+def test_dask_scheduler_needs_dask_executor(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(capsys, "run", DEFAULT, "--executor", "serial", "--dask-scheduler",
+                            "tcp://127.0.0.1:8786", "--out", tmp_path / "o")
+    assert code == 2 and "--dask-scheduler" in err
+
+
+def test_existing_results_folder_is_refused_then_overwritten_on_request(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    keep = out / "notes.txt"
+    keep.write_text("mine", encoding="utf-8")
+    code, _, err = run_main(capsys, "run", DEFAULT, *FAST, "--out", out)
+    assert code == 2 and "--overwrite" in err and "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    code, _, err = run_main(capsys, "run", DEFAULT, *FAST, "--out", out, "--overwrite")
+    assert code == 0, err
+    assert (out / "summary.json").exists() and keep.read_text() == "mine"
+    # a second run into the same folder is refused again, and leaves the first results alone
+    before = (out / "summary.json").read_bytes()
+    code, _, _ = run_main(capsys, "run", DEFAULT, *FAST, "--seed", "1", "--out", out)
+    assert code == 2 and (out / "summary.json").read_bytes() == before
+
+
+# -------------------------------------------------------------------------------------------------
+# ndpath compare
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("compare") / "c"
+    code = main(["compare", str(DEFAULT), str(EXTRA), "--replications", "4", "--months", "24",
+                 "--executor", "serial", "--quiet", "--out", str(out)])
+    assert code == 0
+    return out, ""
+
+
+def test_compare_extra_clinicians_shortens_the_list(comparison) -> None:  # type: ignore[no-untyped-def]
+    out, _ = comparison
+    table = pd.read_csv(out / "comparison.csv")
+    assert {"comparison", "metric", "baseline_mean", "scenario_mean", "difference", "ci_low",
+            "ci_high", "n"} <= set(table.columns)
+    row = table[(table["comparison"] == "extra_clinicians")
+                & (table["metric"] == "waiting_list_end")].iloc[0]
+    assert row["difference"] < 0 and row["ci_high"] < 0  # the interval excludes no change
+    assert row["difference"] == pytest.approx(row["scenario_mean"] - row["baseline_mean"])
+    done = table[(table["metric"] == "assessments_completed")].iloc[0]
+    assert done["ci_low"] > 0
+    # common random numbers: the same referrals arrive in both, replication by replication
+    refs = table[table["metric"] == "referrals"].iloc[0]
+    assert refs["difference"] == 0 and refs["ci_low"] == 0 and refs["ci_high"] == 0
+
+
+def test_compare_writes_each_scenario_and_the_charts(comparison) -> None:  # type: ignore[no-untyped-def]
+    out, _ = comparison
+    for name in ("default", "extra_clinicians"):
+        assert json.loads((out / name / "summary.json").read_text())["provenance"]["seed"] == 20261122
+    for figure in ("differences.png", "list_size_fan.png", "wait_distribution.png"):
+        assert (out / figure).read_bytes()[:4] == b"\x89PNG"
+    clearance = pd.read_csv(out / "clearance.csv")
+    assert list(clearance["scenario"]) == ["default", "extra_clinicians"]
+    assert clearance["backlog_cleared_mean"].between(0, 1).all()
+
+
+def test_compare_forces_the_baseline_seed_and_says_so(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    other = _variant(tmp_path, "[simulation]\nseed = 99", "other_seed.toml")
+    code, out, err = run_main(capsys, "compare", DEFAULT, other, *FAST, "--out", tmp_path / "c")
+    assert code == 0, err
+    table = pd.read_csv(tmp_path / "c" / "comparison.csv")
+    assert table.loc[table["metric"] == "referrals", "difference"].iloc[0] == 0
+    assert "Referrals received" in out
+
+
+def test_compare_reports_every_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = _variant(tmp_path, "[assessment]\nwtee = 3", "a.toml")
+    b = _variant(tmp_path, "[support]\nplaces = 3", "b.toml")
+    code, _, err = run_main(capsys, "compare", DEFAULT, a, b, *FAST, "--out", tmp_path / "c")
+    assert code == 2 and "assessment.wtee" in err and "support.places" in err
+    assert not (tmp_path / "c").exists()
+
+
+def test_scenarios_lists_the_shipped_files(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(capsys, "scenarios")
+    assert code == 0
+    assert "default.toml" in out and "extra_clinicians.toml" in out
+    assert load_scenario(DEFAULT).meta.name in out
+
+
+# -------------------------------------------------------------------------------------------------
+# The backlog question, on a constructed result with known answers
+
+
+def _constructed() -> ExperimentResult:
+    months = ["2026-01", "2026-02", "2026-03", "2026-04"]
+    over_13 = {0: [5, 0, 3, 0], 1: [5, 5, 0, 0]}  # children waiting over 13 weeks, per month end
+    lists = {0: [90, 110, 95, 80], 1: [90, 110, 95, 80]}
+    rows = []
+    for rep in (0, 1):
+        for k, month in enumerate(months):
+            rows += [{"replication": rep, "month": month, "metric": "list_wait_13_52w",
+                      "value": over_13[rep][k]},
+                     {"replication": rep, "month": month, "metric": "list_wait_52_104w", "value": 0},
+                     {"replication": rep, "month": month, "metric": "list_wait_104w_plus", "value": 0},
+                     {"replication": rep, "month": month, "metric": "waiting_list",
+                      "value": lists[rep][k]}]
+    per_rep = pd.DataFrame({"replication": [0, 1], "backlog_cleared": [1.0, 1.0],
+                            "waiting_list_start": [100.0, 100.0]})
+    return ExperimentResult(Scenario(), 1, per_rep, pd.DataFrame(rows))
+
+
+def test_clearance_summary_known_answers() -> None:
+    answer = clearance_summary(_constructed())
+    # replication 1 first clears in March, replication 0 in February
+    assert answer["month_cleared_half"] == "2026-02"
+    assert answer["month_cleared_nine_in_ten"] == "2026-03"
+    # the list dips in January, is above its start in February, stays below from March
+    assert answer["month_median_list_below_start"] == "2026-03"
+    assert answer["backlog_cleared_mean"] == 1.0
