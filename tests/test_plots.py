@@ -1,0 +1,196 @@
+"""The shared charts: they draw what the frames say, with their uncertainty, and no pyplot state."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.container import BarContainer, ErrorbarContainer
+from matplotlib.dates import num2date
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+
+from model import plots
+from model.experiment import ExperimentResult, compare, run_replications
+from model.labels import label
+from model.metrics import WAIT_BANDS
+from model.scenario import Scenario
+
+
+def _scenario(wte: float = 2.0) -> Scenario:
+    return Scenario().replace({
+        "simulation.horizon_months": 6,
+        "backlog.count": 150,
+        "arrivals.referrals_per_month": 60.0,
+        "assessment.professions": [{"name": "clinician", "wte": wte, "job_plan_share": 1.0}],
+    })
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, ExperimentResult]:
+    return {
+        "Status quo": run_replications(_scenario(2.0), 3, seed=5, executor="serial", keep_logs=True),
+        "More staff": run_replications(_scenario(4.0), 3, seed=5, executor="serial", keep_logs=True),
+    }
+
+
+def _date(value: object) -> pd.Timestamp:
+    """A plotted x value as a timestamp (matplotlib keeps dates or day numbers)."""
+    if isinstance(value, (float, np.floating)):
+        return pd.Timestamp(num2date(value)).tz_localize(None)
+    return pd.Timestamp(value)  # type: ignore[arg-type]
+
+
+def _first_x(line: Line2D) -> pd.Timestamp:
+    return _date(np.asarray(line.get_xdata(), dtype=object)[0])
+
+
+def _ys(poly: PolyCollection) -> np.ndarray:
+    return np.asarray(poly.get_paths()[0].vertices)[:, 1]
+
+
+def _fills(figure: Figure) -> list[PolyCollection]:
+    return [c for c in figure.axes[0].collections if isinstance(c, PolyCollection)]
+
+
+def test_fan_chart_draws_bands_median_and_today(runs: dict[str, ExperimentResult]) -> None:
+    ts = runs["Status quo"].timeseries
+    figure = plots.fan_chart(ts)
+    ax = figure.axes[0]
+    assert isinstance(figure, Figure)
+    assert len(_fills(figure)) == 2  # p5-p95 and p25-p75
+    median, today = ax.lines  # the median line, then the dashed today line
+    rows = ts[ts["metric"] == "waiting_list"]
+    assert np.allclose(median.get_ydata(), rows["p50"].to_numpy())
+    # list sizes are month-end values: January's sits on 1 February; today is 1 January
+    first = _first_x(median)
+    assert (first.year, first.month, first.day) == (2026, 2, 1)
+    when = _first_x(today)
+    assert (when.year, when.month, when.day) == (2026, 1, 1)
+    assert label("waiting_list") in ax.get_title(loc="left")
+
+
+def test_fan_chart_bands_enclose_the_median(runs: dict[str, ExperimentResult]) -> None:
+    figure = plots.fan_chart(runs["Status quo"].timeseries, "referrals")
+    outer, inner = _fills(figure)
+    median = np.asarray(figure.axes[0].lines[0].get_ydata(), dtype=float)
+    assert _ys(outer).min() <= np.min(median) and np.max(median) <= _ys(outer).max()
+    # flows sit mid-month
+    x = _first_x(figure.axes[0].lines[0])
+    assert (x.month, x.day) == (1, 15)
+
+
+def test_fan_chart_overlays_scenarios(runs: dict[str, ExperimentResult]) -> None:
+    as_dict = plots.fan_chart(scenarios={n: r.timeseries for n, r in runs.items()}, today="2026-03")
+    assert len(_fills(as_dict)) == 4 and len(as_dict.axes[0].lines) == 3
+    when = _first_x(as_dict.axes[0].lines[-1])
+    assert (when.month, when.day) == (3, 1)
+    stacked = pd.concat([r.timeseries.assign(scenario=n) for n, r in runs.items()])
+    one = plots.fan_chart(stacked, "waiting_list", scenarios=["More staff"])
+    assert len(_fills(one)) == 2
+    more = stacked[(stacked["scenario"] == "More staff") & (stacked["metric"] == "waiting_list")]
+    assert np.allclose(one.axes[0].lines[0].get_ydata(), more["p50"].to_numpy())
+
+
+def test_fan_chart_unknown_metric_is_an_error(runs: dict[str, ExperimentResult]) -> None:
+    with pytest.raises(ValueError, match="no_such_metric"):
+        plots.fan_chart(runs["Status quo"].timeseries, "no_such_metric")
+
+
+def test_wait_distribution_bars_show_means_over_replications(runs: dict[str, ExperimentResult]) -> None:
+    figure = plots.wait_distribution(runs["Status quo"].per_replication)
+    bars = [c for c in figure.axes[0].containers if isinstance(c, BarContainer)]
+    assert len(bars) == 1 and len(bars[0].patches) == 3
+    per_rep = runs["Status quo"].per_replication
+    expected = [per_rep[m].mean() for m in plots.WAIT_METRICS]
+    assert np.allclose([p.get_height() for p in bars[0].patches], expected)
+    stacked = pd.concat([r.per_replication.assign(scenario=n) for n, r in runs.items()])
+    two = plots.wait_distribution(stacked)
+    assert len([c for c in two.axes[0].containers if isinstance(c, BarContainer)]) == 2
+
+
+def test_wait_distribution_from_logs_is_the_histogram_of_waits(runs: dict[str, ExperimentResult]) -> None:
+    result = runs["Status quo"]
+    waits = plots.waits_from_logs(result)
+    per_rep = result.per_replication
+    # pooled waits are exactly the children behind the scalar wait metrics
+    assert len(waits) == per_rep["assessments_started"].sum()
+    weighted_mean = (per_rep["wait_to_assessment_weeks_mean"] * per_rep["assessments_started"]).sum()
+    assert waits.mean() == pytest.approx(weighted_mean / per_rep["assessments_started"].sum())
+    figure = plots.wait_distribution(result)
+    assert figure.axes[0].get_xlabel().startswith("Weeks waited")
+    # one filled step patch whose bins hold 100% of the children
+    heights = np.histogram(waits, bins=np.arange(0, 13 * (np.floor(waits.max() / 13) + 2), 13),
+                           weights=np.full(len(waits), 100 / len(waits)))[0]
+    assert heights.sum() == pytest.approx(100.0)
+    assert len(figure.axes[0].patches) == 1
+
+
+def test_wait_distribution_without_logs_falls_back_to_bars(runs: dict[str, ExperimentResult]) -> None:
+    no_logs = run_replications(_scenario(), 2, seed=5, executor="serial")
+    figure = plots.wait_distribution(no_logs)
+    assert sum(isinstance(c, BarContainer) for c in figure.axes[0].containers) == 1
+    with pytest.raises(ValueError, match="keep_logs"):
+        plots.waits_from_logs(no_logs)
+
+
+def test_wait_bands_stack_the_four_medians(runs: dict[str, ExperimentResult]) -> None:
+    ts = runs["Status quo"].timeseries
+    figure = plots.wait_bands(ts)
+    assert len(_fills(figure)) == 4
+    names = [n for n, _, _ in WAIT_BANDS]
+    top = _ys(_fills(figure)[-1]).max()
+    totals = ts[ts["metric"].isin(names)].groupby("month")["p50"].sum()
+    assert top == pytest.approx(totals.max())
+    legend = figure.axes[0].get_legend()
+    assert legend is not None
+    assert sorted(t.get_text() for t in legend.get_texts()) == sorted(label(n) for n in names)
+
+
+def test_differences_chart_one_marker_per_metric_and_comparison(runs: dict[str, ExperimentResult]) -> None:
+    diff = compare(runs["Status quo"], runs["More staff"])
+    metrics = ["waiting_list_end", "assessments_completed", "escalations"]
+    figure = plots.differences_chart(diff, metrics)
+    ax = figure.axes[0]
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == 1
+    x = bars[0].lines[0].get_xdata()
+    rows = diff.set_index("metric").loc[metrics]
+    assert np.allclose(x, 100 * rows["difference"] / rows["baseline"].abs())
+    assert [t.get_text() for t in ax.get_yticklabels()] == [label(m) for m in metrics]
+    two = pd.concat([diff.assign(comparison="A"), diff.assign(comparison="B")])
+    assert sum(isinstance(c, ErrorbarContainer) for c in plots.differences_chart(two, metrics).axes[0].containers) == 2
+
+
+def test_differences_chart_lists_what_it_cannot_show() -> None:
+    frame = pd.DataFrame({"metric": ["waiting_list_end", "pct_assessed_within_13w"],
+                          "baseline": [100.0, 0.0], "scenario": [90.0, 5.0],
+                          "difference": [-10.0, 5.0], "ci_low": [-12.0, 4.0],
+                          "ci_high": [-8.0, 6.0], "n": [3, 3]})
+    figure = plots.differences_chart(frame)
+    ax = figure.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [label("waiting_list_end")]
+    assert "Assessments started within 13 weeks" in ax.get_xlabel()
+
+
+def test_scenario_bars_show_means(runs: dict[str, ExperimentResult]) -> None:
+    stacked = pd.concat([r.per_replication.assign(scenario=n) for n, r in runs.items()])
+    figure = plots.scenario_bars(stacked, "waiting_list_end")
+    widths = [p.get_width() for p in figure.axes[0].patches if isinstance(p, Rectangle)]
+    assert np.allclose(widths, [r.per_replication["waiting_list_end"].mean() for r in runs.values()])
+
+
+def test_no_pyplot_figures_are_left_open(runs: dict[str, ExperimentResult]) -> None:
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    plots.fan_chart(runs["Status quo"].timeseries)
+    plots.wait_bands(runs["Status quo"].timeseries)
+    plots.wait_distribution(runs)
+    assert plt.get_fignums() == before
