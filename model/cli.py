@@ -122,18 +122,28 @@ def build_parser() -> argparse.ArgumentParser:
                       help="folder to list (default: the shipped scenarios)")
     scen.set_defaults(handler=command_scenarios)
 
-    _add_calibration(sub)
+    parser.set_defaults(user_errors=_add_calibration(sub))
     return parser
 
 
-def _add_calibration(sub: Any) -> None:
-    """Register ``calibration.cli``'s subcommands when that package is present."""
+def _add_calibration(sub: Any) -> tuple[type[BaseException], ...]:
+    """Register ``calibration.cli``'s subcommands when that package is present.
+
+    Returns the calibration's user-error classes (its ``USER_ERRORS``, and ``ExtractError``),
+    which :func:`main` reports like any other user error: message, exit 2, no traceback.
+    """
     try:
         from calibration import cli as calibration_cli  # type: ignore[attr-defined]
     except ImportError:
         log.debug("calibration commands not available")
-        return
+        return ()
     calibration_cli.add_subcommands(sub)
+    errors = tuple(getattr(calibration_cli, "USER_ERRORS", ()))
+    try:
+        from calibration.extract import ExtractError
+    except ImportError:
+        return errors
+    return (*errors, ExtractError)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -519,7 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = argv  # for provenance: the command line as typed
     try:
         return int(handler(args))
-    except (ScenarioError, UserError, ResultsFolderError) as error:
+    except (ScenarioError, UserError, ResultsFolderError, *args.user_errors) as error:
         print(f"ndpath {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
