@@ -440,7 +440,7 @@ def describe_changes(base: Scenario, levers: Levers) -> list[str]:
     """The levers that differ from ``base``, in words (for the edited scenario's description)."""
     was = levers_from(base, levers.replications)
     names = [p.name.replace("_", " ") for p in base.assessment.professions]
-    words = [f"{n} {a:g} -> {b:g} WTE" for n, a, b in zip(names, was.wte, levers.wte) if a != b]
+    words = [f"{n} {a:g} → {b:g} WTE" for n, a, b in zip(names, was.wte, levers.wte) if a != b]
     pairs: Sequence[tuple[str, str]] = (
         ("profiling_enabled", "profiling front door"), ("profiling_wte", "profiling WTE"),
         ("pct_to_diagnosis", "% profiled sent to diagnosis"),
@@ -454,5 +454,5 @@ def describe_changes(base: Scenario, levers: Levers) -> list[str]:
     for field, words_for in pairs:
         old, new = getattr(was, field), getattr(levers, field)
         if old != new:
-            words.append(f"{words_for} {old} -> {new}")
+            words.append(f"{words_for} {old} → {new}")
     return words

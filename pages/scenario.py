@@ -119,15 +119,17 @@ def headline(base_result, edit_result) -> None:  # type: ignore[no-untyped-def]
     columns = st.columns(3) + st.columns(3)
     for column, metric in zip(columns, core.HEADLINE_METRICS):
         value = shown.metric(metric)["mean"]
-        delta = None
+        delta, change = None, 0.0
         if edit_result is not None:
             change = value - base_result.metric(metric)["mean"]
             delta = core.fmt_metric(metric, change) if math.isfinite(change) else None
             if delta is not None and change > 0:
                 delta = "+" + delta
+        colour = "inverse" if metric in core.LOWER_IS_BETTER else "normal"
+        if edit_result is not None and delta is not None and change == 0:
+            delta, colour = "no change", "off"
         column.metric(label(metric), core.fmt_metric(metric, value), delta=delta,
-                      delta_color="inverse" if metric in core.LOWER_IS_BETTER else "normal",
-                      border=True)
+                      delta_color=colour, border=True)
 
 
 def results(run: dict) -> None:  # type: ignore[type-arg]
