@@ -1,0 +1,184 @@
+"""``python -m benchmarks [--quick] [--output PATH]``: every benchmark in one run, a table with
+each figure beside its target, and the figures saved as JSON (``benchmarks/results/latest.json``).
+
+See docs/benchmarks.md for what each figure measures and how to read it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import runs, textbook
+
+RESULTS = Path(__file__).resolve().parent / "results"
+REFERENCE_SIMPY_RATE = 50_000.0  # customers/s of plain SimPy on the machine the target was set on
+LINEAR_R2 = 0.98  # "linear growth": a straight line explains at least 98% of the variance
+
+
+@dataclass(frozen=True)
+class Sizes:
+    customers: int
+    repeats: int
+    default_replications: int
+    default_months: int
+    horizon_years: list[int]
+    horizon_replications: int
+    replication_counts: list[int]
+    memory_replications: int
+    memory_months: int
+    wait_tolerance: float
+
+
+FULL = Sizes(200_000, 3, 20, 60, [1, 2, 5, 10], 4, [2, 4, 8, 16], 100, 120, 0.05)
+QUICK = Sizes(20_000, 1, 4, 12, [1, 2, 3], 2, [2, 4, 6], 8, 24, 0.30)
+
+
+def _status(ok: bool | None) -> str:
+    return "-" if ok is None else ("ok" if ok else "MISSED")
+
+
+def textbook_queue(sizes: Sizes) -> dict[str, Any]:
+    queue = textbook.textbook_queue(sizes.customers)
+    erlang = textbook.erlang_c_wait(queue.lam, queue.mu, queue.servers)
+    tools = {
+        "ndpath": textbook.best_of(textbook.run_ndpath, queue, sizes.repeats),
+        "plain_simpy": textbook.best_of(textbook.run_plain_simpy, queue, sizes.repeats),
+        "ciw": textbook.best_of(textbook.run_ciw, queue, max(1, sizes.repeats - 1)),
+    }
+    rates = {name: run.customers_per_second for name, run in tools.items()}
+    return {
+        "queue": {"servers": queue.servers, "load": textbook.LOAD, "arrivals_per_day": queue.lam,
+                  "mean_service_days": 1.0 / queue.mu, "horizon_months": queue.horizon_months},
+        "erlang_c_mean_wait_days": erlang,
+        "wait_tolerance": sizes.wait_tolerance,
+        "runs": {name: run.as_dict() for name, run in tools.items()},
+        "ratio_vs_plain_simpy": rates["ndpath"] / rates["plain_simpy"],
+        "ratio_vs_ciw": rates["ndpath"] / rates["ciw"],
+        "waits_agree": all(abs(run.mean_wait_days / erlang - 1) <= sizes.wait_tolerance
+                           for run in tools.values()),
+    }
+
+
+def default_runs(sizes: Sizes, plain_rate: float) -> dict[str, Any]:
+    run = runs.time_replications(sizes.default_replications, sizes.default_months)
+    factor = plain_rate / REFERENCE_SIMPY_RATE
+    return {"replications": run.replications, "months": run.months, "workers": runs.WORKERS,
+            "wall_seconds": run.seconds, "children": run.children,
+            "children_per_second": run.children_per_second,
+            "plain_simpy_rate": plain_rate, "normalisation_factor": factor,
+            "normalised_seconds": run.seconds * factor}
+
+
+def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Rows of (figure, value, target, status) for the printed summary."""
+    rows: list[tuple[str, str, str, str]] = []
+    a = results["a_textbook_queue"]
+    erlang = a["erlang_c_mean_wait_days"]
+    rows.append(("a) M/M/10 load 0.9: Erlang C mean wait", f"{erlang:.4f} days", "", ""))
+    for name, run in a["runs"].items():
+        rows.append((f"a)   {run['tool']}: customers/s (mean wait)",
+                     f"{run['customers_per_second']:,.0f} ({run['mean_wait_days']:.4f} d, "
+                     f"{100 * (run['mean_wait_days'] / erlang - 1):+.1f}%)",
+                     f"wait within {100 * a['wait_tolerance']:.0f}%",
+                     _status(abs(run["mean_wait_days"] / erlang - 1) <= a["wait_tolerance"])))
+    rows.append(("a) ndpath / plain SimPy", f"{a['ratio_vs_plain_simpy']:.2f}x", ">= 2x",
+                 _status(a["ratio_vs_plain_simpy"] >= 2)))
+    rows.append(("a) ndpath / Ciw", f"{a['ratio_vs_ciw']:.2f}x", ">= 4x",
+                 _status(a["ratio_vs_ciw"] >= 4)))
+    b = results["b_default_scenario"]
+    rows.append((f"b) default: {b['replications']} reps x {b['months']} months, {b['workers']} workers",
+                 f"{b['wall_seconds']:.2f} s wall, {b['children_per_second']:,.0f} children/s", "", ""))
+    rows.append(("b)   normalised to plain SimPy at 50,000/s",
+                 f"{b['normalised_seconds']:.2f} s (x{b['normalisation_factor']:.2f})",
+                 "<= 5 s (aim 2 s)", _status(b["normalised_seconds"] <= 5)))
+    c = results["c_scaling"]
+    h, r = c["horizon"], c["replications"]
+    rows.append((f"c) wall vs horizon {h['years']} years ({h['replications']} reps)",
+                 " ".join(f"{s:.2f}" for s in h["seconds"]) + f" s; R2 {h['fit']['r2']:.3f}",
+                 f"linear (R2 >= {LINEAR_R2})", _status(h["fit"]["r2"] >= LINEAR_R2)))
+    rows.append((f"c) wall vs replications {r['replications']} ({r['months']} months)",
+                 " ".join(f"{s:.2f}" for s in r["seconds"]) + f" s; R2 {r['fit']['r2']:.3f}",
+                 f"linear (R2 >= {LINEAR_R2})", _status(r["fit"]["r2"] >= LINEAR_R2)))
+    d = results["d_memory"]
+    rows.append((f"d) peak memory {d['replications']} reps x {d['months']} months",
+                 f"{d['sampled_peak_mib']:.0f} MiB sampled, {d['rusage_bound_mib']:.0f} MiB bound",
+                 "<= 1024 MiB", _status(max(d["sampled_peak_mib"], d["rusage_bound_mib"]) <= 1024)))
+    e = results["e_calibration"]
+    if e.get("available"):
+        rows.append(("e) calibration of a 25,000-referral extract",
+                     f"{e['wall_seconds']:.1f} s", "<= 60 s", _status(e["wall_seconds"] <= 60)))
+    else:
+        rows.append(("e) calibration of a 25,000-referral extract", str(e["reason"]), "<= 60 s", "-"))
+    return rows
+
+
+def print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    widths = [max(len(row[k]) for row in rows) for k in range(4)]
+    header = ("figure", "value", "target", "status")
+    widths = [max(w, len(h)) for w, h in zip(widths, header)]
+    for row in (header, tuple("-" * w for w in widths), *rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def machine() -> dict[str, Any]:
+    import ciw
+    import numpy
+    import simpy
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=runs.ROOT, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "commit": commit, "python": platform.python_version(), "platform": platform.platform(),
+            "cpu_count": os.cpu_count(), "load_average_at_start": list(os.getloadavg()),
+            "simpy": simpy.__version__, "ciw": ciw.__version__, "numpy": numpy.__version__}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run in seconds")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="JSON file to write (default benchmarks/results/latest.json, "
+                             "or quick.json with --quick)")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    output = args.output or RESULTS / ("quick.json" if args.quick else "latest.json")
+    results: dict[str, Any] = {"mode": "quick" if args.quick else "full", "machine": machine(),
+                               "command": "python -m benchmarks" + (" --quick" if args.quick else "")}
+    print("a) textbook queue ...", file=sys.stderr, flush=True)
+    results["a_textbook_queue"] = textbook_queue(sizes)
+    plain_rate = results["a_textbook_queue"]["runs"]["plain_simpy"]["customers_per_second"]
+    print("b) default scenario ...", file=sys.stderr, flush=True)
+    results["b_default_scenario"] = default_runs(sizes, plain_rate)
+    print("c) scaling ...", file=sys.stderr, flush=True)
+    results["c_scaling"] = runs.scaling(sizes.horizon_years, sizes.replication_counts,
+                                        sizes.horizon_replications, sizes.default_months)
+    print("d) peak memory ...", file=sys.stderr, flush=True)
+    results["d_memory"] = runs.peak_memory(sizes.memory_replications, sizes.memory_months)
+    if args.quick:
+        results["e_calibration"] = {"available": False, "reason": "skipped with --quick"}
+    else:
+        print("e) calibration ...", file=sys.stderr, flush=True)
+        results["e_calibration"] = runs.calibration()
+    rows = table(results)
+    results["table"] = [dict(zip(("figure", "value", "target", "status"), row)) for row in rows]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(rows)
+    print(f"\nsaved {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
