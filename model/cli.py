@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import math
 import sys
@@ -409,6 +410,8 @@ def command_compare(args: argparse.Namespace) -> int:
                       overwrite=args.overwrite)
 
     base_name = names[0]
+    (out / "provenance.json").write_text(json.dumps(
+        compare_provenance(results, loaded, names, args, choice), indent=2) + "\n", encoding="utf-8")
     comparison = comparison_frame(results, base_name)
     comparison.to_csv(out / COMPARISON, index=False)
     clearance = pd.DataFrame([{"scenario": name, **clearance_summary(r)}
@@ -433,6 +436,22 @@ def command_compare(args: argparse.Namespace) -> int:
     print(clearance_table(clearance))
     _note(args, f"\nResults written to {out}")
     return EXIT_OK
+
+
+def compare_provenance(results: dict[str, ExperimentResult], loaded: Sequence[LoadedScenario],
+                       names: Sequence[str], args: argparse.Namespace, choice: ExecutorChoice
+                       ) -> dict[str, Any]:
+    """The comparison's own provenance: shared settings, and each scenario's digest and files
+    (its full provenance is in its subfolder)."""
+    base = build_provenance(results[names[0]], loaded[0].file_hashes,
+                            command=["ndpath", *args.argv], executor=choice.describe())
+    shared = {k: base[k] for k in ("seed", "replications", "months", "start", "package",
+                                   "versions", "command", "created", "executor")}
+    return {"baseline": names[0], **shared, "scenarios": {
+        name: {"folder": name, "scenario_name": results[name].scenario.meta.name,
+               "scenario_digest": results[name].scenario.digest(),
+               "input_files": [{"path": p, "sha256": h} for p, h in item.file_hashes.items()]}
+        for name, item in zip(names, loaded)}}
 
 
 def comparison_frame(results: dict[str, ExperimentResult], baseline: str) -> pd.DataFrame:

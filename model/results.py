@@ -37,14 +37,16 @@ import platform
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from .experiment import ExperimentResult
 from .scenario import Scenario, build_scenario, load_scenario
+
+if TYPE_CHECKING:  # matplotlib is imported only when figures are drawn
+    from matplotlib.figure import Figure
 
 SUMMARY = "summary.json"
 TIMESERIES = "timeseries.csv"

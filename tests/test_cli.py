@@ -280,6 +280,10 @@ def test_compare_writes_each_scenario_and_the_charts(comparison) -> None:  # typ
         assert json.loads((out / name / "summary.json").read_text())["provenance"]["seed"] == 20261122
     for figure in ("differences.png", "list_size_fan.png", "wait_distribution.png"):
         assert (out / figure).read_bytes()[:4] == b"\x89PNG"
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["baseline"] == "default" and prov["seed"] == 20261122
+    assert prov["scenarios"]["extra_clinicians"]["scenario_digest"] == json.loads(
+        (out / "extra_clinicians" / "provenance.json").read_text())["scenario_digest"]
     clearance = pd.read_csv(out / "clearance.csv")
     assert list(clearance["scenario"]) == ["default", "extra_clinicians"]
     assert clearance["backlog_cleared_mean"].between(0, 1).all()
