@@ -233,11 +233,13 @@ def wait_distribution(results: Results, *, scenarios: Sequence[str] | None = Non
     """
     frames, experiments = _as_results(results, scenarios)
     if experiments and len(experiments) == len(frames) and all(r.logs for r in experiments.values()):
-        return _wait_histogram({n: waits_from_logs(r) for n, r in experiments.items()}, title)
+        return _wait_histogram({n: waits_from_logs(r) for n, r in experiments.items()},
+                               {n: r.replications for n, r in experiments.items()}, title)
     return _wait_bars(frames, title)
 
 
-def _wait_histogram(waits: Mapping[str, np.ndarray], title: str | None) -> Figure:
+def _wait_histogram(waits: Mapping[str, np.ndarray], replications: Mapping[str, int],
+                    title: str | None) -> Figure:
     figure = new_figure()
     ax = figure.subplots()
     longest = max((float(w.max()) for w in waits.values() if len(w)), default=13.0)
@@ -248,13 +250,15 @@ def _wait_histogram(waits: Mapping[str, np.ndarray], title: str | None) -> Figur
         weights = np.full(len(w), 100.0 / len(w))
         ax.hist(w, bins=list(edges), weights=weights, histtype="stepfilled" if len(waits) == 1 else "step",
                 linewidth=2.5, color=colour(i), alpha=0.8 if len(waits) == 1 else 1.0,
-                label=f"{name or 'Children assessed'} ({len(w):,} assessments)")
+                label=f"{name or 'Children assessed'} ({len(w):,} assessments over "
+                      f"{replications[name]} projections)")
     ax.axvline(13, color="black", linestyle="--", linewidth=1.8)
     ax.annotate("13 weeks (NICE)", (13, 1.0), xycoords=("data", "axes fraction"),
                 xytext=(5, -5), textcoords="offset points", va="top", fontsize=FONT - 1)
     _style(ax, title or "Wait from referral to assessment",
            "Children assessed (%)", "Weeks waited (13-week bins)")
-    ax.legend(fontsize=FONT - 1, frameon=False, loc="upper right")
+    figure.legend(fontsize=FONT - 1, frameon=False, loc="outside lower center",
+                  ncols=min(len(waits), 2))
     return figure
 
 
