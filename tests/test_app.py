@@ -6,6 +6,8 @@ run, as a user would with the inputs.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -159,3 +161,53 @@ def test_present_page_shows_plain_charts_and_builds_the_pack():
         "Summit pack (PDF)", "Summit pack (PDF + PNGs, zip)"]
     at.number_input(key="present_replications").set_value(1).run()
     assert at.button(key="present_run").disabled and "cannot show uncertainty" in errors(at)
+
+
+BAD_EXTRACT = (b"referral_id,referral_date,assessment_start_date,outcome\n"
+               b"a1,2024-13-01,,\n"
+               b"a1,01/03/2024,2023-01-01,ASD\n"
+               b"a3,2024-04-01,2026-05-01,maybe\n")
+
+
+def test_calibrate_page_checks_the_synthetic_example_and_suppresses_small_counts():
+    at = start("pages/calibrate.py")
+    assert not at.error
+    assert at.success[0].value.startswith("Read ")
+    monthly = table_with(at, "referrals")
+    cells = monthly[["referrals", "assessments_started", "discharges"]].to_numpy().ravel()
+    assert all(c == "<5" or c == "" or c == "0" or int(c) >= 5 for c in cells)
+    # no fitting is claimed while the calibration package cannot fit
+    assert any("not in this version of ndpath yet" in i.value for i in at.info)
+
+
+def test_a_bad_upload_lists_every_problem_with_row_column_and_fix():
+    at = start("pages/calibrate.py")
+    at.radio(key="cal_source").set_value("upload").run()
+    at.file_uploader(key="cal_upload").set_value(("extract.csv", BAD_EXTRACT, "text/csv")).run()
+    assert not at.exception
+    assert "6 problem(s)" in errors(at)
+    problems = table_with(at, "fix")
+    assert set(problems["column"]) == {"referral_id", "referral_date", "assessment_start_date",
+                                       "outcome"}
+    assert "is before the referral date" in set(problems["problem"])
+    # quarantine sets the three bad rows aside rather than stopping
+    at.radio(key="cal_on_error").set_value("quarantine").run()
+    assert "3 row(s) were set aside" in at.warning[0].value
+    at.file_uploader(key="cal_upload").set_value(("extract.xlsx", b"not a workbook",
+                                                  "application/vnd.ms-excel")).run()
+    assert not at.exception and "cannot be read" in table_with(at, "fix")["problem"].iloc[0]
+
+
+def test_counts_below_five_from_an_upload_are_suppressed():
+    rows = [f"c{i},2025-0{1 + i // 6}-1{i % 6},," for i in range(9)]  # 6 in Jan, 3 in Feb
+    data = ("referral_id,referral_date,assessment_start_date,discharge_date\n"
+            + "\n".join(rows)).encode()
+    at = start("pages/calibrate.py")
+    at.radio(key="cal_source").set_value("upload").run()
+    at.date_input(key="cal_extract_date").set_value(dt.date(2025, 2, 28))
+    at.file_uploader(key="cal_upload").set_value(("small.csv", data, "text/csv")).run()
+    assert not at.exception and not at.error
+    monthly = table_with(at, "referrals").set_index("month")
+    assert monthly.loc["2025-01", "referrals"] == "6"
+    assert monthly.loc["2025-02", "referrals"] == "<5"
+    assert monthly.loc["2025-02", "waiting_end"] == "9"

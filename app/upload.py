@@ -1,0 +1,64 @@
+"""Uploaded extracts, read in memory, and small-count suppression for anything exported.
+
+An upload never touches the disk: its bytes are read into a frame here and handed to
+:func:`calibration.extract.read_extract`, which validates and pseudonymises it.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import PurePath
+
+import pandas as pd
+
+from calibration.extract import ExtractError, Problem
+
+SMALL_COUNT = 5
+"""Counts from 1 to 4 are suppressed in tables exported from uploaded data (NHS practice)."""
+
+
+def frame_from_upload(name: str, data: bytes) -> pd.DataFrame:
+    """The uploaded file as a frame (CSV, Excel or Parquet, by extension), read in memory.
+
+    Raises :class:`ExtractError` with one problem when the file cannot be read.
+    """
+    suffix = PurePath(name).suffix.lower()
+    buffer = io.BytesIO(data)
+    try:
+        if suffix in (".csv", ".txt"):
+            return pd.read_csv(buffer, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            return pd.read_excel(buffer, dtype=object)
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(buffer)
+    except Exception as error:  # the readers raise many types; all mean "cannot read"
+        raise ExtractError([Problem(None, None, name, f"cannot be read: {error}",
+                                    "check that it is a valid CSV, Excel or Parquet file")],
+                           name) from None
+    raise ExtractError([Problem(None, None, suffix, "is not a supported file type",
+                                "save the extract as .csv, .xlsx or .parquet")], name)
+
+
+def suppress_small(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """``frame`` with counts from 1 to 4 shown as ``"<5"`` (zero and 5+ kept, as text).
+
+    ``columns`` defaults to every numeric column. The counted columns become text so that a
+    suppressed cell and a number can share a column in a table or a CSV.
+    """
+    out = frame.copy()
+    numeric = [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c])]
+    for column in columns or numeric:
+        values = pd.to_numeric(out[column])
+        small = (values > 0) & (values < SMALL_COUNT)
+        text = values.map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
+        out[column] = text.where(~small, f"<{SMALL_COUNT}")
+    return out
+
+
+def code_counts(report: dict[str, object]) -> pd.DataFrame:
+    """The quality report's code counts as a table ``column, code, children``."""
+    codes = report.get("codes", {})
+    rows = [{"column": column, "code": code, "children": int(count)}
+            for column, counts in dict(codes).items()  # type: ignore[call-overload]
+            for code, count in counts.items()]
+    return pd.DataFrame(rows, columns=["column", "code", "children"])
