@@ -118,6 +118,34 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(comp)
     comp.set_defaults(handler=command_compare)
 
+    sens = sub.add_parser(
+        "sensitivity", help="how much each assumption's plausible range moves a metric",
+        description="Move each assumption (a default with no good public figure) to the low and "
+                    "high end of its plausible range, one at a time, with common random numbers; "
+                    "writes sensitivity.csv and a tornado chart.")
+    sens.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file")
+    sens.add_argument("--metric", default="waiting_list_end", choices=SCALAR_METRICS,
+                      metavar="METRIC", help="metric to watch (default waiting_list_end)")
+    sens.add_argument("--only", action="append", default=None, metavar="KEY",
+                      help="only this assumption (repeatable), e.g. leaving.withdrawal_per_year")
+    _add_run_options(sens)
+    sens.set_defaults(handler=command_sensitivity)
+
+    cap = sub.add_parser(
+        "capacity", help="least extra WTE to reach a 13-week target by a date",
+        description="Search (bisection, common random numbers) for the least extra clinical WTE, "
+                    "split across professions in proportion to their WTE and starting at the "
+                    "start date, so that the mean share of assessments started within 13 weeks "
+                    "in month BY reaches TARGET percent.")
+    cap.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file")
+    cap.add_argument("--target", type=float, default=90.0, metavar="PCT",
+                     help="percent of assessments started within 13 weeks (default 90)")
+    cap.add_argument("--by", required=True, metavar="YYYY-MM", help="month to reach it in")
+    cap.add_argument("--max-extra-wte", type=float, default=200.0, metavar="WTE",
+                     help="give up above this many extra WTE (default 200)")
+    _add_run_options(cap)
+    cap.set_defaults(handler=command_capacity)
+
     scen = sub.add_parser("scenarios", help="list the shipped scenarios")
     scen.add_argument("directory", type=Path, nargs="?", default=SCENARIO_DIR,
                       help="folder to list (default: the shipped scenarios)")
@@ -501,6 +529,69 @@ def clearance_table(clearance: pd.DataFrame) -> str:
                      r["month_median_list_below_start"] or "not in horizon"))
     return _table(("", "chance cleared at end", "cleared in 1 of 2 by", "in 9 of 10 by",
                    "list stays below start from"), rows)
+
+
+# -------------------------------------------------------------------------------------------------
+# sensitivity and capacity
+
+
+def command_sensitivity(args: argparse.Namespace) -> int:
+    """``ndpath sensitivity``: one-at-a-time over the assumptions' plausible ranges."""
+    from .results import write_json
+    from .sensitivity import one_at_a_time, tornado_chart
+
+    choice = _executor_choice(args)
+    loaded = _load(args.scenario, _overrides(args))
+    out = prepare_folder(args.out or _default_out(f"{args.scenario.stem}-sensitivity"),
+                         args.overwrite)
+    sim = loaded.scenario.simulation
+    with ExitStack() as stack:
+        executor = _open_executor(choice, stack)
+        try:
+            table = one_at_a_time(loaded.scenario, args.metric, sim.replications, sim.seed,
+                                  executor, keys=args.only)
+        except ValueError as error:
+            raise UserError(f"--only: {error}") from None
+    table.to_csv(out / "sensitivity.csv", index=False)
+    if args.figures and len(table):
+        save_png(tornado_chart(table, args.metric), out / "tornado.png")
+    write_json(out / "provenance.json", {
+        "metric": args.metric, "scenario": loaded.scenario.model_dump(mode="json"),
+        "scenario_digest": loaded.scenario.digest(), "seed": sim.seed,
+        "replications": sim.replications, "command": ["ndpath", *args.argv],
+        "input_files": [{"path": p, "sha256": h} for p, h in loaded.file_hashes.items()]})
+    rows = [(r.parameter, f"{r.low:g} to {r.high:g}", _fmt_signed(args.metric, r.diff_low),
+             _fmt_signed(args.metric, r.diff_high)) for r in table.itertuples()]
+    print(f"{label(args.metric)}: baseline {_fmt(table['baseline'].iloc[0]) if len(table) else '-'}"
+          f"; change at each end of the plausible range ({sim.replications} paired replications)")
+    print(_table(("assumption", "range", "at low end", "at high end"), rows))
+    _note(args, f"\nResults written to {out}")
+    return EXIT_OK
+
+
+def command_capacity(args: argparse.Namespace) -> int:
+    """``ndpath capacity``: the least extra WTE that meets a 13-week target by a month."""
+    from .questions import least_extra_capacity
+
+    choice = _executor_choice(args)
+    loaded = _load(args.scenario, _overrides(args))
+    sim = loaded.scenario.simulation
+    out = prepare_folder(args.out, args.overwrite) if args.out else None
+    with ExitStack() as stack:
+        executor = _open_executor(choice, stack)
+        try:
+            answer = least_extra_capacity(loaded.scenario, args.target, args.by, sim.replications,
+                                          sim.seed, executor, max_extra_wte=args.max_extra_wte)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+    print(answer.sentence())
+    print(_table(("extra WTE", "mean % within 13 weeks", "replications meeting target"),
+                 [(f"{r.extra_wte:g}", f"{r.mean_pct:.1f}", f"{100 * r.probability_met:.0f}%")
+                  for r in answer.evaluations.itertuples()]))
+    if out is not None:
+        answer.evaluations.to_csv(out / "capacity_search.csv", index=False)
+        _note(args, f"\nResults written to {out}")
+    return EXIT_OK
 
 
 # -------------------------------------------------------------------------------------------------

@@ -146,6 +146,11 @@ def _json(data: Any) -> str:
     return json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
 
 
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON (NaN is refused: write ``None`` for undefined values)."""
+    Path(path).write_text(_json(data), encoding="utf-8")
+
+
 def prepare_folder(out_dir: str | Path, overwrite: bool = False) -> Path:
     """Create ``out_dir`` or check it may be written. Call before a long run, not after.
 

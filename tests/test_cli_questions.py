@@ -1,0 +1,50 @@
+"""``ndpath sensitivity`` and ``ndpath capacity``: the analyst's and commissioner's questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from model.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ROOT / "scenarios" / "default.toml"
+FAST = ["--replications", "3", "--months", "12", "--executor", "serial", "--quiet"]
+
+
+def test_sensitivity_writes_the_table_and_the_tornado(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sens"
+    code = main(["sensitivity", str(DEFAULT), *FAST, "--set", "backlog.count=800",
+                 "--only", "leaving.private_per_year", "--only", "support.cost_per_episode",
+                 "--out", str(out)])
+    assert code == 0
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert list(table["parameter"]) == ["leaving.private_per_year", "support.cost_per_episode"]
+    # more families going private shortens the list; a price cannot move it at all
+    private = table.iloc[0]
+    assert private["diff_high"] < 0 < private["diff_low"]
+    assert (table.iloc[1][["diff_low", "diff_high"]] == 0).all()
+    assert (out / "tornado.png").stat().st_size > 0 and (out / "provenance.json").exists()
+    assert "leaving.private_per_year" in capsys.readouterr().out
+
+
+def test_sensitivity_names_an_unknown_assumption(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["sensitivity", str(DEFAULT), *FAST, "--only", "leaving.withdrawl_per_year",
+                 "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and "leaving.withdrawl_per_year" in err and "Traceback" not in err
+
+
+def test_capacity_answers_in_words_and_refuses_a_month_outside_the_horizon(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    common = [*FAST, "--set", "backlog.count=100", "--set", "arrivals.referrals_per_month=30"]
+    code = main(["capacity", str(DEFAULT), *common, "--by", "2026-12", "--out", str(tmp_path / "c")])
+    out = capsys.readouterr().out
+    assert code == 0 and "extra WTE" in out
+    search = pd.read_csv(tmp_path / "c" / "capacity_search.csv")
+    assert search["extra_wte"].min() == 0 and search["mean_pct"].max() >= 90
+    code = main(["capacity", str(DEFAULT), *common, "--by", "2031-01"])
+    err = capsys.readouterr().err
+    assert code == 2 and "within the horizon" in err and "Traceback" not in err
