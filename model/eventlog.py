@@ -70,6 +70,14 @@ class EventLog:
         else:
             self.detail.extend(np.asarray(detail, dtype=np.int64).tolist())
 
+    def add_columns(self, time: list[float], child: list[int], event: list[int],
+                    detail: list[int]) -> None:
+        """Append rows given as four equally long columns, in order."""
+        self.time.extend(time)
+        self.child.extend(child)
+        self.event.extend(event)
+        self.detail.extend(detail)
+
     def __len__(self) -> int:
         return len(self.time)
 
