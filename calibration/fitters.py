@@ -694,7 +694,8 @@ class ExitHazardFitter(_Fitter):
         self.events_ = {k: int((cause == k).sum()) for k in sorted(set(cause) - {""})}
         self.hazards_: dict[str, float] = {}
         self.hazards_ci_: dict[str, tuple[float, float]] = {}
-        for k in (*LEAVING_CAUSES, *sorted(set(self.events_) - set(LEAVING_CAUSES))):
+        # rejection happens at vetting, before the list: not a hazard of leaving it
+        for k in (*LEAVING_CAUSES, *sorted(set(self.events_) - set(LEAVING_CAUSES) - {"rejected"})):
             events = self.events_.get(k, 0)
             self.hazards_[k] = events / exposure_years if exposure_years > 0 else math.nan
             self.hazards_ci_[k] = poisson_rate_interval(events, exposure_years, self.alpha)

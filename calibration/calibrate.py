@@ -1,0 +1,530 @@
+"""Calibrating a scenario from a patient-level extract.
+
+:func:`calibrate_extract` fits what the data identifies directly (arrivals, referral mix,
+assessment duration, leaving hazards, throughput with its change points, support), then tunes by
+simulation what it cannot: the effective clinical capacity, which interacts with leaving the list
+and with hours lost when nobody is waiting. The tuning replays the last ``replay_months`` of
+history from the children actually waiting then, with common random numbers across candidate
+values, and matches the observed list size and the censored (Kaplan–Meier) waits. The result
+starts at the extract date from the children actually waiting on it (a backlog table).
+
+>>> from model.scenario import Scenario
+>>> from calibration.synth import synthesise_extract
+>>> from calibration.extract import read_extract
+>>> truth = Scenario().replace({"backlog.count": 300, "arrivals.referrals_per_month": 60,
+...                             "assessment.professions.0.wte": 1.0})
+>>> table = read_extract(synthesise_extract(truth, "2025-12-31", 36), "2025-12-31")
+>>> result = calibrate_extract(table, CalibrationOptions(replications=1, tune=False))
+>>> result.scenario.simulation.start_date.isoformat()
+'2025-12-31'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from model.pathway import simulate
+from model.scenario import DAYS_PER_YEAR, Scenario, ScenarioError, build_scenario
+
+from .extract import PathwayTable, still_waiting
+from .fitters import (
+    ArrivalsFitter,
+    CapacityFitter,
+    DurationFitter,
+    ExitHazardFitter,
+    ReferralMixFitter,
+    parse_month_ranges,
+    poisson_rate_interval,
+)
+from .observed import KM_WEEKS, list_leave_date, month_range, monthly_flows, wait_observations
+from .observed import km_survival
+from .synth import result_to_extract
+
+log = logging.getLogger(__name__)
+
+BACKLOG_FILE = "backlog.csv"
+BACKLOG_COLUMNS = ("referral_date", "pathway", "age_at_referral", "priority", "looked_after_or_cin",
+                   "deprivation_quintile")
+BACKLOG_FILL = {"pathway": "autism", "priority": "routine", "looked_after_or_cin": "no"}
+
+
+class CalibrationError(ValueError):
+    """The data cannot support a calibration (too short, nobody assessed, ...); says why."""
+
+
+@dataclass(frozen=True)
+class CalibrationOptions:
+    """Choices for :func:`calibrate_extract`.
+
+    ``history_months``: months of complete history fitted (the extract must hold every referral
+    from their start); ``referrals_from`` overrides their first month. ``exclude_months`` are left
+    out of the arrivals fit (``"2020-03..2020-08"``). ``replay_months``: months replayed by the
+    simulation-based tuning; ``replications`` per candidate; ``tune=False`` skips it.
+    """
+
+    history_months: int = 36
+    referrals_from: str | None = None
+    exclude_months: str | None = None
+    replay_months: int = 24
+    replications: int = 3
+    seed: int = 20240601
+    tune: bool = True
+    capacity_bounds: tuple[float, float] = (0.5, 2.0)
+    horizon_months: int | None = None
+
+
+@dataclass
+class Parameter:
+    """One calibrated value with its interval and where it came from."""
+
+    name: str
+    estimate: Any
+    ci_low: float | None = None
+    ci_high: float | None = None
+    unit: str = ""
+    source: str = "fitted"
+
+    def as_dict(self) -> dict[str, Any]:
+        def clean(v: Any) -> Any:
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            if isinstance(v, (np.floating, np.integer)):
+                return clean(v.item())
+            return v
+
+        return {"estimate": clean(self.estimate), "ci_low": clean(self.ci_low),
+                "ci_high": clean(self.ci_high), "unit": self.unit, "source": self.source}
+
+
+@dataclass
+class Tuning:
+    """The simulation-based step: the capacity multiplier and how well the replay fits."""
+
+    capacity_multiplier: float
+    loss: float
+    loss_untuned: float
+    evaluations: list[tuple[float, float]]
+    observed: pd.DataFrame
+    """Replayed months: ``month, waiting_end`` (observed)."""
+    simulated: pd.DataFrame
+    """``month, p5, p50, p95`` of the simulated list size with the chosen multiplier."""
+    km_observed: np.ndarray
+    km_simulated: np.ndarray
+    km_weeks: np.ndarray
+    replay_start: pd.Timestamp
+    replications: int
+
+    @property
+    def list_error_pct(self) -> float:
+        """Mean absolute error of the simulated median list size, % of the observed."""
+        obs = self.observed["waiting_end"].to_numpy()
+        sim = self.simulated["p50"].to_numpy()
+        return float(np.mean(np.abs(sim - obs) / np.maximum(obs, 1.0)) * 100)
+
+    @property
+    def km_max_gap(self) -> float:
+        gap = np.abs(self.km_observed - self.km_simulated)
+        return float(np.nanmax(gap)) if np.isfinite(gap).any() else math.nan
+
+
+@dataclass
+class Calibration:
+    """Everything :func:`calibrate_extract` found; :meth:`write` puts it on disk."""
+
+    scenario: Scenario
+    backlog: pd.DataFrame
+    parameters: list[Parameter]
+    fitters: dict[str, Any]
+    flows: pd.DataFrame
+    tuning: Tuning | None
+    notes: list[str]
+    kept_defaults: list[str]
+    quality: dict[str, Any] = field(default_factory=dict)
+
+    def parameter_dict(self) -> dict[str, dict[str, Any]]:
+        return {p.name: p.as_dict() for p in self.parameters}
+
+
+# -------------------------------------------------------------------------------------------------
+# Windows
+
+
+def complete_months(table: PathwayTable, options: CalibrationOptions) -> pd.PeriodIndex:
+    """The months fitted: whole calendar months up to the extract date, from ``referrals_from``
+    or the last ``history_months`` (never before the first referral's month)."""
+    when = table.extract_date
+    last = when.to_period("M") if (when + pd.Timedelta(days=1)).day == 1 else when.to_period("M") - 1
+    first_data = table.data["referral_date"].min().to_period("M")
+    if options.referrals_from:
+        try:
+            first = pd.Period(options.referrals_from, freq="M")
+        except ValueError:
+            raise CalibrationError(f"--referrals-from {options.referrals_from!r}: write it as "
+                                   "YYYY-MM") from None
+    else:
+        first = max(last - options.history_months + 1, first_data + 1)
+    count = (last - first).n + 1
+    if count < 6:
+        raise CalibrationError(
+            f"only {max(0, count)} complete month(s) of history from {first} to "
+            f"{last}: calibration needs at least 6 (12 or more for seasonality)")
+    return pd.period_range(first, last, freq="M")
+
+
+# -------------------------------------------------------------------------------------------------
+# Direct fits
+
+
+def fit_exits(data: pd.DataFrame, window_start: pd.Timestamp, until: pd.Timestamp,
+              alpha: float = 0.05, vetting_days: float = 0.0) -> ExitHazardFitter:
+    """Cause-specific hazards of leaving the list from everyone on it during the window.
+
+    ``vetting_days``: the model's leaving clocks start after vetting, so a referral's time at
+    risk starts that many days after it (the extract has no vetting date; the scenario's mean
+    vetting delay is used). Referrals before the window enter at its start (delayed entry).
+    """
+    referral = pd.to_datetime(data["referral_date"])
+    leave = list_leave_date(data)
+    ended = leave.notna() & (leave <= until)
+    exit_ = leave.where(ended, until)
+    entry = referral + pd.Timedelta(days=vetting_days)
+    entry = entry.where(entry > window_start, window_start)
+    on = (exit_ >= entry).to_numpy() & (referral <= until).to_numpy()
+    discharged = ended & (leave != pd.to_datetime(data.get("assessment_start_date")))
+    reason = data["discharge_reason"] if "discharge_reason" in data else pd.Series(None, index=data.index)
+    cause = np.where(discharged.to_numpy(), reason.fillna("").to_numpy(dtype=object), "")
+    day = pd.Timedelta(days=1)
+    return ExitHazardFitter(alpha).fit(
+        ((entry - window_start) / day).to_numpy(dtype=float)[on],
+        ((exit_ - window_start) / day).to_numpy(dtype=float)[on], cause[on],
+        still_waiting=~ended.to_numpy()[on])
+
+
+def fit_waits(data: pd.DataFrame, window_start: pd.Timestamp, until: pd.Timestamp,
+              alpha: float = 0.05) -> DurationFitter:
+    """Referral → assessment start for everyone on the list during the window: referrals before
+    it enter late (at the wait they had reached), discharges and the extract date censor."""
+    referral = pd.to_datetime(data["referral_date"])
+    leave = list_leave_date(data)
+    on = (leave.isna() | (leave >= window_start)) & (referral <= until)
+    d = data[on.to_numpy()]
+    durations, observed = wait_observations(d, referral.min(), until, until)
+    entry = ((window_start - pd.to_datetime(d["referral_date"])) / pd.Timedelta(days=1)).clip(lower=0)
+    return DurationFitter(alpha, label="wait_to_assessment").fit(
+        durations, observed, np.minimum(entry.to_numpy(dtype=float), durations))
+
+
+def fit_elapsed(data: pd.DataFrame, window_start: pd.Timestamp, until: pd.Timestamp,
+                alpha: float = 0.05) -> DurationFitter | None:
+    """Assessment start → end, censored for assessments still under way at the extract date."""
+    if "assessment_end_date" not in data or "assessment_start_date" not in data:
+        return None
+    start = pd.to_datetime(data["assessment_start_date"])
+    end = pd.to_datetime(data["assessment_end_date"])
+    chosen = (start >= window_start).to_numpy()
+    observed = end[chosen].notna().to_numpy()
+    duration = ((end[chosen].where(end[chosen].notna(), until) - start[chosen])
+                / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    if observed.sum() < 10:
+        return None
+    return DurationFitter(alpha, label="assessment_elapsed").fit(duration, observed)
+
+
+def fit_support(data: pd.DataFrame, months: pd.PeriodIndex, until: pd.Timestamp,
+                alpha: float = 0.05) -> dict[str, Parameter]:
+    """Support starts a month (last 12 months) and the needs-met hazard once supported."""
+    if "support_start_date" not in data or data["support_start_date"].notna().sum() == 0:
+        return {}
+    support = pd.to_datetime(data["support_start_date"])
+    recent = months[-12:]
+    starts = support.dt.to_period("M").value_counts().reindex(recent, fill_value=0)
+    rate = float(starts.mean())
+    low, high = poisson_rate_interval(float(starts.sum()), len(starts), alpha)
+    out = {"support.starts_per_month": Parameter("support.starts_per_month", round(rate, 3), low,
+                                                 high, "support starts/month (last 12 months)")}
+    leave = list_leave_date(data)
+    supported = support.notna()
+    end = leave.where(leave.notna() & (leave <= until), until)
+    exposure = float(((end - support)[supported] / pd.Timedelta(days=1)).clip(lower=0).sum()) / DAYS_PER_YEAR
+    if "discharge_reason" in data and exposure > 0:
+        events = float(((data["discharge_reason"] == "needs_met") & supported).sum())
+        lo, hi = poisson_rate_interval(events, exposure, alpha)
+        out["support.needs_met_per_year"] = Parameter(
+            "support.needs_met_per_year", round(events / exposure, 6), lo, hi,
+            "per supported child-year on the list")
+    return out
+
+
+# -------------------------------------------------------------------------------------------------
+# Backlog table (the starting state)
+
+
+def backlog_at(data: pd.DataFrame, moment: pd.Timestamp, inclusive: bool = True) -> pd.DataFrame:
+    """The children on the list at ``moment`` as a ``backlog.table`` frame (no ids).
+
+    ``inclusive``: count those referred on that day (the end of the day); otherwise the list as
+    the day begins. Blank attributes get the common value (:data:`BACKLOG_FILL`) or the median age.
+    """
+    referral = pd.to_datetime(data["referral_date"])
+    leave = list_leave_date(data)
+    referred = referral <= moment if inclusive else referral < moment
+    gone = (leave <= moment) if inclusive else (leave < moment)
+    on = referred & ~gone.fillna(False)
+    rows = data[on.to_numpy()]
+    out = pd.DataFrame({"referral_date": pd.to_datetime(rows["referral_date"]).dt.strftime("%Y-%m-%d")})
+    for column in BACKLOG_COLUMNS[1:]:
+        if column not in rows or rows[column].isna().all():
+            continue
+        values = rows[column]
+        if column in BACKLOG_FILL:
+            values = values.fillna(BACKLOG_FILL[column])
+        elif column == "age_at_referral":
+            values = values.fillna(float(data[column].median()))
+        else:
+            values = values.fillna(int(data[column].mode().iloc[0])).astype(int)
+        out[column] = values.to_numpy()
+    return out.sort_values("referral_date", kind="stable").reset_index(drop=True)
+
+
+# -------------------------------------------------------------------------------------------------
+# Simulation-based tuning
+
+
+def _with_backlog(scenario: Scenario, backlog: pd.DataFrame, path: Path) -> Scenario:
+    backlog.to_csv(path, index=False)
+    return scenario.replace({"backlog.enabled": True, "backlog.table": str(path),
+                             "backlog.count": 0})
+
+
+def _simulate_view(scenario: Scenario, replication: int, seed: int, months: pd.PeriodIndex,
+                   until: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """One replay through the extract lens: (list size at each month end, KM at KM_WEEKS)."""
+    result = simulate(scenario, replication, seed)
+    view = result_to_extract(result, until, ids=False, as_text=False)
+    flows = monthly_flows(view, months)
+    start = months[0].to_timestamp(how="start")
+    durations, observed = wait_observations(view, start, until, until)
+    return flows["waiting_end"].to_numpy(), km_survival(durations, observed,
+                                                         np.asarray(KM_WEEKS, float) * 7.0)
+
+
+def _nanmean(values: np.ndarray) -> np.ndarray:
+    """Column means ignoring NaN (a KM point beyond every replication's follow-up stays NaN)."""
+    counts = np.isfinite(values).sum(axis=0)
+    sums = np.where(np.isfinite(values), values, 0.0).sum(axis=0)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def _loss(sim_lists: np.ndarray, obs_list: np.ndarray, sim_km: np.ndarray,
+          obs_km: np.ndarray) -> float:
+    """Mean squared relative list error plus mean squared KM gap (each 5% counts alike)."""
+    rel = (sim_lists.mean(axis=0) - obs_list) / np.maximum(obs_list, 1.0)
+    gap = _nanmean(sim_km) - obs_km
+    gap = gap[np.isfinite(gap)]
+    return float(np.mean(rel**2) + (np.mean(gap**2) if len(gap) else 0.0))
+
+
+def tune_capacity(replay: Scenario, data: pd.DataFrame, months: pd.PeriodIndex,
+                  until: pd.Timestamp, options: CalibrationOptions) -> Tuning:
+    """Find the multiplier of the fitted clinical capacity whose replay best matches the observed
+    list size and censored waits. Every candidate uses the same seeds (common random numbers),
+    so the loss is a smooth function of the multiplier and a bounded scalar search works."""
+    observed = monthly_flows(data, months)
+    obs_list = observed["waiting_end"].to_numpy()
+    start = months[0].to_timestamp(how="start")
+    durations, obs_flag = wait_observations(data, start, until, until)
+    weeks = np.asarray(KM_WEEKS, float)
+    obs_km = km_survival(durations, obs_flag, weeks * 7.0)
+    base = replay.assessment
+    evaluations: list[tuple[float, float]] = []
+    cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+
+    def run(theta: float) -> tuple[np.ndarray, np.ndarray]:
+        key = round(theta, 6)
+        if key not in cache:
+            scaled = replay.replace({
+                "assessment.professions": [{**p.model_dump(), "wte": p.wte * theta}
+                                           for p in base.professions],
+                "assessment.staffing_changes": [{**c.model_dump(), "wte_change": c.wte_change * theta}
+                                                for c in base.staffing_changes]})
+            runs = [_simulate_view(scaled, r, options.seed, months, until)
+                    for r in range(options.replications)]
+            cache[key] = (np.array([r[0] for r in runs]), np.array([r[1] for r in runs]))
+        return cache[key]
+
+    def loss(theta: float) -> float:
+        lists, kms = run(theta)
+        value = _loss(lists, obs_list, kms, obs_km)
+        evaluations.append((float(theta), value))
+        return value
+
+    untuned = loss(1.0)
+    if options.tune:
+        low, high = options.capacity_bounds
+        best = optimize.minimize_scalar(loss, bounds=(low, high), method="bounded",
+                                        options={"xatol": 0.005, "maxiter": 25})
+        theta = float(best.x) if best.fun < untuned else 1.0
+        if min(abs(theta - low), abs(theta - high)) < 0.02:
+            log.warning("capacity multiplier %.2f is at the edge of its search range: the model "
+                        "does not reproduce this list well", theta)
+    else:
+        theta = 1.0
+    lists, kms = run(theta)
+    simulated = pd.DataFrame({"month": observed["month"],
+                              "p5": np.percentile(lists, 5, axis=0),
+                              "p50": np.median(lists, axis=0),
+                              "p95": np.percentile(lists, 95, axis=0)})
+    return Tuning(theta, _loss(lists, obs_list, kms, obs_km), untuned, evaluations,
+                  observed[["month", "waiting_end"]], simulated, obs_km, _nanmean(kms),
+                  weeks, start, options.replications)
+
+
+# -------------------------------------------------------------------------------------------------
+# The whole calibration
+
+
+def _params_from_summary(summary: pd.DataFrame, source: str = "fitted") -> list[Parameter]:
+    return [Parameter(r["parameter"], float(r["estimate"]), float(r["ci_low"]),
+                      float(r["ci_high"]), r["unit"], source) for _, r in summary.iterrows()]
+
+
+def calibrate_extract(table: PathwayTable, options: CalibrationOptions = CalibrationOptions(),
+                      base: Scenario | None = None, workdir: Path | None = None) -> Calibration:
+    """Calibrate a scenario from a validated extract; see the module docstring.
+
+    ``base`` supplies what the data does not identify (default: the built-in defaults).
+    ``workdir`` holds the temporary backlog tables of the replay (default: a temporary folder).
+    Raises :class:`CalibrationError` when the data cannot support a calibration.
+    """
+    import tempfile
+
+    base = base or Scenario()
+    data = table.data
+    until = table.extract_date
+    notes: list[str] = []
+    kept: list[str] = []
+    months = complete_months(table, options)
+    window_start = months[0].to_timestamp(how="start")
+    flows = monthly_flows(data, months)
+    indexed = flows.set_index(pd.PeriodIndex(flows["month"], freq="M"))
+    if not table.has("assessment_start_date") or data["assessment_start_date"].notna().sum() < 10:
+        raise CalibrationError("the extract has fewer than 10 assessment start dates: capacity "
+                               "cannot be estimated (add assessment_start_date)")
+    notes.append(f"History fitted: {months[0]} to {months[-1]} ({len(months)} complete months); "
+                 "the extract must hold every referral from the first of these "
+                 "(--referrals-from to change).")
+
+    arrivals = ArrivalsFitter().fit(indexed["referrals"], exclude=options.exclude_months)
+    if not arrivals.seasonal_:
+        notes.append("Seasonality not fitted (needs every calendar month at least twice); "
+                     "the base scenario's profile is replaced by a flat one.")
+    mix = ReferralMixFitter().fit(data[pd.to_datetime(data["referral_date"]) >= window_start])
+    outcome_mix = ReferralMixFitter().fit(data)
+    vetting_days = base.vetting.duration_days.mean_value if base.vetting.enabled else 0.0
+    exits = fit_exits(data, window_start, until, vetting_days=vetting_days)
+    waits = fit_waits(data, window_start, until)
+    elapsed = fit_elapsed(data, window_start, until)
+    capacity = CapacityFitter().fit(indexed["assessments_started"], indexed["waiting_start"])
+    if len(capacity.unconstrained_months_):
+        notes.append(f"{len(capacity.unconstrained_months_)} month(s) had a short list and were "
+                     "left out of the capacity fit (throughput there is demand, not capacity).")
+    support = fit_support(data, months, until)
+
+    overrides: dict[str, Any] = {}
+    overrides.update(arrivals.to_scenario(months[-1] + 1))
+    mix_over = mix.to_scenario()
+    if "assessment.outcome" in outcome_mix.to_scenario():
+        mix_over["assessment.outcome"] = outcome_mix.to_scenario()["assessment.outcome"]
+    profiling_on = "profiling.routing" in mix_over
+    overrides.update(mix_over)
+    overrides["profiling.enabled"] = profiling_on
+    overrides.update(exits.to_scenario())
+    if elapsed is not None:
+        overrides.update(elapsed.to_scenario("assessment.elapsed_weeks"))
+    else:
+        kept.append("assessment.elapsed_weeks (no assessment end dates)")
+    for key, parameter in support.items():
+        overrides[key] = parameter.estimate
+    if not support:
+        kept += ["support.starts_per_month", "support.needs_met_per_year (no support_start_date)"]
+    if not table.has("discharge_reason"):
+        kept.append("leaving hazards (no discharge_reason): estimated as zero")
+    kept += ["assessment.hours_per_assessment (throughput identifies hours / hours per "
+             "assessment, not each; the capacity is set through WTE)",
+             "assessment job plans, leave and profession mix (only total capacity is identified)",
+             "vetting.duration_days", "support.uptake", "escalation (assumption-driven)"]
+    if profiling_on:
+        kept.append("profiling practitioner capacity (routing fitted from triage_outcome)")
+    try:
+        fitted = base.replace(overrides)
+    except ScenarioError as error:
+        raise CalibrationError(f"the fitted values do not make a valid scenario: {error}") from None
+
+    # simulation-based tuning of capacity on a replay of the last months
+    replay_months = months[-min(options.replay_months, len(months)):]
+    replay_start = replay_months[0].to_timestamp(how="start")
+    workdir_ctx = tempfile.TemporaryDirectory(prefix="ndpath-calibrate-")
+    folder = Path(workdir) if workdir is not None else Path(workdir_ctx.name)
+    try:
+        replay = fitted.replace({
+            **arrivals.to_scenario(replay_months[0]),
+            **capacity.to_scenario(fitted, staffing_from=replay_months[0]),
+            "simulation.start_date": replay_start.date(),
+            "simulation.horizon_months": len(replay_months)})
+        replay = _with_backlog(replay, backlog_at(data, replay_start, inclusive=False),
+                               folder / "replay_backlog.csv")
+        tuning = tune_capacity(replay, data, replay_months, until, options)
+    finally:
+        workdir_ctx.cleanup()
+
+    final_rate = capacity.assessments_per_month_ * tuning.capacity_multiplier
+    final = fitted.replace({
+        **capacity.to_scenario(fitted, assessments_per_month=final_rate),
+        "simulation.start_date": until.date(),
+        "meta.name": f"Calibrated from {Path(str(table.source)).name} at {until.date()}",
+        "meta.description": (f"Fitted to {len(data)} referrals ({months[0]} to {months[-1]}), "
+                             f"starting from the {int(still_waiting(data).sum())} children "
+                             f"waiting on {until.date()}."),
+        "meta.illustrative": False,
+        **({"simulation.horizon_months": options.horizon_months} if options.horizon_months else {}),
+    })
+    backlog = backlog_at(data, until, inclusive=True)
+
+    parameters = _params_from_summary(arrivals.summary)
+    parameters += _params_from_summary(mix.summary)
+    parameters += _params_from_summary(exits.summary)
+    parameters += _params_from_summary(waits.summary)
+    if elapsed is not None:
+        parameters += _params_from_summary(elapsed.summary)
+    parameters += _params_from_summary(capacity.summary)
+    parameters += list(support.values())
+    hours = final.assessment.hours_per_assessment.mean_value
+    low, high = capacity.assessments_per_month_ci_
+    parameters.append(Parameter("capacity_multiplier", tuning.capacity_multiplier, None, None,
+                                "x throughput capacity", "simulation-calibrated"))
+    parameters.append(Parameter(
+        "clinical_hours_per_week", final.assessment.clinical_hours_per_week(),
+        capacity.clinical_hours_per_week(low * tuning.capacity_multiplier, hours),
+        capacity.clinical_hours_per_week(high * tuning.capacity_multiplier, hours),
+        f"hours/week at {hours:g} h per assessment", "simulation-calibrated"))
+    parameters.append(Parameter("backlog_children", len(backlog), None, None,
+                                f"children waiting on {until.date()}", "extract"))
+    fitters = {"arrivals": arrivals, "referral_mix": mix, "exits": exits, "waits": waits,
+               "elapsed": elapsed, "capacity": capacity}
+    return Calibration(final, backlog, parameters, fitters, flows, tuning, notes, kept)
+
+
+__all__ = ["CalibrationOptions", "Calibration", "CalibrationError", "Parameter", "Tuning",
+           "calibrate_extract", "backlog_at", "tune_capacity", "fit_exits", "fit_waits",
+           "fit_elapsed", "complete_months", "BACKLOG_FILE"]
+
+
