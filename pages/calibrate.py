@@ -7,6 +7,7 @@ never written to disk. Tables exported from it suppress counts below 5.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 import pandas as pd
 import streamlit as st
@@ -25,15 +26,6 @@ def example_extract(extract_date: dt.date) -> pd.DataFrame:
     from calibration.synth import synthesise_extract
 
     return synthesise_extract(shipped("default")[0], extract_date, history_months=24)
-
-
-def fitting_available() -> bool:
-    """Whether this version of ``calibration`` can fit and calibrate (not just validate)."""
-    try:
-        from calibration import calibrate  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def show_problems(error: ExtractError) -> None:
@@ -64,9 +56,9 @@ def show_table(table) -> None:  # type: ignore[no-untyped-def]
     flows = suppress_small(monthly_flows(table.data, months))
     st.subheader("Month by month (counts below 5 suppressed)")
     st.dataframe(flows, hide_index=True, width="stretch")
-    completeness = pd.DataFrame({"column": list(report["completeness"]),  # type: ignore[arg-type]
-                                 "filled (%)": [round(100 * v, 1) for v in
-                                                report["completeness"].values()]})  # type: ignore[attr-defined]
+    filled = cast(dict[str, float], report["completeness"])
+    completeness = pd.DataFrame({"column": list(filled),
+                                 "filled (%)": [round(100 * v, 1) for v in filled.values()]})
     codes = suppress_small(code_counts(report), ["children"])
     left, right = st.columns(2)
     left.dataframe(completeness, hide_index=True, width="stretch")
@@ -110,19 +102,20 @@ def page() -> None:
             raw = frame_from_upload(upload.name, upload.getvalue())
         else:
             raw = example_extract(extract_date)
-        table = read_extract(raw, extract_date, on_error=on_error)
+        table = read_extract(raw, cast(Any, extract_date), on_error=cast(Any, on_error))
     except ExtractError as error:
         show_problems(error)
         return
     show_table(table)
 
     st.subheader("Fit, calibrate and back-test")
-    if not fitting_available():
-        st.info("Fitting a calibrated scenario from the extract, and back-testing it, is not in "
-                "this version of ndpath yet: the checks above are real, the calibration step is "
-                "still being built. Until then the other pages use the shipped, illustrative "
-                "scenarios.")
-
+    # A calibrated scenario starts from the children waiting on the extract date, which the model
+    # reads from a backlog file; writing one would put uploaded patient data on disk.
+    st.info("Fitting and back-testing are not on this page yet: a calibrated scenario starts "
+            "from the children waiting on the extract date, which ndpath reads from a file, and "
+            "this app keeps uploaded data in memory only. Run `ndpath calibrate EXTRACT "
+            "--extract-date D --out DIR` on your own machine; the other pages use the shipped, "
+            "illustrative scenarios.")
 
 try:
     page()

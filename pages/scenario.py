@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import streamlit as st
 
@@ -28,7 +29,7 @@ def set_levers(base: Scenario, overwrite: bool) -> None:
     if overwrite:
         for key in [k for k in st.session_state if str(k).startswith(("wte_", "_keep_wte_"))]:
             del st.session_state[key]
-    values = {f"wte_{i}": wte for i, wte in enumerate(levers.wte)}
+    values: dict[str, Any] = {f"wte_{i}": wte for i, wte in enumerate(levers.wte)}
     values |= {
         "profiling_enabled": levers.profiling_enabled, "profiling_wte": levers.profiling_wte,
         "pct_to_diagnosis": levers.pct_to_diagnosis, "pct_needs_led": levers.pct_needs_led,
@@ -125,7 +126,7 @@ def headline(base_result, edit_result) -> None:  # type: ignore[no-untyped-def]
             delta = core.fmt_metric(metric, change) if math.isfinite(change) else None
             if delta is not None and change > 0:
                 delta = "+" + delta
-        colour = "inverse" if metric in core.LOWER_IS_BETTER else "normal"
+        colour: Any = "inverse" if metric in core.LOWER_IS_BETTER else "normal"
         if edit_result is not None and delta is not None and change == 0:
             delta, colour = "no change", "off"
         column.metric(label(metric), core.fmt_metric(metric, value), delta=delta,
@@ -194,7 +195,7 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
         series = figures.combined_timeseries(names).to_csv(index=False)
         c3.download_button("Monthly series (CSV)", series, "timeseries.csv", mime="text/csv",
                            key="dl_timeseries", on_click="ignore")
-        extra = {"provenance.json": json.dumps(info, indent=2, default=str)}
+        extra = {"provenance.json": json.dumps(info, indent=2, default=str).encode()}
         # drawn only when asked for: rendering every figure again costs a second or two
         c4.download_button("Figures (PNG, zip)", lambda: figures.pngs_zip(charts, extra),
                            "figures.zip", mime="application/zip", key="dl_png",

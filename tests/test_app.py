@@ -176,8 +176,8 @@ def test_calibrate_page_checks_the_synthetic_example_and_suppresses_small_counts
     monthly = table_with(at, "referrals")
     cells = monthly[["referrals", "assessments_started", "discharges"]].to_numpy().ravel()
     assert all(c == "<5" or c == "" or c == "0" or int(c) >= 5 for c in cells)
-    # no fitting is claimed while the calibration package cannot fit
-    assert any("not in this version of ndpath yet" in i.value for i in at.info)
+    # fitting is not offered (it would write uploaded data to disk), and the page says so
+    assert any("Fitting and back-testing are not on this page yet" in i.value for i in at.info)
 
 
 def test_a_bad_upload_lists_every_problem_with_row_column_and_fix():
