@@ -295,8 +295,10 @@ class PathwayModel:
     ['assessment_end', 'assessment_start', 'escalation']
     """
 
-    def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None) -> None:
+    def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None,
+                 fast_paths: bool = True) -> None:
         self.scenario = scenario
+        self.fast_paths = fast_paths
         self.replication = replication
         self.seed = scenario.simulation.seed if seed is None else seed
         self.streams = Streams(self.seed, replication)
@@ -615,11 +617,34 @@ class PathwayModel:
 
     def run(self) -> SimulationResult:
         """Run to the horizon and return the event log and tables."""
-        sc, env, c, log = self.scenario, self.env, self.c, self.log
+        sc, c, log = self.scenario, self.c, self.log
         self._outcome_cdf = np.cumsum(list(sc.assessment.outcome.as_dict().values()))
         self._outcome_cdf[-1] = 1.0 + 1e-12
         backlog = np.flatnonzero(c.backlog)
         log.extend(c.referral[backlog], backlog, _E["referral"], _D["backlog"])
+        if self.fast_paths and self._single_fifo_servers_queue():
+            self._run_fifo_servers(backlog)
+        else:
+            self._run_events(backlog)
+        self._finish()
+        children = pd.DataFrame({
+            "child": np.arange(c.n),
+            "referral_day": c.referral,
+            "backlog": c.backlog,
+            "pathway": pd.Categorical.from_codes(c.pathway, PATHWAYS),
+            "priority": pd.Categorical.from_codes(c.urgent.astype(np.int8), PRIORITIES),
+            "looked_after_or_cin": c.looked_after,
+            "deprivation_quintile": c.quintile.astype(np.int8),
+            "age_at_referral": c.age,
+        })
+        capacity = pd.DataFrame(self.capacity_rows,
+                                columns=["time_days", "stage", "hours_available", "hours_used"])
+        return SimulationResult(sc, self.replication, self.seed, log.to_frame(), children,
+                                capacity, self.months)
+
+    def _run_events(self, backlog: np.ndarray) -> None:
+        """The general path: SimPy processes for the feed, the sessions and the servers."""
+        sc, env = self.scenario, self.env
         for i in backlog.tolist():  # oldest first: their order on the list
             if not self._gone(i, 0.0):
                 self._join_list(i, 0.0)
@@ -636,21 +661,123 @@ class PathwayModel:
         for k in range(len(sc.assessment.outsourced)):
             env.process(self._outsourced(k))
         env.run(until=self.horizon)
-        self._finish()
-        children = pd.DataFrame({
-            "child": np.arange(c.n),
-            "referral_day": c.referral,
-            "backlog": c.backlog,
-            "pathway": pd.Categorical.from_codes(c.pathway, PATHWAYS),
-            "priority": pd.Categorical.from_codes(c.urgent.astype(np.int8), PRIORITIES),
-            "looked_after_or_cin": c.looked_after,
-            "deprivation_quintile": c.quintile.astype(np.int8),
-            "age_at_referral": c.age,
-        })
-        capacity = pd.DataFrame(self.capacity_rows,
-                                columns=["time_days", "stage", "hours_available", "hours_used"])
-        return SimulationResult(sc, self.replication, self.seed, log.to_frame(), children,
-                                capacity, self.months)
+
+    def _single_fifo_servers_queue(self) -> bool:
+        """True when the run is one first-come-first-served queue with identical servers."""
+        sc = self.scenario
+        return (sc.assessment.capacity_model == "servers" and sc.assessment.discipline == "fifo"
+                and not sc.profiling.enabled and not sc.support.enabled
+                and not sc.assessment.outsourced)
+
+    def _run_fifo_servers(self, backlog: np.ndarray) -> None:
+        """Exact event-free path for a single FIFO queue with identical servers.
+
+        Under first come first served each child, in list order, takes the earliest free server
+        (the Kiefer-Wolfowitz recursion): start = max(joined, earliest free), so no events are
+        needed. A child whose exit time has passed by then leaves, as in the lazy removal of the
+        event path. The floats, the log and the capacity ledger are the same as the SimPy path's
+        (``tests/test_fast_path.py`` checks it on the same random numbers); this path only saves
+        SimPy's event overhead, which dominates the textbook reductions.
+        """
+        sc, c, log, horizon = self.scenario, self.c, self.log, self.horizon
+        vetting = sc.vetting
+        exit_time = self.exit_time.tolist()
+        exit_reason = self.exit_reason.tolist()
+        service = c.service_days.tolist()
+        outcome = np.minimum(np.searchsorted(self._outcome_cdf, c.outcome_u, side="right"), 3)
+        outcome_detail = np.array([_D[name] for name in OUTCOMES])[outcome].tolist()
+        free = [0.0] * sc.assessment.servers  # heap: when each server is next free
+        capacity = self.capacity_rows
+        # the log's rows, column by column (appending to lists is the cheapest way in CPython)
+        times: list[float] = []
+        who: list[int] = []
+        events: list[int] = []
+        details: list[int] = []
+        at, ch, ev, de = times.append, who.append, events.append, details.append
+
+        def add(time: float, i: int, event: int, detail: int) -> None:
+            at(time)
+            ch(i)
+            ev(event)
+            de(detail)
+
+        def flush() -> None:
+            log.add_columns(times, who, events, details)
+            for column in (times, who, events, details):
+                column.clear()
+        joined: list[int] = []
+        started: list[int] = []
+        exited: list[int] = []
+        e_join, e_start, e_end, e_exit, e_vet = (_E["list_join"], _E["assessment_start"],
+                                                 _E["assessment_end"], _E["exit"], _E["vetted"])
+        nhs = _D["nhs"]
+        heapreplace = heapq.heapreplace
+
+        def take(i: int, joined_at: float) -> None:
+            start = free[0]
+            if start < joined_at:
+                start = joined_at
+            if start >= horizon:  # no server frees before the horizon: stays on the list
+                return
+            if exit_time[i] <= start:  # left while waiting: found gone when reached
+                add(exit_time[i], i, e_exit, exit_reason[i])
+                exited.append(i)
+                return
+            elapsed = service[i]
+            heapreplace(free, start + elapsed)
+            add(start, i, e_start, nhs)
+            end = start + elapsed
+            if end <= horizon:
+                add(end, i, e_end, outcome_detail[i])
+            capacity.append((start, "assessment", 0.0, min(elapsed, horizon - start)))
+            started.append(i)
+
+        # the same order of log rows and ledger entries as the event path: the backlog joins at
+        # time 0 and takes the free servers at once; the rest of it waits for servers to free
+        servers = sc.assessment.servers
+        waiting_backlog: list[int] = []
+        for i in backlog.tolist():  # oldest first: their order on the list
+            if exit_time[i] <= 0.0:
+                add(exit_time[i], i, e_exit, exit_reason[i])
+                exited.append(i)
+                continue
+            add(0.0, i, e_join, 0)
+            joined.append(i)
+            if len(started) < servers:
+                take(i, 0.0)
+            else:
+                waiting_backlog.append(i)
+        capacity.append((0.0, "assessment", float(servers * horizon), 0.0))
+        flush()
+        new = np.flatnonzero(~c.backlog)
+        log.extend(c.referral[new], new, _E["referral"], _D["new"])
+        for i in waiting_backlog:
+            take(i, 0.0)
+        ready = c.referral[new] + (c.vet_delay[new] if vetting.enabled else 0.0)
+        order = np.argsort(ready, kind="stable")
+        accept_u = c.vet_accept_u.tolist()
+        rejected, accepted = _D["rejected"], _D["accepted"]
+        for i, t in zip(new[order].tolist(), ready[order].tolist()):
+            if t >= horizon:
+                break
+            if vetting.enabled:
+                if accept_u[i] >= vetting.accept_probability:
+                    add(t, i, e_exit, rejected)
+                    exited.append(i)
+                    continue
+                add(t, i, e_vet, accepted)
+            if exit_time[i] <= t:
+                add(exit_time[i], i, e_exit, exit_reason[i])
+                exited.append(i)
+                continue
+            add(t, i, e_join, 0)
+            joined.append(i)
+            take(i, t)
+        flush()
+        self.stage[joined] = _LIST
+        self.stage[started] = _ASSESSED
+        self.stage[exited] = _EXITED
+        self.list_size = int((self.stage == _LIST).sum())
 
     def _finish(self) -> None:
         """Log the exits that fell due before the horizon and escalations while waiting."""
