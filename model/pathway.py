@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from .distributions import Distribution
 from .eventlog import DETAIL, EVENT, EventLog
 from .scenario import DAYS_PER_YEAR, Scenario, ScenarioError
 from .streams import Streams
@@ -159,16 +160,23 @@ def _attributes(scenario: Scenario, streams: Streams, prefix: str, n: int) -> di
 def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[str, np.ndarray]:
     """Per-child random numbers for every later stage, from per-element streams."""
     a = scenario.assessment
+    hours_model = a.capacity_model == "clinical_hours"
+
+    def durations(used: bool, dist: Distribution, name: str) -> np.ndarray:
+        # a stage that is off never reads its durations; skipping the (costly) inverse CDF
+        # changes no other numbers, because every stream is independent of the others
+        return dist.ppf(streams.uniforms(f"{prefix}.{name}", n)) if used else np.zeros(n)
+
     return {
-        "vet_delay": scenario.vetting.duration_days.ppf(streams.uniforms(f"{prefix}.vetting_delay", n)),
+        "vet_delay": durations(scenario.vetting.enabled, scenario.vetting.duration_days, "vetting_delay"),
         "vet_accept_u": streams.uniforms(f"{prefix}.vetting_accept", n),
-        "profile_hours": scenario.profiling.hours_per_profile.ppf(
-            streams.uniforms(f"{prefix}.profiling_hours", n)),
+        "profile_hours": durations(scenario.profiling.enabled, scenario.profiling.hours_per_profile,
+                                   "profiling_hours"),
         "route_u": streams.uniforms(f"{prefix}.routing", n),
         "anyway_u": streams.uniforms(f"{prefix}.diagnosis_anyway", n),
-        "assess_hours": a.hours_per_assessment.ppf(streams.uniforms(f"{prefix}.assessment_hours", n)),
-        "elapsed_days": 7.0 * a.elapsed_weeks.ppf(streams.uniforms(f"{prefix}.assessment_elapsed", n)),
-        "service_days": a.service_days.ppf(streams.uniforms(f"{prefix}.service", n)),
+        "assess_hours": durations(hours_model, a.hours_per_assessment, "assessment_hours"),
+        "elapsed_days": 7.0 * durations(hours_model, a.elapsed_weeks, "assessment_elapsed"),
+        "service_days": durations(not hours_model, a.service_days, "service"),
         "outcome_u": streams.uniforms(f"{prefix}.outcome", n),
         "exit_e": np.column_stack([streams.exponentials(f"{prefix}.exit_{k}", n)
                                    for k in ("withdrawn", "moved", "private")]),
