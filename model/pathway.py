@@ -234,6 +234,20 @@ def read_backlog_table(path: str | Path, start: pd.Timestamp) -> pd.DataFrame:
     return out.sort_values("referral_date", kind="stable").reset_index(drop=True)
 
 
+def _ages_still_waiting(scenario: Scenario, streams: Streams, waited: np.ndarray) -> np.ndarray:
+    """Ages at referral for children still on the list, so younger than the transfer age now.
+
+    Drawn from the referral mix conditional on that (inverse CDF on the truncated range).
+    """
+    limit = scenario.leaving.age_out_years - waited / DAYS_PER_YEAR
+    age_dist = scenario.referral_mix.age_at_referral_years
+    grid = np.linspace(0.0, 1.0, 2001)
+    ages = age_dist.ppf(grid)
+    cap = np.interp(limit, ages, grid, left=0.0, right=1.0)
+    u = streams.uniforms("backlog.age_truncated", len(waited))
+    return np.minimum(age_dist.ppf(u * cap), np.maximum(limit - 1e-3, 0.0))
+
+
 def _backlog(scenario: Scenario, streams: Streams) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Referral days (negative) and attributes of the children on the list at the start.
 
@@ -258,20 +272,14 @@ def _backlog(scenario: Scenario, streams: Streams) -> tuple[np.ndarray, dict[str
             attrs["quintile"] = table["deprivation_quintile"].to_numpy(dtype=int)
         if "age_at_referral" in table:
             attrs["age"] = table["age_at_referral"].to_numpy(dtype=float)
+        elif scenario.leaving.age_out:
+            attrs["age"] = _ages_still_waiting(scenario, streams, waited)
         return -waited, attrs
     n = backlog.count
     waited = 7.0 * backlog.waited_weeks.ppf(streams.uniforms("backlog.waited", n))
     attrs = _attributes(scenario, streams, "backlog", n)
-    # a child still on the list is younger than the transfer age now: redraw the age at
-    # referral from the mix conditional on that (inverse CDF on the truncated range)
     if scenario.leaving.age_out:
-        limit = scenario.leaving.age_out_years - waited / DAYS_PER_YEAR
-        age_dist = scenario.referral_mix.age_at_referral_years
-        grid = np.linspace(0.0, 1.0, 2001)
-        ages = age_dist.ppf(grid)
-        cap = np.interp(limit, ages, grid, left=0.0, right=1.0)
-        u = streams.uniforms("backlog.age_truncated", n)
-        attrs["age"] = np.minimum(age_dist.ppf(u * cap), np.maximum(limit - 1e-3, 0.0))
+        attrs["age"] = _ages_still_waiting(scenario, streams, waited)
     order = np.argsort(-waited, kind="stable")
     return -waited[order], {k: v[order] for k, v in attrs.items()}
 
