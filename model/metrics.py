@@ -171,7 +171,8 @@ def replication_metrics(result: SimulationResult) -> dict[str, float]:
     waits = (t.assessment_start[started] - t.referral[started])
     end_list = on_stage_at(t.list_join, t.list_leave, horizon)
     waited_end = horizon - t.referral[end_list]
-    start_list = on_stage_at(t.list_join, t.list_leave, 0.0)
+    # the list as it stands at the start, before the first session (at day 0) takes anyone
+    start_list = (t.list_join <= 0.0) & ~(t.list_leave < 0.0)
     weeks, incidence = support_cumulative_incidence(t, horizon)
     reached = np.flatnonzero(incidence >= 0.5)
     within_13 = np.flatnonzero(weeks <= 13)
