@@ -11,11 +11,13 @@ import streamlit as st
 st.set_page_config(page_title="ndpath: assessment pathway projections",
                    page_icon=":material/show_chart:", layout="wide")
 
+# The page scripts live in app/pages/, not pages/: a pages/ folder would also be served by
+# Streamlit's older folder convention, so a deep link such as /present would bypass this file.
 PAGES = [
-    st.Page("pages/scenario.py", title="Scenario", icon=":material/tune:", default=True),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
-    st.Page("pages/calibrate.py", title="Calibrate", icon=":material/straighten:"),
-    st.Page("pages/present.py", title="Present", icon=":material/co_present:"),
+    st.Page("app/pages/scenario.py", title="Scenario", icon=":material/tune:", default=True),
+    st.Page("app/pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("app/pages/calibrate.py", title="Calibrate", icon=":material/straighten:"),
+    st.Page("app/pages/present.py", title="Present", icon=":material/co_present:"),
 ]
 
 st.navigation(PAGES).run()

@@ -132,7 +132,7 @@ def test_choosing_another_starting_scenario_resets_the_levers(scenario_page):
 
 
 def test_compare_page_runs_scenarios_side_by_side():
-    at = start("pages/compare.py")
+    at = start("app/pages/compare.py")
     assert not at.error
     at.multiselect(key="compare_scenarios").set_value(
         ["shipped:default", "shipped:extra_clinicians"])
@@ -148,7 +148,7 @@ def test_compare_page_runs_scenarios_side_by_side():
 
 
 def test_present_page_shows_plain_charts_and_builds_the_pack():
-    at = start("pages/present.py")
+    at = start("app/pages/present.py")
     assert not at.error
     assert [h.value for h in at.header] == [title for _, title, _ in __import__(
         "app.pack", fromlist=["TAKEAWAYS"]).TAKEAWAYS]
@@ -170,7 +170,7 @@ BAD_EXTRACT = (b"referral_id,referral_date,assessment_start_date,outcome\n"
 
 
 def test_calibrate_page_checks_the_synthetic_example_and_suppresses_small_counts():
-    at = start("pages/calibrate.py")
+    at = start("app/pages/calibrate.py")
     assert not at.error
     assert at.success[0].value.startswith("Read ")
     monthly = table_with(at, "referrals")
@@ -181,7 +181,7 @@ def test_calibrate_page_checks_the_synthetic_example_and_suppresses_small_counts
 
 
 def test_a_bad_upload_lists_every_problem_with_row_column_and_fix():
-    at = start("pages/calibrate.py")
+    at = start("app/pages/calibrate.py")
     at.radio(key="cal_source").set_value("upload").run()
     at.file_uploader(key="cal_upload").set_value(("extract.csv", BAD_EXTRACT, "text/csv")).run()
     assert not at.exception
@@ -202,7 +202,7 @@ def test_counts_below_five_from_an_upload_are_suppressed():
     rows = [f"c{i},2025-0{1 + i // 6}-1{i % 6},," for i in range(9)]  # 6 in Jan, 3 in Feb
     data = ("referral_id,referral_date,assessment_start_date,discharge_date\n"
             + "\n".join(rows)).encode()
-    at = start("pages/calibrate.py")
+    at = start("app/pages/calibrate.py")
     at.radio(key="cal_source").set_value("upload").run()
     at.date_input(key="cal_extract_date").set_value(dt.date(2025, 2, 28))
     at.file_uploader(key="cal_upload").set_value(("small.csv", data, "text/csv")).run()
