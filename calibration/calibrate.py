@@ -35,7 +35,7 @@ from scipy import optimize
 from model.pathway import simulate
 from model.scenario import DAYS_PER_YEAR, Scenario, ScenarioError, build_scenario
 
-from .extract import PathwayTable, still_waiting
+from .extract import PathwayTable, quality_report, still_waiting
 from .fitters import (
     ArrivalsFitter,
     CapacityFitter,
@@ -425,7 +425,7 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
 
     arrivals = ArrivalsFitter().fit(indexed["referrals"], exclude=options.exclude_months)
     if not arrivals.seasonal_:
-        notes.append("Seasonality not fitted (needs every calendar month at least twice); "
+        notes.append("Seasonality not fitted (needs every calendar month and 20 months); "
                      "the base scenario's profile is replaced by a flat one.")
     mix = ReferralMixFitter().fit(data[pd.to_datetime(data["referral_date"]) >= window_start])
     outcome_mix = ReferralMixFitter().fit(data)
@@ -520,7 +520,8 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
                                 f"children waiting on {until.date()}", "extract"))
     fitters = {"arrivals": arrivals, "referral_mix": mix, "exits": exits, "waits": waits,
                "elapsed": elapsed, "capacity": capacity}
-    return Calibration(final, backlog, parameters, fitters, flows, tuning, notes, kept)
+    return Calibration(final, backlog, parameters, fitters, flows, tuning, notes, kept,
+                       quality_report(table))
 
 
 __all__ = ["CalibrationOptions", "Calibration", "CalibrationError", "Parameter", "Tuning",

@@ -136,7 +136,8 @@ class ArrivalsFitter(_Fitter):
 
         ``exclude``: months left out of the fit (e.g. the spring 2020 COVID trough).
         ``seasonality``: fit month-of-year effects (default: when every calendar month appears
-        at least twice among the months used, otherwise it is not identified apart from noise).
+        among the months used and there are at least 20 of them; otherwise the twelve effects
+        and the trend cannot be told apart from noise).
         Raises ``ValueError`` when fewer than 6 months remain.
         """
         counts = pd.Series(counts).copy()
@@ -154,7 +155,8 @@ class ArrivalsFitter(_Fitter):
                              " after exclusions")
         month_of_year = used.index.month.to_numpy() - 1
         if seasonality is None:
-            seasonality = bool(np.bincount(month_of_year, minlength=12).min() >= 2)
+            seasonality = bool(np.bincount(month_of_year, minlength=12).min() >= 1
+                               and len(used) >= 20)
         self.months_ = counts.index
         self.used_months_ = used.index
         self.excluded_months_ = pd.PeriodIndex(sorted(m for m in excluded if m in counts.index),

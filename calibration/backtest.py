@@ -1,0 +1,188 @@
+"""Back-testing: calibrate on the data as it was known months ago, project, compare with what
+happened, next to naive baselines.
+
+The extract is cut at ``extract_date - holdout_months`` (:meth:`PathwayTable.censored_at`: later
+referrals dropped, later dates blanked, so children then waiting are censored there exactly as
+in a real extract pulled that day). The calibrated model projects the held-out months from the
+children waiting at the cut; the projections are compared month by month with the full extract.
+
+Baselines (what an analyst would do without the model):
+
+* **seasonal naive**: each month as the same month a year earlier;
+* **linear trend**: a straight line through the last 24 months before the cut;
+* **flow balance**: the list grows by the average monthly referrals minus removals (assessments
+  and discharges) of the last 12 months before the cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.pathway import simulate
+from model.scenario import Scenario
+
+from .calibrate import BACKLOG_FILE, Calibration, CalibrationOptions, calibrate_extract
+from .extract import PathwayTable
+from .observed import month_range, monthly_flows, wait_observations
+from .synth import result_to_extract
+
+METHODS = ("model", "seasonal_naive", "linear_trend", "flow_balance")
+METRICS = ("waiting_end", "referrals")
+
+
+@dataclass
+class Backtest:
+    """Month-by-month comparison and error summary."""
+
+    comparison: pd.DataFrame
+    """``month, metric, actual, model, model_p5, model_p95, seasonal_naive, linear_trend,
+    flow_balance``."""
+    errors: pd.DataFrame
+    """``metric, method, mape_pct, end_error_pct`` (signed error at the last month)."""
+    waits: pd.DataFrame
+    """Median wait (weeks) of assessments started in the held-out months: actual, model, and the
+    last year's median before the cut (persistence)."""
+    calibration: Calibration
+    cut: pd.Timestamp
+
+    def error(self, metric: str, method: str, kind: str = "mape_pct") -> float:
+        row = self.errors[(self.errors["metric"] == metric) & (self.errors["method"] == method)]
+        return float(row[kind].iloc[0])
+
+
+def _baselines(history: pd.Series, horizon: int, flows: pd.DataFrame | None = None,
+               level: bool = True) -> dict[str, np.ndarray]:
+    """Seasonal naive, linear trend and (for the list) flow balance projections."""
+    y = history.to_numpy(dtype=float)
+    seasonal = np.array([y[len(y) - 12 + (h % 12)] if len(y) >= 12 else y[-1]
+                         for h in range(horizon)])
+    recent = y[-24:]
+    slope, intercept = np.polyfit(np.arange(len(recent)), recent, 1)
+    trend = intercept + slope * (len(recent) + np.arange(horizon))
+    out = {"seasonal_naive": seasonal, "linear_trend": trend}
+    if flows is not None and level:
+        last = flows.iloc[-12:]
+        net = float((last["referrals"] - last["assessments_started"] - last["discharges"]).mean())
+        out["flow_balance"] = y[-1] + net * (1 + np.arange(horizon))
+    else:
+        out["flow_balance"] = np.full(horizon, float(np.mean(y[-12:])))
+    return out
+
+
+def run_backtest(table: PathwayTable, holdout_months: int = 12,
+                 options: CalibrationOptions = CalibrationOptions(),
+                 base: Scenario | None = None, replications: int = 10,
+                 workdir: Path | None = None) -> Backtest:
+    """Calibrate on the extract cut ``holdout_months`` before its date and project to it."""
+    import tempfile
+
+    end = table.extract_date
+    last = end.to_period("M") if (end + pd.Timedelta(days=1)).day == 1 else end.to_period("M") - 1
+    held = pd.period_range(last - holdout_months + 1, last, freq="M")
+    cut = held[0].to_timestamp(how="start") - pd.Timedelta(days=1)
+    past = table.censored_at(cut)
+    calibration = calibrate_extract(past, options, base)
+    actual = monthly_flows(table.data, held)
+    before = monthly_flows(table.data, month_range(table.data["referral_date"].min(), cut))
+    before = before.iloc[-36:]
+
+    with tempfile.TemporaryDirectory(prefix="ndpath-backtest-") as tmp:
+        folder = Path(workdir or tmp)
+        path = folder / BACKLOG_FILE
+        calibration.backlog.to_csv(path, index=False)
+        scenario = calibration.scenario.replace({
+            "backlog.table": str(path),
+            "simulation.start_date": (cut + pd.Timedelta(days=1)).date(),
+            "simulation.horizon_months": holdout_months})
+        runs = []
+        waits = []
+        for r in range(replications):
+            result = simulate(scenario, r, options.seed)
+            view = result_to_extract(result, ids=False, as_text=False)
+            runs.append(monthly_flows(view, held)[list(METRICS)].to_numpy())
+            waits.append(_median_wait(view, held))
+    sims = np.array(runs)  # replication x month x metric
+    rows = []
+    for k, metric in enumerate(METRICS):
+        base_values = _baselines(before[metric], holdout_months, before,
+                                 level=metric == "waiting_end")
+        for h, month in enumerate(held.astype(str)):
+            rows.append({"month": month, "metric": metric, "actual": actual[metric].iloc[h],
+                         "model": float(np.median(sims[:, h, k])),
+                         "model_p5": float(np.percentile(sims[:, h, k], 5)),
+                         "model_p95": float(np.percentile(sims[:, h, k], 95)),
+                         **{name: float(v[h]) for name, v in base_values.items()}})
+    comparison = pd.DataFrame(rows)
+    errors = []
+    for metric in METRICS:
+        sub = comparison[comparison["metric"] == metric]
+        actual_v = sub["actual"].to_numpy()
+        for method in METHODS:
+            pred = sub[method].to_numpy()
+            rel = (pred - actual_v) / np.maximum(actual_v, 1.0)
+            errors.append({"metric": metric, "method": method,
+                           "mape_pct": float(np.mean(np.abs(rel)) * 100),
+                           "end_error_pct": float(rel[-1] * 100)})
+    wait_rows = {"actual": _median_wait(table.data, held),
+                 "model": float(np.nanmedian(waits)),
+                 "last_year_before_cut": _median_wait(table.data, held - holdout_months)}
+    return Backtest(comparison, pd.DataFrame(errors),
+                    pd.DataFrame([wait_rows]), calibration, cut)
+
+
+def _median_wait(data: pd.DataFrame, months: pd.PeriodIndex) -> float:
+    """Median wait (weeks) of the assessments that started in ``months``."""
+    if "assessment_start_date" not in data:
+        return float("nan")
+    start = pd.to_datetime(data["assessment_start_date"])
+    chosen = start.dt.to_period("M").isin(months)
+    waits = (start[chosen] - pd.to_datetime(data["referral_date"])[chosen]) / pd.Timedelta(days=7)
+    return float(waits.median()) if len(waits) else float("nan")
+
+
+def write_backtest(backtest: Backtest, folder: Path) -> None:
+    """backtest.csv, backtest_errors.csv, backtest.png and report.md in ``folder``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .report import _fmt, _markdown_table
+
+    backtest.comparison.to_csv(folder / "backtest.csv", index=False)
+    backtest.errors.to_csv(folder / "backtest_errors.csv", index=False)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, metric, title in zip(axes, METRICS, ("Children waiting (month end)", "Referrals")):
+        sub = backtest.comparison[backtest.comparison["metric"] == metric]
+        x = pd.PeriodIndex(sub["month"], freq="M").to_timestamp()
+        ax.fill_between(x, sub["model_p5"], sub["model_p95"], color="#d62728", alpha=0.2)
+        ax.plot(x, sub["model"], color="#d62728", lw=2, label="model (median, 5-95%)")
+        for method, style in (("seasonal_naive", ":"), ("linear_trend", "--"),
+                              ("flow_balance", "-.")):
+            ax.plot(x, sub[method], style, color="#555", lw=1, label=method.replace("_", " "))
+        ax.plot(x, sub["actual"], "o-", color="black", ms=3, lw=1.5, label="what happened")
+        ax.set_title(title)
+        ax.set_ylim(bottom=0)
+    axes[0].legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    fig.savefig(folder / "backtest.png", dpi=110)
+    plt.close(fig)
+    rows = [(r["metric"], r["method"], f"{r['mape_pct']:.1f}%", f"{r['end_error_pct']:+.1f}%")
+            for _, r in backtest.errors.iterrows()]
+    w = backtest.waits.iloc[0]
+    text = ["# Back-test", "",
+            f"Calibrated on the extract as known on {backtest.cut.date()} (later referrals dropped, "
+            "later dates blanked), projected over the held-out months and compared with what "
+            "happened.", "",
+            _markdown_table(("metric", "method", "mean abs. error", "error at the end"), rows), "",
+            "Median wait of assessments started in the held-out months (weeks): actual "
+            f"{_fmt(w['actual'])}, model {_fmt(w['model'])}, the year before the cut "
+            f"{_fmt(w['last_year_before_cut'])}.", "", "![back-test](backtest.png)", ""]
+    (folder / "report.md").write_text("\n".join(text))
+
+
+__all__ = ["Backtest", "run_backtest", "write_backtest", "METHODS"]

@@ -1,0 +1,286 @@
+"""Monthly aggregate series (DESIGN.md section 4b) and what they can calibrate.
+
+A series has ``month`` (YYYY-MM) and ``new_referrals``, and where known ``closed_referrals``,
+``open_referrals`` (end of month), ``open_over_13_weeks`` and ``assessments_completed``, with
+optional ``age_band`` / ``pathway`` columns (rows are summed over them unless one is chosen).
+This is the shape of NHS England's Autism Statistics (ASD12, ASD13, ASD16, ASD16a).
+
+Aggregates identify arrivals (trend and seasonality) and, with closed and open counts, throughput
+and the starting list through flow balance: ``open(t) ≈ open(t-1) + new(t) - closed(t)``. The
+rest stays at the base scenario's values, and :class:`MonthlyCalibration` says which.
+"""
+
+from __future__ import annotations
+
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from model.scenario import Scenario, ScenarioError  # noqa: E402
+
+from .calibrate import CalibrationError, Parameter, _params_from_summary  # noqa: E402
+from .extract import BLANKS, ExtractError, Problem, read_raw  # noqa: E402
+from .fitters import ArrivalsFitter, CapacityFitter  # noqa: E402
+
+COUNT_COLUMNS = ("new_referrals", "closed_referrals", "open_referrals", "open_over_13_weeks",
+                 "assessments_completed")
+GROUP_COLUMNS = ("age_band", "pathway")
+
+
+@dataclass(frozen=True)
+class MonthlySeries:
+    """A validated monthly series, one row per month (summed over groups)."""
+
+    data: pd.DataFrame
+    """Indexed by month (``Period``), columns among :data:`COUNT_COLUMNS`."""
+    source: str
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    """Group values present, and which were kept."""
+
+
+def check_month_column(raw: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
+    """Months as ``YYYY-MM`` (a full date such as 2019-04-01 is accepted)."""
+    text = raw["month"].str.strip()
+    months = pd.to_datetime(text.str.slice(0, 7), format="%Y-%m", errors="coerce")
+    problems = [Problem(i + 2, "month", text.iloc[i], "is not a month",
+                        "write months as YYYY-MM, e.g. 2024-03")
+                for i in np.flatnonzero(months.isna().to_numpy())]
+    return months.dt.to_period("M"), problems
+
+
+def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
+                 pathway: str | None = None) -> MonthlySeries:
+    """Read and validate a monthly series; raises :class:`ExtractError` with every problem.
+
+    ``age_band`` / ``pathway`` keep only those rows (e.g. ``"0-17"`` for a children's service);
+    otherwise rows are summed over every group.
+    """
+    raw = read_raw(source)
+    origin = str(source) if not isinstance(source, pd.DataFrame) else "monthly series"
+    problems: list[Problem] = []
+    for column in ("month", "new_referrals"):
+        if column not in raw.columns:
+            problems.append(Problem(None, column, "", "required column is missing",
+                                    f"add a column named {column} (columns found: "
+                                    f"{', '.join(raw.columns)})"))
+    if problems:
+        raise ExtractError(problems, origin)
+    months, month_problems = check_month_column(raw)
+    problems += month_problems
+    counts = pd.DataFrame(index=raw.index)
+    for column in COUNT_COLUMNS:
+        if column not in raw.columns:
+            continue
+        text = raw[column].str.strip()
+        blank = text.str.lower().isin(BLANKS)
+        values = pd.to_numeric(text.str.replace(",", "", regex=False).where(~blank), errors="coerce")
+        bad = ~blank & (values.isna() | (values < 0))
+        problems += [Problem(i + 2, column, text.iloc[i], "is not a count (a whole number >= 0)",
+                             "give the count, or leave the cell blank if unknown")
+                     for i in np.flatnonzero(bad.to_numpy())]
+        counts[column] = values
+    groups: dict[str, list[str]] = {}
+    keep = pd.Series(True, index=raw.index)
+    for column, chosen in (("age_band", age_band), ("pathway", pathway)):
+        if column not in raw.columns:
+            if chosen is not None:
+                problems.append(Problem(None, column, chosen, f"--{column.replace('_', '-')} was "
+                                        f"given but the file has no {column} column",
+                                        "drop the option or add the column"))
+            continue
+        values = raw[column].str.strip()
+        groups[column] = sorted(values.unique().tolist())
+        if chosen is not None:
+            if chosen not in groups[column]:
+                problems.append(Problem(None, column, chosen, "is not in the file",
+                                        f"choose one of {', '.join(groups[column])}"))
+            keep &= values == chosen
+    if problems:
+        raise ExtractError(problems, origin)
+    counts["month"] = months
+    counts = counts[keep.to_numpy()]
+    group_cols = [c for c in GROUP_COLUMNS if c in raw.columns]
+    duplicated = raw[keep.to_numpy()].assign(month=months[keep.to_numpy()]).duplicated(
+        ["month", *group_cols], keep=False)
+    dupes = [Problem(i + 2, "month", str(months.iloc[i]), "appears twice for the same group",
+                     "keep one row per month (and group)")
+             for i in np.flatnonzero(keep.to_numpy()) if duplicated.loc[i]]
+    if dupes:
+        raise ExtractError(dupes, origin)
+    series = counts.groupby("month").sum(min_count=1).sort_index()
+    full = pd.period_range(series.index.min(), series.index.max(), freq="M")
+    missing = full.difference(series.index)
+    if len(missing):
+        raise ExtractError([Problem(None, "month", str(m), "is missing from the series",
+                                    "add the month (a blank count is allowed)") for m in missing],
+                           origin)
+    return MonthlySeries(series, origin, groups)
+
+
+@dataclass
+class MonthlyCalibration:
+    """What an aggregate series calibrated, and what it left at the base scenario's values."""
+
+    scenario: Scenario
+    arrivals: ArrivalsFitter
+    capacity: CapacityFitter | None
+    parameters: list[Parameter]
+    notes: list[str]
+    kept_defaults: list[str]
+    flow_balance: pd.DataFrame | None
+    series: MonthlySeries
+
+
+def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
+                      base: Scenario | None = None) -> MonthlyCalibration:
+    """Fit arrivals and, where the series has them, the starting list and throughput.
+
+    The calibrated scenario starts on the first day of the month after the last month of data.
+    Raises :class:`CalibrationError` when too few months remain.
+    """
+    base = base or Scenario()
+    data = series.data
+    notes: list[str] = []
+    kept: list[str] = []
+    try:
+        arrivals = ArrivalsFitter().fit(data["new_referrals"].dropna(), exclude=exclude_months)
+    except ValueError as error:
+        raise CalibrationError(str(error)) from None
+    start = data.index[-1] + 1
+    overrides: dict[str, Any] = {**arrivals.to_scenario(start),
+                                 "simulation.start_date": start.to_timestamp().date(),
+                                 "meta.name": f"Calibrated from monthly series {Path(series.source).name}",
+                                 "meta.description": (f"Arrivals fitted to {arrivals.n_months_} "
+                                                      f"months to {data.index[-1]}."),
+                                 "meta.illustrative": False}
+    parameters = _params_from_summary(arrivals.summary)
+    if len(arrivals.excluded_months_):
+        notes.append("Excluded from the arrivals fit: "
+                     + ", ".join(str(m) for m in arrivals.excluded_months_))
+    if not arrivals.seasonal_:
+        notes.append("Seasonality not fitted (needs every calendar month and 20 months): flat.")
+    open_ = data["open_referrals"].dropna() if "open_referrals" in data else pd.Series(dtype=float)
+    if len(open_):
+        last_open = int(open_.iloc[-1])
+        overrides.update({"backlog.enabled": True, "backlog.count": last_open, "backlog.table": None})
+        parameters.append(Parameter("backlog.count", last_open, None, None,
+                                    f"open referrals at the end of {open_.index[-1]}", "series"))
+        over = data["open_over_13_weeks"].dropna() if "open_over_13_weeks" in data else None
+        if over is not None and len(over) and over.index[-1] == open_.index[-1] and last_open > 0:
+            share = float(over.iloc[-1]) / last_open
+            hist = base.backlog.waited_weeks
+            edges = (0.0, 13.0, 52.0, 104.0, 156.0, 208.0)
+            tail = np.asarray(getattr(hist, "weights", (0.16, 0.34, 0.28, 0.14, 0.08))[1:], float)
+            if len(tail) != 4:
+                tail = np.array([0.34, 0.28, 0.14, 0.08])
+            weights = [1 - share, *(share * tail / tail.sum())]
+            overrides["backlog.waited_weeks"] = {"kind": "histogram", "edges": list(edges),
+                                                 "weights": [round(w, 6) for w in weights]}
+            parameters.append(Parameter("backlog.share_over_13_weeks", share, None, None, "share",
+                                        "series"))
+            kept.append("backlog waits beyond 13 weeks: split as the base scenario's bands")
+        else:
+            kept.append("backlog.waited_weeks (no open_over_13_weeks)")
+    else:
+        kept.append("backlog (no open_referrals)")
+    overrides.pop("backlog.table", None)
+    capacity = None
+    flow = None
+    if {"closed_referrals", "open_referrals"} <= set(data.columns):
+        d = data[["new_referrals", "closed_referrals", "open_referrals"]].dropna()
+        expected = d["open_referrals"].shift(1) + d["new_referrals"] - d["closed_referrals"]
+        flow = pd.DataFrame({"month": d.index.astype(str), "open": d["open_referrals"],
+                             "flow_balance": expected}).iloc[1:]
+        gap = (flow["open"] - flow["flow_balance"]).abs() / flow["open"].clip(lower=1)
+        if len(gap):
+            notes.append(f"Flow balance open(t) = open(t-1) + new(t) - closed(t) holds to "
+                         f"{gap.mean() * 100:.1f}% on average (larger gaps mean referrals "
+                         "reopened, moved between providers or counted differently).")
+    throughput_source = None
+    if "assessments_completed" in data and data["assessments_completed"].notna().sum() >= 3:
+        throughput = data["assessments_completed"].dropna()
+        throughput_source = "assessments_completed"
+    elif {"closed_referrals", "open_referrals"} <= set(data.columns):
+        d = data[["closed_referrals", "open_referrals"]].dropna()
+        hazard = (base.leaving.withdrawal_per_year + base.leaving.moved_per_year
+                  + base.leaving.private_per_year)
+        # closures are assessments plus leaving the list; leaving is estimated from the list size
+        throughput = (d["closed_referrals"] - d["open_referrals"].shift(1) * hazard / 12).dropna()
+        throughput = throughput.clip(lower=0)
+        throughput_source = "closed_referrals minus leaving at the base scenario's hazards"
+    else:
+        throughput = None
+    if throughput is not None and len(throughput) >= 3:
+        capacity = CapacityFitter().fit(throughput)
+        try:
+            overrides.update({k: v for k, v in capacity.to_scenario(base).items()})
+        except ValueError as error:
+            raise CalibrationError(str(error)) from None
+        parameters += _params_from_summary(capacity.summary)
+        notes.append(f"Capacity from {throughput_source}.")
+    else:
+        kept.append("assessment capacity (needs assessments_completed, or closed and open counts)")
+    kept += ["referral mix", "leaving hazards", "assessment duration and hours",
+             "support", "escalation"]
+    try:
+        scenario = base.replace(overrides)
+    except ScenarioError as error:
+        raise CalibrationError(f"the fitted values do not make a valid scenario: {error}") from None
+    return MonthlyCalibration(scenario, arrivals, capacity, parameters, notes, kept, flow, series)
+
+
+def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
+                              command: Sequence[str] = ()) -> None:
+    """calibrated.toml, fit.json, report.md and arrivals.png in ``folder`` (already prepared)."""
+    from .report import _fmt, _markdown_table, write_json
+
+    header = ("# Calibrated by ndpath calibrate --monthly from an aggregate series; see report.md\n"
+              "# for what was fitted and what stayed at the base scenario's values.\n")
+    (folder / "calibrated.toml").write_text(header + result.scenario.to_toml())
+    write_json(folder / "fit.json", {
+        "command": list(command), "source": result.series.source,
+        "parameters": {p.name: p.as_dict() for p in result.parameters},
+        "kept_defaults": result.kept_defaults, "notes": result.notes,
+        "excluded_months": [str(m) for m in result.arrivals.excluded_months_],
+        "groups": result.series.groups,
+    })
+    fitter = result.arrivals
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    x = fitter.counts_.index.to_timestamp()
+    ax.plot(x, fitter.counts_.to_numpy(), "o-", color="#444", ms=3, lw=1, label="observed")
+    ex = fitter.counts_.index.isin(fitter.excluded_months_)
+    if ex.any():
+        ax.plot(x[ex], fitter.counts_.to_numpy()[ex], "x", color="#c33", ms=7, label="excluded")
+    ax.plot(x, fitter.predict(fitter.counts_.index).to_numpy(), color="#1f77b4", lw=2,
+            label=f"fitted (growth {fitter.annual_growth_:+.1%}/yr)")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title("Referrals: observed and fitted")
+    fig.tight_layout()
+    fig.savefig(folder / "arrivals.png", dpi=110)
+    plt.close(fig)
+    rows = [(p.name, _fmt(p.estimate), _fmt(p.ci_low), _fmt(p.ci_high), p.unit, p.source)
+            for p in result.parameters]
+    text = ["# Calibration from a monthly series", "",
+            f"Source: {Path(result.series.source).name}; the scenario starts "
+            f"{result.scenario.simulation.start_date}.", ""]
+    text += [f"- {n}" for n in result.notes] + ["", "## Fitted values (95% intervals)", ""]
+    text += [_markdown_table(("parameter", "estimate", "low", "high", "unit", "source"), rows), ""]
+    text += ["## Kept from the base scenario (aggregates do not identify them)", ""]
+    text += [f"- {k}" for k in result.kept_defaults]
+    text += ["", "![referrals](arrivals.png)", ""]
+    (folder / "report.md").write_text("\n".join(text))
+
+
+__all__ = ["MonthlySeries", "MonthlyCalibration", "read_monthly", "calibrate_monthly",
+           "write_monthly_calibration", "COUNT_COLUMNS"]
+
+

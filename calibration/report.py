@@ -1,0 +1,285 @@
+"""Writing a calibration to disk: calibrated.toml, backlog.csv, fit.json, report.md, figures.
+
+The folder is what an analyst hands on: ``ndpath run DIR/calibrated.toml`` projects from the
+extract date; ``fit.json`` holds every parameter with its interval and source; ``report.md``
+shows the goodness of fit. No referral id appears in any of these files, and counts below 5 in
+the report's tables are suppressed (NHS disclosure practice).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from model import __version__  # noqa: E402
+
+from .calibrate import BACKLOG_FILE, Calibration  # noqa: E402
+from .fitters import MONTH_NAMES  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+CALIBRATED = "calibrated.toml"
+FIT = "fit.json"
+REPORT = "report.md"
+SMALL_COUNT = 5
+
+
+class OutputFolderError(ValueError):
+    """The output folder already holds a calibration (use --overwrite)."""
+
+
+def prepare_output(out: str | Path, overwrite: bool = False) -> Path:
+    """Create ``out``; refuse a folder that already holds files unless ``overwrite``."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise OutputFolderError(f"{path} exists and is not a folder")
+    if path.exists() and any(path.iterdir()) and not overwrite:
+        raise OutputFolderError(f"{path} already holds files; choose another --out or pass "
+                                "--overwrite")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def suppress_small(value: float) -> str:
+    """A count as text, or ``"<5"`` when it is 1-4 (disclosure control)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "-"
+    return "<5" if 0 < value < SMALL_COUNT else f"{value:,.0f}"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, (pd.Timestamp, pd.Period)):
+        return str(value)
+    return str(value)
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    path.write_text(json.dumps(_clean(dict(data)), indent=2, default=_json_default) + "\n")
+
+
+# -------------------------------------------------------------------------------------------------
+# Figures (shared by the report, the notebook and the back-test)
+
+
+def arrivals_figure(calibration: Calibration) -> Figure:
+    """Observed monthly referrals against the fitted trend and seasonality."""
+    fitter = calibration.fitters["arrivals"]
+    counts = fitter.counts_
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    x = counts.index.to_timestamp()
+    ax.plot(x, counts.to_numpy(), "o-", color="#444", ms=3, lw=1, label="observed")
+    excluded = counts.index.isin(fitter.excluded_months_)
+    if excluded.any():
+        ax.plot(x[excluded], counts.to_numpy()[excluded], "x", color="#c33", ms=7,
+                label="excluded from the fit")
+    ax.plot(x, fitter.predict(counts.index).to_numpy(), color="#1f77b4", lw=2,
+            label=f"fitted (growth {fitter.annual_growth_:+.1%}/yr)")
+    ax.set_ylabel("referrals a month")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title("Referrals: observed and fitted")
+    fig.tight_layout()
+    return fig
+
+
+def waits_figure(calibration: Calibration) -> Figure:
+    """Kaplan–Meier waits (with interval) against the parametric fit and the replay."""
+    waits = calibration.fitters["waits"]
+    km = waits.km_
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    weeks = km["days"].to_numpy() / 7
+    ax.step(weeks, km["survival"], where="post", color="#444", label="observed (Kaplan-Meier)")
+    ax.fill_between(weeks, km["ci_low"], km["ci_high"], step="post", color="#444", alpha=0.15)
+    grid = np.linspace(0, max(weeks.max(), 1), 200)
+    ax.plot(grid, waits.survival(grid * 7), color="#1f77b4", lw=1.5,
+            label=f"{waits.family_} fit")
+    t = calibration.tuning
+    if t is not None:
+        ax.plot(t.km_weeks, t.km_simulated, "s", color="#d62728",
+                label="simulated (replay of recent referrals)")
+        ax.plot(t.km_weeks, t.km_observed, "o", mfc="none", color="#444",
+                label="observed (recent referrals)")
+    ax.axvline(13, color="#999", ls=":", lw=1)
+    ax.set_xlabel("weeks since referral")
+    ax.set_ylabel("share not yet assessed")
+    ax.set_ylim(0, 1.02)
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title("Wait to assessment (children still waiting are censored)")
+    fig.tight_layout()
+    return fig
+
+
+def list_figure(calibration: Calibration) -> Figure:
+    """Observed list size against the simulated replay (median and 5-95% band)."""
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    flows = calibration.flows
+    x = pd.PeriodIndex(flows["month"], freq="M").to_timestamp()
+    ax.plot(x, flows["waiting_end"], "o-", color="#444", ms=3, lw=1, label="observed")
+    t = calibration.tuning
+    if t is not None:
+        xs = pd.PeriodIndex(t.simulated["month"], freq="M").to_timestamp()
+        ax.fill_between(xs, t.simulated["p5"], t.simulated["p95"], color="#d62728", alpha=0.2)
+        ax.plot(xs, t.simulated["p50"], color="#d62728", lw=2,
+                label=f"simulated replay (median, 5-95%; {t.replications} replications)")
+    ax.set_ylabel("children waiting (month end)")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title("Waiting list: observed and simulated")
+    fig.tight_layout()
+    return fig
+
+
+def capacity_figure(calibration: Calibration) -> Figure:
+    """Assessments started a month with the fitted capacity segments."""
+    cap = calibration.fitters["capacity"]
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    x = cap.starts_.index.to_timestamp()
+    ax.bar(x, cap.starts_.to_numpy(), width=20, color="#bbb", label="assessments started")
+    for _, seg in cap.segments_.iterrows():
+        a = pd.Period(seg["from"], freq="M").to_timestamp()
+        b = (pd.Period(seg["to"], freq="M") + 1).to_timestamp()
+        ax.plot([a, b], [seg["assessments_per_month"]] * 2, color="#1f77b4", lw=2.5)
+    ax.set_ylabel("a month")
+    ax.set_title(f"Throughput and capacity ({len(cap.change_points_)} change point(s))")
+    fig.tight_layout()
+    return fig
+
+
+FIGURES = {"arrivals.png": arrivals_figure, "waits_km.png": waits_figure,
+           "list_size.png": list_figure, "capacity.png": capacity_figure}
+
+
+# -------------------------------------------------------------------------------------------------
+# Writing
+
+
+def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, (int, np.integer)):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "-"
+        return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
+    return str(v)
+
+
+def write_calibration(calibration: Calibration, out: str | Path, overwrite: bool = False,
+                      command: Sequence[str] = (), figures: bool = True,
+                      extra: Mapping[str, Any] | None = None) -> Path:
+    """Write the calibration folder; returns its path."""
+    folder = prepare_output(out, overwrite)
+    calibration.backlog.to_csv(folder / BACKLOG_FILE, index=False)
+    scenario = calibration.scenario.replace({"backlog.table": BACKLOG_FILE})
+    header = ("# Calibrated by ndpath calibrate from a pathway extract. Fitted values, intervals\n"
+              "# and sources are in fit.json; the goodness of fit is in report.md.\n"
+              f"# backlog.table lists the {len(calibration.backlog)} children waiting at the start.\n")
+    (folder / CALIBRATED).write_text(header + scenario.to_toml())
+    tuning = calibration.tuning
+    fit = {
+        "ndpath_version": __version__,
+        "command": list(command),
+        "extract": calibration.quality,
+        "parameters": calibration.parameter_dict(),
+        "kept_defaults": calibration.kept_defaults,
+        "notes": calibration.notes,
+        "goodness_of_fit": None if tuning is None else {
+            "replay_start": str(tuning.replay_start.date()),
+            "replications": tuning.replications,
+            "capacity_multiplier": tuning.capacity_multiplier,
+            "loss": tuning.loss, "loss_untuned": tuning.loss_untuned,
+            "list_size_mean_abs_error_pct": tuning.list_error_pct,
+            "km_max_gap": tuning.km_max_gap,
+            "km_weeks": tuning.km_weeks.tolist(),
+            "km_observed": tuning.km_observed.tolist(),
+            "km_simulated": tuning.km_simulated.tolist(),
+        },
+        **(dict(extra) if extra else {}),
+    }
+    write_json(folder / FIT, fit)
+    if figures:
+        for name, make in FIGURES.items():
+            figure = make(calibration)
+            figure.savefig(folder / name, dpi=110)
+            plt.close(figure)
+    (folder / REPORT).write_text(report_markdown(calibration, figures))
+    return folder
+
+
+def report_markdown(calibration: Calibration, figures: bool = True) -> str:
+    """The report: data, fitted values with intervals, what stayed default, goodness of fit."""
+    q = calibration.quality
+    lines = ["# Calibration report", ""]
+    if q:
+        lines += [
+            f"Extract date **{q.get('extract_date')}**: {q.get('input_rows', 0):,} rows read, "
+            f"{q.get('valid_rows', 0):,} used, **{q.get('quarantined_rows', 0):,} quarantined** "
+            f"({q.get('problems', 0):,} problems); {q.get('still_waiting', 0):,} children still "
+            "waiting (their waits are right-censored at the extract date, not dropped).", ""]
+    lines += [f"- {n}" for n in calibration.notes] + [""]
+    lines += ["## Fitted values", "",
+              "95% intervals. Sources: *fitted* (directly from the extract), "
+              "*simulation-calibrated* (tuned so the model reproduces the list and waits), "
+              "*extract* (counted).", ""]
+    rows = [(p.name, _fmt(p.estimate), _fmt(p.ci_low), _fmt(p.ci_high), p.unit, p.source)
+            for p in calibration.parameters]
+    lines += [_markdown_table(("parameter", "estimate", "low", "high", "unit", "source"), rows), ""]
+    lines += ["## Kept from the base scenario (not identified by this data)", ""]
+    lines += [f"- {k}" for k in calibration.kept_defaults] + [""]
+    t = calibration.tuning
+    if t is not None:
+        lines += ["## Goodness of fit", "",
+                  f"The last {len(t.observed)} months were replayed from the children waiting on "
+                  f"{t.replay_start.date()} ({t.replications} replications, common random "
+                  f"numbers). Capacity multiplier **{t.capacity_multiplier:.3f}** (loss "
+                  f"{t.loss:.4g}, against {t.loss_untuned:.4g} untuned).", "",
+                  f"- list size: mean absolute error of the simulated median "
+                  f"**{t.list_error_pct:.1f}%** of the observed",
+                  f"- waits: largest gap between observed and simulated Kaplan-Meier curves "
+                  f"**{t.km_max_gap:.3f}**", ""]
+        rows = [(f"{w:g}", _fmt(o), _fmt(s)) for w, o, s in
+                zip(t.km_weeks, t.km_observed, t.km_simulated)]
+        lines += [_markdown_table(("weeks", "observed not yet assessed", "simulated"), rows), ""]
+        rows = [(m, suppress_small(o), suppress_small(s)) for m, o, s in
+                zip(t.observed["month"], t.observed["waiting_end"], t.simulated["p50"])]
+        lines += [_markdown_table(("month", "observed list", "simulated median"), rows), ""]
+    if figures:
+        lines += ["## Figures", "", "![referrals](arrivals.png)", "", "![waits](waits_km.png)", "",
+                  "![list size](list_size.png)", "", "![capacity](capacity.png)", ""]
+    return "\n".join(lines)
+
+
+__all__ = ["write_calibration", "report_markdown", "prepare_output", "OutputFolderError",
+           "FIGURES", "CALIBRATED", "FIT", "REPORT", "write_json", "suppress_small", "MONTH_NAMES"]
