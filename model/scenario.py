@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -661,8 +662,18 @@ def load_scenario_with_sources(
     """
     path = Path(path).resolve()
     data, files = _read_toml(path, ())
-    _apply_overrides(data, _parse_overrides(overrides))
-    scenario = build_scenario(data, str(path))
+    parsed = _parse_overrides(overrides)
+    _apply_overrides(data, parsed)
+    try:
+        scenario = build_scenario(data, str(path))
+    except ScenarioError as error:
+        # say which problems come from an override rather than from the file
+        problems = []
+        for problem in error.problems:
+            key = re.sub(r"\[(\d+)\]", r".\1", problem.split(" ", 1)[0].rstrip(":"))
+            from_set = any(key == k or key.startswith(k + ".") for k in parsed)
+            problems.append(f"{problem} (given with --set)" if from_set else problem)
+        raise ScenarioError(problems, str(path)) from None
     table = scenario.backlog.table
     if scenario.backlog.enabled and table is not None:
         if not Path(table).exists():
