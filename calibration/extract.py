@@ -426,10 +426,13 @@ def check_pairs(raw: pd.DataFrame, checked: _Checked) -> None:
     for date_col, code_col in (("discharge_date", "discharge_reason"),
                                ("assessment_end_date", "outcome")):
         if date_col in v and code_col in v:
-            no_code = v[date_col].notna() & v[code_col].isna()
+            # an unknown code is already reported: count it as given, not blank
+            code_given = ~blank_mask(raw[code_col])
+            date_given = ~blank_mask(raw[date_col])
+            no_code = date_given & ~code_given
             _add(checked, no_code, raw[date_col], code_col, f"is blank but {date_col} is given",
                  f"give the {code_col.replace('_', ' ')} (one of {', '.join(CODES[code_col])})")
-            no_date = v[code_col].notna() & v[date_col].isna()
+            no_date = code_given & ~date_given
             _add(checked, no_date, raw[code_col], date_col, f"is blank but {code_col} is given",
                  f"give the {date_col.replace('_', ' ')}, or blank the {code_col}")
 

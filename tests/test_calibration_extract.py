@@ -1,0 +1,206 @@
+"""Reading and validating pathway extracts: formats, messy values, every kind of bad input,
+quarantine accounting and pseudonymisation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from calibration.extract import (
+    ExtractError,
+    parse_dates,
+    quality_report,
+    read_extract,
+    still_waiting,
+)
+from calibration.monthly import read_monthly
+from calibration.synth import make_messy, synthesise_extract
+from model.scenario import Scenario
+
+EXTRACT_DATE = "2024-06-30"
+
+
+def clean_rows() -> pd.DataFrame:
+    return pd.DataFrame({
+        "referral_id": ["NHS001", "NHS002", "NHS003", "NHS004"],
+        "referral_date": ["2024-01-05", "2024-02-10", "2024-03-01", "2024-04-20"],
+        "pathway": ["autism", "adhd", "both", "autism"],
+        "assessment_start_date": ["2024-03-01", "", "", ""],
+        "assessment_end_date": ["2024-04-01", "", "", ""],
+        "outcome": ["autism", "", "", ""],
+        "discharge_date": ["", "2024-05-01", "", ""],
+        "discharge_reason": ["", "withdrawn", "", ""],
+    })
+
+
+def problems_of(frame: pd.DataFrame) -> list[str]:
+    with pytest.raises(ExtractError) as info:
+        read_extract(frame, EXTRACT_DATE)
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_clean_extract_reads_with_types_and_censoring() -> None:
+    table = read_extract(clean_rows(), EXTRACT_DATE)
+    assert len(table.data) == 4 and len(table.quarantine) == 0
+    assert table.data["referral_date"].dtype.kind == "M"
+    assert list(still_waiting(table.data)) == [False, False, True, True]
+
+
+def test_dates_in_iso_uk_and_excel_serial_forms_agree() -> None:
+    text = pd.Series(["2024-03-01", "01/03/2024", "1-3-2024", "01.03.2024", "45352",
+                      "2024-03-01 00:00:00", "N/A", ""])
+    dates, bad = parse_dates(text)
+    assert not bad.any()
+    assert set(dates.dropna()) == {pd.Timestamp("2024-03-01")}
+    assert dates.isna().sum() == 2  # the blanks
+
+
+def test_codes_are_case_and_space_insensitive_and_synonyms_map() -> None:
+    frame = clean_rows()
+    frame["pathway"] = [" ASD", "ADHD ", "asd+adhd", "Autistic Spectrum Disorder"]
+    frame["discharge_reason"] = ["", "Parent withdrew", "", ""]
+    table = read_extract(frame, EXTRACT_DATE)
+    assert list(table.data["pathway"]) == ["autism", "adhd", "both", "autism"]
+    assert table.data["discharge_reason"].iloc[1] == "withdrawn"
+
+
+@pytest.mark.parametrize("blank", ["", "N/A", "NULL", "null", "NA", "nan"])
+def test_blank_forms_are_blank_not_errors(blank: str) -> None:
+    frame = clean_rows()
+    frame.loc[2, "pathway"] = blank
+    frame.loc[3, "assessment_start_date"] = blank
+    table = read_extract(frame, EXTRACT_DATE)
+    assert table.data["pathway"].iloc[2] is None
+    assert pd.isna(table.data["assessment_start_date"].iloc[3])
+
+
+@pytest.mark.parametrize("column, value, expected", [
+    ("referral_date", "2024-31-01", "is not a date we can read"),
+    ("referral_date", "03/25/2024", "month-first"),
+    ("referral_date", "1/3/24", "two-digit years are ambiguous"),
+    ("assessment_start_date", "2023-12-01", "is before the referral date"),
+    ("assessment_end_date", "2024-02-01", "is before the assessment start date"),
+    ("assessment_end_date", "2024-07-15", "is after the extract date 2024-06-30"),
+    ("pathway", "dyslexia", "is not a known code"),
+    ("outcome", "maybe", "is not a known code"),
+])
+def test_each_bad_value_is_reported_with_row_column_and_fix(column: str, value: str,
+                                                           expected: str) -> None:
+    frame = clean_rows()
+    frame.loc[0, column] = value
+    problems = problems_of(frame)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"row 2, column {column}:")
+    assert expected in problems[0]
+    assert "(" in problems[0] and problems[0].endswith(")")  # the fix, in brackets
+
+
+def test_duplicate_ids_name_each_other() -> None:
+    frame = clean_rows()
+    frame.loc[3, "referral_id"] = "NHS001"
+    problems = problems_of(frame)
+    assert problems == [
+        "row 2, column referral_id: duplicate referral id (the same id is on row 5) "
+        "(keep one row per referral: merge or remove the copies)",
+        "row 5, column referral_id: duplicate referral id (the same id is on row 2) "
+        "(keep one row per referral: merge or remove the copies)",
+    ]
+
+
+def test_missing_required_column_stops_even_with_quarantine() -> None:
+    frame = clean_rows().drop(columns=["referral_date"])
+    with pytest.raises(ExtractError) as info:
+        read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert "column referral_date: required column is missing" in str(info.value)
+
+
+def test_every_problem_is_collected_in_one_error() -> None:
+    frame = clean_rows()
+    frame.loc[0, "referral_date"] = "garbage"
+    frame.loc[1, "pathway"] = "unknown"
+    frame.loc[2, "discharge_date"] = "2030-01-01"
+    frame.loc[2, "discharge_reason"] = "moved"
+    problems = problems_of(frame)
+    assert [p.split(":")[0] for p in problems] == [
+        "row 2, column referral_date", "row 3, column pathway", "row 4, column discharge_date"]
+
+
+def test_quarantine_sets_aside_exactly_the_bad_rows_and_loses_none() -> None:
+    scenario = Scenario().replace({"backlog.count": 100, "arrivals.referrals_per_month": 40})
+    frame = synthesise_extract(scenario, EXTRACT_DATE, history_months=12)
+    n = len(frame)
+    bad_rows = [3, 10, 11, 50]
+    frame.loc[3, "referral_date"] = "not a date"
+    frame.loc[10, "pathway"] = "xyz"
+    frame.loc[11, "referral_id"] = frame.loc[50, "referral_id"]  # duplicate pair: both set aside
+    table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert len(table.quarantine) == len(bad_rows)
+    assert len(table.data) + len(table.quarantine) == table.input_rows == n
+    assert sorted(table.quarantine["row"]) == [r + 2 for r in bad_rows]
+    assert quality_report(table)["quarantined_rows"] == len(bad_rows)
+
+
+def test_ids_are_pseudonymised_everywhere(tmp_path: Path) -> None:
+    frame = clean_rows()
+    frame.loc[1, "pathway"] = "bad code"
+    table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    text = table.data.to_csv() + table.quarantine.to_csv()
+    for original in frame["referral_id"]:
+        assert original not in text
+    again = read_extract(clean_rows(), EXTRACT_DATE, key=b"k")
+    same = read_extract(clean_rows(), EXTRACT_DATE, key=b"k")
+    assert list(again.data["child"]) == list(same.data["child"])  # stable within one key
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_file_formats_read_to_the_same_table(tmp_path: Path, suffix: str) -> None:
+    scenario = Scenario().replace({"backlog.count": 40, "arrivals.referrals_per_month": 20})
+    frame = synthesise_extract(scenario, EXTRACT_DATE, history_months=6)
+    path = tmp_path / f"extract{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix == ".xlsx":
+        # Excel users keep real dates: write the date columns as dates
+        typed = frame.copy()
+        for c in [c for c in typed.columns if c.endswith("_date")]:
+            typed[c] = pd.to_datetime(typed[c].replace("", None))
+        typed.to_excel(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    expected = read_extract(frame, EXTRACT_DATE).data.drop(columns="child")
+    got = read_extract(path, EXTRACT_DATE).data.drop(columns="child")
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_messy_extract_reads_to_the_clean_table() -> None:
+    scenario = Scenario().replace({"backlog.count": 200, "arrivals.referrals_per_month": 60})
+    clean = synthesise_extract(scenario, EXTRACT_DATE, history_months=12)
+    messy = make_messy(clean, seed=3, share=0.5)
+    assert (messy.astype(str) != clean.astype(str)).to_numpy().mean() > 0.1  # really messy
+    a = read_extract(clean, EXTRACT_DATE).data.drop(columns="child")
+    b = read_extract(messy, EXTRACT_DATE).data.drop(columns="child")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_unreadable_file_and_wrong_type_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(ExtractError, match="file not found"):
+        read_extract(tmp_path / "missing.csv", EXTRACT_DATE)
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(ExtractError, match="save the extract as .csv, .xlsx or .parquet"):
+        read_extract(tmp_path / "x.json", EXTRACT_DATE)
+
+
+def test_monthly_series_problems_are_listed() -> None:
+    frame = pd.DataFrame({"month": ["2024-01", "2024-02", "24-3", "2024-04"],
+                          "new_referrals": ["10", "-3", "12", "x"]})
+    with pytest.raises(ExtractError) as info:
+        read_monthly(frame)
+    text = str(info.value)
+    assert "row 4, column month: '24-3' is not a month" in text
+    assert "row 3, column new_referrals: '-3' is not a count" in text
+    assert "row 5, column new_referrals: 'x' is not a count" in text
+    gap = pd.DataFrame({"month": ["2024-01", "2024-03"], "new_referrals": ["1", "2"]})
+    with pytest.raises(ExtractError, match="2024-02.*is missing from the series"):
+        read_monthly(gap)
