@@ -841,5 +841,12 @@ class PathwayModel:
 
 
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None) -> SimulationResult:
-    """Run one replication of ``scenario`` (base seed from the scenario unless ``seed`` is given)."""
-    return PathwayModel(scenario, replication, seed).run()
+    """Run one replication of ``scenario`` (base seed from the scenario unless ``seed`` is given).
+
+    With ``scenario.uncertainty.enabled`` the replication first draws its own parameter values
+    (:func:`model.uncertainty.realise`); the result's ``scenario`` is the one that ran.
+    """
+    from .uncertainty import realise
+
+    base = scenario.simulation.seed if seed is None else seed
+    return PathwayModel(realise(scenario, replication, base), replication, base).run()

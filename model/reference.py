@@ -56,6 +56,8 @@ def _type_name(annotation: Any) -> str:
     for old, new in (("typing.", ""), ("model.distributions.", ""), ("model.scenario.", ""),
                      ("datetime.date", "date"), ("<class '", ""), ("'>", "")):
         text = text.replace(old, new)
+    if text.startswith("dict[str") and "Exponential" in text:
+        return "table: key path = distribution"
     if "Exponential" in text and "Histogram" in text:
         return "distribution"
     return text

@@ -436,6 +436,27 @@ class Escalation(_Frozen):
         json_schema_extra=assumption("0.4-0.9", "escalation rate when supported / unsupported"))
 
 
+class Uncertainty(_Frozen):
+    """Parameter uncertainty: draw uncertain parameters afresh for each replication.
+
+    Without it, intervals show only the chance variation of a service whose parameters are known
+    exactly. With it, each replication first draws its own values (from ``parameters``, and with
+    ``from_assumptions`` every assumption uniformly over its plausible range), so fans and
+    intervals also carry what we do not know. Draws depend only on (seed, replication, key), so
+    two scenarios compared with the same seed share them (common random numbers).
+    """
+
+    enabled: bool = Field(False, json_schema_extra=model_default("draw parameters per replication"))
+    from_assumptions: bool = Field(
+        False, json_schema_extra=model_default(
+            "draw every assumption with a numeric plausible range uniformly over that range"))
+    parameters: dict[str, Distribution] = Field(
+        default_factory=dict,
+        json_schema_extra=model_default(
+            'key path -> distribution, e.g. "leaving.withdrawal_per_year" = '
+            '{ kind = "uniform", low = 0.02, high = 0.10 }'))
+
+
 class Scenario(_Frozen):
     """A complete, validated scenario. Build variants with :meth:`replace`, never by mutation."""
 
@@ -450,6 +471,27 @@ class Scenario(_Frozen):
     support: Support = Field(default_factory=Support)
     leaving: Leaving = Field(default_factory=Leaving)
     escalation: Escalation = Field(default_factory=Escalation)
+    uncertainty: Uncertainty = Field(default_factory=Uncertainty)
+
+    @model_validator(mode="after")
+    def _uncertain_keys_exist(self) -> "Scenario":
+        problems = []
+        for key in self.uncertainty.parameters:
+            node: Any = self
+            for part in key.split("."):
+                if isinstance(node, BaseModel) and part in type(node).model_fields:
+                    node = getattr(node, part)
+                elif isinstance(node, tuple) and part.isdigit() and int(part) < len(node):
+                    node = node[int(part)]
+                else:
+                    node = None
+                    break
+            if isinstance(node, bool) or not isinstance(node, (int, float)):
+                problems.append(f"uncertainty.parameters: {key!r} is not a numeric key of the "
+                                "scenario (see docs/scenario-reference.md)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def replace(self, overrides: Mapping[str, Any] | Sequence[str]) -> "Scenario":
         """A new scenario with ``key.path`` overrides applied (``{"a.b": 1}`` or ``["a.b=1"]``)."""

@@ -9,66 +9,20 @@ which assumptions matter most for the decision at hand.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from pydantic import BaseModel
 
+from .assumptions import Assumption, assumptions, parse_range
 from .executors import Executor
 from .experiment import run_replications
 from .labels import PALETTE, label
 from .metrics import mean_ci
 from .scenario import Scenario
 
-_RANGE = re.compile(r"^\s*([0-9][0-9.,]*)(k?)\s*-\s*([0-9][0-9.,]*)(k?)\b")
-
-
-@dataclass(frozen=True)
-class Assumption:
-    """A scalar scenario key whose default is an assumption, with its plausible range."""
-
-    key: str
-    default: float
-    low: float
-    high: float
-    note: str
-
-
-def _number(text: str, thousands: str) -> float:
-    return float(text.replace(",", "")) * (1000.0 if thousands else 1.0)
-
-
-def parse_range(text: str) -> tuple[float, float] | None:
-    """``"0.02-0.10"`` → (0.02, 0.1); ``"40k-60k"`` → (40000, 60000); anything else → None."""
-    match = _RANGE.match(text or "")
-    if not match:
-        return None
-    low, high = _number(match[1], match[2]), _number(match[3], match[4])
-    return (low, high) if low <= high else None
-
-
-def assumptions(scenario: Scenario) -> list[Assumption]:
-    """Every scalar assumption with a numeric plausible range, in the sections that are switched on."""
-    found = []
-    for section_name in type(scenario).model_fields:
-        section: BaseModel = getattr(scenario, section_name)
-        if getattr(section, "enabled", True) is False:
-            continue
-        for key, info in type(section).model_fields.items():
-            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-            value = getattr(section, key)
-            if "assumption" not in extra or isinstance(value, bool) or not isinstance(value, (int, float)):
-                continue
-            bounds = parse_range(str(extra.get("plausible_range", "")))
-            if bounds is None:
-                continue
-            found.append(Assumption(f"{section_name}.{key}", float(value), *bounds,
-                                    note=str(extra["assumption"])))
-    return found
+__all__ = ["Assumption", "assumptions", "parse_range", "one_at_a_time", "tornado_chart"]
 
 
 def one_at_a_time(

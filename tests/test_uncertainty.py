@@ -1,0 +1,56 @@
+"""Parameter uncertainty: each replication draws its own values of the uncertain parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.assumptions import assumptions
+from model.experiment import run_replications
+from model.scenario import Scenario, ScenarioError
+from model.uncertainty import realise
+
+SMALL = {"simulation.horizon_months": 12, "backlog.count": 1500}
+
+
+def _uncertain(**extra: object) -> Scenario:
+    return Scenario().replace({**SMALL, "uncertainty.enabled": True,
+                               "uncertainty.from_assumptions": True, **extra})
+
+
+def test_switched_off_nothing_changes() -> None:
+    s = Scenario().replace(SMALL)
+    assert realise(s, 3, 42) is s
+
+
+def test_draws_stay_in_range_vary_by_replication_and_are_shared_across_scenarios() -> None:
+    s = _uncertain()
+    ranges = {a.key: (a.low, a.high) for a in assumptions(s)}
+    draws = [realise(s, k, 7) for k in range(6)]
+    for d in draws:
+        for key, (low, high) in ranges.items():
+            section, name = key.split(".")
+            assert low <= getattr(getattr(d, section), name) <= high
+    assert len({d.leaving.withdrawal_per_year for d in draws}) == 6
+    # a scenario that differs only in staffing draws the same uncertain values (paired runs)
+    other = s.replace({"assessment.professions.0.wte": 9.0})
+    assert realise(other, 2, 7).leaving == draws[2].leaving
+    assert realise(s, 2, 7) == draws[2]  # stateless: the same draw again
+
+
+def test_explicit_distribution_wins_over_the_plausible_range() -> None:
+    s = _uncertain(**{"uncertainty.parameters": {
+        "leaving.withdrawal_per_year": {"kind": "fixed", "value": 0.5}}})
+    assert realise(s, 0, 1).leaving.withdrawal_per_year == 0.5
+
+
+def test_intervals_widen_to_include_what_is_not_known() -> None:
+    known = run_replications(Scenario().replace(SMALL), 6, 11, "serial").summary.set_index("metric")
+    unknown = run_replications(_uncertain(), 6, 11, "serial").summary.set_index("metric")
+    width = lambda t: t.loc["waiting_list_end", "ci_high"] - t.loc["waiting_list_end", "ci_low"]  # noqa: E731
+    assert width(unknown) > 3 * width(known)
+
+
+def test_an_unknown_key_is_named() -> None:
+    with pytest.raises(ScenarioError, match="leaving.withdrawl"):
+        Scenario().replace({"uncertainty.parameters": {
+            "leaving.withdrawl": {"kind": "uniform", "low": 0.0, "high": 1.0}}})
