@@ -242,6 +242,81 @@ def month_labels(result: SimulationResult) -> list[str]:
             for k in range(len(result.month_starts_days) - 1)]
 
 
+def on_stage_counts(join: np.ndarray, leave: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """How many children are on a stage at each of ``times``: :func:`on_stage_at` summed, by counting.
+
+    On at ``t`` means joined at or before ``t`` and not left at or before ``t``, so the count is
+    #(join <= t) - #(max(join, leave) <= t) over children who joined (NaN never compares true).
+    Two sorted searches replace a pass over every child per time point.
+    """
+    joined = np.isfinite(join)
+    left = joined & np.isfinite(leave)
+    n_joined = np.searchsorted(np.sort(join[joined]), times, side="right")
+    n_left = np.searchsorted(np.sort(np.maximum(join[left], leave[left])), times, side="right")
+    return (n_joined - n_left).astype(float)
+
+
+def _first_end_waited(ends: np.ndarray, referral: np.ndarray, threshold: float) -> np.ndarray:
+    """Per child, the index of the first of ``ends`` with ``end - referral >= threshold``
+    (``len(ends)`` if none), evaluated with exactly that float comparison.
+
+    A sorted search on ``referral + threshold`` lands within a grid point of the answer (the
+    two roundings can differ by an ulp); the comparison is monotone in ``end``, so stepping while
+    it disagrees gives the exact index.
+    """
+    last = len(ends)
+    k = np.searchsorted(ends, referral + threshold, side="left")
+    while True:
+        back = (k > 0) & (ends[np.maximum(k - 1, 0)] - referral >= threshold)
+        ahead = (k < last) & ~(ends[np.minimum(k, last - 1)] - referral >= threshold)
+        if not back.any() and not ahead.any():
+            return k
+        k = k - back + ahead
+
+
+def _wait_band_counts(t: ChildTimes, ends: np.ndarray) -> dict[str, np.ndarray]:
+    """Children on the list at each month end by how long they had waited (WAIT_BANDS).
+
+    A child is on the list at ends ``[first_on, first_off)`` and has waited at least ``x`` from
+    the first end where ``end - referral >= x``; counting those index ranges gives, exactly, the
+    numbers of a mask per month and band without a pass over every child per month. A band
+    [low, high) holds #(waited >= low) - #(waited >= high).
+    """
+    ever = np.isfinite(t.list_join)
+    join, leave, referral = t.list_join[ever], t.list_leave[ever], t.referral[ever]
+    last = len(ends)
+    first_on = np.searchsorted(ends, join, side="left")  # first end with join <= end
+    first_off = np.where(np.isfinite(leave), np.searchsorted(ends, leave, side="left"), last)
+
+    def at_least(weeks: float) -> np.ndarray:
+        start = np.maximum(first_on, _first_end_waited(ends, referral, weeks * WEEK))
+        some = start < first_off
+        delta = (np.bincount(start[some], minlength=last + 1)
+                 - np.bincount(first_off[some], minlength=last + 1))
+        return np.cumsum(delta)[:last].astype(float)
+
+    edges = {edge for _, low, high in WAIT_BANDS for edge in (low, high) if math.isfinite(edge)}
+    counts = {edge: at_least(edge) for edge in edges}
+    zero = np.zeros(last)
+    return {name: counts[low] - (counts[high] if math.isfinite(high) else zero)
+            for name, low, high in WAIT_BANDS}
+
+
+def _monthly_medians(month: np.ndarray, values: np.ndarray, months: int) -> np.ndarray:
+    """Median of ``values`` within each month (NaN where none), as ``np.median`` computes it."""
+    order = np.lexsort((values, month))
+    month, values = month[order], values[order]
+    first = np.searchsorted(month, np.arange(months), side="left")
+    count = np.searchsorted(month, np.arange(months), side="right") - first
+    out = np.full(months, np.nan)
+    some = count > 0
+    low = first[some] + (count[some] - 1) // 2
+    high = first[some] + count[some] // 2
+    # np.median takes the mean of the middle pair (a single middle value for an odd count)
+    out[some] = np.where(low == high, values[low], (values[low] + values[high]) / 2.0)
+    return out
+
+
 def monthly_metrics(result: SimulationResult) -> pd.DataFrame:
     """Monthly series of one replication, long format: ``month, metric, value``."""
     t = child_times(result)
@@ -260,28 +335,15 @@ def monthly_metrics(result: SimulationResult) -> pd.DataFrame:
     rows["support_starts"] = flow(ev["event"] == "support_start")
     rows["escalations"] = flow(ev["event"] == "escalation")
     ends = edges[1:]
-    rows["waiting_list"] = np.array([on_stage_at(t.list_join, t.list_leave, e).sum() for e in ends],
-                                    dtype=float)
-    rows["profiling_queue"] = np.array(
-        [on_stage_at(t.profiling_join, t.profiling_leave, e).sum() for e in ends], dtype=float)
-    for name, low, high in WAIT_BANDS:
-        values = []
-        for e in ends:
-            on = on_stage_at(t.list_join, t.list_leave, e)
-            waited = e - t.referral[on]
-            values.append(((waited >= low * WEEK) & (waited < high * WEEK)).sum())
-        rows[name] = np.asarray(values, dtype=float)
+    rows["waiting_list"] = on_stage_counts(t.list_join, t.list_leave, ends)
+    rows["profiling_queue"] = on_stage_counts(t.profiling_join, t.profiling_leave, ends)
+    rows.update(_wait_band_counts(t, ends))
     started = np.isfinite(t.assessment_start)
     month = np.searchsorted(edges, t.assessment_start[started], side="right") - 1
     wait = (t.assessment_start[started] - t.referral[started]) / WEEK
     keep = (month >= 0) & (month < len(labels))
     month, wait = month[keep], wait[keep]
-    p50 = np.full(len(labels), np.nan)
-    for k in range(len(labels)):
-        w = wait[month == k]
-        if len(w):
-            p50[k] = np.median(w)
-    rows["wait_to_assessment_weeks_p50"] = p50
+    rows["wait_to_assessment_weeks_p50"] = _monthly_medians(month, wait, len(labels))
     within = np.bincount(month[wait <= 13], minlength=len(labels) + 1)[:len(labels)]
     started_in = np.bincount(month, minlength=len(labels) + 1)[:len(labels)]
     with np.errstate(invalid="ignore", divide="ignore"):

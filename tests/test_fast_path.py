@@ -1,4 +1,7 @@
-"""The exact FIFO servers fast path gives the SimPy model's results on the same random numbers.
+"""Fast paths give exactly the results of the straightforward code they replace.
+
+The FIFO servers fast path gives the SimPy model's results on the same random numbers, and the
+counting forms of the monthly series give the numbers of a mask per month.
 
 A run that is a single first-come-first-served queue with identical servers (the textbook
 reductions) skips SimPy and uses the Kiefer-Wolfowitz recursion. These tests run both paths on the
@@ -10,11 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from model.metrics import monthly_metrics, replication_metrics
-from model.pathway import PathwayModel, SimulationResult
+from model.metrics import (WAIT_BANDS, ChildTimes, _monthly_medians, _wait_band_counts,
+                           monthly_metrics, on_stage_at, on_stage_counts, replication_metrics)
+from model.pathway import PathwayModel, SimulationResult, month_starts
 from model.scenario import Scenario, load_scenario
 
 VALIDATION = Path(__file__).resolve().parents[1] / "scenarios" / "validation"
@@ -88,3 +93,61 @@ def test_fast_path_is_not_used_where_it_would_be_wrong() -> None:
         model = PathwayModel(scenario, 0)
         model.run()
         assert model.env.now > 0.0, overrides
+
+
+# -------------------------------------------------------------------------------------------------
+# The counting forms of the monthly series against the mask-per-month definitions
+
+
+def _random_times(seed: int, n: int, ends: np.ndarray) -> ChildTimes:
+    """Children with random list spells, some never joining, some never leaving, and some whose
+    waits cross a band edge exactly at a month end (the case a rounding slip would get wrong)."""
+    rng = np.random.default_rng(seed)
+    referral = rng.uniform(-900.0, ends[-1], n)
+    edge_hit = rng.random(n) < 0.2
+    pick = rng.integers(0, len(ends), n)
+    weeks = rng.choice([0.0, 13.0, 52.0, 104.0], n)
+    at_edge = ends[pick] - weeks * 7.0
+    ulps = rng.integers(-4, 5, n)  # a few ulps either side: where the two roundings disagree
+    referral = np.where(edge_hit, at_edge + ulps * np.spacing(at_edge), referral)
+    join = np.maximum(referral + rng.exponential(10.0, n), np.where(referral < 0, 0.0, -np.inf))
+    join = np.maximum(np.where(edge_hit, np.minimum(join, ends[pick]), join), referral)
+    join[rng.random(n) < 0.1] = np.nan
+    leave = join + rng.exponential(300.0, n)
+    leave[rng.random(n) < 0.3] = np.nan
+    leave = np.where(rng.random(n) < 0.05, join, leave)  # joined and left at the same instant
+    nan = np.full(n, np.nan)
+    return ChildTimes(referral=referral, backlog=referral < 0, list_join=join, list_leave=leave,
+                      profiling_join=nan, profiling_leave=nan, assessment_start=nan,
+                      assessment_end=nan, exit=nan, exit_reason=np.full(n, "", dtype=object),
+                      first_support=nan)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_monthly_counts_match_masks(seed: int) -> None:
+    ends = month_starts("2026-01-01", 48)[1:]
+    t = _random_times(seed, 20_000, ends)
+    expected_list = [on_stage_at(t.list_join, t.list_leave, e).sum() for e in ends]
+    np.testing.assert_array_equal(on_stage_counts(t.list_join, t.list_leave, ends), expected_list)
+    bands = _wait_band_counts(t, ends)
+    for name, low, high in WAIT_BANDS:
+        expected = []
+        for e in ends:
+            waited = e - t.referral[on_stage_at(t.list_join, t.list_leave, e)]
+            expected.append(((waited >= low * 7.0) & (waited < high * 7.0)).sum())
+        np.testing.assert_array_equal(bands[name], expected, err_msg=name)
+    assert sum(bands[name].sum() for name, _, _ in WAIT_BANDS) == sum(expected_list)
+
+
+def test_monthly_medians_match_numpy() -> None:
+    rng = np.random.default_rng(4)
+    month = rng.integers(0, 30, 5_000)
+    month[month == 7] = 8  # a month with no starts
+    values = np.round(rng.exponential(40.0, 5_000), 1)  # ties, odd and even counts
+    got = _monthly_medians(month, values, 30)
+    for k in range(30):
+        chosen = values[month == k]
+        if len(chosen):
+            assert got[k] == np.median(chosen)
+        else:
+            assert np.isnan(got[k])
