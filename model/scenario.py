@@ -564,7 +564,8 @@ def _parse_value(text: str) -> Any:
 
 def _parse_overrides(overrides: Mapping[str, Any] | Sequence[str]) -> dict[str, Any]:
     if isinstance(overrides, Mapping):
-        return dict(overrides)
+        # a copy: later overrides reach into these values, and the caller's must not change
+        return copy.deepcopy(dict(overrides))
     parsed: dict[str, Any] = {}
     problems = []
     for item in overrides:
