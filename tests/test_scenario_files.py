@@ -163,3 +163,12 @@ def test_replace_never_mutates_the_original() -> None:
     with pytest.raises(ScenarioError):
         base.replace({"vetting.accept_probability": 3.0})
     assert base.digest() == digest
+
+
+def test_replace_does_not_change_the_overrides_it_is_given() -> None:
+    professions = [{"name": "clinician", "wte": 1.0}]
+    overrides = {"assessment.professions": professions, "assessment.professions.0.wte": 0.0}
+    variant = load_scenario(DEFAULT).replace(overrides)
+    assert variant.assessment.professions[0].wte == 0.0
+    assert professions == [{"name": "clinician", "wte": 1.0}]
+    assert overrides["assessment.professions"] is professions
