@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal, Sequence
 
@@ -87,9 +88,12 @@ def parse_month_ranges(text: str | Iterable[str] | None) -> list[pd.Period]:
         if not item:
             continue
         first, sep, last = item.partition("..")
+        parts = [first.strip(), last.strip()] if sep else [first.strip()]
         try:
-            a = pd.Period(first.strip(), freq="M")
-            b = pd.Period(last.strip(), freq="M") if sep else a
+            if not all(re.fullmatch(r"\d{4}-\d{2}", p) for p in parts):
+                raise ValueError(item)
+            a = pd.Period(parts[0], freq="M")
+            b = pd.Period(parts[-1], freq="M")
         except (ValueError, TypeError):
             raise ValueError(f"month range {item!r}: write months as YYYY-MM and ranges as "
                              "YYYY-MM..YYYY-MM, e.g. 2020-03..2020-08") from None
