@@ -14,7 +14,7 @@ import numpy as np
 from scipy import stats
 
 from model.eventlog import EVENTS
-from model.pathway import SimulationResult, simulate
+from model.pathway import PathwayModel, SimulationResult
 from model.scenario import Scenario
 
 # -------------------------------------------------------------------------------------------------
@@ -180,6 +180,16 @@ def control_variate_interval(values: np.ndarray, control: np.ndarray, control_me
 WAIT_THRESHOLDS_DAYS = (0.5, 1.0, 2.0)
 
 
+def run_event_path(scenario: Scenario, replication: int) -> SimulationResult:
+    """One replication through the general SimPy path, the engine every pathway scenario uses.
+
+    ``simulate`` would take the event-free FIFO servers path for the textbook reductions; that
+    path gives the same numbers float for float (``tests/test_fast_path.py``), so validating the
+    general engine against theory validates both.
+    """
+    return PathwayModel(scenario, replication, fast_paths=False).run()
+
+
 def fast_single_server_waits(arrivals: np.ndarray, work: np.ndarray, speed: float) -> np.ndarray:
     """FIFO waits in one server of the given speed fed by the same customers (Lindley recursion).
 
@@ -201,7 +211,7 @@ def mmc_replication(task: tuple[Scenario, int, float, float]) -> dict[str, float
     time moments) so that the inputs are tested directly.
     """
     scenario, replication, warm_up, tail = task
-    result = simulate(scenario, replication)
+    result = run_event_path(scenario, replication)
     referral = result.children["referral_day"].to_numpy()
     start = first_time(result, "assessment_start")
     end = first_time(result, "assessment_end")
@@ -233,7 +243,7 @@ def mmc_replication(task: tuple[Scenario, int, float, float]) -> dict[str, float
 def erlang_a_replication(task: tuple[Scenario, int, float, float]) -> dict[str, float]:
     """One replication of the M/M/c+M reduction, summarised over referrals in the window."""
     scenario, replication, warm_up, tail = task
-    result = simulate(scenario, replication)
+    result = run_event_path(scenario, replication)
     referral = result.children["referral_day"].to_numpy()
     start = first_time(result, "assessment_start")
     left = first_time(result, "exit", "withdrawn")
