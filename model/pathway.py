@@ -611,7 +611,8 @@ class PathwayModel:
         first = (pd.Timestamp(block.start_date) - start) / pd.Timedelta(days=1)
         last = (pd.Timestamp(block.end_date) - start) / pd.Timedelta(days=1)
         env = self.env
-        done = 0
+        # a block that began before the start date used its places for those days already
+        done = round(block.assessments * min(1.0, max(0.0, -first) / (last - first)))
         t = first
         while True:
             if t >= 0:
