@@ -125,6 +125,19 @@ def test_outsourced_block_buys_exactly_its_assessments() -> None:
     assert metrics["cost_total"] == pytest.approx(500 * 2000.0, rel=1e-12)
 
 
+def test_outsourced_block_that_began_before_the_start_buys_only_the_rest() -> None:
+    """Places of the days before the start were used then: no catch-up burst on day 0."""
+    scenario = bare({"assessment.professions.0.wte": 0.0, "assessment.outsourced": [
+        {"start_date": "2025-10-01", "end_date": "2026-04-01", "assessments": 600}]})
+    result = simulate(scenario, 0)
+    starts = result.events[result.events["event"] == "assessment_start"]
+    first = (pd.Timestamp("2025-10-01") - pd.Timestamp("2026-01-01")).days
+    last = (pd.Timestamp("2026-04-01") - pd.Timestamp("2026-01-01")).days
+    assert len(starts) == 600 - round(600 * -first / (last - first))
+    per_step = starts.groupby("time_days").size()
+    assert per_step.max() <= math.ceil(600 * 7 / (last - first)) + 1
+
+
 def test_servers_with_fixed_service_work_in_waves() -> None:
     scenario = bare({"assessment.capacity_model": "servers", "assessment.servers": 7,
                      "assessment.service_days": {"kind": "fixed", "value": 10.0}})
