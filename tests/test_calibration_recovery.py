@@ -164,3 +164,17 @@ def test_command_line_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "required column is missing" in capsys.readouterr().err
     assert main(["synth", str(truth_file), "--extract-date", EXTRACT_DATE, "--out",
                  str(tmp_path / "x.txt")]) == 2
+
+
+@pytest.mark.slow
+def test_calibration_notebook_runs() -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "01_calibration.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    outputs = "".join(str(o.get("text", "")) for c in notebook.cells if c.cell_type == "code"
+                      for o in c.get("outputs", []))
+    assert "lowest month: aug" in outputs
