@@ -292,3 +292,43 @@ def test_staff_cost_is_wte_times_cost_times_job_plan_share() -> None:
     years = result.horizon_days / DAYS_PER_YEAR
     assert replication_metrics(result)["cost_total"] == pytest.approx(
         (2.0 * 0.5 * 120_000 + 1.5 * 80_000) * years, rel=1e-12)
+
+
+def test_priority_discipline_takes_children_in_rule_order(tmp_path: Any) -> None:
+    """Urgent first, then looked-after, then those turning 18 soonest, then everyone else; each
+    group first come first served (backlog table, so the order is known exactly)."""
+    rows = []
+    for k in range(40):
+        group = "urgent" if k % 8 == 0 else "looked_after" if k % 8 == 1 else \
+            "near_18" if k % 8 in (2, 3) else "routine"
+        referral = pd.Timestamp("2025-12-01") - pd.Timedelta(days=10 * k)
+        # near-18 children turn 18 between 2 and 11 months after the start, latest referred soonest
+        months_to_18 = 2 + (k % 37) / 4
+        age = (18 - months_to_18 / 12 - (pd.Timestamp("2026-01-01") - referral).days / DAYS_PER_YEAR
+               if group == "near_18" else 5.0)
+        rows.append({"referral_date": referral.strftime("%Y-%m-%d"),
+                     "priority": "urgent" if group == "urgent" else "routine",
+                     "looked_after_or_cin": "yes" if group == "looked_after" else "no",
+                     "age_at_referral": round(age, 6)})
+    table = tmp_path / "waiting.csv"
+    pd.DataFrame(rows).to_csv(table, index=False)
+    scenario = bare({"backlog.table": str(table), "leaving.age_out": True,
+                     "assessment.discipline": "priority",
+                     "assessment.priority_order": ["urgent", "looked_after", "near_18"]})
+    result = simulate(scenario, 0)
+    children = result.children
+    order = result.events.loc[result.events["event"] == "assessment_start", "child"].to_numpy()
+    assert len(order) == 40
+    urgent = (children["priority"] == "urgent").to_numpy()
+    looked_after = children["looked_after_or_cin"].to_numpy() & ~urgent
+    birthday = (children["referral_day"] + (18 - children["age_at_referral"]) * DAYS_PER_YEAR).to_numpy()
+    near = (birthday < 365) & ~urgent & ~looked_after
+    referral = children["referral_day"].to_numpy()
+    n_u, n_l, n_n = urgent.sum(), looked_after.sum(), near.sum()
+    assert (n_u, n_l, n_n) == (5, 5, 10)
+    groups = [order[:n_u], order[n_u:n_u + n_l], order[n_u + n_l:n_u + n_l + n_n],
+              order[n_u + n_l + n_n:]]
+    assert urgent[groups[0]].all() and looked_after[groups[1]].all() and near[groups[2]].all()
+    assert (np.diff(referral[groups[0]]) >= 0).all() and (np.diff(referral[groups[1]]) >= 0).all()
+    assert (np.diff(birthday[groups[2]]) >= 0).all(), "turning 18 soonest first"
+    assert (np.diff(referral[groups[3]]) >= 0).all(), "the rest first come first served"
