@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from helpers import first_time
+from model.distributions import Histogram
 from model.metrics import replication_metrics
 from model.pathway import SimulationResult, simulate
 from model.scenario import DAYS_PER_YEAR, Scenario, ScenarioError, load_scenario
@@ -50,6 +51,7 @@ def test_backlog_children_keep_their_time_already_waited() -> None:
     # the waits already done follow backlog.waited_weeks (piecewise uniform over the bands)
     waited_weeks = -referral[backlog] / 7.0
     dist = scenario.backlog.waited_weeks
+    assert isinstance(dist, Histogram)
     assert waited_weeks.min() >= dist.edges[0] and waited_weeks.max() <= dist.edges[-1]
     se = waited_weeks.std() / np.sqrt(len(waited_weeks))
     assert abs(waited_weeks.mean() - dist.mean_value) < 4 * se
