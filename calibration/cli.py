@@ -211,10 +211,10 @@ def command_validate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
         print(f"  still waiting {report['still_waiting']}, assessed {report['assessed']}, "
               f"discharged {report['discharged']}")
         print("  dates:")
-        for column, d in report["dates"].items():  # type: ignore[union-attr]
+        for column, d in report["dates"].items():  # type: ignore[attr-defined]
             print(f"    {column:<24} {d['first'] or '-'} to {d['last'] or '-'} ({d['count']} given)")
         print("  completeness (share of rows with a value):")
-        for column, share in report["completeness"].items():  # type: ignore[union-attr]
+        for column, share in report["completeness"].items():  # type: ignore[attr-defined]
             print(f"    {column:<24} {share:.1%}")
         if report["ignored_columns"]:
             print(f"  columns not used: {', '.join(report['ignored_columns'])}")  # type: ignore[arg-type]

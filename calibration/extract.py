@@ -305,7 +305,7 @@ class _Checked:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _row(i: int) -> int:
+def _row(i: int | np.integer) -> int:
     return int(i) + 2  # header is spreadsheet row 1
 
 

@@ -53,6 +53,10 @@ def _row(parameter: str, estimate: float, low: float, high: float, unit: str) ->
             "ci_high": float(high), "unit": unit}
 
 
+def _pair(values: np.ndarray) -> tuple[float, float]:
+    return float(values[0]), float(values[1])
+
+
 def check_alpha(alpha: float) -> float:
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1 (e.g. 0.05 for 95% intervals), got {alpha}")
@@ -191,7 +195,8 @@ class ArrivalsFitter(_Fitter):
         self.seasonality_ci_ = np.percentile(season, q, axis=0).T
         level = self._level(draws, self.reference_)
         self.referrals_per_month_ = float(self._level(beta[None, :], self.reference_)[0])
-        self.referrals_per_month_ci_ = tuple(np.percentile(level, q))
+        low_level, high_level = np.percentile(level, q)
+        self.referrals_per_month_ci_ = (float(low_level), float(high_level))
         return self
 
     def _years(self, months: pd.PeriodIndex) -> np.ndarray:
@@ -259,8 +264,9 @@ class ArrivalsFitter(_Fitter):
             _row("annual_growth", self.annual_growth_, *self.annual_growth_ci_, "per year"),
         ]
         for k, name in enumerate(MONTH_NAMES):
-            rows.append(_row(f"seasonality_{name}", self.seasonality_[k],
-                             *self.seasonality_ci_[k], "multiplier (mean 1)"))
+            low, high = self.seasonality_ci_[k]
+            rows.append(_row(f"seasonality_{name}", self.seasonality_[k], low, high,
+                             "multiplier (mean 1)"))
         rows.append(_row("dispersion", self.dispersion_, math.nan, math.nan,
                          "variance / mean (1 = Poisson)"))
         return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
@@ -324,6 +330,10 @@ class ReferralMixFitter(_Fitter):
 
     def fit(self, data: pd.DataFrame) -> "ReferralMixFitter":
         self.n_ = len(data)
+        self.looked_after_or_cin_: float | None = None
+        self.deprivation_quintile_: tuple[float, ...] | None = None
+        self.age_weights_: tuple[float, ...] | None = None
+        self.accept_probability_: float | None = None
         self.shares_: dict[str, dict[str, float]] = {}
         self.intervals_: dict[str, dict[str, tuple[float, float]]] = {}
         self.unknown_: dict[str, int] = {}
@@ -581,9 +591,9 @@ class DurationFitter(_Fitter):
         draws = np.random.default_rng(1).multivariate_normal(self.best_.params, self.best_.cov, 4000)
         q = [100 * self.alpha / 2, 100 * (1 - self.alpha / 2)]
         means, sds, medians = _moments(self.family_, draws)
-        self.mean_ci_ = tuple(float(v) for v in np.percentile(means, q))
-        self.sd_ci_ = tuple(float(v) for v in np.percentile(sds, q))
-        self.median_ci_ = tuple(float(v) for v in np.percentile(medians, q))
+        self.mean_ci_ = _pair(np.percentile(means, q))
+        self.sd_ci_ = _pair(np.percentile(sds, q))
+        self.median_ci_ = _pair(np.percentile(medians, q))
         done = x[e]
         self.naive_mean_ = float(done.mean())
         self.naive_median_ = float(np.median(done))

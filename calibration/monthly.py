@@ -50,7 +50,7 @@ def check_month_column(raw: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
     """Months as ``YYYY-MM`` (a full date such as 2019-04-01 is accepted)."""
     text = raw["month"].str.strip()
     months = pd.to_datetime(text.str.slice(0, 7), format="%Y-%m", errors="coerce")
-    problems = [Problem(i + 2, "month", text.iloc[i], "is not a month",
+    problems = [Problem(int(i) + 2, "month", text.iloc[i], "is not a month",
                         "write months as YYYY-MM, e.g. 2024-03")
                 for i in np.flatnonzero(months.isna().to_numpy())]
     return months.dt.to_period("M"), problems
@@ -83,7 +83,7 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
         blank = text.str.lower().isin(BLANKS)
         values = pd.to_numeric(text.str.replace(",", "", regex=False).where(~blank), errors="coerce")
         bad = ~blank & (values.isna() | (values < 0))
-        problems += [Problem(i + 2, column, text.iloc[i], "is not a count (a whole number >= 0)",
+        problems += [Problem(int(i) + 2, column, text.iloc[i], "is not a count (a whole number >= 0)",
                              "give the count, or leave the cell blank if unknown")
                      for i in np.flatnonzero(bad.to_numpy())]
         counts[column] = values
@@ -110,7 +110,7 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
     group_cols = [c for c in GROUP_COLUMNS if c in raw.columns]
     duplicated = raw[keep.to_numpy()].assign(month=months[keep.to_numpy()]).duplicated(
         ["month", *group_cols], keep=False)
-    dupes = [Problem(i + 2, "month", str(months.iloc[i]), "appears twice for the same group",
+    dupes = [Problem(int(i) + 2, "month", str(months.iloc[i]), "appears twice for the same group",
                      "keep one row per month (and group)")
              for i in np.flatnonzero(keep.to_numpy()) if duplicated.loc[i]]
     if dupes:

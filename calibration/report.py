@@ -253,8 +253,9 @@ def report_markdown(calibration: Calibration, figures: bool = True) -> str:
               "95% intervals. Sources: *fitted* (directly from the extract), "
               "*simulation-calibrated* (tuned so the model reproduces the list and waits), "
               "*extract* (counted).", ""]
-    rows = [(p.name, _fmt(p.estimate), _fmt(p.ci_low), _fmt(p.ci_high), p.unit, p.source)
-            for p in calibration.parameters]
+    rows: list[tuple[Any, ...]] = [
+        (p.name, _fmt(p.estimate), _fmt(p.ci_low), _fmt(p.ci_high), p.unit, p.source)
+        for p in calibration.parameters]
     lines += [_markdown_table(("parameter", "estimate", "low", "high", "unit", "source"), rows), ""]
     lines += ["## Kept from the base scenario (not identified by this data)", ""]
     lines += [f"- {k}" for k in calibration.kept_defaults] + [""]

@@ -15,6 +15,7 @@ dates after it do not exist, so children still waiting are right-censored exactl
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,13 +64,13 @@ def result_to_extract(result: SimulationResult, extract_date: str | dt.date | pd
     children = result.children
     keep = t.referral < end_day
     n = len(children)
-    blank: object = "" if as_text else None
+    blank: Any = "" if as_text else None
 
     def dates(days: np.ndarray) -> np.ndarray:
         ok = np.isfinite(days) & (days < end_day)
         stamp = start + pd.to_timedelta(np.floor(np.where(ok, days, 0.0)), unit="D")
         if not as_text:
-            return np.where(ok, stamp.to_numpy(), np.datetime64("NaT"))
+            return np.where(ok, stamp.to_numpy(), np.datetime64("NaT"))  # type: ignore[no-any-return]
         out = np.full(n, "", dtype=object)
         out[ok] = stamp[ok].strftime("%Y-%m-%d").to_numpy()
         return out
