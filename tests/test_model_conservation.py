@@ -101,7 +101,9 @@ def test_stage_counts_agree_with_the_metrics(result: SimulationResult) -> None:
     assert metrics["waiting_list_end"] == states["on_list"].sum()
     assert metrics["referrals"] == (~result.children["backlog"]).sum()
     assert metrics["assessments_completed"] == states["assessed"].sum()
-    assert metrics["assessments_started"] + metrics["waiting_list_start"] >= 0
+    joined_at_start = first_time(result, "list_join") <= 0.0
+    assert metrics["waiting_list_start"] == joined_at_start.sum()
+    assert joined_at_start.sum() <= result.children["backlog"].sum()
     assert metrics["withdrawals"] == sum(exits.get(r, 0) for r in ("withdrawn", "moved", "private"))
     assert metrics["aged_out"] == exits.get("aged_out", 0)
     assert metrics["needs_led_exits"] == exits.get("needs_led", 0) + exits.get("needs_met", 0)
