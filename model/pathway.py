@@ -257,8 +257,17 @@ def _backlog(scenario: Scenario, streams: Streams) -> tuple[np.ndarray, dict[str
     if not backlog.enabled:
         return np.empty(0), _attributes(scenario, streams, "backlog", 0)
     start = pd.Timestamp(scenario.simulation.start_date)
-    if backlog.table is not None:
-        table = read_backlog_table(backlog.table, start)
+    if backlog.table is not None or backlog.waiting is not None:
+        if backlog.waiting is not None:
+            table = backlog.waiting.to_frame()
+            late = table.index[table["referral_date"] > start]
+            if len(late):
+                raise ScenarioError([
+                    f"backlog.waiting.referral_date[{k}] = {table['referral_date'][k].date()} is "
+                    f"after the start date {start.date()}" for k in late[:20]])
+            table = table.sort_values("referral_date", kind="stable").reset_index(drop=True)
+        else:
+            table = read_backlog_table(backlog.table, start)
         n = len(table)
         attrs = _attributes(scenario, streams, "backlog", n)
         waited = ((start - table["referral_date"]) / pd.Timedelta(days=1)).to_numpy(dtype=float)

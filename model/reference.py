@@ -114,6 +114,11 @@ def _section(model: type[BaseModel], prefix: str, out: list[str]) -> None:
         annotation = info.annotation
         args = typing.get_args(annotation)
         inner = args[0] if args and isinstance(args[0], type) and issubclass(args[0], BaseModel) else None
+        if inner is not None and type(None) in args:  # an optional table such as backlog.waiting
+            out_type = f"table `[{prefix}.{name}]` (optional)"
+            nested.append((inner, f"{prefix}.{name}"))
+            out.append(f"| `{name}` | {out_type} | {_default(info)} | | {_evidence(info)} |")
+            continue
         if isinstance(annotation, type) and issubclass(annotation, BaseModel) and "_Probabilities" in [
                 c.__name__ for c in annotation.__mro__]:
             keys = ", ".join(annotation.model_fields)

@@ -23,10 +23,13 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Mapping, Sequence
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from .distributions import Distribution, Fixed, Gamma, Histogram, LogNormal
 
@@ -191,6 +194,48 @@ class ReferralMix(_Frozen):
         return v
 
 
+_COLUMN = model_default("optional column; drawn from the referral mix when absent")
+
+
+class WaitingChildren(_Frozen):
+    """The children waiting at the start, held in the scenario itself as columns of equal length.
+
+    The same columns as a ``backlog.table`` CSV; used where the list must not touch the disk
+    (the app keeps an uploaded extract in memory). Only ``referral_date`` is required.
+    """
+
+    referral_date: tuple[dt.date, ...]
+    pathway: tuple[Literal["autism", "adhd", "both"], ...] | None = Field(None, json_schema_extra=_COLUMN)
+    age_at_referral: tuple[Annotated[float, Field(ge=0, le=18)], ...] | None = Field(
+        None, json_schema_extra=_COLUMN)
+    priority: tuple[Literal["routine", "urgent"], ...] | None = Field(None, json_schema_extra=_COLUMN)
+    looked_after_or_cin: tuple[bool, ...] | None = Field(None, json_schema_extra=_COLUMN)
+    deprivation_quintile: tuple[Annotated[int, Field(ge=1, le=5)], ...] | None = Field(
+        None, json_schema_extra=_COLUMN)
+
+    @model_validator(mode="after")
+    def _same_length(self) -> "WaitingChildren":
+        n = len(self.referral_date)
+        for name in type(self).model_fields:
+            column = getattr(self, name)
+            if column is not None and len(column) != n:
+                raise ValueError(f"column {name} has {len(column)} values but referral_date has {n}")
+        return self
+
+    def to_frame(self) -> "pd.DataFrame":
+        """The columns as a table shaped like a read ``backlog.table``."""
+        import pandas as pd
+
+        data: dict[str, Any] = {"referral_date": pd.to_datetime(list(self.referral_date))}
+        for name in type(self).model_fields:
+            column = getattr(self, name)
+            if name != "referral_date" and column is not None:
+                data[name] = list(column)
+        if "looked_after_or_cin" in data:
+            data["looked_after_or_cin"] = ["true" if v else "false" for v in data["looked_after_or_cin"]]
+        return pd.DataFrame(data)
+
+
 class Backlog(_Frozen):
     """Children already on the diagnostic list at the start, with the time they have waited.
 
@@ -213,6 +258,16 @@ class Backlog(_Frozen):
             "longer bands are an assumption"))
     table: str | None = Field(
         None, json_schema_extra=model_default("CSV of the children waiting; replaces count"))
+    waiting: WaitingChildren | None = Field(
+        None, json_schema_extra=model_default(
+            "the children waiting as columns in the file itself; replaces count"))
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Backlog":
+        if self.table is not None and self.waiting is not None:
+            raise ValueError("give the children waiting either as table (a CSV) or as waiting "
+                             "(columns in the file), not both")
+        return self
 
 
 class Vetting(_Frozen):
