@@ -365,7 +365,7 @@ class PathwayModel:
             start = np.where(c.backlog, start, start + c.vet_delay)
         hazards = np.array([leaving.withdrawal_per_year, leaving.moved_per_year,
                             leaving.private_per_year]) / DAYS_PER_YEAR
-        with np.errstate(divide="ignore", over="ignore")  # a tiny hazard: never leaves:
+        with np.errstate(divide="ignore", over="ignore"):  # a tiny hazard: never leaves
             times = np.where(hazards > 0, start[:, None] + c.exit_e / np.where(hazards > 0, hazards, 1),
                              np.inf)
         codes = np.array([_D["withdrawn"], _D["moved"], _D["private"]], dtype=np.int8)
