@@ -83,7 +83,10 @@ class EventLog:
 
     def to_frame(self) -> pd.DataFrame:
         """The log as a DataFrame sorted by time (stable), with categorical event and detail."""
-        time = np.frombuffer(self.time, dtype=np.float64)
+        # a copy, not a view: a view held on after return (a sampling profiler such as Dask's
+        # keeps frames alive) would stop the log from growing ("cannot resize an array that is
+        # exporting buffers"); the other views below are temporaries
+        time = np.array(self.time, dtype=np.float64)
         order = np.argsort(time, kind="stable")
         return pd.DataFrame({
             "time_days": time[order],
