@@ -404,11 +404,18 @@ class PathwayModel:
         ready = c.referral[new] + (c.vet_delay[new] if vetting.enabled else 0.0)
         order = np.argsort(ready, kind="stable")
         profiling = self.scenario.profiling.enabled
+        # In the clinical-hours model taking in a referral schedules nothing, so the referrals
+        # due before the next scheduled event are taken in without an event each: the same order
+        # and times, without a SimPy timeout per child (most of the feed's cost).
+        batch = self.scenario.assessment.capacity_model == "clinical_hours"
+        next_event = env.peek() if batch else -math.inf
         for i, t in zip(new[order].tolist(), ready[order].tolist()):
             if t >= self.horizon:
                 break
-            if t > env.now:
+            if t > env.now and t >= next_event:
                 yield env.timeout(t - env.now)
+                if batch:
+                    next_event = env.peek()
             if vetting.enabled:
                 if c.vet_accept_u[i] >= vetting.accept_probability:
                     self._exit(i, t, _D["rejected"])
