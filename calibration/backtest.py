@@ -25,7 +25,7 @@ import pandas as pd
 from model.pathway import simulate
 from model.scenario import Scenario
 
-from .calibrate import BACKLOG_FILE, Calibration, CalibrationOptions, calibrate_extract
+from .calibrate import Calibration, CalibrationOptions, calibrate_extract
 from .extract import PathwayTable
 from .observed import month_range, monthly_flows, wait_observations
 from .synth import result_to_extract
@@ -75,11 +75,10 @@ def _baselines(history: pd.Series, horizon: int, flows: pd.DataFrame | None = No
 
 def run_backtest(table: PathwayTable, holdout_months: int = 12,
                  options: CalibrationOptions = CalibrationOptions(),
-                 base: Scenario | None = None, replications: int = 10,
-                 workdir: Path | None = None) -> Backtest:
-    """Calibrate on the extract cut ``holdout_months`` before its date and project to it."""
-    import tempfile
+                 base: Scenario | None = None, replications: int = 10) -> Backtest:
+    """Calibrate on the extract cut ``holdout_months`` before its date and project to it.
 
+    Runs in memory: no file is read or written."""
     end = table.extract_date
     last = end.to_period("M") if (end + pd.Timedelta(days=1)).day == 1 else end.to_period("M") - 1
     held = pd.period_range(last - holdout_months + 1, last, freq="M")
@@ -90,21 +89,17 @@ def run_backtest(table: PathwayTable, holdout_months: int = 12,
     before = monthly_flows(table.data, month_range(table.data["referral_date"].min(), cut))
     before = before.iloc[-36:]
 
-    with tempfile.TemporaryDirectory(prefix="ndpath-backtest-") as tmp:
-        folder = Path(workdir or tmp)
-        path = folder / BACKLOG_FILE
-        calibration.backlog.to_csv(path, index=False)
-        scenario = calibration.scenario.replace({
-            "backlog.table": str(path),
-            "simulation.start_date": (cut + pd.Timedelta(days=1)).date(),
-            "simulation.horizon_months": holdout_months})
-        runs = []
-        waits = []
-        for r in range(replications):
-            result = simulate(scenario, r, options.seed)
-            view = result_to_extract(result, ids=False, as_text=False)
-            runs.append(monthly_flows(view, held)[list(METRICS)].to_numpy())
-            waits.append(_median_wait(view, held))
+    # the calibrated scenario holds the children waiting at the cut itself: nothing on disk
+    scenario = calibration.scenario.replace({
+        "simulation.start_date": (cut + pd.Timedelta(days=1)).date(),
+        "simulation.horizon_months": holdout_months})
+    runs = []
+    waits = []
+    for r in range(replications):
+        result = simulate(scenario, r, options.seed)
+        view = result_to_extract(result, ids=False, as_text=False)
+        runs.append(monthly_flows(view, held)[list(METRICS)].to_numpy())
+        waits.append(_median_wait(view, held))
     sims = np.array(runs)  # replication x month x metric
     rows = []
     for k, metric in enumerate(METRICS):

@@ -6,7 +6,10 @@ simulation what it cannot: the effective clinical capacity, which interacts with
 and with hours lost when nobody is waiting. The tuning replays the last ``replay_months`` of
 history from the children actually waiting then, with common random numbers across candidate
 values, and matches the observed list size and the censored (Kaplan–Meier) waits. The result
-starts at the extract date from the children actually waiting on it (a backlog table).
+starts at the extract date from the children actually waiting on it, held in the scenario
+itself (``backlog.waiting``): the calibration reads and writes no file, so an uploaded extract
+can stay in memory. :func:`calibration.report.write_calibration` writes them out as
+``backlog.csv`` for the analyst's folder.
 
 >>> from model.scenario import Scenario
 >>> from calibration.synth import synthesise_extract
@@ -17,6 +20,8 @@ starts at the extract date from the children actually waiting on it (a backlog t
 >>> result = calibrate_extract(table, CalibrationOptions(replications=1, tune=False))
 >>> result.scenario.simulation.start_date.isoformat()
 '2025-12-31'
+>>> len(result.scenario.backlog.waiting.referral_date) == len(result.backlog)
+True
 """
 
 from __future__ import annotations
@@ -299,10 +304,40 @@ def backlog_at(data: pd.DataFrame, moment: pd.Timestamp, inclusive: bool = True)
 # Simulation-based tuning
 
 
-def _with_backlog(scenario: Scenario, backlog: pd.DataFrame, path: Path) -> Scenario:
-    backlog.to_csv(path, index=False)
-    return scenario.replace({"backlog.enabled": True, "backlog.table": str(path),
-                             "backlog.count": 0})
+def waiting_columns(backlog: pd.DataFrame) -> dict[str, tuple[Any, ...]]:
+    """A :func:`backlog_at` frame as ``backlog.waiting`` columns (held in the scenario itself).
+
+    The values are those a ``backlog.table`` CSV of the frame would be read as, so a scenario
+    with these columns simulates exactly as one naming the CSV.
+    """
+    columns: dict[str, tuple[Any, ...]] = {
+        "referral_date": tuple(d.date() for d in pd.to_datetime(backlog["referral_date"]))}
+    for column in BACKLOG_COLUMNS[1:]:
+        if column not in backlog:
+            continue
+        values = backlog[column]
+        if column in ("pathway", "priority"):
+            columns[column] = tuple(str(v).strip().lower() for v in values)
+        elif column == "looked_after_or_cin":
+            columns[column] = tuple(str(v).strip().lower() in ("yes", "true", "1") for v in values)
+        elif column == "age_at_referral":
+            columns[column] = tuple(float(v) for v in values)
+        else:
+            columns[column] = tuple(int(v) for v in values)
+    return columns
+
+
+def with_backlog(scenario: Scenario, backlog: pd.DataFrame) -> Scenario:
+    """``scenario`` starting from the children in ``backlog``, held in the scenario itself
+    (``backlog.waiting``): nothing is written to disk, so uploaded data stays in memory."""
+    return scenario.replace({"backlog.enabled": True, "backlog.table": None, "backlog.count": 0,
+                             "backlog.waiting": waiting_columns(backlog)})
+
+
+def with_backlog_file(scenario: Scenario, name: str = BACKLOG_FILE) -> Scenario:
+    """``scenario`` reading its children waiting from the CSV ``name`` instead of its own
+    ``backlog.waiting`` columns (for a calibration folder an analyst can read)."""
+    return scenario.replace({"backlog.waiting": None, "backlog.table": name})
 
 
 def _simulate_view(scenario: Scenario, replication: int, seed: int, months: pd.PeriodIndex,
@@ -398,15 +433,14 @@ def _params_from_summary(summary: pd.DataFrame, source: str = "fitted") -> list[
 
 
 def calibrate_extract(table: PathwayTable, options: CalibrationOptions = CalibrationOptions(),
-                      base: Scenario | None = None, workdir: Path | None = None) -> Calibration:
+                      base: Scenario | None = None) -> Calibration:
     """Calibrate a scenario from a validated extract; see the module docstring.
 
     ``base`` supplies what the data does not identify (default: the built-in defaults).
-    ``workdir`` holds the temporary backlog tables of the replay (default: a temporary folder).
-    Raises :class:`CalibrationError` when the data cannot support a calibration.
+    Everything happens in memory: the replay and the result hold their children waiting in
+    ``backlog.waiting``, so no file is read or written. Raises :class:`CalibrationError` when
+    the data cannot support a calibration.
     """
-    import tempfile
-
     base = base or Scenario()
     data = table.data
     until = table.extract_date
@@ -472,19 +506,13 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     # simulation-based tuning of capacity on a replay of the last months
     replay_months = months[-min(options.replay_months, len(months)):]
     replay_start = replay_months[0].to_timestamp(how="start")
-    workdir_ctx = tempfile.TemporaryDirectory(prefix="ndpath-calibrate-")
-    folder = Path(workdir) if workdir is not None else Path(workdir_ctx.name)
-    try:
-        replay = fitted.replace({
-            **arrivals.to_scenario(replay_months[0]),
-            **capacity.to_scenario(fitted, staffing_from=replay_months[0]),
-            "simulation.start_date": replay_start.date(),
-            "simulation.horizon_months": len(replay_months)})
-        replay = _with_backlog(replay, backlog_at(data, replay_start, inclusive=False),
-                               folder / "replay_backlog.csv")
-        tuning = tune_capacity(replay, data, replay_months, until, options)
-    finally:
-        workdir_ctx.cleanup()
+    replay = fitted.replace({
+        **arrivals.to_scenario(replay_months[0]),
+        **capacity.to_scenario(fitted, staffing_from=replay_months[0]),
+        "simulation.start_date": replay_start.date(),
+        "simulation.horizon_months": len(replay_months)})
+    replay = with_backlog(replay, backlog_at(data, replay_start, inclusive=False))
+    tuning = tune_capacity(replay, data, replay_months, until, options)
 
     final_rate = capacity.assessments_per_month_ * tuning.capacity_multiplier
     final = fitted.replace({
@@ -498,6 +526,7 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         **({"simulation.horizon_months": options.horizon_months} if options.horizon_months else {}),
     })
     backlog = backlog_at(data, until, inclusive=True)
+    final = with_backlog(final, backlog)
 
     parameters = _params_from_summary(arrivals.summary)
     parameters += _params_from_summary(mix.summary)
@@ -526,6 +555,7 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
 
 __all__ = ["CalibrationOptions", "Calibration", "CalibrationError", "Parameter", "Tuning",
            "calibrate_extract", "backlog_at", "tune_capacity", "fit_exits", "fit_waits",
-           "fit_elapsed", "complete_months", "BACKLOG_FILE"]
+           "fit_elapsed", "complete_months", "BACKLOG_FILE", "waiting_columns", "with_backlog",
+           "with_backlog_file"]
 
 

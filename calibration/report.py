@@ -24,7 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from model import __version__  # noqa: E402
 
-from .calibrate import BACKLOG_FILE, Calibration  # noqa: E402
+from .calibrate import BACKLOG_FILE, Calibration, with_backlog_file  # noqa: E402
 from .fitters import MONTH_NAMES  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -201,8 +201,10 @@ def write_calibration(calibration: Calibration, out: str | Path, overwrite: bool
                       extra: Mapping[str, Any] | None = None) -> Path:
     """Write the calibration folder; returns its path."""
     folder = prepare_output(out, overwrite)
+    # the calibrated scenario holds its children waiting inline (backlog.waiting); the folder
+    # gives them as a readable table beside it instead
     calibration.backlog.to_csv(folder / BACKLOG_FILE, index=False)
-    scenario = calibration.scenario.replace({"backlog.table": BACKLOG_FILE})
+    scenario = with_backlog_file(calibration.scenario, BACKLOG_FILE)
     header = ("# Calibrated by ndpath calibrate from a pathway extract. Fitted values, intervals\n"
               "# and sources are in fit.json; the goodness of fit is in report.md.\n"
               f"# backlog.table lists the {len(calibration.backlog)} children waiting at the start.\n")
