@@ -22,6 +22,7 @@ from . import runs, textbook
 RESULTS = Path(__file__).resolve().parent / "results"
 REFERENCE_SIMPY_RATE = 50_000.0  # customers/s of plain SimPy on the machine the target was set on
 LINEAR_R2 = 0.98  # "linear growth": a straight line explains at least 98% of the variance
+WAIT_Z = 3.0  # a mean wait within 3 batch-means standard errors of Erlang C agrees with it
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,12 @@ class Sizes:
     replication_counts: list[int]
     memory_replications: int
     memory_months: int
-    wait_tolerance: float
 
 
-FULL = Sizes(200_000, 3, 20, 60, [1, 2, 5, 10], 4, [2, 4, 8, 16], 100, 120, 0.05)
-QUICK = Sizes(20_000, 1, 4, 12, [1, 2, 3], 2, [2, 4, 6], 8, 24, 0.30)
+# timings are the best of ``repeats`` runs (the usual rule on a shared machine: the fastest run is
+# the one least disturbed by other work); every run's time is kept in the JSON
+FULL = Sizes(200_000, 3, 20, 60, [1, 2, 5, 10], 8, [2, 4, 8, 16], 100, 120)
+QUICK = Sizes(20_000, 1, 4, 12, [1, 2, 3], 2, [2, 4, 6], 8, 24)
 
 
 def _status(ok: bool | None) -> str:
@@ -59,20 +61,24 @@ def textbook_queue(sizes: Sizes) -> dict[str, Any]:
         "queue": {"servers": queue.servers, "load": textbook.LOAD, "arrivals_per_day": queue.lam,
                   "mean_service_days": 1.0 / queue.mu, "horizon_months": queue.horizon_months},
         "erlang_c_mean_wait_days": erlang,
-        "wait_tolerance": sizes.wait_tolerance,
-        "runs": {name: run.as_dict() for name, run in tools.items()},
+        "wait_z_limit": WAIT_Z,
+        "runs": {name: {**run.as_dict(), "z": (run.mean_wait_days - erlang) / run.wait_se_days}
+                 for name, run in tools.items()},
         "ratio_vs_plain_simpy": rates["ndpath"] / rates["plain_simpy"],
         "ratio_vs_ciw": rates["ndpath"] / rates["ciw"],
-        "waits_agree": all(abs(run.mean_wait_days / erlang - 1) <= sizes.wait_tolerance
+        "waits_agree": all(abs(run.mean_wait_days - erlang) <= WAIT_Z * run.wait_se_days
                            for run in tools.values()),
     }
 
 
 def default_runs(sizes: Sizes, plain_rate: float) -> dict[str, Any]:
-    run = runs.time_replications(sizes.default_replications, sizes.default_months)
+    timed = [runs.time_replications(sizes.default_replications, sizes.default_months)
+             for _ in range(sizes.repeats)]
+    run = min(timed, key=lambda r: r.seconds)
     factor = plain_rate / REFERENCE_SIMPY_RATE
     return {"replications": run.replications, "months": run.months, "workers": runs.WORKERS,
-            "wall_seconds": run.seconds, "children": run.children,
+            "wall_seconds": run.seconds, "all_wall_seconds": [r.seconds for r in timed],
+            "children": run.children,
             "children_per_second": run.children_per_second,
             "plain_simpy_rate": plain_rate, "normalisation_factor": factor,
             "normalised_seconds": run.seconds * factor}
@@ -87,9 +93,9 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     for name, run in a["runs"].items():
         rows.append((f"a)   {run['tool']}: customers/s (mean wait)",
                      f"{run['customers_per_second']:,.0f} ({run['mean_wait_days']:.4f} d, "
-                     f"{100 * (run['mean_wait_days'] / erlang - 1):+.1f}%)",
-                     f"wait within {100 * a['wait_tolerance']:.0f}%",
-                     _status(abs(run["mean_wait_days"] / erlang - 1) <= a["wait_tolerance"])))
+                     f"{100 * (run['mean_wait_days'] / erlang - 1):+.1f}%, z {run['z']:+.1f})",
+                     f"wait |z| <= {a['wait_z_limit']:.0f}",
+                     _status(abs(run["z"]) <= a["wait_z_limit"])))
     rows.append(("a) ndpath / plain SimPy", f"{a['ratio_vs_plain_simpy']:.2f}x", ">= 2x",
                  _status(a["ratio_vs_plain_simpy"] >= 2)))
     rows.append(("a) ndpath / Ciw", f"{a['ratio_vs_ciw']:.2f}x", ">= 4x",
@@ -114,8 +120,10 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                  "<= 1024 MiB", _status(max(d["sampled_peak_mib"], d["rusage_bound_mib"]) <= 1024)))
     e = results["e_calibration"]
     if e.get("available"):
+        referrals = f" ({e['referrals']:,} referrals)" if "referrals" in e else ""
         rows.append(("e) calibration of a 25,000-referral extract",
-                     f"{e['wall_seconds']:.1f} s", "<= 60 s", _status(e["wall_seconds"] <= 60)))
+                     f"{e['wall_seconds']:.1f} s{referrals}", "<= 60 s",
+                     _status(e["wall_seconds"] <= 60)))
     else:
         rows.append(("e) calibration of a 25,000-referral extract", str(e["reason"]), "<= 60 s", "-"))
     return rows
@@ -163,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     results["b_default_scenario"] = default_runs(sizes, plain_rate)
     print("c) scaling ...", file=sys.stderr, flush=True)
     results["c_scaling"] = runs.scaling(sizes.horizon_years, sizes.replication_counts,
-                                        sizes.horizon_replications, sizes.default_months)
+                                        sizes.horizon_replications, sizes.default_months,
+                                        sizes.repeats)
     print("d) peak memory ...", file=sys.stderr, flush=True)
     results["d_memory"] = runs.peak_memory(sizes.memory_replications, sizes.memory_months)
     if args.quick:

@@ -66,26 +66,35 @@ def linear_fit(x: list[float], y: list[float]) -> dict[str, float]:
     return {"slope": float(slope), "intercept": float(intercept), "r2": r2}
 
 
+def best_time(replications: int, months: int, repeats: int,
+              overrides: list[str] | None = None) -> tuple[ReplicationRun, list[float]]:
+    """The fastest of ``repeats`` timings, and every timing."""
+    timed = [time_replications(replications, months, overrides=overrides) for _ in range(repeats)]
+    return min(timed, key=lambda r: r.seconds), [r.seconds for r in timed]
+
+
 def scaling(years: list[int], replications: list[int], base_replications: int,
-            base_months: int) -> dict[str, object]:
+            base_months: int, repeats: int = 1) -> dict[str, object]:
     """Wall time against horizon (no demand growth, so the work per year is constant) and
-    against the number of replications (default scenario)."""
+    against the number of replications (default scenario), each the best of ``repeats``."""
     flat = ["arrivals.annual_growth=0.0"]
-    horizon_runs = [time_replications(base_replications, 12 * y, overrides=flat) for y in years]
-    rep_runs = [time_replications(r, base_months) for r in replications]
+    horizon = [best_time(base_replications, 12 * y, repeats, flat) for y in years]
+    reps = [best_time(r, base_months, repeats) for r in replications]
     return {
         "horizon": {
             "replications": base_replications,
             "years": years,
-            "seconds": [r.seconds for r in horizon_runs],
-            "children_per_second": [r.children_per_second for r in horizon_runs],
-            "fit": linear_fit([float(y) for y in years], [r.seconds for r in horizon_runs]),
+            "seconds": [run.seconds for run, _ in horizon],
+            "all_seconds": [every for _, every in horizon],
+            "children_per_second": [run.children_per_second for run, _ in horizon],
+            "fit": linear_fit([float(y) for y in years], [run.seconds for run, _ in horizon]),
         },
         "replications": {
             "months": base_months,
             "replications": replications,
-            "seconds": [r.seconds for r in rep_runs],
-            "fit": linear_fit([float(r) for r in replications], [r.seconds for r in rep_runs]),
+            "seconds": [run.seconds for run, _ in reps],
+            "all_seconds": [every for _, every in reps],
+            "fit": linear_fit([float(r) for r in replications], [run.seconds for run, _ in reps]),
         },
     }
 

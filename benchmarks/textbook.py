@@ -4,7 +4,7 @@ All three simulate the same queue (Poisson arrivals at rate ``lam`` per day, ``s
 exponential servers at load ``load``, first come first served) up to the same horizon, so each
 sees about the same number of customers; each run is timed from "scenario in hand" to "run
 finished", including drawing its random numbers. The mean wait in queue of each is printed next to
-Erlang C so that like is compared with like.
+Erlang C, with a batch-means standard error, so that like is compared with like.
 """
 
 from __future__ import annotations
@@ -41,12 +41,14 @@ class Queue:
 
 @dataclass(frozen=True)
 class QueueRun:
-    """One timed run: customers who arrived, seconds, and the mean wait in queue (days)."""
+    """One timed run: customers who arrived, seconds, and the mean wait in queue (days) with its
+    batch-means standard error."""
 
     tool: str
     customers: int
     seconds: float
     mean_wait_days: float
+    wait_se_days: float
 
     @property
     def customers_per_second(self) -> float:
@@ -54,6 +56,21 @@ class QueueRun:
 
     def as_dict(self) -> dict[str, float | int | str]:
         return {**asdict(self), "customers_per_second": self.customers_per_second}
+
+
+BATCHES = 20
+
+
+def batch_means(waits: np.ndarray, batches: int = BATCHES) -> tuple[float, float]:
+    """Mean wait and its standard error from ``batches`` consecutive batches (waits in order).
+
+    Successive waits are strongly correlated at load 0.9, so the naive standard error would be
+    far too small; batch means of long consecutive runs are close to independent.
+    """
+    waits = np.asarray(waits, dtype=float)
+    usable = len(waits) - len(waits) % batches
+    means = waits[:usable].reshape(batches, -1).mean(axis=1)
+    return float(waits.mean()), float(means.std(ddof=1) / np.sqrt(batches))
 
 
 def textbook_queue(customers: int) -> Queue:
@@ -96,15 +113,17 @@ def ndpath_scenario(queue: Queue):  # type: ignore[no-untyped-def]
 
 def run_ndpath(queue: Queue, seed: int = 1) -> QueueRun:
     """ndpath's ``servers`` reduction: ``simulate`` from the scenario to the event log."""
-    from model.metrics import replication_metrics
+    from model.metrics import child_times
     from model.pathway import simulate
 
     scenario = ndpath_scenario(queue)
     start = time.perf_counter()
     result = simulate(scenario, 0, seed)
     seconds = time.perf_counter() - start
-    wait = replication_metrics(result)["wait_to_assessment_weeks_mean"] * 7.0
-    return QueueRun("ndpath", len(result.children), seconds, wait)
+    times = child_times(result)  # children are numbered in order of arrival
+    started = np.isfinite(times.assessment_start)
+    mean, se = batch_means(times.assessment_start[started] - times.referral[started])
+    return QueueRun("ndpath", len(result.children), seconds, mean, se)
 
 
 def calendar_horizon_days(queue: Queue) -> float:
@@ -149,7 +168,7 @@ def run_plain_simpy(queue: Queue, seed: int = 1) -> QueueRun:
     env.process(source())
     env.run(until=horizon)
     seconds = time.perf_counter() - start
-    return QueueRun("plain SimPy", len(gaps), seconds, float(np.mean(waits)))
+    return QueueRun("plain SimPy", len(gaps), seconds, *batch_means(np.asarray(waits)))
 
 
 def run_ciw(queue: Queue, seed: int = 1) -> QueueRun:
@@ -167,9 +186,9 @@ def run_ciw(queue: Queue, seed: int = 1) -> QueueRun:
     simulation = ciw.Simulation(network)
     simulation.simulate_until_max_time(horizon)
     seconds = time.perf_counter() - start
-    records = simulation.get_all_records()
-    wait = float(np.mean([r.waiting_time for r in records]))
-    return QueueRun("Ciw", int(simulation.nodes[0].number_of_individuals), seconds, wait)
+    records = sorted(simulation.get_all_records(), key=lambda r: r.arrival_date)
+    mean, se = batch_means(np.array([r.waiting_time for r in records]))
+    return QueueRun("Ciw", int(simulation.nodes[0].number_of_individuals), seconds, mean, se)
 
 
 def best_of(runner, queue: Queue, repeats: int) -> QueueRun:  # type: ignore[no-untyped-def]

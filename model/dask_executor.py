@@ -80,6 +80,10 @@ class DaskExecutor:
                 f"({error}); start one with `dask scheduler` and workers with "
                 f"`dask worker {self.scheduler}` (docs/cluster.md)") from None
 
+    def close(self) -> None:
+        """Close the client (and the LocalCluster this executor started); safe to call twice."""
+        self._close()
+
     def _close(self) -> None:
         if self._client is not None:
             self._client.close()
