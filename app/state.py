@@ -132,3 +132,25 @@ def settings_problems(selected: list[str], horizon: int, replications: int) -> l
         problems.append(f"{replications} replication(s) cannot show uncertainty: choose at least "
                         "2 (10 or more for decisions).")
     return problems
+
+
+SCENARIO_PAGE_RUN_SETTINGS = ("horizon_months", "replications", "seed")
+"""Scenario page inputs that are run settings, kept when its starting scenario changes."""
+
+
+def start_scenario_page_from(key: str) -> None:
+    """Make ``key`` (a :func:`scenario_choices` key) the Scenario page's starting scenario.
+
+    Used by another page (Calibrate's *Use this calibrated scenario*): the lever positions of
+    the previous starting scenario are forgotten, so the Scenario page sets them from the new
+    one instead of reading them as changes; the run settings (months, replications, seed) stay.
+    """
+    st.session_state["base_scenario"] = key
+    st.session_state["_keep_base_scenario"] = key
+    lever_keys = ("wte_", "profiling_", "pct_", "support_starts", "growth_pct", "priority_order",
+                  "outsourced_")
+    for name in list(st.session_state):
+        bare = str(name).removeprefix("_keep_")
+        if bare.startswith(lever_keys) and bare not in SCENARIO_PAGE_RUN_SETTINGS:
+            del st.session_state[name]
+    st.session_state.pop("ndpath_scenario_run", None)

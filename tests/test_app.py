@@ -176,8 +176,9 @@ def test_calibrate_page_checks_the_synthetic_example_and_suppresses_small_counts
     monthly = table_with(at, "referrals")
     cells = monthly[["referrals", "assessments_started", "discharges"]].to_numpy().ravel()
     assert all(c == "<5" or c == "" or c == "0" or int(c) >= 5 for c in cells)
-    # fitting is not offered (it would write uploaded data to disk), and the page says so
-    assert any("Fitting and back-testing are not on this page yet" in i.value for i in at.info)
+    # fitting waits for the user (tests/test_app_calibrate.py fits, back-tests and uses it)
+    assert not at.button(key="cal_fit").disabled
+    assert any("Press **Fit**" in i.value for i in at.info)
 
 
 def test_a_bad_upload_lists_every_problem_with_row_column_and_fix():

@@ -1,23 +1,48 @@
-"""Calibrate page: check a pathway extract (uploaded, or the synthetic example) and what it says.
+"""Calibrate page: check a pathway extract or a monthly series, fit it, back-test it, use it.
 
-The upload stays in this session's memory: it is validated and pseudonymised on reading and is
-never written to disk. Tables exported from it suppress counts below 5.
+Everything stays in this session's memory: an upload is validated and pseudonymised on reading,
+the calibration holds the children waiting inside the scenario (``backlog.waiting``), and
+nothing is written to disk. Tables exported from uploaded data suppress counts below 5.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from typing import Any, cast
+import logging
+from typing import Any, Iterator, cast
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import streamlit as st
 
-from app.state import persist, shipped
+from app import calibrating as cal
+from app.state import (
+    keep_scenario,
+    persist,
+    scenario_by_key,
+    scenario_choices,
+    shipped,
+    start_scenario_page_from,
+)
 from app.upload import code_counts, frame_from_upload, suppress_small
+from calibration.backtest import run_backtest
+from calibration.calibrate import CalibrationError, calibrate_extract
 from calibration.extract import ExtractError, problems_frame, quality_report, read_extract
+from calibration.fitters import parse_month_ranges
+from calibration.monthly import calibrate_monthly, read_monthly
 from calibration.observed import month_range, monthly_flows
+from calibration.report import arrivals_figure, capacity_figure, list_figure, waits_figure
+from model.scenario import Scenario, ScenarioError
 
 EXAMPLE_DATE = dt.date(2025, 12, 31)
+FIT = "ndpath_calibration_fit"
+BACKTEST = "ndpath_calibration_backtest"
+MONTHLY = "ndpath_calibration_monthly"
+DEFAULTS = "defaults"
+"""Base-scenario choice meaning ndpath's built-in defaults (as ``ndpath calibrate`` uses)."""
+LARGE_RUN = 250_000
+"""Children a replication simulates above which the page warns that projections are slow."""
 
 
 @st.cache_data(show_spinner="Making the synthetic example extract…")
@@ -28,14 +53,96 @@ def example_extract(extract_date: dt.date) -> pd.DataFrame:
     return synthesise_extract(shipped("default")[0], extract_date, history_months=24)
 
 
-def show_problems(error: ExtractError) -> None:
+@contextlib.contextmanager
+def calibration_warnings() -> Iterator[list[str]]:
+    """Collect the calibration's logged warnings (e.g. capacity at the edge of its range)."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler = Collect(logging.WARNING)
+    logger = logging.getLogger("calibration")
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+
+
+def show_problems(error: ExtractError, what: str = "extract", quarantine: bool = True) -> None:
     count = len(error.problems)
-    st.error(f"**This extract cannot be used as it is: {count} problem(s).** Each row below says "
-             "where the problem is and how to fix it. Fix them in the extract and upload it "
-             "again, or choose *set the bad rows aside* to use the rest.")
-    st.dataframe(problems_frame(error.problems).head(500), hide_index=True, width="stretch")
+    rest = (" Fix them and upload it again, or choose *set the bad rows aside* to use the rest."
+            if quarantine else " Fix them and upload it again.")
+    st.error(f"**This {what} cannot be used as it is: {count} problem(s).** Each row below says "
+             f"where the problem is and how to fix it.{rest}")
+    st.dataframe(problems_frame(error.problems).head(500), hide_index=True, width="stretch",
+                 key=f"problems_{what}")
     if count > 500:
         st.caption(f"The first 500 of {count} problems are shown.")
+
+
+def show_figure(figure: Any) -> None:
+    st.pyplot(figure, clear_figure=False)
+    plt.close(figure)  # the report's figures are pyplot figures: free them once shown
+
+
+def base_widget(prefix: str) -> tuple[str, Scenario]:
+    """Where the values the data cannot identify come from: ndpath's defaults or a scenario."""
+    choices = {"ndpath's built-in defaults": DEFAULTS, **scenario_choices()}
+    key = f"{prefix}_base"
+    persist(key)
+    if st.session_state.get(key) not in choices.values():
+        st.session_state[key] = DEFAULTS
+    names = {v: k for k, v in choices.items()}
+    chosen = st.selectbox("Keep what the data cannot tell from", list(choices.values()), key=key,
+                          format_func=names.__getitem__,
+                          help="Hours per assessment, job plans, vetting, support uptake and "
+                               "escalation are not identified by the data; they stay as in this "
+                               "scenario. The page lists them after fitting.")
+    return chosen, Scenario() if chosen == DEFAULTS else scenario_by_key(chosen)[0]
+
+
+def use_section(prefix: str, scenario: Scenario, default_name: str) -> None:
+    """Name the calibrated scenario and offer it on the other pages."""
+    st.subheader("Use this calibrated scenario")
+    name_key = f"{prefix}_use_name"
+    if st.session_state.get(f"_{name_key}_for") != default_name:
+        st.session_state[name_key] = default_name  # a new fit: propose its own name
+        st.session_state[f"_{name_key}_for"] = default_name
+    name = st.text_input("Name on the other pages", key=name_key).strip()
+    if cal.referrals_over_horizon(scenario) > LARGE_RUN:
+        st.warning(f"This scenario simulates about {cal.referrals_over_horizon(scenario):,.0f} "
+                   "children per replication over its horizon: a projection will take minutes. "
+                   "Shorten the horizon or use fewer replications on the Scenario page.")
+    if st.button("Use this calibrated scenario", key=f"{prefix}_use", type="primary",
+                 disabled=not name):
+        kept = cal.renamed(scenario, name)
+        keep_scenario(name, kept)
+        start_scenario_page_from(f"session:{name}")
+        st.session_state[f"{prefix}_used"] = name
+    used = st.session_state.get(f"{prefix}_used")
+    if used:
+        st.success(f"**{used}** is offered under *Start from* on the Scenario page (now its "
+                   "starting scenario) and on the Compare and Present pages, for this session.")
+        st.page_link("app/pages/scenario.py", label="Go to the Scenario page",
+                     icon=":material/tune:")
+    if not name:
+        st.error("Give the calibrated scenario a name.")
+    toml_name = "calibrated.toml"
+    named = cal.renamed(scenario, name) if name else scenario
+    st.download_button("Calibrated scenario (TOML)", lambda: named.to_toml(), toml_name,
+                       mime="application/toml", key=f"{prefix}_dl_toml", on_click="ignore",
+                       help=f"Run it with: ndpath run {toml_name}")
+    if scenario.backlog.waiting is not None:
+        st.caption("The TOML holds the children waiting at the start (referral dates and "
+                   "attributes, no ids) as `backlog.waiting` columns: treat it with the same care "
+                   "as the extract.")
+
+
+# -------------------------------------------------------------------------------------------------
+# Patient-level extract
 
 
 def show_table(table) -> None:  # type: ignore[no-untyped-def]
@@ -54,24 +161,140 @@ def show_table(table) -> None:  # type: ignore[no-untyped-def]
         st.dataframe(table.quarantine[["row", "problems"]], hide_index=True, width="stretch")
     months = month_range(table.data["referral_date"].min(), table.extract_date)
     flows = suppress_small(monthly_flows(table.data, months))
-    st.subheader("Month by month (counts below 5 suppressed)")
-    st.dataframe(flows, hide_index=True, width="stretch")
-    filled = cast(dict[str, float], report["completeness"])
-    completeness = pd.DataFrame({"column": list(filled),
-                                 "filled (%)": [round(100 * v, 1) for v in filled.values()]})
-    codes = suppress_small(code_counts(report), ["children"])
+    with st.expander("Month by month, completeness and codes (counts below 5 suppressed)"):
+        st.dataframe(flows, hide_index=True, width="stretch")
+        filled = cast(dict[str, float], report["completeness"])
+        completeness = pd.DataFrame({"column": list(filled),
+                                     "filled (%)": [round(100 * v, 1) for v in filled.values()]})
+        codes = suppress_small(code_counts(report), ["children"])
+        left, right = st.columns(2)
+        left.dataframe(completeness, hide_index=True, width="stretch")
+        right.dataframe(codes, hide_index=True, width="stretch")
+        st.download_button("Monthly counts (CSV, small counts suppressed)",
+                           flows.to_csv(index=False), "monthly_counts.csv", mime="text/csv",
+                           key="cal_dl_monthly", on_click="ignore")
+        st.download_button("Codes (CSV, small counts suppressed)", codes.to_csv(index=False),
+                           "codes.csv", mime="text/csv", key="cal_dl_codes", on_click="ignore")
+
+
+def fit_options() -> tuple[Any, list[str]]:
+    """The fitting options (an expander) and why they cannot be used, if so."""
+    defaults = {"cal_history": 36, "cal_exclude": "", "cal_replay": 24, "cal_tune_reps": 3,
+                "cal_tune": True}
+    persist(*defaults)
+    for key, value in defaults.items():
+        st.session_state.setdefault(key, value)
+    with st.expander("Fitting options"):
+        history = st.number_input("Months of history to fit", 6, 240, step=6, key="cal_history",
+                                  help="The last complete months before the extract date. The "
+                                       "extract must hold every referral from their start.")
+        exclude = st.text_input("Months to leave out of the referrals fit", key="cal_exclude",
+                                placeholder="e.g. 2020-03..2020-08",
+                                help="Unusual months (the spring 2020 trough): YYYY-MM, ranges "
+                                     "YYYY-MM..YYYY-MM, separated by commas.")
+        tune = st.toggle("Tune capacity by simulation (recommended)", key="cal_tune",
+                         help="Replays recent months from the children waiting then, and scales "
+                              "capacity so the model reproduces the list and the waits.")
+        replay = st.number_input("Months replayed when tuning", 3, 120, step=3, key="cal_replay",
+                                 disabled=not tune)
+        reps = st.number_input("Replications per tried capacity (more: steadier, slower)", 1, 20,
+                               step=1, key="cal_tune_reps", disabled=not tune)
+    problems = []
+    try:
+        parse_month_ranges(exclude)
+    except ValueError as error:
+        problems.append(f"Months to leave out: {error}.")
+    return cal.app_options(history, exclude, replay, reps, tune), problems
+
+
+def show_fit(calibration: Any, warnings: list[str]) -> None:
+    tuning = calibration.tuning
+    st.success("**Fitted.** " + cal.tuning_summary(tuning))
+    for message in warnings:
+        st.warning(f"The calibration warns: {message}.")
+    tabs = st.tabs(["Fitted values", "Goodness of fit", "Fitted and kept"])
+    with tabs[0]:
+        table = cal.parameters_table(calibration.parameters)
+        st.dataframe(table, hide_index=True, width="stretch", key="cal_parameters")
+        st.download_button("Fitted values (CSV)", table.to_csv(index=False), "fit.csv",
+                           mime="text/csv", key="cal_dl_fit", on_click="ignore")
+    with tabs[1]:
+        left, right = st.columns(2)
+        with left:
+            show_figure(list_figure(calibration))
+            show_figure(arrivals_figure(calibration))
+        with right:
+            show_figure(waits_figure(calibration))
+            show_figure(capacity_figure(calibration))
+        if tuning is not None:
+            fit_table = cal.list_fit_table(tuning)
+            left.dataframe(fit_table, hide_index=True, width="stretch", key="cal_list_fit")
+            right.dataframe(cal.km_table(tuning), hide_index=True, width="stretch",
+                            key="cal_km_fit")
+            st.download_button("List size, observed and simulated (CSV, small counts "
+                               "suppressed)", fit_table.to_csv(index=False), "list_fit.csv",
+                               mime="text/csv", key="cal_dl_list_fit", on_click="ignore")
+    with tabs[2]:
+        st.markdown("**What was fitted**")
+        st.markdown("\n".join(f"- {n}" for n in calibration.notes) or "-")
+        st.markdown("**Kept from the base scenario (the data does not identify them)**")
+        st.markdown("\n".join(f"- {k}" for k in calibration.kept_defaults))
+
+
+def backtest_section(table: Any, options: Any, base: Scenario, fit_key: str,
+                     blocked: bool) -> None:
+    st.header("2. Back-test")
+    st.markdown("Would this have worked a year ago? The extract is cut some months before its "
+                "date (later referrals dropped, later dates blanked: the extract you would have "
+                "pulled then), calibrated with the same options, projected over the held-out "
+                "months and compared with what happened, beside three simple methods.")
+    persist("cal_holdout", "cal_bt_reps")
+    st.session_state.setdefault("cal_holdout", 12)
+    st.session_state.setdefault("cal_bt_reps", 10)
     left, right = st.columns(2)
-    left.dataframe(completeness, hide_index=True, width="stretch")
-    right.dataframe(codes, hide_index=True, width="stretch")
-    st.download_button("Monthly counts (CSV, small counts suppressed)", flows.to_csv(index=False),
-                       "monthly_counts.csv", mime="text/csv", key="cal_dl_monthly",
-                       on_click="ignore")
-    st.download_button("Codes (CSV, small counts suppressed)", codes.to_csv(index=False),
-                       "codes.csv", mime="text/csv", key="cal_dl_codes", on_click="ignore")
+    holdout = int(left.number_input("Months held out", 3, 36, step=3, key="cal_holdout"))
+    reps = int(right.number_input("Replications of the projection", 2, 100, step=2,
+                                  key="cal_bt_reps"))
+    key = cal.fingerprint(fit_key, holdout, reps)
+    if st.button("Back-test", key="cal_backtest", disabled=blocked):
+        with st.spinner(f"Calibrating on the data known {holdout} months ago and projecting "
+                        f"{reps} replications…"), calibration_warnings() as warnings:
+            try:
+                result = run_backtest(table, holdout, options, base, replications=reps)
+                st.session_state[BACKTEST] = {"key": key, "result": result,
+                                              "warnings": warnings}
+            except (CalibrationError, ScenarioError, ValueError) as error:
+                st.session_state[BACKTEST] = {"key": key, "error": str(error)}
+    done = st.session_state.get(BACKTEST)
+    if done is None or done["key"] != key:
+        if done is not None:
+            st.info("The data or options changed since the last back-test: press **Back-test** "
+                    "to update it.")
+        return
+    if "error" in done:
+        st.error(f"The back-test cannot run on this data: {done['error']}. Hold out fewer "
+                 "months, or use an extract with a longer history.")
+        return
+    result = done["result"]
+    st.markdown("**" + cal.backtest_sentence(result) + "**")
+    for message in done["warnings"]:
+        st.warning(f"The calibration on the cut extract warns: {message}.")
+    st.dataframe(cal.backtest_errors_table(result), hide_index=True, width="stretch",
+                 key="cal_backtest_errors")
+    show_figure(cal.backtest_figure(result))
+    w = result.waits.iloc[0]
+    st.caption(f"Median wait of assessments started in the held-out months: "
+               f"{w['actual']:.1f} weeks in fact, {w['model']:.1f} in the model, "
+               f"{w['last_year_before_cut']:.1f} in the year before the cut.")
+    comparison = cal.backtest_comparison_table(result)
+    with st.expander("Month by month (counts below 5 suppressed)"):
+        st.dataframe(comparison, hide_index=True, width="stretch", key="cal_backtest_table")
+    st.download_button("Back-test, month by month (CSV, small counts suppressed)",
+                       comparison.to_csv(index=False), "backtest.csv", mime="text/csv",
+                       key="cal_dl_backtest", on_click="ignore")
 
 
-def page() -> None:
-    st.title("Calibrate from your service's data")
+def extract_path() -> None:
     st.markdown("Upload a patient-level pathway extract (one row per referral: `referral_id`, "
                 "`referral_date`, and where you have them the assessment, discharge, triage and "
                 "support dates; see DESIGN.md 4a), or try the synthetic example. The file stays "
@@ -100,24 +323,177 @@ def page() -> None:
     try:
         if upload is not None:
             raw = frame_from_upload(upload.name, upload.getvalue())
+            source_name, data_id = upload.name, cal.fingerprint(upload.name, upload.getvalue())
         else:
             raw = example_extract(extract_date)
+            source_name, data_id = "synthetic example", "example"
         table = read_extract(raw, cast(Any, extract_date), on_error=cast(Any, on_error))
     except ExtractError as error:
         show_problems(error)
         return
     show_table(table)
 
-    st.subheader("Fit, calibrate and back-test")
-    # A calibrated scenario starts from the children waiting on the extract date, which the model
-    # reads from a backlog file; writing one would put uploaded patient data on disk.
-    st.info("Fitting and back-testing are not on this page yet: a calibrated scenario starts "
-            "from the children waiting on the extract date, which ndpath reads from a file, and "
-            "this app keeps uploaded data in memory only. Run `ndpath calibrate EXTRACT "
-            "--extract-date D --out DIR` on your own machine; the other pages use the shipped, "
-            "illustrative scenarios.")
+    st.header("1. Fit")
+    st.markdown("Fits referrals (trend and seasonality), the referral mix, waits with the "
+                "children still waiting counted as censored, leaving the list and capacity with "
+                "its change points; then replays recent months to tune capacity so the model "
+                "reproduces the list and the waits. The result starts on the extract date from "
+                "the children waiting then.")
+    base_key, base = base_widget("cal")
+    options, problems = fit_options()
+    fit_key = cal.fingerprint(data_id, extract_date, on_error, options, base_key)
+    if problems:
+        st.error("**Cannot fit yet:**\n" + "\n".join(f"- {p}" for p in problems))
+    if st.button("Fit", key="cal_fit", type="primary", disabled=bool(problems)):
+        with st.spinner("Fitting, then tuning capacity by simulation (a few seconds to a "
+                        "minute)…"), calibration_warnings() as warnings:
+            try:
+                result = calibrate_extract(table, options, base)
+                st.session_state[FIT] = {"key": fit_key, "result": result, "warnings": warnings,
+                                         "source": source_name}
+            except (CalibrationError, ScenarioError) as error:
+                st.session_state[FIT] = {"key": fit_key, "error": str(error)}
+    done = st.session_state.get(FIT)
+    if done is None or done["key"] != fit_key:
+        st.info("Press **Fit** to calibrate a scenario from this data." if done is None else
+                "The data or options changed since the last fit: press **Fit** to update it.")
+        return
+    if "error" in done:
+        st.error(f"This data cannot be calibrated: {done['error']}.")
+        return
+    calibration = done["result"]
+    show_fit(calibration, done["warnings"])
+    backtest_section(table, options, base, fit_key, bool(problems))
+    st.header("3. Use it")
+    use_section("cal", calibration.scenario, cal.calibrated_name(done["source"], calibration))
+
+
+# -------------------------------------------------------------------------------------------------
+# Monthly series
+
+
+def monthly_path() -> None:
+    st.markdown("Upload a monthly series (`month`, `new_referrals`, and where you have them "
+                "`closed_referrals`, `open_referrals`, `open_over_13_weeks`, "
+                "`assessments_completed`, with optional `age_band` / `pathway` columns; "
+                "DESIGN.md 4b), or use NHS England's national series of new autism referrals. "
+                "Aggregates identify fewer things than an extract: the page says what was fitted "
+                "and what stayed as the base scenario.")
+    persist("cal_monthly_source", "cal_monthly_exclude", "cal_monthly_group")
+    st.session_state.setdefault("cal_monthly_source", "example")
+    st.session_state.setdefault("cal_monthly_exclude", cal.EXAMPLE_MONTHLY_EXCLUDE)
+    source = st.radio("Series", ["example", "upload"], key="cal_monthly_source", horizontal=True,
+                      format_func={"example": "England, new autism referrals 2019-2021 (NHS "
+                                              "England, OGL v3.0)",
+                                   "upload": "Upload a series"}.__getitem__)
+    try:
+        if source == "upload":
+            upload = st.file_uploader("Monthly series (CSV, Excel or Parquet)",
+                                      type=["csv", "txt", "xlsx", "xlsm", "xls", "parquet", "pq"],
+                                      key="cal_monthly_upload")
+            if upload is None:
+                st.info("Choose a file to check it.")
+                return
+            raw = frame_from_upload(upload.name, upload.getvalue())
+            source_name = upload.name
+            data_id = cal.fingerprint(upload.name, upload.getvalue())
+        else:
+            raw = cal.example_monthly()
+            source_name, data_id = "England new autism referrals", "example"
+            st.caption("Mental-health providers only, and more providers reported over time, "
+                       "so part of the rise is coverage. It is national: it shows the monthly "
+                       "path, it is not a service to plan with.")
+        columns = raw.columns.astype(str).str.strip().str.lower().str.replace(" ", "_")
+        groups: dict[str, str | None] = {}
+        for column in ("age_band", "pathway"):
+            if column in columns:
+                values = sorted(raw[raw.columns[list(columns).index(column)]].astype(str)
+                                .str.strip().unique())
+                options = ["(all, summed)", *values]
+                key = f"cal_monthly_{column}"
+                if st.session_state.get(key) not in options:
+                    st.session_state[key] = (cal.EXAMPLE_MONTHLY_AGE_BAND
+                                             if cal.EXAMPLE_MONTHLY_AGE_BAND in values
+                                             and column == "age_band" else options[0])
+                chosen = st.selectbox(f"Which {column.replace('_', ' ')}", options, key=key)
+                groups[column] = None if chosen == options[0] else chosen
+        series = read_monthly(raw, **groups)
+    except ExtractError as error:
+        show_problems(error, "series", quarantine=False)
+        return
+    months = series.data.index
+    st.success(f"Read {len(months)} months, {months[0]} to {months[-1]}, with "
+               f"{', '.join(c.replace('_', ' ') for c in series.data.columns)}.")
+    table = cal.monthly_table(series)
+    with st.expander("The series (counts below 5 suppressed)"):
+        st.dataframe(table, hide_index=True, width="stretch", key="cal_monthly_table")
+        st.download_button("Series (CSV, small counts suppressed)", table.to_csv(index=False),
+                           "series.csv", mime="text/csv", key="cal_dl_series", on_click="ignore")
+
+    st.header("1. Fit")
+    base_key, base = base_widget("cal_monthly")
+    exclude = st.text_input("Months to leave out of the referrals fit", key="cal_monthly_exclude",
+                            help="Unusual months, e.g. the spring 2020 trough: YYYY-MM, ranges "
+                                 "YYYY-MM..YYYY-MM, separated by commas. Blank: none.")
+    problems = []
+    try:
+        parse_month_ranges(exclude)
+    except ValueError as error:
+        problems.append(f"Months to leave out: {error}.")
+    if problems:
+        st.error("**Cannot fit yet:**\n" + "\n".join(f"- {p}" for p in problems))
+    key = cal.fingerprint(data_id, groups, exclude, base_key)
+    if st.button("Fit the series", key="cal_monthly_fit", type="primary",
+                 disabled=bool(problems)):
+        with st.spinner("Fitting the series…"):
+            try:
+                result = calibrate_monthly(series, exclude.strip() or None, base)
+                st.session_state[MONTHLY] = {"key": key, "result": result,
+                                             "source": source_name}
+            except (CalibrationError, ScenarioError, ValueError) as error:
+                st.session_state[MONTHLY] = {"key": key, "error": str(error)}
+    done = st.session_state.get(MONTHLY)
+    if done is None or done["key"] != key:
+        st.info("Press **Fit the series** to calibrate from it." if done is None else
+                "The series or options changed since the last fit: press **Fit the series**.")
+        return
+    if "error" in done:
+        st.error(f"This series cannot be calibrated: {done['error']}.")
+        return
+    result = done["result"]
+    start = result.scenario.simulation.start_date
+    st.success(f"**Fitted.** Referrals grow by {result.arrivals.annual_growth_:+.1%} a year; the "
+               f"scenario starts on {start:%d %B %Y}, the month after the data.")
+    show_figure(cal.monthly_arrivals_figure(result))
+    parameters = cal.parameters_table(result.parameters)
+    st.dataframe(parameters, hide_index=True, width="stretch", key="cal_monthly_parameters")
+    st.download_button("Fitted values (CSV)", parameters.to_csv(index=False), "fit.csv",
+                       mime="text/csv", key="cal_dl_monthly_fit", on_click="ignore")
+    left, right = st.columns(2)
+    left.markdown("**What was fitted**\n\n" + ("\n".join(f"- {n}" for n in result.notes)
+                                               or "- referrals (trend and seasonality)"))
+    right.markdown("**Kept from the base scenario (aggregates do not identify them)**\n\n"
+                   + "\n".join(f"- {k}" for k in result.kept_defaults))
+    st.header("2. Use it")
+    use_section("cal_monthly", result.scenario, cal.calibrated_name(done["source"], result))
+
+
+def page() -> None:
+    st.title("Calibrate from your service's data")
+    persist("cal_kind")
+    st.session_state.setdefault("cal_kind", "extract")
+    kind = st.radio("What data do you have?", ["extract", "monthly"], key="cal_kind",
+                    horizontal=True,
+                    format_func={"extract": "A patient-level extract (one row per referral)",
+                                 "monthly": "Monthly counts (an aggregate series)"}.__getitem__)
+    if kind == "extract":
+        extract_path()
+    else:
+        monthly_path()
+
 
 try:
     page()
 except Exception as error:  # noqa: BLE001 - the user sees a message, never a traceback
-    st.error(f"Something went wrong reading the data: {error}. Check the file and try again.")
+    logging.getLogger(__name__).exception("Calibrate page failed")
+    st.error(f"Something went wrong: {error}. Check the data and options and try again.")

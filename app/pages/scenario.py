@@ -9,14 +9,24 @@ from typing import Any
 import streamlit as st
 
 from app import core, figures
-from app.state import keep_scenario, persist, run_pair, scenario_by_key, scenario_choices
+from app.scenario_files import scenario_from_toml
+from app.state import (
+    keep_scenario,
+    persist,
+    run_pair,
+    scenario_by_key,
+    scenario_choices,
+    start_scenario_page_from,
+)
 from model.labels import HELP, label
-from model.scenario import Scenario
+from model.scenario import Scenario, ScenarioError
 
 LEVER_KEYS = ("profiling_enabled", "profiling_wte", "pct_to_diagnosis", "pct_needs_led",
               "support_starts", "growth_pct", "priority_order", "outsourced_n", "outsourced_start",
               "outsourced_months", "outsourced_cost", "horizon_months", "replications", "seed")
 RUN_STATE = "ndpath_scenario_run"
+UPLOAD_PROBLEMS = "ndpath_scenario_upload_problems"
+UPLOADED = "ndpath_scenario_uploaded"
 
 
 def set_levers(base: Scenario, overwrite: bool) -> None:
@@ -48,6 +58,40 @@ def set_levers(base: Scenario, overwrite: bool) -> None:
 
 def on_base_change() -> None:
     set_levers(scenario_by_key(st.session_state["base_scenario"])[0], overwrite=True)
+
+
+def on_scenario_upload() -> None:
+    """Read an uploaded scenario file and make it the starting scenario (kept in memory)."""
+    upload = st.session_state.get("scenario_upload")
+    st.session_state.pop(UPLOAD_PROBLEMS, None)
+    if upload is None:
+        return
+    try:
+        scenario = scenario_from_toml(upload.name, upload.getvalue())
+    except ScenarioError as error:
+        st.session_state[UPLOAD_PROBLEMS] = (upload.name, error.problems)
+        return
+    name = f"{scenario.meta.name} (from {upload.name})"
+    keep_scenario(name, scenario)
+    start_scenario_page_from(f"session:{name}")
+    st.session_state[UPLOADED] = name
+
+
+def upload_widget() -> None:
+    """A scenario TOML as a starting point: one downloaded from the app or from ndpath calibrate."""
+    with st.sidebar.expander("Start from a scenario file (TOML)"):
+        st.file_uploader("Scenario file", type=["toml"], key="scenario_upload",
+                         on_change=on_scenario_upload,
+                         help="A scenario downloaded from this app, or any scenario file that "
+                              "ndpath run accepts. It stays in this session's memory.")
+        uploaded = st.session_state.get(UPLOADED)
+        if uploaded and UPLOAD_PROBLEMS not in st.session_state:
+            st.caption(f"Added “{uploaded}” to the starting scenarios.")
+    problems = st.session_state.get(UPLOAD_PROBLEMS)
+    if problems:
+        name, items = problems
+        st.error(f"**The scenario file {name} cannot be used: {len(items)} problem(s).**\n"
+                 + "\n".join(f"- {p}" for p in items))
 
 
 def lever_widgets(base: Scenario) -> core.Levers:
@@ -210,6 +254,7 @@ def page() -> None:
     persist("base_scenario")
     st.sidebar.selectbox("Start from", keys, key="base_scenario", on_change=on_base_change,
                          format_func={v: k for k, v in choices.items()}.__getitem__)
+    upload_widget()
     base, files = scenario_by_key(st.session_state["base_scenario"])
     base_name = base.meta.name
     persist(*LEVER_KEYS, *[f"wte_{i}" for i in range(len(base.assessment.professions))])
