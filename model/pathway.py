@@ -354,6 +354,10 @@ class PathwayModel:
         self.support_queue: deque[int] = deque()
         self.free_servers = a.servers
         self.list_size = 0  # children joined and not yet taken (lazy exits included)
+        # days from the start to each staffing change, read once rather than every session
+        start = pd.Timestamp(scenario.simulation.start_date)
+        self._change_days = [(pd.Timestamp(change.date) - start) / pd.Timedelta(days=1)
+                             for change in a.staffing_changes]
 
     # -- exits ---------------------------------------------------------------------------------
 
@@ -595,9 +599,8 @@ class PathwayModel:
     def _clinical_hours_per_week(self, t: float) -> float:
         a = self.scenario.assessment
         wte = {p.name: p.wte for p in a.professions}
-        start = pd.Timestamp(self.scenario.simulation.start_date)
-        for change in a.staffing_changes:
-            since = t - (pd.Timestamp(change.date) - start) / pd.Timedelta(days=1)
+        for change, change_day in zip(a.staffing_changes, self._change_days):
+            since = t - change_day
             if since <= 0:
                 continue
             ramp = 1.0 if change.ramp_weeks == 0 else min(1.0, since / (7.0 * change.ramp_weeks))
