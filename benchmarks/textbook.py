@@ -111,19 +111,29 @@ def ndpath_scenario(queue: Queue):  # type: ignore[no-untyped-def]
     ])
 
 
-def run_ndpath(queue: Queue, seed: int = 1) -> QueueRun:
-    """ndpath's ``servers`` reduction: ``simulate`` from the scenario to the event log."""
+def run_ndpath(queue: Queue, seed: int = 1, fast_paths: bool = True) -> QueueRun:
+    """ndpath's ``servers`` reduction: from the scenario to the event log, as ``simulate`` runs
+    it (the exact FIFO fast path), or with ``fast_paths=False`` through SimPy events."""
     from model.metrics import child_times
-    from model.pathway import simulate
+    from model.pathway import PathwayModel, simulate
 
     scenario = ndpath_scenario(queue)
     start = time.perf_counter()
-    result = simulate(scenario, 0, seed)
+    if fast_paths:
+        result = simulate(scenario, 0, seed)
+    else:
+        result = PathwayModel(scenario, 0, seed, fast_paths=False).run()
     seconds = time.perf_counter() - start
     times = child_times(result)  # children are numbered in order of arrival
     started = np.isfinite(times.assessment_start)
     mean, se = batch_means(times.assessment_start[started] - times.referral[started])
-    return QueueRun("ndpath", len(result.children), seconds, mean, se)
+    tool = "ndpath" if fast_paths else "ndpath, SimPy events"
+    return QueueRun(tool, len(result.children), seconds, mean, se)
+
+
+def run_ndpath_events(queue: Queue, seed: int = 1) -> QueueRun:
+    """ndpath's reduction without the fast path: what every other pathway runs on."""
+    return run_ndpath(queue, seed, fast_paths=False)
 
 
 def calendar_horizon_days(queue: Queue) -> float:

@@ -67,8 +67,13 @@ class DaskExecutor:
 
         if self.scheduler is None:
             logger.info("starting a Dask LocalCluster with %d workers", self.n_workers)
+            # no dashboard; the scheduler's small HTTP server (health checks) on a free loopback
+            # port rather than 8787, which may be taken; Dask's INFO chatter kept out of the log
+            self._quiet_dask_logs()
             self._cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1,
-                                         processes=True, dashboard_address=None)
+                                         processes=True, dashboard_address=None,
+                                         silence_logs=logging.WARNING,
+                                         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
             self._client = Client(self._cluster)
             return
         logger.info("connecting to the Dask scheduler at %s", self.scheduler)
@@ -79,6 +84,14 @@ class DaskExecutor:
                 f"cannot reach the Dask scheduler at {self.scheduler} within {CONNECT_TIMEOUT_S} s "
                 f"({error}); start one with `dask scheduler` and workers with "
                 f"`dask worker {self.scheduler}` (docs/cluster.md)") from None
+
+    @staticmethod
+    def _quiet_dask_logs() -> None:
+        for name in ("distributed", "distributed.scheduler", "distributed.nanny",
+                     "distributed.core", "distributed.http.proxy", "distributed.worker"):
+            log = logging.getLogger(name)
+            if log.getEffectiveLevel() < logging.WARNING:
+                log.setLevel(logging.WARNING)
 
     def close(self) -> None:
         """Close the client (and the LocalCluster this executor started); safe to call twice."""
