@@ -91,7 +91,7 @@ def test_synthetic_example_fits_backtests_and_runs_on_the_scenario_page() -> Non
     assert any(m.value.startswith("**Over the 12 held-out months") for m in at.markdown)
 
     at.button(key="cal_use").click().run()
-    name = at.text_input(key="cal_use_name").value
+    name = str(at.text_input(key="cal_use_name").value)
     assert name.startswith("Calibrated: synthetic example")
     assert "now its starting scenario" in at.success[-1].value
 
@@ -106,8 +106,9 @@ def test_synthetic_example_fits_backtests_and_runs_on_the_scenario_page() -> Non
     before = number(next(m.value for m in at.metric if m.label.startswith("Children waiting")))
     assert before > 0
     # the levers start at the calibrated scenario's positions, and move it the right way
-    assert at.slider(key="wte_0").value == pytest.approx(scenario.assessment.professions[0].wte)
-    at.slider(key="wte_0").set_value(at.slider(key="wte_0").value + 4.0)
+    wte = float(at.slider(key="wte_0").value)  # type: ignore[arg-type]
+    assert wte == pytest.approx(scenario.assessment.professions[0].wte)
+    at.slider(key="wte_0").set_value(wte + 4.0)
     at.button(key="run").click().run()
     assert not at.exception and not at.error, errors(at)
     after = number(next(m.value for m in at.metric if m.label.startswith("Children waiting")))

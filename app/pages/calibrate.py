@@ -47,10 +47,11 @@ LARGE_RUN = 250_000
 
 @st.cache_data(show_spinner="Making the synthetic example extract…")
 def example_extract(extract_date: dt.date) -> pd.DataFrame:
-    """A synthetic extract from the default scenario (24 months to the extract date)."""
+    """A synthetic extract from the default scenario: 36 months to the extract date, so it holds
+    every referral of the 36 months the fit uses by default."""
     from calibration.synth import synthesise_extract
 
-    return synthesise_extract(shipped("default")[0], extract_date, history_months=24)
+    return synthesise_extract(shipped("default")[0], extract_date, history_months=36)
 
 
 @contextlib.contextmanager
