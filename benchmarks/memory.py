@@ -7,7 +7,10 @@ local process pool and prints one JSON line with two measures:
   worker processes, sampled every 20 ms (pages shared between parent and forked workers are
   counted in each, so this overstates the true footprint);
 * ``rusage_bound_mib``: this process's peak RSS plus ``WORKERS`` times the largest worker's peak
-  RSS (``getrusage``), an upper bound that cannot miss a short spike between samples.
+  RSS, an upper bound that cannot miss a short spike between samples. This process's peak is read
+  from ``VmHWM`` in ``/proc/self/status``: Linux carries ``getrusage``'s maximum over ``exec`` from
+  the process that started this one (the benchmark runner, after Ciw's 200,000 records), which
+  would charge the runner's memory to this run. The workers' peak is ``getrusage(RUSAGE_CHILDREN)``.
 """
 
 from __future__ import annotations
@@ -56,6 +59,17 @@ class RssSampler:
         self._thread.join()
 
 
+def own_peak_bytes() -> float:
+    """This process's peak RSS since it started (VmHWM), or getrusage's where /proc is missing."""
+    try:
+        for line in open("/proc/self/status", encoding="ascii"):
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) * 1024.0  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0
+
+
 def measure(replications: int, months: int, workers: int) -> dict[str, float]:
     from model.executors import LocalProcessExecutor
     from model.experiment import run_replications
@@ -68,7 +82,7 @@ def measure(replications: int, months: int, workers: int) -> dict[str, float]:
         result = run_replications(scenario, replications, executor=LocalProcessExecutor(workers))
     seconds = time.perf_counter() - start
     # ru_maxrss is in KiB on Linux
-    self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0
+    self_peak = own_peak_bytes()
     child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024.0
     return {
         "replications": replications,

@@ -66,11 +66,16 @@ def linear_fit(x: list[float], y: list[float]) -> dict[str, float]:
     return {"slope": float(slope), "intercept": float(intercept), "r2": r2}
 
 
-def best_time(replications: int, months: int, repeats: int,
-              overrides: list[str] | None = None) -> tuple[ReplicationRun, list[float]]:
-    """The fastest of ``repeats`` timings, and every timing."""
-    timed = [time_replications(replications, months, overrides=overrides) for _ in range(repeats)]
-    return min(timed, key=lambda r: r.seconds), [r.seconds for r in timed]
+def round_robin(points: list[tuple[int, int, list[str] | None]],
+                repeats: int) -> list[tuple[ReplicationRun, list[float]]]:
+    """Time every ``(replications, months, overrides)`` point ``repeats`` times, going round the
+    points each time (so a burst of other work on a shared machine does not spoil every timing
+    of one point); the fastest run of each point, and all its timings."""
+    timed: list[list[ReplicationRun]] = [[] for _ in points]
+    for _ in range(repeats):
+        for k, (replications, months, overrides) in enumerate(points):
+            timed[k].append(time_replications(replications, months, overrides=overrides))
+    return [(min(runs, key=lambda r: r.seconds), [r.seconds for r in runs]) for runs in timed]
 
 
 def scaling(years: list[int], replications: list[int], base_replications: int,
@@ -78,8 +83,8 @@ def scaling(years: list[int], replications: list[int], base_replications: int,
     """Wall time against horizon (no demand growth, so the work per year is constant) and
     against the number of replications (default scenario), each the best of ``repeats``."""
     flat = ["arrivals.annual_growth=0.0"]
-    horizon = [best_time(base_replications, 12 * y, repeats, flat) for y in years]
-    reps = [best_time(r, base_months, repeats) for r in replications]
+    horizon = round_robin([(base_replications, 12 * y, flat) for y in years], repeats)
+    reps = round_robin([(r, base_months, None) for r in replications], repeats)
     return {
         "horizon": {
             "replications": base_replications,
