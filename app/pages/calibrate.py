@@ -107,7 +107,6 @@ def base_widget(prefix: str) -> tuple[str, Scenario]:
 
 def use_section(prefix: str, scenario: Scenario, default_name: str) -> None:
     """Name the calibrated scenario and offer it on the other pages."""
-    st.subheader("Use this calibrated scenario")
     name_key = f"{prefix}_use_name"
     if st.session_state.get(f"_{name_key}_for") != default_name:
         st.session_state[name_key] = default_name  # a new fit: propose its own name
@@ -365,7 +364,7 @@ def extract_path() -> None:
     calibration = done["result"]
     show_fit(calibration, done["warnings"])
     backtest_section(table, options, base, fit_key, bool(problems))
-    st.header("3. Use it")
+    st.header("3. Use this calibrated scenario")
     use_section("cal", calibration.scenario, cal.calibrated_name(done["source"], calibration))
 
 
@@ -475,7 +474,7 @@ def monthly_path() -> None:
                                                or "- referrals (trend and seasonality)"))
     right.markdown("**Kept from the base scenario (aggregates do not identify them)**\n\n"
                    + "\n".join(f"- {k}" for k in result.kept_defaults))
-    st.header("2. Use it")
+    st.header("2. Use this calibrated scenario")
     use_section("cal_monthly", result.scenario, cal.calibrated_name(done["source"], result))
 
 
