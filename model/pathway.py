@@ -570,8 +570,7 @@ class PathwayModel:
             elapsed = float(c.elapsed_days[i])
         end = now + elapsed
         if end <= self.horizon:
-            outcome = int(np.searchsorted(self._outcome_cdf, c.outcome_u[i], side="right"))
-            self.log.add(end, i, _E["assessment_end"], _D[OUTCOMES[min(outcome, 3)]])
+            self.log.add(end, i, _E["assessment_end"], self._outcome_detail[i])
         return elapsed
 
     def _clinic_sessions(self):  # type: ignore[no-untyped-def]
@@ -656,6 +655,9 @@ class PathwayModel:
         sc, c, log = self.scenario, self.c, self.log
         self._outcome_cdf = np.cumsum(list(sc.assessment.outcome.as_dict().values()))
         self._outcome_cdf[-1] = 1.0 + 1e-12
+        # every child's outcome code at once (one vectorised search, not one per assessment)
+        outcome = np.minimum(np.searchsorted(self._outcome_cdf, c.outcome_u, side="right"), 3)
+        self._outcome_detail: list[int] = np.array([_D[name] for name in OUTCOMES])[outcome].tolist()
         backlog = np.flatnonzero(c.backlog)
         log.extend(c.referral[backlog], backlog, _E["referral"], _D["backlog"])
         if self.fast_paths and self._single_fifo_servers_queue():
@@ -720,8 +722,7 @@ class PathwayModel:
         exit_time = self.exit_time.tolist()
         exit_reason = self.exit_reason.tolist()
         service = c.service_days.tolist()
-        outcome = np.minimum(np.searchsorted(self._outcome_cdf, c.outcome_u, side="right"), 3)
-        outcome_detail = np.array([_D[name] for name in OUTCOMES])[outcome].tolist()
+        outcome_detail = self._outcome_detail
         free = [0.0] * sc.assessment.servers  # heap: when each server is next free
         capacity = self.capacity_rows
         # the log's rows, column by column (appending to lists is the cheapest way in CPython)
