@@ -21,7 +21,8 @@ from typing import Callable
 import pandas as pd
 
 from .executors import Executor, get_executor
-from .metrics import monthly_metrics, paired_differences, percentile_bands, replication_metrics, summarise
+from .metrics import (child_times, monthly_metrics, paired_differences, percentile_bands,
+                      replication_metrics, summarise)
 from .pathway import SimulationResult, simulate
 from .scenario import Scenario
 
@@ -47,8 +48,9 @@ class _Task:
 def run_one(task: _Task) -> ReplicationOutput:
     """Run and summarise one replication (module-level so that it pickles for workers)."""
     result = simulate(task.scenario, task.replication, task.seed)
-    return ReplicationOutput(task.replication, replication_metrics(result),
-                             monthly_metrics(result), result if task.keep_log else None)
+    times = child_times(result)  # shared by both summaries
+    return ReplicationOutput(task.replication, replication_metrics(result, times),
+                             monthly_metrics(result, times), result if task.keep_log else None)
 
 
 @dataclass(frozen=True)

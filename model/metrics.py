@@ -154,10 +154,13 @@ def _quantile(values: np.ndarray, q: float) -> float:
     return float(np.quantile(values, q)) if len(values) else math.nan
 
 
-def replication_metrics(result: SimulationResult) -> dict[str, float]:
-    """Every scalar metric of one replication (see :data:`SCALAR_METRICS`)."""
+def replication_metrics(result: SimulationResult, times: ChildTimes | None = None) -> dict[str, float]:
+    """Every scalar metric of one replication (see :data:`SCALAR_METRICS`).
+
+    ``times`` is ``child_times(result)`` if the caller already has it (it is computed otherwise).
+    """
     sc, ev, horizon = result.scenario, result.events, result.horizon_days
-    t = child_times(result)
+    t = child_times(result) if times is None else times
     in_horizon = _in_window(ev["time_days"].to_numpy(), 0.0, horizon + 1e-9)
     counts = ev[in_horizon].groupby(["event", "detail"], observed=True).size()
 
@@ -317,9 +320,12 @@ def _monthly_medians(month: np.ndarray, values: np.ndarray, months: int) -> np.n
     return out
 
 
-def monthly_metrics(result: SimulationResult) -> pd.DataFrame:
-    """Monthly series of one replication, long format: ``month, metric, value``."""
-    t = child_times(result)
+def monthly_metrics(result: SimulationResult, times: ChildTimes | None = None) -> pd.DataFrame:
+    """Monthly series of one replication, long format: ``month, metric, value``.
+
+    ``times`` is ``child_times(result)`` if the caller already has it (it is computed otherwise).
+    """
+    t = child_times(result) if times is None else times
     ev = result.events
     edges = result.month_starts_days
     labels = month_labels(result)
@@ -348,9 +354,12 @@ def monthly_metrics(result: SimulationResult) -> pd.DataFrame:
     started_in = np.bincount(month, minlength=len(labels) + 1)[:len(labels)]
     with np.errstate(invalid="ignore", divide="ignore"):
         rows["pct_assessed_within_13w"] = np.where(started_in > 0, 100.0 * within / started_in, np.nan)
-    frames = [pd.DataFrame({"month": labels, "metric": name, "value": rows[name]})
-              for name in MONTHLY_METRICS]
-    return pd.concat(frames, ignore_index=True)
+    # one frame built at once (metric by metric, months in order), not one per metric concatenated
+    return pd.DataFrame({
+        "month": labels * len(MONTHLY_METRICS),
+        "metric": np.repeat(np.array(MONTHLY_METRICS, dtype=object), len(labels)),
+        "value": np.concatenate([np.asarray(rows[name], dtype=float) for name in MONTHLY_METRICS]),
+    })
 
 
 # -------------------------------------------------------------------------------------------------
