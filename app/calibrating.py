@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from calibration import ENGLAND_MONTHLY
 from calibration.backtest import Backtest
 from calibration.calibrate import Calibration, CalibrationOptions, Parameter, Tuning
 from calibration.monthly import MonthlyCalibration, MonthlySeries
@@ -30,8 +31,7 @@ from model.scenario import Scenario
 
 from .upload import SMALL_COUNT, suppress_small
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-EXAMPLE_MONTHLY = DATA_DIR / "england_autism_new_referrals_2019-04_2021-06.csv"
+EXAMPLE_MONTHLY = ENGLAND_MONTHLY
 """NHS England's monthly new autism referrals (ASD12, OGL v3.0), the monthly example."""
 EXAMPLE_MONTHLY_AGE_BAND = "0-17"
 EXAMPLE_MONTHLY_EXCLUDE = "2020-03..2020-08"

@@ -9,6 +9,8 @@ Monthly aggregates go through :func:`read_monthly` and :func:`calibrate_monthly`
 extracts come from :func:`synthesise_extract`. The command line is in :mod:`calibration.cli`.
 """
 
+from pathlib import Path
+
 from .backtest import Backtest, run_backtest
 from .calibrate import Calibration, CalibrationError, CalibrationOptions, calibrate_extract
 from .extract import ExtractError, PathwayTable, Problem, quality_report, read_extract
@@ -23,7 +25,11 @@ from .monthly import MonthlySeries, calibrate_monthly, read_monthly
 from .report import write_calibration
 from .synth import make_messy, synthesise_extract
 
+ENGLAND_MONTHLY = Path(__file__).resolve().parent / "data" / "england_autism_new_referrals_2019-04_2021-06.csv"
+"""The public England series of monthly new suspected-autism referrals (see data/README.md)."""
+
 __all__ = [
+    "ENGLAND_MONTHLY",
     "read_extract", "PathwayTable", "ExtractError", "Problem", "quality_report",
     "ArrivalsFitter", "ReferralMixFitter", "DurationFitter", "ExitHazardFitter", "CapacityFitter",
     "calibrate_extract", "CalibrationOptions", "Calibration", "CalibrationError",

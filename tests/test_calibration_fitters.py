@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from calibration import ENGLAND_MONTHLY
 from calibration.fitters import (
     ArrivalsFitter,
     CapacityFitter,
@@ -24,8 +25,7 @@ from calibration.fitters import (
 from calibration.monthly import calibrate_monthly, read_monthly
 from model.scenario import ENGLAND_SEASONALITY
 
-ENGLAND = Path(__file__).resolve().parents[2] / "shared" / "data" / \
-    "england_autism_new_referrals_2019-04_2021-06.csv"
+ENGLAND = ENGLAND_MONTHLY
 
 
 def se_from(ci: tuple[float, float]) -> float:
