@@ -248,6 +248,22 @@ def _ages_still_waiting(scenario: Scenario, streams: Streams, waited: np.ndarray
     return np.minimum(age_dist.ppf(u * cap), np.maximum(limit - 1e-3, 0.0))
 
 
+def _waiting_table(scenario: Scenario, start: pd.Timestamp) -> pd.DataFrame | None:
+    """The children waiting as a table (from ``backlog.waiting`` or ``backlog.table``), oldest first."""
+    backlog = scenario.backlog
+    if backlog.table is not None:
+        return read_backlog_table(backlog.table, start)
+    if backlog.waiting is None:
+        return None
+    table = backlog.waiting.to_frame()
+    late = table.index[table["referral_date"] > start]
+    if len(late):
+        raise ScenarioError([
+            f"backlog.waiting.referral_date[{k}] = {table['referral_date'][k].date()} is after the "
+            f"start date {start.date()}" for k in late[:20]])
+    return table.sort_values("referral_date", kind="stable").reset_index(drop=True)
+
+
 def _backlog(scenario: Scenario, streams: Streams) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Referral days (negative) and attributes of the children on the list at the start.
 
@@ -257,17 +273,8 @@ def _backlog(scenario: Scenario, streams: Streams) -> tuple[np.ndarray, dict[str
     if not backlog.enabled:
         return np.empty(0), _attributes(scenario, streams, "backlog", 0)
     start = pd.Timestamp(scenario.simulation.start_date)
-    if backlog.table is not None or backlog.waiting is not None:
-        if backlog.waiting is not None:
-            table = backlog.waiting.to_frame()
-            late = table.index[table["referral_date"] > start]
-            if len(late):
-                raise ScenarioError([
-                    f"backlog.waiting.referral_date[{k}] = {table['referral_date'][k].date()} is "
-                    f"after the start date {start.date()}" for k in late[:20]])
-            table = table.sort_values("referral_date", kind="stable").reset_index(drop=True)
-        else:
-            table = read_backlog_table(backlog.table, start)
+    table = _waiting_table(scenario, start)
+    if table is not None:
         n = len(table)
         attrs = _attributes(scenario, streams, "backlog", n)
         waited = ((start - table["referral_date"]) / pd.Timedelta(days=1)).to_numpy(dtype=float)
