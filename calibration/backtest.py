@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from model.pathway import simulate
 from model.scenario import Scenario
@@ -141,16 +142,12 @@ def _median_wait(data: pd.DataFrame, months: pd.PeriodIndex) -> float:
 
 def write_backtest(backtest: Backtest, folder: Path) -> None:
     """backtest.csv, backtest_errors.csv, backtest.png and report.md in ``folder``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from .report import _fmt, _markdown_table
 
     backtest.comparison.to_csv(folder / "backtest.csv", index=False)
     backtest.errors.to_csv(folder / "backtest_errors.csv", index=False)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    fig = Figure(figsize=(11, 3.8))
+    axes = fig.subplots(1, 2)
     for ax, metric, title in zip(axes, METRICS, ("Children waiting (month end)", "Referrals")):
         sub = backtest.comparison[backtest.comparison["metric"] == metric]
         x = pd.PeriodIndex(sub["month"], freq="M").to_timestamp()
@@ -165,7 +162,6 @@ def write_backtest(backtest: Backtest, folder: Path) -> None:
     axes[0].legend(frameon=False, fontsize=7)
     fig.tight_layout()
     fig.savefig(folder / "backtest.png", dpi=110)
-    plt.close(fig)
     rows = [(r["metric"], r["method"], f"{r['mape_pct']:.1f}%", f"{r['end_error_pct']:+.1f}%")
             for _, r in backtest.errors.iterrows()]
     w = backtest.waits.iloc[0]

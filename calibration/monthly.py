@@ -17,18 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import matplotlib
+from matplotlib.figure import Figure
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from model.scenario import Scenario, ScenarioError
 
-from model.scenario import Scenario, ScenarioError  # noqa: E402
-
-from .calibrate import CalibrationError, Parameter, _params_from_summary  # noqa: E402
-from .extract import BLANKS, ExtractError, Problem, read_raw  # noqa: E402
-from .fitters import ArrivalsFitter, CapacityFitter  # noqa: E402
+from .calibrate import CalibrationError, Parameter, _params_from_summary
+from .extract import BLANKS, ExtractError, Problem, read_raw
+from .fitters import ArrivalsFitter, CapacityFitter
 
 COUNT_COLUMNS = ("new_referrals", "closed_referrals", "open_referrals", "open_over_13_weeks",
                  "assessments_completed")
@@ -253,7 +250,8 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
         "groups": result.series.groups,
     })
     fitter = result.arrivals
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig = Figure(figsize=(8, 3.6))
+    ax = fig.subplots()
     x = fitter.counts_.index.to_timestamp()
     ax.plot(x, fitter.counts_.to_numpy(), "o-", color="#444", ms=3, lw=1, label="observed")
     ex = fitter.counts_.index.isin(fitter.excluded_months_)
@@ -266,7 +264,6 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
     ax.set_title("Referrals: observed and fitted")
     fig.tight_layout()
     fig.savefig(folder / "arrivals.png", dpi=110)
-    plt.close(fig)
     rows = [(p.name, _fmt(p.estimate), _fmt(p.ci_low), _fmt(p.ci_high), p.unit, p.source)
             for p in result.parameters]
     text = ["# Calibration from a monthly series", "",

@@ -14,18 +14,14 @@ import math
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from model import __version__
 
-from model import __version__  # noqa: E402
-
-from .calibrate import BACKLOG_FILE, Calibration, with_backlog_file  # noqa: E402
-from .fitters import MONTH_NAMES  # noqa: E402
+from .calibrate import BACKLOG_FILE, Calibration, with_backlog_file
+from .fitters import MONTH_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +86,8 @@ def arrivals_figure(calibration: Calibration) -> Figure:
     """Observed monthly referrals against the fitted trend and seasonality."""
     fitter = calibration.fitters["arrivals"]
     counts = fitter.counts_
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig = Figure(figsize=(8, 3.6))
+    ax = fig.subplots()
     x = counts.index.to_timestamp()
     ax.plot(x, counts.to_numpy(), "o-", color="#444", ms=3, lw=1, label="observed")
     excluded = counts.index.isin(fitter.excluded_months_)
@@ -111,7 +108,8 @@ def waits_figure(calibration: Calibration) -> Figure:
     """Kaplan–Meier waits (with interval) against the parametric fit and the replay."""
     waits = calibration.fitters["waits"]
     km = waits.km_
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig = Figure(figsize=(8, 3.6))
+    ax = fig.subplots()
     weeks = km["days"].to_numpy() / 7
     ax.step(weeks, km["survival"], where="post", color="#444", label="observed (Kaplan-Meier)")
     ax.fill_between(weeks, km["ci_low"], km["ci_high"], step="post", color="#444", alpha=0.15)
@@ -136,7 +134,8 @@ def waits_figure(calibration: Calibration) -> Figure:
 
 def list_figure(calibration: Calibration) -> Figure:
     """Observed list size against the simulated replay (median and 5-95% band)."""
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig = Figure(figsize=(8, 3.6))
+    ax = fig.subplots()
     flows = calibration.flows
     x = pd.PeriodIndex(flows["month"], freq="M").to_timestamp()
     ax.plot(x, flows["waiting_end"], "o-", color="#444", ms=3, lw=1, label="observed")
@@ -157,7 +156,8 @@ def list_figure(calibration: Calibration) -> Figure:
 def capacity_figure(calibration: Calibration) -> Figure:
     """Assessments started a month with the fitted capacity segments."""
     cap = calibration.fitters["capacity"]
-    fig, ax = plt.subplots(figsize=(8, 3.2))
+    fig = Figure(figsize=(8, 3.2))
+    ax = fig.subplots()
     x = cap.starts_.index.to_timestamp()
     ax.bar(x, cap.starts_.to_numpy(), width=20, color="#bbb", label="assessments started")
     for _, seg in cap.segments_.iterrows():
@@ -235,7 +235,6 @@ def write_calibration(calibration: Calibration, out: str | Path, overwrite: bool
         for name, make in FIGURES.items():
             figure = make(calibration)
             figure.savefig(folder / name, dpi=110)
-            plt.close(figure)
     (folder / REPORT).write_text(report_markdown(calibration, figures))
     return folder
 

@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 from typing import Any, Iterator, cast
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import streamlit as st
 
@@ -86,7 +85,6 @@ def show_problems(error: ExtractError, what: str = "extract", quarantine: bool =
 
 def show_figure(figure: Any) -> None:
     st.pyplot(figure, clear_figure=False)
-    plt.close(figure)  # the report's figures are pyplot figures: free them once shown
 
 
 def base_widget(prefix: str) -> tuple[str, Scenario]:
