@@ -693,19 +693,26 @@ class PathwayModel:
         for i in backlog.tolist():  # oldest first: their order on the list
             if not self._gone(i, 0.0):
                 self._join_list(i, 0.0)
-        env.process(self._feed())
+        processes = [self._feed()]
         if sc.profiling.enabled:
-            env.process(self._profiling_sessions())
+            processes.append(self._profiling_sessions())
         if sc.support.enabled:
-            env.process(self._support_sessions())
+            processes.append(self._support_sessions())
         if sc.assessment.capacity_model == "clinical_hours":
-            env.process(self._clinic_sessions())
+            processes.append(self._clinic_sessions())
         else:
             self.capacity_rows.append((0.0, "assessment", float(sc.assessment.servers * self.horizon), 0.0))
             self._serve(0.0)
-        for k in range(len(sc.assessment.outsourced)):
-            env.process(self._outsourced(k))
+        processes.extend(self._outsourced(k) for k in range(len(sc.assessment.outsourced)))
+        for process in processes:
+            env.process(process)
         env.run(until=self.horizon)
+        # The sessions are still waiting on events in the queue at the horizon, and their frames
+        # hold this model: a reference cycle through the environment that keeps the log and the
+        # children's arrays alive until a full garbage collection, so a worker running many
+        # replications grew by megabytes each. Closing the generators breaks the cycle.
+        for process in processes:
+            process.close()
 
     def _single_fifo_servers_queue(self) -> bool:
         """True when the run is one first-come-first-served queue with identical servers."""
