@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -36,6 +37,8 @@ class ReplicationRun:
     months: int
     seconds: float
     children: int
+    cpu_seconds: float
+    """CPU time of this process and the pool's workers together (user + system)."""
 
     @property
     def children_per_second(self) -> float:
@@ -49,11 +52,20 @@ def time_replications(replications: int, months: int, workers: int = WORKERS,
     from model.experiment import run_replications
 
     scenario = default_scenario(months, overrides)
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     result = run_replications(scenario, replications, executor=LocalProcessExecutor(workers))
     seconds = time.perf_counter() - start
+    # the pool's workers have exited (and been waited for) by now, so RUSAGE_CHILDREN has them
     return ReplicationRun(replications, months, seconds,
-                          children_simulated(result.per_replication, scenario))
+                          children_simulated(result.per_replication, scenario),
+                          _cpu_seconds() - cpu)
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def linear_fit(x: list[float], y: list[float]) -> dict[str, float]:
