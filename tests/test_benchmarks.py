@@ -50,7 +50,7 @@ def test_quick_benchmark_reports_every_figure(tmp_path: Path, capsys: pytest.Cap
     assert b["children"] > 0 and b["normalised_seconds"] > 0
     for scan in ("horizon", "replications"):
         fit = results["c_scaling"][scan]["fit"]
-        assert math.isfinite(fit["slope"]) and fit["slope"] > 0
+        assert math.isfinite(fit["slope"])  # its sign is a timing: measured by the benchmark, not asserted
     d = results["d_memory"]
     assert 0 < d["sampled_peak_mib"] <= d["rusage_bound_mib"] * 1.5
     assert "available" in results["e_calibration"]
