@@ -19,11 +19,9 @@ assessment.wtee: unknown key (remove it or check its spelling against docs/scena
 
 from __future__ import annotations
 
-import copy
 import tomllib
-from typing import Any, Mapping
 
-from model.scenario import Scenario, ScenarioError, build_scenario
+from model.scenario import Scenario, ScenarioError, build_scenario, deep_merge
 
 from .core import load_shipped, shipped_scenarios
 
@@ -33,18 +31,6 @@ BACKLOG_TABLE_FIX = (
     "backlog.table with the children as inline columns under [backlog.waiting] "
     "(referral_date = [...], and optionally pathway, age_at_referral, priority, "
     "looked_after_or_cin, deprivation_quintile; see docs/scenario-reference.md)")
-
-
-def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    """Tables merge key by key; distributions (tables with ``kind``) and arrays are replaced —
-    the rule ``extends`` follows in ``ndpath run``."""
-    out = copy.deepcopy(base)
-    for key, value in top.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict) and "kind" not in value:
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def scenario_from_toml(name: str, data: bytes) -> Scenario:
@@ -62,7 +48,7 @@ def scenario_from_toml(name: str, data: bytes) -> Scenario:
         stems = shipped_scenarios()
         stem = base_name.removesuffix(".toml") if isinstance(base_name, str) else None
         if stem in stems and "/" not in str(base_name) and "\\" not in str(base_name):
-            parsed = _merge(load_shipped(stem)[0].to_dict(), parsed)
+            parsed = deep_merge(load_shipped(stem)[0].to_dict(), parsed)
         else:
             problems.append(f"extends = {base_name!r}: the app can only extend a shipped scenario "
                             f"({', '.join(f'{s}.toml' for s in stems)}); upload the scenario "

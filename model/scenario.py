@@ -599,12 +599,13 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
-def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    """Tables merge key by key; everything else (numbers, arrays of tables) is replaced."""
+def deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``extends`` rule: tables merge key by key; distributions (tables with ``kind``),
+    numbers and arrays (arrays of tables too) are replaced."""
     out = copy.deepcopy(base)
     for key, value in top.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), dict) and "kind" not in value:
-            out[key] = _deep_merge(out[key], value)
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -741,7 +742,7 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], lis
         if not isinstance(base_name, str):
             raise ScenarioError([f"extends = {base_name!r}: must be a file name"], str(path))
         base, base_files = _read_toml((path.parent / base_name).resolve(), (*chain, path))
-        data = _deep_merge(base, data)
+        data = deep_merge(base, data)
         files = base_files + files
     return data, files
 
@@ -788,6 +789,6 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Sequence[str]
 
 __all__ = [
     "Scenario", "ScenarioError", "LoadedScenario", "load_scenario", "load_scenario_with_sources",
-    "build_scenario", "Profession", "StaffingChange", "OutsourcedBlock", "DAYS_PER_YEAR",
+    "build_scenario", "deep_merge", "Profession", "StaffingChange", "OutsourcedBlock", "DAYS_PER_YEAR",
     "DAYS_PER_WEEK", "WEEKS_PER_YEAR",
 ]
