@@ -26,6 +26,7 @@ from typing import Any, Literal, Sequence
 import pandas as pd
 
 import model
+from model.assumptions import assumptions
 from model.experiment import ExperimentResult
 from model.labels import label
 from model.scenario import Scenario, ScenarioError, load_scenario_with_sources
@@ -123,6 +124,8 @@ class Levers:
     horizon_months: int
     replications: int
     seed: int
+    include_uncertainty: bool = False
+    """Whether each replication also draws the assumptions over their plausible ranges."""
 
     def with_changes(self, **changes: Any) -> "Levers":
         return dataclasses.replace(self, **changes)
@@ -148,6 +151,7 @@ def levers_from(scenario: Scenario, replications: int = DEFAULT_REPLICATIONS) ->
         horizon_months=sim.horizon_months,
         replications=replications,
         seed=sim.seed,
+        include_uncertainty=scenario.uncertainty.enabled,
     )
 
 
@@ -198,13 +202,102 @@ def run_settings(levers: Levers) -> dict[str, Any]:
 
 
 def with_run_settings(scenario: Scenario, levers: Levers) -> Scenario:
-    """``scenario`` with the horizon, replications and seed of ``levers`` (the paired baseline)."""
-    return scenario.replace(run_settings(levers))
+    """``scenario`` with the horizon, replications, seed and uncertainty setting of ``levers``
+    (the paired baseline)."""
+    return with_uncertainty(scenario.replace(run_settings(levers)), levers.include_uncertainty)
 
 
 def apply_levers(base: Scenario, levers: Levers) -> Scenario:
     """A new scenario from ``base`` with the levers applied; raises ``ScenarioError``."""
-    return base.replace(_lever_overrides(base, levers))
+    return with_uncertainty(base.replace(_lever_overrides(base, levers)),
+                            levers.include_uncertainty)
+
+
+# -------------------------------------------------------------------------------------------------
+# Parameter uncertainty
+
+
+def _field_bounds(key: str) -> tuple[float, float]:
+    """The allowed values of a scalar scenario key (from the schema's ge/gt/le/lt)."""
+    section, _, name = key.partition(".")
+    section_type = type(getattr(Scenario(), section))
+    low, high = -math.inf, math.inf
+    for item in section_type.model_fields[name].metadata:
+        low = max(low, float(getattr(item, "ge", getattr(item, "gt", -math.inf))))
+        high = min(high, float(getattr(item, "le", getattr(item, "lt", math.inf))))
+    return low, high
+
+
+def _schema_default(key: str) -> float:
+    section, _, name = key.partition(".")
+    return float(getattr(getattr(Scenario(), section), name))
+
+
+def uncertain_ranges(scenario: Scenario) -> dict[str, tuple[float, float]]:
+    """The range each assumption is drawn from: its plausible range, moved with the scenario.
+
+    ``uncertainty.from_assumptions`` draws every assumption over the schema's plausible range
+    whatever value the scenario gives it, which would erase a deliberate choice (a scenario with
+    200 support places a month would draw them over 0-200, like the status quo's 40). Here the
+    range moves with the scenario's value: ``value - (default - low)`` to
+    ``value + (high - default)``, kept within the key's allowed values and above zero (the draws
+    are uniform distributions). With the same seed two scenarios draw the same point of their
+    ranges, so their paired difference is still exactly the change made. A key whose value is
+    below zero (a falling referral rate) is held at its value.
+    """
+    out: dict[str, tuple[float, float]] = {}
+    for item in assumptions(scenario):
+        shift = item.default - _schema_default(item.key)
+        allowed_low, allowed_high = _field_bounds(item.key)
+        low = max(item.low + shift, allowed_low, 0.0)
+        high = min(item.high + shift, allowed_high)
+        if item.default < 0 or high < low:
+            continue
+        out[item.key] = (low, high)
+    return out
+
+
+def with_uncertainty(scenario: Scenario, include: bool) -> Scenario:
+    """``scenario`` with parameter uncertainty switched on (assumptions drawn per replication,
+    see :func:`uncertain_ranges`) or off.
+
+    The ranges are worked out afresh from the scenario's values each time (so a lever moved on
+    a scenario that already carries them moves its range too). Distributions a scenario file
+    gives in ``uncertainty.parameters`` for keys that are not assumptions are kept.
+    """
+    if not include:
+        if not scenario.uncertainty.enabled:
+            return scenario
+        return scenario.replace({"uncertainty.enabled": False})
+    assumption_keys = {item.key for item in assumptions(scenario)}
+    own = {key: dist.model_dump() for key, dist in scenario.uncertainty.parameters.items()
+           if key not in assumption_keys}
+    ranges = {key: {"kind": "uniform", "low": low, "high": high}
+              for key, (low, high) in uncertain_ranges(scenario).items()}
+    return scenario.replace({"uncertainty.enabled": True, "uncertainty.from_assumptions": False,
+                             "uncertainty.parameters": own | ranges})
+
+
+def without_uncertainty(scenario: Scenario) -> Scenario:
+    """The scenario with its assumptions fixed (for one-at-a-time sensitivity analysis)."""
+    return with_uncertainty(scenario, False)
+
+
+def band_words(include: bool) -> str:
+    """What the shading on the charts means, in plain words."""
+    if include:
+        return ("Shading shows the range of projections: chance, and what we don't know about "
+                "the assumptions (how many families withdraw, how often children reach crisis, "
+                "how much support helps, how fast referrals grow ...), each drawn from its "
+                "plausible range.")
+    return ("Shading shows the range of projections: chance only, with every assumption held "
+            "at one value. What we don't know about the assumptions would make it wider.")
+
+
+def uncertainty_note(include: bool) -> str:
+    """One line for provenance and the summit pack."""
+    return ("included: each replication drew the assumptions from their plausible ranges"
+            if include else "not included: the assumptions were held fixed (chance only)")
 
 
 def lever_problems(base: Scenario, levers: Levers) -> list[str]:
@@ -369,16 +462,25 @@ def _month_words(month: str) -> str:
     return dt.datetime.strptime(month, "%Y-%m").strftime("%B %Y")
 
 
+def list_range(result: ExperimentResult) -> tuple[float, float] | None:
+    """The 9-in-10 range (5th to 95th percentile) of the list size at the end of the horizon."""
+    end = _band(result, "waiting_list")
+    return None if end is None else (float(end["p5"]), float(end["p95"]))
+
+
 def takeaway_list(result: ExperimentResult) -> str:
-    """One sentence on the projected list size, with its 90% range."""
+    """One sentence on the projected list size, with its 90% range and what that range covers."""
     start = result.metric("waiting_list_start")["mean"]
     end = _band(result, "waiting_list")
     if end is None:
         return "No list size was recorded."
     change = "up from" if end["p50"] > start else "down from" if end["p50"] < start else "as"
+    covers = ("allowing for chance and what we don't know about the assumptions"
+              if result.scenario.uncertainty.enabled else
+              "by chance alone, with the assumptions held fixed")
     return (f"By {_month_words(str(end['month']))} about {about(end['p50'])} children are likely "
             f"to be waiting for an assessment ({change} {about(start)} today; 9 in 10 projections "
-            f"between {about(end['p5'])} and {about(end['p95'])}).")
+            f"between {about(end['p5'])} and {about(end['p95'])}, {covers}).")
 
 
 def takeaway_wait(result: ExperimentResult) -> str:
@@ -418,6 +520,7 @@ def provenance(name: str, scenario: Scenario, files: dict[str, str] | None = Non
         "horizon_months": scenario.simulation.horizon_months,
         "ndpath_version": model.__version__,
         "scenario_digest": scenario.digest(),
+        "parameter_uncertainty": uncertainty_note(scenario.uncertainty.enabled),
     }
     if files:
         out["files"] = files
@@ -456,3 +559,46 @@ def describe_changes(base: Scenario, levers: Levers) -> list[str]:
         if old != new:
             words.append(f"{words_for} {old} → {new}")
     return words
+
+
+# -------------------------------------------------------------------------------------------------
+# Which assumptions matter (one-at-a-time sensitivity)
+
+
+def _range_words(key: str, low: float, high: float) -> str:
+    """A plausible range as people read it (percentages for shares and rates)."""
+    if key.endswith(("_per_year", "annual_growth", "uptake", "probability", "looked_after_or_cin")):
+        return f"{100 * low:g}% to {100 * high:g}%"
+    if key.endswith("risk_ratio"):
+        return f"{low:g} to {high:g} times"
+    if key.startswith("support.cost"):
+        return f"£{low:,.0f} to £{high:,.0f}"
+    return f"{low:g} to {high:g}"
+
+
+def sensitivity_for_chart(table: pd.DataFrame) -> pd.DataFrame:
+    """The :func:`model.sensitivity.one_at_a_time` table with plain labels for the chart."""
+    return table.assign(parameter=table["parameter"].map(label))
+
+
+def sensitivity_sentence(table: pd.DataFrame, metric: str) -> str:
+    """Names the two assumptions that move ``metric`` most, in plain words."""
+    if table.empty:
+        return "This scenario has no assumptions with a plausible range to vary."
+    if not math.isfinite(float(table["swing"].iloc[0])) or float(table["swing"].iloc[0]) == 0:
+        return f"None of the assumptions changes “{label(metric)}” in these runs."
+
+    def words(row: Any) -> str:
+        key = str(row.parameter)
+        return (f"“{label(key)}”: from one end of its plausible range to the other "
+                f"({_range_words(key, float(row.low), float(row.high))}) the number changes by "
+                f"{fmt_signed(float(row.diff_low))} to {fmt_signed(float(row.diff_high))}")
+
+    rows = list(table.head(2).itertuples())
+    sentence = (f"The assumption that matters most for “{label(metric)}” is {words(rows[0])}.")
+    if len(rows) > 1 and float(rows[1].swing) > 0:
+        second = rows[1]
+        sentence += (f" Next comes “{label(str(second.parameter))}” "
+                     f"({_range_words(str(second.parameter), float(second.low), float(second.high))}:"
+                     f" {fmt_signed(float(second.diff_low))} to {fmt_signed(float(second.diff_high))}).")
+    return sentence

@@ -70,7 +70,8 @@ def _cover(scenarios: Mapping[str, Scenario], title: str) -> Figure:
               f"{first.simulation.horizon_months} months; {first.simulation.replications} "
               f"replications with seed {first.simulation.seed}, shared by every scenario.",
               "Lines show the middle projection; shading shows the range in 1 in 2 and "
-              "9 in 10 projections."]
+              "9 in 10 projections.",
+              core.band_words(first.uncertainty.enabled)]
     if any(s.meta.illustrative for s in scenarios.values()):
         lines += ["", "These numbers are ILLUSTRATIVE: they are not a real service's data."]
     wrapped = "\n".join(textwrap.fill(line, 95) if line else "" for line in lines)
@@ -87,7 +88,9 @@ def summit_pack(results: Mapping[str, ExperimentResult], scenarios: Mapping[str,
     made = [_captioned(slide) for slide in deck]
     names = [slide.name for slide in deck]
     document = figures.pdf([_cover(scenarios, title), *made], title)
-    takeaways = "\n\n".join(f"{slide.title}\n" + "\n".join(slide.takeaways) for slide in deck)
+    takeaways = "\n\n".join(
+        [core.band_words(next(iter(scenarios.values())).uncertainty.enabled)]
+        + [f"{slide.title}\n" + "\n".join(slide.takeaways) for slide in deck])
     provenance = {name: core.provenance(name, s) for name, s in scenarios.items()}
     archive = figures.pngs_zip(
         {f"{k + 1}_{name}": fig for k, (name, fig) in enumerate(zip(names, made))},

@@ -8,14 +8,28 @@ already run shows its results at once, and two users asking for the same scenari
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable, Sequence, TypeVar
 
+import pandas as pd
 import streamlit as st
 
+from model.assumptions import assumptions
+from model.executors import Executor, get_executor
 from model.experiment import ExperimentResult, compare, run_replications
+from model.labels import HELP
 from model.scenario import Scenario
+from model.sensitivity import one_at_a_time
 
-from .core import DEFAULT_REPLICATIONS, load_shipped, shipped_scenarios
+from .core import (
+    DEFAULT_REPLICATIONS,
+    load_shipped,
+    shipped_scenarios,
+    with_uncertainty,
+    without_uncertainty,
+)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 EXECUTOR = os.environ.get("NDPATH_APP_EXECUTOR", "local")
 """Replications run in local worker processes; ``serial`` keeps them in the app's process."""
@@ -44,6 +58,39 @@ def run_pair(baseline: Scenario, edited: Scenario | None
     edit_result = run_scenario(edited)
     bar.empty()
     return base_result, edit_result, compare(base_result, edit_result)
+
+
+class _Progress:
+    """An executor that reports each finished replication to a callback (for a progress bar)."""
+
+    def __init__(self, inner: Executor, tick: Callable[[], None]) -> None:
+        self.inner, self.tick = inner, tick
+        self.name = inner.name
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T],
+            on_done: Callable[[], None] | None = None) -> list[R]:
+        def done() -> None:
+            self.tick()
+            if on_done:
+                on_done()
+        return self.inner.map(fn, items, done)
+
+
+def sensitivity_runs(scenario: Scenario, replications: int) -> int:
+    """Replications one-at-a-time sensitivity costs: the scenario, then both ends of each range."""
+    return replications * (1 + 2 * len(assumptions(without_uncertainty(scenario))))
+
+
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs={Scenario: Scenario.digest})
+def run_sensitivity(scenario: Scenario, metric: str, replications: int,
+                    _tick: Callable[[], None] | None = None) -> pd.DataFrame:
+    """:func:`model.sensitivity.one_at_a_time` on ``scenario`` with its assumptions held fixed
+    (drawn assumptions would hide the one being moved), cached on digest, metric, replications."""
+    executor: Executor = get_executor(EXECUTOR)
+    if _tick is not None:
+        executor = _Progress(executor, _tick)
+    return one_at_a_time(without_uncertainty(scenario), metric, replications,
+                         scenario.simulation.seed, executor)
 
 
 @st.cache_data(show_spinner=False)
@@ -87,9 +134,11 @@ def persist(*keys: str) -> None:
             st.session_state[key] = st.session_state[shadow]
 
 
-def run_many(keys: list[str], horizon_months: int, replications: int, seed: int
+def run_many(keys: list[str], horizon_months: int, replications: int, seed: int,
+             include_uncertainty: bool = False
              ) -> tuple[dict[str, ExperimentResult], dict[str, Scenario]]:
-    """Run several scenarios with the same horizon, replications and seed (cached), in order.
+    """Run several scenarios with the same horizon, replications, seed and uncertainty setting
+    (cached), in order.
 
     Returns results and the scenarios as run, both by display name.
     """
@@ -102,23 +151,33 @@ def run_many(keys: list[str], horizon_months: int, replications: int, seed: int
     for k, key in enumerate(keys):
         name = names.get(key, key)
         bar.progress(k / len(keys), text=f"Running {replications} replications of {name}…")
-        scenarios[name] = scenario_by_key(key)[0].replace(settings)
+        scenarios[name] = with_uncertainty(scenario_by_key(key)[0].replace(settings),
+                                           include_uncertainty)
         results[name] = run_scenario(scenarios[name])
     bar.empty()
     return results, scenarios
 
 
-def run_settings_widgets(prefix: str, container: Any = None) -> tuple[int, int, int]:
-    """Horizon, replications and seed inputs (keys ``<prefix>_horizon`` ...) for a page."""
+UNCERTAINTY_LABEL = "Include what we don't know about the assumptions (wider, more honest bands)"
+
+
+def run_settings_widgets(prefix: str, container: Any = None, uncertainty: bool = False
+                         ) -> tuple[int, int, int, bool]:
+    """Horizon, replications, seed and uncertainty inputs (keys ``<prefix>_horizon`` ...,
+    ``<prefix>_uncertainty``) for a page; ``uncertainty`` is the checkbox's first value."""
     where = container or st.sidebar
-    persist(f"{prefix}_horizon", f"{prefix}_replications", f"{prefix}_seed")
-    for key, value in (("horizon", 60), ("replications", DEFAULT_REPLICATIONS), ("seed", 20261122)):
+    persist(f"{prefix}_horizon", f"{prefix}_replications", f"{prefix}_seed",
+            f"{prefix}_uncertainty")
+    for key, value in (("horizon", 60), ("replications", DEFAULT_REPLICATIONS), ("seed", 20261122),
+                       ("uncertainty", uncertainty)):
         st.session_state.setdefault(f"{prefix}_{key}", value)
     horizon = where.number_input("Months to project", 0, 240, step=6, key=f"{prefix}_horizon")
     reps = where.number_input("Replications", 0, 500, step=5, key=f"{prefix}_replications")
     seed = where.number_input("Random seed (shared by all scenarios)", 0, 2**31 - 1, step=1,
                               key=f"{prefix}_seed")
-    return int(horizon), int(reps), int(seed)
+    include = where.checkbox(UNCERTAINTY_LABEL, key=f"{prefix}_uncertainty",
+                             help=HELP["uncertainty"])
+    return int(horizon), int(reps), int(seed), bool(include)
 
 
 def settings_problems(selected: list[str], horizon: int, replications: int) -> list[str]:

@@ -24,21 +24,22 @@ def page() -> None:
                                              if k in keys]
     selected = st.multiselect("Scenarios", keys, key="compare_scenarios", max_selections=6,
                               format_func={v: k for k, v in choices.items()}.__getitem__)
-    horizon, reps, seed = run_settings_widgets("compare")
+    horizon, reps, seed, include = run_settings_widgets("compare")
     problems = settings_problems(selected, horizon, reps)
     if problems:
         st.error("**Cannot run yet:**\n" + "\n".join(f"- {p}" for p in problems))
     if st.button("Compare", type="primary", key="compare_run", disabled=bool(problems)):
-        st.session_state[RESULT] = (list(selected), horizon, reps, seed)
+        st.session_state[RESULT] = (list(selected), horizon, reps, seed, include)
     request = st.session_state.get(RESULT)
     if request is None:
         st.info("Choose scenarios and press **Compare**.")
         return
-    if request != (list(selected), horizon, reps, seed):
+    if request != (list(selected), horizon, reps, seed, include):
         st.info("The choices changed since the last comparison: press **Compare** to update.")
     results, scenarios = run_many(*request)
     first = next(iter(scenarios.values()))
     today = core.month_today(first)
+    st.caption(core.band_words(request[4]))
 
     st.pyplot(figures.list_chart(results, today), clear_figure=False)
     left, right = st.columns(2)
@@ -68,8 +69,9 @@ def page() -> None:
     st.download_button("All numbers (CSV)", core.summary_table(results).to_csv(index=False),
                        "comparison.csv", mime="text/csv", key="compare_csv", on_click="ignore")
     st.caption(" · ".join(f"{n}: scenario {s.digest()[:12]}" for n, s in scenarios.items())
-               + f" · seed {seed} · {reps} replications · {horizon} months · ndpath "
-               + core.provenance("", first)["ndpath_version"])
+               + f" · seed {request[3]} · {request[2]} replications · {request[1]} months · "
+               + "uncertainty about the assumptions " + core.uncertainty_note(request[4])
+               + " · ndpath " + core.provenance("", first)["ndpath_version"])
 
 
 try:

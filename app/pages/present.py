@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import core, pack
 from app.state import persist, run_many, run_settings_widgets, scenario_choices, settings_problems
+from model.labels import HELP
 
 RESULT = "ndpath_present_run"
 
@@ -23,16 +24,17 @@ def page() -> None:
         selected = st.multiselect("Scenarios (up to 4)", keys, key="present_scenarios",
                                   max_selections=4,
                                   format_func={v: k for k, v in choices.items()}.__getitem__)
-        horizon, reps, seed = run_settings_widgets("present")
+        # on by default: families and a summit audience should see honest bands
+        horizon, reps, seed, include = run_settings_widgets("present", uncertainty=True)
         problems = settings_problems(selected, horizon, reps)
         if problems:
             st.error("\n".join(f"- {p}" for p in problems))
         if st.button("Show", type="primary", key="present_run", disabled=bool(problems),
                      width="stretch"):
-            st.session_state[RESULT] = (list(selected), horizon, reps, seed)
+            st.session_state[RESULT] = (list(selected), horizon, reps, seed, include)
     request = st.session_state.get(RESULT)
     if request is None and not problems:
-        request = (list(selected), horizon, reps, seed)  # show something straight away
+        request = (list(selected), horizon, reps, seed, include)  # show something at once
         st.session_state[RESULT] = request
     if request is None:
         st.error("Cannot show the projections yet: " + " ".join(problems))
@@ -43,6 +45,9 @@ def page() -> None:
     st.title("What the projections show")
     if any(s.meta.illustrative for s in scenarios.values()):
         st.caption("Illustrative numbers, not a real service's data.")
+    st.markdown(core.band_words(request[4]), help=HELP["uncertainty"])
+    if request != (list(selected), horizon, reps, seed, include):
+        st.info("The choices changed since these projections: press **Show** to update.")
     for slide in pack.slides(results, today):
         st.header(slide.title)
         st.pyplot(slide.figure, clear_figure=False)

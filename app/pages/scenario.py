@@ -11,22 +11,30 @@ import streamlit as st
 from app import core, figures
 from app.scenario_files import scenario_from_toml
 from app.state import (
+    UNCERTAINTY_LABEL,
     keep_scenario,
     persist,
     run_pair,
+    run_sensitivity,
     scenario_by_key,
     scenario_choices,
+    sensitivity_runs,
     start_scenario_page_from,
 )
 from model.labels import HELP, label
 from model.scenario import Scenario, ScenarioError
+from model.sensitivity import tornado_chart
 
 LEVER_KEYS = ("profiling_enabled", "profiling_wte", "pct_to_diagnosis", "pct_needs_led",
               "support_starts", "growth_pct", "priority_order", "outsourced_n", "outsourced_start",
-              "outsourced_months", "outsourced_cost", "horizon_months", "replications", "seed")
+              "outsourced_months", "outsourced_cost", "horizon_months", "replications", "seed",
+              "include_uncertainty", "sens_metric", "sens_replications")
 RUN_STATE = "ndpath_scenario_run"
 UPLOAD_PROBLEMS = "ndpath_scenario_upload_problems"
 UPLOADED = "ndpath_scenario_uploaded"
+SENSITIVITY = "ndpath_sensitivity"
+SENSITIVITY_REPLICATIONS = 4
+"""Few: the analysis costs two runs per assumption; paired runs keep the differences sharp."""
 
 
 def set_levers(base: Scenario, overwrite: bool) -> None:
@@ -49,6 +57,9 @@ def set_levers(base: Scenario, overwrite: bool) -> None:
         "outsourced_start": levers.outsourced_start_month,
         "outsourced_months": levers.outsourced_months, "outsourced_cost": levers.outsourced_cost,
         "horizon_months": levers.horizon_months, "replications": reps, "seed": levers.seed,
+        # a projection setting, like replications: kept when the starting scenario changes
+        "include_uncertainty": st.session_state.get("include_uncertainty",
+                                                    levers.include_uncertainty),
     }
     for key, value in values.items():
         if overwrite or key not in st.session_state:
@@ -148,6 +159,8 @@ def lever_widgets(base: Scenario) -> core.Levers:
         seed = st.number_input("Random seed", 0, 2**31 - 1, step=1, key="seed",
                                help="Same seed, same numbers. Your scenario and the starting "
                                     "one share it, so their difference is not luck.")
+        include = st.checkbox(UNCERTAINTY_LABEL, key="include_uncertainty",
+                              help=HELP["uncertainty"])
     return core.Levers(
         wte=tuple(float(x) for x in wte), profiling_enabled=bool(profiling),
         profiling_wte=float(profiling_wte), pct_to_diagnosis=float(to_diagnosis),
@@ -155,7 +168,7 @@ def lever_widgets(base: Scenario) -> core.Levers:
         annual_growth_pct=float(growth), priority_order=tuple(order),
         outsourced_assessments=int(outsourced), outsourced_start_month=int(start),
         outsourced_months=int(months), outsourced_cost=float(cost), horizon_months=int(horizon),
-        replications=int(reps), seed=int(seed))
+        replications=int(reps), seed=int(seed), include_uncertainty=bool(include))
 
 
 def headline(base_result, edit_result) -> None:  # type: ignore[no-untyped-def]
@@ -187,6 +200,7 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
     else:
         st.subheader(f"Projection: {run['base_name']}")
         st.caption("Move a lever in the sidebar and press Run to compare a change with this.")
+    st.caption(core.band_words(baseline.uncertainty.enabled))
     headline(base_result, edit_result)
     today = core.month_today(baseline)
     charts = {"waiting_list": figures.list_chart(names, today),
@@ -226,7 +240,8 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
         info["baseline_digest"] = baseline.digest()
         st.json(info, expanded=False)
         st.caption(f"ndpath {info['ndpath_version']} · seed {info['seed']} · "
-                   f"{info['replications']} replications · scenario {info['scenario_digest'][:12]}")
+                   f"{info['replications']} replications · scenario {info['scenario_digest'][:12]}"
+                   f" · uncertainty about the assumptions {info['parameter_uncertainty']}")
         c1, c2, c3, c4 = st.columns(4)
         toml_name = core.scenario_filename(shown.meta.name)
         c1.download_button("Scenario (TOML)", shown.to_toml(), toml_name,
@@ -244,6 +259,45 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
         c4.download_button("Figures (PNG, zip)", lambda: figures.pngs_zip(charts, extra),
                            "figures.zip", mime="application/zip", key="dl_png",
                            on_click="ignore")
+    sensitivity(edited if edited is not None else baseline)
+
+
+def sensitivity(scenario: Scenario) -> None:
+    """Which assumptions matter: one-at-a-time sensitivity on the scenario last run, on demand."""
+    st.subheader("Which assumptions matter?")
+    st.caption(HELP["sensitivity"])
+    st.session_state.setdefault("sens_metric", "waiting_list_end")
+    st.session_state.setdefault("sens_replications", SENSITIVITY_REPLICATIONS)
+    left, middle, right = st.columns([3, 2, 2], vertical_alignment="bottom")
+    metric = left.selectbox("For which number?", list(core.HEADLINE_METRICS), key="sens_metric",
+                            format_func=label)
+    reps = int(middle.number_input("Replications for each run", 2, 50, step=1,
+                                   key="sens_replications"))
+    runs = sensitivity_runs(scenario, reps)
+    pressed = right.button("Find which assumptions matter", key="sens_run", width="stretch",
+                           help=f"{runs} replications in all, on the scenario last run.")
+    request = (scenario.digest(), metric, reps)
+    if pressed:
+        bar = st.progress(0.0, text=f"Running {runs} replications…")
+        done = [0]
+
+        def tick() -> None:
+            done[0] += 1
+            bar.progress(min(1.0, done[0] / runs), text=f"Ran {done[0]} of {runs} replications…")
+
+        table = run_sensitivity(scenario, metric, reps, tick)
+        bar.empty()
+        st.session_state[SENSITIVITY] = (request, table)
+    stored = st.session_state.get(SENSITIVITY)
+    if stored is None or stored[0] != request:
+        return
+    table = stored[1]
+    st.markdown(core.sensitivity_sentence(table, metric))
+    if not table.empty:
+        st.pyplot(tornado_chart(core.sensitivity_for_chart(table), metric), clear_figure=False)
+    st.caption(f"Each assumption moved alone, the others as in the scenario last run (held "
+               f"fixed); {reps} replications per run with seed {scenario.simulation.seed}, so "
+               "every bar is a paired difference with its 95% interval.")
 
 
 def page() -> None:

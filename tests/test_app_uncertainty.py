@@ -1,0 +1,118 @@
+"""The app is honest about uncertainty: the option to include what we don't know about the
+assumptions, what the bands are said to mean, and "Which assumptions matter?".
+
+Runs are small (12 months, 4 replications; 2 per run for the sensitivity analysis) and share the
+cache between tests where they can.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import core
+from model.experiment import compare, run_replications
+
+SMALL = {"horizon_months": 12, "replications": 4, "present_horizon": 12,
+         "present_replications": 4, "sens_replications": 2}
+
+
+def start(page: str | None = None) -> AppTest:
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=180)
+    for key, value in SMALL.items():
+        at.session_state[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def list_range_shown(at: AppTest) -> tuple[float, float]:
+    """The "9 in 10 projections between A and B" the Waiting list tab quotes."""
+    text = " ".join(c.value for c in at.caption)
+    found = re.search(r"9 in 10 projections between ([\d,]+) and ([\d,]+)", text)
+    assert found, text
+    low, high = (float(x.replace(",", "")) for x in found.groups())
+    return low, high
+
+
+def provenance(at: AppTest) -> dict:  # type: ignore[type-arg]
+    return at.json[0].value if isinstance(at.json[0].value, dict) else __import__(
+        "json").loads(at.json[0].value)
+
+
+@pytest.fixture(scope="module")
+def scenario_page() -> AppTest:
+    return start()
+
+
+def test_including_uncertainty_widens_the_list_interval_and_provenance_says_so(scenario_page):
+    at = scenario_page
+    assert at.checkbox(key="include_uncertainty").value is False  # Scenario page: off at first
+    chance_only = list_range_shown(at)
+    assert "chance only" in " ".join(c.value for c in at.caption)
+    assert provenance(at)["parameter_uncertainty"].startswith("not included")
+
+    at.checkbox(key="include_uncertainty").check().run()
+    assert "press **Run**" in " ".join(i.value for i in at.info)  # a setting, applied on Run
+    at.button(key="run").click().run()
+    assert not at.exception and not at.error
+    with_unknowns = list_range_shown(at)
+    captions = " ".join(c.value for c in at.caption)
+    assert "what we don't know about the assumptions" in captions
+    assert "allowing for chance and what we don't know" in captions
+    assert provenance(at)["parameter_uncertainty"].startswith("included")
+    # the same children, the assumptions now drawn over their ranges: a wider 9-in-10 range
+    assert with_unknowns[1] - with_unknowns[0] > 2 * (chance_only[1] - chance_only[0])
+
+
+def test_a_lever_still_acts_with_uncertainty_on_and_the_pair_stays_sharp(scenario_page):
+    """Both scenarios draw the same assumptions, and a lever on an assumption (support places)
+    moves its range rather than being drawn over: the paired difference is the change made."""
+    at = scenario_page
+    at.number_input(key="support_starts").set_value(200.0)
+    at.button(key="run").click().run()
+    assert not at.exception and not at.error
+    run = at.session_state["ndpath_scenario_run"]
+    assert run["baseline"].uncertainty.enabled and run["edited"].uncertainty.enabled
+    base = run_replications(run["baseline"], executor="serial")
+    edit = run_replications(run["edited"], executor="serial")
+    per_rep = edit.per_replication["support_starts"] - base.per_replication["support_starts"]
+    assert (per_rep > 0).all()  # more places in every replication, not a fresh draw of 0-200
+    diff = compare(base, edit).set_index("metric").loc["waiting_list_end"]
+    # paired: the interval of the difference is much narrower than either scenario's own range
+    low, high = core.list_range(base)
+    assert diff["ci_high"] - diff["ci_low"] < (high - low) / 2
+
+
+def test_which_assumptions_matter_draws_the_tornado_and_names_an_assumption(scenario_page):
+    at = scenario_page
+    assert not [m for m in at.markdown if "matters most" in m.value]  # not run until asked
+    charts_before = len(at.get("image"))
+    at.selectbox(key="sens_metric").set_value("waiting_list_end")
+    at.button(key="sens_run").click().run()
+    assert not at.exception and not at.error
+    sentence = next(m.value for m in at.markdown if "matters most" in m.value)
+    named = re.findall(r"“([^”]+)”", sentence)
+    assumption_labels = {core.label(a.key) for a in core.assumptions(core.Scenario())}
+    assert named[1] in assumption_labels  # names an assumption (after the measure)
+    assert len(at.get("image")) == charts_before + 1  # the tornado chart
+    stored = at.session_state["ndpath_sensitivity"][1]
+    assert len(stored) == len(assumption_labels)
+    assert core.label(stored["parameter"].iloc[0]) == named[1]  # the largest swing is named
+
+
+def test_present_page_includes_uncertainty_by_default_and_says_which_band_it_shows():
+    at = start("app/pages/present.py")
+    assert at.checkbox(key="present_uncertainty").value is True
+    said = " ".join(m.value for m in at.markdown)
+    assert "Shading shows the range of projections: chance, and what we don't know" in said
+    at.checkbox(key="present_uncertainty").uncheck()
+    at.button(key="present_run").click().run()
+    assert not at.exception and not at.error
+    said = " ".join(m.value for m in at.markdown)
+    assert "Shading shows the range of projections: chance only" in said
+    assert "by chance alone" in said  # the list takeaway says so too
