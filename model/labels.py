@@ -38,6 +38,20 @@ LABELS: dict[str, str] = {
     "list_wait_13_52w": "Waiting 13 weeks to 1 year",
     "list_wait_52_104w": "Waiting 1 to 2 years",
     "list_wait_104w_plus": "Waiting over 2 years",
+    # assumptions (scenario keys with a plausible range rather than a public figure)
+    "arrivals.annual_growth": "Growth in referrals a year",
+    "referral_mix.looked_after_or_cin": "Share of referrals who are looked-after or in need",
+    "vetting.accept_probability": "Share of referrals accepted",
+    "assessment.leave_weeks_per_year": "Clinicians' weeks of leave and training a year",
+    "support.starts_per_month": "Support places started a month",
+    "support.uptake": "Families who take up support",
+    "support.needs_met_per_year": "Supported families whose needs are met (a year)",
+    "support.cost_per_episode": "Cost of a support place (£)",
+    "leaving.withdrawal_per_year": "Families who withdraw from the list (a year)",
+    "leaving.moved_per_year": "Families who move away (a year)",
+    "leaving.private_per_year": "Families who go private or right-to-choose (a year)",
+    "escalation.unsupported_per_year": "Crises a year for a child without support",
+    "escalation.support_risk_ratio": "Crisis risk with support, relative to without",
 }
 
 HELP: dict[str, str] = {
@@ -50,6 +64,14 @@ HELP: dict[str, str] = {
                 "(13 weeks) of referral.",
     "profiling": "A profiling tool: a practitioner completes a needs profile with the family "
                  "(45-90 minutes) and decides what help comes next.",
+    "uncertainty": "Some numbers in the model have no good public figure: how many families "
+                   "withdraw, how often children reach crisis, how much support helps. With this "
+                   "on, each projection draws them from their plausible ranges, so the shading "
+                   "and intervals show what we don't know as well as chance. Differences between "
+                   "scenarios stay sharp: both draw the same values.",
+    "sensitivity": "Moves each assumption to the low and then the high end of its plausible "
+                   "range, one at a time, and shows how much the chosen number changes. Two "
+                   "runs per assumption, so it takes a while.",
 }
 
 # Okabe-Ito: distinguishable with the common forms of colour blindness, and on a projector
