@@ -40,24 +40,60 @@ class SerialExecutor:
 
 
 class LocalProcessExecutor:
-    """Runs tasks in a pool of local worker processes (one per core by default)."""
+    """Runs tasks in a pool of local worker processes (one per core by default).
+
+    Each ``map`` starts and stops its own pool; used as a context manager, one pool serves every
+    ``map`` inside the block (a search that maps many small batches then starts its workers
+    once). Entering an executor that is already open is a no-op, so nested blocks are safe.
+    """
 
     name = "local"
 
     def __init__(self, max_workers: int | None = None) -> None:
         self.max_workers = max_workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+        self._depth = 0
+
+    def __enter__(self) -> "LocalProcessExecutor":
+        if self._depth == 0 and self.max_workers > 1:
+            self._pool = ProcessPoolExecutor(max_workers=self.max_workers)
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the pool of the outermost ``with`` block, if any; safe to call twice."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+        self._pool = None
 
     def map(self, fn: Callable[[T], R], items: Sequence[T],
             on_done: Callable[[], None] | None = None) -> list[R]:
         if len(items) <= 1 or self.max_workers == 1:
             return SerialExecutor().map(fn, items, on_done)
-        results: list[Any] = [None] * len(items)
+        if self._pool is not None:
+            return self._gather(self._pool, fn, items, on_done)
         with ProcessPoolExecutor(max_workers=min(self.max_workers, len(items))) as pool:
-            futures = {pool.submit(fn, item): k for k, item in enumerate(items)}
+            return self._gather(pool, fn, items, on_done)
+
+    @staticmethod
+    def _gather(pool: ProcessPoolExecutor, fn: Callable[[T], R], items: Sequence[T],
+                on_done: Callable[[], None] | None) -> list[R]:
+        results: list[Any] = [None] * len(items)
+        futures = {pool.submit(fn, item): k for k, item in enumerate(items)}
+        try:
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
                 if on_done:
                     on_done()
+        except BaseException:
+            for future in futures:  # a shared pool must not go on running a failed batch
+                future.cancel()
+            raise
         return results
 
 
