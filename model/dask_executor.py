@@ -37,14 +37,19 @@ class DaskExecutor:
     With no ``scheduler`` a ``distributed.LocalCluster`` of ``n_workers`` processes (one thread
     each, no dashboard) is started for the run and closed afterwards; with ``scheduler`` (an
     address ``tcp://HOST:PORT``) a client connects to that cluster, and ``n_workers`` is ignored.
-    Used as a context manager, one cluster (or connection) serves every ``map`` inside the block.
+    Used as a context manager, one cluster (or connection) serves every ``map`` inside the block;
+    entering an executor that is already open is a no-op, so a function that enters the executor
+    it is given (a calibration does) reuses the caller's cluster. ``connect_timeout_s`` bounds
+    the wait for a scheduler (default ``CONNECT_TIMEOUT_S``).
 
-    Raises ``ValueError`` for a malformed address or a worker count below 1.
+    Raises ``ValueError`` for a malformed address or a worker count below 1, and
+    :class:`DaskConnectionError` when the scheduler cannot be reached.
     """
 
     name = "dask"
 
-    def __init__(self, scheduler: str | None = None, n_workers: int | None = None) -> None:
+    def __init__(self, scheduler: str | None = None, n_workers: int | None = None,
+                 connect_timeout_s: float | None = None) -> None:
         if scheduler is not None and not _ADDRESS.match(scheduler):
             raise ValueError(f"Dask scheduler address {scheduler!r} is not of the form "
                              "tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)")
@@ -53,8 +58,10 @@ class DaskExecutor:
             raise ValueError(f"n_workers must be >= 1, got {n_workers}")
         self.scheduler = scheduler
         self.n_workers = workers
+        self.connect_timeout_s = connect_timeout_s
         self._client: Any = None
         self._cluster: Any = None
+        self._depth = 0
 
     def __repr__(self) -> str:
         where = self.scheduler or f"LocalCluster({self.n_workers} workers)"
@@ -77,11 +84,13 @@ class DaskExecutor:
             self._client = Client(self._cluster)
             return
         logger.info("connecting to the Dask scheduler at %s", self.scheduler)
+        # read at call time, so a test (or a caller) can shorten the module's default
+        timeout = self.connect_timeout_s or CONNECT_TIMEOUT_S
         try:
-            self._client = Client(self.scheduler, timeout=CONNECT_TIMEOUT_S)
+            self._client = Client(self.scheduler, timeout=timeout)
         except (OSError, TimeoutError) as error:
             raise DaskConnectionError(
-                f"cannot reach the Dask scheduler at {self.scheduler} within {CONNECT_TIMEOUT_S} s "
+                f"cannot reach the Dask scheduler at {self.scheduler} within {timeout:g} s "
                 f"({error}); start one with `dask scheduler` and workers with "
                 f"`dask worker {self.scheduler}` (docs/cluster.md)") from None
 
@@ -95,6 +104,7 @@ class DaskExecutor:
 
     def close(self) -> None:
         """Close the client (and the LocalCluster this executor started); safe to call twice."""
+        self._depth = 0
         self._close()
 
     def _close(self) -> None:
@@ -105,12 +115,16 @@ class DaskExecutor:
         self._client = self._cluster = None
 
     def __enter__(self) -> "DaskExecutor":
-        self._open()
+        if self._depth == 0:
+            self._open()
+        self._depth += 1
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        self._close()
+        self._depth = max(self._depth - 1, 0)
+        if self._depth == 0:
+            self._close()
 
     # -- the Executor protocol ---------------------------------------------------------------
 
