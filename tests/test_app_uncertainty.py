@@ -7,12 +7,16 @@ cache between tests where they can.
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import core
+from app import core, pack
 from model.experiment import compare, run_replications
 
 SMALL = {"horizon_months": 12, "replications": 4, "present_horizon": 12,
@@ -39,9 +43,10 @@ def list_range_shown(at: AppTest) -> tuple[float, float]:
     return low, high
 
 
-def provenance(at: AppTest) -> dict:  # type: ignore[type-arg]
-    return at.json[0].value if isinstance(at.json[0].value, dict) else __import__(
-        "json").loads(at.json[0].value)
+def provenance(at: AppTest) -> dict[str, Any]:
+    """The provenance shown in the *Provenance and downloads* tab."""
+    value = at.json[0].value
+    return value if isinstance(value, dict) else json.loads(value)
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +121,32 @@ def test_present_page_includes_uncertainty_by_default_and_says_which_band_it_sho
     said = " ".join(m.value for m in at.markdown)
     assert "Shading shows the range of projections: chance only" in said
     assert "by chance alone" in said  # the list takeaway says so too
+
+
+def test_ranges_are_the_plausible_ranges_moved_with_the_scenario_and_kept_allowed():
+    base = core.load_shipped("default")[0]
+    plausible = {a.key: (a.low, a.high) for a in core.assumptions(base)}
+    assert core.uncertain_ranges(base) == plausible  # the status quo sits at ndpath's defaults
+    more_support = core.uncertain_ranges(core.load_shipped("support_while_waiting")[0])
+    assert more_support["support.starts_per_month"] == (160.0, 360.0)  # 200 places, moved +160
+    edge = core.uncertain_ranges(base.replace({"escalation.support_risk_ratio": 0.9,
+                                               "arrivals.annual_growth": 0.02}))
+    assert edge["escalation.support_risk_ratio"] == pytest.approx((0.7, 1.0))  # at most 1
+    assert edge["arrivals.annual_growth"] == pytest.approx((0.0, 0.14))  # draws stay >= 0
+    falling = base.replace({"arrivals.annual_growth": -0.05})
+    assert "arrivals.annual_growth" not in core.uncertain_ranges(falling)  # held at its value
+    assert core.with_uncertainty(core.with_uncertainty(base, True), False) \
+        .uncertainty.enabled is False
+
+
+def test_the_summit_pack_states_which_band_it_shows():
+    base = core.load_shipped("default")[0].replace(
+        {"simulation.horizon_months": 6, "simulation.replications": 2})
+    for include, words in ((True, "what we don't know"), (False, "chance only")):
+        scenario = core.with_uncertainty(base, include)
+        result = run_replications(scenario, executor="serial")
+        cover = pack._cover({"Status quo": scenario}, "t")
+        assert any(words in t.get_text().replace("\n", " ") for t in cover.texts)
+        archive = pack.summit_pack({"Status quo": result}, {"Status quo": scenario})[1]
+        text = zipfile.ZipFile(io.BytesIO(archive)).read("takeaways.txt").decode()
+        assert text.startswith("Shading shows the range of projections") and words in text

@@ -33,8 +33,9 @@ RUN_STATE = "ndpath_scenario_run"
 UPLOAD_PROBLEMS = "ndpath_scenario_upload_problems"
 UPLOADED = "ndpath_scenario_uploaded"
 SENSITIVITY = "ndpath_sensitivity"
+# few: the analysis costs two runs per assumption; paired runs keep the differences sharp
+# (a bare string here would be drawn on the page by Streamlit's magic)
 SENSITIVITY_REPLICATIONS = 4
-"""Few: the analysis costs two runs per assumption; paired runs keep the differences sharp."""
 
 
 def set_levers(base: Scenario, overwrite: bool) -> None:
