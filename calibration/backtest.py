@@ -16,17 +16,18 @@ Baselines (what an analyst would do without the model):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from model.executors import get_executor
 from model.pathway import simulate
 from model.scenario import Scenario
 
-from .calibrate import Calibration, CalibrationOptions, calibrate_extract
+from .calibrate import Calibration, CalibrationOptions, calibrate_extract, opened_executor
 from .extract import PathwayTable
 from .observed import month_range, monthly_flows, wait_observations
 from .synth import result_to_extract
@@ -79,7 +80,23 @@ def run_backtest(table: PathwayTable, holdout_months: int = 12,
                  base: Scenario | None = None, replications: int = 10) -> Backtest:
     """Calibrate on the extract cut ``holdout_months`` before its date and project to it.
 
-    Runs in memory: no file is read or written."""
+    The calibration's tuning and the projection's replications run on ``options.executor``,
+    opened once for both. Runs in memory: no file is read or written."""
+    with opened_executor(options.executor) as executor:
+        return _run_backtest(table, holdout_months, replace(options, executor=executor), base,
+                             replications)
+
+
+def _project(task: tuple[Scenario, int, int, pd.PeriodIndex]) -> tuple[np.ndarray, float]:
+    """One projection replication through the extract lens (module level, so it pickles):
+    the monthly ``METRICS`` of the held-out months and the median wait started in them."""
+    scenario, replication, seed, held = task
+    view = result_to_extract(simulate(scenario, replication, seed), ids=False, as_text=False)
+    return monthly_flows(view, held)[list(METRICS)].to_numpy(), _median_wait(view, held)
+
+
+def _run_backtest(table: PathwayTable, holdout_months: int, options: CalibrationOptions,
+                  base: Scenario | None, replications: int) -> Backtest:
     end = table.extract_date
     last = end.to_period("M") if (end + pd.Timedelta(days=1)).day == 1 else end.to_period("M") - 1
     held = pd.period_range(last - holdout_months + 1, last, freq="M")
@@ -94,14 +111,11 @@ def run_backtest(table: PathwayTable, holdout_months: int = 12,
     scenario = calibration.scenario.replace({
         "simulation.start_date": (cut + pd.Timedelta(days=1)).date(),
         "simulation.horizon_months": holdout_months})
-    runs = []
-    waits = []
-    for r in range(replications):
-        result = simulate(scenario, r, options.seed)
-        view = result_to_extract(result, ids=False, as_text=False)
-        runs.append(monthly_flows(view, held)[list(METRICS)].to_numpy())
-        waits.append(_median_wait(view, held))
-    sims = np.array(runs)  # replication x month x metric
+    executor = get_executor(options.executor)  # already open: see run_backtest
+    projections = executor.map(_project, [(scenario, r, options.seed, held)
+                                          for r in range(replications)])
+    waits = [wait for _, wait in projections]
+    sims = np.array([flows for flows, _ in projections])  # replication x month x metric
     rows = []
     for k, metric in enumerate(METRICS):
         base_values = _baselines(before[metric], holdout_months, before,

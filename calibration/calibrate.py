@@ -29,14 +29,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from model.executors import Executor, get_executor
 from model.pathway import simulate
 from model.scenario import DAYS_PER_YEAR, Scenario, ScenarioError, build_scenario
 
@@ -74,6 +76,13 @@ class CalibrationOptions:
     from their start); ``referrals_from`` overrides their first month. ``exclude_months`` are left
     out of the arrivals fit (``"2020-03..2020-08"``). ``replay_months``: months replayed by the
     simulation-based tuning; ``replications`` per candidate; ``tune=False`` skips it.
+
+    ``executor`` runs each candidate's replications: ``"serial"`` (default), ``"local"`` (a
+    process per core), ``"dask"`` (a new LocalCluster) or an executor object
+    (:func:`model.executors.get_executor`). The numbers are the same whichever runs them. It is
+    opened once for the whole calibration (one pool or cluster for every candidate) and closed
+    at the end; an executor object the caller has already opened (``with executor:``) stays
+    open. It is left out of comparisons and hashing, since it does not change the result.
     """
 
     history_months: int = 36
@@ -85,6 +94,24 @@ class CalibrationOptions:
     tune: bool = True
     capacity_bounds: tuple[float, float] = (0.5, 2.0)
     horizon_months: int | None = None
+    executor: str | Executor = field(default="serial", compare=False)
+
+
+@contextmanager
+def opened_executor(executor: str | Executor) -> Iterator[Executor]:
+    """``executor`` (a name or an object) open for the ``with`` block: a process pool or Dask
+    cluster is started once here rather than once per ``map``, and stopped at the end.
+
+    ndpath's executors are context managers that may be entered again while open (a no-op), so
+    an executor the caller opened stays open after the block; one it did not open is closed.
+    """
+    built = get_executor(executor)
+    with ExitStack() as stack:
+        if hasattr(built, "__enter__"):
+            stack.enter_context(built)  # type: ignore[arg-type]
+        elif isinstance(executor, str) and callable(getattr(built, "close", None)):
+            stack.callback(built.close)  # type: ignore[attr-defined]
+        yield built
 
 
 @dataclass
@@ -352,6 +379,13 @@ def _simulate_view(scenario: Scenario, replication: int, seed: int, months: pd.P
                                                          np.asarray(KM_WEEKS, float) * 7.0)
 
 
+def _replay_task(task: tuple[Scenario, int, int, pd.PeriodIndex, pd.Timestamp]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """One replication of one candidate, for an executor (module level, so it pickles)."""
+    scenario, replication, seed, months, until = task
+    return _simulate_view(scenario, replication, seed, months, until)
+
+
 def _nanmean(values: np.ndarray) -> np.ndarray:
     """Column means ignoring NaN (a KM point beyond every replication's follow-up stays NaN)."""
     counts = np.isfinite(values).sum(axis=0)
@@ -372,7 +406,17 @@ def tune_capacity(replay: Scenario, data: pd.DataFrame, months: pd.PeriodIndex,
                   until: pd.Timestamp, options: CalibrationOptions) -> Tuning:
     """Find the multiplier of the fitted clinical capacity whose replay best matches the observed
     list size and censored waits. Every candidate uses the same seeds (common random numbers),
-    so the loss is a smooth function of the multiplier and a bounded scalar search works."""
+    so the loss is a smooth function of the multiplier and a bounded scalar search works.
+
+    Each candidate's replications run through ``options.executor``, opened once for the search;
+    results come back in replication order, so the search is the same on any executor."""
+    with opened_executor(options.executor) as executor:
+        return _tune_capacity(replay, data, months, until, options, executor)
+
+
+def _tune_capacity(replay: Scenario, data: pd.DataFrame, months: pd.PeriodIndex,
+                   until: pd.Timestamp, options: CalibrationOptions, executor: Executor
+                   ) -> Tuning:
     observed = monthly_flows(data, months)
     obs_list = observed["waiting_end"].to_numpy()
     start = months[0].to_timestamp(how="start")
@@ -391,8 +435,8 @@ def tune_capacity(replay: Scenario, data: pd.DataFrame, months: pd.PeriodIndex,
                                            for p in base.professions],
                 "assessment.staffing_changes": [{**c.model_dump(), "wte_change": c.wte_change * theta}
                                                 for c in base.staffing_changes]})
-            runs = [_simulate_view(scaled, r, options.seed, months, until)
-                    for r in range(options.replications)]
+            runs = executor.map(_replay_task, [(scaled, r, options.seed, months, until)
+                                               for r in range(options.replications)])
             cache[key] = (np.array([r[0] for r in runs]), np.array([r[1] for r in runs]))
         return cache[key]
 
@@ -553,7 +597,7 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
                        quality_report(table))
 
 
-__all__ = ["CalibrationOptions", "Calibration", "CalibrationError", "Parameter", "Tuning",
+__all__ = ["CalibrationOptions", "opened_executor", "Calibration", "CalibrationError", "Parameter", "Tuning",
            "calibrate_extract", "backlog_at", "tune_capacity", "fit_exits", "fit_waits",
            "fit_elapsed", "complete_months", "BACKLOG_FILE", "waiting_columns", "with_backlog",
            "with_backlog_file"]

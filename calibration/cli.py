@@ -11,11 +11,14 @@ import argparse
 import json
 import logging
 import sys
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
 
+from model.cli import add_executor_options, executor_choice, open_executor
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,8 @@ def _add_calibration_options(p: argparse.ArgumentParser) -> None:
                    help="skip the simulation-based tuning (direct fits only)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     p.add_argument("--overwrite", action="store_true", help="replace files in an existing --out")
+    # serial by default: a few replications per candidate gain little from a pool on a laptop
+    add_executor_options(p, default="serial")
 
 
 def add_subcommands(subparsers: Any) -> None:
@@ -182,6 +187,17 @@ def _options(args: argparse.Namespace) -> Any:
                               horizon_months=getattr(args, "months", None))
 
 
+def _open(args: argparse.Namespace, stack: ExitStack) -> Any:
+    """The ``--executor`` asked for, open for the life of ``stack`` (one pool or Dask cluster
+    for the whole calibration); a bad address or unreachable scheduler is a user error."""
+    return open_executor(executor_choice(args), stack)
+
+
+def _command(args: argparse.Namespace, argv: Sequence[str]) -> list[str]:
+    """The command line as typed, for the provenance (``model.cli.main`` sets ``args.argv``)."""
+    return ["ndpath", *(argv or getattr(args, "argv", ()))]
+
+
 def _prepare(out: Path, overwrite: bool) -> Path:
     from .report import OutputFolderError, prepare_output
 
@@ -244,7 +260,7 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
         if args.months:
             result.scenario = result.scenario.replace({"simulation.horizon_months": args.months})
         out = _prepare(args.out, args.overwrite)
-        write_monthly_calibration(result, out, ["ndpath", *argv])
+        write_monthly_calibration(result, out, _command(args, argv))
         a = result.arrivals
         low, high = a.annual_growth_ci_
         print(f"Arrivals: {a.referrals_per_month_:,.0f} referrals/month, growth "
@@ -257,16 +273,19 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
         return 0
     if args.extract_date is None:
         raise _user_error("--extract-date is required with an EXTRACT")
+    executor_choice(args)  # option mistakes before the extract is read
     table = _read(args)
-    out = _prepare(args.out, args.overwrite)
-    _quarantine_note(table, out)
-    try:
-        calibration = calibrate_extract(table, options, base)
-    except CalibrationError as error:
-        raise _user_error(str(error)) from None
+    with ExitStack() as stack:
+        options = replace(options, executor=_open(args, stack))
+        out = _prepare(args.out, args.overwrite)
+        _quarantine_note(table, out)
+        try:
+            calibration = calibrate_extract(table, options, base)
+        except CalibrationError as error:
+            raise _user_error(str(error)) from None
     from .report import write_calibration
 
-    write_calibration(calibration, out, overwrite=True, command=["ndpath", *argv])
+    write_calibration(calibration, out, overwrite=True, command=_command(args, argv))
     _print_summary(calibration)
     print(f"Written to {out} (ndpath run {out / 'calibrated.toml'})")
     return 0
@@ -301,14 +320,18 @@ def command_backtest(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
 
     if args.holdout_months < 1 or args.projection_replications < 1:
         raise _user_error("--holdout-months and --projection-replications must be at least 1")
+    options, base = _options(args), _base(args)
+    executor_choice(args)  # option mistakes before the extract is read
     table = _read(args)
-    out = _prepare(args.out, args.overwrite)
-    _quarantine_note(table, out)
-    try:
-        bt = run_backtest(table, args.holdout_months, _options(args), _base(args),
-                          args.projection_replications)
-    except CalibrationError as error:
-        raise _user_error(f"back-test: {error}") from None
+    with ExitStack() as stack:
+        options = replace(options, executor=_open(args, stack))
+        out = _prepare(args.out, args.overwrite)
+        _quarantine_note(table, out)
+        try:
+            bt = run_backtest(table, args.holdout_months, options, base,
+                              args.projection_replications)
+        except CalibrationError as error:
+            raise _user_error(f"back-test: {error}") from None
     write_backtest(bt, out)
     print(f"Calibrated on the data as known on {bt.cut.date()}; projected "
           f"{args.holdout_months} months.")

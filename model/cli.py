@@ -77,13 +77,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                              "an existing non-empty folder is refused unless --overwrite")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the results in an existing --out folder")
-    parser.add_argument("--executor", choices=("serial", "local", "dask"),
-                        help="where replications run: serial (this process), local (a process "
-                             "per core; the default), dask (a Dask cluster)")
-    parser.add_argument("--workers", type=int, metavar="N",
-                        help="worker processes for local, or workers of a new Dask cluster")
-    parser.add_argument("--dask-scheduler", metavar="ADDR",
-                        help="address of a running Dask scheduler (implies --executor dask)")
+    add_executor_options(parser)
     parser.add_argument("--keep-logs", action="store_true",
                         help="keep every replication's event log in memory (the wait chart then "
                              "shows the full distribution of waits)")
@@ -204,8 +198,23 @@ class ExecutorChoice:
         return {"name": self.name, **{k: v for k, v in self.options.items() if v is not None}}
 
 
-def _executor_choice(args: argparse.Namespace) -> ExecutorChoice:
-    name = args.executor or ("dask" if args.dask_scheduler else "local")
+def add_executor_options(parser: argparse.ArgumentParser, default: str = "local") -> None:
+    """``--executor``, ``--workers`` and ``--dask-scheduler`` (read by :func:`executor_choice`)."""
+    parser.add_argument("--executor", choices=("serial", "local", "dask"),
+                        help="where replications run: serial (this process), local (a process "
+                             "per core), dask (a Dask cluster); default " + default)
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="worker processes for local, or workers of a new Dask cluster")
+    parser.add_argument("--dask-scheduler", metavar="ADDR",
+                        help="address tcp://HOST:PORT of a running Dask scheduler (implies "
+                             "--executor dask); without it --executor dask starts a local cluster")
+    parser.set_defaults(executor_default=default)
+
+
+def executor_choice(args: argparse.Namespace) -> ExecutorChoice:
+    """The executor the options ask for, checked (a :class:`UserError` if they conflict)."""
+    default = getattr(args, "executor_default", "local")
+    name = args.executor or ("dask" if args.dask_scheduler else default)
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers {args.workers}: must be at least 1")
     if args.dask_scheduler and name != "dask":
@@ -217,15 +226,28 @@ def _executor_choice(args: argparse.Namespace) -> ExecutorChoice:
     return ExecutorChoice("serial", {})
 
 
-def _open_executor(choice: ExecutorChoice, stack: ExitStack) -> Executor:
+def open_executor(choice: ExecutorChoice, stack: ExitStack) -> Executor:
+    """Build the executor and open it for the life of ``stack``: one process pool, Dask
+    LocalCluster or scheduler connection serves every run of the command.
+
+    A malformed scheduler address, an unreachable scheduler or a missing Dask install is a
+    :class:`UserError` (exit 2), not a traceback.
+    """
+    from .dask_executor import DaskConnectionError
+
     try:
         executor = get_executor(choice.name, **{k: v for k, v in choice.options.items()
                                                 if v is not None})
+        if hasattr(executor, "__enter__"):
+            stack.enter_context(executor)  # type: ignore[arg-type]
+        elif callable(getattr(executor, "close", None)):
+            stack.callback(executor.close)  # type: ignore[attr-defined]
     except ImportError as error:
         raise UserError(f"--executor {choice.name}: not available ({error})") from None
-    close = getattr(executor, "close", None)
-    if callable(close):
-        stack.callback(close)
+    except ValueError as error:  # a malformed --dask-scheduler address
+        raise UserError(f"--dask-scheduler: {error}") from None
+    except DaskConnectionError as error:
+        raise UserError(str(error)) from None
     return executor
 
 
@@ -297,11 +319,11 @@ def _run(args: argparse.Namespace, loaded: LoadedScenario, executor: Executor, b
 
 def command_run(args: argparse.Namespace) -> int:
     """``ndpath run``: one scenario to a results folder."""
-    choice = _executor_choice(args)
+    choice = executor_choice(args)
     loaded = _load(args.scenario, _overrides(args))
     out = prepare_folder(args.out or _default_out(args.scenario.stem), args.overwrite)
     with ExitStack() as stack:
-        executor = _open_executor(choice, stack)
+        executor = open_executor(choice, stack)
         bar = stack.enter_context(_progress(args, loaded.scenario.simulation.replications,
                                             args.scenario.stem))
         experiment = _run(args, loaded, executor, bar)
@@ -417,7 +439,7 @@ def command_compare(args: argparse.Namespace) -> int:
     """``ndpath compare``: paired differences of each scenario against the baseline."""
     from . import plots
 
-    choice = _executor_choice(args)
+    choice = executor_choice(args)
     paths = [args.baseline, *args.others]
     loaded = _load_all(args)
     _calendar_notes(paths, loaded, args)
@@ -426,7 +448,7 @@ def command_compare(args: argparse.Namespace) -> int:
     results: dict[str, ExperimentResult] = {}
     n = loaded[0].scenario.simulation.replications
     with ExitStack() as stack:
-        executor = _open_executor(choice, stack)
+        executor = open_executor(choice, stack)
         bar = stack.enter_context(_progress(args, n * len(loaded), "compare"))
         for name, item in zip(names, loaded):
             bar.set_description(name)
@@ -540,13 +562,13 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     from .results import write_json
     from .sensitivity import one_at_a_time, tornado_chart
 
-    choice = _executor_choice(args)
+    choice = executor_choice(args)
     loaded = _load(args.scenario, _overrides(args))
     out = prepare_folder(args.out or _default_out(f"{args.scenario.stem}-sensitivity"),
                          args.overwrite)
     sim = loaded.scenario.simulation
     with ExitStack() as stack:
-        executor = _open_executor(choice, stack)
+        executor = open_executor(choice, stack)
         try:
             table = one_at_a_time(loaded.scenario, args.metric, sim.replications, sim.seed,
                                   executor, keys=args.only)
@@ -573,12 +595,12 @@ def command_capacity(args: argparse.Namespace) -> int:
     """``ndpath capacity``: the least extra WTE that meets a 13-week target by a month."""
     from .questions import least_extra_capacity
 
-    choice = _executor_choice(args)
+    choice = executor_choice(args)
     loaded = _load(args.scenario, _overrides(args))
     sim = loaded.scenario.simulation
     out = prepare_folder(args.out, args.overwrite) if args.out else None
     with ExitStack() as stack:
-        executor = _open_executor(choice, stack)
+        executor = open_executor(choice, stack)
         try:
             answer = least_extra_capacity(loaded.scenario, args.target, args.by, sim.replications,
                                           sim.seed, executor, max_extra_wte=args.max_extra_wte)
