@@ -62,6 +62,19 @@ def test_executors_return_in_task_order_and_report_progress() -> None:
         assert len(done) == 4
 
 
+def test_local_pool_opened_once_serves_every_map_and_nested_blocks() -> None:
+    executor = LocalProcessExecutor(2)
+    with executor:
+        pool = executor._pool
+        assert pool is not None
+        with executor:  # a nested block (a calibration given an open executor) keeps the pool
+            assert executor.map(_square_after, [0, 1, 2, 3]) == [0, 1, 4, 9]
+        assert executor._pool is pool
+        assert executor.map(_square_after, [3, 2]) == [9, 4]
+    assert executor._pool is None
+    assert executor.map(_square_after, [1, 2]) == [1, 4]  # and a pool per map again
+
+
 def test_get_executor_builds_dask_from_cli_options() -> None:
     executor = get_executor("dask", scheduler="tcp://127.0.0.1:8786", n_workers=3)
     assert isinstance(executor, DaskExecutor)
@@ -104,6 +117,11 @@ def test_dask_local_cluster_gives_the_serial_numbers(scenario: Scenario,
                                   on_done=lambda: done.append(1))
         workers = executor._client.scheduler_info()["workers"]
         assert len(workers) == 2 and all(w["nthreads"] == 1 for w in workers.values())
+        client = executor._client
+        with executor:  # entering an open executor (as a calibration does) keeps its cluster
+            assert executor._client is client
+        assert executor._client is client
+    assert executor._client is None
     assert len(done) == REPLICATIONS
     assert_same_numbers(serial, result)
 
