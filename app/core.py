@@ -217,44 +217,16 @@ def apply_levers(base: Scenario, levers: Levers) -> Scenario:
 # Parameter uncertainty
 
 
-def _field_bounds(key: str) -> tuple[float, float]:
-    """The allowed values of a scalar scenario key (from the schema's ge/gt/le/lt)."""
-    section, _, name = key.partition(".")
-    section_type = type(getattr(Scenario(), section))
-    low, high = -math.inf, math.inf
-    for item in section_type.model_fields[name].metadata:
-        low = max(low, float(getattr(item, "ge", getattr(item, "gt", -math.inf))))
-        high = min(high, float(getattr(item, "le", getattr(item, "lt", math.inf))))
-    return low, high
-
-
-def _schema_default(key: str) -> float:
-    section, _, name = key.partition(".")
-    return float(getattr(getattr(Scenario(), section), name))
-
-
 def uncertain_ranges(scenario: Scenario) -> dict[str, tuple[float, float]]:
     """The range each assumption is drawn from: its plausible range, moved with the scenario.
 
-    ``uncertainty.from_assumptions`` draws every assumption over the schema's plausible range
-    whatever value the scenario gives it, which would erase a deliberate choice (a scenario with
-    200 support places a month would draw them over 0-200, like the status quo's 40). Here the
-    range moves with the scenario's value: ``value - (default - low)`` to
-    ``value + (high - default)``, kept within the key's allowed values and above zero (the draws
-    are uniform distributions). With the same seed two scenarios draw the same point of their
-    ranges, so their paired difference is still exactly the change made. A key whose value is
-    below zero (a falling referral rate) is held at its value.
+    :func:`model.assumptions.assumptions` centres each plausible range on the scenario's own
+    value (``value - (default - low)`` to ``value + (high - default)``, within the key's allowed
+    values), so a deliberate choice (200 support places a month rather than 40) is kept. With the
+    same seed two scenarios draw the same point of their ranges, so their paired difference is
+    still exactly the change made.
     """
-    out: dict[str, tuple[float, float]] = {}
-    for item in assumptions(scenario):
-        shift = item.default - _schema_default(item.key)
-        allowed_low, allowed_high = _field_bounds(item.key)
-        low = max(item.low + shift, allowed_low, 0.0)
-        high = min(item.high + shift, allowed_high)
-        if item.default < 0 or high < low:
-            continue
-        out[item.key] = (low, high)
-    return out
+    return {item.key: (item.low, item.high) for item in assumptions(scenario)}
 
 
 def with_uncertainty(scenario: Scenario, include: bool) -> Scenario:

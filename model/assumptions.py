@@ -6,10 +6,12 @@ sensitivity analysis and parameter uncertainty both read them from here.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from .scenario import Scenario
 
@@ -18,13 +20,22 @@ _RANGE = re.compile(r"^\s*([0-9][0-9.,]*)(k?)\s*-\s*([0-9][0-9.,]*)(k?)\b")
 
 @dataclass(frozen=True)
 class Assumption:
-    """A scalar scenario key whose default is an assumption, with its plausible range."""
+    """A scalar scenario key whose default is an assumption, and the range to explore.
+
+    The schema gives a plausible range around the default. A scenario may set its own value (a
+    calibrated withdrawal rate, say), so the range explored is the plausible range moved to
+    centre on the scenario's value: ``value - (default - low)`` to ``value + (high - default)``,
+    kept within the key's allowed values. At the default it is exactly the plausible range.
+    """
 
     key: str
-    default: float
+    value: float
     low: float
     high: float
     note: str
+    default: float
+    plausible_low: float
+    plausible_high: float
 
 
 def _number(text: str, thousands: str) -> float:
@@ -40,6 +51,19 @@ def parse_range(text: str) -> tuple[float, float] | None:
     return (low, high) if low <= high else None
 
 
+def _allowed(info: FieldInfo) -> tuple[float, float]:
+    """The key's allowed interval from its schema bounds."""
+    low, high = -math.inf, math.inf
+    for item in info.metadata:
+        for attr in ("ge", "gt"):
+            if getattr(item, attr, None) is not None:
+                low = max(low, float(getattr(item, attr)))
+        for attr in ("le", "lt"):
+            if getattr(item, attr, None) is not None:
+                high = min(high, float(getattr(item, attr)))
+    return low, high
+
+
 def assumptions(scenario: Scenario) -> list[Assumption]:
     """Every scalar assumption with a numeric plausible range, in the sections that are switched on."""
     found = []
@@ -53,10 +77,16 @@ def assumptions(scenario: Scenario) -> list[Assumption]:
             if "assumption" not in extra or isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
             bounds = parse_range(str(extra.get("plausible_range", "")))
-            if bounds is None:
+            if bounds is None or not isinstance(info.default, (int, float)):
                 continue
-            found.append(Assumption(f"{section_name}.{key}", float(value), *bounds,
-                                    note=str(extra["assumption"])))
+            default, (low, high) = float(info.default), bounds
+            allowed_low, allowed_high = _allowed(info)
+            found.append(Assumption(
+                f"{section_name}.{key}", float(value),
+                low=max(allowed_low, float(value) - (default - low)),
+                high=min(allowed_high, float(value) + (high - default)),
+                note=str(extra["assumption"]), default=default, plausible_low=low,
+                plausible_high=high))
     return found
 
 

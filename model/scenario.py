@@ -291,7 +291,9 @@ class Profiling(_Frozen):
 
     enabled: bool = Field(
         False, json_schema_extra=model_default("today's pathway has no profiling tool"))
-    practitioner_wte: float = Field(6.0, ge=0, le=10_000, json_schema_extra=assumption("2-15"))
+    practitioner_wte: float = Field(
+        6.0, ge=0, le=10_000,
+        json_schema_extra=model_default("a commissioning decision: practitioners funded (2-15 is typical)"))
     hours_per_wte_week: float = Field(
         37.5, gt=0, le=60, json_schema_extra=source("NHS Agenda for Change full-time week"))
     job_plan_share: float = Field(
@@ -455,7 +457,8 @@ class Support(_Frozen):
     enabled: bool = Field(True, json_schema_extra=model_default("switch support off"))
     starts_per_month: float = Field(
         40.0, ge=0, le=1e6,
-        json_schema_extra=assumption("0-200", "new support episodes the service can start a month"))
+        json_schema_extra=model_default(
+            "a commissioning decision: new support episodes the service can start a month"))
     uptake: float = Field(
         0.7, ge=0, le=1, json_schema_extra=assumption("0.5-0.9", "families who take the offer"))
     needs_met_per_year: float = Field(
@@ -504,7 +507,8 @@ class Uncertainty(_Frozen):
     enabled: bool = Field(False, json_schema_extra=model_default("draw parameters per replication"))
     from_assumptions: bool = Field(
         False, json_schema_extra=model_default(
-            "draw every assumption with a numeric plausible range uniformly over that range"))
+            "draw every assumption uniformly over its plausible range, moved to centre on the "
+            "scenario's own value"))
     parameters: dict[str, Distribution] = Field(
         default_factory=dict,
         json_schema_extra=model_default(

@@ -70,9 +70,10 @@ def tornado_chart(table: pd.DataFrame, metric: str = "waiting_list_end") -> Figu
     ax = fig.subplots()
     rows = table.iloc[::-1]
     y = np.arange(len(rows))
-    ax.barh(y, rows["diff_low"], color=PALETTE[0], label="low end of range")
-    ax.barh(y, rows["diff_high"], color=PALETTE[1], label="high end of range")
-    for end, offset in (("low", -0.12), ("high", 0.12)):
+    # the two ends side by side, so a shorter bar of the same sign is never hidden
+    ax.barh(y - 0.2, rows["diff_low"], height=0.4, color=PALETTE[0], label="low end of range")
+    ax.barh(y + 0.2, rows["diff_high"], height=0.4, color=PALETTE[1], label="high end of range")
+    for end, offset in (("low", -0.2), ("high", 0.2)):
         err = np.vstack([rows[f"diff_{end}"] - rows[f"diff_{end}_ci_low"],
                          rows[f"diff_{end}_ci_high"] - rows[f"diff_{end}"]])
         ax.errorbar(rows[f"diff_{end}"], y + offset, xerr=np.nan_to_num(err), fmt="none",

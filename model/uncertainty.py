@@ -2,7 +2,8 @@
 
 When ``scenario.uncertainty.enabled``, replication ``k`` first draws its own values of the
 uncertain parameters (the scenario's ``uncertainty.parameters``, and with ``from_assumptions``
-every assumption uniformly over its plausible range) from streams named after the keys. The draws
+every assumption uniformly over its plausible range, moved to centre on the scenario's own value:
+see :class:`model.assumptions.Assumption`) from streams named after the keys. The draws
 depend only on ``(seed, k, key)``: the same across executors, and shared by scenarios compared
 with the same seed, so paired differences stay sharp while each scenario's own intervals widen to
 include what is not known.

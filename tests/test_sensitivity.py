@@ -21,7 +21,8 @@ def test_assumptions_follow_the_switches() -> None:
     assert "leaving.withdrawal_per_year" in keys and "escalation.support_risk_ratio" in keys
     assert not any(k.startswith("profiling.") for k in keys)  # profiling is off by default
     with_profiling = {a.key for a in assumptions(Scenario().replace({"profiling.enabled": True}))}
-    assert "profiling.practitioner_wte" in with_profiling
+    assert "profiling.diagnosis_requested_anyway" in with_profiling
+    assert "support.starts_per_month" not in keys  # a decision to compare, not an unknown
     for a in assumptions(Scenario()):
         assert a.low <= a.high
 
@@ -45,3 +46,16 @@ def test_one_at_a_time_direction_and_exact_nulls() -> None:
 def test_unknown_keys_are_named() -> None:
     with pytest.raises(ValueError, match="profiling.practitioner_wte"):
         one_at_a_time(Scenario(), keys=["profiling.practitioner_wte"], executor="serial")
+
+
+def test_ranges_move_with_the_scenario_and_stay_allowed() -> None:
+    from model.assumptions import assumptions as found
+
+    at_default = {a.key: a for a in found(Scenario())}
+    w = at_default["leaving.withdrawal_per_year"]
+    assert (w.low, w.high) == (w.plausible_low, w.plausible_high) == (0.02, 0.10)
+    moved = {a.key: a for a in found(Scenario().replace({"leaving.withdrawal_per_year": 0.3,
+                                                         "escalation.support_risk_ratio": 0.95}))}
+    assert moved["leaving.withdrawal_per_year"].low == pytest.approx(0.28)
+    assert moved["leaving.withdrawal_per_year"].high == pytest.approx(0.36)
+    assert moved["escalation.support_risk_ratio"].high == 1.0  # a ratio cannot pass its bound
