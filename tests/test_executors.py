@@ -115,6 +115,8 @@ def test_dask_local_cluster_gives_the_serial_numbers(scenario: Scenario,
         assert executor.map(_square_after, [0, 1, 2, 3]) == [0, 1, 4, 9]
         result = run_replications(scenario, REPLICATIONS, executor=executor,
                                   on_done=lambda: done.append(1))
+        # workers register asynchronously (and a busy machine may restart one): wait, then check
+        executor._client.wait_for_workers(2, timeout=120)
         workers = executor._client.scheduler_info()["workers"]
         assert len(workers) == 2 and all(w["nthreads"] == 1 for w in workers.values())
         client = executor._client
