@@ -62,6 +62,9 @@ class SimulationResult:
     """
     month_starts_days: np.ndarray = field(repr=False)
     """Days from the start to the first day of each month; the last entry is the horizon."""
+    outsourced_starts: tuple[int, ...] = ()
+    """Assessments each outsourced block started in the horizon, in the scenario's block order
+    (the log cannot tell overlapping blocks apart, and each block has its own price)."""
 
     @property
     def horizon_days(self) -> float:
@@ -71,7 +74,9 @@ class SimulationResult:
 def month_starts(start: pd.Timestamp | str, months: int) -> np.ndarray:
     """Day offsets of the first day of each calendar month from ``start`` (``months + 1`` values)."""
     start = pd.Timestamp(start)
-    firsts = pd.date_range(start, periods=months + 1, freq=pd.DateOffset(months=1))
+    # each edge k months from the start itself: repeated one-month steps (date_range) drift from
+    # a start on the 29th-31st to the 28th after February, shortening every later month
+    firsts = pd.DatetimeIndex([start + pd.DateOffset(months=k) for k in range(months + 1)])
     return ((firsts - start) / pd.Timedelta(days=1)).to_numpy(dtype=float)
 
 
@@ -360,6 +365,7 @@ class PathwayModel:
         self.profiling_queue: deque[int] = deque()
         self.support_queue: deque[int] = deque()
         self.free_servers = a.servers
+        self.outsourced_starts = [0] * len(a.outsourced)
         self.list_size = 0  # children joined and not yet taken (lazy exits included)
         # days from the start to each staffing change, read once rather than every session
         start = pd.Timestamp(scenario.simulation.start_date)
@@ -649,6 +655,7 @@ class PathwayModel:
                     if i is None:
                         break
                     self._start_assessment(i, env.now, _D["outsourced"])
+                    self.outsourced_starts[block_index] += 1
                     done += 1
                 done = max(done, target)  # places unused for want of children are lost
             if t >= last:
@@ -685,7 +692,7 @@ class PathwayModel:
         capacity = pd.DataFrame(self.capacity_rows,
                                 columns=["time_days", "stage", "hours_available", "hours_used"])
         return SimulationResult(sc, self.replication, self.seed, log.to_frame(), children,
-                                capacity, self.months)
+                                capacity, self.months, tuple(self.outsourced_starts))
 
     def _run_events(self, backlog: np.ndarray) -> None:
         """The general path: SimPy processes for the feed, the sessions and the servers."""

@@ -101,8 +101,8 @@ def least_extra_capacity(
     max_extra_wte: float = 200.0,
     tolerance_wte: float = 0.25,
 ) -> CapacityAnswer:
-    """Least extra WTE so that, in month ``by``, the mean share of assessments started within 13
-    weeks is at least ``target_pct``.
+    """Least extra WTE so that, in month ``by`` (default: the horizon's last month), the mean share
+    of assessments started within 13 weeks is at least ``target_pct``.
 
     Every evaluation uses the same seed, so the children and their luck are the same at every
     staffing level (common random numbers) and the search is not misled by noise. The share is
@@ -110,16 +110,20 @@ def least_extra_capacity(
     """
     if not 0 < target_pct <= 100:
         raise ValueError(f"target_pct must be in (0, 100], got {target_pct}")
-    month = _month_label(scenario, by or scenario.simulation.start_date.replace(
-        year=scenario.simulation.start_date.year + scenario.simulation.horizon_months // 12))
+    sim = scenario.simulation
+    last = pd.Period(sim.start_date, freq="M") + sim.horizon_months - 1
+    month = _month_label(scenario, by or str(last))
     rows: list[dict[str, float]] = []
 
     def evaluate(extra: float) -> tuple[float, float]:
         result = run_replications(with_extra_wte(scenario, extra), replications, seed, executor)
-        m = result.monthly
-        values = m[(m["metric"] == "pct_assessed_within_13w") & (m["month"] == month)]["value"]
-        values = values.to_numpy(dtype=float)
-        values = np.where(np.isfinite(values), values, 100.0)  # nobody started: nobody waited long
+        m = result.monthly[result.monthly["month"] == month]
+        by_rep = m.pivot(index="replication", columns="metric", values="value")
+        values = by_rep["pct_assessed_within_13w"].to_numpy(dtype=float)
+        # nobody started that month: met only if nobody was waiting either; a list that nobody is
+        # taken from (no staff, no session) is not a list assessed within 13 weeks
+        empty = by_rep["waiting_list"].to_numpy(dtype=float) == 0
+        values = np.where(np.isfinite(values), values, np.where(empty, 100.0, 0.0))
         mean, met = float(values.mean()), float((values >= target_pct).mean())
         rows.append({"extra_wte": extra, "mean_pct": mean, "probability_met": met})
         return mean, met

@@ -1,0 +1,77 @@
+"""Review findings: costs of outsourced blocks and the monthly calendar.
+
+Each test pins a number a commissioner reads (cost_total, the horizon, month edges) on a small
+scenario where the right answer is known exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from model.metrics import replication_metrics
+from model.pathway import month_starts, simulate
+from model.scenario import Scenario
+
+
+def _quiet(months: int = 12) -> Scenario:
+    """No arrivals, no leaving, no staff: only what the test adds moves children."""
+    return Scenario().replace({
+        "simulation.horizon_months": months,
+        "arrivals.enabled": False,
+        "backlog.count": 2_000,
+        "vetting.enabled": False,
+        "profiling.enabled": False,
+        "support.enabled": False,
+        "escalation.enabled": False,
+        "leaving.withdrawal_per_year": 0.0,
+        "leaving.moved_per_year": 0.0,
+        "leaving.private_per_year": 0.0,
+        "leaving.age_out": False,
+        "assessment.professions.0.wte": 0.0,
+        "assessment.professions.1.wte": 0.0,
+        "assessment.professions.2.wte": 0.0,
+    })
+
+
+def test_overlapping_outsourced_blocks_are_each_paid_once() -> None:
+    """Two blocks whose dates overlap: each outsourced assessment is paid once, at its own price.
+
+    The list never runs dry, so every place is used: 200 at 1,000 and 50 at 3,000.
+    """
+    blocks = [
+        {"start_date": dt.date(2026, 1, 1), "end_date": dt.date(2026, 12, 1),
+         "assessments": 200, "cost_per_assessment": 1_000.0},
+        {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 6, 1),
+         "assessments": 50, "cost_per_assessment": 3_000.0},
+    ]
+    scenario = _quiet().replace({"assessment.outsourced": blocks})
+    result = simulate(scenario, 0)
+    metrics = replication_metrics(result)
+    assert metrics["outsourced_assessments"] == 250
+    assert metrics["cost_total"] == 200 * 1_000.0 + 50 * 3_000.0
+
+
+def test_one_outsourced_block_costs_its_assessments() -> None:
+    """The single-block case (a control for the test above): places used x price."""
+    block = {"start_date": dt.date(2026, 2, 1), "end_date": dt.date(2026, 8, 1),
+             "assessments": 120, "cost_per_assessment": 2_500.0}
+    result = simulate(_quiet().replace({"assessment.outsourced": [block]}), 0)
+    metrics = replication_metrics(result)
+    assert metrics["outsourced_assessments"] == 120
+    assert metrics["cost_total"] == 120 * 2_500.0
+
+
+def test_month_edges_do_not_drift_from_a_start_late_in_the_month() -> None:
+    """Month k starts k calendar months after the start date, however late in the month it is.
+
+    From 31 January, 12 months end on 31 January next year (365 days), not on the 28th or 29th
+    that repeated one-month steps drift to after February.
+    """
+    edges = month_starts(pd.Timestamp("2026-01-31"), 12)
+    expected = [(pd.Timestamp("2026-01-31") + pd.DateOffset(months=k) - pd.Timestamp("2026-01-31"))
+                / pd.Timedelta(days=1) for k in range(13)]
+    np.testing.assert_array_equal(edges, expected)
+    assert edges[-1] == 365.0
