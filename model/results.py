@@ -81,6 +81,19 @@ def _version(module: str) -> str:
         return "not installed"
 
 
+def scenario_as_run(experiment: ExperimentResult) -> Scenario:
+    """The scenario with the seed and number of replications that actually ran.
+
+    ``run_replications`` takes both as arguments; a folder that recorded the scenario file's own
+    values would rerun to other numbers.
+    """
+    sim = experiment.scenario.simulation
+    if sim.seed == experiment.seed and sim.replications == experiment.replications:
+        return experiment.scenario
+    return experiment.scenario.replace({"simulation.seed": experiment.seed,
+                                        "simulation.replications": experiment.replications})
+
+
 def build_provenance(
     experiment: ExperimentResult,
     file_hashes: Mapping[str, str] | None = None,
@@ -96,7 +109,7 @@ def build_provenance(
     """
     from . import __version__
 
-    scenario = experiment.scenario
+    scenario = scenario_as_run(experiment)
     sim = scenario.simulation
     return {
         "scenario_name": scenario.meta.name,
@@ -196,7 +209,8 @@ def write_results(
     experiment.per_replication.to_csv(path / PER_REPLICATION, index=False)
     experiment.monthly.to_csv(path / MONTHLY, index=False)
     backlog_clearance(experiment).to_csv(path / CLEARANCE, index=False)
-    (path / SCENARIO).write_text(_scenario_toml(experiment.scenario, provenance), encoding="utf-8")
+    (path / SCENARIO).write_text(_scenario_toml(scenario_as_run(experiment), provenance),
+                                 encoding="utf-8")
     if figures:
         write_figures(path, experiment, today=today)
     return path

@@ -109,3 +109,21 @@ def test_least_extra_capacity_does_not_count_a_month_with_nobody_assessed_as_met
     assert answer.extra_wte != 0.0
     first = answer.evaluations.sort_values("extra_wte").iloc[0]
     assert first["extra_wte"] == 0.0 and first["mean_pct"] < 90
+
+
+def test_results_folder_scenario_reruns_to_the_same_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A run made with a seed and replications given to ``run_replications`` (a notebook's way)
+    writes a ``scenario.toml`` and provenance that rerun to the same numbers: the seed and the
+    number of replications that ran, not the scenario file's own."""
+    from model.results import build_provenance, read_results, write_results
+
+    scenario = Scenario().replace({"simulation.horizon_months": 2, "backlog.count": 50,
+                                   "arrivals.referrals_per_month": 20.0})
+    experiment = run_replications(scenario, replications=2, seed=7, executor="serial")
+    out = write_results(tmp_path / "run", experiment, build_provenance(experiment), figures=False)
+    saved = read_results(out)
+    assert saved.scenario.simulation.seed == 7
+    assert saved.scenario.simulation.replications == 2
+    assert saved.provenance["scenario"]["simulation"]["seed"] == 7
+    again = run_replications(saved.scenario, executor="serial")
+    pd.testing.assert_frame_equal(again.per_replication, experiment.per_replication)
