@@ -388,7 +388,9 @@ class PathwayModel:
         codes = np.array([_D["withdrawn"], _D["moved"], _D["private"]], dtype=np.int8)
         if leaving.age_out:
             birthday = c.referral + (leaving.age_out_years - c.age) * DAYS_PER_YEAR
-            times = np.column_stack([times, np.maximum(birthday, 0.0)])
+            # a child referred at or over the transfer age transfers at once (day 0 for the list
+            # at the start), never at a birthday before their referral
+            times = np.column_stack([times, np.maximum(birthday, np.maximum(c.referral, 0.0))])
             codes = np.append(codes, np.int8(_D["aged_out"]))
         if times.shape[1] and len(times):
             first = np.argmin(times, axis=1)
