@@ -221,11 +221,18 @@ def cost_total(result: SimulationResult, metrics: dict[str, float]) -> float:
     a = sc.assessment
     # clinicians are costed for the share of their job plan spent on ND assessment
     rate = {p.name: p.cost_per_wte_year * p.job_plan_share for p in a.professions}
-    cost = sum(p.wte * rate[p.name] * years for p in a.professions)
-    for change in a.staffing_changes:
-        day = (pd.Timestamp(change.date) - start) / pd.Timedelta(days=1)
-        if day < horizon:
-            cost += change.wte_change * rate[change.profession] * (horizon - max(day, 0.0)) / DAYS_PER_YEAR
+    days = [(pd.Timestamp(change.date) - start) / pd.Timedelta(days=1) for change in a.staffing_changes]
+    # staff are paid from a change's date (a recruit during the ramp-up too); between change
+    # dates the WTE is built as the model builds it, in list order and never below zero, so a
+    # loss larger than the team stops its cost at zero instead of making it negative
+    edges = sorted({0.0, horizon, *(min(max(d, 0.0), horizon) for d in days)})
+    cost = 0.0
+    for low, high in zip(edges[:-1], edges[1:]):
+        wte = {p.name: p.wte for p in a.professions}
+        for change, day in zip(a.staffing_changes, days):
+            if day <= low:
+                wte[change.profession] = max(0.0, wte[change.profession] + change.wte_change)
+        cost += sum(wte[name] * rate[name] for name in wte) * (high - low) / DAYS_PER_YEAR
     if sc.profiling.enabled:
         cost += sc.profiling.practitioner_wte * sc.profiling.cost_per_wte_year * years
     ev = result.events

@@ -75,3 +75,38 @@ def test_month_edges_do_not_drift_from_a_start_late_in_the_month() -> None:
                 / pd.Timedelta(days=1) for k in range(13)]
     np.testing.assert_array_equal(edges, expected)
     assert edges[-1] == 365.0
+
+
+def test_a_loss_larger_than_the_staff_does_not_make_their_cost_negative() -> None:
+    """Losing 5 WTE psychologists from a team of 3 leaves none (the model's capacity stops at
+    zero); their cost stops at zero too, rather than paying the service for 2 missing staff."""
+    scenario = _quiet().replace({
+        "assessment.professions.0.wte": 3.0,
+        "assessment.professions.1.wte": 3.0,
+        "assessment.professions.2.wte": 2.0,
+        "assessment.staffing_changes": [
+            {"date": dt.date(2026, 1, 1), "profession": "psychologist", "wte_change": -5.0,
+             "ramp_weeks": 0.0}],
+    })
+    result = simulate(scenario, 0)
+    years = result.horizon_days / 365.25
+    paed, _, salt = scenario.assessment.professions
+    expected = (paed.wte * paed.cost_per_wte_year * paed.job_plan_share
+                + salt.wte * salt.cost_per_wte_year * salt.job_plan_share) * years
+    assert abs(replication_metrics(result)["cost_total"] - expected) < 1e-6 * expected
+
+
+def test_staffing_changes_cost_from_their_dates() -> None:
+    """A control for the test above: +1 WTE from month 4 and -1 WTE from month 7 of 12."""
+    scenario = _quiet().replace({
+        "assessment.professions.1.wte": 2.0,
+        "assessment.staffing_changes": [
+            {"date": dt.date(2026, 4, 1), "profession": "psychologist", "wte_change": 1.0},
+            {"date": dt.date(2026, 7, 1), "profession": "psychologist", "wte_change": -1.0}],
+    })
+    result = simulate(scenario, 0)
+    psych = scenario.assessment.professions[1]
+    rate = psych.cost_per_wte_year * psych.job_plan_share
+    days_2, days_3 = 90 + (365 - 181), 181 - 90  # 2 WTE outside April-June, 3 WTE in it
+    expected = rate * (2.0 * days_2 + 3.0 * days_3) / 365.25
+    assert abs(replication_metrics(result)["cost_total"] - expected) < 1e-6 * expected
