@@ -11,6 +11,8 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_helpers import start_app, errors, table_with
+
 from app import core
 
 SMALL = {"horizon_months": 12, "replications": 3, "compare_horizon": 12,
@@ -18,28 +20,15 @@ SMALL = {"horizon_months": 12, "replications": 3, "compare_horizon": 12,
 
 
 def start(page: str | None = None) -> AppTest:
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=180)
-    for key, value in SMALL.items():
-        at.session_state[key] = value
-    at.run()
-    if page is not None:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return start_app(SMALL, page)
 
 
 def metric_values(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def table_with(at: AppTest, column: str, index: int = 0):  # type: ignore[no-untyped-def]
-    """The ``index``-th data frame on the page that has ``column``."""
-    frames = [d.value for d in at.dataframe if column in d.value.columns]
-    return frames[index]
 
 
-def errors(at: AppTest) -> str:
-    return " ".join(str(e.value) for e in at.error)
 
 
 @pytest.fixture(scope="module")

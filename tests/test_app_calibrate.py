@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_helpers import start_app, errors, table_with
+
 from app import calibrating
 from app.scenario_files import scenario_from_toml
 from calibration.backtest import run_backtest
@@ -32,21 +34,11 @@ SMALL = {"horizon_months": 12, "replications": 3, "cal_tune_reps": 2, "cal_repla
 
 
 def start(page: str = "app/pages/calibrate.py") -> AppTest:
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=300)
-    for key, value in SMALL.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return start_app(SMALL, page, timeout=300)
 
 
-def errors(at: AppTest) -> str:
-    return " ".join(str(e.value) for e in at.error)
 
 
-def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def number(text: str) -> float:

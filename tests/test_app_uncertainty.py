@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_helpers import start_app
+
 from app import core, pack
 from model.experiment import compare, run_replications
 
@@ -24,14 +26,7 @@ SMALL = {"horizon_months": 12, "replications": 4, "present_horizon": 12,
 
 
 def start(page: str | None = None) -> AppTest:
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=180)
-    for key, value in SMALL.items():
-        at.session_state[key] = value
-    at.run()
-    if page is not None:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return start_app(SMALL, page)
 
 
 def list_range_shown(at: AppTest) -> tuple[float, float]:

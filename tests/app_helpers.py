@@ -1,0 +1,29 @@
+"""Driving the app under Streamlit's AppTest: shared by the app's test files."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from streamlit.testing.v1 import AppTest
+
+
+def start_app(settings: Mapping[str, Any], page: str | None = None, timeout: float = 180) -> AppTest:
+    """The app with widget values preset by key (small horizons for tests), on ``page``."""
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=timeout)
+    for key, value in settings.items():
+        at.session_state[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def errors(at: AppTest) -> str:
+    """Every error message on the page, joined."""
+    return " ".join(str(e.value) for e in at.error)
+
+
+def table_with(at: AppTest, column: str, index: int = 0) -> Any:
+    """The ``index``-th data frame on the page that has ``column``."""
+    return [d.value for d in at.dataframe if column in d.value.columns][index]
