@@ -286,10 +286,19 @@ def _fmt_metric(metric: str, value: float) -> str:
 def summary_table(experiment: ExperimentResult, metrics: Sequence[str] = TABLE_METRICS) -> str:
     """The key metrics as a plain-text table: label, mean and 95% interval."""
     summary = experiment.summary.set_index("metric")
+    total = experiment.replications
+
+    def defined_in(m: str) -> str:
+        # a metric undefined in some replications (e.g. the median time to first support when
+        # fewer than half were supported) is averaged over the others only: say so
+        n = int(summary.at[m, "n"])
+        return "" if n == total else f"defined in {n} of {total}"
+
     rows = [(label(m), _fmt_metric(m, summary.at[m, "mean"]),
-             f"{_fmt_metric(m, summary.at[m, 'ci_low'])} to {_fmt_metric(m, summary.at[m, 'ci_high'])}")
+             f"{_fmt_metric(m, summary.at[m, 'ci_low'])} to {_fmt_metric(m, summary.at[m, 'ci_high'])}",
+             defined_in(m))
             for m in metrics if m in summary.index]
-    return _table(("", "mean", "95% interval"), rows) + "\n" + UNDEFINED_NOTE
+    return _table(("", "mean", "95% interval", "replications"), rows) + "\n" + UNDEFINED_NOTE
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -48,3 +48,14 @@ def test_capacity_answers_in_words_and_refuses_a_month_outside_the_horizon(
     code = main(["capacity", str(DEFAULT), *common, "--by", "2031-01"])
     err = capsys.readouterr().err
     assert code == 2 and "within the horizon" in err and "Traceback" not in err
+
+
+def test_the_summary_table_says_when_a_metric_is_undefined_in_some_replications(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # the status quo supports too few families for a median time to first support
+    code = main(["run", str(DEFAULT), *FAST, "--set", "backlog.count=800", "--no-figures",
+                 "--out", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    line = next(row for row in out.splitlines() if "first support" in row)
+    assert code == 0 and "defined in 0 of 3" in line
+    assert "defined in" not in next(row for row in out.splitlines() if "Referrals received" in row)
