@@ -278,3 +278,25 @@ def small_scenario(overrides: Mapping[str, Any] | None = None) -> Scenario:
                                "arrivals.referrals_per_month": 60.0,
                                "support.starts_per_month": 10.0})
     return base.replace(dict(overrides or {}))
+
+
+STILL = {
+    "arrivals.enabled": False,
+    "vetting.enabled": False,
+    "profiling.enabled": False,
+    "support.enabled": False,
+    "escalation.enabled": False,
+    "leaving.withdrawal_per_year": 0.0,
+    "leaving.moved_per_year": 0.0,
+    "leaving.private_per_year": 0.0,
+    "leaving.age_out": False,
+    "assessment.professions.0.wte": 0.0,
+    "assessment.professions.1.wte": 0.0,
+    "assessment.professions.2.wte": 0.0,
+}
+"""No arrivals, no leaving, no staff: only what a test adds moves children."""
+
+
+def still_service(overrides: Mapping[str, Any]) -> Scenario:
+    """The default scenario made still (:data:`STILL`), then ``overrides``."""
+    return Scenario().replace({**STILL, **overrides})

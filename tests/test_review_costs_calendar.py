@@ -15,25 +15,12 @@ from model.metrics import replication_metrics
 from model.pathway import month_starts, simulate
 from model.scenario import Scenario
 
+from helpers import still_service
+
 
 def _quiet(months: int = 12) -> Scenario:
     """No arrivals, no leaving, no staff: only what the test adds moves children."""
-    return Scenario().replace({
-        "simulation.horizon_months": months,
-        "arrivals.enabled": False,
-        "backlog.count": 2_000,
-        "vetting.enabled": False,
-        "profiling.enabled": False,
-        "support.enabled": False,
-        "escalation.enabled": False,
-        "leaving.withdrawal_per_year": 0.0,
-        "leaving.moved_per_year": 0.0,
-        "leaving.private_per_year": 0.0,
-        "leaving.age_out": False,
-        "assessment.professions.0.wte": 0.0,
-        "assessment.professions.1.wte": 0.0,
-        "assessment.professions.2.wte": 0.0,
-    })
+    return still_service({"simulation.horizon_months": months, "backlog.count": 2_000})
 
 
 def test_overlapping_outsourced_blocks_are_each_paid_once() -> None:

@@ -18,26 +18,14 @@ from model.pathway import simulate
 from model.questions import backlog_clearance, least_extra_capacity
 from model.scenario import Scenario
 
+from helpers import still_service
+
 
 def _still_list(referral_dates: list[dt.date], months: int = 1) -> Scenario:
     """A list that nobody leaves and nobody is taken from: end-of-horizon waits known exactly."""
-    return Scenario().replace({
-        "simulation.start_date": dt.date(2026, 1, 1),
-        "simulation.horizon_months": months,
-        "arrivals.enabled": False,
-        "backlog.waiting": {"referral_date": referral_dates},
-        "vetting.enabled": False,
-        "profiling.enabled": False,
-        "support.enabled": False,
-        "escalation.enabled": False,
-        "leaving.withdrawal_per_year": 0.0,
-        "leaving.moved_per_year": 0.0,
-        "leaving.private_per_year": 0.0,
-        "leaving.age_out": False,
-        "assessment.professions.0.wte": 0.0,
-        "assessment.professions.1.wte": 0.0,
-        "assessment.professions.2.wte": 0.0,
-    })
+    return still_service({"simulation.start_date": dt.date(2026, 1, 1),
+                          "simulation.horizon_months": months,
+                          "backlog.waiting": {"referral_date": referral_dates}})
 
 
 HORIZON_END = dt.date(2026, 2, 1)  # one month from 1 January 2026
