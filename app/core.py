@@ -28,7 +28,7 @@ import pandas as pd
 import model
 from model.assumptions import assumptions
 from model.experiment import ExperimentResult
-from model.labels import label
+from model.labels import label, undefined_reason
 from model.scenario import Scenario, ScenarioError, load_scenario_with_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,20 +45,24 @@ PRIORITY_GROUPS: dict[str, str] = {
 }
 
 HEADLINE_METRICS = (
-    "waiting_list_end",
-    "wait_to_assessment_weeks_p50",
-    "pct_assessed_within_13w",
+    "waiting_total_end",
+    "list_wait_weeks_p50_end",
+    "pct_waiting_over_52w_end",
+    "pct_referrals_assessed_within_13w",
     "time_to_first_support_weeks_p50",
     "escalations",
     "cost_total",
 )
-"""The numbers a commissioner sees first, in order."""
+"""The numbers a commissioner sees first, in order: list-based and referral-cohort measures
+(never the waits of only those who were seen)."""
 
 LOWER_IS_BETTER = {
-    "waiting_list_end", "wait_to_assessment_weeks_p50", "wait_to_assessment_weeks_p90",
-    "wait_to_assessment_weeks_mean", "pct_waiting_over_52w_end", "pct_waiting_over_104w_end",
+    "waiting_list_end", "waiting_total_end", "list_wait_weeks_p50_end", "list_wait_weeks_p92_end",
+    "pct_waiting_over_13w_end", "pct_waiting_over_52w_end", "pct_waiting_over_104w_end",
+    "referral_to_assessment_weeks_p50", "wait_of_those_assessed_weeks_p50",
+    "wait_of_those_assessed_weeks_p90", "wait_of_those_assessed_weeks_mean",
     "time_to_first_support_weeks_p50", "escalations", "aged_out", "cost_total",
-    "cost_per_assessment",
+    "cost_per_assessment", "vetting_end", "profiling_queue_end",
 }
 
 
@@ -395,9 +399,11 @@ def fmt_signed(value: float) -> str:
 
 
 def fmt_metric(metric: str, value: float) -> str:
-    """A metric value with its unit (weeks, %, £)."""
+    """A metric value with its unit (weeks, %, £); an undefined value as "not reached" (a median
+    that fewer than half reached) or "-" (see :func:`model.labels.undefined_reason`)."""
     if not math.isfinite(value):
-        return "not reached" if metric == "time_to_first_support_weeks_p50" else "-"
+        return "not reached" if metric.endswith("_weeks_p50") and metric in (
+            "time_to_first_support_weeks_p50", "referral_to_assessment_weeks_p50") else "-"
     if metric.startswith("pct_"):
         return f"{value:.0f}%"
     if metric.startswith("cost"):
@@ -405,6 +411,28 @@ def fmt_metric(metric: str, value: float) -> str:
     if "weeks" in metric:
         return f"{value:,.0f} weeks"
     return f"{value:,.0f}"
+
+
+def fmt_delta(metric: str, change: float) -> str:
+    """A change in a metric, signed; a change in a percentage is in percentage points."""
+    if metric.startswith("pct_"):
+        return f"{change:+.1f} points" if abs(change) < 10 else f"{change:+.0f} points"
+    text = fmt_metric(metric, abs(change))
+    return text if change == 0 else ("+" if change > 0 else "-") + text
+
+
+def card_help(result: ExperimentResult, metric: str) -> str:
+    """A headline card's help: the full label, and why it is undefined where it is."""
+    words = label(metric)
+    per_rep = result.per_replication
+    if metric in per_rep and per_rep[metric].isna().any():
+        missing = int(per_rep[metric].isna().sum())
+        words += (f". Not defined in {missing} of {len(per_rep)} projections: "
+                  f"{undefined_reason(metric)}.")
+    if metric == "waiting_total_end":
+        list_end = result.metric("waiting_list_end")["mean"]
+        words += f". Of them, about {about(list_end)} on the diagnostic waiting list."
+    return words
 
 
 def about(value: float) -> str:
@@ -455,26 +483,37 @@ def takeaway_list(result: ExperimentResult) -> str:
             f"between {about(end['p5'])} and {about(end['p95'])}, {covers}).")
 
 
+def _weeks_words(weeks: float) -> str:
+    years = f" (about {weeks / 52.18:.1f} years)" if weeks >= 52 else ""
+    return f"{weeks:.0f} weeks{years}"
+
+
 def takeaway_wait(result: ExperimentResult) -> str:
-    """One sentence on the typical wait, with its interval."""
-    m = result.metric("wait_to_assessment_weeks_p50")
-    within = result.metric("pct_assessed_within_13w")["mean"]
-    if not math.isfinite(m["mean"]):
-        return "Nobody starts an assessment in this projection."
-    years = f" (about {m['mean'] / 52.18:.1f} years)" if m["mean"] >= 52 else ""
-    return (f"A typical child who starts an assessment has waited about {m['mean']:.0f} weeks"
-            f"{years}; {within:.0f}% start within the 13 weeks NICE recommends.")
+    """One sentence on how long the children still waiting have waited (list-based, as NHS
+    England publishes waits), and the NICE 13-week share of new referrals."""
+    waited = result.metric("list_wait_weeks_p50_end")["mean"]
+    over_year = result.metric("pct_waiting_over_52w_end")["mean"]
+    within = result.metric("pct_referrals_assessed_within_13w")["mean"]
+    nice = (f"; {within:.0f}% of new referrals start assessment within the 13 weeks NICE "
+            "recommends" if math.isfinite(within) else "")
+    if not math.isfinite(waited):
+        return f"Nobody is waiting for an assessment at the end of this projection{nice}."
+    return (f"Half of the children still waiting at the end have waited {_weeks_words(waited)} "
+            f"or more, and {over_year:.0f}% of them a year or more{nice}.")
 
 
 def takeaway_support(result: ExperimentResult) -> str:
-    """One sentence on the time from referral to first support."""
+    """One sentence on the time from referral to first support (undefined said in words)."""
     m = result.metric("time_to_first_support_weeks_p50")
     within = result.metric("pct_supported_within_13w")["mean"]
+    year = result.metric("pct_supported_within_52w")["mean"]
+    shares = (f"{within:.0f}% of new referrals are supported within 13 weeks"
+              + (f" and {year:.0f}% within a year" if math.isfinite(year) else ""))
     if result.per_replication["time_to_first_support_weeks_p50"].isna().mean() > 0.5:
-        return (f"Fewer than half of families get any support while they wait; {within:.0f}% are "
-                "supported within 13 weeks of referral.")
-    return (f"Half of families get their first support within about {m['mean']:.0f} weeks of "
-            f"referral; {within:.0f}% within 13 weeks.")
+        return (f"Fewer than half of new referrals reach any support within the projection: "
+                f"{shares}.")
+    return (f"Half of new referrals get their first support within about {m['mean']:.0f} weeks; "
+            f"{shares}.")
 
 
 # -------------------------------------------------------------------------------------------------

@@ -41,13 +41,14 @@ def list_chart(results: Mapping[str, ExperimentResult], today: str) -> Figure:
 
 
 def wait_chart(results: Mapping[str, ExperimentResult]) -> Figure:
-    """How long children wait for an assessment, for each scenario."""
+    """How long the children still waiting at the end have waited, for each scenario."""
     return plots.wait_distribution(combined_per_replication(results), scenarios=list(results))
 
 
 def wait_trend_chart(results: Mapping[str, ExperimentResult], today: str) -> Figure:
-    """The typical wait of children starting an assessment each month."""
-    return plots.fan_chart(combined_timeseries(results), "wait_to_assessment_weeks_p50",
+    """Month by month, the median time already waited by the children on the list (list-based,
+    as NHS England publishes waits)."""
+    return plots.fan_chart(combined_timeseries(results), "list_wait_weeks_p50",
                            scenarios=list(results), today=today)
 
 

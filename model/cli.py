@@ -27,7 +27,7 @@ import pandas as pd
 
 from .executors import Executor, get_executor
 from .experiment import ExperimentResult, compare, run_replications
-from .labels import label
+from .labels import label, undefined_reason
 from .metrics import SCALAR_METRICS
 from .results import ResultsFolderError, build_provenance, prepare_folder, save_png, write_results
 from .scenario import LoadedScenario, ScenarioError, load_scenario_with_sources
@@ -39,11 +39,21 @@ EXIT_USER_ERROR = 2
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
-TABLE_METRICS = SCALAR_METRICS[:16] + ("backlog_cleared",)
-"""What the printed table shows: DESIGN.md section 3's metrics and the backlog question."""
-
-UNDEFINED_NOTE = ("(- : not defined in this run, e.g. no child started assessment, or fewer than "
-                  "half of families reached support within the horizon)")
+TABLE_METRICS = (
+    "referrals", "waiting_list_end", "waiting_total_end",
+    "list_wait_weeks_p50_end", "list_wait_weeks_p92_end",
+    "pct_waiting_over_13w_end", "pct_waiting_over_52w_end", "pct_waiting_over_104w_end",
+    "pct_referrals_assessed_within_13w", "pct_referrals_assessed_within_52w",
+    "referral_to_assessment_weeks_p50",
+    "time_to_first_support_weeks_p50", "pct_supported_within_13w", "pct_supported_within_52w",
+    "assessments_completed", "needs_led_exits", "signposted", "rejected", "withdrawals",
+    "aged_out", "escalations", "clinician_utilisation", "cost_total",
+    "wait_of_those_assessed_weeks_p50", "pct_of_those_assessed_within_13w",
+    "backlog_cleared",
+)
+"""What the printed table shows: DESIGN.md section 3's metrics (list-based waits first, the
+referral cohort, then the waits of those assessed, which are never the headline) and the backlog
+question."""
 
 COMPARISON = "comparison.csv"
 CLEARANCE_SUMMARY = "clearance.csv"
@@ -129,11 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
         "capacity", help="least extra WTE to reach a 13-week target by a date",
         description="Search (bisection, common random numbers) for the least extra clinical WTE, "
                     "split across professions in proportion to their WTE and starting at the "
-                    "start date, so that the mean share of assessments started within 13 weeks "
-                    "in month BY reaches TARGET percent.")
+                    "start date, so that in month BY the mean of the chosen measure reaches "
+                    "TARGET percent. --measure list (default): of the children waiting at the "
+                    "end of the month, the share who have waited under 13 weeks (as NHS England "
+                    "counts incomplete pathways). --measure referrals: of the month's new "
+                    "referrals, the share whose assessment started within 13 weeks (NICE QS51).")
     cap.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file")
     cap.add_argument("--target", type=float, default=90.0, metavar="PCT",
-                     help="percent of assessments started within 13 weeks (default 90)")
+                     help="percent to reach (default 90)")
+    cap.add_argument("--measure", choices=("list", "referrals"), default="list",
+                     help="what the target counts (default list: the children waiting)")
     cap.add_argument("--by", required=True, metavar="YYYY-MM", help="month to reach it in")
     cap.add_argument("--max-extra-wte", type=float, default=200.0, metavar="WTE",
                      help="give up above this many extra WTE (default 200)")
@@ -294,11 +309,22 @@ def summary_table(experiment: ExperimentResult, metrics: Sequence[str] = TABLE_M
         n = int(summary.at[m, "n"])
         return "" if n == total else f"defined in {n} of {total}"
 
+    shown = [m for m in metrics if m in summary.index]
     rows = [(label(m), _fmt_metric(m, summary.at[m, "mean"]),
              f"{_fmt_metric(m, summary.at[m, 'ci_low'])} to {_fmt_metric(m, summary.at[m, 'ci_high'])}",
              defined_in(m))
-            for m in metrics if m in summary.index]
-    return _table(("", "mean", "95% interval", "replications"), rows) + "\n" + UNDEFINED_NOTE
+            for m in shown]
+    return _table(("", "mean", "95% interval", "replications"), rows) + undefined_notes(
+        summary, shown, total)
+
+
+def undefined_notes(summary: pd.DataFrame, metrics: Sequence[str], total: int) -> str:
+    """One line per metric undefined in some replications, saying why ('' when none is)."""
+    lines = [f"  - {label(m)}: not defined in {total - int(summary.at[m, 'n'])} of {total} "
+             f"replication(s): {undefined_reason(m)}"
+             for m in metrics if int(summary.at[m, "n"]) < total]
+    return ("\nNot defined (-, averaged over the other replications):\n" + "\n".join(lines)
+            if lines else "")
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -541,7 +567,11 @@ def comparison_table(frame: pd.DataFrame, metrics: Sequence[str] = TABLE_METRICS
         rows.append((label(m), _fmt_metric(m, r["baseline_mean"]), _fmt_metric(m, r["scenario_mean"]),
                      _fmt_signed(m, r["difference"]),
                      f"{_fmt_signed(m, r['ci_low'])} to {_fmt_signed(m, r['ci_high'])}"))
-    return _table(("", "baseline", "scenario", "difference", "95% interval"), rows) + "\n" + UNDEFINED_NOTE
+    undefined = [m for m in metrics if m in indexed.index
+                 and not math.isfinite(float(indexed.at[m, "difference"]))]
+    notes = "".join(f"\n  - {label(m)}: not defined ({undefined_reason(m)})" for m in undefined)
+    return _table(("", "baseline", "scenario", "difference", "95% interval"), rows) + (
+        "\nNot defined (-):" + notes if notes else "")
 
 
 def _fmt_signed(metric: str, value: float) -> str:
@@ -612,11 +642,14 @@ def command_capacity(args: argparse.Namespace) -> int:
         executor = open_executor(choice, stack)
         try:
             answer = least_extra_capacity(loaded.scenario, args.target, args.by, sim.replications,
-                                          sim.seed, executor, max_extra_wte=args.max_extra_wte)
+                                          sim.seed, executor, max_extra_wte=args.max_extra_wte,
+                                          measure=args.measure)
         except ValueError as error:
             raise UserError(str(error)) from None
     print(answer.sentence())
-    print(_table(("extra WTE", "mean % within 13 weeks", "replications meeting target"),
+    print(_table(("extra WTE", "mean %" + (" waiting under 13 weeks" if args.measure == "list"
+                                           else " of referrals assessed within 13 weeks"),
+                  "replications meeting target"),
                  [(f"{r.extra_wte:g}", f"{r.mean_pct:.1f}", f"{100 * r.probability_met:.0f}%")
                   for r in answer.evaluations.itertuples()]))
     if out is not None:

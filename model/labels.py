@@ -7,37 +7,56 @@ from __future__ import annotations
 
 LABELS: dict[str, str] = {
     "referrals": "Referrals received",
-    "waiting_list_end": "Children waiting for assessment at the end",
-    "wait_to_assessment_weeks_p50": "Typical wait to assessment (weeks, median)",
-    "wait_to_assessment_weeks_p90": "Long wait to assessment (weeks, 9 in 10 seen within)",
-    "wait_to_assessment_weeks_mean": "Average wait to assessment (weeks)",
-    "pct_assessed_within_13w": "Assessments started within 13 weeks (%)",
-    "pct_waiting_over_52w_end": "Children waiting 1 year or more at the end (%)",
-    "pct_waiting_over_104w_end": "Children waiting 2 years or more at the end (%)",
-    "time_to_first_support_weeks_p50": "Typical time from referral to first support (weeks)",
+    "waiting_list_end": "Children on the diagnostic waiting list at the end",
+    "waiting_total_end": "Children waiting at any stage at the end (vetting, needs profile, diagnostic list)",
+    "list_wait_weeks_p50_end": "Typical time waited so far by the children still waiting (weeks, median)",
+    "list_wait_weeks_p92_end": "Long time waited so far by the children still waiting (weeks, 92nd percentile)",
+    "pct_waiting_over_13w_end": "Of the children waiting at the end, waiting 13 weeks or more (%)",
+    "pct_waiting_over_52w_end": "Of the children waiting at the end, waiting 1 year or more (%)",
+    "pct_waiting_over_104w_end": "Of the children waiting at the end, waiting 2 years or more (%)",
+    "pct_referrals_assessed_within_13w": "Of all new referrals, assessment started within 13 weeks (%)",
+    "pct_referrals_assessed_within_52w": "Of all new referrals, assessment started within 1 year (%)",
+    "pct_referrals_assessed_within_104w": "Of all new referrals, assessment started within 2 years (%)",
+    "referral_to_assessment_weeks_p50": "Typical time from referral to assessment, new referrals (weeks, median)",
+    "wait_of_those_assessed_weeks_p50": "Wait among children who started assessment (weeks, median)",
+    "wait_of_those_assessed_weeks_p90": "Wait among children who started assessment (weeks, 90th percentile)",
+    "wait_of_those_assessed_weeks_mean": "Wait among children who started assessment (weeks, average)",
+    "pct_of_those_assessed_within_13w": "Among children who started assessment, within 13 weeks (%)",
+    "time_to_first_support_weeks_p50": "Typical time from referral to first support (weeks, median)",
+    "pct_supported_within_13w": "Of all new referrals, supported within 13 weeks (%)",
+    "pct_supported_within_52w": "Of all new referrals, supported within 1 year (%)",
     "assessments_completed": "Assessments completed",
     "needs_led_exits": "Children whose needs were met without a diagnostic assessment",
+    "signposted": "Children signposted elsewhere after a needs profile",
+    "rejected": "Referrals not accepted at vetting",
     "withdrawals": "Children who left the list (withdrew, moved, went private)",
     "aged_out": "Children who turned 18 while waiting",
     "escalations": "Crises or school breakdowns while waiting (assumption-driven)",
     "clinician_utilisation": "Share of clinical assessment hours used",
     "cost_total": "Total cost over the period (£)",
-    "waiting_list_start": "Children waiting at the start",
+    "waiting_list_start": "Children on the diagnostic waiting list at the start",
+    "vetting_end": "Referrals waiting to be vetted at the end",
+    "profiling_queue_end": "Children waiting for a needs profile at the end",
     "assessments_started": "Assessments started",
+    "in_assessment_end": "Children part-way through assessment at the end",
     "outsourced_assessments": "Outsourced assessments",
     "profiles_completed": "Needs profiles completed",
     "support_starts": "Families starting support",
-    "pct_supported_within_13w": "Families supported within 13 weeks of referral (%)",
     "cost_per_assessment": "Cost per completed assessment (£)",
     "backlog_cleared": "Chance nobody waits over 13 weeks at the end",
     # monthly series
-    "waiting_list": "Children waiting for assessment",
+    "waiting_list": "Children on the diagnostic waiting list",
     "profiling_queue": "Children waiting for a needs profile",
+    "vetting_queue": "Referrals waiting to be vetted",
+    "waiting_total": "Children waiting at any stage",
+    "list_wait_weeks_p50": "Typical time waited so far by the children waiting (weeks, median)",
+    "list_wait_weeks_p92": "Long time waited so far by the children waiting (weeks, 92nd percentile)",
+    "pct_waiting_over_13w": "Of the children waiting, waiting 13 weeks or more (%)",
     "assessments_started_monthly": "Assessments started per month",
     "list_wait_0_13w": "Waiting under 13 weeks",
     "list_wait_13_52w": "Waiting 13 weeks to 1 year",
     "list_wait_52_104w": "Waiting 1 to 2 years",
-    "list_wait_104w_plus": "Waiting over 2 years",
+    "list_wait_104w_plus": "Waiting 2 years or more",
     # assumptions (scenario keys with a plausible range rather than a public figure)
     "arrivals.annual_growth": "Growth in referrals a year",
     "referral_mix.looked_after_or_cin": "Share of referrals who are looked-after or in need",
@@ -53,6 +72,54 @@ LABELS: dict[str, str] = {
     "escalation.unsupported_per_year": "Crises a year for a child without support",
     "escalation.support_risk_ratio": "Crisis risk with support, relative to without",
 }
+
+SHORT_LABELS: dict[str, str] = {
+    "waiting_total_end": "Children waiting at the end (every stage)",
+    "waiting_list_end": "On the diagnostic list at the end",
+    "list_wait_weeks_p50_end": "Waited so far by those waiting (median)",
+    "pct_waiting_over_52w_end": "Of those waiting, waiting a year or more",
+    "pct_referrals_assessed_within_13w": "New referrals assessed within 13 weeks",
+    "time_to_first_support_weeks_p50": "Referral to first support (median)",
+    "escalations": "Crises while waiting (assumed rate)",
+    "cost_total": "Total cost over the period",
+}
+"""Card titles for the app's headline numbers (the full label is the card's help text)."""
+
+
+def short_label(name: str) -> str:
+    """A card title for a metric (its full label where it has no short one)."""
+    return SHORT_LABELS.get(name, label(name))
+
+
+UNDEFINED: dict[str, str] = {
+    "time_to_first_support_weeks_p50": "fewer than half of new referrals reached support within "
+                                       "the horizon",
+    "referral_to_assessment_weeks_p50": "fewer than half of new referrals started assessment "
+                                        "within the horizon",
+    "list_wait_weeks_p50_end": "nobody was waiting at the end",
+    "list_wait_weeks_p92_end": "nobody was waiting at the end",
+    "pct_waiting_over_13w_end": "nobody was waiting at the end",
+    "pct_waiting_over_52w_end": "nobody was waiting at the end",
+    "pct_waiting_over_104w_end": "nobody was waiting at the end",
+    "pct_referrals_assessed_within_13w": "no new referrals, or the horizon is shorter than 13 weeks",
+    "pct_referrals_assessed_within_52w": "no new referrals, or the horizon is shorter than 1 year",
+    "pct_referrals_assessed_within_104w": "no new referrals, or the horizon is shorter than 2 years",
+    "pct_supported_within_13w": "no new referrals, or the horizon is shorter than 13 weeks",
+    "pct_supported_within_52w": "no new referrals, or the horizon is shorter than 1 year",
+    "wait_of_those_assessed_weeks_p50": "no child started assessment",
+    "wait_of_those_assessed_weeks_p90": "no child started assessment",
+    "wait_of_those_assessed_weeks_mean": "no child started assessment",
+    "pct_of_those_assessed_within_13w": "no child started assessment",
+    "clinician_utilisation": "no clinical hours were available",
+    "cost_per_assessment": "no assessment was completed",
+}
+"""Why a metric can be undefined (null) in a replication, in words for the reader."""
+
+
+def undefined_reason(name: str) -> str:
+    """Why ``name`` has no value in a run ("not defined" if the reason is not recorded)."""
+    return UNDEFINED.get(name, "not defined in this run")
+
 
 HELP: dict[str, str] = {
     "WTE": "Whole-time equivalent: 1.0 WTE is one full-time post (37.5 hours a week).",

@@ -22,40 +22,63 @@ THIRTEEN_WEEKS = 13 * WEEK
 SCALAR_METRICS = (
     "referrals",
     "waiting_list_end",
-    "wait_to_assessment_weeks_p50",
-    "wait_to_assessment_weeks_p90",
-    "wait_to_assessment_weeks_mean",
-    "pct_assessed_within_13w",
+    "waiting_total_end",
+    # list-based (incomplete pathways, as NHS England publishes waits): the headline
+    "list_wait_weeks_p50_end",
+    "list_wait_weeks_p92_end",
+    "pct_waiting_over_13w_end",
     "pct_waiting_over_52w_end",
     "pct_waiting_over_104w_end",
+    # referral cohort: of the children referred in the horizon (NICE QS51)
+    "pct_referrals_assessed_within_13w",
+    "pct_referrals_assessed_within_52w",
+    "pct_referrals_assessed_within_104w",
+    "referral_to_assessment_weeks_p50",
+    # of those assessed: completed waits only (never the headline)
+    "wait_of_those_assessed_weeks_p50",
+    "wait_of_those_assessed_weeks_p90",
+    "wait_of_those_assessed_weeks_mean",
+    "pct_of_those_assessed_within_13w",
     "time_to_first_support_weeks_p50",
+    "pct_supported_within_13w",
+    "pct_supported_within_52w",
     "assessments_completed",
     "needs_led_exits",
+    "signposted",
+    "rejected",
     "withdrawals",
     "aged_out",
     "escalations",
     "clinician_utilisation",
     "cost_total",
-    # beyond the design card's list: context a commissioner asks for next
+    # context a commissioner asks for next
     "waiting_list_start",
+    "vetting_end",
+    "profiling_queue_end",
     "assessments_started",
+    "in_assessment_end",
     "outsourced_assessments",
     "profiles_completed",
     "support_starts",
-    "pct_supported_within_13w",
     "cost_per_assessment",
     "backlog_cleared",
 )
-"""Every scalar metric, in reporting order (the first 16 are DESIGN.md section 3's)."""
+"""Every scalar metric, in reporting order (DESIGN.md section 3's names, then context)."""
 
 MONTHLY_METRICS = (
     "waiting_list",
     "profiling_queue",
+    "vetting_queue",
+    "waiting_total",
     "referrals",
     "assessments_started",
     "assessments_completed",
-    "wait_to_assessment_weeks_p50",
-    "pct_assessed_within_13w",
+    "list_wait_weeks_p50",
+    "list_wait_weeks_p92",
+    "pct_waiting_over_13w",
+    "pct_referrals_assessed_within_13w",
+    "wait_of_those_assessed_weeks_p50",
+    "pct_of_those_assessed_within_13w",
     "list_wait_0_13w",
     "list_wait_13_52w",
     "list_wait_52_104w",
@@ -63,7 +86,9 @@ MONTHLY_METRICS = (
     "support_starts",
     "escalations",
 )
-"""Monthly series (value at month end for sizes, count in the month for flows)."""
+"""Monthly series (value at month end for sizes and list-based waits, count in the month for
+flows; ``pct_referrals_assessed_within_13w`` is by *referral* month, null for the months whose
+referrals have not all had 13 weeks by the horizon)."""
 
 WAIT_BANDS = (("list_wait_0_13w", 0, 13), ("list_wait_13_52w", 13, 52),
               ("list_wait_52_104w", 52, 104), ("list_wait_104w_plus", 104, math.inf))
@@ -75,6 +100,9 @@ class ChildTimes:
 
     referral: np.ndarray
     backlog: np.ndarray
+    vetting_leave: np.ndarray
+    """When a new referral left vetting (accepted, rejected, or went straight on); NaN for the
+    backlog, who start on the list."""
     list_join: np.ndarray
     list_leave: np.ndarray
     profiling_join: np.ndarray
@@ -102,12 +130,16 @@ def child_times(result: SimulationResult) -> ChildTimes:
     reason[exit_rows["child"].to_numpy()] = exit_rows["detail"].astype(str).to_numpy()
     start, exit_ = _first(ev, "assessment_start", n), _first(ev, "exit", n)
     profiled = _first(ev, "profiled", n)
+    list_join, profiling_join = _first(ev, "list_join", n), _first(ev, "profiling_join", n)
+    backlog = result.children["backlog"].to_numpy(dtype=bool)
+    vetted = np.fmin(np.fmin(_first(ev, "vetted", n), exit_), np.fmin(list_join, profiling_join))
     return ChildTimes(
         referral=result.children["referral_day"].to_numpy(dtype=float),
-        backlog=result.children["backlog"].to_numpy(dtype=bool),
-        list_join=_first(ev, "list_join", n),
+        backlog=backlog,
+        vetting_leave=np.where(backlog, np.nan, vetted),
+        list_join=list_join,
         list_leave=np.fmin(start, exit_),
-        profiling_join=_first(ev, "profiling_join", n),
+        profiling_join=profiling_join,
         profiling_leave=np.fmin(profiled, exit_),
         assessment_start=start,
         assessment_end=_first(ev, "assessment_end", n),
@@ -126,40 +158,110 @@ def on_stage_at(join: np.ndarray, leave: np.ndarray, t: float) -> np.ndarray:
     return (join <= t) & ~(leave <= t)
 
 
+# -------------------------------------------------------------------------------------------------
+# Time-to-event estimates over the referral cohort
+
+
+@dataclass(frozen=True)
+class CumulativeIncidence:
+    """Aalen-Johansen cumulative incidence of one event with a competing event and censoring.
+
+    ``days`` are the sorted follow-up times and ``incidence`` the estimate just after each; the
+    estimate is a step function, right-continuous. :meth:`at` is null (NaN) beyond the last
+    follow-up when that follow-up was censored (the data cannot say) and for an empty cohort.
+    """
+
+    days: np.ndarray
+    incidence: np.ndarray
+    last_censored: bool
+
+    def at(self, days: float) -> float:
+        """The estimated share with the event within ``days`` (inclusive)."""
+        if not len(self.days) or (days > self.days[-1] and self.last_censored):
+            return math.nan
+        k = int(np.searchsorted(self.days, days, side="right"))
+        return float(self.incidence[k - 1]) if k else 0.0
+
+    def median_days(self) -> float:
+        """The first time half the cohort has had the event; NaN if not reached."""
+        reached = np.flatnonzero(self.incidence >= 0.5)
+        return float(self.days[reached[0]]) if len(reached) else math.nan
+
+
+def cumulative_incidence(duration: np.ndarray, event: np.ndarray,
+                         competing: np.ndarray) -> CumulativeIncidence:
+    """Aalen-Johansen estimate for follow-up ``duration`` (days) ending in the ``event`` of
+    interest, a ``competing`` event, or censoring (neither).
+
+    With no censoring it is exactly the share who had the event by each time; ties between an
+    event and a censoring are taken events first, as is usual.
+    """
+    duration = np.asarray(duration, dtype=float)
+    event = np.asarray(event, dtype=bool)
+    competing = np.asarray(competing, dtype=bool) & ~event
+    censored = ~(event | competing)
+    # events before censorings at the same time
+    order = np.lexsort((censored, duration))
+    duration, event, competing = duration[order], event[order], competing[order]
+    at_risk = len(duration) - np.arange(len(duration))
+    any_event = (event | competing).astype(float)
+    survival_after = np.cumprod(1.0 - any_event / np.maximum(at_risk, 1))
+    survival_before = np.concatenate([[1.0], survival_after[:-1]])
+    incidence = np.cumsum(survival_before * event / np.maximum(at_risk, 1))
+    last_censored = bool(len(duration)) and not (event[-1] or competing[-1])
+    return CumulativeIncidence(duration, incidence, last_censored)
+
+
+def _cohort_incidence(times: ChildTimes, horizon: float, event_time: np.ndarray,
+                      other_time: np.ndarray) -> CumulativeIncidence:
+    """Incidence of ``event_time`` among new referrals in the horizon, ``other_time`` competing,
+    children with neither by the horizon censored there."""
+    new = _in_window(times.referral, 0.0, horizon)
+    ref, first, other = times.referral[new], event_time[new], other_time[new]
+    event = first <= np.fmin(other, horizon)
+    competing = ~event & (other <= horizon)
+    end = np.where(event, first, np.where(competing, other, horizon))
+    return cumulative_incidence(end - ref, event, competing)
+
+
 def support_cumulative_incidence(times: ChildTimes, horizon: float) -> tuple[np.ndarray, np.ndarray]:
     """Aalen-Johansen cumulative incidence of first support among new referrals.
 
     Leaving the pathway unsupported (assessment start or exit) is a competing event; children
     still waiting unsupported at the horizon are censored there. Returns (weeks, incidence).
     """
-    new = _in_window(times.referral, 0.0, horizon)
-    ref = times.referral[new]
-    support = times.first_support[new]
-    other = np.fmin(times.assessment_start[new], times.exit[new])
-    supported = support <= np.fmin(other, horizon)
-    competing = ~supported & (other <= horizon)
-    end = np.where(supported, support, np.where(competing, other, horizon))
-    duration = end - ref
-    order = np.argsort(duration, kind="stable")
-    duration, supported, competing = duration[order], supported[order], competing[order]
-    at_risk = len(duration) - np.arange(len(duration))
-    any_event = (supported | competing).astype(float)
-    survival_after = np.cumprod(1.0 - any_event / np.maximum(at_risk, 1))
-    survival_before = np.concatenate([[1.0], survival_after[:-1]])
-    incidence = np.cumsum(survival_before * supported / np.maximum(at_risk, 1))
-    return duration / WEEK, incidence
+    ci = support_incidence(times, horizon)
+    return ci.days / WEEK, ci.incidence
+
+
+def support_incidence(times: ChildTimes, horizon: float) -> CumulativeIncidence:
+    """First support among new referrals (assessment start or leaving unsupported compete)."""
+    return _cohort_incidence(times, horizon, times.first_support,
+                             np.fmin(times.assessment_start, times.exit))
+
+
+def assessment_incidence(times: ChildTimes, horizon: float) -> CumulativeIncidence:
+    """Start of assessment among new referrals; leaving without one (rejected at vetting,
+    needs-led or signposted after profiling, withdrawn, moved, private, turned 18) competes."""
+    return _cohort_incidence(times, horizon, times.assessment_start, times.exit)
 
 
 def _quantile(values: np.ndarray, q: float) -> float:
     return float(np.quantile(values, q)) if len(values) else math.nan
 
 
+def _share(mask: np.ndarray) -> float:
+    """A percentage of the children in ``mask``'s population; null for an empty population."""
+    return 100 * float(mask.mean()) if len(mask) else math.nan
+
+
 def replication_metrics(result: SimulationResult, times: ChildTimes | None = None) -> dict[str, float]:
     """Every scalar metric of one replication (see :data:`SCALAR_METRICS`).
 
     ``times`` is ``child_times(result)`` if the caller already has it (it is computed otherwise).
+    Undefined values (a median not reached, a share of nobody) are NaN, never 0.
     """
-    sc, ev, horizon = result.scenario, result.events, result.horizon_days
+    ev, horizon = result.events, result.horizon_days
     t = child_times(result) if times is None else times
     in_horizon = _in_window(ev["time_days"].to_numpy(), 0.0, horizon + 1e-9)
     counts = ev[in_horizon].groupby(["event", "detail"], observed=True).size()
@@ -174,37 +276,52 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
     waits = (t.assessment_start[started] - t.referral[started])
     end_list = on_stage_at(t.list_join, t.list_leave, horizon)
     waited_end = horizon - t.referral[end_list]
+    vetting_end = on_stage_at(t.referral, t.vetting_leave, horizon) & ~t.backlog
+    profiling_end = on_stage_at(t.profiling_join, t.profiling_leave, horizon)
     # the list as it stands at the start, before the first session (at day 0) takes anyone
     start_list = (t.list_join <= 0.0) & ~(t.list_leave < 0.0)
-    weeks, incidence = support_cumulative_incidence(t, horizon)
-    reached = np.flatnonzero(incidence >= 0.5)
-    within_13 = np.flatnonzero(weeks <= 13)
+    support = support_incidence(t, horizon)
+    assessed = assessment_incidence(t, horizon)
     cap = result.capacity[result.capacity["stage"] == "assessment"]
     available = cap["hours_available"].sum()
     metrics = {
         "referrals": count("referral", "new"),
         "waiting_list_end": float(end_list.sum()),
-        "wait_to_assessment_weeks_p50": _quantile(waits, 0.5) / WEEK,
-        "wait_to_assessment_weeks_p90": _quantile(waits, 0.9) / WEEK,
-        "wait_to_assessment_weeks_mean": float(waits.mean()) / WEEK if len(waits) else math.nan,
-        "pct_assessed_within_13w": 100 * float((waits <= THIRTEEN_WEEKS).mean()) if len(waits) else math.nan,
+        "waiting_total_end": float(end_list.sum() + vetting_end.sum() + profiling_end.sum()),
+        "list_wait_weeks_p50_end": _quantile(waited_end, 0.5) / WEEK,
+        "list_wait_weeks_p92_end": _quantile(waited_end, 0.92) / WEEK,
         # "over N weeks" is N weeks or more, as in the wait bands (WAIT_BANDS) and the clearance
         # question, so the end-of-horizon share and the last month's bands count the same children
-        "pct_waiting_over_52w_end": 100 * float((waited_end >= 52 * WEEK).mean()) if len(waited_end) else 0.0,
-        "pct_waiting_over_104w_end": 100 * float((waited_end >= 104 * WEEK).mean()) if len(waited_end) else 0.0,
-        "time_to_first_support_weeks_p50": float(weeks[reached[0]]) if len(reached) else math.nan,
+        "pct_waiting_over_13w_end": _share(waited_end >= THIRTEEN_WEEKS),
+        "pct_waiting_over_52w_end": _share(waited_end >= 52 * WEEK),
+        "pct_waiting_over_104w_end": _share(waited_end >= 104 * WEEK),
+        "pct_referrals_assessed_within_13w": 100 * assessed.at(THIRTEEN_WEEKS),
+        "pct_referrals_assessed_within_52w": 100 * assessed.at(52 * WEEK),
+        "pct_referrals_assessed_within_104w": 100 * assessed.at(104 * WEEK),
+        "referral_to_assessment_weeks_p50": assessed.median_days() / WEEK,
+        "wait_of_those_assessed_weeks_p50": _quantile(waits, 0.5) / WEEK,
+        "wait_of_those_assessed_weeks_p90": _quantile(waits, 0.9) / WEEK,
+        "wait_of_those_assessed_weeks_mean": float(waits.mean()) / WEEK if len(waits) else math.nan,
+        "pct_of_those_assessed_within_13w": _share(waits <= THIRTEEN_WEEKS),
+        "time_to_first_support_weeks_p50": support.median_days() / WEEK,
+        "pct_supported_within_13w": 100 * support.at(THIRTEEN_WEEKS),
+        "pct_supported_within_52w": 100 * support.at(52 * WEEK),
         "assessments_completed": count("assessment_end"),
         "needs_led_exits": count("exit", "needs_led", "needs_met"),
+        "signposted": count("exit", "signposted"),
+        "rejected": count("exit", "rejected"),
         "withdrawals": count("exit", "withdrawn", "moved", "private"),
         "aged_out": count("exit", "aged_out"),
         "escalations": count("escalation"),
         "clinician_utilisation": float(cap["hours_used"].sum() / available) if available > 0 else math.nan,
         "waiting_list_start": float(start_list.sum()),
+        "vetting_end": float(vetting_end.sum()),
+        "profiling_queue_end": float(profiling_end.sum()),
         "assessments_started": float(started.sum()),
+        "in_assessment_end": float((started & ~(t.assessment_end <= horizon)).sum()),
         "outsourced_assessments": count("assessment_start", "outsourced"),
         "profiles_completed": count("profiled"),
         "support_starts": count("support_start"),
-        "pct_supported_within_13w": 100 * float(incidence[within_13[-1]]) if len(within_13) else 0.0,
         "backlog_cleared": float((waited_end < THIRTEEN_WEEKS).all()),
     }
     metrics["cost_total"] = cost_total(result, metrics)
@@ -327,6 +444,36 @@ def _monthly_medians(month: np.ndarray, values: np.ndarray, months: int) -> np.n
     return out
 
 
+def _list_wait_quantiles(t: ChildTimes, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median and 92nd percentile of the time already waited (referral to each month end) by the
+    children on the diagnostic list then, in weeks; NaN for a month with nobody waiting."""
+    ever = np.isfinite(t.list_join)
+    join, leave, referral = t.list_join[ever], t.list_leave[ever], t.referral[ever]
+    p50, p92 = np.full(len(ends), np.nan), np.full(len(ends), np.nan)
+    for k, end in enumerate(ends):
+        waited = end - referral[on_stage_at(join, leave, end)]
+        if len(waited):
+            p50[k], p92[k] = np.quantile(waited, [0.5, 0.92]) / WEEK
+    return p50, p92
+
+
+def _cohort_within(t: ChildTimes, edges: np.ndarray, days: float) -> np.ndarray:
+    """By referral month: the share of that month's new referrals whose assessment started within
+    ``days`` of referral (leaving first counts as not assessed). Null for a month whose referrals
+    have not all been followed for ``days`` by the horizon, or that had none."""
+    new = ~t.backlog
+    referral, start = t.referral[new], t.assessment_start[new]
+    month = np.searchsorted(edges, referral, side="right") - 1
+    months = len(edges) - 1
+    keep = (month >= 0) & (month < months)
+    month, within = month[keep], (start[keep] - referral[keep]) <= days
+    referred = np.bincount(month, minlength=months)[:months]
+    assessed = np.bincount(month[within], minlength=months)[:months]
+    followed = edges[1:] + days <= edges[-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(followed & (referred > 0), 100.0 * assessed / referred, np.nan)
+
+
 def monthly_metrics(result: SimulationResult, times: ChildTimes | None = None) -> pd.DataFrame:
     """Monthly series of one replication, long format: ``month, metric, value``.
 
@@ -350,17 +497,27 @@ def monthly_metrics(result: SimulationResult, times: ChildTimes | None = None) -
     ends = edges[1:]
     rows["waiting_list"] = on_stage_counts(t.list_join, t.list_leave, ends)
     rows["profiling_queue"] = on_stage_counts(t.profiling_join, t.profiling_leave, ends)
+    new = ~t.backlog
+    rows["vetting_queue"] = on_stage_counts(t.referral[new], t.vetting_leave[new], ends)
+    rows["waiting_total"] = rows["waiting_list"] + rows["profiling_queue"] + rows["vetting_queue"]
     rows.update(_wait_band_counts(t, ends))
+    rows["list_wait_weeks_p50"], rows["list_wait_weeks_p92"] = _list_wait_quantiles(t, ends)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        on_list = rows["waiting_list"]
+        rows["pct_waiting_over_13w"] = np.where(
+            on_list > 0, 100.0 * (on_list - rows["list_wait_0_13w"]) / on_list, np.nan)
+    rows["pct_referrals_assessed_within_13w"] = _cohort_within(t, edges, THIRTEEN_WEEKS)
     started = np.isfinite(t.assessment_start)
     month = np.searchsorted(edges, t.assessment_start[started], side="right") - 1
-    wait = (t.assessment_start[started] - t.referral[started]) / WEEK
+    wait_days = t.assessment_start[started] - t.referral[started]
     keep = (month >= 0) & (month < len(labels))
-    month, wait = month[keep], wait[keep]
-    rows["wait_to_assessment_weeks_p50"] = _monthly_medians(month, wait, len(labels))
-    within = np.bincount(month[wait <= 13], minlength=len(labels) + 1)[:len(labels)]
+    month, wait_days = month[keep], wait_days[keep]
+    rows["wait_of_those_assessed_weeks_p50"] = _monthly_medians(month, wait_days / WEEK, len(labels))
+    within = np.bincount(month[wait_days <= THIRTEEN_WEEKS], minlength=len(labels) + 1)[:len(labels)]
     started_in = np.bincount(month, minlength=len(labels) + 1)[:len(labels)]
     with np.errstate(invalid="ignore", divide="ignore"):
-        rows["pct_assessed_within_13w"] = np.where(started_in > 0, 100.0 * within / started_in, np.nan)
+        rows["pct_of_those_assessed_within_13w"] = np.where(
+            started_in > 0, 100.0 * within / started_in, np.nan)
     # one frame built at once (metric by metric, months in order), not one per metric concatenated
     return pd.DataFrame({
         "month": labels * len(MONTHLY_METRICS),

@@ -33,7 +33,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .labels import PALETTE, label
-from .metrics import WAIT_BANDS, WEEK, child_times, mean_ci
+from .metrics import WAIT_BANDS, WEEK, child_times, mean_ci, on_stage_at
 
 if TYPE_CHECKING:
     from .experiment import ExperimentResult
@@ -41,19 +41,22 @@ if TYPE_CHECKING:
 FONT = 14
 """Base font size in points: readable from the back of a room when projected."""
 
-STOCK_METRICS = frozenset({"waiting_list", "profiling_queue", *(n for n, _, _ in WAIT_BANDS)})
+STOCK_METRICS = frozenset({"waiting_list", "profiling_queue", "vetting_queue", "waiting_total",
+                           "list_wait_weeks_p50", "list_wait_weeks_p92", "pct_waiting_over_13w",
+                           *(n for n, _, _ in WAIT_BANDS)})
 """Monthly series measured at the end of the month (the rest are counts within the month)."""
 
-WAIT_METRICS = ("wait_to_assessment_weeks_p50", "wait_to_assessment_weeks_mean",
-                "wait_to_assessment_weeks_p90")
-WAIT_WORDS = ("Half wait less than", "Average wait", "9 in 10 wait less than")
+WAIT_METRICS = ("list_wait_weeks_p50_end", "list_wait_weeks_p92_end")
+WAIT_WORDS = ("Half have waited at least", "1 in 12 have waited at least")
+"""The list-based waits (incomplete pathways, as NHS England publishes them) and their words."""
 
 DIFFERENCE_METRICS = (
     "waiting_list_end",
-    "wait_to_assessment_weeks_p50",
-    "wait_to_assessment_weeks_p90",
-    "pct_assessed_within_13w",
+    "waiting_total_end",
+    "list_wait_weeks_p50_end",
+    "list_wait_weeks_p92_end",
     "pct_waiting_over_52w_end",
+    "pct_referrals_assessed_within_13w",
     "time_to_first_support_weeks_p50",
     "assessments_completed",
     "withdrawals",
@@ -199,37 +202,38 @@ def _as_results(results: Results, scenarios: Sequence[str] | None
 
 
 def waits_from_logs(result: "ExperimentResult") -> np.ndarray:
-    """Waits (weeks) from referral to assessment start, pooled over the kept event logs.
+    """Time already waited (weeks, referral to the end of the horizon) by every child on the
+    diagnostic list at the end, pooled over the kept event logs.
 
-    Counts children who started assessment within the horizon, as the scalar wait metrics do.
-    Raises ``ValueError`` if the run kept no logs.
+    The list-based view, as the scalar ``list_wait_weeks_*_end`` metrics count it. Raises
+    ``ValueError`` if the run kept no logs.
     """
     if not result.logs:
         raise ValueError("this run kept no event logs: run with keep_logs=True (--keep-logs)")
     waits = []
     for log in result.logs:
         t = child_times(log)
-        started = (t.assessment_start >= 0) & (t.assessment_start < log.horizon_days)
-        waits.append((t.assessment_start[started] - t.referral[started]) / WEEK)
+        end = log.horizon_days
+        waiting = on_stage_at(t.list_join, t.list_leave, end)
+        waits.append((end - t.referral[waiting]) / WEEK)
     return np.concatenate(waits) if waits else np.array([])
 
 
 def wait_distribution(results: Results, *, scenarios: Sequence[str] | None = None,
                       title: str | None = None) -> Figure:
-    """How long children wait from referral to the start of their assessment.
+    """How long the children still waiting at the end have waited so far (list-based).
 
     Takes an :class:`ExperimentResult`, a dict ``{name: ExperimentResult}``, or a per-replication
     frame (with a ``scenario`` column for several). Two honest views, chosen by what is available:
 
-    * every result kept its event logs (``keep_logs=True``): a histogram of the individual waits,
-      pooled over replications, as the share of children in each 13-week bin, with the NICE
-      13-week line. This is the distribution itself.
-    * otherwise: bars of the median, mean and 90th centile wait, each the mean over replications
-      with its 95% interval. The monthly median series is not used, because a median of medians
-      is not the distribution of waits.
+    * every result kept its event logs (``keep_logs=True``): a histogram of the time each child on
+      the list at the end has waited, pooled over replications, as the share of the list in each
+      13-week bin, with the NICE 13-week line. This is the distribution itself.
+    * otherwise: bars of the median and 92nd percentile of the time waited, each the mean over
+      replications with its 95% interval.
 
-    Both count only children who started assessment within the horizon; children still waiting
-    at the end are not in it (see ``pct_waiting_over_52w_end`` for them).
+    This is how NHS England publishes waits (incomplete pathways): a measure over the children
+    who were seen would reward seeing the newest referrals first.
     """
     frames, experiments = _as_results(results, scenarios)
     if experiments and len(experiments) == len(frames) and all(r.logs for r in experiments.values()):
@@ -250,13 +254,13 @@ def _wait_histogram(waits: Mapping[str, np.ndarray], replications: Mapping[str, 
         weights = np.full(len(w), 100.0 / len(w))
         ax.hist(w, bins=list(edges), weights=weights, histtype="stepfilled" if len(waits) == 1 else "step",
                 linewidth=2.5, color=colour(i), alpha=0.8 if len(waits) == 1 else 1.0,
-                label=f"{name or 'Children assessed'} ({len(w):,} assessments over "
-                      f"{replications[name]} projections)")
+                label=f"{name or 'Children waiting'} ({len(w) / replications[name]:,.0f} waiting "
+                      f"at the end, average of {replications[name]} projections)")
     ax.axvline(13, color="black", linestyle="--", linewidth=1.8)
     ax.annotate("13 weeks (NICE)", (13, 1.0), xycoords=("data", "axes fraction"),
                 xytext=(5, -5), textcoords="offset points", va="top", fontsize=FONT - 1)
-    _style(ax, title or "Wait from referral to assessment",
-           "Children assessed (%)", "Weeks waited (13-week bins)")
+    _style(ax, title or "How long the children still waiting have waited",
+           "Children waiting at the end (%)", "Weeks waited so far (13-week bins)")
     figure.legend(fontsize=FONT - 1, frameon=False, loc="outside lower center",
                   ncols=min(len(waits), 2))
     return figure
@@ -275,11 +279,11 @@ def _wait_bars(frames: Mapping[str, pd.DataFrame], title: str | None) -> Figure:
                         for s in stats]).T
         bars = ax.bar(x + i * width, np.nan_to_num(means), width * 0.95, yerr=err, capsize=6,
                       color=colour(i), label=name or None, error_kw={"linewidth": 2})
-        ax.bar_label(bars, labels=[f"{m:.0f}" if math.isfinite(m) else "none assessed"
+        ax.bar_label(bars, labels=[f"{m:.0f}" if math.isfinite(m) else "nobody waiting"
                                    for m in means], fontsize=FONT, padding=4)
     ax.set_xticks(x + width * (len(frames) - 1) / 2, WAIT_WORDS, fontsize=FONT)
-    _style(ax, title or "Wait from referral to assessment", "Weeks",
-           "Children who started assessment in the period; whiskers: 95% interval")
+    _style(ax, title or "How long the children still waiting have waited", "Weeks waited so far",
+           "Children on the diagnostic list at the end; whiskers: 95% interval")
     if len(frames) > 1:
         ax.legend(fontsize=FONT - 1, frameon=False)
     return figure

@@ -1,8 +1,12 @@
 """The questions commissioners ask of a set of runs.
 
 * "When is the backlog cleared, and with what probability?" — :func:`backlog_clearance`.
-* "What is the least extra capacity that gets 90% of children assessed within 13 weeks by date
-  D?" — :func:`least_extra_capacity`, a bisection over extra WTE with common random numbers.
+* "What is the least extra capacity that gets 90% of children seen within 13 weeks by date D?"
+  — :func:`least_extra_capacity`, a bisection over extra WTE with common random numbers, on one
+  of two named measures (:data:`CAPACITY_MEASURES`): the list-based share of the children waiting
+  at the end of month D who have waited under 13 weeks (as NHS England's waiting-time standards
+  count incomplete pathways; the default), or the share of month D's new referrals whose
+  assessment started within 13 weeks of referral (NICE QS51, referral cohort).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -19,6 +24,15 @@ from .experiment import ExperimentResult, run_replications
 from .scenario import Scenario, StaffingChange
 
 _OVER_13_WEEKS = ("list_wait_13_52w", "list_wait_52_104w", "list_wait_104w_plus")
+
+CapacityMeasure = Literal["list", "referrals"]
+CAPACITY_MEASURES: dict[str, str] = {
+    "list": "of the children waiting at the end of the month, the share who have waited under 13 "
+            "weeks",
+    "referrals": "of the month's new referrals, the share whose assessment started within 13 "
+                 "weeks of referral",
+}
+"""What each capacity target counts, in words (shown with every answer)."""
 
 
 def backlog_clearance(result: ExperimentResult) -> pd.DataFrame:
@@ -45,24 +59,24 @@ class CapacityAnswer:
 
     target_pct: float
     by_month: str
+    measure: CapacityMeasure
     extra_wte: float | None
     """``None`` when even ``max_extra_wte`` does not reach the target."""
     achieved_pct: float
-    """Mean across replications of the share assessed within 13 weeks in ``by_month``."""
+    """Mean across replications of the measure in ``by_month``."""
     probability_met: float
     """Share of replications meeting the target in ``by_month`` at ``extra_wte``."""
     evaluations: pd.DataFrame
     """Every extra WTE tried: ``extra_wte, mean_pct, probability_met``."""
 
     def sentence(self) -> str:
+        counts = CAPACITY_MEASURES[self.measure]
         if self.extra_wte is None:
-            return (f"Even {self.evaluations['extra_wte'].max():g} extra WTE does not get "
-                    f"{self.target_pct:g}% of assessments started within 13 weeks by "
-                    f"{self.by_month}.")
-        return (f"About {self.extra_wte:.1f} extra WTE (from the start date) gets "
-                f"{self.achieved_pct:.0f}% of assessments started within 13 weeks in "
-                f"{self.by_month} (target {self.target_pct:g}%; met in "
-                f"{100 * self.probability_met:.0f}% of replications).")
+            return (f"Even {self.evaluations['extra_wte'].max():g} extra WTE does not reach "
+                    f"{self.target_pct:g}% in {self.by_month} ({counts}).")
+        return (f"About {self.extra_wte:.1f} extra WTE (from the start date) reaches "
+                f"{self.achieved_pct:.0f}% in {self.by_month} ({counts}; target "
+                f"{self.target_pct:g}%; met in {100 * self.probability_met:.0f}% of replications).")
 
 
 def with_extra_wte(scenario: Scenario, extra_wte: float, start: dt.date | None = None) -> Scenario:
@@ -100,9 +114,16 @@ def least_extra_capacity(
     executor: str | Executor = "local",
     max_extra_wte: float = 200.0,
     tolerance_wte: float = 0.25,
+    measure: CapacityMeasure = "list",
 ) -> CapacityAnswer:
-    """Least extra WTE so that, in month ``by`` (default: the horizon's last month), the mean share
-    of assessments started within 13 weeks is at least ``target_pct``.
+    """Least extra WTE so that, in month ``by`` (default: the horizon's last month), the mean over
+    replications of ``measure`` (:data:`CAPACITY_MEASURES`) is at least ``target_pct``.
+
+    ``"list"``: at the end of month ``by``, the share of the children on the diagnostic list who
+    have waited under 13 weeks (an empty list meets any target: nobody is waiting). ``"referrals"``:
+    of the children referred in month ``by``, the share whose assessment started within 13 weeks
+    (leaving first counts as not assessed); ``by`` must then end at least 13 weeks before the
+    horizon, so every one of them has been followed that long.
 
     Every evaluation uses the same seed, so the children and their luck are the same at every
     staffing level (common random numbers) and the search is not misled by noise. The share is
@@ -110,20 +131,34 @@ def least_extra_capacity(
     """
     if not 0 < target_pct <= 100:
         raise ValueError(f"target_pct must be in (0, 100], got {target_pct}")
+    if measure not in CAPACITY_MEASURES:
+        raise ValueError(f"measure = {measure!r}: choose one of {sorted(CAPACITY_MEASURES)}")
     sim = scenario.simulation
-    last = pd.Period(sim.start_date, freq="M") + sim.horizon_months - 1
+    first = pd.Period(sim.start_date, freq="M")
+    last = first + sim.horizon_months - 1
+    if measure == "referrals" and by is None:
+        # the last month whose referrals have all had 13 weeks by the horizon
+        by = str(last - 4)
     month = _month_label(scenario, by or str(last))
+    if measure == "referrals":
+        followed = pd.Period(month, freq="M").end_time + pd.Timedelta(weeks=13)
+        if followed > (last + 1).start_time:
+            raise ValueError(
+                f"by = {month}: its referrals have not all had 13 weeks by the end of the "
+                f"horizon ({last}); choose {last - 4} or earlier, or lengthen the horizon")
     rows: list[dict[str, float]] = []
 
     def evaluate(extra: float) -> tuple[float, float]:
         result = run_replications(with_extra_wte(scenario, extra), replications, seed, executor)
         m = result.monthly[result.monthly["month"] == month]
         by_rep = m.pivot(index="replication", columns="metric", values="value")
-        values = by_rep["pct_assessed_within_13w"].to_numpy(dtype=float)
-        # nobody started that month: met only if nobody was waiting either; a list that nobody is
-        # taken from (no staff, no session) is not a list assessed within 13 weeks
-        empty = by_rep["waiting_list"].to_numpy(dtype=float) == 0
-        values = np.where(np.isfinite(values), values, np.where(empty, 100.0, 0.0))
+        if measure == "list":
+            # an empty list meets the target: nobody is waiting at all
+            over = by_rep["pct_waiting_over_13w"].to_numpy(dtype=float)
+            values = np.where(np.isfinite(over), 100.0 - over, 100.0)
+        else:
+            # a month with no referrals has no share; it cannot show the target met
+            values = np.nan_to_num(by_rep["pct_referrals_assessed_within_13w"].to_numpy(dtype=float))
         mean, met = float(values.mean()), float((values >= target_pct).mean())
         rows.append({"extra_wte": extra, "mean_pct": mean, "probability_met": met})
         return mean, met
@@ -131,13 +166,13 @@ def least_extra_capacity(
     low, high = 0.0, 1.0
     mean, met = evaluate(low)
     if mean >= target_pct:
-        return CapacityAnswer(target_pct, month, 0.0, mean, met, pd.DataFrame(rows))
+        return CapacityAnswer(target_pct, month, measure, 0.0, mean, met, pd.DataFrame(rows))
     while True:
         mean, met = evaluate(high)
         if mean >= target_pct:
             break
         if high >= max_extra_wte:
-            return CapacityAnswer(target_pct, month, None, mean, met, pd.DataFrame(rows))
+            return CapacityAnswer(target_pct, month, measure, None, mean, met, pd.DataFrame(rows))
         low, high = high, min(2 * high, max_extra_wte)
     best = (high, mean, met)
     while high - low > tolerance_wte:
@@ -148,5 +183,5 @@ def least_extra_capacity(
         else:
             low = mid
     extra, mean, met = best
-    return CapacityAnswer(target_pct, month, math.ceil(extra * 10) / 10, mean, met,
+    return CapacityAnswer(target_pct, month, measure, math.ceil(extra * 10) / 10, mean, met,
                           pd.DataFrame(rows).sort_values("extra_wte").reset_index(drop=True))

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from app_helpers import start_app, errors, table_with
 
 from app import core
+from model.labels import label, short_label
 
 SMALL = {"horizon_months": 12, "replications": 3, "compare_horizon": 12,
          "compare_replications": 3, "present_horizon": 12, "present_replications": 3}
@@ -41,8 +42,8 @@ def test_landing_page_shows_the_default_projection(scenario_page):
     assert not at.error
     assert at.subheader[0].value.startswith("Projection: Status quo")
     values = metric_values(at)
-    assert list(values) == [core.label(m) for m in core.HEADLINE_METRICS]
-    list_end = int(values["Children waiting for assessment at the end"].replace(",", ""))
+    assert list(values) == [short_label(m) for m in core.HEADLINE_METRICS]
+    list_end = int(values[short_label("waiting_total_end")].replace(",", ""))
     assert 5000 < list_end < 12000  # a 12-month projection of a 7,000-child list
     assert not at.button(key="run").disabled
     assert at.session_state["ndpath_scenario_run"]["baseline"].simulation.horizon_months == 12
@@ -50,7 +51,7 @@ def test_landing_page_shows_the_default_projection(scenario_page):
 
 def test_more_clinicians_then_run_shows_a_shorter_list_against_the_baseline():
     at = start()
-    before = metric_values(at)["Children waiting for assessment at the end"]
+    before = metric_values(at)[short_label("waiting_total_end")]
     at.slider(key="wte_0").set_value(6.0)
     at.button(key="run").click().run()
     assert not at.exception and not at.error
@@ -61,7 +62,7 @@ def test_more_clinicians_then_run_shows_a_shorter_list_against_the_baseline():
     assert run["edited"].assessment.professions[0].wte == 6.0
     assert run["edited"].simulation.seed == run["baseline"].simulation.seed
     table = table_with(at, "Clear change?").set_index("Measure")
-    assert table.loc["Children waiting for assessment at the end", "Clear change?"] == "better"
+    assert table.loc[label("waiting_list_end"), "Clear change?"] == "better"
     assert [b.label for b in at.get("download_button")] == [
         "Scenario (TOML)", "Results (CSV)", "Monthly series (CSV)", "Figures (PNG, zip)"]
     # the edited scenario is offered on the other pages
@@ -131,7 +132,7 @@ def test_compare_page_runs_scenarios_side_by_side():
     assert list(table.columns) == ["Status quo (illustrative Leeds-sized service)",
                                    "Extra clinicians"]
     diff = table_with(at, "Clear change?").set_index("Measure")
-    assert diff.loc["Children waiting for assessment at the end", "Clear change?"] == "better"
+    assert diff.loc[label("waiting_total_end"), "Clear change?"] == "better"
     at.multiselect(key="compare_scenarios").set_value([]).run()
     assert at.button(key="compare_run").disabled and "at least one scenario" in errors(at)
 

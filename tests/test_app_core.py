@@ -124,7 +124,7 @@ def test_more_clinicians_shorten_the_list_and_csv_holds_paired_differences(small
     row = table[(table["kind"] == "paired difference") & (table["metric"] == "waiting_list_end")]
     assert row["mean"].iloc[0] == pytest.approx(diff.loc["waiting_list_end", "difference"])
     shown = core.differences_table(diff.reset_index()).set_index("Measure")
-    assert shown.loc["Children waiting for assessment at the end", "Clear change?"] == "better"
+    assert shown.loc["Children on the diagnostic waiting list at the end", "Clear change?"] == "better"
     assert shown.loc["Referrals received", "Clear change?"] == "no clear change"
 
 
@@ -133,8 +133,12 @@ def test_takeaways_quote_the_projection(small_runs):
     end = result.timeseries.query("metric == 'waiting_list'").iloc[-1]
     sentence = core.takeaway_list(result)
     assert core.about(end["p50"]) in sentence and "December 2026" in sentence
-    wait = result.metric("wait_to_assessment_weeks_p50")["mean"]
-    assert f"about {wait:.0f} weeks" in core.takeaway_wait(result)
+    # the wait sentence quotes the list-based wait (time already waited by those still waiting)
+    waited = result.metric("list_wait_weeks_p50_end")["mean"]
+    over_year = result.metric("pct_waiting_over_52w_end")["mean"]
+    sentence = core.takeaway_wait(result)
+    assert f"waited {waited:.0f} weeks" in sentence and f"{over_year:.0f}% of them" in sentence
+    assert "still waiting" in sentence
     assert "support" in core.takeaway_support(result)
 
 
@@ -154,6 +158,6 @@ def test_summit_pack_has_a_pdf_and_pngs_that_need_no_server(small_runs):
 
 def test_formatting_is_plain():
     assert core.fmt_metric("cost_total", 3_614_702) == "£3.6m"
-    assert core.fmt_metric("pct_assessed_within_13w", 12.4) == "12%"
+    assert core.fmt_metric("pct_of_those_assessed_within_13w", 12.4) == "12%"
     assert core.fmt_metric("time_to_first_support_weeks_p50", float("nan")) == "not reached"
     assert core.about(11_966) == "12,000" and core.about(187) == "190"

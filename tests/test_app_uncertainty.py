@@ -92,7 +92,7 @@ def test_which_assumptions_matter_draws_the_tornado_and_names_an_assumption(scen
     at = scenario_page
     assert not [m for m in at.markdown if "matters most" in m.value]  # not run until asked
     charts_before = len(at.get("image"))
-    at.selectbox(key="sens_metric").set_value("waiting_list_end")
+    at.selectbox(key="sens_metric").set_value("waiting_total_end")
     at.button(key="sens_run").click().run()
     assert not at.exception and not at.error
     sentence = next(m.value for m in at.markdown if "matters most" in m.value)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-LIST_LABEL = "Children waiting for assessment at the end"
+LIST_LABEL = "Children waiting at the end (every stage)"
 
 
 def free_port() -> int:

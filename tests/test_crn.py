@@ -20,7 +20,7 @@ from model.scenario import load_scenario
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 REPLICATIONS = 12
 OVERRIDES = ["simulation.horizon_months=24"]
-METRICS = ("waiting_list_end", "wait_to_assessment_weeks_mean")
+METRICS = ("waiting_list_end", "wait_of_those_assessed_weeks_mean")
 
 
 @pytest.fixture(scope="module")

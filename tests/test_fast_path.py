@@ -117,7 +117,7 @@ def _random_times(seed: int, n: int, ends: np.ndarray) -> ChildTimes:
     leave[rng.random(n) < 0.3] = np.nan
     leave = np.where(rng.random(n) < 0.05, join, leave)  # joined and left at the same instant
     nan = np.full(n, np.nan)
-    return ChildTimes(referral=referral, backlog=referral < 0, list_join=join, list_leave=leave,
+    return ChildTimes(referral=referral, backlog=referral < 0, vetting_leave=nan, list_join=join, list_leave=leave,
                       profiling_join=nan, profiling_leave=nan, assessment_start=nan,
                       assessment_end=nan, exit=nan, exit_reason=np.full(n, "", dtype=object),
                       first_support=nan)

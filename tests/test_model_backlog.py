@@ -66,7 +66,7 @@ def test_backlog_children_keep_their_time_already_waited() -> None:
     assert (wait >= -referral[started]).all() and (wait > start[started]).all()
     metrics = replication_metrics(result)
     all_started = np.isfinite(start) & (start < result.horizon_days)
-    assert metrics["wait_to_assessment_weeks_mean"] == pytest.approx(
+    assert metrics["wait_of_those_assessed_weeks_mean"] == pytest.approx(
         float((start - referral)[all_started].mean()) / 7.0, rel=1e-12)
     # at the start the whole backlog is on the list, with its waits in the wait bands
     assert metrics["waiting_list_start"] == 800

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import STAGES, end_states, event_counts, first_time
-from model.metrics import monthly_metrics, replication_metrics
+from model.metrics import SCALAR_METRICS, monthly_metrics, replication_metrics
 from model.pathway import SimulationResult, simulate
 from model.scenario import Scenario
 
@@ -137,12 +137,20 @@ def _check_invariants(result: SimulationResult) -> None:
     metrics = replication_metrics(result)
     utilisation = metrics["clinician_utilisation"]
     assert np.isnan(utilisation) or 0.0 <= utilisation <= 1.0 + 1e-12
-    for name in ("wait_to_assessment_weeks_p50", "wait_to_assessment_weeks_p90",
-                 "wait_to_assessment_weeks_mean", "time_to_first_support_weeks_p50"):
+    for name in [m for m in SCALAR_METRICS if "_weeks_" in m]:
         assert np.isnan(metrics[name]) or metrics[name] >= -1e-9, name
-    for name in ("pct_assessed_within_13w", "pct_waiting_over_52w_end", "pct_waiting_over_104w_end",
-                 "pct_supported_within_13w"):
+    assert metrics["list_wait_weeks_p50_end"] <= metrics["list_wait_weeks_p92_end"] or np.isnan(
+        metrics["list_wait_weeks_p50_end"])
+    for name in [m for m in SCALAR_METRICS if m.startswith("pct_")]:
         assert np.isnan(metrics[name]) or 0.0 <= metrics[name] <= 100.0, name
+    # the cumulative shares grow with the threshold, and a list share is null only for no list
+    for family in ("pct_referrals_assessed_within_{}w", "pct_supported_within_{}w"):
+        shares = [metrics[family.format(w)] for w in (13, 52, 104) if family.format(w) in metrics]
+        finite = [x for x in shares if np.isfinite(x)]
+        assert finite == sorted(finite), family
+    over = [metrics[f"pct_waiting_over_{w}w_end"] for w in (13, 52, 104)]
+    assert np.isnan(over).all() == (metrics["waiting_list_end"] == 0)
+    assert np.isnan(over).all() or over == sorted(over, reverse=True)
     monthly = monthly_metrics(result)
     sizes = monthly[monthly["metric"].isin(["waiting_list", "profiling_queue", "list_wait_0_13w",
                                             "list_wait_13_52w", "list_wait_52_104w",

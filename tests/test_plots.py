@@ -106,7 +106,7 @@ def test_fan_chart_unknown_metric_is_an_error(runs: dict[str, ExperimentResult])
 def test_wait_distribution_bars_show_means_over_replications(runs: dict[str, ExperimentResult]) -> None:
     figure = plots.wait_distribution(runs["Status quo"].per_replication)
     bars = [c for c in figure.axes[0].containers if isinstance(c, BarContainer)]
-    assert len(bars) == 1 and len(bars[0].patches) == 3
+    assert len(bars) == 1 and len(bars[0].patches) == 2  # median and 92nd percentile waited
     per_rep = runs["Status quo"].per_replication
     expected = [per_rep[m].mean() for m in plots.WAIT_METRICS]
     assert np.allclose([p.get_height() for p in bars[0].patches], expected)
@@ -119,10 +119,13 @@ def test_wait_distribution_from_logs_is_the_histogram_of_waits(runs: dict[str, E
     result = runs["Status quo"]
     waits = plots.waits_from_logs(result)
     per_rep = result.per_replication
-    # pooled waits are exactly the children behind the scalar wait metrics
-    assert len(waits) == per_rep["assessments_started"].sum()
-    weighted_mean = (per_rep["wait_to_assessment_weeks_mean"] * per_rep["assessments_started"]).sum()
-    assert waits.mean() == pytest.approx(weighted_mean / per_rep["assessments_started"].sum())
+    # pooled waits are exactly the children behind the list-based wait metrics: those on the
+    # diagnostic list at the end, with the time they have waited so far
+    assert len(waits) == per_rep["waiting_list_end"].sum()
+    over_year = (per_rep["pct_waiting_over_52w_end"] * per_rep["waiting_list_end"]).sum() / 100
+    assert (waits >= 52).sum() == pytest.approx(over_year)
+    if len(result.logs) == 1:
+        assert np.median(waits) == pytest.approx(per_rep["list_wait_weeks_p50_end"].iloc[0])
     figure = plots.wait_distribution(result)
     assert figure.axes[0].get_xlabel().startswith("Weeks waited")
     # one filled step patch whose bins hold 100% of the children
@@ -169,14 +172,14 @@ def test_differences_chart_one_marker_per_metric_and_comparison(runs: dict[str, 
 
 
 def test_differences_chart_lists_what_it_cannot_show() -> None:
-    frame = pd.DataFrame({"metric": ["waiting_list_end", "pct_assessed_within_13w"],
+    frame = pd.DataFrame({"metric": ["waiting_list_end", "pct_referrals_assessed_within_13w"],
                           "baseline": [100.0, 0.0], "scenario": [90.0, 5.0],
                           "difference": [-10.0, 5.0], "ci_low": [-12.0, 4.0],
                           "ci_high": [-8.0, 6.0], "n": [3, 3]})
     figure = plots.differences_chart(frame)
     ax = figure.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == [label("waiting_list_end")]
-    assert "Assessments started within 13 weeks" in ax.get_xlabel()
+    assert "Not shown (baseline is zero or undefined): Of all new referrals" in ax.get_xlabel()
 
 
 def test_scenario_bars_show_means(runs: dict[str, ExperimentResult]) -> None:

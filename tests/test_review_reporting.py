@@ -129,7 +129,8 @@ def test_time_to_first_support_is_the_aalen_johansen_median_by_hand() -> None:
 
     nan = math.nan
     times = ChildTimes(
-        referral=np.zeros(4), backlog=np.zeros(4, bool), list_join=np.zeros(4),
+        referral=np.zeros(4), backlog=np.zeros(4, bool), vetting_leave=np.zeros(4),
+        list_join=np.zeros(4),
         list_leave=np.array([nan, 14.0, nan, nan]), profiling_join=np.full(4, nan),
         profiling_leave=np.full(4, nan), assessment_start=np.array([nan, 14.0, nan, nan]),
         assessment_end=np.full(4, nan), exit=np.full(4, nan), exit_reason=np.full(4, "", object),

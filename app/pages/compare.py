@@ -48,7 +48,7 @@ def page() -> None:
 
     st.subheader("The numbers")
     table = core.summary_table(results)
-    table = table[table["metric"].isin(core.HEADLINE_METRICS + ("pct_waiting_over_52w_end",
+    table = table[table["metric"].isin(core.HEADLINE_METRICS + ("waiting_list_end",
                                                                  "assessments_completed"))]
     table["value"] = [f"{core.fmt_metric(m, v)} ({core.fmt_number(lo)} to {core.fmt_number(hi)})"
                       for m, v, lo, hi in zip(table["metric"], table["mean"], table["ci_low"],

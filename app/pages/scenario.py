@@ -21,7 +21,7 @@ from app.state import (
     sensitivity_runs,
     start_scenario_page_from,
 )
-from model.labels import HELP, label
+from model.labels import HELP, label, short_label
 from model.scenario import Scenario, ScenarioError
 from model.sensitivity import tornado_chart
 
@@ -174,21 +174,19 @@ def lever_widgets(base: Scenario) -> core.Levers:
 
 def headline(base_result, edit_result) -> None:  # type: ignore[no-untyped-def]
     shown = edit_result if edit_result is not None else base_result
-    # three to a row: the labels are sentences, and must stay readable on a projector
-    columns = st.columns(3) + st.columns(3)
+    # four then three to a row, with short titles: readable on a projector
+    columns = st.columns(4) + st.columns(3)
     for column, metric in zip(columns, core.HEADLINE_METRICS):
         value = shown.metric(metric)["mean"]
         delta, change = None, 0.0
         if edit_result is not None:
             change = value - base_result.metric(metric)["mean"]
-            delta = core.fmt_metric(metric, change) if math.isfinite(change) else None
-            if delta is not None and change > 0:
-                delta = "+" + delta
+            delta = core.fmt_delta(metric, change) if math.isfinite(change) else None
         colour: Any = "inverse" if metric in core.LOWER_IS_BETTER else "normal"
         if edit_result is not None and delta is not None and change == 0:
             delta, colour = "no change", "off"
-        column.metric(label(metric), core.fmt_metric(metric, value), delta=delta,
-                      delta_color=colour, border=True)
+        column.metric(short_label(metric), core.fmt_metric(metric, value), delta=delta,
+                      delta_color=colour, border=True, help=core.card_help(shown, metric))
 
 
 def results(run: dict) -> None:  # type: ignore[type-arg]
@@ -267,7 +265,7 @@ def sensitivity(scenario: Scenario) -> None:
     """Which assumptions matter: one-at-a-time sensitivity on the scenario last run, on demand."""
     st.subheader("Which assumptions matter?")
     st.caption(HELP["sensitivity"])
-    st.session_state.setdefault("sens_metric", "waiting_list_end")
+    st.session_state.setdefault("sens_metric", "waiting_total_end")
     st.session_state.setdefault("sens_replications", SENSITIVITY_REPLICATIONS)
     left, middle, right = st.columns([3, 2, 2], vertical_alignment="bottom")
     metric = left.selectbox("For which number?", list(core.HEADLINE_METRICS), key="sens_metric",
