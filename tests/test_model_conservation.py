@@ -14,7 +14,7 @@ import pytest
 
 from helpers import STAGES, end_states, event_counts, first_time
 from model.eventlog import EXIT_REASONS
-from model.metrics import replication_metrics
+from model.metrics import monthly_metrics, replication_metrics
 from model.pathway import SimulationResult, simulate
 from model.scenario import Scenario, load_scenario
 
@@ -123,3 +123,40 @@ def test_every_stage_is_reached_somewhere() -> None:
         for s in STAGES:
             totals[s] += int(states[s].sum())
     assert all(v > 0 for v in totals.values()), totals
+
+
+EXIT_METRICS = ("rejected", "needs_led_exits", "signposted", "withdrawals", "aged_out")
+"""Every way of leaving without an assessment, as a reported metric."""
+
+
+def test_the_reported_metrics_add_back_to_the_referrals_and_the_backlog(result: SimulationResult) -> None:
+    """Children on the list at the start + new referrals = every exit metric + assessments
+    started + everyone still waiting at any stage, from the metrics alone (what a reader adds up),
+    and each stage's count is the log's."""
+    m = replication_metrics(result)
+    came_in = m["waiting_list_start"] + m["referrals"]
+    went = sum(m[name] for name in EXIT_METRICS) + m["assessments_started"] + m["waiting_total_end"]
+    assert came_in == went, {name: m[name] for name in (*EXIT_METRICS, "assessments_started",
+                                                        "waiting_total_end")}
+    states = end_states(result)
+    assert m["waiting_total_end"] == m["vetting_end"] + m["profiling_queue_end"] + m["waiting_list_end"]
+    assert m["vetting_end"] == states["in_vetting"].sum()
+    assert m["profiling_queue_end"] == states["in_profiling"].sum()
+    assert m["assessments_started"] == m["assessments_completed"] + m["in_assessment_end"]
+    assert m["in_assessment_end"] == states["in_assessment"].sum()
+    exits = result.events.loc[result.events["event"] == "exit", "detail"].astype(str).value_counts()
+    assert m["signposted"] == exits.get("signposted", 0)
+    assert m["rejected"] == exits.get("rejected", 0)
+    if result.scenario.profiling.enabled:
+        assert m["signposted"] > 0 and m["profiling_queue_end"] + m["profiles_completed"] > 0
+    if result.scenario.vetting.enabled:
+        assert m["rejected"] > 0
+
+
+def test_the_monthly_stage_sizes_add_up_to_everyone_waiting(result: SimulationResult) -> None:
+    monthly = monthly_metrics(result).pivot(index="month", columns="metric", values="value")
+    parts = monthly["waiting_list"] + monthly["profiling_queue"] + monthly["vetting_queue"]
+    np.testing.assert_array_equal(monthly["waiting_total"].to_numpy(), parts.to_numpy())
+    m = replication_metrics(result)
+    assert monthly["waiting_total"].iloc[-1] == m["waiting_total_end"]
+    assert monthly["vetting_queue"].iloc[-1] == m["vetting_end"]
