@@ -421,6 +421,14 @@ def fmt_delta(metric: str, change: float) -> str:
     return text if change == 0 else ("+" if change > 0 else "-") + text
 
 
+def undefined_note(metric: str, defined_in: int, replications: int) -> str:
+    """Why a number is missing from some projections, in words ('' when it is in all)."""
+    if defined_in >= replications:
+        return ""
+    return (f"not defined in {replications - defined_in} of {replications} projections: "
+            f"{undefined_reason(metric)}")
+
+
 def card_help(result: ExperimentResult, metric: str) -> str:
     """A headline card's help: the full label, and why it is undefined where it is."""
     words = label(metric)

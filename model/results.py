@@ -57,7 +57,7 @@ PROVENANCE = "provenance.json"
 SCENARIO = "scenario.toml"
 FIGURES = {
     "list_size_fan.png": "the list size fan chart",
-    "wait_distribution.png": "the wait to assessment",
+    "wait_distribution.png": "how long the children still waiting have waited",
     "list_by_wait_band.png": "the list by wait band",
 }
 RESULT_FILES = (SUMMARY, TIMESERIES, PER_REPLICATION, MONTHLY, CLEARANCE, PROVENANCE, SCENARIO,

@@ -231,6 +231,9 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
         table["mean"] = table["mean"].map(core.fmt_number)
         table["95% interval"] = [f"{core.fmt_number(lo)} to {core.fmt_number(hi)}"
                                  for lo, hi in zip(table.pop("ci_low"), table.pop("ci_high"))]
+        runs = {n: r.replications for n, r in names.items()}
+        table["note"] = [core.undefined_note(m, int(k), runs[n])
+                         for m, k, n in zip(table["metric"], table.pop("n"), table["scenario"])]
         st.dataframe(table.drop(columns=["metric"]), hide_index=True, width="stretch",
                      key="summary_table")
     with tabs[4]:
