@@ -56,6 +56,8 @@ class SimulationResult:
     capacity: pd.DataFrame
     """Capacity ledger: one row per session (``time_days, stage, hours_available, hours_used``).
 
+    A session's ``hours_available`` are the clinical hours of ``[time_days, next session)``, the
+    last one's only up to the horizon, so they sum to the clinical hours of the horizon.
     ``hours_used`` never exceeds ``hours_available``: an assessment that needs more hours than a
     session has left borrows them from the next session. In the servers model the first row holds
     ``servers x horizon`` server-days available and each later row one service's busy days.
