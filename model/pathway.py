@@ -15,6 +15,7 @@ Design for speed and for common random numbers:
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections import deque
@@ -408,8 +409,10 @@ class PathwayModel:
         start = pd.Timestamp(scenario.simulation.start_date)
         self._change_days = [(pd.Timestamp(change.date) - start) / pd.Timedelta(days=1)
                              for change in a.staffing_changes]
-        self._knots: np.ndarray | None = None  # clinical hours: see clinical_hours_between
-        self._cum_hours = np.zeros(1)
+        # clinical hours as linear pieces between knots, built on first use (clinical_hours_between)
+        self._knots: list[float] | None = None
+        self._pieces: list[tuple[float, float]] = []
+        self._cum_hours: list[float] = []
 
     # -- exits ---------------------------------------------------------------------------------
 
@@ -715,28 +718,38 @@ class PathwayModel:
     def clinical_hours_between(self, t0: float, t1: float) -> float:
         """Clinical hours the MDT gives to assessment in ``[t0, t1]`` (days), integrated exactly.
 
-        The hours per week are linear between :meth:`_hours_knots`, so each piece is its length
-        times the value at its midpoint.
+        The hours per week are linear between :meth:`_hours_knots`, so each piece integrates
+        exactly; the pieces are built once, and each call is a search and a little arithmetic
+        (sessions much shorter than a week call it often).
         """
         if t1 <= t0:
             return 0.0
         if self._knots is None:
             knots = self._hours_knots()
-            mids = (knots[:-1] + knots[1:]) / 2
-            per_week = np.asarray(self.scenario.assessment.clinical_hours_per_week(self._wte_at(mids)))
-            self._knots = knots
-            self._cum_hours = np.concatenate([[0.0], np.cumsum(np.diff(knots) * per_week / 7.0)])
+            low, high = knots[:-1], knots[1:]
+            hours = self.scenario.assessment.clinical_hours_per_week
+            # per piece, hours a day = level + slope * (t - low), from two interior points (a
+            # change with no ramp steps at a knot, so the knots themselves are not evaluated)
+            q1 = np.asarray(hours(self._wte_at(low + (high - low) / 4))) / 7.0
+            q3 = np.asarray(hours(self._wte_at(low + 3 * (high - low) / 4))) / 7.0
+            slope = (q3 - q1) / ((high - low) / 2)
+            level = q1 - slope * (high - low) / 4
+            width = high - low
+            self._knots = knots.tolist()
+            self._pieces = list(zip(level.tolist(), slope.tolist()))
+            self._cum_hours = np.concatenate([[0.0], np.cumsum(width * (level + slope * width / 2))]).tolist()
+        if len(self._pieces) == 1 and self._pieces[0][1] == 0.0:  # no staffing change: a constant
+            return self._pieces[0][0] * (min(t1, self._knots[-1]) - max(t0, 0.0))
         return self._cumulative_hours(t1) - self._cumulative_hours(t0)
 
     def _cumulative_hours(self, t: float) -> float:
         knots = self._knots
         assert knots is not None
-        t = min(max(t, 0.0), float(knots[-1]))
-        k = min(int(np.searchsorted(knots, t, side="right")) - 1, len(knots) - 2)
-        low = float(knots[k])
-        if t == low:
-            return float(self._cum_hours[k])
-        return float(self._cum_hours[k]) + (t - low) * self._clinical_hours_per_week((low + t) / 2) / 7.0
+        t = min(max(t, 0.0), knots[-1])
+        k = min(bisect.bisect_right(knots, t) - 1, len(knots) - 2)
+        level, slope = self._pieces[k]
+        x = t - knots[k]
+        return self._cum_hours[k] + x * (level + slope * x / 2)
 
     def _serve(self, now: float) -> None:
         """Servers mode: start as many children as there are free servers."""
