@@ -662,7 +662,7 @@ class PathwayModel:
         """Each profession's WTE at times ``t``: changes in list order, each ramping linearly from
         its date and the running total never below zero.
 
-        ``upto`` (testing the clipping): for a profession, apply only its first ``upto[name]``
+        ``upto`` (finding where the clipping bites): for a profession, apply only its first ``upto[name]``
         changes and leave the last of them unclipped.
         """
         a = self.scenario.assessment
@@ -683,10 +683,15 @@ class PathwayModel:
             wte[name] = total if limit is not None and seen[name] == limit else np.maximum(total, 0.0)
         return wte
 
-    def _clinical_hours_per_week(self, t: float) -> float:
-        """Clinical hours per week at time ``t`` (days)."""
-        hours = self.scenario.assessment.clinical_hours_per_week(self._wte_at(np.array([t])))
-        return float(np.asarray(hours)[0])
+    def _hours_per_week(self, t: np.ndarray) -> np.ndarray:
+        """Clinical hours per week at times ``t``: the scenario's rule, which is linear in WTE."""
+        a = self.scenario.assessment
+        names = [p.name for p in a.professions]
+        wte = self._wte_at(t)
+        total = np.zeros(t.shape)
+        for name in names:
+            total += wte[name] * a.clinical_hours_per_week({m: float(m == name) for m in names})
+        return total
 
     def _hours_knots(self) -> np.ndarray:
         """Times between which the clinical hours per week are linear: 0, the horizon, each change
@@ -727,11 +732,11 @@ class PathwayModel:
         if self._knots is None:
             knots = self._hours_knots()
             low, high = knots[:-1], knots[1:]
-            hours = self.scenario.assessment.clinical_hours_per_week
+            hours = self._hours_per_week
             # per piece, hours a day = level + slope * (t - low), from two interior points (a
             # change with no ramp steps at a knot, so the knots themselves are not evaluated)
-            q1 = np.asarray(hours(self._wte_at(low + (high - low) / 4))) / 7.0
-            q3 = np.asarray(hours(self._wte_at(low + 3 * (high - low) / 4))) / 7.0
+            q1 = hours(low + (high - low) / 4) / 7.0
+            q3 = hours(low + 3 * (high - low) / 4) / 7.0
             slope = (q3 - q1) / ((high - low) / 2)
             level = q1 - slope * (high - low) / 4
             width = high - low
