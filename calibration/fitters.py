@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 SUMMARY_COLUMNS = ["parameter", "estimate", "ci_low", "ci_high", "unit"]
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
 
 class NotFittedError(RuntimeError):
@@ -126,10 +125,13 @@ def _poisson_irls(X: np.ndarray, y: np.ndarray, offset: np.ndarray,
 class ArrivalsFitter(_Fitter):
     """Monthly referrals as a Poisson regression with trend and month-of-year seasonality.
 
-    ``log E[referrals in month m] = log(days in m) + a + b * years(m) + s[month of year of m]``,
-    which is the model's arrival process (a rate growing by ``exp(b) - 1`` a year, times a
-    seasonal multiplier). Intervals are quasi-Poisson: the covariance is scaled by the Pearson
-    dispersion when the counts vary more than Poisson (real series do), so they are honest.
+    ``log E[referrals in month m] = a + b * years(m) + s[month of year of m]``, with ``years(m)``
+    at the middle of the month: the model's arrival process (:class:`model.scenario.Arrivals`),
+    whose seasonality is a ratio of *monthly counts* (mean 1) and whose trend grows continuously
+    by ``exp(b) - 1`` a year. There is no days-in-month offset: a 28-day February's count is
+    ``level * s[feb]`` as the profile says, and the model spreads it over February's days.
+    Intervals are quasi-Poisson: the covariance is scaled by the Pearson dispersion when the
+    counts vary more than Poisson (real series do), so they are honest.
 
     >>> months = pd.period_range("2022-01", periods=36, freq="M")
     >>> counts = pd.Series(200 * 1.1 ** (np.arange(36) / 12), index=months).round()
@@ -211,8 +213,8 @@ class ArrivalsFitter(_Fitter):
         if self.seasonal_:
             moy = months.month.to_numpy() - 1
             columns += [(moy == k).astype(float) for k in range(1, 12)]
-        offset = np.log(months.days_in_month.to_numpy(dtype=float))
-        return np.column_stack(columns), offset
+        # seasonality is a ratio of monthly counts (the model's convention): no log(days) offset
+        return np.column_stack(columns), np.zeros(len(months))
 
     def _season(self, coefs: np.ndarray) -> np.ndarray:
         if not self.seasonal_:
@@ -230,8 +232,8 @@ class ArrivalsFitter(_Fitter):
             mean_mult = np.exp(gammas).mean(axis=1)
         else:
             mean_mult = np.ones(len(coefs))
-        # the model's rate at day t is rpm*12/365.25 * season * (1+g)^(t/365.25)
-        return np.exp(coefs[:, 0] + coefs[:, 1] * years) * mean_mult * DAYS_PER_MONTH
+        # the model's expected count in month m is rpm * season[m] * (1+g)^(t/365.25) (mean over m)
+        return np.exp(coefs[:, 0] + coefs[:, 1] * years) * mean_mult
 
     def referrals_per_month_at(self, month: pd.Period | str) -> tuple[float, float, float]:
         """Fitted referrals per month before seasonality at the start of ``month`` (with interval)."""

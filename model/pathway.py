@@ -15,6 +15,7 @@ Design for speed and for common random numbers:
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections import deque
@@ -56,6 +57,8 @@ class SimulationResult:
     capacity: pd.DataFrame
     """Capacity ledger: one row per session (``time_days, stage, hours_available, hours_used``).
 
+    A session's ``hours_available`` are the clinical hours of ``[time_days, next session)``, the
+    last one's only up to the horizon, so they sum to the clinical hours of the horizon.
     ``hours_used`` never exceeds ``hours_available``: an assessment that needs more hours than a
     session has left borrows them from the next session. In the servers model the first row holds
     ``servers x horizon`` server-days available and each later row one service's busy days.
@@ -112,16 +115,51 @@ class _Children:
 
 
 def _cumulative_intensity(scenario: Scenario, horizon_days: float) -> tuple[np.ndarray, np.ndarray]:
-    """Daily grid and cumulative expected referrals Λ(t) (piecewise-constant daily rate)."""
+    """Daily grid and cumulative expected referrals Λ(t) (a piecewise-constant daily rate).
+
+    The convention (documented on :class:`model.scenario.Arrivals`): ``seasonality`` holds ratios
+    of *monthly counts*, so the daily rate in calendar month m is
+    ``referrals_per_month * seasonality[m] * trend(t) / days_in_month(m)`` and a month's expected
+    count is ``referrals_per_month * seasonality[m]`` times the trend, however many days it has.
+    The trend ``(1 + annual_growth) ** (t / 365.25)`` grows continuously; each day gets its exact
+    mean over the day, so Λ integrates it without a midpoint error.
+    """
     arrivals = scenario.arrivals
     days = np.arange(0.0, math.ceil(horizon_days) + 1.0)
     start = pd.Timestamp(scenario.simulation.start_date)
-    month_of_day = (start + pd.to_timedelta(days[:-1], unit="D")).month.to_numpy() - 1
-    season = np.asarray(arrivals.seasonality)[month_of_day]
-    per_day = arrivals.referrals_per_month * 12.0 / DAYS_PER_YEAR
-    trend = (1.0 + arrivals.annual_growth) ** ((days[:-1] + 0.5) / DAYS_PER_YEAR)
+    dates = start + pd.to_timedelta(days[:-1], unit="D")
+    season = np.asarray(arrivals.seasonality)[dates.month.to_numpy() - 1]
+    per_day = arrivals.referrals_per_month / dates.days_in_month.to_numpy(dtype=float)
+    log_growth = math.log1p(arrivals.annual_growth) / DAYS_PER_YEAR  # per day
+    # mean of exp(log_growth * t) over [d, d + 1): exp(log_growth * d) * expm1(log_growth) / log_growth
+    day_mean = math.expm1(log_growth) / log_growth if log_growth != 0 else 1.0
+    trend = np.exp(log_growth * days[:-1]) * day_mean
     rate = per_day * season * trend
     return days, np.concatenate([[0.0], np.cumsum(rate)])
+
+
+def expected_monthly_referrals(scenario: Scenario) -> pd.Series:
+    """Expected new referrals in each month of the horizon: the model's intensity integrated.
+
+    Indexed by the month (``pd.Period``) each simulated month starts in; with a start on the 1st
+    these are calendar months and each value is
+    ``referrals_per_month * seasonality[m] * (mean trend over the month)``. Zero when arrivals
+    are off. A pure function of the scenario (no random numbers).
+
+    >>> from model.scenario import Scenario
+    >>> s = Scenario().replace({"arrivals.annual_growth": 0.0, "simulation.horizon_months": 2})
+    >>> [round(x, 1) for x in expected_monthly_referrals(s)]  # 250 x Jan 0.934, Feb 0.979
+    [233.5, 244.8]
+    """
+    sim = scenario.simulation
+    start = pd.Timestamp(sim.start_date)
+    edges = month_starts(start, sim.horizon_months)
+    months = pd.PeriodIndex([(start + pd.DateOffset(months=k)).to_period("M")
+                             for k in range(sim.horizon_months)], freq="M")
+    if not scenario.arrivals.enabled:
+        return pd.Series(np.zeros(len(months)), index=months, name="expected_referrals")
+    days, cum = _cumulative_intensity(scenario, float(edges[-1]))
+    return pd.Series(np.diff(np.interp(edges, days, cum)), index=months, name="expected_referrals")
 
 
 def referral_times(scenario: Scenario, streams: Streams, horizon_days: float) -> np.ndarray:
@@ -371,6 +409,10 @@ class PathwayModel:
         start = pd.Timestamp(scenario.simulation.start_date)
         self._change_days = [(pd.Timestamp(change.date) - start) / pd.Timedelta(days=1)
                              for change in a.staffing_changes]
+        # clinical hours as linear pieces between knots, built on first use (clinical_hours_between)
+        self._knots: list[float] | None = None
+        self._pieces: list[tuple[float, float]] = []
+        self._cum_hours: list[float] = []
 
     # -- exits ---------------------------------------------------------------------------------
 
@@ -589,13 +631,19 @@ class PathwayModel:
         return elapsed
 
     def _clinic_sessions(self):  # type: ignore[no-untyped-def]
-        """Process: each session adds the MDT's clinical hours and pulls children while hours remain."""
+        """Process: each session adds the MDT's clinical hours and pulls children while hours remain.
+
+        A session at ``now`` grants the clinical hours of ``[now, min(now + interval, horizon))``
+        (integrated exactly over staffing changes and their ramps), so the last session before the
+        horizon grants only the hours up to it. Children are started while the budget is positive;
+        the last one may overdraw it, and the deficit is carried to the next session.
+        """
         a, env, c = self.scenario.assessment, self.env, self.c
         interval = a.session_interval_days
         budget = 0.0
         while True:
             now = env.now
-            hours = self._clinical_hours_per_week(now + interval / 2) * interval / 7.0
+            hours = self.clinical_hours_between(now, min(now + interval, self.horizon))
             budget += hours
             while budget > 0:
                 i = self._next_child(now)
@@ -610,16 +658,103 @@ class PathwayModel:
             self.capacity_rows.append((now, "assessment", hours, hours - lost))
             yield env.timeout(interval)
 
-    def _clinical_hours_per_week(self, t: float) -> float:
+    def _wte_at(self, t: np.ndarray, upto: dict[str, int] | None = None) -> dict[str, np.ndarray]:
+        """Each profession's WTE at times ``t``: changes in list order, each ramping linearly from
+        its date and the running total never below zero.
+
+        ``upto`` (finding where the clipping bites): for a profession, apply only its first ``upto[name]``
+        changes and leave the last of them unclipped.
+        """
         a = self.scenario.assessment
-        wte = {p.name: p.wte for p in a.professions}
+        wte = {p.name: np.full(t.shape, p.wte) for p in a.professions}
+        seen = dict.fromkeys(wte, 0)
         for change, change_day in zip(a.staffing_changes, self._change_days):
-            since = t - change_day
-            if since <= 0:
+            name = change.profession
+            seen[name] += 1
+            limit = None if upto is None else upto.get(name)
+            if limit is not None and seen[name] > limit:
                 continue
-            ramp = 1.0 if change.ramp_weeks == 0 else min(1.0, since / (7.0 * change.ramp_weeks))
-            wte[change.profession] = max(0.0, wte[change.profession] + change.wte_change * ramp)
-        return a.clinical_hours_per_week(wte)
+            since = t - change_day
+            if change.ramp_weeks == 0:
+                ramp = (since > 0).astype(float)
+            else:
+                ramp = np.clip(since / (7.0 * change.ramp_weeks), 0.0, 1.0)
+            total = wte[name] + change.wte_change * ramp
+            wte[name] = total if limit is not None and seen[name] == limit else np.maximum(total, 0.0)
+        return wte
+
+    def _hours_per_week(self, t: np.ndarray) -> np.ndarray:
+        """Clinical hours per week at times ``t``: the scenario's rule, which is linear in WTE."""
+        a = self.scenario.assessment
+        names = [p.name for p in a.professions]
+        wte = self._wte_at(t)
+        total = np.zeros(t.shape)
+        for name in names:
+            total += wte[name] * a.clinical_hours_per_week({m: float(m == name) for m in names})
+        return total
+
+    def _hours_knots(self) -> np.ndarray:
+        """Times between which the clinical hours per week are linear: 0, the horizon, each change
+        date and ramp end, and each time a profession's running WTE total crosses zero."""
+        a, horizon = self.scenario.assessment, self.horizon
+        knots = {0.0, horizon}
+        for change, day in zip(a.staffing_changes, self._change_days):
+            for t in (day, day + 7.0 * change.ramp_weeks):
+                if 0.0 < t < horizon:
+                    knots.add(float(t))
+        points = np.array(sorted(knots))
+        counts: dict[str, int] = {}
+        for change in a.staffing_changes:
+            counts[change.profession] = counts.get(change.profession, 0) + 1
+        for name, n in counts.items():
+            for j in range(1, n + 1):
+                # the total after this profession's j-th change, before clipping, is linear between
+                # the points so far (earlier crossings are among them): find where it crosses zero
+                # from its one-sided limits (a change with no ramp steps at its date, a knot)
+                lo, hi = points[:-1], points[1:]
+                g1 = self._wte_at(lo + (hi - lo) / 4, {name: j})[name]
+                g2 = self._wte_at(lo + 3 * (hi - lo) / 4, {name: j})[name]
+                left, right = g1 - (g2 - g1) / 2, g2 + (g2 - g1) / 2
+                cross = left * right < 0
+                roots = lo[cross] + (hi - lo)[cross] * left[cross] / (left[cross] - right[cross])
+                points = np.union1d(points, roots)
+        return points
+
+    def clinical_hours_between(self, t0: float, t1: float) -> float:
+        """Clinical hours the MDT gives to assessment in ``[t0, t1]`` (days), integrated exactly.
+
+        The hours per week are linear between :meth:`_hours_knots`, so each piece integrates
+        exactly; the pieces are built once, and each call is a search and a little arithmetic
+        (sessions much shorter than a week call it often).
+        """
+        if t1 <= t0:
+            return 0.0
+        if self._knots is None:
+            knots = self._hours_knots()
+            low, high = knots[:-1], knots[1:]
+            hours = self._hours_per_week
+            # per piece, hours a day = level + slope * (t - low), from two interior points (a
+            # change with no ramp steps at a knot, so the knots themselves are not evaluated)
+            q1 = hours(low + (high - low) / 4) / 7.0
+            q3 = hours(low + 3 * (high - low) / 4) / 7.0
+            slope = (q3 - q1) / ((high - low) / 2)
+            level = q1 - slope * (high - low) / 4
+            width = high - low
+            self._knots = knots.tolist()
+            self._pieces = list(zip(level.tolist(), slope.tolist()))
+            self._cum_hours = np.concatenate([[0.0], np.cumsum(width * (level + slope * width / 2))]).tolist()
+        if len(self._pieces) == 1 and self._pieces[0][1] == 0.0:  # no staffing change: a constant
+            return self._pieces[0][0] * (min(t1, self._knots[-1]) - max(t0, 0.0))
+        return self._cumulative_hours(t1) - self._cumulative_hours(t0)
+
+    def _cumulative_hours(self, t: float) -> float:
+        knots = self._knots
+        assert knots is not None
+        t = min(max(t, 0.0), knots[-1])
+        k = min(bisect.bisect_right(knots, t) - 1, len(knots) - 2)
+        level, slope = self._pieces[k]
+        x = t - knots[k]
+        return self._cum_hours[k] + x * (level + slope * x / 2)
 
     def _serve(self, now: float) -> None:
         """Servers mode: start as many children as there are free servers."""

@@ -11,6 +11,7 @@ A test checks that the committed file is current.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import typing
 from typing import Any
@@ -105,7 +106,7 @@ def _evidence(info: FieldInfo) -> str:
 
 
 def _section(model: type[BaseModel], prefix: str, out: list[str]) -> None:
-    doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    doc = inspect.cleandoc(model.__doc__ or "").split("\n\n")[0].replace("\n", " ")
     out.append(f"\n## `[{prefix}]`\n\n{doc}\n")
     out.append("| key | type | default | allowed | evidence |")
     out.append("| --- | --- | --- | --- | --- |")

@@ -118,13 +118,25 @@ ENGLAND_SEASONALITY = (0.934, 0.979, 1.174, 0.987, 1.157, 1.004, 1.174, 0.714, 0
 
 
 class Arrivals(_Frozen):
-    """Referrals: a non-homogeneous Poisson process with trend and month-of-year seasonality."""
+    """Referrals: a non-homogeneous Poisson process with trend and month-of-year seasonality.
+    The expected referrals in calendar month m are
+    `referrals_per_month x seasonality[m] x (1 + annual_growth) ^ (years since the start)`:
+    `seasonality` holds ratios of monthly counts (mean 1, as NHS England's monthly series give
+    them), so a 28-day February gets its ratio in full and the model spreads that count evenly
+    over its days (a daily rate of the month's count / its days). `referrals_per_month` is the
+    count of a month with multiplier 1 at the start date; the trend grows continuously.
+    `calibrate --monthly` fits the same form (no days-in-month offset). A flat profile means
+    equal monthly counts; a constant daily rate is a profile in proportion to the month lengths.
+
+    ``model.pathway.expected_monthly_referrals(scenario)`` gives the expected count of each month.
+    """
 
     enabled: bool = Field(True, json_schema_extra=model_default("switch referrals off"))
     referrals_per_month: float = Field(
         250.0, ge=0, le=1e6,
         json_schema_extra=source(
-            "Bristol, N Somerset & S Glos ND programme 2024: 252 referrals/month (a similar area)"),
+            "Bristol, N Somerset & S Glos ND programme 2024: 252 referrals/month (a similar area); "
+            "a month with seasonality 1, at the start date"),
     )
     annual_growth: float = Field(
         0.08, ge=-0.9, le=5.0,
@@ -136,7 +148,7 @@ class Arrivals(_Frozen):
         ENGLAND_SEASONALITY,
         json_schema_extra=source(
             "NHS England Autism Statistics ASD12 (ages 0-17, 2019-21, COVID months excluded): "
-            "multipliers for Jan..Dec, averaging 1"),
+            "ratios of monthly counts for Jan..Dec, averaging 1"),
     )
 
     @field_validator("seasonality")

@@ -300,3 +300,45 @@ STILL = {
 def still_service(overrides: Mapping[str, Any]) -> Scenario:
     """The default scenario made still (:data:`STILL`), then ``overrides``."""
     return Scenario().replace({**STILL, **overrides})
+
+
+def hours_queue_replication(task: tuple[Scenario, int, float, float]) -> dict[str, float]:
+    """One replication of the clinical-hours reduction (``scenarios/validation/mg1_hours.toml``).
+
+    Runs the general engine, then feeds the same referrals and the same pre-drawn hours per
+    assessment (``draw_children`` on the replication's streams) to one continuous FIFO server
+    working at the team's clinical hours a day (:func:`fast_single_server_waits`). Returns, over
+    referrals in ``[warm_up, horizon - tail)`` (all of whom must have started), the engine's and
+    the continuous server's mean waits, the largest and mean pathwise gap between them, and the
+    inputs (arrival count, mean and variance of the hours).
+    """
+    from model.pathway import draw_children
+    from model.streams import Streams
+
+    scenario, replication, warm_up, tail = task
+    model = PathwayModel(scenario, replication, fast_paths=False)
+    result = model.run()
+    drawn = draw_children(scenario, Streams(model.seed, replication), result.horizon_days)
+    referral = result.children["referral_day"].to_numpy()
+    np.testing.assert_array_equal(drawn.referral, referral)
+    start = first_time(result, "assessment_start")
+    upto = referral < result.horizon_days - tail
+    if not np.isfinite(start[upto]).all():
+        raise AssertionError("a child referred before the window's end had not started by the horizon")
+    per_day = scenario.assessment.clinical_hours_per_week() / 7.0
+    hours = drawn.assess_hours[upto]
+    continuous = fast_single_server_waits(referral[upto], hours, per_day)
+    window = referral[upto] >= warm_up
+    wait = (start - referral)[upto][window]
+    gap = wait - continuous[window]
+    return {
+        "arrivals": float(window.sum()),
+        "window_days": float(result.horizon_days - tail - warm_up),
+        "hours_mean": float(hours[window].mean()),
+        "hours_var": float(hours[window].var()),
+        "wait_mean": float(wait.mean()),
+        "control_wait_mean": float(continuous[window].mean()),
+        "gap_mean": float(gap.mean()),
+        "gap_max": float(gap.max()),
+        "gap_min": float(gap.min()),
+    }

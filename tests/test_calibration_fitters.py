@@ -36,7 +36,8 @@ def poisson_series(level: float, growth: float, months: int, seed: int) -> pd.Se
     index = pd.period_range("2020-01", periods=months, freq="M")
     years = (np.arange(months) + 0.5) / 12
     season = np.asarray(ENGLAND_SEASONALITY)[index.month - 1]
-    mean = level * season * (1 + growth) ** years * index.days_in_month / (365.25 / 12)
+    # the model's convention: seasonality is a ratio of monthly counts (no days-in-month factor)
+    mean = level * season * (1 + growth) ** years
     return pd.Series(np.random.default_rng(seed).poisson(mean), index=index)
 
 

@@ -44,9 +44,11 @@ def _starts_per_session(result: SimulationResult) -> pd.Series:
 
 
 def test_fixed_hours_under_overload_give_exact_throughput() -> None:
-    """37.5 h a week, 10 h each, always someone waiting: after k sessions ceil(3.75 k) started.
+    """37.5 h a week, 10 h each, always someone waiting: after k sessions ceil(H_k / 10) started,
+    H_k the hours granted so far (3.75 assessments a week).
 
     A session takes children while it has hours left; the last one borrows from the next session.
+    The last session (day 364 of 365) grants only the hours up to the horizon: one day's.
     """
     result = simulate(bare(), 0)
     per_session = _starts_per_session(result)
@@ -54,10 +56,11 @@ def test_fixed_hours_under_overload_give_exact_throughput() -> None:
     assert list(per_session.index) == list(sessions)
     cumulative = per_session.cumsum().to_numpy()
     k = np.arange(1, len(sessions) + 1)
-    np.testing.assert_array_equal(cumulative, np.ceil(37.5 * k / 10.0))
+    granted = 37.5 / 7.0 * np.minimum(7.0 * k, result.horizon_days)
+    np.testing.assert_array_equal(cumulative, np.ceil(granted / 10.0 - 1e-9))
     metrics = replication_metrics(result)
     assert metrics["clinician_utilisation"] == pytest.approx(1.0, abs=1e-12)
-    assert metrics["assessments_started"] == math.ceil(37.5 * len(sessions) / 10.0)
+    assert metrics["assessments_started"] == math.ceil(37.5 / 7.0 * result.horizon_days / 10.0)
     assert metrics["waiting_list_end"] == 2000 - metrics["assessments_started"]
     # completed: started at least 8 weeks (fixed elapsed) before the horizon
     fixed = bare({"assessment.elapsed_weeks": {"kind": "fixed", "value": 8.0}})
@@ -95,9 +98,22 @@ def test_staffing_change_ramps_up_linearly() -> None:
     result = simulate(scenario, 0)
     cap = result.capacity[result.capacity["stage"] == "assessment"]
     change_day = (pd.Timestamp("2026-03-01") - pd.Timestamp("2026-01-01")).days
-    mid = cap["time_days"].to_numpy() + 3.5  # hours of a session are those of its midpoint
-    wte = 1.0 + np.clip((mid - change_day) / 28.0, 0.0, 1.0)
-    np.testing.assert_allclose(cap["hours_available"].to_numpy(), 37.5 * wte, rtol=1e-12)
+    # a session's hours are the integral of 37.5 / 7 x WTE(t) a day over [start, min(start + 7,
+    # horizon)); the extra WTE ramps 0 -> 1 over 28 days, whose integral from 0 to t is F(t)
+    ramp = 28.0
+
+    def ramp_integral(t: np.ndarray) -> np.ndarray:
+        since = np.clip(t - change_day, 0.0, None)
+        return np.where(since <= ramp, since**2 / (2 * ramp), ramp / 2 + since - ramp)
+
+    begin = cap["time_days"].to_numpy()
+    end = np.minimum(begin + 7.0, result.horizon_days)
+    exact = 37.5 / 7.0 * ((end - begin) + ramp_integral(end) - ramp_integral(begin))
+    np.testing.assert_allclose(cap["hours_available"].to_numpy(), exact, rtol=1e-12)
+    # the session of day 56 straddles the change on day 59: 3 days before it, 4 of ramp after
+    straddle = begin == 56.0
+    assert cap["hours_available"].to_numpy()[straddle] == pytest.approx(
+        37.5 / 7.0 * (7.0 + 4.0**2 / (2 * ramp)), rel=1e-12)
     years = result.horizon_days / DAYS_PER_YEAR
     cost = replication_metrics(result)["cost_total"]
     assert cost == pytest.approx(100_000 * years + 100_000 * (result.horizon_days - change_day)
@@ -195,7 +211,7 @@ def test_arrivals_alone_are_poisson_with_the_right_mean() -> None:
                      "assessment.professions.0.wte": 0.0, "arrivals.referrals_per_month": 100.0,
                      "arrivals.annual_growth": 0.0, "arrivals.seasonality": [1.0] * 12})
     totals = _referral_counts(scenario, 120).sum(axis=1)
-    expected = 100.0 * 12 / DAYS_PER_YEAR * 365  # 2026 has 365 days
+    expected = 100.0 * 12  # a flat profile: 100 in every calendar month
     assert abs(totals.mean() - expected) < 4 * math.sqrt(expected / len(totals))
     # Poisson: variance equals the mean (dispersion test, two-sided 0.1%)
     dispersion = (len(totals) - 1) * totals.var(ddof=1) / expected
@@ -212,12 +228,12 @@ def test_arrivals_follow_trend_and_seasonality() -> None:
                      "simulation.horizon_months": 24})
     counts = _referral_counts(scenario, 60)
     edges = simulate(scenario, 0).month_starts_days
-    per_day = 150.0 * 12 / DAYS_PER_YEAR
     log_g = math.log1p(growth)
-    # exact integral of rate * (1 + g)^(t / year) over each calendar month
-    trend = DAYS_PER_YEAR / log_g * np.diff(np.exp(log_g * edges / DAYS_PER_YEAR))
+    # seasonality is a ratio of monthly counts: month m expects 150 x season[m] x the mean of
+    # (1 + g)^(t / year) over the month (its exact integral over the month / the month's days)
+    trend = DAYS_PER_YEAR / log_g * np.diff(np.exp(log_g * edges / DAYS_PER_YEAR)) / np.diff(edges)
     months = pd.date_range("2026-01-01", periods=24, freq="MS").month.to_numpy() - 1
-    expected = per_day * np.asarray(season)[months] * trend
+    expected = 150.0 * np.asarray(season)[months] * trend
     observed = counts.mean(axis=0)
     z = (observed - expected) / np.sqrt(expected / len(counts))
     assert np.abs(z).max() < 4, z
