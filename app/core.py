@@ -402,8 +402,11 @@ def fmt_metric(metric: str, value: float) -> str:
     """A metric value with its unit (weeks, %, £); an undefined value as "not reached" (a median
     that fewer than half reached) or "-" (see :func:`model.labels.undefined_reason`)."""
     if not math.isfinite(value):
-        return "not reached" if metric.endswith("_weeks_p50") and metric in (
-            "time_to_first_support_weeks_p50", "referral_to_assessment_weeks_p50") else "-"
+        if metric in ("time_to_first_support_weeks_p50", "referral_to_assessment_weeks_p50"):
+            return "not reached"
+        if metric.startswith(("list_wait_weeks_", "pct_waiting_over_")):
+            return "nobody waiting"
+        return "-"
     if metric.startswith("pct_"):
         return f"{value:.0f}%"
     if metric.startswith("cost"):
