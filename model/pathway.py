@@ -116,6 +116,8 @@ class SimulationResult:
     ``hours_used`` never exceeds ``hours_available``: an assessment that needs more hours than a
     session has left borrows them from the next session. In the servers model the first row holds
     ``servers x horizon`` server-days available and each later row one service's busy days.
+    Support rows, one per weekly intake: for a caseload, the places and the places in use after
+    the intake; for starts a month, the starts the week adds and those made.
     """
     month_starts_days: np.ndarray = field(repr=False)
     """Days from the start to the first day of each month; the last entry is the horizon."""
