@@ -563,7 +563,7 @@ def _range_words(key: str, low: float, high: float) -> str:
         return f"{100 * low:g}% to {100 * high:g}%"
     if key.endswith("risk_ratio"):
         return f"{low:g} to {high:g} times"
-    if key.startswith("support.cost"):
+    if key.startswith(("support.cost", "profiling.cost")):
         return f"£{low:,.0f} to £{high:,.0f}"
     return f"{low:g} to {high:g}"
 

@@ -608,7 +608,8 @@ class PathwayModel:
         while heap and heap[0][0] <= now:
             t, i = heapq.heappop(heap)
             if self.in_support[i]:  # not already ended by assessment or a logged exit
-                self._end_support(i, t, _D["episode_end"] if t >= self.episode_end[i] else _D["left"])
+                ran = t >= self.episode_end[i]
+                self._end_support(i, t, _D["episode_end"] if ran else _D["left"])
 
     def _wait_for_offer(self, i: int, now: float) -> None:
         """Child ``i`` joins the list having taken up the offer: wait for a place by the rule."""
@@ -666,7 +667,8 @@ class PathwayModel:
         """
         s, env = self.scenario.support, self.env
         caseload = s.capacity == "caseload"
-        per_week = 0.0 if caseload else (s.starts_per_month or 0.0) * 12.0 / DAYS_PER_YEAR * WORKING_SESSION_DAYS
+        starts = 0.0 if caseload else (s.starts_per_month or 0.0)
+        per_week = starts * 12.0 / DAYS_PER_YEAR * WORKING_SESSION_DAYS
         budget = 0.0
         yield _Late(env, 0.0)
         while True:

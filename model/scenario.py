@@ -577,7 +577,9 @@ class Escalation(_Frozen):
         0.15, ge=0, le=50, json_schema_extra=assumption("0.05-0.30", "events per child-year"))
     support_risk_ratio: float = Field(
         0.6, ge=0, le=1,
-        json_schema_extra=assumption("0.4-0.9", "escalation rate when supported / unsupported"))
+        json_schema_extra=assumption(
+            "0.4-0.9", "escalation rate while supported / unsupported; during a support episode "
+                       "or needs-led plan only, none after"))
 
 
 class Uncertainty(_Frozen):
