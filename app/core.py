@@ -116,7 +116,9 @@ class Levers:
     """Of the families profiled, the share sent on to diagnostic assessment (0-100)."""
     pct_needs_led: float
     """Of the families profiled, the share given a needs-led support plan (0-100)."""
-    support_starts_per_month: float
+    support_places: float
+    """Support capacity in the scenario's own unit: places (families supported at once) when
+    ``support.capacity`` is ``caseload``, new episodes a month when it is ``starts_per_month``."""
     annual_growth_pct: float
     priority_order: tuple[str, ...]
     """Groups seen first, in order; empty means first come, first served."""
@@ -145,7 +147,7 @@ def levers_from(scenario: Scenario, replications: int = DEFAULT_REPLICATIONS) ->
         profiling_wte=float(p.practitioner_wte),
         pct_to_diagnosis=round(100 * p.routing.diagnostic, 1),
         pct_needs_led=round(100 * p.routing.needs_led, 1),
-        support_starts_per_month=float(scenario.support.starts_per_month),
+        support_places=support_capacity(scenario),
         annual_growth_pct=round(100 * scenario.arrivals.annual_growth, 1),
         priority_order=tuple(a.priority_order) if a.discipline == "priority" else (),
         outsourced_assessments=block.assessments if block else 0,
@@ -157,6 +159,21 @@ def levers_from(scenario: Scenario, replications: int = DEFAULT_REPLICATIONS) ->
         seed=sim.seed,
         include_uncertainty=scenario.uncertainty.enabled,
     )
+
+
+def support_capacity(scenario: Scenario) -> float:
+    """The support lever's position: places for a caseload, starts a month otherwise."""
+    support = scenario.support
+    if support.capacity == "caseload":
+        return float(support.places)
+    return float(support.starts_per_month or 0.0)
+
+
+def support_unit(scenario: Scenario) -> str:
+    """What the support lever counts, in words."""
+    if scenario.support.capacity == "caseload":
+        return "families supported at once"
+    return "support starts a month"
 
 
 def _lever_overrides(base: Scenario, levers: Levers) -> dict[str, Any]:
@@ -174,8 +191,11 @@ def _lever_overrides(base: Scenario, levers: Levers) -> dict[str, Any]:
         diagnostic, needs_led = levers.pct_to_diagnosis / 100, levers.pct_needs_led / 100
         out["profiling.routing"] = {"diagnostic": diagnostic, "needs_led": needs_led,
                                     "signposted": max(0.0, 1.0 - diagnostic - needs_led)}
-    if levers.support_starts_per_month != was.support_starts_per_month:
-        out["support.starts_per_month"] = float(levers.support_starts_per_month)
+    if levers.support_places != was.support_places:
+        if base.support.capacity == "caseload":
+            out["support.places"] = int(round(levers.support_places))
+        else:
+            out["support.starts_per_month"] = float(levers.support_places)
     if levers.annual_growth_pct != was.annual_growth_pct:
         out["arrivals.annual_growth"] = levers.annual_growth_pct / 100
     if levers.priority_order != was.priority_order:
@@ -226,7 +246,7 @@ def uncertain_ranges(scenario: Scenario) -> dict[str, tuple[float, float]]:
 
     :func:`model.assumptions.assumptions` centres each plausible range on the scenario's own
     value (``value - (default - low)`` to ``value + (high - default)``, within the key's allowed
-    values), so a deliberate choice (200 support places a month rather than 40) is kept. With the
+    values), so a deliberate choice (a calibrated withdrawal rate rather than the default) is kept. With the
     same seed two scenarios draw the same point of their ranges, so their paired difference is
     still exactly the change made.
     """
@@ -570,7 +590,7 @@ def describe_changes(base: Scenario, levers: Levers) -> list[str]:
         ("profiling_enabled", "profiling front door"), ("profiling_wte", "profiling WTE"),
         ("pct_to_diagnosis", "% profiled sent to diagnosis"),
         ("pct_needs_led", "% profiled given needs-led support"),
-        ("support_starts_per_month", "support starts a month"),
+        ("support_places", support_unit(base)),
         ("annual_growth_pct", "% demand growth a year"), ("priority_order", "priority order"),
         ("outsourced_assessments", "outsourced assessments"),
         ("outsourced_start_month", "outsourcing start month"),
@@ -593,7 +613,7 @@ def _range_words(key: str, low: float, high: float) -> str:
         return f"{100 * low:g}% to {100 * high:g}%"
     if key.endswith("risk_ratio"):
         return f"{low:g} to {high:g} times"
-    if key.startswith("support.cost"):
+    if key.startswith(("support.cost", "profiling.cost")):
         return f"£{low:,.0f} to £{high:,.0f}"
     return f"{low:g} to {high:g}"
 

@@ -206,7 +206,7 @@ def start_scenario_page_from(key: str) -> None:
     """
     st.session_state["base_scenario"] = key
     st.session_state["_keep_base_scenario"] = key
-    lever_keys = ("wte_", "profiling_", "pct_", "support_starts", "growth_pct", "priority_order",
+    lever_keys = ("wte_", "profiling_", "pct_", "support_places", "growth_pct", "priority_order",
                   "outsourced_")
     for name in list(st.session_state):
         bare = str(name).removeprefix("_keep_")

@@ -272,8 +272,13 @@ def fit_elapsed(data: pd.DataFrame, window_start: pd.Timestamp, until: pd.Timest
 
 
 def fit_support(data: pd.DataFrame, months: pd.PeriodIndex, until: pd.Timestamp,
-                alpha: float = 0.05) -> dict[str, Parameter]:
-    """Support starts a month (last 12 months) and the needs-met hazard once supported."""
+                alpha: float = 0.05, episode_days: float = math.inf) -> dict[str, Parameter]:
+    """Support starts a month (last 12 months) and the needs-met hazard while supported.
+
+    An extract has no support end dates, so a child counts as supported for ``episode_days``
+    from their support start (the base scenario's mean episode length), or until they left the
+    list: the model applies the hazard during an episode only.
+    """
     if "support_start_date" not in data or data["support_start_date"].notna().sum() == 0:
         return {}
     support = pd.to_datetime(data["support_start_date"])
@@ -286,9 +291,12 @@ def fit_support(data: pd.DataFrame, months: pd.PeriodIndex, until: pd.Timestamp,
     leave = list_leave_date(data)
     supported = support.notna()
     end = leave.where(leave.notna() & (leave <= until), until)
-    exposure = float(((end - support)[supported] / pd.Timedelta(days=1)).clip(lower=0).sum()) / DAYS_PER_YEAR
+    days = ((end - support)[supported] / pd.Timedelta(days=1)).clip(lower=0, upper=episode_days)
+    exposure = float(days.sum()) / DAYS_PER_YEAR
     if "discharge_reason" in data and exposure > 0:
-        events = float(((data["discharge_reason"] == "needs_met") & supported).sum())
+        # needs met within the episode (a later needs-met discharge is not the episode's doing)
+        within = (leave - support) / pd.Timedelta(days=1) <= episode_days
+        events = float(((data["discharge_reason"] == "needs_met") & supported & within).sum())
         lo, hi = poisson_rate_interval(events, exposure, alpha)
         out["support.needs_met_per_year"] = Parameter(
             "support.needs_met_per_year", round(events / exposure, 6), lo, hi,
@@ -515,7 +523,8 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     if len(capacity.unconstrained_months_):
         notes.append(f"{len(capacity.unconstrained_months_)} month(s) had a short list and were "
                      "left out of the capacity fit (throughput there is demand, not capacity).")
-    support = fit_support(data, months, until)
+    support = fit_support(data, months, until,
+                          episode_days=7.0 * base.support.episode_weeks.mean_value)
 
     overrides: dict[str, Any] = {}
     overrides.update(arrivals.to_scenario(months[-1] + 1))
@@ -532,8 +541,12 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         kept.append("assessment.elapsed_weeks (no assessment end dates)")
     for key, parameter in support.items():
         overrides[key] = parameter.estimate
+    if "support.starts_per_month" in support:
+        # the extract shows starts a month, not a caseload: keep the fitted number's meaning
+        overrides["support.capacity"] = "starts_per_month"
+        kept.append("support.episode_weeks (an extract has no support end dates)")
     if not support:
-        kept += ["support.starts_per_month", "support.needs_met_per_year (no support_start_date)"]
+        kept += ["support capacity", "support.needs_met_per_year (no support_start_date)"]
     if not table.has("discharge_reason"):
         kept.append("leaving hazards (no discharge_reason): estimated as zero")
     kept += ["assessment.hours_per_assessment (throughput identifies hours / hours per "

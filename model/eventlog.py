@@ -15,13 +15,20 @@ vetted             ``accepted`` (a rejection is an ``exit`` with detail ``reject
 profiling_join     ``-``: joins the profiling-tool queue
 profiled           route: ``needs_led``, ``diagnostic`` or ``signposted``
 list_join          ``-``: joins the diagnostic waiting list
-support_start      ``needs_led_plan`` or ``support_while_waiting`` (first support only)
+support_start      ``needs_led_plan`` or ``support_while_waiting`` (a child is supported once)
 assessment_start   ``nhs`` or ``outsourced``
 assessment_end     outcome: ``autism``, ``adhd``, ``other_nd``, ``none``
 exit               reason: ``rejected``, ``needs_led``, ``signposted``, ``withdrawn``, ``moved``,
                    ``private``, ``aged_out``, ``needs_met``
 escalation         ``-``: a crisis or school breakdown while waiting
+support_end        why the support the model follows ended: ``episode_end`` (it ran its length),
+                   ``assessed`` (assessment started) or ``left`` (the child left the pathway,
+                   needs met, withdrawn, a needs-led exit, ...); none while it runs at the horizon
 ================== ============================================================================
+
+A child is supported (its benefit applies) from ``support_start`` until ``support_end``, or the
+horizon if there is none. Event and detail codes only ever grow at the end of ``EVENTS`` and
+``DETAILS``, so a code keeps its meaning.
 """
 
 from __future__ import annotations
@@ -32,10 +39,11 @@ import numpy as np
 import pandas as pd
 
 EVENTS = ("referral", "vetted", "profiling_join", "profiled", "list_join", "support_start",
-          "assessment_start", "assessment_end", "exit", "escalation")
+          "assessment_start", "assessment_end", "exit", "escalation", "support_end")
 DETAILS = ("-", "new", "backlog", "accepted", "needs_led", "diagnostic", "signposted",
            "needs_led_plan", "support_while_waiting", "nhs", "outsourced", "autism", "adhd",
-           "other_nd", "none", "rejected", "withdrawn", "moved", "private", "aged_out", "needs_met")
+           "other_nd", "none", "rejected", "withdrawn", "moved", "private", "aged_out", "needs_met",
+           "episode_end", "assessed", "left")
 EXIT_REASONS = ("rejected", "needs_led", "signposted", "withdrawn", "moved", "private", "aged_out",
                 "needs_met")
 

@@ -33,7 +33,8 @@ LABELS: dict[str, str] = {
     "aged_out": "Children who turned 18 while waiting",
     "escalations": "Crises or school breakdowns while waiting (assumption-driven)",
     "clinician_utilisation": "Share of clinical assessment hours used",
-    "cost_total": "Total cost over the period (£)",
+    "cost_total": ("Total cost over the period (£): whole staff posts, outsourced assessments, "
+                   "needs-led plans and support delivered; not overheads or the cost of crises"),
     "waiting_list_start": "Children on the diagnostic waiting list at the start",
     "vetting_end": "Referrals waiting to be vetted at the end",
     "profiling_queue_end": "Children waiting for a needs profile at the end",
@@ -42,7 +43,7 @@ LABELS: dict[str, str] = {
     "outsourced_assessments": "Outsourced assessments",
     "profiles_completed": "Needs profiles completed",
     "support_starts": "Families starting support",
-    "cost_per_assessment": "Cost per completed assessment (£)",
+    "cost_per_assessment": "Assessment cost per completed assessment (£): clinical posts and outsourcing",
     "backlog_cleared": "Chance nobody waits over 13 weeks at the end",
     # monthly series
     "waiting_list": "Children on the diagnostic waiting list",
@@ -62,15 +63,25 @@ LABELS: dict[str, str] = {
     "referral_mix.looked_after_or_cin": "Share of referrals who are looked-after or in need",
     "vetting.accept_probability": "Share of referrals accepted",
     "assessment.leave_weeks_per_year": "Clinicians' weeks of leave and training a year",
-    "support.starts_per_month": "Support places started a month",
+    "support.starts_per_month": "New support episodes a month",
     "support.uptake": "Families who take up support",
-    "support.needs_met_per_year": "Supported families whose needs are met (a year)",
-    "support.cost_per_episode": "Cost of a support place (£)",
+    "support.needs_met_per_year": "Families whose needs are met while supported (a year)",
+    "support.cost_per_week": "Cost of a week of support for one family (£)",
     "leaving.withdrawal_per_year": "Families who withdraw from the list (a year)",
     "leaving.moved_per_year": "Families who move away (a year)",
     "leaving.private_per_year": "Families who go private or right-to-choose (a year)",
     "escalation.unsupported_per_year": "Crises a year for a child without support",
     "escalation.support_risk_ratio": "Crisis risk with support, relative to without",
+    # costs, the parts of cost_total (model.costs states the rule)
+    "cost_assessment_staff": "Cost of the assessment team's posts (£, whole posts)",
+    "cost_outsourced": "Cost of outsourced assessments (£)",
+    "cost_profiling": "Cost of the profiling practitioners' posts (£, whole posts)",
+    "cost_needs_led_plans": "Cost of needs-led support plans (£)",
+    "cost_support": "Cost of support while waiting (£, weeks of support given)",
+    "support.places": "Families supported at once (support places)",
+    "support.episode_weeks": "Length of a support episode (weeks)",
+    "profiling.cost_per_needs_led_plan": "Cost of a needs-led support plan (£)",
+    "profiling.cost_per_wte_year": "Cost of a profiling practitioner a year (£)",
 }
 
 SHORT_LABELS: dict[str, str] = {

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .costs import costs
 from .pathway import SimulationResult
-from .scenario import DAYS_PER_YEAR
 
 WEEK = 7.0
 THIRTEEN_WEEKS = 13 * WEEK
@@ -62,6 +62,11 @@ SCALAR_METRICS = (
     "support_starts",
     "cost_per_assessment",
     "backlog_cleared",
+    "cost_assessment_staff",
+    "cost_outsourced",
+    "cost_profiling",
+    "cost_needs_led_plans",
+    "cost_support",
 )
 """Every scalar metric, in reporting order (DESIGN.md section 3's names, then context)."""
 
@@ -324,43 +329,8 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
         "support_starts": count("support_start"),
         "backlog_cleared": float((waited_end < THIRTEEN_WEEKS).all()),
     }
-    metrics["cost_total"] = cost_total(result, metrics)
-    done = metrics["assessments_completed"]
-    metrics["cost_per_assessment"] = metrics["cost_total"] / done if done else math.nan
+    metrics.update(costs(result))  # cost_total, its components and cost_per_assessment
     return metrics
-
-
-def cost_total(result: SimulationResult, metrics: dict[str, float]) -> float:
-    """Staff costs (WTE-years, staffing changes from their dates), support and outsourcing."""
-    sc, horizon = result.scenario, result.horizon_days
-    years = horizon / DAYS_PER_YEAR
-    start = pd.Timestamp(sc.simulation.start_date)
-    a = sc.assessment
-    # clinicians are costed for the share of their job plan spent on ND assessment
-    rate = {p.name: p.cost_per_wte_year * p.job_plan_share for p in a.professions}
-    days = [(pd.Timestamp(change.date) - start) / pd.Timedelta(days=1) for change in a.staffing_changes]
-    # staff are paid from a change's date (a recruit during the ramp-up too); between change
-    # dates the WTE is built as the model builds it, in list order and never below zero, so a
-    # loss larger than the team stops its cost at zero instead of making it negative
-    edges = sorted({0.0, horizon, *(min(max(d, 0.0), horizon) for d in days)})
-    cost = 0.0
-    for low, high in zip(edges[:-1], edges[1:]):
-        wte = {p.name: p.wte for p in a.professions}
-        for change, day in zip(a.staffing_changes, days):
-            if day <= low:
-                wte[change.profession] = max(0.0, wte[change.profession] + change.wte_change)
-        cost += sum(wte[name] * rate[name] for name in wte) * (high - low) / DAYS_PER_YEAR
-    if sc.profiling.enabled:
-        cost += sc.profiling.practitioner_wte * sc.profiling.cost_per_wte_year * years
-    ev = result.events
-    swiw = ((ev["event"] == "support_start") & (ev["detail"] == "support_while_waiting")
-            & _in_window(ev["time_days"].to_numpy(), 0.0, horizon))
-    cost += float(swiw.sum()) * sc.support.cost_per_episode
-    # each block's own count: counting the log's outsourced starts within a block's dates would
-    # charge a start twice where blocks overlap, and at the wrong price
-    for block, n in zip(a.outsourced, result.outsourced_starts, strict=True):
-        cost += float(n) * block.cost_per_assessment
-    return float(cost)
 
 
 def month_labels(result: SimulationResult) -> list[str]:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import simpy
+from scipy import stats
 
 from .distributions import Distribution
 from .eventlog import DETAIL, EVENT, EventLog
@@ -41,6 +42,62 @@ _NOT_YET, _PROFILING, _LIST, _ASSESSED, _EXITED = 0, 1, 2, 3, 4
 
 _E = EVENT
 _D = DETAIL
+
+LATE = simpy.events.NORMAL + 1
+"""Event priority of the support intake: after every ordinary event due at the same moment."""
+
+
+class _Late(simpy.events.Timeout):
+    """A timeout processed after every ordinary event due at the same time.
+
+    The support intake waits on these, so that at a moment when a clinic session also runs (or
+    a referral joins the list) the intake comes last, by rule rather than by the order in which
+    the processes happen to have been started: a child taken for assessment is not offered a
+    place at that moment, and a child who has just joined can be.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float) -> None:
+        # Timeout.__init__ inlined (as SimPy itself does) with a later priority
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        self.env = env
+        self.callbacks = []
+        self._value = None
+        self._delay = delay
+        self._ok = True
+        env.schedule(self, LATE, delay)  # type: ignore[arg-type]
+
+
+def poisson_ppf(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Inverse CDF of the Poisson distribution: the smallest ``k`` with ``P(X <= k) > u``.
+
+    Used with one uniform per child so that a child whose hazard falls has no more events than
+    before (counts are monotone in the mean for a fixed ``u``), which keeps paired differences
+    between scenarios sharp. Small means (all that a pathway produces) are summed term by term;
+    large ones go to SciPy.
+    """
+    u = np.asarray(u, dtype=float)
+    mean = np.asarray(mean, dtype=float)
+    out = np.zeros(len(u), dtype=np.int64)
+    large = mean > 30.0
+    if large.any():
+        out[large] = np.maximum(stats.poisson.ppf(u[large], mean[large]), 0).astype(np.int64)
+    small = np.flatnonzero(~large)
+    term = np.exp(-mean[small])
+    cdf = term.copy()
+    k = 0
+    while len(small):
+        more = u[small] >= cdf
+        small, term, cdf = small[more], term[more], cdf[more]
+        if not len(small):
+            break
+        k += 1
+        out[small] = k
+        term = term * mean[small] / k
+        cdf = cdf + term
+        if k > 200:  # rounding left a u beyond the summed CDF: the tail is empty in practice
+            break
+    return out
 
 
 @dataclass(frozen=True)
@@ -62,6 +119,8 @@ class SimulationResult:
     ``hours_used`` never exceeds ``hours_available``: an assessment that needs more hours than a
     session has left borrows them from the next session. In the servers model the first row holds
     ``servers x horizon`` server-days available and each later row one service's busy days.
+    Support rows, one per weekly intake: for a caseload, the places and the places in use after
+    the intake; for starts a month, the starts the week adds and those made.
     """
     month_starts_days: np.ndarray = field(repr=False)
     """Days from the start to the first day of each month; the last entry is the horizon."""
@@ -108,6 +167,9 @@ class _Children:
     exit_e: np.ndarray          # (n, 3) unit exponentials: withdrawn, moved, private
     uptake_u: np.ndarray
     needs_met_e: np.ndarray
+    support_days: np.ndarray    # length of a support-while-waiting episode, if one starts
+    plan_days: np.ndarray       # length of a needs-led plan, if one is made
+    escalation_u: np.ndarray    # one uniform per child for the number of escalations
 
     @property
     def n(self) -> int:
@@ -225,6 +287,12 @@ def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[st
                                    for k in ("withdrawn", "moved", "private")]),
         "uptake_u": streams.uniforms(f"{prefix}.support_uptake", n),
         "needs_met_e": streams.exponentials(f"{prefix}.needs_met", n),
+        # streams added later keep their own names, so no earlier number changes
+        "support_days": 7.0 * durations(scenario.support.enabled, scenario.support.episode_weeks,
+                                        "support_episode"),
+        "plan_days": 7.0 * durations(scenario.profiling.enabled,
+                                     scenario.profiling.needs_led_plan_weeks, "needs_led_plan"),
+        "escalation_u": streams.uniforms(f"{prefix}.escalation_count", n),
     }
 
 
@@ -401,7 +469,22 @@ class PathwayModel:
         self.birthday_heap: list[tuple[float, int]] = []
         self.near_18_days = a.near_18_months * DAYS_PER_YEAR / 12
         self.profiling_queue: deque[int] = deque()
-        self.support_queue: deque[int] = deque()
+        # support while waiting: who is waiting for a place, kept as the offer rule needs it
+        support = scenario.support
+        self.offer_rule = support.offer
+        self.offer_window_days = support.offer_window_weeks * 7.0
+        self.offer_joined = np.full(n, np.nan)  # when the offer was made (on_joining)
+        self.offer_window: deque[int] = deque()  # on_joining, within the window, joining order
+        self.offer_lapsed: list[int] = []        # on_joining, past the window, latest joiner last
+        self.offer_heap: list[tuple[float, int]] = []  # longest_waiting: (referral day, child)
+        self.offer_groups: dict[str, deque[int]] = {
+            g: deque() for g in ("urgent", "looked_after", "rest")}  # priority
+        # episodes running: both kinds of support, with when each will end unless cut short
+        self.in_support = np.zeros(n, dtype=bool)
+        self.support_kind = np.zeros(n, dtype=np.int8)
+        self.episode_end = np.full(n, np.inf)
+        self.episodes: list[tuple[float, int]] = []  # heap: (planned end, child)
+        self.caseload = 0  # support-while-waiting places in use
         self.free_servers = a.servers
         self.outsourced_starts = [0] * len(a.outsourced)
         self.list_size = 0  # children joined and not yet taken (lazy exits included)
@@ -454,6 +537,8 @@ class PathwayModel:
             self.list_size -= 1
         self.stage[i] = _EXITED
         self.log.add(time, i, _E["exit"], reason)
+        if self.in_support[i]:
+            self._end_support(i, time, _D["left"])
 
     # -- referral, vetting, profiling ------------------------------------------------------------
 
@@ -531,39 +616,128 @@ class PathwayModel:
     # -- support while waiting -------------------------------------------------------------------
 
     def _start_support(self, i: int, now: float, kind: int) -> None:
+        """Start child ``i``'s one episode of support (a needs-led plan or a place)."""
         if self.supported[i]:
             return
         self.supported[i] = True
         self.log.add(now, i, _E["support_start"], kind)
+        plan = kind == _D["needs_led_plan"]
+        end = now + float(self.c.plan_days[i] if plan else self.c.support_days[i])
         rate = self.scenario.support.needs_met_per_year / DAYS_PER_YEAR
         if rate > 0:
+            # the hazard runs on supported time only: a pre-drawn unit exponential, spent
+            # within this episode or not at all
             met = now + self.c.needs_met_e[i] / rate
-            if met < self.exit_time[i]:
+            if met < end and met < self.exit_time[i]:
                 self.exit_time[i] = met
                 self.exit_reason[i] = _D["needs_met"]
+        self.in_support[i] = True
+        self.support_kind[i] = kind
+        self.episode_end[i] = end
+        if not plan:
+            self.caseload += 1  # a needs-led plan is the profiling team's: it takes no place
+        heapq.heappush(self.episodes, (min(end, float(self.exit_time[i])), i))
+
+    def _end_support(self, i: int, time: float, why: int) -> None:
+        self.in_support[i] = False
+        self.log.add(time, i, _E["support_end"], why)
+        if self.support_kind[i] == _D["support_while_waiting"]:
+            self.caseload -= 1
+
+    def _release_support(self, now: float) -> None:
+        """End the episodes due by ``now``: run their length, or the child left the pathway."""
+        heap = self.episodes
+        while heap and heap[0][0] <= now:
+            t, i = heapq.heappop(heap)
+            if self.in_support[i]:  # not already ended by assessment or a logged exit
+                ran = t >= self.episode_end[i]
+                self._end_support(i, t, _D["episode_end"] if ran else _D["left"])
+
+    def _wait_for_offer(self, i: int, now: float) -> None:
+        """Child ``i`` joins the list having taken up the offer: wait for a place by the rule."""
+        c = self.c
+        if self.offer_rule == "on_joining":
+            # the children already waiting at the start were offered when they joined, at an
+            # unknown date after their referral: their offer is counted from the referral
+            self.offer_joined[i] = c.referral[i] if c.backlog[i] else now
+            self.offer_window.append(i)
+        elif self.offer_rule == "longest_waiting":
+            heapq.heappush(self.offer_heap, (float(c.referral[i]), i))
+        else:
+            group = "urgent" if c.urgent[i] else "looked_after" if c.looked_after[i] else "rest"
+            self.offer_groups[group].append(i)
+
+    def _can_take_place(self, i: int, now: float) -> bool:
+        # stage first: a child already taken for assessment must not be logged as leaving
+        return self.stage[i] == _LIST and not self.supported[i] and not self._gone(i, now)
+
+    def _next_offer(self, now: float) -> int | None:
+        """The child a free place goes to under the offer rule (``None``: nobody is waiting)."""
+        if self.offer_rule == "on_joining":
+            window, lapsed, joined = self.offer_window, self.offer_lapsed, self.offer_joined
+            # joining times only grow along the window, so offers lapse from its front
+            while window and joined[window[0]] + self.offer_window_days < now:
+                lapsed.append(window.popleft())
+            while window:
+                i = window.popleft()
+                if self._can_take_place(i, now):
+                    return i
+            while lapsed:  # a place no recent joiner needs: the latest joiner among the rest
+                i = lapsed.pop()
+                if self._can_take_place(i, now):
+                    return i
+            return None
+        if self.offer_rule == "longest_waiting":
+            heap = self.offer_heap
+            while heap:
+                _, i = heapq.heappop(heap)
+                if self._can_take_place(i, now):
+                    return i
+            return None
+        for group in self.offer_groups.values():  # urgent, looked-after, the rest
+            while group:
+                i = group.popleft()
+                if self._can_take_place(i, now):
+                    return i
+        return None
 
     def _support_sessions(self):  # type: ignore[no-untyped-def]
-        """Process: each week the support offer starts as many episodes as it has places."""
+        """Process: the weekly support intake fills free places by the offer rule.
+
+        Every intake, the first at day 0 too, waits on a :class:`_Late` timeout, so it comes
+        after the clinic sessions and referrals of the same moment.
+        """
         s, env = self.scenario.support, self.env
-        places = s.starts_per_month * 12.0 / DAYS_PER_YEAR * WORKING_SESSION_DAYS
+        caseload = s.capacity == "caseload"
+        starts = 0.0 if caseload else (s.starts_per_month or 0.0)
+        per_week = starts * 12.0 / DAYS_PER_YEAR * WORKING_SESSION_DAYS
         budget = 0.0
-        queue = self.support_queue
+        yield _Late(env, 0.0)
         while True:
             now = env.now
-            budget += places
-            used = 0
-            while budget >= 1.0 and queue:
-                i = queue.popleft()
-                # stage first: a child already taken for assessment must not be logged as leaving
-                if self.stage[i] != _LIST or self.supported[i] or self._gone(i, now):
-                    continue
+            self._release_support(now)
+            if caseload:
+                free = s.places - self.caseload
+            else:
+                budget += per_week
+                free = int(budget + 1e-9)
+            started, nobody_left = 0, False
+            while started < free:
+                i = self._next_offer(now)
+                if i is None:
+                    nobody_left = True
+                    break
                 self._start_support(i, now, _D["support_while_waiting"])
-                budget -= 1.0
-                used += 1
-            if not queue:
-                budget = min(budget, 1.0)
-            self.capacity_rows.append((now, "support", places, float(used)))
-            yield env.timeout(WORKING_SESSION_DAYS)
+                started += 1
+            if caseload:
+                # places, and places in use after the intake
+                self.capacity_rows.append((now, "support", float(s.places), float(self.caseload)))
+            else:
+                budget -= started
+                if nobody_left:
+                    budget = min(budget, 1.0)  # starts nobody was waiting for are not banked
+                self.capacity_rows.append((now, "support", per_week, float(started)))
+            yield _Late(env, WORKING_SESSION_DAYS)
 
     # -- the diagnostic list ---------------------------------------------------------------------
 
@@ -585,7 +759,7 @@ class PathwayModel:
             self.queues["routine"].append(i)
         sup = self.scenario.support
         if sup.enabled and not self.supported[i] and c.uptake_u[i] < sup.uptake:
-            self.support_queue.append(i)
+            self._wait_for_offer(i, now)  # families who would decline are never offered
         if self.scenario.assessment.capacity_model == "servers" and self.free_servers:
             self._serve(now)
 
@@ -618,6 +792,8 @@ class PathwayModel:
     def _start_assessment(self, i: int, now: float, provider: int) -> float:
         """Log the start (and the end, if within the horizon); return the elapsed days."""
         c = self.c
+        if self.in_support[i]:
+            self._end_support(i, now, _D["assessed"])
         self.stage[i] = _ASSESSED
         self.list_size -= 1
         self.log.add(now, i, _E["assessment_start"], provider)
@@ -981,11 +1157,19 @@ class PathwayModel:
         due = waiting[self.exit_time[waiting] <= horizon]
         for i in due.tolist():
             self._exit(i, float(self.exit_time[i]), int(self.exit_reason[i]))
+        self._release_support(horizon)  # episodes that ran their length by the horizon
         if self.scenario.escalation.enabled:
             self._escalations()
 
     def _escalations(self) -> None:
-        """Escalations: a Poisson process while waiting, at a lower rate once supported."""
+        """Escalations: a Poisson process while waiting, at a lower rate while supported.
+
+        A child is exposed from referral (day 0 for the backlog) until assessment starts, they
+        leave, or the horizon; within that, at ``support_risk_ratio`` times the rate between
+        ``support_start`` and ``support_end`` and at the full rate before and after. The count
+        is the inverse Poisson CDF of the child's own uniform (common random numbers: less
+        exposure, never more events); the times are placed by inverting the cumulative hazard.
+        """
         esc = self.scenario.escalation
         frame = self.log.to_frame()
         n = self.c.n
@@ -995,28 +1179,34 @@ class PathwayModel:
             rows = frame[frame["event"] == event]
             end[rows["child"].to_numpy()] = np.minimum(end[rows["child"].to_numpy()],
                                                        rows["time_days"].to_numpy())
-        support = np.full(n, np.inf)
+        support_on = np.full(n, np.inf)
         rows = frame[frame["event"] == "support_start"]
-        support[rows["child"].to_numpy()] = rows["time_days"].to_numpy()
+        support_on[rows["child"].to_numpy()] = rows["time_days"].to_numpy()
+        support_off = np.full(n, np.inf)  # still supported at the horizon
+        rows = frame[frame["event"] == "support_end"]
+        support_off[rows["child"].to_numpy()] = rows["time_days"].to_numpy()
         referred = start < self.horizon
+        end = np.maximum(end, start)
         rate_u = esc.unsupported_per_year / DAYS_PER_YEAR
         rate_s = rate_u * esc.support_risk_ratio
-        switch = np.clip(support, start, np.maximum(end, start))
-        exposure_u = np.where(referred, np.maximum(switch - start, 0.0), 0.0)
-        exposure_s = np.where(referred, np.maximum(end - switch, 0.0), 0.0)
-        hazard = rate_u * exposure_u + rate_s * exposure_s
-        rng = self.streams["escalation"]
-        counts = rng.poisson(hazard)
+        on = np.clip(support_on, start, end)
+        off = np.clip(support_off, on, end)
+        h_before = np.where(referred, rate_u * (on - start), 0.0)
+        h_during = np.where(referred, rate_s * (off - on), 0.0)
+        h_after = np.where(referred, rate_u * (end - off), 0.0)
+        hazard = h_before + h_during + h_after
+        counts = poisson_ppf(self.c.escalation_u, hazard)
         who = np.repeat(np.arange(n), counts)
         if not len(who):
             return
         # place each event by inverting the piecewise-linear cumulative hazard
-        target = rng.random(len(who)) * hazard[who]
-        h_u = rate_u * exposure_u[who]
-        before = target < h_u
-        times = np.where(before, start[who] + target / max(rate_u, 1e-300),
-                         switch[who] + (target - h_u) / max(rate_s, 1e-300))
-        self.log.extend(times, who, _E["escalation"], 0)
+        target = self.streams["escalation"].random(len(who)) * hazard[who]
+        h1, h2 = h_before[who], h_before[who] + h_during[who]
+        times = np.where(
+            target < h1, start[who] + target / max(rate_u, 1e-300),
+            np.where(target < h2, on[who] + (target - h1) / max(rate_s, 1e-300),
+                     off[who] + (target - h2) / max(rate_u, 1e-300)))
+        self.log.extend(np.minimum(times, end[who]), who, _E["escalation"], 0)
 
 
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None) -> SimulationResult:

@@ -57,6 +57,8 @@ def _type_name(annotation: Any) -> str:
     for old, new in (("typing.", ""), ("model.distributions.", ""), ("model.scenario.", ""),
                      ("datetime.date", "date"), ("<class '", ""), ("'>", "")):
         text = text.replace(old, new)
+    if text.endswith(" | None"):  # a bare "|" would split the Markdown table's cell
+        text = text.removesuffix(" | None") + " (optional)"
     if text.startswith("dict[str") and "Exponential" in text:
         return "table: key path = distribution"
     if "Exponential" in text and "Histogram" in text:
@@ -106,7 +108,7 @@ def _evidence(info: FieldInfo) -> str:
 
 
 def _section(model: type[BaseModel], prefix: str, out: list[str]) -> None:
-    doc = inspect.cleandoc(model.__doc__ or "").split("\n\n")[0].replace("\n", " ")
+    doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
     out.append(f"\n## `[{prefix}]`\n\n{doc}\n")
     out.append("| key | type | default | allowed | evidence |")
     out.append("| --- | --- | --- | --- | --- |")
@@ -135,6 +137,15 @@ def _section(model: type[BaseModel], prefix: str, out: list[str]) -> None:
         _section(inner, path, out)
 
 
+def _costs() -> str:
+    """The costing rule, from :mod:`model.costs` (the code that applies it)."""
+    from .costs import COST_COMPONENTS, COST_RULE
+
+    parts = ", ".join(f"`{name}`" for name in COST_COMPONENTS)
+    return (f"\n## Costs\n\n{COST_RULE}\n\nReported as `cost_total`, the sum of {parts}, and "
+            "`cost_per_assessment` (see `model/costs.py`).\n")
+
+
 def render() -> str:
     """The whole reference as Markdown."""
     out = [_INTRO]
@@ -142,6 +153,7 @@ def render() -> str:
         annotation = info.annotation
         assert isinstance(annotation, type) and issubclass(annotation, BaseModel)
         _section(annotation, name, out)
+    out.append(_costs())
     return "\n".join(out) + "\n"
 
 

@@ -36,6 +36,7 @@ from .distributions import Distribution, Fixed, Gamma, Histogram, LogNormal
 DAYS_PER_YEAR = 365.25
 DAYS_PER_WEEK = 7.0
 WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK
+WEEKS_PER_MONTH = WEEKS_PER_YEAR / 12
 
 
 # -------------------------------------------------------------------------------------------------
@@ -327,6 +328,15 @@ class Profiling(_Frozen):
             "0.05-0.30", "of families routed to needs-led support or signposted"))
     cost_per_wte_year: float = Field(
         48_000.0, ge=0, json_schema_extra=assumption("40k-60k", "Band 6 with on-costs"))
+    needs_led_plan_weeks: Distribution = Field(
+        Gamma(kind="gamma", mean=26.0, sd=10.0),
+        json_schema_extra=assumption(
+            "12-52 weeks", "how long a needs-led support plan runs; for a family who asks for "
+                           "diagnosis anyway it is their support while waiting (no place used)"))
+    cost_per_needs_led_plan: float = Field(
+        400.0, ge=0,
+        json_schema_extra=assumption(
+            "200-1,000", "partner time to agree and deliver one needs-led plan"))
 
 
 class Profession(_Frozen):
@@ -463,22 +473,98 @@ class Assessment(_Frozen):
         return sum(wte[n] * share[n] for n in wte) * self.hours_per_wte_week * working
 
 
+SupportCapacity = Literal["caseload", "starts_per_month"]
+SupportOffer = Literal["on_joining", "longest_waiting", "priority"]
+
+
 class Support(_Frozen):
-    """Support while waiting (parent programmes, school support), with its own capacity."""
+    """Support while waiting (parent programmes, school support): an offer with its own
+    capacity. Each family who takes up the offer (`uptake`) gets one episode of support lasting
+    `episode_weeks`, never a second (re-offering after an episode is not modelled: with a list
+    far longer than the places, a second episode would move a place between families, not add
+    one). Capacity is a caseload of `places` families supported at once (a place is freed when
+    the episode ends, the child starts assessment or leaves the list), or, with `capacity =
+    "starts_per_month"`, new episodes a month. Free places are given at a weekly intake, after
+    every other event of that moment (a child taken for assessment then is not offered), by the
+    `offer` rule: `on_joining` (families are offered a place as they join the list and wait for
+    one first come first served while the offer stands, `offer_window_weeks` from joining; a
+    place nobody within that window is waiting for goes to the family who joined most recently:
+    support early in the wait; children already waiting at the start count from their
+    referral), `longest_waiting` (those referred longest ago first), `priority` (urgent, then
+    looked-after or child in need, then the rest, each first come first served by joining). The
+    benefit, escalation at `escalation.support_risk_ratio` times the unsupported rate and the
+    `needs_met_per_year` hazard of leaving the list, applies only while the episode runs; none
+    of it lasts after. Needs-led plans from profiling are support too but are the profiling
+    team's plans: they use no place here (see `profiling.needs_led_plan_weeks`). Cost:
+    `cost_per_week` for every week of support delivered in the horizon, so an episode costs its
+    length (places nobody uses cost nothing: places are bought per family).
+    """
 
     enabled: bool = Field(True, json_schema_extra=model_default("switch support off"))
-    starts_per_month: float = Field(
-        40.0, ge=0, le=1e6,
+    capacity: SupportCapacity = Field(
+        "caseload",
         json_schema_extra=model_default(
-            "a commissioning decision: new support episodes the service can start a month"))
+            "caseload: at most `places` families supported at once; starts_per_month: "
+            "`starts_per_month` new episodes a month, however many are running"))
+    places: int = Field(
+        110, ge=0, le=10_000_000,
+        json_schema_extra=model_default(
+            "a commissioning decision: families supported at once (capacity = caseload); 110 "
+            "places of 12-week episodes start about 40 families a month"))
+    starts_per_month: float | None = Field(
+        None, ge=0, le=1e6,
+        json_schema_extra=model_default(
+            "capacity = starts_per_month only (required there): new episodes a month"))
+    episode_weeks: Distribution = Field(
+        Gamma(kind="gamma", mean=12.0, sd=4.0),
+        json_schema_extra=assumption(
+            "6-26 weeks", "length of one episode, e.g. an 8-12 week parent programme with "
+                          "follow-up; drawn per family"))
+    offer: SupportOffer = Field(
+        "on_joining",
+        json_schema_extra=model_default(
+            "who is offered a free place: on_joining, longest_waiting or priority"))
+    offer_window_weeks: float = Field(
+        13.0, ge=0, le=10_000,
+        json_schema_extra=model_default(
+            "offer = on_joining: weeks after joining the list that a family waits for a place "
+            "first come first served; later they are offered only places nobody newer needs"))
     uptake: float = Field(
         0.7, ge=0, le=1, json_schema_extra=assumption("0.5-0.9", "families who take the offer"))
     needs_met_per_year: float = Field(
         0.10, ge=0, le=50,
         json_schema_extra=assumption(
-            "0.0-0.3", "hazard of leaving the list because needs are met, once supported"))
-    cost_per_episode: float = Field(
-        600.0, ge=0, json_schema_extra=assumption("300-1,500", "e.g. a parent programme place"))
+            "0.0-0.3", "hazard of leaving the list because needs are met, while supported "
+                       "(during the episode only)"))
+    cost_per_week: float = Field(
+        50.0, ge=0,
+        json_schema_extra=assumption(
+            "25-125", "one family's support for a week: a 12-week parent programme place at "
+                      "about £600"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "cost_per_episode" in data:
+            raise ValueError(
+                f"cost_per_episode = {data['cost_per_episode']!r} is no longer a key: support "
+                "is costed by its length; give cost_per_week (the old price divided by the mean "
+                "episode weeks, e.g. 600 / 12 = 50)")
+        return data
+
+    @model_validator(mode="after")
+    def _capacity_keys(self) -> "Support":
+        if self.capacity == "starts_per_month" and self.starts_per_month is None:
+            raise ValueError('capacity = "starts_per_month" needs starts_per_month (new '
+                             "episodes a month)")
+        if self.capacity == "caseload" and self.starts_per_month is not None:
+            mean_weeks = self.episode_weeks.mean_value
+            raise ValueError(
+                f"starts_per_month = {self.starts_per_month:g} applies only with capacity = "
+                '"starts_per_month"; set capacity = "starts_per_month" to keep it, or give the '
+                f"caseload as places (about starts x mean episode weeks / {WEEKS_PER_MONTH:.2f}"
+                f" = {round(self.starts_per_month * mean_weeks / WEEKS_PER_MONTH)} here)")
+        return self
 
 
 class Leaving(_Frozen):
@@ -503,7 +589,9 @@ class Escalation(_Frozen):
         0.15, ge=0, le=50, json_schema_extra=assumption("0.05-0.30", "events per child-year"))
     support_risk_ratio: float = Field(
         0.6, ge=0, le=1,
-        json_schema_extra=assumption("0.4-0.9", "escalation rate when supported / unsupported"))
+        json_schema_extra=assumption(
+            "0.4-0.9", "escalation rate while supported / unsupported; during a support episode "
+                       "or needs-led plan only, none after"))
 
 
 class Uncertainty(_Frozen):

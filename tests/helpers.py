@@ -276,7 +276,7 @@ def small_scenario(overrides: Mapping[str, Any] | None = None) -> Scenario:
     """The default scenario, short and small enough for fast tests (12 months, 600 waiting)."""
     base = Scenario().replace({"simulation.horizon_months": 12, "backlog.count": 600,
                                "arrivals.referrals_per_month": 60.0,
-                               "support.starts_per_month": 10.0})
+                               "support.places": 28})  # about 10 starts a month
     return base.replace(dict(overrides or {}))
 
 

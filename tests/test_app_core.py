@@ -47,7 +47,7 @@ def test_each_lever_sets_its_key(base):
     levers = core.levers_from(base)
     edited = core.apply_levers(base, levers.with_changes(
         wte=(4.5, 3.0, 0.0), profiling_enabled=True, profiling_wte=3.0, pct_to_diagnosis=30.0,
-        pct_needs_led=50.0, support_starts_per_month=120.0, annual_growth_pct=2.0,
+        pct_needs_led=50.0, support_places=120.0, annual_growth_pct=2.0,
         priority_order=("looked_after", "urgent"), outsourced_assessments=600,
         outsourced_start_month=6, outsourced_months=6, outsourced_cost=2500.0,
         horizon_months=24, replications=5, seed=7))
@@ -55,7 +55,7 @@ def test_each_lever_sets_its_key(base):
     assert edited.profiling.enabled and edited.profiling.practitioner_wte == 3.0
     assert edited.profiling.routing.as_dict() == pytest.approx(
         {"needs_led": 0.5, "diagnostic": 0.3, "signposted": 0.2})
-    assert edited.support.starts_per_month == 120.0
+    assert edited.support.places == 120  # a caseload scenario: the lever moves its places
     assert edited.arrivals.annual_growth == pytest.approx(0.02)
     assert edited.assessment.discipline == "priority"
     assert edited.assessment.priority_order == ("looked_after", "urgent")
@@ -101,7 +101,7 @@ def test_routing_is_checked_once_in_plain_words_even_with_profiling_off(base):
 
 
 def test_downloaded_toml_reloads_to_the_same_scenario(base, tmp_path):
-    levers = core.levers_from(base).with_changes(wte=(5.0, 3.0, 2.0), support_starts_per_month=90.0)
+    levers = core.levers_from(base).with_changes(wte=(5.0, 3.0, 2.0), support_places=90.0)
     edited = core.named(core.apply_levers(base, levers), "Status quo (edited)",
                         "; ".join(core.describe_changes(base, levers)))
     assert build_scenario(tomllib.loads(edited.to_toml())).digest() == edited.digest()

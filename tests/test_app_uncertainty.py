@@ -73,7 +73,7 @@ def test_a_lever_still_acts_with_uncertainty_on_and_the_pair_stays_sharp(scenari
     """Both scenarios draw the same assumptions, and a lever on an assumption (support places)
     moves its range rather than being drawn over: the paired difference is the change made."""
     at = scenario_page
-    at.number_input(key="support_starts").set_value(200.0)
+    at.number_input(key="support_places").set_value(550.0)
     at.button(key="run").click().run()
     assert not at.exception and not at.error
     run = at.session_state["ndpath_scenario_run"]

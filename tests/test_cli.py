@@ -306,9 +306,9 @@ def test_compare_forces_the_baseline_seed_and_says_so(tmp_path: Path,
 
 def test_compare_reports_every_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a = _variant(tmp_path, "[assessment]\nwtee = 3", "a.toml")
-    b = _variant(tmp_path, "[support]\nplaces = 3", "b.toml")
+    b = _variant(tmp_path, "[support]\nslots = 3", "b.toml")
     code, _, err = run_main(capsys, "compare", DEFAULT, a, b, *FAST, "--out", tmp_path / "c")
-    assert code == 2 and "assessment.wtee" in err and "support.places" in err
+    assert code == 2 and "assessment.wtee" in err and "support.slots" in err
     assert not (tmp_path / "c").exists()
 
 

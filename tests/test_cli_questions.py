@@ -17,11 +17,11 @@ FAST = ["--replications", "3", "--months", "12", "--executor", "serial", "--quie
 def test_sensitivity_writes_the_table_and_the_tornado(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sens"
     code = main(["sensitivity", str(DEFAULT), *FAST, "--set", "backlog.count=800",
-                 "--only", "leaving.private_per_year", "--only", "support.cost_per_episode",
+                 "--only", "leaving.private_per_year", "--only", "support.cost_per_week",
                  "--out", str(out)])
     assert code == 0
     table = pd.read_csv(out / "sensitivity.csv")
-    assert list(table["parameter"]) == ["leaving.private_per_year", "support.cost_per_episode"]
+    assert list(table["parameter"]) == ["leaving.private_per_year", "support.cost_per_week"]
     # more families going private shortens the list; a price cannot move it at all
     private = table.iloc[0]
     assert private["diff_high"] < 0 < private["diff_low"]

@@ -287,8 +287,9 @@ def test_escalations_are_poisson_at_the_stated_rate(supported: bool) -> None:
     extra: dict[str, Any] = {"assessment.professions.0.wte": 0.0, "backlog.count": 5000,
                              "escalation.enabled": True, "escalation.unsupported_per_year": 0.3,
                              "escalation.support_risk_ratio": 0.5}
-    if supported:  # enough places that everyone is supported at the first session, day 0
-        extra.update({"support.enabled": True, "support.starts_per_month": 1e5,
+    if supported:  # a place for everyone at the first intake, day 0, for the whole horizon
+        extra.update({"support.enabled": True, "support.places": 10_000,
+                      "support.episode_weeks": {"kind": "fixed", "value": 10_000.0},
                       "support.uptake": 1.0, "support.needs_met_per_year": 0.0})
     result = simulate(bare(extra), 0)
     years = result.horizon_days / DAYS_PER_YEAR
@@ -300,14 +301,15 @@ def test_escalations_are_poisson_at_the_stated_rate(supported: bool) -> None:
         assert (first_time(result, "support_start")[result.children["backlog"]] == 0.0).all()
 
 
-def test_staff_cost_is_wte_times_cost_times_job_plan_share() -> None:
+def test_staff_cost_is_the_whole_post_whatever_the_job_plan_share() -> None:
+    """Posts are costed whole (model.costs): the job-plan share shapes capacity, not pay."""
     scenario = bare({"assessment.professions": [
         {"name": "a", "wte": 2.0, "job_plan_share": 0.5, "cost_per_wte_year": 120_000.0},
         {"name": "b", "wte": 1.5, "job_plan_share": 1.0, "cost_per_wte_year": 80_000.0}]})
     result = simulate(scenario, 0)
     years = result.horizon_days / DAYS_PER_YEAR
     assert replication_metrics(result)["cost_total"] == pytest.approx(
-        (2.0 * 0.5 * 120_000 + 1.5 * 80_000) * years, rel=1e-12)
+        (2.0 * 120_000 + 1.5 * 80_000) * years, rel=1e-12)
 
 
 def test_priority_discipline_takes_children_in_rule_order(tmp_path: Any) -> None:

@@ -52,7 +52,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             {"kind": "lognormal", "mean": 11.5, "sd": 7.0}, {"kind": "fixed", "value": 12.0},
             {"kind": "gamma", "mean": 30.0, "sd": 10.0}])),
         "support.enabled": draw(st.booleans()),
-        "support.starts_per_month": draw(st.floats(0.0, 100.0)),
+        "support.offer": draw(st.sampled_from(["on_joining", "longest_waiting", "priority"])),
+        "support.offer_window_weeks": draw(st.sampled_from([0.0, 4.0, 13.0, 520.0])),
+        "support.episode_weeks": draw(st.sampled_from([
+            {"kind": "gamma", "mean": 12.0, "sd": 4.0}, {"kind": "fixed", "value": 1.0},
+            {"kind": "exponential", "mean": 30.0}])),
         "support.uptake": draw(probability),
         "support.needs_met_per_year": draw(hazard),
         "leaving.withdrawal_per_year": draw(hazard),
@@ -64,6 +68,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         "escalation.support_risk_ratio": draw(probability),
     }
     if draw(st.booleans()):
+        overrides["support.places"] = draw(st.integers(0, 200))
+    else:
+        overrides["support.capacity"] = "starts_per_month"
+        overrides["support.starts_per_month"] = draw(st.floats(0.0, 100.0))
+    if draw(st.booleans()):
         overrides["assessment.staffing_changes"] = [{
             "date": "2026-02-15", "profession": "psychologist",
             "wte_change": draw(st.floats(-8.0, 8.0)), "ramp_weeks": draw(st.floats(0.0, 20.0))}]
@@ -72,6 +81,31 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "start_date": "2026-01-20", "end_date": "2026-06-01",
             "assessments": draw(st.integers(0, 300))}]
     return BASE.replace(overrides)
+
+
+def _check_support(result: SimulationResult) -> None:
+    """Support episodes from the log: each child supported at most once, an end after its start,
+    support while waiting only for a child on the list and before their assessment, the caseload
+    within the places, and needs met only while supported."""
+    ev = result.events
+    counts = event_counts(result)
+    assert (counts["support_start"] <= 1).all() and (counts["support_end"] <= counts["support_start"]).all()
+    start, end = first_time(result, "support_start"), first_time(result, "support_end")
+    ended = np.isfinite(end)
+    assert (end[ended] >= start[ended]).all()
+    swiw = np.isfinite(first_time(result, "support_start", "support_while_waiting"))
+    joined, assessed = first_time(result, "list_join"), first_time(result, "assessment_start")
+    assert (start[swiw] >= joined[swiw]).all()
+    seen = swiw & np.isfinite(assessed)
+    assert (start[seen] < assessed[seen]).all(), "supported at or after the assessment started"
+    if result.scenario.support.capacity == "caseload" and swiw.any():
+        times = np.concatenate([start[swiw], end[swiw & ended]])
+        step = np.concatenate([np.ones(swiw.sum()), -np.ones((swiw & ended).sum())])
+        order = np.lexsort((step, times))
+        assert np.cumsum(step[order]).max() <= result.scenario.support.places
+    met = ev[(ev["event"] == "exit") & (ev["detail"] == "needs_met")]["child"].to_numpy()
+    exit_ = first_time(result, "exit")
+    assert (exit_[met] == end[met]).all(), "needs met outside a support episode"
 
 
 def _check_invariants(result: SimulationResult) -> None:
@@ -131,9 +165,14 @@ def _check_invariants(result: SimulationResult) -> None:
         per_session.append("assessment")
     sessions = cap[cap["stage"].isin(per_session)]
     assert (sessions["hours_used"] <= sessions["hours_available"] + 1e-9).all()
-    # support places carry over while families wait for them: used never exceeds places so far
     support = cap[cap["stage"] == "support"]
-    assert (support["hours_used"].cumsum() <= support["hours_available"].cumsum() + 1e-9).all()
+    if result.scenario.support.capacity == "caseload":
+        # places in use after each intake never exceed the places
+        assert (support["hours_used"] <= support["hours_available"]).all()
+    else:
+        # starts carry over while families wait for them: used never exceeds starts so far
+        assert (support["hours_used"].cumsum() <= support["hours_available"].cumsum() + 1e-9).all()
+    _check_support(result)
     metrics = replication_metrics(result)
     utilisation = metrics["clinician_utilisation"]
     assert np.isnan(utilisation) or 0.0 <= utilisation <= 1.0 + 1e-12

@@ -66,7 +66,8 @@ def test_month_edges_do_not_drift_from_a_start_late_in_the_month() -> None:
 
 def test_a_loss_larger_than_the_staff_does_not_make_their_cost_negative() -> None:
     """Losing 5 WTE psychologists from a team of 3 leaves none (the model's capacity stops at
-    zero); their cost stops at zero too, rather than paying the service for 2 missing staff."""
+    zero); their cost stops at zero too, rather than paying the service for 2 missing staff.
+    Posts are costed whole (model.costs), whatever share of the week goes to assessment."""
     scenario = _quiet().replace({
         "assessment.professions.0.wte": 3.0,
         "assessment.professions.1.wte": 3.0,
@@ -78,8 +79,7 @@ def test_a_loss_larger_than_the_staff_does_not_make_their_cost_negative() -> Non
     result = simulate(scenario, 0)
     years = result.horizon_days / 365.25
     paed, _, salt = scenario.assessment.professions
-    expected = (paed.wte * paed.cost_per_wte_year * paed.job_plan_share
-                + salt.wte * salt.cost_per_wte_year * salt.job_plan_share) * years
+    expected = (paed.wte * paed.cost_per_wte_year + salt.wte * salt.cost_per_wte_year) * years
     assert abs(replication_metrics(result)["cost_total"] - expected) < 1e-6 * expected
 
 
@@ -93,7 +93,7 @@ def test_staffing_changes_cost_from_their_dates() -> None:
     })
     result = simulate(scenario, 0)
     psych = scenario.assessment.professions[1]
-    rate = psych.cost_per_wte_year * psych.job_plan_share
+    rate = psych.cost_per_wte_year  # the whole post
     days_2, days_3 = 90 + (365 - 181), 181 - 90  # 2 WTE outside April-June, 3 WTE in it
     expected = rate * (2.0 * days_2 + 3.0 * days_3) / 365.25
     assert abs(replication_metrics(result)["cost_total"] - expected) < 1e-6 * expected

@@ -23,6 +23,7 @@ def test_assumptions_follow_the_switches() -> None:
     with_profiling = {a.key for a in assumptions(Scenario().replace({"profiling.enabled": True}))}
     assert "profiling.diagnosis_requested_anyway" in with_profiling
     assert "support.starts_per_month" not in keys  # a decision to compare, not an unknown
+    assert "support.places" not in keys
     for a in assumptions(Scenario()):
         assert a.low <= a.high
 
@@ -30,14 +31,14 @@ def test_assumptions_follow_the_switches() -> None:
 def test_one_at_a_time_direction_and_exact_nulls() -> None:
     s = Scenario().replace({"simulation.horizon_months": 12, "backlog.count": 1500})
     table = one_at_a_time(s, "waiting_list_end", replications=4, executor="serial",
-                          keys=["leaving.withdrawal_per_year", "support.cost_per_episode"])
+                          keys=["leaving.withdrawal_per_year", "support.cost_per_week"])
     row = table.set_index("parameter")
     # more withdrawals -> a shorter list, decisively (paired interval below zero)
     assert row.loc["leaving.withdrawal_per_year", "diff_high_ci_high"] < 0
     assert row.loc["leaving.withdrawal_per_year", "diff_low_ci_low"] > 0
     # a price cannot move the list: with common random numbers the difference is exactly zero
-    assert row.loc["support.cost_per_episode", "diff_low"] == 0
-    assert row.loc["support.cost_per_episode", "diff_high"] == 0
+    assert row.loc["support.cost_per_week", "diff_low"] == 0
+    assert row.loc["support.cost_per_week", "diff_high"] == 0
     assert table["parameter"].iloc[0] == "leaving.withdrawal_per_year"  # sorted by swing
     fig = tornado_chart(table)
     assert len(fig.axes[0].patches) == 2 * len(table)

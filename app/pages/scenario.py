@@ -26,7 +26,7 @@ from model.scenario import Scenario, ScenarioError
 from model.sensitivity import tornado_chart
 
 LEVER_KEYS = ("profiling_enabled", "profiling_wte", "pct_to_diagnosis", "pct_needs_led",
-              "support_starts", "growth_pct", "priority_order", "outsourced_n", "outsourced_start",
+              "support_places", "growth_pct", "priority_order", "outsourced_n", "outsourced_start",
               "outsourced_months", "outsourced_cost", "horizon_months", "replications", "seed",
               "include_uncertainty", "sens_metric", "sens_replications")
 RUN_STATE = "ndpath_scenario_run"
@@ -52,7 +52,7 @@ def set_levers(base: Scenario, overwrite: bool) -> None:
     values |= {
         "profiling_enabled": levers.profiling_enabled, "profiling_wte": levers.profiling_wte,
         "pct_to_diagnosis": levers.pct_to_diagnosis, "pct_needs_led": levers.pct_needs_led,
-        "support_starts": levers.support_starts_per_month, "growth_pct": levers.annual_growth_pct,
+        "support_places": levers.support_places, "growth_pct": levers.annual_growth_pct,
         "priority_order": list(levers.priority_order),
         "outsourced_n": levers.outsourced_assessments,
         "outsourced_start": levers.outsourced_start_month,
@@ -136,9 +136,17 @@ def lever_widgets(base: Scenario) -> core.Levers:
                               step=1.0, key="pct_needs_led", disabled=not profiling,
                               help="The rest are signposted to other help.")
     with side.expander("Support while waiting"):
-        support = st.number_input("New support places a month", 0.0, 5000.0, step=10.0,
-                                  key="support_starts",
-                                  help="Parent programmes and school support started each month.")
+        if base.support.capacity == "caseload":
+            weeks = base.support.episode_weeks.mean_value
+            support = st.number_input(
+                "Families supported at once (places)", 0.0, 100_000.0, step=10.0,
+                key="support_places",
+                help=f"Parent programmes and school support: each family is supported for an "
+                     f"episode of about {weeks:g} weeks, then the place goes to another family.")
+        else:
+            support = st.number_input(
+                "New support episodes a month", 0.0, 5000.0, step=10.0, key="support_places",
+                help="Parent programmes and school support started each month.")
     with side.expander("Demand and priority"):
         growth = st.slider("Growth in referrals a year (%)", -20.0, 40.0, step=1.0,
                            key="growth_pct")
@@ -165,7 +173,7 @@ def lever_widgets(base: Scenario) -> core.Levers:
     return core.Levers(
         wte=tuple(float(x) for x in wte), profiling_enabled=bool(profiling),
         profiling_wte=float(profiling_wte), pct_to_diagnosis=float(to_diagnosis),
-        pct_needs_led=float(needs_led), support_starts_per_month=float(support),
+        pct_needs_led=float(needs_led), support_places=float(support),
         annual_growth_pct=float(growth), priority_order=tuple(order),
         outsourced_assessments=int(outsourced), outsourced_start_month=int(start),
         outsourced_months=int(months), outsourced_cost=float(cost), horizon_months=int(horizon),
