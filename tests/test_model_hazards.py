@@ -27,7 +27,9 @@ def result() -> SimulationResult:
     scenario = Scenario().replace({
         "simulation.horizon_months": 24, "backlog.count": 8000,
         "arrivals.referrals_per_month": 400.0,
-        "support.starts_per_month": 300.0,  # many supported, part-way through their wait
+        # many supported part-way through their wait, for long episodes that end before it does
+        "support.capacity": "starts_per_month", "support.starts_per_month": 300.0,
+        "support.episode_weeks": {"kind": "gamma", "mean": 40.0, "sd": 15.0},
         "leaving.withdrawal_per_year": HAZARDS["withdrawn"],
         "leaving.moved_per_year": HAZARDS["moved"],
         "leaving.private_per_year": HAZARDS["private"],
@@ -65,18 +67,25 @@ def test_leaving_hazards_are_events_over_time_at_risk(result: SimulationResult) 
 
 
 def test_escalation_hazards_are_events_over_time_at_risk(result: SimulationResult) -> None:
-    """Escalations before support / unsupported time, and after / supported time, from
-    referral (day 0 for the list at the start) to the end of the wait, within 4 standard errors."""
+    """Escalations outside an episode of support / unsupported time, and during one / supported
+    time, from referral (day 0 for the list at the start) to the end of the wait, within 4
+    standard errors. The benefit lasts only while supported: time after an episode is unsupported."""
     start = np.maximum(result.children["referral_day"].to_numpy(), 0.0)
     end = _end_of_wait(result)
     support = first_time(result, "support_start")
-    switch = np.clip(np.where(np.isfinite(support), support, np.inf), start, np.maximum(end, start))
-    unsupported = float(np.clip(switch - start, 0.0, None).sum())
-    supported = float(np.clip(end - switch, 0.0, None).sum())
+    support_end = first_time(result, "support_end")
+    on = np.clip(np.where(np.isfinite(support), support, np.inf), start, np.maximum(end, start))
+    off = np.clip(np.where(np.isfinite(support_end), support_end, end), on, np.maximum(end, on))
+    total = float(np.clip(end - start, 0.0, None).sum())
+    supported = float((off - on).sum())
+    unsupported = total - supported
+    after = float(np.clip(end - off, 0.0, None).sum())
     assert supported / DAYS_PER_YEAR > 3_000 and unsupported / DAYS_PER_YEAR > 6_000
+    assert after / DAYS_PER_YEAR > 500, "some children wait on after their episode ends"
     ev = result.events[result.events["event"] == "escalation"]
     child, time = ev["child"].to_numpy(), ev["time_days"].to_numpy()
-    before = time < switch[child]
+    during = (time >= on[child]) & (time < off[child])
+    before = ~during
     for events, exposure, per_year in ((int(before.sum()), unsupported, ESCALATION_PER_YEAR),
                                        (int((~before).sum()), supported,
                                         ESCALATION_PER_YEAR * SUPPORT_RISK_RATIO)):
