@@ -47,7 +47,7 @@ PRIORITY_GROUPS: dict[str, str] = {
 HEADLINE_METRICS = (
     "waiting_total_end",
     "list_wait_weeks_p50_end",
-    "pct_waiting_over_52w_end",
+    "waiting_over_52w_end",
     "pct_referrals_assessed_within_13w",
     "time_to_first_support_weeks_p50",
     "escalations",
@@ -59,6 +59,7 @@ HEADLINE_METRICS = (
 LOWER_IS_BETTER = {
     "waiting_list_end", "waiting_total_end", "list_wait_weeks_p50_end", "list_wait_weeks_p92_end",
     "pct_waiting_over_13w_end", "pct_waiting_over_52w_end", "pct_waiting_over_104w_end",
+    "waiting_over_13w_end", "waiting_over_52w_end", "waiting_over_104w_end",
     "referral_to_assessment_weeks_p50", "wait_of_those_assessed_weeks_p50",
     "wait_of_those_assessed_weeks_p90", "wait_of_those_assessed_weeks_mean",
     "time_to_first_support_weeks_p50", "escalations", "aged_out", "cost_total",
@@ -463,6 +464,13 @@ def card_help(result: ExperimentResult, metric: str) -> str:
     if metric == "waiting_total_end":
         list_end = result.metric("waiting_list_end")["mean"]
         words += f". Of them, about {about(list_end)} on the diagnostic waiting list."
+    if metric == "waiting_over_52w_end":
+        share = result.metric("pct_waiting_over_52w_end")["mean"]
+        if math.isfinite(share):
+            words += f": {share:.0f}% of the children on the list."
+    if metric == "list_wait_weeks_p50_end":
+        words += (". A list that fewer new children join is older: this can rise while fewer "
+                  "children wait, so read it with the number waiting a year or more.")
     return words
 
 
@@ -524,13 +532,15 @@ def takeaway_wait(result: ExperimentResult) -> str:
     England publishes waits), and the NICE 13-week share of new referrals."""
     waited = result.metric("list_wait_weeks_p50_end")["mean"]
     over_year = result.metric("pct_waiting_over_52w_end")["mean"]
+    over_year_count = result.metric("waiting_over_52w_end")["mean"]
     within = result.metric("pct_referrals_assessed_within_13w")["mean"]
     nice = (f"; {within:.0f}% of new referrals start assessment within the 13 weeks NICE "
             "recommends" if math.isfinite(within) else "")
     if not math.isfinite(waited):
         return f"Nobody is waiting for an assessment at the end of this projection{nice}."
     return (f"Half of the children still waiting at the end have waited {_weeks_words(waited)} "
-            f"or more, and {over_year:.0f}% of them a year or more{nice}.")
+            f"or more, and about {about(over_year_count)} of them ({over_year:.0f}%) a year or "
+            f"more{nice}.")
 
 
 def takeaway_support(result: ExperimentResult) -> str:

@@ -43,6 +43,7 @@ TABLE_METRICS = (
     "referrals", "waiting_list_end", "waiting_total_end",
     "list_wait_weeks_p50_end", "list_wait_weeks_p92_end",
     "pct_waiting_over_13w_end", "pct_waiting_over_52w_end", "pct_waiting_over_104w_end",
+    "waiting_over_52w_end",
     "pct_referrals_assessed_within_13w", "pct_referrals_assessed_within_52w",
     "referral_to_assessment_weeks_p50",
     "time_to_first_support_weeks_p50", "pct_supported_within_13w", "pct_supported_within_52w",

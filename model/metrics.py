@@ -29,6 +29,9 @@ SCALAR_METRICS = (
     "pct_waiting_over_13w_end",
     "pct_waiting_over_52w_end",
     "pct_waiting_over_104w_end",
+    "waiting_over_13w_end",
+    "waiting_over_52w_end",
+    "waiting_over_104w_end",
     # referral cohort: of the children referred in the horizon (NICE QS51)
     "pct_referrals_assessed_within_13w",
     "pct_referrals_assessed_within_52w",
@@ -300,6 +303,11 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
         "pct_waiting_over_13w_end": _share(waited_end >= THIRTEEN_WEEKS),
         "pct_waiting_over_52w_end": _share(waited_end >= 52 * WEEK),
         "pct_waiting_over_104w_end": _share(waited_end >= 104 * WEEK),
+        # the counts beside the shares: a smaller list can hold a larger share of long waiters
+        # and still fewer children waiting a year
+        "waiting_over_13w_end": float((waited_end >= THIRTEEN_WEEKS).sum()),
+        "waiting_over_52w_end": float((waited_end >= 52 * WEEK).sum()),
+        "waiting_over_104w_end": float((waited_end >= 104 * WEEK).sum()),
         "pct_referrals_assessed_within_13w": 100 * assessed.at(THIRTEEN_WEEKS),
         "pct_referrals_assessed_within_52w": 100 * assessed.at(52 * WEEK),
         "pct_referrals_assessed_within_104w": 100 * assessed.at(104 * WEEK),

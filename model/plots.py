@@ -55,6 +55,7 @@ DIFFERENCE_METRICS = (
     "waiting_total_end",
     "list_wait_weeks_p50_end",
     "list_wait_weeks_p92_end",
+    "waiting_over_52w_end",
     "pct_waiting_over_52w_end",
     "pct_referrals_assessed_within_13w",
     "time_to_first_support_weeks_p50",

@@ -137,7 +137,8 @@ def test_takeaways_quote_the_projection(small_runs):
     waited = result.metric("list_wait_weeks_p50_end")["mean"]
     over_year = result.metric("pct_waiting_over_52w_end")["mean"]
     sentence = core.takeaway_wait(result)
-    assert f"waited {waited:.0f} weeks" in sentence and f"{over_year:.0f}% of them" in sentence
+    count = core.about(result.metric("waiting_over_52w_end")["mean"])
+    assert f"waited {waited:.0f} weeks" in sentence and f"{count} of them ({over_year:.0f}%)" in sentence
     assert "still waiting" in sentence
     assert "support" in core.takeaway_support(result)
 

@@ -145,6 +145,9 @@ def test_the_reported_metrics_add_back_to_the_referrals_and_the_backlog(result: 
     assert m["assessments_started"] == m["assessments_completed"] + m["in_assessment_end"]
     assert m["in_assessment_end"] == states["in_assessment"].sum()
     exits = result.events.loc[result.events["event"] == "exit", "detail"].astype(str).value_counts()
+    for weeks in (13, 52, 104):
+        count, share = m[f"waiting_over_{weeks}w_end"], m[f"pct_waiting_over_{weeks}w_end"]
+        assert count == pytest.approx(share * m["waiting_list_end"] / 100, abs=1e-6)
     assert m["signposted"] == exits.get("signposted", 0)
     assert m["rejected"] == exits.get("rejected", 0)
     if result.scenario.profiling.enabled:
