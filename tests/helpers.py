@@ -280,7 +280,7 @@ def small_scenario(overrides: Mapping[str, Any] | None = None) -> Scenario:
     return base.replace(dict(overrides or {}))
 
 
-STILL = {
+NO_FLOWS = {
     "arrivals.enabled": False,
     "vetting.enabled": False,
     "profiling.enabled": False,
@@ -290,6 +290,12 @@ STILL = {
     "leaving.moved_per_year": 0.0,
     "leaving.private_per_year": 0.0,
     "leaving.age_out": False,
+}
+"""No arrivals, vetting, profiling, support, escalation or leaving: the list moves only by
+assessment."""
+
+STILL = {
+    **NO_FLOWS,
     "assessment.professions.0.wte": 0.0,
     "assessment.professions.1.wte": 0.0,
     "assessment.professions.2.wte": 0.0,

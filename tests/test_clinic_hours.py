@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from helpers import NO_FLOWS
 from model.metrics import replication_metrics
 from model.pathway import PathwayModel, simulate
 from model.scenario import Scenario
@@ -22,16 +23,9 @@ HOURS_PER_WTE_DAY = 37.5 / 7.0
 
 # one clinician giving 37.5 hours a week (no leave), a list that never empties, nobody leaving
 OVERLOADED: dict[str, Any] = {
+    **NO_FLOWS,
     "simulation.horizon_months": 12,  # 2026: 365 days
-    "arrivals.enabled": False,
     "backlog.count": 3000,
-    "vetting.enabled": False,
-    "support.enabled": False,
-    "escalation.enabled": False,
-    "leaving.withdrawal_per_year": 0.0,
-    "leaving.moved_per_year": 0.0,
-    "leaving.private_per_year": 0.0,
-    "leaving.age_out": False,
     "assessment.professions": [{"name": "clinician", "wte": 1.0, "job_plan_share": 1.0}],
     "assessment.leave_weeks_per_year": 0.0,
     "assessment.hours_per_assessment": {"kind": "fixed", "value": 10.0},

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from app import core
+from helpers import NO_FLOWS
 from model.experiment import compare, run_replications
 from model.metrics import (ChildTimes, _cohort_within, assessment_incidence, cumulative_incidence,
                            replication_metrics)
@@ -92,11 +93,8 @@ def _still_list(waited_days_at_end: list[float]) -> Scenario:
     """Nobody assessed, nobody arrives or leaves: the children's waits at the end are exact."""
     referral = [START - dt.timedelta(days=d - HORIZON_DAYS) for d in waited_days_at_end]
     return Scenario().replace({
+        **NO_FLOWS,
         "simulation.horizon_months": 1, "simulation.start_date": START,
-        "arrivals.enabled": False, "vetting.enabled": False, "support.enabled": False,
-        "escalation.enabled": False, "leaving.age_out": False,
-        "leaving.withdrawal_per_year": 0.0, "leaving.moved_per_year": 0.0,
-        "leaving.private_per_year": 0.0,
         "assessment.professions": [{"name": "paediatrician", "wte": 0.0}],
         "backlog.waiting": {"referral_date": referral},
     })

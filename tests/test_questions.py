@@ -7,6 +7,7 @@ import pytest
 
 from model.experiment import run_replications
 from model.questions import backlog_clearance, least_extra_capacity, with_extra_wte
+from helpers import NO_FLOWS
 from model.scenario import Scenario
 
 WEEKS_PER_MONTH = 365.25 / 12 / 7
@@ -15,18 +16,13 @@ WEEKS_PER_MONTH = 365.25 / 12 / 7
 def _small_service(backlog: int = 300) -> Scenario:
     """One profession, fixed 10 hours per assessment, 40 referrals a month, no exits."""
     return Scenario().replace({
+        **NO_FLOWS,
+        "arrivals.enabled": True,
         "simulation.horizon_months": 24,
         "arrivals.referrals_per_month": 40.0,
         "arrivals.annual_growth": 0.0,
         "arrivals.seasonality": [1.0] * 12,
         "backlog.count": backlog,
-        "vetting.enabled": False,
-        "support.enabled": False,
-        "escalation.enabled": False,
-        "leaving.withdrawal_per_year": 0.0,
-        "leaving.moved_per_year": 0.0,
-        "leaving.private_per_year": 0.0,
-        "leaving.age_out": False,
         "assessment.professions": [{"name": "clinician", "wte": 1.0, "job_plan_share": 1.0}],
         "assessment.leave_weeks_per_year": 0.0,
         "assessment.hours_per_assessment": {"kind": "fixed", "value": 10.0},
