@@ -386,7 +386,9 @@ def differences_table(differences: pd.DataFrame) -> pd.DataFrame:
             "Difference": fmt_signed(float(r.difference)),
             "95% interval of the difference": (
                 f"{fmt_signed(float(r.ci_low))} to {fmt_signed(float(r.ci_high))}"
-                if math.isfinite(float(r.ci_low)) else "not enough runs"),
+                if math.isfinite(float(r.ci_low)) else
+                f"not defined: {undefined_reason(str(r.metric))}" if int(r.n) == 0
+                else "not enough runs"),
             "Clear change?": clear_change(r.metric, float(r.ci_low), float(r.ci_high)),
         })
     return pd.DataFrame(rows)

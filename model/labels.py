@@ -88,15 +88,15 @@ LABELS: dict[str, str] = {
 }
 
 SHORT_LABELS: dict[str, str] = {
-    "waiting_total_end": "Children waiting at the end (every stage)",
-    "waiting_list_end": "On the diagnostic list at the end",
-    "list_wait_weeks_p50_end": "Waited so far by those waiting (median)",
-    "pct_waiting_over_52w_end": "Of those waiting, waiting a year or more",
-    "waiting_over_52w_end": "Children waiting a year or more at the end",
-    "pct_referrals_assessed_within_13w": "New referrals assessed within 13 weeks",
-    "time_to_first_support_weeks_p50": "Referral to first support (median)",
-    "escalations": "Crises while waiting (assumed rate)",
-    "cost_total": "Total cost over the period",
+    "waiting_total_end": "Children waiting",
+    "waiting_list_end": "On the diagnostic list",
+    "list_wait_weeks_p50_end": "Waited so far (median)",
+    "waiting_over_52w_end": "Waiting a year or more",
+    "pct_waiting_over_52w_end": "Share waiting a year+",
+    "pct_referrals_assessed_within_13w": "Seen within 13 weeks",
+    "time_to_first_support_weeks_p50": "Time to first support",
+    "escalations": "Crises while waiting",
+    "cost_total": "Total cost",
 }
 """Card titles for the app's headline numbers (the full label is the card's help text)."""
 

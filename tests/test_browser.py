@@ -18,13 +18,15 @@ from pathlib import Path
 
 import pytest
 
+from model.labels import short_label
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-LIST_LABEL = "Children waiting at the end (every stage)"
+LIST_LABEL = short_label("waiting_total_end")
 
 
 def free_port() -> int:
