@@ -36,8 +36,8 @@ LABELS: dict[str, str] = {
     "aged_out": "Children who turned 18 while waiting",
     "escalations": "Crises or school breakdowns while waiting (assumption-driven)",
     "clinician_utilisation": "Share of clinical assessment hours used",
-    "cost_total": ("Total cost over the period (£): whole staff posts, outsourced assessments, "
-                   "needs-led plans and support delivered; not overheads or the cost of crises"),
+    "cost_total": ("Total cost (£): whole staff posts and services delivered; not overheads or "
+                   "the cost of crises"),
     "waiting_list_start": "Children on the diagnostic waiting list at the start",
     "vetting_end": "Referrals waiting to be vetted at the end",
     "profiling_queue_end": "Children waiting for a needs profile at the end",

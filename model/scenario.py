@@ -525,7 +525,7 @@ class Support(_Frozen):
         json_schema_extra=model_default(
             "who is offered a free place: on_joining, longest_waiting or priority"))
     offer_window_weeks: float = Field(
-        13.0, ge=0, le=10_000,
+        6.0, ge=0, le=10_000,
         json_schema_extra=model_default(
             "offer = on_joining: weeks after joining the list that a family waits for a place "
             "first come first served; later they are offered only places nobody newer needs"))
