@@ -46,9 +46,11 @@ def wait_chart(results: Mapping[str, ExperimentResult]) -> Figure:
 
 
 def wait_trend_chart(results: Mapping[str, ExperimentResult], today: str) -> Figure:
-    """Month by month, the median time already waited by the children on the list (list-based,
-    as NHS England publishes waits)."""
-    return plots.fan_chart(combined_timeseries(results), "list_wait_weeks_p50",
+    """Month by month, how many children on the list have waited a year or more (list-based).
+
+    The count, not the median: a list that fewer new children join is older, so its median
+    time waited can rise while fewer children wait long; the count does not mislead that way."""
+    return plots.fan_chart(combined_timeseries(results), "waiting_over_52w",
                            scenarios=list(results), today=today)
 
 

@@ -32,7 +32,7 @@ class Slide:
 
 TAKEAWAYS: tuple[tuple[str, str, Callable[[ExperimentResult], str]], ...] = (
     ("projected_list", "How many children will be waiting?", core.takeaway_list),
-    ("waits", "How long have the children waiting waited?", core.takeaway_wait),
+    ("waits", "How many children have waited a year or more?", core.takeaway_wait),
     ("first_support", "How soon do families get support?", core.takeaway_support),
 )
 

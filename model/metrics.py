@@ -84,6 +84,7 @@ MONTHLY_METRICS = (
     "list_wait_weeks_p50",
     "list_wait_weeks_p92",
     "pct_waiting_over_13w",
+    "waiting_over_52w",
     "pct_referrals_assessed_within_13w",
     "wait_of_those_assessed_weeks_p50",
     "pct_of_those_assessed_within_13w",
@@ -484,6 +485,7 @@ def monthly_metrics(result: SimulationResult, times: ChildTimes | None = None) -
         on_list = rows["waiting_list"]
         rows["pct_waiting_over_13w"] = np.where(
             on_list > 0, 100.0 * (on_list - rows["list_wait_0_13w"]) / on_list, np.nan)
+    rows["waiting_over_52w"] = rows["list_wait_52_104w"] + rows["list_wait_104w_plus"]
     rows["pct_referrals_assessed_within_13w"] = _cohort_within(t, edges, THIRTEEN_WEEKS)
     started = np.isfinite(t.assessment_start)
     month = np.searchsorted(edges, t.assessment_start[started], side="right") - 1

@@ -43,6 +43,7 @@ FONT = 14
 
 STOCK_METRICS = frozenset({"waiting_list", "profiling_queue", "vetting_queue", "waiting_total",
                            "list_wait_weeks_p50", "list_wait_weeks_p92", "pct_waiting_over_13w",
+                           "waiting_over_52w",
                            *(n for n, _, _ in WAIT_BANDS)})
 """Monthly series measured at the end of the month (the rest are counts within the month)."""
 

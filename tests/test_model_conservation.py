@@ -163,3 +163,4 @@ def test_the_monthly_stage_sizes_add_up_to_everyone_waiting(result: SimulationRe
     m = replication_metrics(result)
     assert monthly["waiting_total"].iloc[-1] == m["waiting_total_end"]
     assert monthly["vetting_queue"].iloc[-1] == m["vetting_end"]
+    assert monthly["waiting_over_52w"].iloc[-1] == m["waiting_over_52w_end"]
