@@ -387,7 +387,8 @@ def differences_table(differences: pd.DataFrame) -> pd.DataFrame:
             "95% interval of the difference": (
                 f"{fmt_signed(float(r.ci_low))} to {fmt_signed(float(r.ci_high))}"
                 if math.isfinite(float(r.ci_low)) else
-                f"not defined: {undefined_reason(str(r.metric))}" if int(r.n) == 0
+                f"not comparable: in one or both, {undefined_reason(str(r.metric))}"
+                if int(r.n) == 0
                 else "not enough runs"),
             "Clear change?": clear_change(r.metric, float(r.ci_low), float(r.ci_high)),
         })
@@ -530,19 +531,23 @@ def _weeks_words(weeks: float) -> str:
 
 
 def takeaway_wait(result: ExperimentResult) -> str:
-    """One sentence on how long the children still waiting have waited (list-based, as NHS
-    England publishes waits), and the NICE 13-week share of new referrals."""
-    waited = result.metric("list_wait_weeks_p50_end")["mean"]
-    over_year = result.metric("pct_waiting_over_52w_end")["mean"]
-    over_year_count = result.metric("waiting_over_52w_end")["mean"]
+    """One sentence on long waits: how many children still waiting at the end have waited a year
+    or more (the middle projection, as the chart shows), then how long half of them have waited
+    (list-based, as NHS England publishes waits), then the NICE 13-week share of new referrals.
+
+    It leads with the count: a list that fewer new children join is older, so its median can
+    rise while fewer children wait long."""
+    end = _band(result, "waiting_over_52w")
+    waited = _band(result, "list_wait_weeks_p50")
     within = result.metric("pct_referrals_assessed_within_13w")["mean"]
-    nice = (f"; {within:.0f}% of new referrals start assessment within the 13 weeks NICE "
-            "recommends" if math.isfinite(within) else "")
-    if not math.isfinite(waited):
-        return f"Nobody is waiting for an assessment at the end of this projection{nice}."
-    return (f"Half of the children still waiting at the end have waited {_weeks_words(waited)} "
-            f"or more, and about {about(over_year_count)} of them ({over_year:.0f}%) a year or "
-            f"more{nice}.")
+    nice = (f" {within:.0f}% of new referrals start assessment within the 13 weeks NICE "
+            "recommends." if math.isfinite(within) else "")
+    if end is None or waited is None or not math.isfinite(float(waited["p50"])):
+        return f"Nobody is waiting for an assessment at the end of this projection.{nice}"
+    month = _month_words(str(end["month"]))
+    return (f"By {month} about {about(float(end['p50']))} children still waiting have waited a "
+            f"year or more; half of those still waiting have waited "
+            f"{_weeks_words(float(waited['p50']))} or more.{nice}")
 
 
 def takeaway_support(result: ExperimentResult) -> str:
@@ -550,11 +555,10 @@ def takeaway_support(result: ExperimentResult) -> str:
     m = result.metric("time_to_first_support_weeks_p50")
     within = result.metric("pct_supported_within_13w")["mean"]
     year = result.metric("pct_supported_within_52w")["mean"]
-    shares = (f"{within:.0f}% of new referrals are supported within 13 weeks"
+    shares = (f"{within:.0f}% of new referrals are supported within 13 weeks of referral"
               + (f" and {year:.0f}% within a year" if math.isfinite(year) else ""))
     if result.per_replication["time_to_first_support_weeks_p50"].isna().mean() > 0.5:
-        return (f"Fewer than half of new referrals reach any support within the projection: "
-                f"{shares}.")
+        return f"{shares[0].upper()}{shares[1:]}; most families get no support while they wait."
     return (f"Half of new referrals get their first support within about {m['mean']:.0f} weeks; "
             f"{shares}.")
 

@@ -94,7 +94,7 @@ SHORT_LABELS: dict[str, str] = {
     "list_wait_weeks_p50_end": "Waited so far (median)",
     "waiting_over_52w_end": "Waiting a year or more",
     "pct_waiting_over_52w_end": "Share waiting a year+",
-    "pct_referrals_assessed_within_13w": "Seen within 13 weeks",
+    "pct_referrals_assessed_within_13w": "Assessed within 13 weeks",
     "time_to_first_support_weeks_p50": "Time to first support",
     "escalations": "Crises while waiting",
     "cost_total": "Total cost",

@@ -170,8 +170,7 @@ def test_prioritising_a_few_children_no_longer_looks_like_short_waits(status_quo
     # no headline card, comparison or takeaway uses the waits of only those assessed
     assert not [m for m in core.HEADLINE_METRICS if "of_those_assessed" in m]
     sentence = core.takeaway_wait(prio)
-    assert f"{mean(prio, 'list_wait_weeks_p50_end'):.0f} weeks" in sentence
-    assert "13 weeks" not in sentence.split(";")[0]
+    assert "a year or more" in sentence.split(";")[0] and "13 weeks" not in sentence.split(";")[0]
 
 
 def test_a_smaller_older_list_still_shows_fewer_children_waiting_a_year() -> None:
