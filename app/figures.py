@@ -87,10 +87,11 @@ def pngs_zip(figures: Mapping[str, Figure], extra: Mapping[str, bytes] | None = 
     return buffer.getvalue()
 
 
-def pdf(pages: list[Figure], title: str) -> bytes:
-    """The figures as a multi-page PDF, one per page."""
+def pdf(pages: list[Figure], title: str, tight: bool = True) -> bytes:
+    """The figures as a multi-page PDF, one per page (each at its own size with ``tight=False``,
+    cropped to what is drawn otherwise)."""
     buffer = io.BytesIO()
     with PdfPages(buffer, metadata={"Title": title, "Creator": "ndpath"}) as document:
         for figure in pages:
-            document.savefig(figure, bbox_inches="tight")
+            document.savefig(figure, bbox_inches="tight" if tight else None)
     return buffer.getvalue()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import io
 import textwrap
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
+from matplotlib import image as plt_image
 from matplotlib.figure import Figure
 
 from model.experiment import ExperimentResult
@@ -50,13 +52,28 @@ def slides(results: Mapping[str, ExperimentResult], today: str) -> list[Slide]:
 
 
 def _captioned(slide: Slide) -> Figure:
-    """The slide's figure with its title above and its takeaways below, for print."""
-    figure = slide.figure
-    figure.suptitle(slide.title, fontsize=20, fontweight="bold", x=0.01, ha="left")
-    text = "\n".join(textwrap.fill(line, 110) for line in slide.takeaways)
-    # supxlabel: constrained layout reserves room for it below the chart's own legend
-    figure.supxlabel(text, x=0.01, ha="left", fontsize=13, multialignment="left")
-    return figure
+    """The slide as an A4 landscape page: its title, the chart, and its takeaways below it.
+
+    The chart is drawn first to an image and placed in its own box, so the takeaways can never
+    run into the chart's legend or axis labels, and every page has the same size."""
+    page = Figure(figsize=(11.69, 8.27))  # A4 landscape, as the cover
+    page.text(0.04, 0.96, slide.title, fontsize=20, fontweight="bold", ha="left", va="top")
+    chart = plt_image.imread(io.BytesIO(figures.to_png(slide.figure)), format="png")
+    height, width = chart.shape[:2]
+    lines = [textwrap.fill(line, 120) for line in slide.takeaways]
+    text_rows = sum(line.count("\n") + 1 for line in lines) + len(lines) - 1
+    text_height = min(0.45, 0.03 * text_rows + 0.02)
+    box = (0.04, text_height + 0.04, 0.92, 0.86 - text_height - 0.04)  # left, bottom, w, h
+    ax = page.add_axes(box)
+    ax.imshow(chart)
+    ax.set_axis_off()
+    ax.set_anchor("N")
+    ax.set_aspect("equal")
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    page.text(0.04, text_height + 0.01, "\n\n".join(lines), fontsize=12, ha="left", va="top",
+              multialignment="left")
+    return page
 
 
 def _cover(scenarios: Mapping[str, Scenario], title: str) -> Figure:
@@ -87,7 +104,7 @@ def summit_pack(results: Mapping[str, ExperimentResult], scenarios: Mapping[str,
     deck = slides(results, today)
     made = [_captioned(slide) for slide in deck]
     names = [slide.name for slide in deck]
-    document = figures.pdf([_cover(scenarios, title), *made], title)
+    document = figures.pdf([_cover(scenarios, title), *made], title, tight=False)
     takeaways = "\n\n".join(
         [core.band_words(next(iter(scenarios.values())).uncertainty.enabled)]
         + [f"{slide.title}\n" + "\n".join(slide.takeaways) for slide in deck])

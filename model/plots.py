@@ -87,7 +87,8 @@ def new_figure(width: float = 11.0, height: float = 5.8) -> Figure:
 def _style(ax: Axes, title: str, ylabel: str = "", xlabel: str = "") -> None:
     ax.set_title(title, fontsize=FONT + 4, loc="left", fontweight="bold")
     if ylabel:
-        ax.set_ylabel(ylabel, fontsize=FONT)
+        # a long label wraps rather than running past the axis
+        ax.set_ylabel(textwrap.fill(ylabel, 40), fontsize=FONT)
     if xlabel:
         ax.set_xlabel(xlabel, fontsize=FONT)
     ax.tick_params(labelsize=FONT - 1)
