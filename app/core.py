@@ -521,8 +521,9 @@ def takeaway_list(result: ExperimentResult) -> str:
               if result.scenario.uncertainty.enabled else
               "by chance alone, with the assumptions held fixed")
     return (f"By {_month_words(str(end['month']))} about {about(end['p50'])} children are likely "
-            f"to be waiting for an assessment ({change} {about(start)} today; 9 in 10 projections "
-            f"between {about(end['p5'])} and {about(end['p95'])}, {covers}).")
+            f"to be waiting on the diagnostic list for an assessment ({change} {about(start)} "
+            f"today; 9 in 10 projections between {about(end['p5'])} and {about(end['p95'])}, "
+            f"{covers}).")
 
 
 def _weeks_words(weeks: float) -> str:

@@ -854,7 +854,8 @@ class PathwayModel:
             if change.ramp_weeks == 0:
                 ramp = (since > 0).astype(float)
             else:
-                ramp = np.clip(since / (7.0 * change.ramp_weeks), 0.0, 1.0)
+                with np.errstate(over="ignore"):  # a ramp of a few seconds: a step, by the clip
+                    ramp = np.clip(since / (7.0 * change.ramp_weeks), 0.0, 1.0)
             total = wte[name] + change.wte_change * ramp
             wte[name] = total if limit is not None and seen[name] == limit else np.maximum(total, 0.0)
         return wte
