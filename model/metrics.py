@@ -233,16 +233,6 @@ def _cohort_incidence(times: ChildTimes, horizon: float, event_time: np.ndarray,
     return cumulative_incidence(end - ref, event, competing)
 
 
-def support_cumulative_incidence(times: ChildTimes, horizon: float) -> tuple[np.ndarray, np.ndarray]:
-    """Aalen-Johansen cumulative incidence of first support among new referrals.
-
-    Leaving the pathway unsupported (assessment start or exit) is a competing event; children
-    still waiting unsupported at the horizon are censored there. Returns (weeks, incidence).
-    """
-    ci = support_incidence(times, horizon)
-    return ci.days / WEEK, ci.incidence
-
-
 def support_incidence(times: ChildTimes, horizon: float) -> CumulativeIncidence:
     """First support among new referrals (assessment start or leaving unsupported compete)."""
     return _cohort_incidence(times, horizon, times.first_support,

@@ -125,7 +125,7 @@ def test_time_to_first_support_is_the_aalen_johansen_median_by_hand() -> None:
     weeks. (Treating the competing event as censoring, Kaplan-Meier, would give 1 - 3/4 x 1/2 =
     5/8 at week 3: an overstatement of support.) A guard: the current code passes.
     """
-    from model.metrics import ChildTimes, support_cumulative_incidence
+    from model.metrics import ChildTimes, support_incidence
 
     nan = math.nan
     times = ChildTimes(
@@ -135,6 +135,7 @@ def test_time_to_first_support_is_the_aalen_johansen_median_by_hand() -> None:
         profiling_leave=np.full(4, nan), assessment_start=np.array([nan, 14.0, nan, nan]),
         assessment_end=np.full(4, nan), exit=np.full(4, nan), exit_reason=np.full(4, "", object),
         first_support=np.array([7.0, nan, 21.0, nan]))
-    weeks, incidence = support_cumulative_incidence(times, 28.0)
+    ci = support_incidence(times, 28.0)
+    weeks, incidence = ci.days / 7.0, ci.incidence
     np.testing.assert_allclose(weeks, [1, 2, 3, 4])
     np.testing.assert_allclose(incidence, [0.25, 0.25, 0.5, 0.5])
