@@ -29,6 +29,7 @@ from model.assumptions import assumptions
 from model.executors import Executor, get_executor
 from model.experiment import ExperimentResult, compare, run_replications
 from model.labels import HELP
+from model.questions import Lever, LeverAnswer, Target, least_lever
 from model.scenario import Scenario
 from model.sensitivity import one_at_a_time
 
@@ -132,6 +133,14 @@ def run_sensitivity(scenario: Scenario, metric: str, replications: int,
         executor = _Progress(executor, _tick)
     return one_at_a_time(without_uncertainty(scenario), metric, replications,
                          scenario.simulation.seed, executor)
+
+
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Scenario: Scenario.digest})
+def run_least_lever(scenario: Scenario, target: Target, lever: Lever, code_version: str,
+                    _tick: Callable[[float, float, float], None] | None = None) -> LeverAnswer:
+    """:func:`model.questions.least_lever` (the solver ``ndpath capacity`` uses) on the
+    scenario as run, cached on its digest, the target, the lever and the model's code."""
+    return least_lever(scenario, target, lever, executor=EXECUTOR, on_evaluation=_tick)
 
 
 @st.cache_data(show_spinner=False)

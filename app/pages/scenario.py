@@ -6,13 +6,16 @@ import json
 import math
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from app import core, figures, layout
 from app.scenario_files import scenario_from_toml
 from app.state import (
+    CODE_VERSION,
     keep_scenario,
     persist,
+    run_least_lever,
     run_pair,
     run_sensitivity,
     run_settings_widgets,
@@ -24,12 +27,14 @@ from app.state import (
     uncertainty_badge,
 )
 from model.labels import HELP, label, short_label
+from model.questions import Lever, Target
 from model.scenario import Scenario, ScenarioError
 from model.sensitivity import tornado_chart
 
 LEVER_KEYS = ("profiling_enabled", "profiling_wte", "pct_to_diagnosis", "pct_needs_led",
               "support_places", "growth_pct", "priority_order", "outsourced_n", "outsourced_start",
-              "outsourced_months", "outsourced_cost", "sens_metric", "sens_replications")
+              "outsourced_months", "outsourced_cost", "sens_metric", "sens_replications",
+              "wwit_target", "wwit_pct", "wwit_count", "wwit_lever")
 # each clinician lever moves by half a post from the starting scenario's own WTE, so "+2 WTE"
 # is exactly two more posts whatever the starting WTE (a calibrated 3.17 goes to 5.17)
 WTE_STEP = 0.5
@@ -37,6 +42,7 @@ RUN_STATE = "ndpath_scenario_run"
 UPLOAD_PROBLEMS = "ndpath_scenario_upload_problems"
 UPLOADED = "ndpath_scenario_uploaded"
 SENSITIVITY = "ndpath_sensitivity"
+WWIT = "ndpath_what_would_it_take"
 # few: the analysis costs two runs per assumption; paired runs keep the differences sharp
 # (a bare string here would be drawn on the page by Streamlit's magic)
 SENSITIVITY_REPLICATIONS = 4
@@ -278,7 +284,105 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
         c4.download_button("Figures (PNG, zip)", lambda: figures.pngs_zip(charts, extra),
                            "figures.zip", mime="application/zip", key="dl_png",
                            on_click="ignore")
+    what_would_it_take(edited if edited is not None else baseline)
     sensitivity(edited if edited is not None else baseline)
+
+
+TARGETS = {
+    "referrals_13w": "Share of new referrals assessed within 13 weeks (%)",
+    "list_below": "Children waiting below a number",
+    "nobody_over_52w": "Nobody waiting a year or more",
+    "list_13w": "Share of the children waiting who have waited under 13 weeks (%)",
+}
+
+
+def lever_choices(scenario: Scenario) -> dict[str, str]:
+    """The levers "What would it take?" can add, by key, in words."""
+    out = {"wte:": "Clinician WTE, the whole team in proportion"}
+    for p in scenario.assessment.professions:
+        out[f"wte:{p.name}"] = f"{p.name.replace('_', ' ').capitalize()} WTE"
+    out["outsourced_per_month:"] = "Assessments bought from another provider a month"
+    out["support_places:"] = ("Support places" if scenario.support.capacity == "caseload"
+                              else "Support starts a month")
+    return out
+
+
+def what_would_it_take(scenario: Scenario) -> None:
+    """The least of one lever that meets a target by a month: the solver ``ndpath capacity``
+    uses (model/questions.py), on the scenario last run, with its interval and chance."""
+    st.subheader("What would it take?")
+    st.caption("The least extra capacity (one lever, from the start of the projection) at "
+               "which the average of the projections meets a target by a month. Every level "
+               "tried sees the same children (same seed), so the search is not misled by luck.")
+    sim = scenario.simulation
+    months = [str(m) for m in pd.period_range(pd.Period(sim.start_date, freq="M"),
+                                              periods=sim.horizon_months, freq="M")]
+    st.session_state.setdefault("wwit_target", "referrals_13w")
+    kind = st.selectbox("Target", list(TARGETS), key="wwit_target",
+                        format_func=TARGETS.__getitem__)
+    left, middle = st.columns(2, vertical_alignment="bottom")
+    value = 0.0
+    if kind in ("referrals_13w", "list_13w"):
+        st.session_state.setdefault("wwit_pct", 50.0)
+        value = float(left.number_input("At least (%)", 1.0, 100.0, step=5.0, key="wwit_pct"))
+    elif kind == "list_below":
+        st.session_state.setdefault("wwit_count", 5000)
+        value = float(left.number_input("At most this many children waiting", 0, 1_000_000,
+                                        step=500, key="wwit_count"))
+    else:
+        left.markdown("Nobody waiting a year or more, on average over the projections.")
+    allowed = months[:-4] if kind == "referrals_13w" else months
+    if not allowed:
+        st.info("The projection is too short for this target: lengthen it.")
+        return
+    if st.session_state.get("wwit_by") not in allowed:
+        st.session_state["wwit_by"] = allowed[-1]
+    by = middle.selectbox("By the end of", allowed, key="wwit_by",
+                          format_func=lambda m: f"{pd.Period(m, freq='M'):%B %Y}",
+                          help="Referral months whose children have all been followed for 13 "
+                               "weeks by the end of the projection." if kind == "referrals_13w"
+                          else None)
+    levers = lever_choices(scenario)
+    if st.session_state.get("wwit_lever") not in levers:
+        st.session_state["wwit_lever"] = "wte:"
+    chosen = st.selectbox("By adding", list(levers), key="wwit_lever",
+                          format_func=levers.__getitem__)
+    lever_kind, _, profession = chosen.partition(":")
+    lever = Lever(lever_kind, profession or None)  # type: ignore[arg-type]
+    target = Target(kind, value, by)  # type: ignore[arg-type]
+    request = (scenario.digest(), target, lever)
+    if st.button("Find what it takes", key="wwit_run",
+                 help=f"Runs {sim.replications} replications at each level tried (usually 6 "
+                      "to 10 levels)."):
+        status = st.empty()
+
+        def tick(amount: float, mean: float, met: float) -> None:
+            status.caption(f"Tried {lever.unit(amount)}: the target met in {100 * met:.0f}% of "
+                           "projections…")
+
+        with st.spinner("Searching…"):
+            try:
+                answer = run_least_lever(scenario, target, lever, CODE_VERSION, tick)
+                st.session_state[WWIT] = (request, answer)
+            except ValueError as error:
+                st.session_state[WWIT] = (request, str(error))
+        status.empty()
+    stored = st.session_state.get(WWIT)
+    if stored is None or stored[0] != request:
+        return
+    answer = stored[1]
+    if isinstance(answer, str):
+        st.error(f"This target cannot be searched: {answer}.")
+        return
+    st.markdown(f"**{answer.sentence()}**")
+    tried = answer.evaluations.assign(
+        amount=[lever.unit(a) for a in answer.evaluations["amount"]],
+        mean=[core.fmt_metric("pct_" if target.higher_is_better else "count", m)
+              for m in answer.evaluations["mean"]],
+        probability_met=[f"{100 * p:.0f}%" for p in answer.evaluations["probability_met"]])
+    tried.columns = ["Level tried", "Average of the projections", "Projections meeting it"]
+    with st.expander("Every level tried"):
+        layout.table(tried)
 
 
 def sensitivity(scenario: Scenario) -> None:
