@@ -13,6 +13,7 @@ chart (``tests/test_app_pack.py`` checks the bounding boxes of every text and th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import textwrap
@@ -21,6 +22,8 @@ from typing import Callable, Mapping, Sequence
 
 from matplotlib import image as plt_image
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 
 from model.experiment import ExperimentResult
 from model.labels import HELP
@@ -36,6 +39,7 @@ TEXT_LEFT, TEXT_RIGHT, TEXT_TOP, TEXT_BOTTOM = 0.655, 0.97, 0.86, 0.08
 """The column the sentences go in, right of the chart."""
 TITLE_Y = 0.955
 FOOTER_Y = 0.025
+_TEXT_TO_PATH = TextToPath()
 
 
 @dataclass(frozen=True)
@@ -71,22 +75,50 @@ def slides(results: Mapping[str, ExperimentResult], today: str) -> list[Slide]:
 # Text that fits its box
 
 
-def fit_text(paragraphs: Sequence[str], width_in: float, height_in: float,
-             largest: float = 16.0, smallest: float = 8.0, gap_lines: float = 0.6
-             ) -> tuple[str, float]:
-    """``paragraphs`` wrapped to fit a ``width_in`` x ``height_in`` box: the wrapped text and the
-    largest font size (points, from ``largest`` down) at which it fits.
+@functools.lru_cache(maxsize=20_000)
+def _width_at_10(text: str, bold: bool) -> float:
+    """How wide ``text`` is drawn at 10 points in matplotlib's default font (widths scale with
+    the size, so one measurement per word serves every size tried)."""
+    prop = FontProperties(size=10, weight="bold" if bold else "normal")
+    return float(_TEXT_TO_PATH.get_text_width_height_descent(text, prop, ismath=False)[0])
 
-    A conservative estimate (a character is taken as 0.55 of the font size wide, a line as 1.3
-    high); the tests check the drawn bounding boxes, not this estimate.
-    """
+
+def _wrap(paragraph: str, width_pt: float, size: float, bold: bool) -> str:
+    """Greedy word wrap by the drawn width of each word."""
+    scale = size / 10
+    space = _width_at_10("a a", bold) - 2 * _width_at_10("a", bold)
+    lines: list[str] = []
+    for part in paragraph.split("\n"):
+        line: list[str] = []
+        used = 0.0
+        for word in part.split(" "):
+            width = _width_at_10(word, bold)
+            extra = width + (space if line else 0.0)
+            if line and (used + extra) * scale > width_pt:
+                lines.append(" ".join(line))
+                line, used = [word], width
+            else:
+                line.append(word)
+                used += extra
+        lines.append(" ".join(line))
+    return "\n".join(lines)
+
+
+def fit_text(paragraphs: Sequence[str], width_in: float, height_in: float,
+             largest: float = 16.0, smallest: float = 8.0, bold: bool = False,
+             linespacing: float = 1.3) -> tuple[str, float]:
+    """``paragraphs`` wrapped to fit a ``width_in`` x ``height_in`` box (a blank line between
+    them): the wrapped text and the largest font size (points, from ``largest`` down in half
+    points) at which it fits, measured in the font it is drawn in. At ``smallest`` it is
+    returned even if it does not fit (the tests check the drawn boxes)."""
     size = largest
     while True:
-        chars = max(10, int(width_in * 72 / (0.55 * size)))
-        wrapped = [textwrap.fill(p, chars) if p else "" for p in paragraphs]
-        lines = sum(w.count("\n") + 1 for w in wrapped) + gap_lines * (len(wrapped) - 1)
-        if lines * 1.3 * size / 72 <= height_in or size <= smallest:
-            return "\n\n".join(wrapped), size
+        # 4% spare: the drawn (hinted) text is a little wider than its outline
+        wrapped = [_wrap(p, 0.96 * width_in * 72, size, bold) if p else "" for p in paragraphs]
+        text = "\n\n".join(wrapped)
+        lines = text.count("\n") + 1
+        if lines * linespacing * size * 1.2 / 72 <= height_in or size <= smallest:
+            return text, size
         size -= 0.5
 
 
@@ -173,10 +205,12 @@ def cover_lines(scenarios: Mapping[str, Scenario], title: str) -> tuple[str, lis
 def cover_page(scenarios: Mapping[str, Scenario], title: str) -> Figure:
     page = _page()
     heading, lines = cover_lines(scenarios, title)
-    page.text(0.05, 0.93, textwrap.fill(heading, 70), fontsize=26, fontweight="bold",
-              ha="left", va="top")
-    text, size = fit_text(lines, 0.90 * PAGE_INCHES[0], 0.70 * PAGE_INCHES[1], largest=15)
-    page.text(0.05, 0.78, text, fontsize=size, ha="left", va="top", linespacing=1.3)
+    heading_text, heading_size = fit_text([heading], 0.90 * PAGE_INCHES[0], 1.0, largest=26,
+                                          smallest=16, bold=True, linespacing=1.0)
+    page.text(0.05, 0.95, heading_text, fontsize=heading_size, fontweight="bold", ha="left",
+              va="top", linespacing=1.0)
+    text, size = fit_text(lines, 0.90 * PAGE_INCHES[0], 0.72 * PAGE_INCHES[1], largest=15)
+    page.text(0.05, 0.79, text, fontsize=size, ha="left", va="top", linespacing=1.3)
     return page
 
 

@@ -109,7 +109,7 @@ def test_downloaded_toml_reloads_to_the_same_scenario(base, tmp_path):
     path.write_text(edited.to_toml())
     assert path.name == "status_quo__edited.toml"
     assert load_scenario(path) == edited  # what `ndpath run` reads
-    assert "paediatrician 3 → 5 WTE" in edited.meta.description
+    assert "+2.0 paediatrician WTE (3.0 → 5.0)" in edited.meta.description
 
 
 def test_more_clinicians_shorten_the_list_and_csv_holds_paired_differences(small_runs):
