@@ -31,7 +31,7 @@ from model.scenario import Scenario
 
 from . import core, figures
 
-PAGE_INCHES = (13.333, 7.5)
+PAGE_INCHES = (40 / 3, 7.5)
 """16:9, as PowerPoint's widescreen slide."""
 CHART_BOX = (0.03, 0.08, 0.60, 0.78)
 """Where a slide's chart goes (left, bottom, width, height, as fractions of the page)."""

@@ -335,8 +335,10 @@ def what_would_it_take(scenario: Scenario) -> None:
     if not allowed:
         st.info("The projection is too short for this target: lengthen it.")
         return
-    if st.session_state.get("wwit_by") not in allowed:
-        st.session_state["wwit_by"] = allowed[-1]
+    if st.session_state.get("wwit_by") not in allowed or st.session_state.get(
+            "_wwit_by_for") != (kind, tuple(allowed)):
+        st.session_state["wwit_by"] = allowed[-1]  # a new target: its last possible month
+        st.session_state["_wwit_by_for"] = (kind, tuple(allowed))
     by = middle.selectbox("By the end of", allowed, key="wwit_by",
                           format_func=lambda m: f"{pd.Period(m, freq='M'):%B %Y}",
                           help="Referral months whose children have all been followed for 13 "
