@@ -13,8 +13,9 @@ from typing import Any, Iterable
 import pandas as pd
 import streamlit as st
 
-CARD_WIDTH = 178
-"""Pixels: three cards fit the main column at 1024x768 with the sidebar open."""
+CARD_WIDTH = 114
+"""Pixels: the seven headline cards fit one row at 1280x800 (a chart in sight without
+scrolling) and wrap to two rows at 1024x768, with the sidebar open."""
 
 STYLE = """
 <style>
@@ -24,7 +25,8 @@ STYLE = """
   overflow-wrap: anywhere;
 }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {
-  font-size: 1.55rem !important; white-space: normal !important; overflow: visible !important;
+  font-size: 1.3rem !important; line-height: 1.25 !important; white-space: normal !important;
+  overflow: visible !important;
   text-overflow: clip !important;
 }
 [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {
@@ -37,8 +39,9 @@ STYLE = """
 /* a chart in sight on a 1280x800 laptop: less space above the title, a smaller title */
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 [data-testid="stHeading"] h1 { font-size: 2.1rem; padding-bottom: 0.4rem; }
-[data-testid="stMetric"] { padding: 0.6rem 0.8rem !important; }
-[data-testid="stMetricLabel"] p { font-size: 0.85rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 0.8rem !important; line-height: 1.25; }
+[data-testid="stMetric"] > div { padding: 0.55rem 0.5rem 0.55rem 0.65rem !important; }
+[data-testid="stMetricDelta"] { font-size: 0.8rem; }
 /* a laptop or a projector at 1024 wide: less padding around the page */
 @media (max-width: 1300px) {
   [data-testid="stMainBlockContainer"] { padding-left: 1.5rem; padding-right: 1.5rem; }
@@ -76,5 +79,9 @@ def cards(items: Iterable[dict[str, Any]]) -> None:
 
 
 def table(frame: pd.DataFrame) -> None:
-    """A small table as HTML (cells wrap, nothing is cut), without the index."""
-    st.table(frame, hide_index=True)
+    """A small table as HTML (cells wrap, nothing is cut), without the index.
+
+    Streamlit draws the cells as Markdown, where a lone "-" becomes a bullet: it is shown as a
+    dash ("–") instead."""
+    st.table(frame.map(lambda v: "–" if isinstance(v, str) and v.strip() == "-" else v),
+             hide_index=True)

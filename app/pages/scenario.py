@@ -224,8 +224,6 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
         st.subheader(f"Your scenario against “{run['base_name']}”")
     else:
         st.subheader(f"Projection: {run['base_name']}")
-    st.caption(("" if edit_result is not None else "Move a lever in the sidebar and press Run "
-                "to compare a change with this. ") + core.band_words(baseline.uncertainty.enabled))
     headline(base_result, edit_result)
     today = core.month_today(baseline)
     charts = {"waiting_list": figures.list_chart(names, today),
@@ -237,7 +235,8 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
                     "Provenance and downloads"])
     with tabs[0]:
         st.pyplot(charts["waiting_list"], clear_figure=False)
-        st.caption(core.takeaway_list(edit_result or base_result))
+        st.caption(core.takeaway_list(edit_result or base_result) + " "
+                   + core.band_words(baseline.uncertainty.enabled))
     with tabs[1]:
         st.pyplot(charts["waits"], clear_figure=False)
         st.caption(HELP["13_weeks"])
@@ -449,10 +448,10 @@ def page() -> None:
 
     st.title("Test a change to the assessment pathway")
     st.markdown(f"**Starting scenario:** {base_name}. {base.meta.description}")
-    if base.meta.illustrative:
-        st.caption("The numbers are illustrative, not a real service's data: calibrate from your "
-                   "own extract (Calibrate page) before using them for decisions.")
-    st.caption(uncertainty_badge(levers.include_uncertainty))
+    st.caption(("Illustrative numbers, not a real service's data: calibrate from your own "
+                "extract (Calibrate page) before using them for decisions. "
+                if base.meta.illustrative else "")
+               + uncertainty_badge(levers.include_uncertainty))
 
     problems = core.lever_problems(base, levers)
     changes = core.describe_changes(base, levers)
