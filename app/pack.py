@@ -20,6 +20,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
+import numpy as np
 from matplotlib import image as plt_image
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -132,7 +133,7 @@ def _footer(page: Figure, words: str) -> None:
     page.text(0.03, FOOTER_Y, words, fontsize=8, color="#555555", ha="left", va="bottom")
 
 
-def chart_image(figure: Figure) -> "object":
+def chart_image(figure: Figure) -> np.ndarray:
     """The chart drawn to pixels (as the app shows it), to be placed in its own box."""
     return plt_image.imread(io.BytesIO(figures.to_png(figure)), format="png")
 

@@ -300,10 +300,10 @@ def set_start(key: str) -> None:
     st.session_state[START] = key
     for name in ("base_scenario", "_keep_base_scenario"):
         st.session_state[name] = key
-    for name in list(st.session_state):
-        bare = str(name).removeprefix("_keep_")
+    for widget in list(st.session_state):
+        bare = str(widget).removeprefix("_keep_")
         if bare.startswith(LEVER_PREFIXES):
-            del st.session_state[name]
+            del st.session_state[widget]
     st.session_state.pop("ndpath_scenario_run", None)
 
 

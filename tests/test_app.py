@@ -190,7 +190,7 @@ def test_a_bad_upload_lists_every_problem_with_row_column_and_fix():
     # 2026 assessment is not flagged as after it
     assert at.date_input(key="cal_extract_date").value == dt.date(2026, 5, 1)
     assert any("latest date in the file is 01 May 2026" in c.value for c in at.caption)
-    assert "5 problem(s) in rows" in errors(at)
+    assert "5 problem(s) in its rows" in errors(at)
     problems = table_with(at, "fix")
     assert set(problems["column"]) == {"referral_id", "referral_date", "assessment_start_date",
                                        "outcome"}

@@ -97,11 +97,15 @@ def test_synthetic_example_fits_backtests_and_runs_on_the_scenario_page() -> Non
     assert run["baseline"].backlog.waiting == scenario.backlog.waiting
     before = number(next(m.value for m in at.metric if m.label.startswith("Children waiting")))
     assert before > 0
-    # the levers start at the calibrated scenario's positions, and move it the right way
-    wte = float(at.slider(key="wte_0").value)  # type: ignore[arg-type]
-    assert wte == pytest.approx(scenario.assessment.professions[0].wte)
-    at.slider(key="wte_0").set_value(wte + 4.0)
+    # the levers start at the calibrated scenario's positions (no change), and move it the
+    # right way; the start stays the calibrated scenario through the change
+    assert at.slider(key="add_wte_0").value == 0.0
+    at.slider(key="add_wte_0").set_value(4.0)
     at.button(key="run").click().run()
+    assert at.session_state["ndpath_start"].startswith("session:Calibrated")
+    edited = at.session_state["ndpath_scenario_run"]["edited"]
+    assert edited.assessment.professions[0].wte == pytest.approx(
+        scenario.assessment.professions[0].wte + 4.0)
     assert not at.exception and not at.error, errors(at)
     after = number(next(m.value for m in at.metric if m.label.startswith("Children waiting")))
     assert after < before
@@ -194,7 +198,8 @@ def test_uploaded_scenario_files_start_the_scenario_page_or_say_what_is_wrong() 
     assert not at.exception and not at.error, errors(at)
     assert at.selectbox(key="base_scenario").value == "session:Nine psychologists (from good.toml)"
     assert at.subheader[0].value == "Projection: Nine psychologists"
-    assert at.slider(key="wte_0").value == 9.0
+    assert at.slider(key="add_wte_0").value == 0.0
+    assert "(now 9.0)" in at.slider(key="add_wte_0").label
     assert at.session_state["ndpath_scenario_run"]["baseline"].simulation.horizon_months == 12
 
 

@@ -198,7 +198,7 @@ def test_commissioner_moves_the_clinician_slider_and_sees_the_projection_change(
                 timeout=60_000)
             page.get_by_role("button", name="Run", exact=True).click()
             expect(page.get_by_text("Your scenario against")).to_be_visible(timeout=120_000)
-            page.wait_for_timeout(1000)  # let the charts finish drawing
+            wait_idle(page)  # let the cards and charts finish drawing
 
             after_value, after_delta = metric(page, LIST_LABEL)
             after_chart = chart_bytes(page)

@@ -86,8 +86,8 @@ def show_problems(error: ExtractError, what: str = "extract", quarantine: bool =
         return
     rest = (" Fix them and upload it again, or choose *set the bad rows aside* to use the rest."
             if quarantine and not whole else " Fix them and upload it again.")
-    st.error(f"**{len(rows)} problem(s) in rows of this {what}.** Each row below says where the "
-             f"problem is and how to fix it.{rest}")
+    st.error(f"**This {what} cannot be used as it is: {len(rows)} problem(s) in its rows.** "
+             f"Each row below says where the problem is and how to fix it.{rest}")
     table = problems_frame(rows).head(500)
     table["row"] = table["row"].astype(int)
     st.dataframe(table, hide_index=True, width="stretch", key=f"problems_{what}")
