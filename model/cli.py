@@ -366,16 +366,40 @@ def command_run(args: argparse.Namespace) -> int:
     provenance = build_provenance(experiment, loaded.file_hashes, command=["ndpath", *args.argv],
                                   executor=choice.describe())
     write_results(out, experiment, provenance, figures=args.figures, overwrite=True)
+    panel = write_sanity(out, experiment)
     sim = loaded.scenario.simulation
     print(f"{loaded.scenario.meta.name}: {experiment.replications} replications, "
           f"{sim.horizon_months} months from {sim.start_date}, seed {experiment.seed}")
     print(summary_table(experiment))
+    print(sanity_section(panel))
     _note(args, f"\nResults written to {out}")
     return EXIT_OK
 
 
 # -------------------------------------------------------------------------------------------------
 # compare
+
+
+SANITY = "sanity.csv"
+
+
+def write_sanity(out: Path, experiment: ExperimentResult) -> pd.DataFrame:
+    """The queueing sanity panel (:mod:`model.waitinglist`) of a run, written as ``sanity.csv``."""
+    from .waitinglist import sanity_panel
+
+    panel = sanity_panel(experiment.scenario, experiment.per_replication, experiment.monthly)
+    panel.to_csv(out / SANITY, index=False)
+    return panel
+
+
+def sanity_section(panel: pd.DataFrame) -> str:
+    """The panel as a section of the printed summary."""
+    from .waitinglist import SOURCE, panel_text
+
+    return ("\nQueueing sanity check: the NHS waiting-list formulas for this scenario, and whether "
+            "the simulation agrees where their assumptions hold\n"
+            f"({SOURCE}; 13-week target; {SANITY} has every assumption and tolerance)\n"
+            + panel_text(panel))
 
 
 def clearance_summary(experiment: ExperimentResult) -> dict[str, Any]:
