@@ -379,7 +379,7 @@ def sanity_panel(scenario: Scenario, per_replication: pd.DataFrame | None = None
     cap_holds = never_empty
     rows.append(SanityRow(
         "capacity_horizon_per_week",
-        "Capacity over the projection (staffing changes included), against assessments started",
+        "Capacity over the projection (with staffing changes) against assessments started",
         formula + ", averaged over the horizon", q.capacity_horizon, "assessments a week",
         *sim_cap[:3], "the list never empties (every month-end list above 0 in every "
         "replication), so throughput is capacity: " + _yes(cap_holds), cap_holds,
@@ -455,8 +455,8 @@ def sanity_panel(scenario: Scenario, per_replication: pd.DataFrame | None = None
         if tq <= 0 or queue_now > 2 * tq else "not needed: the list is under twice its target size"))
     tc = target_capacity(demand, target_weeks, factor, q.cv_demand, q.cv_capacity)
     rows.append(SanityRow(
-        "target_capacity", f"Target capacity: assessments a week that keep the mean wait at "
-                           f"{mean_target:g} weeks once the list is at its target size",
+        "target_capacity", f"Target capacity: assessments a week for a {mean_target:g}-week "
+                           "mean wait at the target list size",
         "demand + (cv_demand^2 + cv_capacity^2) / 2 x factor / target", tc, "assessments a week",
         assumptions=f"heavy traffic (load near 1), stable demand; cv_demand = {q.cv_demand:.2f} "
                     f"(Poisson referrals), cv_capacity = {q.cv_capacity:.2f} (hours per "
