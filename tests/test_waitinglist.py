@@ -211,3 +211,19 @@ def test_simulation_agrees_with_the_formulas_where_they_hold() -> None:
     assert wrong.at["mean_wait_steady_state", "holds"] is True
     assert wrong.at["mean_wait_steady_state", "agrees"] is False
     assert wrong.at["mean_list_steady_state", "agrees"] is False
+
+
+def test_ndpath_run_prints_the_panel_and_writes_sanity_csv(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from model.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", str(SCENARIOS / "default.toml"), "--months", "2", "--replications", "2",
+                 "--set", "backlog.count=200", "--executor", "serial", "--no-figures",
+                 "--quiet", "--out", str(out)]) == 0
+    printed_out = capsys.readouterr().out
+    assert "Queueing sanity check" in printed_out and "Target list size" in printed_out
+    panel = pd.read_csv(out / "sanity.csv")
+    assert {"key", "quantity", "value", "simulated", "assumptions", "holds", "agrees",
+            "tolerance"} <= set(panel.columns)
+    assert "relief_capacity" in set(panel["key"])
