@@ -133,6 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
                       metavar="METRIC", help="metric to watch (default waiting_list_end)")
     sens.add_argument("--only", action="append", default=None, metavar="KEY",
                       help="only this assumption (repeatable), e.g. leaving.withdrawal_per_year")
+    sens.add_argument("--method", choices=("oat", "global"), default="oat",
+                      help="oat: one at a time, a tornado (default); global: every assumption "
+                           "at once over a Latin hypercube, ranked by partial rank correlation")
+    sens.add_argument("--samples", type=int, metavar="N",
+                      help="--method global: design points (default 4 per assumption, at least 20)")
+    sens.add_argument("--range", dest="ranges", action="append", default=[], metavar="KEY=LOW:HIGH",
+                      help="--method global: explore this range for a numeric key instead of its "
+                           "plausible range (repeatable), e.g. leaving.withdrawal_per_year=0.01:0.2")
+    sens.add_argument("--design-seed", type=int, default=0, metavar="S",
+                      help="--method global: seed of the Latin hypercube (default 0)")
     _add_run_options(sens)
     sens.set_defaults(handler=command_sensitivity)
 
@@ -366,16 +376,40 @@ def command_run(args: argparse.Namespace) -> int:
     provenance = build_provenance(experiment, loaded.file_hashes, command=["ndpath", *args.argv],
                                   executor=choice.describe())
     write_results(out, experiment, provenance, figures=args.figures, overwrite=True)
+    panel = write_sanity(out, experiment)
     sim = loaded.scenario.simulation
     print(f"{loaded.scenario.meta.name}: {experiment.replications} replications, "
           f"{sim.horizon_months} months from {sim.start_date}, seed {experiment.seed}")
     print(summary_table(experiment))
+    print(sanity_section(panel))
     _note(args, f"\nResults written to {out}")
     return EXIT_OK
 
 
 # -------------------------------------------------------------------------------------------------
 # compare
+
+
+SANITY = "sanity.csv"
+
+
+def write_sanity(out: Path, experiment: ExperimentResult) -> pd.DataFrame:
+    """The queueing sanity panel (:mod:`model.waitinglist`) of a run, written as ``sanity.csv``."""
+    from .waitinglist import sanity_panel
+
+    panel = sanity_panel(experiment.scenario, experiment.per_replication, experiment.monthly)
+    panel.to_csv(out / SANITY, index=False)
+    return panel
+
+
+def sanity_section(panel: pd.DataFrame) -> str:
+    """The panel as a section of the printed summary."""
+    from .waitinglist import SOURCE, panel_text
+
+    return ("\nQueueing sanity check: the NHS waiting-list formulas for this scenario, and whether "
+            "the simulation agrees where their assumptions hold\n"
+            f"({SOURCE}; 13-week target; {SANITY} has every assumption and tolerance)\n"
+            + panel_text(panel))
 
 
 def clearance_summary(experiment: ExperimentResult) -> dict[str, Any]:
@@ -597,11 +631,74 @@ def clearance_table(clearance: pd.DataFrame) -> str:
 # sensitivity and capacity
 
 
+def _parse_ranges(items: Sequence[str]) -> dict[str, tuple[float, float]]:
+    ranges = {}
+    for item in items:
+        key, sep, span = item.partition("=")
+        low, colon, high = span.partition(":")
+        try:
+            if not (sep and colon and key.strip()):
+                raise ValueError
+            ranges[key.strip()] = (float(low), float(high))
+        except ValueError:
+            raise UserError(f"--range {item!r}: write it as KEY=LOW:HIGH, e.g. "
+                            "leaving.withdrawal_per_year=0.01:0.2") from None
+    return ranges
+
+
+def command_global_sensitivity(args: argparse.Namespace) -> int:
+    """``ndpath sensitivity --method global``: a Latin hypercube over every assumption at once."""
+    from .global_sensitivity import latin_hypercube, prcc_chart
+    from .results import write_json
+
+    choice = executor_choice(args)
+    ranges = _parse_ranges(args.ranges)
+    loaded = _load(args.scenario, _overrides(args))
+    sim = loaded.scenario.simulation
+    # two replications per design point unless asked: the design's spread is the signal
+    replications = args.replications if args.replications is not None else 2
+    out = prepare_folder(args.out or _default_out(f"{args.scenario.stem}-global-sensitivity"),
+                         args.overwrite)
+    with ExitStack() as stack:
+        executor = open_executor(choice, stack)
+        try:
+            result = latin_hypercube(loaded.scenario, args.metric, args.samples, replications,
+                                     sim.seed, executor, keys=args.only, ranges=ranges,
+                                     design_seed=args.design_seed)
+        except ValueError as error:
+            raise UserError(f"--method global: {error}") from None
+    result.table.to_csv(out / "global_sensitivity.csv", index=False)
+    result.design.to_csv(out / "global_design.csv", index=False)
+    if args.figures:
+        save_png(prcc_chart(result), out / "prcc.png")
+    write_json(out / "provenance.json", {
+        "method": "latin_hypercube_prcc", "metric": args.metric, "samples": result.samples,
+        "replications_per_point": replications, "design_seed": args.design_seed,
+        "ranges": {r.parameter: [r.low, r.high] for r in result.table.itertuples()},
+        "scenario": loaded.scenario.model_dump(mode="json"),
+        "scenario_digest": loaded.scenario.digest(), "seed": sim.seed,
+        "command": ["ndpath", *args.argv],
+        "input_files": [{"path": p, "sha256": h} for p, h in loaded.file_hashes.items()]})
+    print(f"{label(args.metric)}: every assumption varied at once over its range "
+          f"({result.samples} Latin-hypercube points x {replications} replication(s), common random "
+          "numbers); partial rank correlation (PRCC) with its 95% interval, Spearman beside it")
+    rows = [(str(r.rank), r.parameter, f"{r.low:g} to {r.high:g}", f"{r.prcc:+.2f}",
+             f"{r.prcc_ci_low:+.2f} to {r.prcc_ci_high:+.2f}", f"{r.spearman:+.2f}")
+            for r in result.table.itertuples()]
+    print(_table(("rank", "assumption", "range", "PRCC", "95% interval", "Spearman"), rows))
+    _note(args, f"\nResults written to {out}")
+    return EXIT_OK
+
+
 def command_sensitivity(args: argparse.Namespace) -> int:
     """``ndpath sensitivity``: one-at-a-time over the assumptions' plausible ranges."""
     from .results import write_json
     from .sensitivity import one_at_a_time, tornado_chart
 
+    if args.method == "global":
+        return command_global_sensitivity(args)
+    if args.samples is not None or args.ranges:
+        raise UserError("--samples and --range apply to --method global only")
     choice = executor_choice(args)
     loaded = _load(args.scenario, _overrides(args))
     out = prepare_folder(args.out or _default_out(f"{args.scenario.stem}-sensitivity"),

@@ -26,6 +26,7 @@ SCALAR_METRICS = (
     # list-based (incomplete pathways, as NHS England publishes waits): the headline
     "list_wait_weeks_p50_end",
     "list_wait_weeks_p92_end",
+    "list_wait_weeks_mean_end",
     "pct_waiting_over_13w_end",
     "pct_waiting_over_52w_end",
     "pct_waiting_over_104w_end",
@@ -289,6 +290,8 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
         "waiting_total_end": float(end_list.sum() + vetting_end.sum() + profiling_end.sum()),
         "list_wait_weeks_p50_end": _quantile(waited_end, 0.5) / WEEK,
         "list_wait_weeks_p92_end": _quantile(waited_end, 0.92) / WEEK,
+        # the mean, as NHSRwaitinglist's waiting-list pressure uses it (model.waitinglist)
+        "list_wait_weeks_mean_end": float(waited_end.mean()) / WEEK if len(waited_end) else math.nan,
         # "over N weeks" is N weeks or more, as in the wait bands (WAIT_BANDS) and the clearance
         # question, so the end-of-horizon share and the last month's bands count the same children
         "pct_waiting_over_13w_end": _share(waited_end >= THIRTEEN_WEEKS),

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from app import core, figures
+from app import core, figures, sanity
 from app.scenario_files import scenario_from_toml
 from app.state import (
     UNCERTAINTY_LABEL,
@@ -269,6 +269,7 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
         c4.download_button("Figures (PNG, zip)", lambda: figures.pngs_zip(charts, extra),
                            "figures.zip", mime="application/zip", key="dl_png",
                            on_click="ignore")
+    sanity.render(edit_result or base_result)  # the NHS waiting-list formulas beside it
     sensitivity(edited if edited is not None else baseline)
 
 
