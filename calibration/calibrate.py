@@ -18,8 +18,8 @@ can stay in memory. :func:`calibration.report.write_calibration` writes them out
 ...                             "assessment.professions.0.wte": 1.0})
 >>> table = read_extract(synthesise_extract(truth, "2025-12-31", 36), "2025-12-31")
 >>> result = calibrate_extract(table, CalibrationOptions(replications=1, tune=False))
->>> result.scenario.simulation.start_date.isoformat()
-'2025-12-31'
+>>> result.scenario.simulation.start_date.isoformat()  # the day after the extract date
+'2026-01-01'
 >>> len(result.scenario.backlog.waiting.referral_date) == len(result.backlog)
 True
 """
@@ -124,6 +124,13 @@ class Parameter:
     ci_high: float | None = None
     unit: str = ""
     source: str = "fitted"
+    events: float | None = None
+    """For a rate: the events counted (its numerator)."""
+    exposure: float | None = None
+    """For a rate: the time at risk it was counted over (its denominator), in ``exposure_unit``."""
+    exposure_unit: str = ""
+    note: str = ""
+    """How it was estimated, or why it is undefined."""
 
     def as_dict(self) -> dict[str, Any]:
         def clean(v: Any) -> Any:
@@ -133,8 +140,14 @@ class Parameter:
                 return clean(v.item())
             return v
 
-        return {"estimate": clean(self.estimate), "ci_low": clean(self.ci_low),
-                "ci_high": clean(self.ci_high), "unit": self.unit, "source": self.source}
+        out = {"estimate": clean(self.estimate), "ci_low": clean(self.ci_low),
+               "ci_high": clean(self.ci_high), "unit": self.unit, "source": self.source}
+        if self.events is not None:
+            out.update({"events": clean(self.events), "exposure": clean(self.exposure),
+                        "exposure_unit": self.exposure_unit})
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
 @dataclass
@@ -190,11 +203,24 @@ class Calibration:
 # Windows
 
 
+def last_complete_month(extract_date: pd.Timestamp) -> pd.Period:
+    """The last calendar month the extract covers in full (the extract date's own month when
+    it is that month's last day)."""
+    when = pd.Timestamp(extract_date)
+    return when.to_period("M") if (when + pd.Timedelta(days=1)).day == 1 else when.to_period("M") - 1
+
+
+def projection_start(table: PathwayTable) -> pd.Timestamp:
+    """Where a calibrated projection starts: the first day of the month after the last complete
+    month of the extract (the day after the extract date when that is a month end). The same
+    rule for ``calibrate`` and ``backtest``."""
+    return (last_complete_month(table.extract_date) + 1).to_timestamp(how="start")
+
+
 def complete_months(table: PathwayTable, options: CalibrationOptions) -> pd.PeriodIndex:
     """The months fitted: whole calendar months up to the extract date, from ``referrals_from``
     or the last ``history_months`` (never before the first referral's month)."""
-    when = table.extract_date
-    last = when.to_period("M") if (when + pd.Timedelta(days=1)).day == 1 else when.to_period("M") - 1
+    last = last_complete_month(table.extract_date)
     first_data = table.data["referral_date"].min().to_period("M")
     if options.referrals_from:
         try:
@@ -271,36 +297,133 @@ def fit_elapsed(data: pd.DataFrame, window_start: pd.Timestamp, until: pd.Timest
     return DurationFitter(alpha, label="assessment_elapsed").fit(duration, observed)
 
 
+@dataclass(frozen=True)
+class SupportExposure:
+    """Needs met while supported: events over the supported time at risk, and how it was counted."""
+
+    events: int
+    exposure_years: float
+    supported: int
+    outside_episode: int
+    """``needs_met`` discharges with no recorded support episode around them (not counted)."""
+    method: str
+    """How each episode's end was known: ``support_end_date`` or an assumed episode length."""
+
+
+def _quantiles_days(weeks: Any, k: int = 400) -> np.ndarray:
+    """``k`` evenly spaced quantiles (days) of a distribution in weeks (a scenario's)."""
+    return np.asarray(weeks.ppf((np.arange(k) + 0.5) / k), dtype=float) * 7.0
+
+
+def support_exposure(data: pd.DataFrame, window_start: pd.Timestamp, until: pd.Timestamp,
+                     episode_weeks: Any = None, plan_weeks: Any = None) -> SupportExposure:
+    """The needs-met hazard's events and time at risk: supported time on the list only.
+
+    A child is at risk of "needs met" from their support start (or the window's start, for an
+    episode already under way then: delayed entry) to the first of the episode's end, leaving
+    the list (assessment start or any discharge) and the extract date (censoring). An event is
+    a ``needs_met`` discharge in that time; ``needs_led`` and ``signposted`` discharges (leaving
+    at profiling) are not events.
+
+    The episode's end is ``support_end_date`` where the extract has it (blank: still under way).
+    Without it, the episode length is unknown: each child's time at risk is then its expected
+    value under the scenario's episode length (``episode_weeks``; ``plan_weeks`` for a
+    needs-led plan, see :func:`needs_led_plan`), E[min(episode, observed) - entry], and every
+    needs-met discharge while on the list counts (the model ends needs met only in an episode).
+    Counting every child as supported for exactly the mean episode would bias the hazard low
+    (about 10% with the default 12 ± 4 weeks: the events in longer episodes are lost).
+    """
+    support = pd.to_datetime(data["support_start_date"])
+    supported = support.notna()
+    day = pd.Timedelta(days=1)
+    leave = list_leave_date(data)
+    left = leave.notna() & (leave <= until)
+    observed_to = leave.where(left, until)
+    entry = support.where(support > window_start, window_start)
+    reason = data["discharge_reason"] if "discharge_reason" in data else pd.Series(
+        None, index=data.index, dtype=object)
+    gone = pd.to_datetime(data["discharge_date"]) if "discharge_date" in data else pd.Series(
+        pd.NaT, index=data.index)
+    met = (reason == "needs_met") & gone.notna() & (gone <= until) & (gone >= window_start)
+    if "support_end_date" in data:
+        ends = pd.to_datetime(data["support_end_date"])
+        stop = observed_to.where(ends.isna() | (ends > observed_to), ends)
+        days = ((stop - entry) / day).where(supported, 0.0).clip(lower=0.0).to_numpy(float)
+        method = "support_end_date (episodes under way at the extract date censored there)"
+    else:
+        if episode_weeks is None:
+            raise ValueError("without support_end_date the episode length must be given")
+        plan = needs_led_plan(data).to_numpy()
+        lo = ((entry - support) / day).to_numpy(dtype=float)
+        hi = ((observed_to - support) / day).to_numpy(dtype=float)
+        days = np.zeros(len(data))
+        for mask, weeks in ((~plan, episode_weeks), (plan, plan_weeks or episode_weeks)):
+            pick = mask & supported.to_numpy() & (hi > lo)
+            if pick.any():
+                q = _quantiles_days(weeks)[None, :]
+                days[pick] = (np.clip(q, lo[pick, None], hi[pick, None])
+                              - lo[pick, None]).mean(axis=1)
+        stop = observed_to
+        method = ("expected episode time under the base scenario's episode lengths "
+                  f"(mean {episode_weeks.mean_value:.0f} weeks"
+                  + (f", needs-led plans {plan_weeks.mean_value:.0f} weeks" if plan_weeks else "")
+                  + "): the extract has no support_end_date")
+    within = met & supported & (gone >= entry) & (gone <= stop) & (leave == gone)
+    return SupportExposure(int(within.sum()), float(days.sum()) / DAYS_PER_YEAR,
+                           int((supported & (days > 0)).sum()), int((met & ~within).sum()), method)
+
+
+def needs_led_plan(data: pd.DataFrame) -> pd.Series:
+    """Support that is a needs-led plan from profiling (it starts on the triage date of a child
+    triaged ``needs_led``), not a support-while-waiting place."""
+    if not {"triage_outcome", "triage_date", "support_start_date"} <= set(data.columns):
+        return pd.Series(False, index=data.index)
+    return ((data["triage_outcome"] == "needs_led")
+            & (pd.to_datetime(data["triage_date"]) == pd.to_datetime(data["support_start_date"])))
+
+
 def fit_support(data: pd.DataFrame, months: pd.PeriodIndex, until: pd.Timestamp,
-                alpha: float = 0.05, episode_days: float = math.inf) -> dict[str, Parameter]:
+                alpha: float = 0.05, episode_weeks: Any = None,
+                plan_weeks: Any = None) -> dict[str, Parameter]:
     """Support starts a month (last 12 months) and the needs-met hazard while supported.
 
-    An extract has no support end dates, so a child counts as supported for ``episode_days``
-    from their support start (the base scenario's mean episode length), or until they left the
-    list: the model applies the hazard during an episode only.
+    The hazard is ``needs_met`` discharges over the supported time on the list in the history
+    window (:func:`support_exposure`), with an exact Poisson interval; it is undefined (no
+    estimate, no interval, a message) when the data hold no supported time.
     """
     if "support_start_date" not in data or data["support_start_date"].notna().sum() == 0:
         return {}
     support = pd.to_datetime(data["support_start_date"])
     recent = months[-12:]
-    starts = support.dt.to_period("M").value_counts().reindex(recent, fill_value=0)
+    # a needs-led plan is the profiling team's, not a place of the support-while-waiting offer
+    places = support.where(~needs_led_plan(data))
+    starts = places.dt.to_period("M").value_counts().reindex(recent, fill_value=0)
     rate = float(starts.mean())
     low, high = poisson_rate_interval(float(starts.sum()), len(starts), alpha)
     out = {"support.starts_per_month": Parameter("support.starts_per_month", round(rate, 3), low,
-                                                 high, "support starts/month (last 12 months)")}
-    leave = list_leave_date(data)
-    supported = support.notna()
-    end = leave.where(leave.notna() & (leave <= until), until)
-    days = ((end - support)[supported] / pd.Timedelta(days=1)).clip(lower=0, upper=episode_days)
-    exposure = float(days.sum()) / DAYS_PER_YEAR
-    if "discharge_reason" in data and exposure > 0:
-        # needs met within the episode (a later needs-met discharge is not the episode's doing)
-        within = (leave - support) / pd.Timedelta(days=1) <= episode_days
-        events = float(((data["discharge_reason"] == "needs_met") & supported & within).sum())
-        lo, hi = poisson_rate_interval(events, exposure, alpha)
-        out["support.needs_met_per_year"] = Parameter(
-            "support.needs_met_per_year", round(events / exposure, 6), lo, hi,
-            "per supported child-year on the list")
+                                                 high, "support starts/month (last 12 months)",
+                                                 events=float(starts.sum()),
+                                                 exposure=float(len(starts)),
+                                                 exposure_unit="months")}
+    if "discharge_reason" not in data:
+        return out
+    window_start = months[0].to_timestamp(how="start")
+    ex = support_exposure(data, window_start, until, episode_weeks, plan_weeks)
+    if ex.exposure_years > 0:
+        lo, hi = poisson_rate_interval(ex.events, ex.exposure_years, alpha)
+        estimate: float = round(ex.events / ex.exposure_years, 6)
+        message = ""
+    else:
+        estimate, lo, hi = math.nan, math.nan, math.nan
+        message = "no supported time on the list in the window: the hazard is not identified"
+    out["support.needs_met_per_year"] = Parameter(
+        "support.needs_met_per_year", estimate, lo, hi,
+        "needs met per supported child-year on the list", events=float(ex.events),
+        exposure=ex.exposure_years, exposure_unit="supported child-years",
+        note="; ".join(x for x in (f"time at risk from {ex.method}", message,
+                                   f"{ex.outside_episode} needs_met discharge(s) outside a "
+                                   "support episode not counted" if ex.outside_episode else "")
+                       if x))
     return out
 
 
@@ -524,7 +647,8 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         notes.append(f"{len(capacity.unconstrained_months_)} month(s) had a short list and were "
                      "left out of the capacity fit (throughput there is demand, not capacity).")
     support = fit_support(data, months, until,
-                          episode_days=7.0 * base.support.episode_weeks.mean_value)
+                          episode_weeks=base.support.episode_weeks,
+                          plan_weeks=base.profiling.needs_led_plan_weeks)
 
     overrides: dict[str, Any] = {}
     overrides.update(arrivals.to_scenario(months[-1] + 1))
@@ -540,11 +664,20 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     else:
         kept.append("assessment.elapsed_weeks (no assessment end dates)")
     for key, parameter in support.items():
+        if isinstance(parameter.estimate, float) and not math.isfinite(parameter.estimate):
+            kept.append(f"{key} ({parameter.note})")
+            notes.append(f"{key} is not identified by this extract ({parameter.note}); the base "
+                         "scenario's value is kept and its interval is undefined.")
+            continue
         overrides[key] = parameter.estimate
     if "support.starts_per_month" in support:
         # the extract shows starts a month, not a caseload: keep the fitted number's meaning
         overrides["support.capacity"] = "starts_per_month"
-        kept.append("support.episode_weeks (an extract has no support end dates)")
+        if not table.has("support_end_date"):
+            kept.append("support.episode_weeks (the extract has no support_end_date)")
+        else:
+            kept.append("support.episode_weeks (support_end_date is used for the needs-met "
+                        "time at risk; the episode length stays the base scenario's)")
     if not support:
         kept += ["support capacity", "support.needs_met_per_year (no support_start_date)"]
     if not table.has("discharge_reason"):
@@ -571,18 +704,29 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     replay = with_backlog(replay, backlog_at(data, replay_start, inclusive=False))
     tuning = tune_capacity(replay, data, replay_months, until, options)
 
+    # one calendar (issue 9): the projection starts on the first day of the month after the last
+    # complete month of data, from the children waiting at the end of that month's last day, so
+    # each of its months is a calendar month and no referral is counted twice (the backlog holds
+    # referrals to the end of ``listed_on``; the model's arrivals start the day after)
+    start = projection_start(table)
+    listed_on = start - pd.Timedelta(days=1)
+    backlog = backlog_at(data, listed_on, inclusive=True)
+    if listed_on < until:
+        notes.append(f"The extract date {until.date()} is not the last day of a month: the "
+                     f"projection starts on {start.date()} from the list at the end of "
+                     f"{listed_on.date()} (so its months are calendar months); the "
+                     f"{(until - listed_on).days} later day(s) are used in the fits only.")
     final_rate = capacity.assessments_per_month_ * tuning.capacity_multiplier
     final = fitted.replace({
         **capacity.to_scenario(fitted, assessments_per_month=final_rate),
-        "simulation.start_date": until.date(),
+        "simulation.start_date": start.date(),
         "meta.name": f"Calibrated from {Path(str(table.source)).name} at {until.date()}",
         "meta.description": (f"Fitted to {len(data)} referrals ({months[0]} to {months[-1]}), "
-                             f"starting from the {int(still_waiting(data).sum())} children "
-                             f"waiting on {until.date()}."),
+                             f"starting on {start.date()} from the {len(backlog)} children "
+                             f"waiting at the end of {listed_on.date()}."),
         "meta.illustrative": False,
         **({"simulation.horizon_months": options.horizon_months} if options.horizon_months else {}),
     })
-    backlog = backlog_at(data, until, inclusive=True)
     final = with_backlog(final, backlog)
 
     parameters = _params_from_summary(arrivals.summary)
@@ -603,7 +747,7 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         capacity.clinical_hours_per_week(high * tuning.capacity_multiplier, hours),
         f"hours/week at {hours:g} h per assessment", "simulation-calibrated"))
     parameters.append(Parameter("backlog_children", len(backlog), None, None,
-                                f"children waiting on {until.date()}", "extract"))
+                                f"children waiting at the end of {listed_on.date()}", "extract"))
     fitters = {"arrivals": arrivals, "referral_mix": mix, "exits": exits, "waits": waits,
                "elapsed": elapsed, "capacity": capacity}
     return Calibration(final, backlog, parameters, fitters, flows, tuning, notes, kept,
@@ -611,7 +755,8 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
 
 
 __all__ = ["CalibrationOptions", "opened_executor", "Calibration", "CalibrationError", "Parameter", "Tuning",
-           "calibrate_extract", "backlog_at", "tune_capacity", "fit_exits", "fit_waits",
+           "calibrate_extract", "backlog_at", "projection_start", "last_complete_month",
+           "support_exposure", "fit_support", "needs_led_plan", "tune_capacity", "fit_exits", "fit_waits",
            "fit_elapsed", "complete_months", "BACKLOG_FILE", "waiting_columns", "with_backlog",
            "with_backlog_file"]
 

@@ -47,15 +47,19 @@ log = logging.getLogger(__name__)
 OnError = Literal["stop", "quarantine"]
 
 REQUIRED_COLUMNS = ("referral_id", "referral_date")
-DATE_COLUMNS = ("referral_date", "triage_date", "support_start_date", "assessment_start_date",
-                "assessment_end_date", "discharge_date")
+DATE_COLUMNS = ("referral_date", "triage_date", "support_start_date", "support_end_date",
+                "assessment_start_date", "assessment_end_date", "discharge_date")
 CODES: dict[str, tuple[str, ...]] = {
     "pathway": ("autism", "adhd", "both"),
     "priority": ("routine", "urgent"),
     "triage_outcome": ("assessment", "needs_led", "signposted"),
     "outcome": ("autism", "adhd", "other_nd", "none"),
-    # ``rejected`` (declined at vetting) is an ndpath addition to DESIGN.md 4a's list
-    "discharge_reason": ("withdrawn", "moved", "private", "aged_out", "needs_met", "rejected"),
+    # ``rejected`` (declined at vetting) is an ndpath addition to DESIGN.md 4a's list. Three
+    # different ways of leaving without a diagnosis are kept apart, because each has its own
+    # rate and its own time at risk: ``needs_met`` (needs met while supported), ``needs_led``
+    # (a needs-led plan from profiling instead of the list) and ``signposted`` (at profiling)
+    "discharge_reason": ("withdrawn", "moved", "private", "aged_out", "needs_met", "needs_led",
+                         "signposted", "rejected"),
     "looked_after_or_cin": ("yes", "no"),
 }
 NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
@@ -96,6 +100,10 @@ SYNONYMS: dict[str, dict[str, str]] = {
         "rtc": "private", "independent provider": "private", "aged out": "aged_out",
         "turned 18": "aged_out", "transferred to adult services": "aged_out",
         "transition to adult services": "aged_out", "needs met": "needs_met",
+        "needs met while supported": "needs_met", "needs met by support": "needs_met",
+        "needs led": "needs_led", "needs-led": "needs_led", "needs-led plan": "needs_led",
+        "needs led plan": "needs_led", "needs-led support": "needs_led", "support plan": "needs_led",
+        "signpost": "signposted", "signposting": "signposted", "signposted elsewhere": "signposted",
         "declined": "rejected", "not accepted": "rejected", "referral rejected": "rejected",
     },
     "looked_after_or_cin": {
@@ -363,7 +371,8 @@ def check_dates_in_order(raw: pd.DataFrame, checked: _Checked) -> None:
     """Later steps do not come before earlier ones (referral ≤ triage, support, start ≤ end)."""
     v = checked.values
     referral = v["referral_date"]
-    for column in ("triage_date", "support_start_date", "assessment_start_date", "discharge_date"):
+    for column in ("triage_date", "support_start_date", "support_end_date", "assessment_start_date",
+                   "discharge_date"):
         if column in v:
             before = (v[column] < referral).fillna(False)
             _add(checked, before, raw[column], column,
@@ -378,6 +387,13 @@ def check_dates_in_order(raw: pd.DataFrame, checked: _Checked) -> None:
         _add(checked, orphan, raw["assessment_end_date"], "assessment_end_date",
              "assessment ended but has no assessment_start_date",
              "add the date of the first diagnostic appointment")
+    if "support_end_date" in v:
+        support = v.get("support_start_date", pd.Series(pd.NaT, index=referral.index))
+        _add(checked, (v["support_end_date"] < support).fillna(False), raw["support_end_date"],
+             "support_end_date", "is before the support start date", "check both dates")
+        _add(checked, v["support_end_date"].notna() & support.isna(), raw["support_end_date"],
+             "support_end_date", "support ended but has no support_start_date",
+             "add the date support started, or blank the end")
     if "discharge_date" in v and "assessment_start_date" in v:
         early = (v["discharge_date"] < v["assessment_start_date"]).fillna(False)
         _add(checked, early, raw["discharge_date"], "discharge_date",

@@ -101,7 +101,8 @@ def test_starting_state_is_the_children_waiting(calibration: Calibration,
     from calibration.extract import still_waiting
 
     assert len(calibration.backlog) == int(still_waiting(table.data).sum())
-    assert calibration.scenario.simulation.start_date.isoformat() == EXTRACT_DATE
+    # one calendar: the projection starts the day after the extract date (a month end here)
+    assert calibration.scenario.simulation.start_date.isoformat() == "2026-01-01"
     assert list(calibration.backlog.columns)[0] == "referral_date"
     assert "child" not in calibration.backlog.columns
 
@@ -151,7 +152,7 @@ def test_command_line_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[s
     fit = json.loads((out / "fit.json").read_text())
     assert fit["parameters"]["annual_growth"]["ci_low"] is not None
     scenario = load_scenario(out / "calibrated.toml")
-    assert scenario.simulation.start_date.isoformat() == EXTRACT_DATE
+    assert scenario.simulation.start_date.isoformat() == "2026-01-01"
     text = "".join(p.read_text(errors="ignore") for p in out.iterdir() if p.suffix != ".png")
     assert not any(i in text for i in ids)  # no referral id in any output
 
