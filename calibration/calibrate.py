@@ -30,7 +30,7 @@ import datetime as dt
 import logging
 import math
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -61,7 +61,6 @@ log = logging.getLogger(__name__)
 BACKLOG_FILE = "backlog.csv"
 BACKLOG_COLUMNS = ("referral_date", "pathway", "age_at_referral", "priority", "looked_after_or_cin",
                    "deprivation_quintile")
-BACKLOG_FILL = {"pathway": "autism", "priority": "routine", "looked_after_or_cin": "no"}
 
 
 class CalibrationError(ValueError):
@@ -150,6 +149,32 @@ class Parameter:
         return out
 
 
+MULTIPLIER_RANGE = (0.8, 1.25)
+"""Capacity multipliers inside this range are read as the simulation refining the throughput
+estimate (hours lost when nobody is waiting, leaving interacting with capacity: a few percent to
+about 20%). Outside it, the model reproduces the history only by changing capacity by more
+than that, so something else the data holds is missing from the model: the report warns."""
+
+MULTIPLIER_MEANING = (
+    "the factor by which the simulation scaled the capacity measured from throughput "
+    "(assessments started a month) so that the replay of recent history reproduces the observed "
+    "list and waits; 1 means the measured throughput reproduces them as it is")
+
+LOW_CAUSES = (
+    "demand to the list under-estimated (referrals still in vetting, re-referrals, children "
+    "returning after profiling)",
+    "leaving hazards or the needs-met hazard over-estimated (exits counted without their time "
+    "at risk, or leaving at profiling coded as leaving the list)",
+    "throughput over-stating capacity (a one-off block of outsourced or waiting-list-initiative "
+    "assessments, assessment starts recorded twice)")
+HIGH_CAUSES = (
+    "exits from the list missing from the extract (discharges without a reason, closures "
+    "recorded elsewhere), so the model's list grows faster than the real one",
+    "demand over-estimated (rejected referrals not coded as rejected, a reporting change)",
+    "throughput measured when the list was short (demand, not capacity), or capacity that rose "
+    "near the end of the history")
+
+
 @dataclass
 class Tuning:
     """The simulation-based step: the capacity multiplier and how well the replay fits."""
@@ -159,14 +184,16 @@ class Tuning:
     loss_untuned: float
     evaluations: list[tuple[float, float]]
     observed: pd.DataFrame
-    """Replayed months: ``month, waiting_end`` (observed)."""
+    """Replayed months: ``month, waiting_end, referrals`` (observed)."""
     simulated: pd.DataFrame
-    """``month, p5, p50, p95`` of the simulated list size with the chosen multiplier."""
+    """``month, p5, p50, p95`` of the simulated list size with the chosen multiplier, and
+    ``referrals`` (mean simulated referrals a month)."""
     km_observed: np.ndarray
     km_simulated: np.ndarray
     km_weeks: np.ndarray
     replay_start: pd.Timestamp
     replications: int
+    bounds: tuple[float, float] = (0.5, 2.0)
 
     @property
     def list_error_pct(self) -> float:
@@ -176,9 +203,63 @@ class Tuning:
         return float(np.mean(np.abs(sim - obs) / np.maximum(obs, 1.0)) * 100)
 
     @property
+    def list_end_error_pct(self) -> float:
+        """Signed error of the simulated median list at the replay's last month, %."""
+        obs = float(self.observed["waiting_end"].iloc[-1])
+        return float((self.simulated["p50"].iloc[-1] - obs) / max(obs, 1.0) * 100)
+
+    @property
+    def referral_error_pct(self) -> float:
+        """Mean absolute error of the replay's monthly referrals (fitted arrivals), %."""
+        if "referrals" not in self.observed or "referrals" not in self.simulated:
+            return math.nan
+        obs = self.observed["referrals"].to_numpy(dtype=float)
+        sim = self.simulated["referrals"].to_numpy(dtype=float)
+        return float(np.mean(np.abs(sim - obs) / np.maximum(obs, 1.0)) * 100)
+
+    @property
     def km_max_gap(self) -> float:
+        """Largest gap between the observed (censored, Kaplan-Meier) and simulated shares not
+        yet assessed at the checkpoint weeks."""
         gap = np.abs(self.km_observed - self.km_simulated)
         return float(np.nanmax(gap)) if np.isfinite(gap).any() else math.nan
+
+    @property
+    def in_range(self) -> bool:
+        low, high = MULTIPLIER_RANGE
+        return low <= self.capacity_multiplier <= high
+
+    @property
+    def warning(self) -> str | None:
+        """Why a multiplier outside :data:`MULTIPLIER_RANGE` matters and its likely causes."""
+        if self.in_range:
+            return None
+        m = self.capacity_multiplier
+        low, high = MULTIPLIER_RANGE
+        causes = LOW_CAUSES if m < low else HIGH_CAUSES
+        edge = (" It is at the edge of its search range, so even this does not reproduce the "
+                "history." if min(abs(m - self.bounds[0]), abs(m - self.bounds[1])) < 0.02
+                else "")
+        return (f"WARNING: capacity multiplier {m:.2f} is outside {low:g}-{high:g}: the model "
+                f"reproduces the history only by {'cutting' if m < low else 'raising'} the "
+                f"capacity measured from throughput by {abs(m - 1):.0%}, so the projection's "
+                "capacity stands in for something the model is missing." + edge
+                + " Likely causes: " + "; ".join(causes) + ". Check these before using the "
+                "projection; the back-test (ndpath backtest) shows whether it holds.")
+
+    def headline(self) -> list[str]:
+        """The first lines of a report: the multiplier, what it is, a warning, the fit."""
+        lines = [f"Capacity multiplier {self.capacity_multiplier:.3f} ({MULTIPLIER_MEANING}; "
+                 f"expected within {MULTIPLIER_RANGE[0]:g}-{MULTIPLIER_RANGE[1]:g})."]
+        if self.warning:
+            lines.append(self.warning)
+        lines.append(
+            f"Fit of the replay of the last {len(self.observed)} months from "
+            f"{self.replay_start.date()}: list size within {self.list_error_pct:.1f}% on average "
+            f"({self.list_end_error_pct:+.1f}% at the end); censored waits (share not yet "
+            f"assessed, Kaplan-Meier) within {self.km_max_gap:.3f}; referrals within "
+            f"{self.referral_error_pct:.1f}% a month.")
+        return lines
 
 
 @dataclass
@@ -194,9 +275,32 @@ class Calibration:
     notes: list[str]
     kept_defaults: list[str]
     quality: dict[str, Any] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    """Changes the calibration itself made (imputed attributes of the children waiting,
+    referrals left out of a share, months left out of a fit): ``what, rows, effect``."""
 
     def parameter_dict(self) -> dict[str, dict[str, Any]]:
         return {p.name: p.as_dict() for p in self.parameters}
+
+    @property
+    def data_changes(self) -> list[dict[str, Any]]:
+        """Every imputation, exclusion and aggregation made to the data on the way in:
+        ``what, rows, effect`` (reading the extract, then calibrating)."""
+        return list(self.quality.get("changes", [])) + list(self.changes)
+
+    def headline(self) -> list[str]:
+        """The report's first lines: the multiplier and what it stands for (with a warning
+        outside :data:`MULTIPLIER_RANGE`), the goodness of fit, and how much of the data was
+        changed on the way in."""
+        lines = self.tuning.headline() if self.tuning is not None else [
+            "No simulation-based tuning was run: capacity is the throughput estimate as measured."]
+        changes = self.data_changes
+        rows = sum(int(c.get("rows", 0)) for c in changes)
+        lines.append(f"Data changed on the way in: {len(changes)} kind(s) of change, {rows:,} "
+                     "cell(s) or row(s) in all (listed under 'Changes to the data')."
+                     if changes else "Data changed on the way in: nothing imputed, excluded "
+                     "or aggregated.")
+        return lines
 
 
 # -------------------------------------------------------------------------------------------------
@@ -373,6 +477,22 @@ def support_exposure(data: pd.DataFrame, window_start: pd.Timestamp, until: pd.T
                            int((supported & (days > 0)).sum()), int((met & ~within).sum()), method)
 
 
+def vetting_decided(data: pd.DataFrame, until: pd.Timestamp, base: Scenario) -> pd.Series:
+    """Referrals whose vetting was decided by the extract date: rejected, or with a later step
+    recorded (triage, support, assessment, discharge), or referred longer ago than the base
+    scenario's 95th percentile vetting time. The rest may still be in vetting: counting them as
+    accepted would bias the acceptance share up."""
+    referral = pd.to_datetime(data["referral_date"])
+    later = pd.Series(False, index=data.index)
+    for column in ("triage_date", "support_start_date", "assessment_start_date", "discharge_date"):
+        if column in data:
+            later |= data[column].notna()
+    if not base.vetting.enabled:
+        return pd.Series(True, index=data.index)
+    days = float(base.vetting.duration_days.ppf(np.array([0.95]))[0])
+    return later | (referral <= until - pd.Timedelta(days=math.ceil(days)))
+
+
 def needs_led_plan(data: pd.DataFrame) -> pd.Series:
     """Support that is a needs-led plan from profiling (it starts on the triage date of a child
     triaged ``needs_led``), not a support-while-waiting place."""
@@ -431,11 +551,17 @@ def fit_support(data: pd.DataFrame, months: pd.PeriodIndex, until: pd.Timestamp,
 # Backlog table (the starting state)
 
 
-def backlog_at(data: pd.DataFrame, moment: pd.Timestamp, inclusive: bool = True) -> pd.DataFrame:
+def backlog_at(data: pd.DataFrame, moment: pd.Timestamp, inclusive: bool = True,
+               changes: list[dict[str, Any]] | None = None, seed: int = 20240601
+               ) -> pd.DataFrame:
     """The children on the list at ``moment`` as a ``backlog.table`` frame (no ids).
 
     ``inclusive``: count those referred on that day (the end of the day); otherwise the list as
-    the day begins. Blank attributes get the common value (:data:`BACKLOG_FILL`) or the median age.
+    the day begins. A blank attribute is imputed from the extract's own mix of that attribute
+    (a draw from its referrals' values, with a fixed seed, so priority rules see as many urgent
+    and looked-after children among them as among the rest), never set to the commonest value;
+    each imputation is appended to ``changes`` (``what, rows, effect``). An attribute blank for
+    every child waiting is left out (the scenario's referral mix then supplies it), and said.
     """
     referral = pd.to_datetime(data["referral_date"])
     leave = list_leave_date(data)
@@ -444,16 +570,37 @@ def backlog_at(data: pd.DataFrame, moment: pd.Timestamp, inclusive: bool = True)
     on = referred & ~gone.fillna(False)
     rows = data[on.to_numpy()]
     out = pd.DataFrame({"referral_date": pd.to_datetime(rows["referral_date"]).dt.strftime("%Y-%m-%d")})
+    rng = np.random.default_rng([seed, len(rows)])
     for column in BACKLOG_COLUMNS[1:]:
-        if column not in rows or rows[column].isna().all():
+        if column not in rows:
             continue
         values = rows[column]
-        if column in BACKLOG_FILL:
-            values = values.fillna(BACKLOG_FILL[column])
-        elif column == "age_at_referral":
-            values = values.fillna(float(data[column].median()))
-        else:
-            values = values.fillna(int(data[column].mode().iloc[0])).astype(int)
+        missing = values.isna().to_numpy()
+        if missing.all():
+            if changes is not None and len(rows):
+                changes.append({"what": f"{column} blank for every child waiting: left out of "
+                                "the starting list (the scenario's referral mix supplies it)",
+                                "rows": int(missing.sum()), "effect": "drawn from the mix"})
+            continue
+        if missing.any():
+            pool = data[column].dropna()
+            shares = pool.value_counts(normalize=True)
+            if column == "age_at_referral":
+                fill = rng.choice(pool.to_numpy(dtype=float), int(missing.sum()))
+                effect = f"ages drawn from the extract's {len(pool):,} known ages"
+            else:
+                fill = rng.choice(shares.index.to_numpy(dtype=object), int(missing.sum()),
+                                  p=shares.to_numpy(dtype=float))
+                effect = ("drawn from the extract's own mix: " + ", ".join(
+                    f"{k} {v:.1%}" for k, v in shares.items()))
+            values = values.astype(object).copy()
+            values[missing] = fill
+            if changes is not None:
+                changes.append({"what": f"{column} blank for children waiting on "
+                                f"{pd.Timestamp(moment).date()}: imputed", "rows": int(missing.sum()),
+                                "effect": effect})
+        if column == "deprivation_quintile":
+            values = values.astype(float).astype(int)
         out[column] = values.to_numpy()
     return out.sort_values("referral_date", kind="stable").reset_index(drop=True)
 
@@ -499,19 +646,21 @@ def with_backlog_file(scenario: Scenario, name: str = BACKLOG_FILE) -> Scenario:
 
 
 def _simulate_view(scenario: Scenario, replication: int, seed: int, months: pd.PeriodIndex,
-                   until: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
-    """One replay through the extract lens: (list size at each month end, KM at KM_WEEKS)."""
+                   until: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One replay through the extract lens: (list size at each month end, KM at KM_WEEKS,
+    referrals a month)."""
     result = simulate(scenario, replication, seed)
     view = result_to_extract(result, until, ids=False, as_text=False)
     flows = monthly_flows(view, months)
     start = months[0].to_timestamp(how="start")
     durations, observed = wait_observations(view, start, until, until)
-    return flows["waiting_end"].to_numpy(), km_survival(durations, observed,
-                                                         np.asarray(KM_WEEKS, float) * 7.0)
+    return (flows["waiting_end"].to_numpy(),
+            km_survival(durations, observed, np.asarray(KM_WEEKS, float) * 7.0),
+            flows["referrals"].to_numpy())
 
 
 def _replay_task(task: tuple[Scenario, int, int, pd.PeriodIndex, pd.Timestamp]
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One replication of one candidate, for an executor (module level, so it pickles)."""
     scenario, replication, seed, months, until = task
     return _simulate_view(scenario, replication, seed, months, until)
@@ -556,9 +705,9 @@ def _tune_capacity(replay: Scenario, data: pd.DataFrame, months: pd.PeriodIndex,
     obs_km = km_survival(durations, obs_flag, weeks * 7.0)
     base = replay.assessment
     evaluations: list[tuple[float, float]] = []
-    cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    cache: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def run(theta: float) -> tuple[np.ndarray, np.ndarray]:
+    def run(theta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         key = round(theta, 6)
         if key not in cache:
             scaled = replay.replace({
@@ -568,11 +717,12 @@ def _tune_capacity(replay: Scenario, data: pd.DataFrame, months: pd.PeriodIndex,
                                                 for c in base.staffing_changes]})
             runs = executor.map(_replay_task, [(scaled, r, options.seed, months, until)
                                                for r in range(options.replications)])
-            cache[key] = (np.array([r[0] for r in runs]), np.array([r[1] for r in runs]))
+            cache[key] = (np.array([r[0] for r in runs]), np.array([r[1] for r in runs]),
+                          np.array([r[2] for r in runs]))
         return cache[key]
 
     def loss(theta: float) -> float:
-        lists, kms = run(theta)
+        lists, kms, _ = run(theta)
         value = _loss(lists, obs_list, kms, obs_km)
         evaluations.append((float(theta), value))
         return value
@@ -583,19 +733,21 @@ def _tune_capacity(replay: Scenario, data: pd.DataFrame, months: pd.PeriodIndex,
         best = optimize.minimize_scalar(loss, bounds=(low, high), method="bounded",
                                         options={"xatol": 0.005, "maxiter": 25})
         theta = float(best.x) if best.fun < untuned else 1.0
-        if min(abs(theta - low), abs(theta - high)) < 0.02:
-            log.warning("capacity multiplier %.2f is at the edge of its search range: the model "
-                        "does not reproduce this list well", theta)
     else:
         theta = 1.0
-    lists, kms = run(theta)
+    lists, kms, referrals = run(theta)
     simulated = pd.DataFrame({"month": observed["month"],
                               "p5": np.percentile(lists, 5, axis=0),
                               "p50": np.median(lists, axis=0),
-                              "p95": np.percentile(lists, 95, axis=0)})
-    return Tuning(theta, _loss(lists, obs_list, kms, obs_km), untuned, evaluations,
-                  observed[["month", "waiting_end"]], simulated, obs_km, _nanmean(kms),
-                  weeks, start, options.replications)
+                              "p95": np.percentile(lists, 95, axis=0),
+                              "referrals": referrals.mean(axis=0)})
+    tuning = Tuning(theta, _loss(lists, obs_list, kms, obs_km), untuned, evaluations,
+                    observed[["month", "waiting_end", "referrals"]], simulated, obs_km,
+                    _nanmean(kms), weeks, start, options.replications,
+                    tuple(options.capacity_bounds))  # type: ignore[arg-type]
+    if tuning.warning:
+        log.warning("%s", tuning.warning)
+    return tuning
 
 
 # -------------------------------------------------------------------------------------------------
@@ -636,13 +788,38 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     if not arrivals.seasonal_:
         notes.append("Seasonality not fitted (needs every calendar month and 20 months); "
                      "the base scenario's profile is replaced by a flat one.")
-    mix = ReferralMixFitter().fit(data[pd.to_datetime(data["referral_date"]) >= window_start])
+    changes: list[dict[str, Any]] = []
+    in_window = data[pd.to_datetime(data["referral_date"]) >= window_start]
+    decided = vetting_decided(in_window, until, base)
+    mix = ReferralMixFitter().fit(in_window, vetting_decided=decided)
+    if getattr(mix, "vetting_undecided_", 0):
+        changes.append({"what": "referrals possibly still in vetting at the extract date (no "
+                        "later step recorded, referred within the base scenario's 95th "
+                        "percentile vetting time): left out of the vetting acceptance share",
+                        "rows": mix.vetting_undecided_,
+                        "effect": "they count neither as accepted nor as rejected"})
+    if len(arrivals.excluded_months_):
+        changes.append({"what": "months left out of the arrivals fit (--exclude-months): "
+                        + ", ".join(str(m) for m in arrivals.excluded_months_),
+                        "rows": len(arrivals.excluded_months_), "effect": "not fitted"})
     outcome_mix = ReferralMixFitter().fit(data)
     vetting_days = base.vetting.duration_days.mean_value if base.vetting.enabled else 0.0
     exits = fit_exits(data, window_start, until, vetting_days=vetting_days)
     waits = fit_waits(data, window_start, until)
     elapsed = fit_elapsed(data, window_start, until)
-    capacity = CapacityFitter().fit(indexed["assessments_started"], indexed["waiting_start"])
+    try:
+        capacity = CapacityFitter().fit(indexed["assessments_started"], indexed["waiting_start"])
+        demand_limited = False
+    except ValueError:
+        # a demand-limited service: the list was short nearly every month, so throughput is
+        # demand, and only a lower bound on capacity; the tuning may raise it, never lower it
+        capacity = CapacityFitter().fit(indexed["assessments_started"])
+        demand_limited = True
+        notes.append("Capacity is not identified: the list was short in almost every month, so "
+                     "assessments started measure demand, not capacity. The throughput is used "
+                     "as a lower bound and the simulation may only raise it.")
+        kept.append("assessment capacity (not identified: demand-limited; throughput is a "
+                    "lower bound)")
     if len(capacity.unconstrained_months_):
         notes.append(f"{len(capacity.unconstrained_months_)} month(s) had a short list and were "
                      "left out of the capacity fit (throughput there is demand, not capacity).")
@@ -702,6 +879,8 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         "simulation.start_date": replay_start.date(),
         "simulation.horizon_months": len(replay_months)})
     replay = with_backlog(replay, backlog_at(data, replay_start, inclusive=False))
+    if demand_limited:
+        options = replace(options, capacity_bounds=(1.0, options.capacity_bounds[1]))
     tuning = tune_capacity(replay, data, replay_months, until, options)
 
     # one calendar (issue 9): the projection starts on the first day of the month after the last
@@ -710,7 +889,7 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     # referrals to the end of ``listed_on``; the model's arrivals start the day after)
     start = projection_start(table)
     listed_on = start - pd.Timedelta(days=1)
-    backlog = backlog_at(data, listed_on, inclusive=True)
+    backlog = backlog_at(data, listed_on, inclusive=True, changes=changes)
     if listed_on < until:
         notes.append(f"The extract date {until.date()} is not the last day of a month: the "
                      f"projection starts on {start.date()} from the list at the end of "
@@ -751,7 +930,7 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     fitters = {"arrivals": arrivals, "referral_mix": mix, "exits": exits, "waits": waits,
                "elapsed": elapsed, "capacity": capacity}
     return Calibration(final, backlog, parameters, fitters, flows, tuning, notes, kept,
-                       quality_report(table))
+                       quality_report(table), changes)
 
 
 __all__ = ["CalibrationOptions", "opened_executor", "Calibration", "CalibrationError", "Parameter", "Tuning",

@@ -67,6 +67,11 @@ NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
     "deprivation_quintile": (1.0, 5.0),
 }
 KNOWN_COLUMNS = (REQUIRED_COLUMNS + DATE_COLUMNS[1:] + tuple(CODES) + tuple(NUMERIC_COLUMNS))
+ATTRIBUTE_COLUMNS = ("pathway", "age_at_referral", "priority", "looked_after_or_cin",
+                     "deprivation_quintile")
+"""Optional attributes of the child: with ``on_error="quarantine"`` a bad value in one of these
+becomes missing (and is listed) instead of setting the whole referral aside, since the referral,
+its dates and its place on the list are sound (dropping it would bias demand and the list down)."""
 
 BLANKS = frozenset({"", "n/a", "na", "null", "nan", "nat", "-", "<na>"})
 
@@ -506,6 +511,9 @@ class PathwayTable:
     columns_present: tuple[str, ...]
     ignored_columns: tuple[str, ...] = ()
     source: str = "extract"
+    set_missing: tuple[Problem, ...] = ()
+    """With quarantine: the bad optional attributes (:data:`ATTRIBUTE_COLUMNS`) read as
+    missing, the row kept (each also in ``problems``)."""
 
     def has(self, column: str) -> bool:
         return column in self.columns_present
@@ -526,6 +534,27 @@ class PathwayTable:
         return PathwayTable(data.reset_index(drop=True), when, len(data),
                             self.quarantine.iloc[0:0], (), self.columns_present,
                             self.ignored_columns, f"{self.source} as at {when.date()}")
+
+    @property
+    def changes(self) -> list[dict[str, object]]:
+        """What reading changed: rows set aside and attributes read as missing
+        (``what, rows, effect``), for the data-quality and calibration reports."""
+        out: list[dict[str, object]] = []
+        if len(self.quarantine):
+            columns = sorted({p.column or "file" for p in self.problems
+                              if p.row is not None and p not in self.set_missing})
+            out.append({"what": "rows quarantined (set aside) for problems in "
+                        + ", ".join(columns), "rows": len(self.quarantine),
+                        "effect": "not used; listed in quarantine.csv"})
+        by_column: dict[str, int] = {}
+        for p in self.set_missing:
+            by_column[p.column or ""] = by_column.get(p.column or "", 0) + 1
+        for column, n in by_column.items():
+            out.append({"what": f"{column}: unreadable or unknown value read as missing (the "
+                        "referral is kept)", "rows": n,
+                        "effect": "left out of that attribute's share; imputed from the mix "
+                        "where a child waiting needs it"})
+        return out
 
     def __repr__(self) -> str:
         waiting = int(still_waiting(self.data).sum())
@@ -565,7 +594,10 @@ def read_extract(
     if whole_file or (problems and on_error == "stop"):
         raise ExtractError(problems, str(origin))
     pseudo = pseudonymise(raw["referral_id"], key or secrets.token_bytes(32))
-    bad_rows = sorted({p.row for p in problems if p.row is not None})
+    # a bad optional attribute is read as missing (the parsers already give None/NaN there)
+    # and the referral kept; every other problem sets its row aside
+    set_missing = tuple(p for p in problems if p.column in ATTRIBUTE_COLUMNS and p.row is not None)
+    bad_rows = sorted({p.row for p in problems if p.row is not None and p not in set_missing})
     bad_index = np.asarray(bad_rows, dtype=int) - 2
     bad = np.zeros(len(raw), dtype=bool)
     bad[bad_index] = True
@@ -592,8 +624,10 @@ def read_extract(
     if bad.any():
         log.warning("%d of %d rows quarantined (%d problems)", int(bad.sum()), len(raw),
                     len(problems))
+    if set_missing:
+        log.warning("%d bad optional attribute value(s) read as missing", len(set_missing))
     return PathwayTable(data, when, len(raw), quarantine.reset_index(drop=True), tuple(problems),
-                        present, ignored, str(origin))
+                        present, ignored, str(origin), set_missing)
 
 
 def quality_report(table: PathwayTable) -> dict[str, object]:
@@ -618,6 +652,8 @@ def quality_report(table: PathwayTable) -> dict[str, object]:
         "completeness": completeness,
         "codes": codes,
         "ignored_columns": list(table.ignored_columns),
+        "set_missing": len(table.set_missing),
+        "changes": table.changes,
     }
 
 
@@ -636,5 +672,6 @@ def write_quarantine(table: PathwayTable, path: str | Path) -> Path:
 __all__ = ["Problem", "ExtractError", "PathwayTable", "read_extract", "read_raw",
            "validate_extract", "quality_report", "write_quarantine", "still_waiting",
            "problems_frame", "parse_dates", "parse_codes", "SYNONYMS", "CODES", "DATE_COLUMNS",
+           "ATTRIBUTE_COLUMNS",
            "BLANKS"]
 

@@ -330,7 +330,11 @@ class ReferralMixFitter(_Fitter):
         "triage_outcome": ("needs_led", "assessment", "signposted"),
     }
 
-    def fit(self, data: pd.DataFrame) -> "ReferralMixFitter":
+    def fit(self, data: pd.DataFrame, vetting_decided: pd.Series | np.ndarray | None = None
+            ) -> "ReferralMixFitter":
+        """Shares from ``data``. ``vetting_decided`` (a mask over its rows): the referrals whose
+        vetting had been decided by the extract date; only they count in the acceptance share
+        (a referral still in vetting is neither accepted nor rejected yet). Default: all."""
         self.n_ = len(data)
         self.looked_after_or_cin_: float | None = None
         self.deprivation_quintile_: tuple[float, ...] | None = None
@@ -374,9 +378,13 @@ class ReferralMixFitter(_Fitter):
         else:
             self.age_weights_ = None
         if "discharge_reason" in data:
-            rejected = float((data["discharge_reason"] == "rejected").sum())
-            self.accept_probability_ = 1.0 - rejected / max(len(data), 1)
-            low, high = wilson_interval(len(data) - rejected, len(data), self.alpha)
+            decided = (np.ones(len(data), dtype=bool) if vetting_decided is None
+                       else np.asarray(vetting_decided, dtype=bool))
+            self.vetting_undecided_ = int((~decided).sum())
+            n = int(decided.sum())
+            rejected = float((data["discharge_reason"].to_numpy()[decided] == "rejected").sum())
+            self.accept_probability_ = 1.0 - rejected / max(n, 1)
+            low, high = wilson_interval(n - rejected, n, self.alpha)
             self.accept_probability_ci_ = (low, high)
         else:
             self.accept_probability_ = None
