@@ -51,6 +51,7 @@ from .fitters import (
     ReferralMixFitter,
     parse_month_ranges,
     poisson_rate_interval,
+    wilson_interval,
 )
 from .observed import KM_WEEKS, list_leave_date, month_range, monthly_flows, wait_observations
 from .observed import km_survival
@@ -477,6 +478,24 @@ def support_exposure(data: pd.DataFrame, window_start: pd.Timestamp, until: pd.T
                            int((supported & (days > 0)).sum()), int((met & ~within).sum()), method)
 
 
+def fit_requested_anyway(data: pd.DataFrame, alpha: float = 0.05) -> Parameter | None:
+    """Of the children triaged ``needs_led`` or ``signposted``, the share who joined the
+    diagnostic list anyway (not discharged with that reason on their triage date)."""
+    if not {"triage_outcome", "triage_date", "discharge_reason", "discharge_date"} <= set(data.columns):
+        return None
+    routed = data["triage_outcome"].isin(["needs_led", "signposted"]) & data["triage_date"].notna()
+    n = int(routed.sum())
+    if n == 0:
+        return None
+    left = (routed & (data["discharge_reason"] == data["triage_outcome"])
+            & (pd.to_datetime(data["discharge_date"]) == pd.to_datetime(data["triage_date"])))
+    stayed = n - int(left.sum())
+    low, high = wilson_interval(stayed, n, alpha)
+    return Parameter("profiling.diagnosis_requested_anyway", stayed / n, low, high,
+                     "share of those triaged needs-led or signposted", events=float(stayed),
+                     exposure=float(n), exposure_unit="children triaged away from the list")
+
+
 def vetting_decided(data: pd.DataFrame, until: pd.Timestamp, base: Scenario) -> pd.Series:
     """Referrals whose vetting was decided by the extract date: rejected, or with a later step
     recorded (triage, support, assessment, discharge), or referred longer ago than the base
@@ -552,8 +571,8 @@ def fit_support(data: pd.DataFrame, months: pd.PeriodIndex, until: pd.Timestamp,
 
 
 def backlog_at(data: pd.DataFrame, moment: pd.Timestamp, inclusive: bool = True,
-               changes: list[dict[str, Any]] | None = None, seed: int = 20240601
-               ) -> pd.DataFrame:
+               changes: list[dict[str, Any]] | None = None, seed: int = 20240601,
+               before_list: dict[str, tuple[pd.Series, float]] | None = None) -> pd.DataFrame:
     """The children on the list at ``moment`` as a ``backlog.table`` frame (no ids).
 
     ``inclusive``: count those referred on that day (the end of the day); otherwise the list as
@@ -568,9 +587,24 @@ def backlog_at(data: pd.DataFrame, moment: pd.Timestamp, inclusive: bool = True,
     referred = referral <= moment if inclusive else referral < moment
     gone = (leave <= moment) if inclusive else (leave < moment)
     on = referred & ~gone.fillna(False)
+    rng = np.random.default_rng([seed, int(on.sum())])
+    # the model starts every child waiting on the diagnostic list; a child still in vetting or
+    # waiting for profiling at ``moment`` joins it only with the fitted probability (accepted;
+    # sent on by profiling), so each is kept with that probability (a fixed-seed draw)
+    for stage, (mask, keep) in (before_list or {}).items():
+        pending = on & mask.reindex(on.index, fill_value=False)
+        if not pending.any() or keep >= 1.0:
+            continue
+        dropped = pending & pd.Series(rng.random(len(on)) >= keep, index=on.index)
+        on &= ~dropped
+        if changes is not None:
+            changes.append({"what": f"children {stage} on {pd.Timestamp(moment).date()}: kept on "
+                            f"the starting list with probability {keep:.3f} (the model starts "
+                            "every child waiting on the diagnostic list)",
+                            "rows": int(pending.sum()),
+                            "effect": f"{int(dropped.sum())} taken as not joining the list"})
     rows = data[on.to_numpy()]
     out = pd.DataFrame({"referral_date": pd.to_datetime(rows["referral_date"]).dt.strftime("%Y-%m-%d")})
-    rng = np.random.default_rng([seed, len(rows)])
     for column in BACKLOG_COLUMNS[1:]:
         if column not in rows:
             continue
@@ -865,6 +899,10 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
              "vetting.duration_days", "support.uptake", "escalation (assumption-driven)"]
     if profiling_on:
         kept.append("profiling practitioner capacity (routing fitted from triage_outcome)")
+        anyway = fit_requested_anyway(in_window)
+        if anyway is not None:
+            overrides["profiling.diagnosis_requested_anyway"] = round(anyway.estimate, 6)
+            support["profiling.diagnosis_requested_anyway"] = anyway
     try:
         fitted = base.replace(overrides)
     except ScenarioError as error:
@@ -878,7 +916,28 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         **capacity.to_scenario(fitted, staffing_from=replay_months[0]),
         "simulation.start_date": replay_start.date(),
         "simulation.horizon_months": len(replay_months)})
-    replay = with_backlog(replay, backlog_at(data, replay_start, inclusive=False))
+    def before_list(moment: pd.Timestamp) -> dict[str, tuple[pd.Series, float]]:
+        """Children not yet on the diagnostic list at the end of ``moment``, and the fitted
+        probability that each joins it."""
+        out: dict[str, tuple[pd.Series, float]] = {}
+        as_then = data.copy()
+        for column in ("triage_date", "support_start_date", "assessment_start_date",
+                       "discharge_date"):
+            if column in as_then:
+                as_then.loc[as_then[column] > moment, column] = pd.NaT
+        if "discharge_reason" in as_then and base.vetting.enabled:
+            accept = float(fitted.vetting.accept_probability)
+            out["possibly still in vetting"] = (~vetting_decided(as_then, moment, base), accept)
+        if profiling_on and "triage_date" in data:
+            r = fitted.profiling.routing
+            onward = r.diagnostic + (1 - r.diagnostic) * fitted.profiling.diagnosis_requested_anyway
+            untriaged = as_then["triage_date"].isna() & vetting_decided(as_then, moment, base)
+            out["waiting for profiling"] = (untriaged, float(onward))
+        return out
+
+    replay = with_backlog(replay, backlog_at(data, replay_start - pd.Timedelta(days=1),
+                                             before_list=before_list(replay_start
+                                                                     - pd.Timedelta(days=1))))
     if demand_limited:
         options = replace(options, capacity_bounds=(1.0, options.capacity_bounds[1]))
     tuning = tune_capacity(replay, data, replay_months, until, options)
@@ -889,7 +948,8 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     # referrals to the end of ``listed_on``; the model's arrivals start the day after)
     start = projection_start(table)
     listed_on = start - pd.Timedelta(days=1)
-    backlog = backlog_at(data, listed_on, inclusive=True, changes=changes)
+    backlog = backlog_at(data, listed_on, inclusive=True, changes=changes,
+                         before_list=before_list(listed_on))
     if listed_on < until:
         notes.append(f"The extract date {until.date()} is not the last day of a month: the "
                      f"projection starts on {start.date()} from the list at the end of "
@@ -910,16 +970,25 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
 
     parameters = _params_from_summary(arrivals.summary)
     parameters += _params_from_summary(mix.summary)
-    parameters += _params_from_summary(exits.summary)
+    hazards = _params_from_summary(exits.summary)
+    for p in hazards:  # every rate with its events and time at risk
+        if p.name.startswith("hazard_"):
+            p.events = float(exits.events_.get(p.name[len("hazard_"):], 0))
+            p.exposure, p.exposure_unit = exits.exposure_years_, "child-years on the list"
+    parameters += hazards
     parameters += _params_from_summary(waits.summary)
     if elapsed is not None:
         parameters += _params_from_summary(elapsed.summary)
+    for fitter in (waits, elapsed):
+        if fitter is not None and fitter.message_:
+            notes.append(fitter.message_ + ".")
     parameters += _params_from_summary(capacity.summary)
     parameters += list(support.values())
     hours = final.assessment.hours_per_assessment.mean_value
     low, high = capacity.assessments_per_month_ci_
     parameters.append(Parameter("capacity_multiplier", tuning.capacity_multiplier, None, None,
-                                "x throughput capacity", "simulation-calibrated"))
+                                "x throughput capacity", "simulation-calibrated",
+                                note=tuning.warning or MULTIPLIER_MEANING))
     parameters.append(Parameter(
         "clinical_hours_per_week", final.assessment.clinical_hours_per_week(),
         capacity.clinical_hours_per_week(low * tuning.capacity_multiplier, hours),
