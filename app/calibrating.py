@@ -117,7 +117,9 @@ def tuning_summary(tuning: Tuning | None) -> str:
     moved = ("kept at the throughput estimate (tuning was switched off or did not improve "
              "the fit)" if tuning.capacity_multiplier == 1.0 else
              f"scaled by **{tuning.capacity_multiplier:.3f}** from the throughput estimate")
-    return (f"The last {len(tuning.observed)} months were replayed from the children waiting on "
+    # the multiplier's warning (outside calibration.calibrate.MULTIPLIER_RANGE) comes first
+    warning = f"**{tuning.warning}**\n\n" if tuning.warning else ""
+    return warning + (f"The last {len(tuning.observed)} months were replayed from the children waiting on "
             f"{tuning.replay_start:%d %B %Y} ({tuning.replications} replication(s) per candidate, "
             f"common random numbers). Capacity was {moved}: loss {tuning.loss:.3g} against "
             f"{tuning.loss_untuned:.3g} untuned. The simulated median list is within "

@@ -5,8 +5,10 @@ assessment duration, leaving hazards, throughput with its change points, support
 simulation what it cannot: the effective clinical capacity, which interacts with leaving the list
 and with hours lost when nobody is waiting. The tuning replays the last ``replay_months`` of
 history from the children actually waiting then, with common random numbers across candidate
-values, and matches the observed list size and the censored (Kaplan–Meier) waits. The result
-starts at the extract date from the children actually waiting on it, held in the scenario
+values, and matches the observed list size and the censored (Kaplan–Meier) waits; a multiplier
+outside :data:`MULTIPLIER_RANGE` is reported with its likely causes, never absorbed silently.
+The result starts on the first day after the last complete month of the extract (the day after
+the extract date when that is a month end) from the children waiting then, held in the scenario
 itself (``backlog.waiting``): the calibration reads and writes no file, so an uploaded extract
 can stay in memory. :func:`calibration.report.write_calibration` writes them out as
 ``backlog.csv`` for the analyst's folder.
@@ -931,7 +933,15 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         if profiling_on and "triage_date" in data:
             r = fitted.profiling.routing
             onward = r.diagnostic + (1 - r.diagnostic) * fitted.profiling.diagnosis_requested_anyway
-            untriaged = as_then["triage_date"].isna() & vetting_decided(as_then, moment, base)
+            # waiting for profiling: not triaged yet, and referred more recently than 95% of
+            # the triaged children took to reach triage (a child waiting longer without a
+            # triage date joined the list without one: referred before profiling began)
+            gap = ((pd.to_datetime(data["triage_date"]) - pd.to_datetime(data["referral_date"]))
+                   / pd.Timedelta(days=1)).dropna()
+            recent = pd.to_datetime(as_then["referral_date"]) > moment - pd.Timedelta(
+                days=float(gap.quantile(0.95)) if len(gap) else 0.0)
+            untriaged = (as_then["triage_date"].isna() & recent
+                         & vetting_decided(as_then, moment, base))
             out["waiting for profiling"] = (untriaged, float(onward))
         return out
 

@@ -107,15 +107,44 @@ def test_starting_state_is_the_children_waiting(calibration: Calibration,
     assert "child" not in calibration.backlog.columns
 
 
+BACKTEST_MARGIN_PP = {"waiting_end": 2.0, "referrals": 2.0, "assessments_started": 12.0}
+"""How much worse than the best simple method the model may be, in percentage points of the
+measure compared (backtest.MEASURES). On these services (about 75 referrals and 18 assessments
+a month) the month-to-month Poisson noise is about 12% on referrals and the 12-month total of
+assessments has a standard error of about 4%, so a margin of about half a standard error for
+referrals and the list; the total of assessments is compared within its own uncertainty below
+(the simple methods carry last year's throughput forward, which on a service with constant
+capacity is the truth plus noise, so the model is only asked not to be far worse)."""
+
+
 @pytest.mark.slow
-def test_backtest_projects_the_list_within_ten_percent() -> None:
-    extract = read_extract(synthesise_extract(TRUTH, EXTRACT_DATE, 60), EXTRACT_DATE)
-    bt = run_backtest(extract, holdout_months=12, replications=6)
-    assert bt.error("waiting_end", "model") < 10
-    assert abs(bt.error("waiting_end", "model", "end_error_pct")) < 10
-    assert bt.error("referrals", "model") < 10
-    # the naive baselines are reported beside it
+@pytest.mark.parametrize("name", ["status_quo_capacity_limited", "profiling_capacity_limited"])
+def test_backtest_beats_or_matches_each_simple_method(name: str) -> None:
+    from calibration.services import service
+
+    truth = service(name, 0.3)
+    extract = read_extract(synthesise_extract(truth, EXTRACT_DATE, 48), EXTRACT_DATE)
+    bt = run_backtest(extract, holdout_months=12, replications=8,
+                      options=CalibrationOptions(replications=2))
     assert set(bt.errors["method"]) == {"model", "seasonal_naive", "linear_trend", "flow_balance"}
+    # the list 12 months on within 5% (issue 9's bar), the multiplier in its expected range
+    assert abs(bt.error("waiting_end", "model", "end_error_pct")) < 5
+    assert bt.calibration.tuning is not None and bt.calibration.tuning.in_range
+    # the held-out assessments against the fitted capacity's own uncertainty: its standard
+    # error (quasi-Poisson throughput interval) and the held-out total's (Poisson), 3 of them.
+    # At this size that is about 15%, so a final capacity 10% low is caught by
+    # test_calibration_trust.py::test_the_shipped_capacity_is_the_tuned_throughput, not here
+    cap = bt.calibration.fitters["capacity"]
+    se_cap = (cap.assessments_per_month_ci_[1] - cap.assessments_per_month_ci_[0]) / (
+        2 * 1.96 * cap.assessments_per_month_)
+    held = bt.comparison[bt.comparison["metric"] == "assessments_started"]["actual"].sum()
+    tolerance = 3 * 100 * (se_cap**2 + 1 / held) ** 0.5
+    assert abs(bt.error("assessments_started", "model", "total_error_pct")) < tolerance
+    versus = bt.versus_simple().set_index("metric")
+    for metric, margin in BACKTEST_MARGIN_PP.items():
+        row = versus.loc[metric]
+        assert row["worse_by"] <= margin, (metric, row.to_dict())
+    assert not bt.verdict().startswith("WARNING") or (versus["worse_by"] > 0).any()
 
 
 @pytest.mark.slow

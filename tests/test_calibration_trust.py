@@ -297,3 +297,16 @@ def test_an_unidentified_duration_has_an_undefined_interval() -> None:
         assert "not identify" in fit.message_
     else:
         assert fit.mean_ci_[1] - fit.mean_ci_[0] > 0.0
+
+
+def test_the_shipped_capacity_is_the_tuned_throughput(small_table) -> None:  # type: ignore[no-untyped-def]
+    """The scenario's capacity is the measured throughput times the tuned multiplier, nothing
+    else (a final capacity 10% low passed every test before issue 9)."""
+    _, table = small_table
+    result = calibrate_extract(table, CalibrationOptions(history_months=24, replications=1,
+                                                         replay_months=6))
+    a = result.scenario.assessment
+    shipped = (a.clinical_hours_per_week() * 52.1786 / 12 / a.hours_per_assessment.mean_value)
+    tuned = (result.fitters["capacity"].assessments_per_month_
+             * result.tuning.capacity_multiplier)
+    assert shipped == pytest.approx(tuned, rel=0.002)
