@@ -41,7 +41,8 @@ SOURCES = {"fitted": "fitted from the data", "simulation-calibrated": "tuned by 
            "extract": "counted in the extract", "series": "read from the series"}
 METHOD_NAMES = {"model": "ndpath (calibrated)", "seasonal_naive": "Same month last year",
                 "linear_trend": "Straight-line trend", "flow_balance": "Flow balance"}
-METRIC_NAMES = {"waiting_end": "Children waiting (month end)", "referrals": "Referrals a month"}
+METRIC_NAMES = {"waiting_end": "Children waiting (month end)", "referrals": "Referrals a month",
+                "assessments_started": "Assessments started a month"}
 COUNT_PARAMETERS = {"backlog_children", "backlog.count"}
 """Parameters that are counts of children (suppressed below 5 in tables)."""
 
