@@ -211,7 +211,7 @@ def backtest_sentence(backtest: Backtest) -> str:
     best = min(others, key=lambda m: others[m])
     verdict = ("closer than" if model < others[best] else
                "no closer than")
-    return (f"Over the {len(backtest.comparison) // 2} held-out months the model's list was off "
+    return (f"Over the {backtest.comparison['month'].nunique()} held-out months the model's list was off "
             f"by {model:.1f}% on average, {verdict} the best simple method "
             f"({METHOD_NAMES[best].lower()}, {others[best]:.1f}%).")
 

@@ -23,6 +23,7 @@ def main(argv: list[str]) -> None:
         p = {q.name: q for q in cal.parameters}
         nm = p.get("support.needs_met_per_year")
         tu = cal.tuning
+        assert tu is not None
         print(f"== {name} scale {scale}: {len(table.data)} rows, {time.time()-t:.0f}s")
         if nm: print(f"  needs_met {nm.estimate:.3f} ({nm.ci_low:.3f}-{nm.ci_high:.3f}) events {nm.events} exposure {nm.exposure:.1f}")
         ex = cal.fitters["exits"]
@@ -30,7 +31,9 @@ def main(argv: list[str]) -> None:
         true_cap = truth.assessment.clinical_hours_per_week(); fit_cap = cal.scenario.assessment.clinical_hours_per_week()
         print(f"  multiplier {tu.capacity_multiplier:.3f} capacity hours fitted/true {fit_cap/true_cap:.3f} list err {tu.list_error_pct:.1f}% km gap {tu.km_max_gap:.3f}")
         bt = run_backtest(table, 12, CalibrationOptions(), replications=10)
-        print(f"  backtest multiplier {bt.calibration.tuning.capacity_multiplier:.3f} ({time.time()-t:.0f}s)")
+        bt_tuning = bt.calibration.tuning
+        assert bt_tuning is not None
+        print(f"  backtest multiplier {bt_tuning.capacity_multiplier:.3f} ({time.time()-t:.0f}s)")
         print(bt.errors.to_string(index=False))
         sys.stdout.flush()
 

@@ -119,8 +119,8 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
     changes: list[dict[str, object]] = []
     size = grouped.size().sort_index()
     if group_cols and (size > 1).any():
-        chosen = {c: v for c, v in (("age_band", age_band), ("pathway", pathway)) if v is not None}
-        summed = [c for c in group_cols if c not in chosen]
+        picked = {c for c, v in (("age_band", age_band), ("pathway", pathway)) if v is not None}
+        summed = [c for c in group_cols if c not in picked]
         changes.append({"what": f"rows summed over {', '.join(summed)} "
                         f"({', '.join(', '.join(groups[c]) for c in summed)}) to one count a month",
                         "rows": int(size.sum()), "effect": f"{len(size)} monthly totals"})
