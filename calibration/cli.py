@@ -292,6 +292,8 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
 
 
 def _print_summary(calibration: Any) -> None:
+    for line in calibration.headline():  # the multiplier, a warning, the fit, the data changes
+        print(line)
     a = calibration.fitters["arrivals"]
     low, high = a.annual_growth_ci_
     print(f"Arrivals: {a.referrals_per_month_:,.1f} referrals/month, growth "
@@ -308,8 +310,6 @@ def _print_summary(calibration: Any) -> None:
     print(f"Wait to assessment: Kaplan-Meier median {w.km_median_ / 7:.1f} weeks "
           f"({w.n_censored_} of {w.n_} censored); completed waits only would say "
           f"{w.naive_median_ / 7:.1f}")
-    print(f"Fit of the replay: list size within {t.list_error_pct:.1f}% on average, "
-          f"waits within {t.km_max_gap:.3f}")
     print(f"Starting list: {len(calibration.backlog)} children waiting")
 
 
@@ -333,12 +333,16 @@ def command_backtest(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
         except CalibrationError as error:
             raise _user_error(f"back-test: {error}") from None
     write_backtest(bt, out)
+    print(bt.verdict())
+    for line in bt.calibration.headline():
+        print(line)
     print(f"Calibrated on the data as known on {bt.cut.date()}; projected "
           f"{args.holdout_months} months.")
-    print(f"{'metric':<12} {'method':<15} {'mean abs error':>15} {'error at end':>13}")
+    print(f"{'metric':<20} {'method':<15} {'mean abs error':>15} {'error at end':>13} "
+          f"{'error of total':>15}")
     for _, r in bt.errors.iterrows():
-        print(f"{r['metric']:<12} {r['method']:<15} {r['mape_pct']:>14.1f}% "
-              f"{r['end_error_pct']:>+12.1f}%")
+        print(f"{r['metric']:<20} {r['method']:<15} {r['mape_pct']:>14.1f}% "
+              f"{r['end_error_pct']:>+12.1f}% {r['total_error_pct']:>+14.1f}%")
     print(f"Written to {out}")
     return 0
 

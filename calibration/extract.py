@@ -47,15 +47,19 @@ log = logging.getLogger(__name__)
 OnError = Literal["stop", "quarantine"]
 
 REQUIRED_COLUMNS = ("referral_id", "referral_date")
-DATE_COLUMNS = ("referral_date", "triage_date", "support_start_date", "assessment_start_date",
-                "assessment_end_date", "discharge_date")
+DATE_COLUMNS = ("referral_date", "triage_date", "support_start_date", "support_end_date",
+                "assessment_start_date", "assessment_end_date", "discharge_date")
 CODES: dict[str, tuple[str, ...]] = {
     "pathway": ("autism", "adhd", "both"),
     "priority": ("routine", "urgent"),
     "triage_outcome": ("assessment", "needs_led", "signposted"),
     "outcome": ("autism", "adhd", "other_nd", "none"),
-    # ``rejected`` (declined at vetting) is an ndpath addition to DESIGN.md 4a's list
-    "discharge_reason": ("withdrawn", "moved", "private", "aged_out", "needs_met", "rejected"),
+    # ``rejected`` (declined at vetting) is an ndpath addition to DESIGN.md 4a's list. Three
+    # different ways of leaving without a diagnosis are kept apart, because each has its own
+    # rate and its own time at risk: ``needs_met`` (needs met while supported), ``needs_led``
+    # (a needs-led plan from profiling instead of the list) and ``signposted`` (at profiling)
+    "discharge_reason": ("withdrawn", "moved", "private", "aged_out", "needs_met", "needs_led",
+                         "signposted", "rejected"),
     "looked_after_or_cin": ("yes", "no"),
 }
 NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
@@ -63,6 +67,11 @@ NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
     "deprivation_quintile": (1.0, 5.0),
 }
 KNOWN_COLUMNS = (REQUIRED_COLUMNS + DATE_COLUMNS[1:] + tuple(CODES) + tuple(NUMERIC_COLUMNS))
+ATTRIBUTE_COLUMNS = ("pathway", "age_at_referral", "priority", "looked_after_or_cin",
+                     "deprivation_quintile")
+"""Optional attributes of the child: with ``on_error="quarantine"`` a bad value in one of these
+becomes missing (and is listed) instead of setting the whole referral aside, since the referral,
+its dates and its place on the list are sound (dropping it would bias demand and the list down)."""
 
 BLANKS = frozenset({"", "n/a", "na", "null", "nan", "nat", "-", "<na>"})
 
@@ -96,6 +105,10 @@ SYNONYMS: dict[str, dict[str, str]] = {
         "rtc": "private", "independent provider": "private", "aged out": "aged_out",
         "turned 18": "aged_out", "transferred to adult services": "aged_out",
         "transition to adult services": "aged_out", "needs met": "needs_met",
+        "needs met while supported": "needs_met", "needs met by support": "needs_met",
+        "needs led": "needs_led", "needs-led": "needs_led", "needs-led plan": "needs_led",
+        "needs led plan": "needs_led", "needs-led support": "needs_led", "support plan": "needs_led",
+        "signpost": "signposted", "signposting": "signposted", "signposted elsewhere": "signposted",
         "declined": "rejected", "not accepted": "rejected", "referral rejected": "rejected",
     },
     "looked_after_or_cin": {
@@ -363,7 +376,8 @@ def check_dates_in_order(raw: pd.DataFrame, checked: _Checked) -> None:
     """Later steps do not come before earlier ones (referral ≤ triage, support, start ≤ end)."""
     v = checked.values
     referral = v["referral_date"]
-    for column in ("triage_date", "support_start_date", "assessment_start_date", "discharge_date"):
+    for column in ("triage_date", "support_start_date", "support_end_date", "assessment_start_date",
+                   "discharge_date"):
         if column in v:
             before = (v[column] < referral).fillna(False)
             _add(checked, before, raw[column], column,
@@ -378,6 +392,13 @@ def check_dates_in_order(raw: pd.DataFrame, checked: _Checked) -> None:
         _add(checked, orphan, raw["assessment_end_date"], "assessment_end_date",
              "assessment ended but has no assessment_start_date",
              "add the date of the first diagnostic appointment")
+    if "support_end_date" in v:
+        support = v.get("support_start_date", pd.Series(pd.NaT, index=referral.index))
+        _add(checked, (v["support_end_date"] < support).fillna(False), raw["support_end_date"],
+             "support_end_date", "is before the support start date", "check both dates")
+        _add(checked, v["support_end_date"].notna() & support.isna(), raw["support_end_date"],
+             "support_end_date", "support ended but has no support_start_date",
+             "add the date support started, or blank the end")
     if "discharge_date" in v and "assessment_start_date" in v:
         early = (v["discharge_date"] < v["assessment_start_date"]).fillna(False)
         _add(checked, early, raw["discharge_date"], "discharge_date",
@@ -490,6 +511,9 @@ class PathwayTable:
     columns_present: tuple[str, ...]
     ignored_columns: tuple[str, ...] = ()
     source: str = "extract"
+    set_missing: tuple[Problem, ...] = ()
+    """With quarantine: the bad optional attributes (:data:`ATTRIBUTE_COLUMNS`) read as
+    missing, the row kept (each also in ``problems``)."""
 
     def has(self, column: str) -> bool:
         return column in self.columns_present
@@ -510,6 +534,27 @@ class PathwayTable:
         return PathwayTable(data.reset_index(drop=True), when, len(data),
                             self.quarantine.iloc[0:0], (), self.columns_present,
                             self.ignored_columns, f"{self.source} as at {when.date()}")
+
+    @property
+    def changes(self) -> list[dict[str, object]]:
+        """What reading changed: rows set aside and attributes read as missing
+        (``what, rows, effect``), for the data-quality and calibration reports."""
+        out: list[dict[str, object]] = []
+        if len(self.quarantine):
+            columns = sorted({p.column or "file" for p in self.problems
+                              if p.row is not None and p not in self.set_missing})
+            out.append({"what": "rows quarantined (set aside) for problems in "
+                        + ", ".join(columns), "rows": len(self.quarantine),
+                        "effect": "not used; listed in quarantine.csv"})
+        by_column: dict[str, int] = {}
+        for p in self.set_missing:
+            by_column[p.column or ""] = by_column.get(p.column or "", 0) + 1
+        for column, n in by_column.items():
+            out.append({"what": f"{column}: unreadable or unknown value read as missing (the "
+                        "referral is kept)", "rows": n,
+                        "effect": "left out of that attribute's share; imputed from the mix "
+                        "where a child waiting needs it"})
+        return out
 
     def __repr__(self) -> str:
         waiting = int(still_waiting(self.data).sum())
@@ -549,7 +594,10 @@ def read_extract(
     if whole_file or (problems and on_error == "stop"):
         raise ExtractError(problems, str(origin))
     pseudo = pseudonymise(raw["referral_id"], key or secrets.token_bytes(32))
-    bad_rows = sorted({p.row for p in problems if p.row is not None})
+    # a bad optional attribute is read as missing (the parsers already give None/NaN there)
+    # and the referral kept; every other problem sets its row aside
+    set_missing = tuple(p for p in problems if p.column in ATTRIBUTE_COLUMNS and p.row is not None)
+    bad_rows = sorted({p.row for p in problems if p.row is not None and p not in set_missing})
     bad_index = np.asarray(bad_rows, dtype=int) - 2
     bad = np.zeros(len(raw), dtype=bool)
     bad[bad_index] = True
@@ -576,8 +624,10 @@ def read_extract(
     if bad.any():
         log.warning("%d of %d rows quarantined (%d problems)", int(bad.sum()), len(raw),
                     len(problems))
+    if set_missing:
+        log.warning("%d bad optional attribute value(s) read as missing", len(set_missing))
     return PathwayTable(data, when, len(raw), quarantine.reset_index(drop=True), tuple(problems),
-                        present, ignored, str(origin))
+                        present, ignored, str(origin), set_missing)
 
 
 def quality_report(table: PathwayTable) -> dict[str, object]:
@@ -602,6 +652,8 @@ def quality_report(table: PathwayTable) -> dict[str, object]:
         "completeness": completeness,
         "codes": codes,
         "ignored_columns": list(table.ignored_columns),
+        "set_missing": len(table.set_missing),
+        "changes": table.changes,
     }
 
 
@@ -620,5 +672,6 @@ def write_quarantine(table: PathwayTable, path: str | Path) -> Path:
 __all__ = ["Problem", "ExtractError", "PathwayTable", "read_extract", "read_raw",
            "validate_extract", "quality_report", "write_quarantine", "still_waiting",
            "problems_frame", "parse_dates", "parse_codes", "SYNONYMS", "CODES", "DATE_COLUMNS",
+           "ATTRIBUTE_COLUMNS",
            "BLANKS"]
 

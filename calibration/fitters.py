@@ -330,7 +330,11 @@ class ReferralMixFitter(_Fitter):
         "triage_outcome": ("needs_led", "assessment", "signposted"),
     }
 
-    def fit(self, data: pd.DataFrame) -> "ReferralMixFitter":
+    def fit(self, data: pd.DataFrame, vetting_decided: pd.Series | np.ndarray | None = None
+            ) -> "ReferralMixFitter":
+        """Shares from ``data``. ``vetting_decided`` (a mask over its rows): the referrals whose
+        vetting had been decided by the extract date; only they count in the acceptance share
+        (a referral still in vetting is neither accepted nor rejected yet). Default: all."""
         self.n_ = len(data)
         self.looked_after_or_cin_: float | None = None
         self.deprivation_quintile_: tuple[float, ...] | None = None
@@ -374,9 +378,13 @@ class ReferralMixFitter(_Fitter):
         else:
             self.age_weights_ = None
         if "discharge_reason" in data:
-            rejected = float((data["discharge_reason"] == "rejected").sum())
-            self.accept_probability_ = 1.0 - rejected / max(len(data), 1)
-            low, high = wilson_interval(len(data) - rejected, len(data), self.alpha)
+            decided = (np.ones(len(data), dtype=bool) if vetting_decided is None
+                       else np.asarray(vetting_decided, dtype=bool))
+            self.vetting_undecided_ = int((~decided).sum())
+            n = int(decided.sum())
+            rejected = float((data["discharge_reason"].to_numpy()[decided] == "rejected").sum())
+            self.accept_probability_ = 1.0 - rejected / max(n, 1)
+            low, high = wilson_interval(n - rejected, n, self.alpha)
             self.accept_probability_ci_ = (low, high)
         else:
             self.accept_probability_ = None
@@ -590,12 +598,20 @@ class DurationFitter(_Fitter):
         self.family_ = self.best_.family
         self.mean_, self.sd_, self.median_ = (float(v[0]) for v in
                                               _moments(self.family_, self.best_.params[None, :]))
-        draws = np.random.default_rng(1).multivariate_normal(self.best_.params, self.best_.cov, 4000)
-        q = [100 * self.alpha / 2, 100 * (1 - self.alpha / 2)]
-        means, sds, medians = _moments(self.family_, draws)
-        self.mean_ci_ = _pair(np.percentile(means, q))
-        self.sd_ci_ = _pair(np.percentile(sds, q))
-        self.median_ci_ = _pair(np.percentile(medians, q))
+        self.message_ = ""
+        if np.all(np.isfinite(self.best_.cov)):
+            draws = np.random.default_rng(1).multivariate_normal(self.best_.params,
+                                                                 self.best_.cov, 4000)
+            q = [100 * self.alpha / 2, 100 * (1 - self.alpha / 2)]
+            means, sds, medians = _moments(self.family_, draws)
+            self.mean_ci_ = _pair(np.percentile(means, q))
+            self.sd_ci_ = _pair(np.percentile(sds, q))
+            self.median_ci_ = _pair(np.percentile(medians, q))
+        else:
+            self.mean_ci_ = self.sd_ci_ = self.median_ci_ = (math.nan, math.nan)
+            self.message_ = (f"{self.label}: the {self.family_} likelihood is flat at its "
+                             "maximum, so the data do not identify its parameters: the interval "
+                             "is undefined")
         done = x[e]
         self.naive_mean_ = float(done.mean())
         self.naive_median_ = float(np.median(done))
@@ -628,8 +644,10 @@ class DurationFitter(_Fitter):
             if not np.all(np.linalg.eigvalsh((cov + cov.T) / 2) > 0):
                 raise np.linalg.LinAlgError
         except np.linalg.LinAlgError:
-            cov = np.eye(2) * 1e-6
-            log.warning("%s: %s fit has a flat likelihood; its interval is not reliable",
+            # a flat likelihood: the data do not identify the parameters, so the interval is
+            # undefined (NaN), not a spuriously tight one from a made-up covariance
+            cov = np.full((2, 2), np.nan)
+            log.warning("%s: %s fit has a flat likelihood; its interval is undefined",
                         self.label, family)
         return ParametricFit(family, params, (cov + cov.T) / 2, -float(best.fun))
 
@@ -712,8 +730,12 @@ class ExitHazardFitter(_Fitter):
         self.events_ = {k: int((cause == k).sum()) for k in sorted(set(cause) - {""})}
         self.hazards_: dict[str, float] = {}
         self.hazards_ci_: dict[str, tuple[float, float]] = {}
-        # rejection happens at vetting, before the list: not a hazard of leaving it
-        for k in (*LEAVING_CAUSES, *sorted(set(self.events_) - set(LEAVING_CAUSES) - {"rejected"})):
+        # rejection happens at vetting, and a needs-led plan or signposting at profiling, before
+        # the list: not hazards of leaving it (they end the time at risk, as censoring)
+        # needs met happens only while supported: its hazard is over supported time
+        # (calibration.calibrate.support_exposure), not time on the list
+        routed = {"rejected", "needs_led", "signposted", "needs_met"}
+        for k in (*LEAVING_CAUSES, *sorted(set(self.events_) - set(LEAVING_CAUSES) - routed)):
             events = self.events_.get(k, 0)
             self.hazards_[k] = events / exposure_years if exposure_years > 0 else math.nan
             self.hazards_ci_[k] = poisson_rate_interval(events, exposure_years, self.alpha)

@@ -41,6 +41,8 @@ class MonthlySeries:
     source: str
     groups: dict[str, list[str]] = field(default_factory=dict)
     """Group values present, and which were kept."""
+    changes: list[dict[str, object]] = field(default_factory=list)
+    """Every aggregation and blank made on reading: ``what, rows, effect``."""
 
 
 def check_month_column(raw: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
@@ -112,14 +114,41 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
              for i in np.flatnonzero(keep.to_numpy()) if duplicated.loc[i]]
     if dupes:
         raise ExtractError(dupes, origin)
-    series = counts.groupby("month").sum(min_count=1).sort_index()
+    grouped = counts.groupby("month")
+    series = grouped.sum(min_count=1).sort_index()
+    changes: list[dict[str, object]] = []
+    size = grouped.size().sort_index()
+    if group_cols and (size > 1).any():
+        picked = {c for c, v in (("age_band", age_band), ("pathway", pathway)) if v is not None}
+        summed = [c for c in group_cols if c not in picked]
+        changes.append({"what": f"rows summed over {', '.join(summed)} "
+                        f"({', '.join(', '.join(groups[c]) for c in summed)}) to one count a month",
+                        "rows": int(size.sum()), "effect": f"{len(size)} monthly totals"})
+    # a month whose count is blank for some groups but not others is not the sum of the rest:
+    # summing what is there (pandas' min_count=1) turned one blank cell of 200 into 100
+    blank_any = grouped.agg(lambda x: x.isna().any()).sort_index()
+    blank_all = grouped.agg(lambda x: x.isna().all()).sort_index()
+    for column in series.columns:
+        partial = blank_any[column] & ~blank_all[column]
+        for month in series.index[partial.to_numpy()]:
+            missing = int(counts.loc[counts["month"] == month, column].isna().sum())
+            changes.append({"what": f"{column} {month}: blank for {missing} of {int(size[month])} "
+                            "group(s)", "rows": missing,
+                            "effect": "the month's total is left blank, not summed from the "
+                            "groups that have it"})
+        series.loc[partial.to_numpy(), column] = np.nan
+        whole = blank_all[column].to_numpy()
+        if whole.any():
+            changes.append({"what": f"{column} blank in {int(whole.sum())} month(s): "
+                            + ", ".join(str(m) for m in series.index[whole]), "rows": int(whole.sum()),
+                            "effect": "no count for those months (left out of the fits that use it)"})
     full = pd.period_range(series.index.min(), series.index.max(), freq="M")
     missing = full.difference(series.index)
     if len(missing):
         raise ExtractError([Problem(None, "month", str(m), "is missing from the series",
                                     "add the month (a blank count is allowed)") for m in missing],
                            origin)
-    return MonthlySeries(series, origin, groups)
+    return MonthlySeries(series, origin, groups, changes)
 
 
 @dataclass
@@ -134,6 +163,8 @@ class MonthlyCalibration:
     kept_defaults: list[str]
     flow_balance: pd.DataFrame | None
     series: MonthlySeries
+    changes: list[dict[str, object]] = field(default_factory=list)
+    """Every aggregation, blank and exclusion: ``what, rows, effect``."""
 
 
 def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
@@ -147,10 +178,22 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
     data = series.data
     notes: list[str] = []
     kept: list[str] = []
+    changes = list(series.changes)
+    blank = data.index[data["new_referrals"].isna().to_numpy()]
     try:
         arrivals = ArrivalsFitter().fit(data["new_referrals"].dropna(), exclude=exclude_months)
     except ValueError as error:
         raise CalibrationError(str(error)) from None
+    if len(blank):
+        notes.append(f"{len(blank)} month(s) have no new_referrals count and are left out of the "
+                     "arrivals fit: " + ", ".join(str(m) for m in blank))
+        changes.append({"what": "months with no new_referrals count left out of the arrivals "
+                        "fit: " + ", ".join(str(m) for m in blank), "rows": len(blank),
+                        "effect": "not fitted"})
+    if len(arrivals.excluded_months_):
+        changes.append({"what": "months left out of the arrivals fit (--exclude-months): "
+                        + ", ".join(str(m) for m in arrivals.excluded_months_),
+                        "rows": len(arrivals.excluded_months_), "effect": "not fitted"})
     start = data.index[-1] + 1
     overrides: dict[str, Any] = {**arrivals.to_scenario(start),
                                  "simulation.start_date": start.to_timestamp().date(),
@@ -231,13 +274,14 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
         scenario = base.replace(overrides)
     except ScenarioError as error:
         raise CalibrationError(f"the fitted values do not make a valid scenario: {error}") from None
-    return MonthlyCalibration(scenario, arrivals, capacity, parameters, notes, kept, flow, series)
+    return MonthlyCalibration(scenario, arrivals, capacity, parameters, notes, kept, flow, series,
+                              changes)
 
 
 def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
                               command: Sequence[str] = ()) -> None:
     """calibrated.toml, fit.json, report.md and arrivals.png in ``folder`` (already prepared)."""
-    from .report import _fmt, _markdown_table, write_json
+    from .report import _fmt, _markdown_table, changes_section, write_json
 
     header = ("# Calibrated by ndpath calibrate --monthly from an aggregate series; see report.md\n"
               "# for what was fitted and what stayed at the base scenario's values.\n")
@@ -247,7 +291,7 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
         "parameters": {p.name: p.as_dict() for p in result.parameters},
         "kept_defaults": result.kept_defaults, "notes": result.notes,
         "excluded_months": [str(m) for m in result.arrivals.excluded_months_],
-        "groups": result.series.groups,
+        "groups": result.series.groups, "data_changes": result.changes,
     })
     fitter = result.arrivals
     fig = Figure(figsize=(8, 3.6))
@@ -269,7 +313,9 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
     text = ["# Calibration from a monthly series", "",
             f"Source: {Path(result.series.source).name}; the scenario starts "
             f"{result.scenario.simulation.start_date}.", ""]
-    text += [f"- {n}" for n in result.notes] + ["", "## Fitted values (95% intervals)", ""]
+    text += [f"- {n}" for n in result.notes] + [""]
+    text += changes_section(result.changes)
+    text += ["## Fitted values (95% intervals)", ""]
     text += [_markdown_table(("parameter", "estimate", "low", "high", "unit", "source"), rows), ""]
     text += ["## Kept from the base scenario (aggregates do not identify them)", ""]
     text += [f"- {k}" for k in result.kept_defaults]
