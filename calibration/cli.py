@@ -34,9 +34,15 @@ def _date(text: str) -> pd.Timestamp:
     """An ISO date option (argparse reports a bad one as a usage error, exit 2)."""
     import datetime as dt
 
+    import re
+
     try:
         return pd.Timestamp(dt.date.fromisoformat(text.strip()))
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a day of the calendar (that month has no such day); check "
+                "the date") from None
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as YYYY-MM-DD") from None
 
 
@@ -91,7 +97,8 @@ def add_subcommands(subparsers: Any) -> None:
                                           "calibrated.toml, fit.json and report.md.")
     c.add_argument("extract", type=Path, nargs="?", metavar="EXTRACT")
     c.add_argument("--monthly", type=Path, metavar="FILE",
-                   help="an aggregate monthly series (month, new_referrals, ...) instead")
+                   help="an aggregate monthly series (month, new_referrals, ...) instead; "
+                        "'england' is the bundled NHS England series (use with --age-band 0-17)")
     c.add_argument("--age-band", help="with --monthly: keep only this age band (e.g. 0-17)")
     c.add_argument("--pathway", help="with --monthly: keep only this pathway")
     c.add_argument("--extract-date", type=_date, metavar="YYYY-MM-DD",
@@ -175,6 +182,13 @@ def _options(args: argparse.Namespace) -> Any:
     for name in ("history_months", "replay_months", "replications"):
         if getattr(args, name) < 1:
             raise _user_error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.history_months > 600 or args.replay_months > 600:
+        raise _user_error("--history-months and --replay-months are months of data: at most 600")
+    if args.seed < 0:
+        raise _user_error(f"--seed {args.seed}: a seed is a whole number, 0 or more")
+    if getattr(args, "months", None) is not None and not 1 <= args.months <= 600:
+        raise _user_error(f"--months {args.months}: the calibrated scenario's horizon, from 1 to "
+                          "600 months")
     try:
         parse_month_ranges(args.exclude_months)
     except ValueError as error:
@@ -252,6 +266,10 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
     if args.monthly is not None:
         from .monthly import calibrate_monthly, read_monthly, write_monthly_calibration
 
+        if str(args.monthly).lower() == "england" and not args.monthly.exists():
+            from . import ENGLAND_MONTHLY
+
+            args.monthly = ENGLAND_MONTHLY  # the bundled series, installed with the package
         try:
             series = read_monthly(args.monthly, args.age_band, args.pathway)
             result = calibrate_monthly(series, args.exclude_months, base)
@@ -347,6 +365,14 @@ def command_synth(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     """``ndpath synth``: a synthetic extract from a scenario."""
     from .synth import make_messy, synthesise_extract
 
+    if not 1 <= args.history_months <= 600:
+        raise _user_error(f"--history-months {args.history_months}: months of history to "
+                          "synthesise, from 1 to 600")
+    if args.seed is not None and args.seed < 0:
+        raise _user_error(f"--seed {args.seed}: a seed is a whole number, 0 or more")
+    if args.out.is_dir():
+        raise _user_error(f"--out {args.out} is a folder; give a file name such as "
+                          f"{args.out / 'extract.csv'}")
     if args.out.exists() and not args.overwrite:
         raise _user_error(f"{args.out} exists; choose another --out or pass --overwrite")
     suffix = args.out.suffix.lower()
