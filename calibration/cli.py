@@ -166,6 +166,15 @@ def _quarantine_note(table: Any, out: Path | None) -> None:
           f"{len(table.data)} rows used.", file=sys.stderr)
 
 
+def _absent_note(table: Any) -> None:
+    """Say which columns ndpath reads are not in the extract, and what that means."""
+    from .extract import ABSENT_MEANS
+
+    for column, meaning in ABSENT_MEANS.items():
+        if not table.has(column):
+            print(f"note: the extract has no {column} column: {meaning}", file=sys.stderr)
+
+
 def _base(args: argparse.Namespace) -> Scenario:
     if getattr(args, "base", None) is None:
         return Scenario()
@@ -248,6 +257,11 @@ def command_validate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
             print(f"    {column:<24} {share:.1%}")
         if report["ignored_columns"]:
             print(f"  columns not used: {', '.join(report['ignored_columns'])}")  # type: ignore[arg-type]
+        absent = report["absent_columns"]
+        if absent:
+            print("  columns not in the file:")
+            for column, meaning in absent.items():  # type: ignore[attr-defined]
+                print(f"    {column:<24} {meaning}")
     if table.problems:
         raise _user_error(str(ExtractError(table.problems, str(args.extract))))
     print("No problems found.")
@@ -293,6 +307,7 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
         raise _user_error("--extract-date is required with an EXTRACT")
     executor_choice(args)  # option mistakes before the extract is read
     table = _read(args)
+    _absent_note(table)
     with ExitStack() as stack:
         options = replace(options, executor=_open(args, stack))
         out = _prepare(args.out, args.overwrite)

@@ -68,6 +68,15 @@ NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
 }
 KNOWN_COLUMNS = (REQUIRED_COLUMNS + DATE_COLUMNS[1:] + tuple(CODES) + tuple(NUMERIC_COLUMNS))
 
+ABSENT_MEANS = {
+    "assessment_start_date": "no child counts as assessed: all without a discharge are still "
+                             "waiting",
+    "discharge_date": "no child counts as having left the list without assessment",
+    "pathway": "every referral is taken as autism",
+    "age_at_referral": "ages come from the base scenario's referral mix",
+}
+"""What the absence of an optional column means for the fit (said, never silently assumed)."""
+
 BLANKS = frozenset({"", "n/a", "na", "null", "nan", "nat", "-", "<na>"})
 
 SYNONYMS: dict[str, dict[str, str]] = {
@@ -752,6 +761,8 @@ def quality_report(table: PathwayTable) -> dict[str, object]:
         "completeness": completeness,
         "codes": codes,
         "ignored_columns": list(table.ignored_columns),
+        "absent_columns": {c: ABSENT_MEANS.get(c, "taken as unknown") for c in KNOWN_COLUMNS
+                           if c not in table.columns_present},
     }
 
 

@@ -210,9 +210,11 @@ def _add_calibration(sub: Any) -> tuple[type[BaseException], ...]:
 def _check_run_options(args: argparse.Namespace) -> None:
     """The simulation options are in range before any scenario is read (exit 2 otherwise)."""
     for flag, value, low, high, what in (
-            ("--months", args.months, 1, 600, "calendar months to simulate"),
-            ("--replications", args.replications, 1, 100_000, "independent runs"),
-            ("--seed", args.seed, 0, None, "a whole number"),
+            ("--months", args.months, 1, 600,
+             "calendar months to simulate, simulation.horizon_months"),
+            ("--replications", args.replications, 1, 100_000,
+             "independent runs, simulation.replications"),
+            ("--seed", args.seed, 0, None, "a whole number, simulation.seed"),
             ("--workers", getattr(args, "workers", None), 1, 10_000, "worker processes")):
         if value is None:
             continue
@@ -223,8 +225,8 @@ def _check_run_options(args: argparse.Namespace) -> None:
         try:
             dt.date.fromisoformat(args.start.strip())
         except ValueError:
-            raise UserError(f"--start {args.start!r}: not a calendar date; write it as YYYY-MM-DD, "
-                            "e.g. --start 2026-04-01") from None
+            raise UserError(f"--start {args.start!r} (simulation.start_date): not a calendar "
+                            "date; write it as YYYY-MM-DD, e.g. --start 2026-04-01") from None
 
 
 def _overrides(args: argparse.Namespace, forced: dict[str, Any] | None = None) -> list[str]:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from .distributions import Distribution, Fixed, Gamma, Histogram, LogNormal, _Dist
-from .strict import StrictInput, describe, why
+from .strict import IsoDate, StrictInput, describe, why
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_WEEK = 7.0
@@ -145,7 +145,7 @@ class Meta(_Frozen):
 class Simulation(_Frozen):
     """Calendar, horizon and replications."""
 
-    start_date: dt.date = Field(
+    start_date: IsoDate = Field(
         dt.date(2026, 1, 1), json_schema_extra=model_default("day 0 of the simulation clock"))
     horizon_months: int = Field(
         60, ge=1, le=600,
@@ -262,7 +262,7 @@ class WaitingChildren(_Frozen):
     (the app keeps an uploaded extract in memory). Only ``referral_date`` is required.
     """
 
-    referral_date: tuple[dt.date, ...]
+    referral_date: tuple[IsoDate, ...]
     pathway: tuple[Literal["autism", "adhd", "both"], ...] | None = Field(None, json_schema_extra=_COLUMN)
     age_at_referral: tuple[Annotated[float, Field(ge=0, le=18)], ...] | None = Field(
         None, json_schema_extra=_COLUMN)
@@ -405,7 +405,7 @@ class Profession(_Frozen):
 class StaffingChange(_Frozen):
     """A change of WTE on a date (recruitment or loss), reaching full effect after a ramp-up."""
 
-    date: dt.date
+    date: IsoDate
     profession: str
     wte_change: float = Field(ge=-10_000, le=10_000)
     ramp_weeks: float = Field(
@@ -415,8 +415,8 @@ class StaffingChange(_Frozen):
 class OutsourcedBlock(_Frozen):
     """A one-off block of assessments bought from another provider, spread evenly over its dates."""
 
-    start_date: dt.date
-    end_date: dt.date
+    start_date: IsoDate
+    end_date: IsoDate
     assessments: int = Field(ge=0, le=10_000_000)
     cost_per_assessment: float = Field(
         2_000.0, ge=0, le=1e6,

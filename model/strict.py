@@ -27,12 +27,14 @@ physical reason is declared with :func:`why` in the field's ``json_schema_extra`
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
-from typing import Any, Mapping
+import re
+from typing import Annotated, Any, Mapping
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 LARGEST = 1e6
 """The largest parameter of a distribution: no duration (days, weeks), number of hours or age in
@@ -42,6 +44,26 @@ a scenario comes near a million; a bigger number is a unit or typing mistake."""
 def why(reason: str) -> dict[str, str]:
     """Field metadata: the physical reason for a field's bounds, shown when a value is outside."""
     return {"why": reason}
+
+
+def _iso_date(value: Any) -> Any:
+    """A date given as ISO text (``"2026-01-01"``, as Python callers and quoted TOML give it) is
+    that date; an impossible one says why; anything else is left to the strict date check."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        year, month, day = (int(p) for p in value.strip().split("-"))
+        if not 1 <= month <= 12:
+            raise ValueError(f"there is no month {month}: write the date as YYYY-MM-DD")
+        days = calendar.monthrange(year, month)[1] if year >= 1 else 31
+        if not 1 <= day <= days:
+            raise ValueError(f"{calendar.month_name[month]} {year} has {days} days, so there is "
+                             f"no day {day}")
+        return dt.date(year, month, day)
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+"""A calendar date: a TOML date (``2026-01-01`` unquoted), a ``datetime.date`` or its ISO text;
+never a number or a date in another order."""
 
 
 def plain(value: Any) -> Any:
@@ -134,8 +156,7 @@ def describe(error: Mapping[str, Any], reason: str | None = None) -> str:
         if isinstance(value, dt.datetime):
             return "must be a date without a time of day: write it as YYYY-MM-DD"
         if isinstance(value, str):
-            return ("must be a date written as YYYY-MM-DD without quotes (and a real calendar "
-                    "date)")
+            return "must be a date written as YYYY-MM-DD (year, month, day), e.g. 2026-04-01"
         return f"must be a date written as YYYY-MM-DD, not {seen}"
     if kind in ("string_type", "literal_error") and not isinstance(value, str):
         expected = error.get("ctx", {}).get("expected")
@@ -159,4 +180,4 @@ def finite(value: float) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-__all__ = ["StrictInput", "describe", "why", "plain", "LARGEST"]
+__all__ = ["StrictInput", "IsoDate", "describe", "why", "plain", "LARGEST"]

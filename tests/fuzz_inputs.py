@@ -194,7 +194,7 @@ def _wrong_type(value: Any, rng: random.Random) -> Any:
         return rng.choice([float("nan"), float("inf"), float("-inf"), str(value), "1e3", True,
                            False, [value], {"value": value}, ""])
     if isinstance(value, dt.date):
-        return rng.choice([value.isoformat(), "31/02/2023", 2026, True, 1.5])
+        return rng.choice(["01/04/2026", "31/02/2023", f"{value.year}-02-30", 2026, True, 1.5])
     if isinstance(value, str):
         return rng.choice([5, 0.5, True, [value], float("nan")])
     return float("nan")
@@ -242,7 +242,7 @@ def scenario_cases(rng: random.Random, n: int) -> list[Case]:
         _set_in(data, path, new)
         return Case("scenario", f"{name}: {_key_text(path)} = {new!r} (was {value!r})",
                     ["check", "{dir}/s.toml"], {"s.toml": write(data)},
-                    run_if_valid=rng.random() < 0.1)
+                    run_if_valid=rng.random() < 0.25)
 
     def delete_key() -> Case:
         name, data, leaves = pick()
@@ -354,7 +354,7 @@ def set_cases(rng: random.Random, n: int) -> list[Case]:
             item = f"{_key_text(path)}={text}"
             cases.append(Case("--set", item, ["check", "default", "--set", item], invalid=invalid,
                               fragment=_last_name(path) if invalid else None,
-                              run_if_valid=not invalid and rng.random() < 0.1))
+                              run_if_valid=not invalid and rng.random() < 0.2))
         elif choice < 9:
             item = rng.choice(["=", "=1", "a..b=1", ".support.places=1", "support.places.=1",
                                "assessment.professions.-1.wte=2", "assessment.professions.9.wte=2",
