@@ -41,7 +41,7 @@ LARGEST = 1e6
 a scenario comes near a million; a bigger number is a unit or typing mistake."""
 
 
-def why(reason: str) -> dict[str, str]:
+def why(reason: str) -> dict[str, Any]:
     """Field metadata: the physical reason for a field's bounds, shown when a value is outside."""
     return {"why": reason}
 
