@@ -76,7 +76,7 @@ BAD_FILES = {
                    ["arrivals.referrals_per_month", "'lots'", "number"]),
     "wrong type of table": (BASE + "[backlog]\ncount = 12.5\n", ["backlog.count", "12.5"]),
     "out of range": (BASE + "[vetting]\naccept_probability = 1.5\n",
-                     ["vetting.accept_probability", "1.5", "less than or equal to 1"]),
+                     ["vetting.accept_probability", "1.5", "must be at most 1"]),
     "negative WTE": (BASE + "[[assessment.professions]]\nname = \"psychologist\"\nwte = -2\n",
                      ["assessment.professions[0].wte", "-2"]),
     "distribution parameter out of range": (
