@@ -72,7 +72,10 @@ def test_perfect_profiling_tool_sends_on_exactly_the_children_who_would_be_diagn
 
 
 def test_assessment_outcome_is_the_latent_outcome():
-    r = simulate(small(**{"profiling_accuracy.enabled": True}), 1)
+    # re-referrals too: a child coming back is the same child
+    r = simulate(small(**{"profiling_accuracy.enabled": True, "rereferral.enabled": True,
+                          "rereferral.after_needs_led_per_year": 2.0}), 1)
+    assert r.children["rereferral"].sum() > 50
     ends = _events(r, "assessment_end")
     latent = r.children["latent_outcome"].astype(str).to_numpy()
     assert np.array_equal(ends["detail"].astype(str).to_numpy(), latent[ends["child"].to_numpy()])
@@ -147,6 +150,35 @@ def test_rereferral_raises_referrals_and_the_list():
     assert (o["referrals"] - b["referrals"] == o["re_referrals"]).all()
     assert (o["waiting_list_end"] > b["waiting_list_end"]).all()
     assert (o["profiles_completed"] > b["profiles_completed"]).all()
+
+
+def test_rereferral_hazard_is_recovered():
+    # everyone profiled is signposted and may come back at 0.5 a year: the rate estimated from
+    # the log (returns / time at risk, censored at the horizon or the transfer age) recovers it
+    rate = 0.5
+    s = small(**{"profiling.routing": {"needs_led": 0.0, "diagnostic": 0.0, "signposted": 1.0},
+                 "profiling.diagnosis_requested_anyway": 0.0, "profiling.practitioner_wte": 20.0,
+                 "rereferral.enabled": True, "rereferral.after_signposted_per_year": rate,
+                 "simulation.horizon_months": 48, "backlog.count": 0})
+    r = simulate(s, 0)
+    ch = r.children
+    exits = _events(r, "exit", "signposted")
+    who = exits["child"].to_numpy()
+    left = exits["time_days"].to_numpy()
+    birthday = (ch["referral_day"] + (18 - ch["age_at_referral"]) * 365.25).to_numpy()[who]
+    # the next referral of the same child, if any
+    again = ch[ch["rereferral"]]
+    previous = {}
+    for row in ch.itertuples():
+        if row.rereferral:
+            previous.setdefault(row.child_id, []).append(row.referral_day)
+    back = np.array([min([d for d in previous.get(ch.at[i, "child_id"], []) if d > t],
+                         default=np.inf) for i, t in zip(who, left)])
+    end = np.minimum.reduce([back, np.full(len(who), r.horizon_days), birthday])
+    returned = back <= end
+    estimate = returned.sum() / (end - left).clip(min=0).sum() * 365.25
+    assert returned.sum() == len(again) > 1000
+    assert abs(estimate - rate) < 3.3 * rate / math.sqrt(returned.sum())
 
 
 def test_rereferral_keeps_the_child_and_comes_after_leaving():
