@@ -597,22 +597,24 @@ class PathwayModel:
         when a session reaches the child), so that the child's return runs from that day."""
         if (self.exit_reason[i] == _D["withdrawn"] and self.exit_time[i] < self.horizon
                 and _D["withdrawn"] in self.return_rates):
-            self.env.timeout(max(float(self.exit_time[i]) - now, 0.0)).callbacks.append(
-                lambda _event, i=i: self._withdrawal_due(i))
+            due = float(self.exit_time[i])
+            self.env.timeout(max(due - now, 0.0)).callbacks.append(
+                lambda _event, i=i, due=due: self._withdrawal_due(i, due))
 
-    def _withdrawal_due(self, i: int) -> None:
-        now = self.env.now
-        # still waiting and the withdrawal still the first exit (support may have met needs first)
+    def _withdrawal_due(self, i: int, due: float) -> None:
+        # still waiting and this withdrawal still the first exit (support may have met needs
+        # first); the clock may read a rounding short of ``due``, so the time is not compared
         if (self.stage[i] in (_LIST, _PROFILING) and self.exit_reason[i] == _D["withdrawn"]
-                and self.exit_time[i] <= now):
-            self._exit(i, float(self.exit_time[i]), _D["withdrawn"])
+                and self.exit_time[i] == due):
+            self._exit(i, due, _D["withdrawn"])
 
     def _schedule_return(self, i: int, time: float, reason: int) -> None:
         """Child ``i`` left at ``time`` for ``reason``: referred again after a drawn delay, if that
         falls before the horizon and before the transfer age."""
         back = time + float(self.c.return_e[i]) / self.return_rates[reason]
-        if back >= self.horizon or back < self.env.now:
+        if back >= self.horizon:
             return
+        back = max(back, self.env.now)  # the clock may read a rounding past the exit time
         leaving = self.scenario.leaving
         if leaving.age_out and back >= self.birthday[i]:
             return  # an adult by then: not a referral to children's services
