@@ -467,3 +467,39 @@ def test_every_new_metric_has_a_label():
 
     for name in SCALAR_METRICS[-10:]:
         assert name in LABELS, name
+
+
+def test_calibration_recovers_the_rereferral_rate_from_repeated_child_ids():
+    from calibration.rereferral import ReReferralFitter
+
+    rate = 0.6
+    s = small(**{"profiling.routing": {"needs_led": 0.5, "diagnostic": 0.0, "signposted": 0.5},
+                 "profiling.diagnosis_requested_anyway": 0.0, "profiling.practitioner_wte": 20.0,
+                 "referral_mix.age_at_referral_years": {"kind": "fixed", "value": 6.0},
+                 "rereferral.enabled": True, "rereferral.after_needs_led_per_year": rate,
+                 "rereferral.after_signposted_per_year": rate / 2,
+                 "simulation.horizon_months": 48, "backlog.count": 0})
+    r = simulate(s, 0)
+    t = child_times(r)
+    start = pd.Timestamp(s.simulation.start_date)
+    prof = _events(r, "profiled")
+    triage_day = np.full(len(r.children), np.nan)
+    triage_day[prof["child"].to_numpy()] = prof["time_days"].to_numpy()
+    outcome = np.full(len(r.children), None, dtype=object)
+    outcome[prof["child"].to_numpy()] = prof["detail"].astype(str).to_numpy()
+    extract = pd.DataFrame({
+        "child_id": r.children["child_id"].astype(str),
+        "referral_date": start + pd.to_timedelta(t.referral, unit="D"),
+        "triage_date": start + pd.to_timedelta(triage_day, unit="D"),
+        "triage_outcome": outcome,
+    })
+    end = start + pd.Timedelta(days=r.horizon_days)
+    fit = ReReferralFitter().fit(extract, extract_date=end)
+    for route, truth in (("needs_led", rate), ("signposted", rate / 2)):
+        low, high = fit.intervals_[route]
+        # dates are whole days in an extract: allow a day's rounding on top of the interval
+        assert low * 0.98 < truth < high * 1.02, (route, fit.rates_[route], low, high)
+    assert fit.overrides()["rereferral.after_needs_led_per_year"] == pytest.approx(
+        fit.rates_["needs_led"])
+    no_ids = ReReferralFitter().fit(extract.drop(columns="child_id"), extract_date=end)
+    assert no_ids.overrides() == {} and "kept" in no_ids.notes_[0]
