@@ -92,6 +92,10 @@ def feasible_ranges(values: np.ndarray, mask: np.ndarray, row_totals: bool = Tru
     hidden = np.flatnonzero(m)
     if not len(hidden):
         return np.zeros((0, 2))
+    if shape[0] == 1 and row_totals and not column_totals and (
+            total_mask is None or not total_mask[0][0]):
+        # one line with its total: each hidden cell is anywhere from 0 to their sum (no LP)
+        return np.tile([0.0, float(flat[hidden].sum())], (len(hidden), 1))
     position = {int(cell): k for k, cell in enumerate(hidden)}
     row_hidden = np.zeros(shape[0], bool) if total_mask is None else total_mask[0]
     col_hidden = np.zeros(shape[1], bool) if total_mask is None else total_mask[1]

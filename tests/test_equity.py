@@ -446,7 +446,8 @@ def test_run_by_group_prints_and_writes_equity(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run(
         [sys.executable, "-m", "model.cli", "run", "scenarios/prioritise_vulnerable.toml",
-         "--replications", "2", "--months", "6", "--by", "looked_after", "--by", "quintile",
+         "--replications", "2", "--months", "3", "--set", "backlog.count=500",
+         "--by", "looked_after", "--by", "quintile",
          "--out", str(out), "--no-figures", "--quiet"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
