@@ -51,6 +51,10 @@ TABLE_METRICS = (
     "aged_out", "escalations", "clinician_utilisation", "cost_total",
     "wait_of_those_assessed_weeks_p50", "pct_of_those_assessed_within_13w",
     "backlog_cleared",
+    # what families worry about (issue 11)
+    "re_referrals", "pct_profiled_to_diagnostic", "routed_away_would_be_diagnosed",
+    "assessments_no_condition", "supported_without_diagnosis", "would_be_diagnosed_unassessed",
+    "would_be_diagnosed_left_unassessed", "turned_18_without_assessment",
 )
 """What the printed table shows: DESIGN.md section 3's metrics (list-based waits first, the
 referral cohort, then the waits of those assessed, which are never the headline) and the backlog
