@@ -72,9 +72,13 @@ def resolve_variable(name: str) -> str:
 
 
 def _wide(groups: pd.DataFrame) -> pd.DataFrame:
-    """``replication`` x (variable, group, metric) values."""
-    return groups.pivot_table(index="replication", columns=["variable", "group", "metric"],
-                              values="value", aggfunc="first", dropna=False, sort=False)
+    """``replication`` x (variable, group, metric) values: the cells the runs have (a cell
+    undefined in every replication stays, as NaN; no combinations that do not exist)."""
+    keys = ["variable", "group", "metric"]
+    wide = groups.pivot_table(index="replication", columns=keys, values="value",
+                              aggfunc="first", dropna=False, sort=False)
+    cells = pd.MultiIndex.from_frame(groups[keys].drop_duplicates())
+    return wide.reindex(columns=cells)
 
 
 def _raw_table(groups: pd.DataFrame) -> pd.DataFrame:

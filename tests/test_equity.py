@@ -504,3 +504,12 @@ def test_calibration_recovers_the_rereferral_rate_from_repeated_child_ids():
         fit.rates_["needs_led"])
     no_ids = ReReferralFitter().fit(extract.drop(columns="child_id"), extract_date=end)
     assert no_ids.overrides() == {} and "kept" in no_ids.notes_[0]
+
+
+def test_equity_comparison_has_only_real_groups():
+    s = small(**{"simulation.horizon_months": 6})
+    a = run_replications(s, 2, executor="serial")
+    b = run_replications(s.replace({"assessment.professions.0.wte": 6.0}), 2, executor="serial")
+    diff = equity_comparison(a.groups, b.groups)
+    lac = diff[diff["variable"] == "looked_after_or_cin"]["group"].unique().tolist()
+    assert lac == ["yes", "no", "gap: yes - no"]
