@@ -134,6 +134,7 @@ def who_benefits(results: Mapping[str, ExperimentResult], key: str) -> None:
         return
     st.subheader("Who benefits?")
     first = next(iter(results.values())).groups
+    assert first is not None  # kept above
     variables = [v for v in VARIABLE_LABELS if v in set(first["variable"])]
     c1, c2 = st.columns(2)
     variable = c1.selectbox("Group children by", variables, key=f"{key}_equity_by",

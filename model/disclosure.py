@@ -57,7 +57,7 @@ def _lines(shape: tuple[int, int], row_totals: bool, column_totals: bool) -> lis
     """Index arrays (flat) of the lines whose totals are published."""
     rows, cols = shape
     index = np.arange(rows * cols).reshape(shape)
-    lines = []
+    lines: list[np.ndarray] = []
     if row_totals:
         lines.extend(index[r, :] for r in range(rows))
     if column_totals:
@@ -99,8 +99,9 @@ def feasible_ranges(values: np.ndarray, mask: np.ndarray, row_totals: bool = Tru
     position = {int(cell): k for k, cell in enumerate(hidden)}
     row_hidden = np.zeros(shape[0], bool) if total_mask is None else total_mask[0]
     col_hidden = np.zeros(shape[1], bool) if total_mask is None else total_mask[1]
-    a_eq, b_eq = [], []
-    lines = []
+    a_eq: list[np.ndarray] = []
+    b_eq: list[float] = []
+    lines: list[tuple[np.ndarray, bool]] = []
     if row_totals:
         lines.extend((line, row_hidden[r]) for r, line in
                      enumerate(_lines(shape, True, False)))

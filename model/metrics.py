@@ -783,8 +783,7 @@ def group_labels(result: SimulationResult) -> dict[str, np.ndarray]:
     return labels
 
 
-def group_levels(variable: str, scenario: "SimulationResult | None" = None,
-                 localities: tuple[str, ...] = ()) -> tuple[str, ...]:
+def group_levels(variable: str, localities: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The groups of a variable in reporting order."""
     return {
         "looked_after_or_cin": ("yes", "no"),

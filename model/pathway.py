@@ -21,6 +21,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -598,8 +599,15 @@ class PathwayModel:
         if (self.exit_reason[i] == _D["withdrawn"] and self.exit_time[i] < self.horizon
                 and _D["withdrawn"] in self.return_rates):
             due = float(self.exit_time[i])
-            self.env.timeout(max(due - now, 0.0)).callbacks.append(
-                lambda _event, i=i, due=due: self._withdrawal_due(i, due))
+            self._after(max(due - now, 0.0), self._withdrawal_due, i, due)
+
+    def _after(self, delay: float, action: Callable[[int, float], None], i: int,
+               time: float) -> None:
+        """Call ``action(i, time)`` ``delay`` days from now (an event, not a process)."""
+        def fire(_event: simpy.Event) -> None:
+            action(i, time)
+
+        self.env.timeout(delay).callbacks.append(fire)
 
     def _withdrawal_due(self, i: int, due: float) -> None:
         # still waiting and this withdrawal still the first exit (support may have met needs
@@ -618,8 +626,7 @@ class PathwayModel:
         leaving = self.scenario.leaving
         if leaving.age_out and back >= self.birthday[i]:
             return  # an adult by then: not a referral to children's services
-        self.env.timeout(back - self.env.now).callbacks.append(
-            lambda _event, i=i, back=back: self._rereferred(i, back))
+        self._after(back - self.env.now, self._rereferred, i, back)
 
     def _rereferred(self, i: int, now: float) -> None:
         """A new referral of the child first referred as ``origin[i]``: its own vetting, exits
@@ -633,8 +640,7 @@ class PathwayModel:
         if ready == now:
             self._take_in(j, now)
         else:
-            self.env.timeout(ready - now).callbacks.append(
-                lambda _event, j=j, ready=ready: self._take_in(j, ready))
+            self._after(ready - now, self._take_in, j, ready)
 
     def _add_child(self, i: int, now: float) -> int:
         """A row for child ``i`` referred again at ``now`` (rows are drawn in blocks)."""
