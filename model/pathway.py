@@ -753,6 +753,9 @@ class PathwayModel:
         away = p.routing.needs_led + p.routing.signposted
         needs_led_share = p.routing.needs_led / away if away > 0 else 1.0
         none = OUTCOMES.index("none")
+        diagnosable = 1.0 - self.scenario.assessment.outcome.as_dict()["none"]
+        sensitivity, false_positive_rate = accuracy.send_on(
+            p.routing.diagnostic / routing[-1], diagnosable)
         budget = 0.0
         queue = self.profiling_queue
         while True:
@@ -765,8 +768,8 @@ class PathwayModel:
                 budget -= c.profile_hours[i]
                 if accuracy.enabled:
                     route = self._route_by_outcome(float(c.route_u[i]), self.outcome[i] != none,
-                                                   accuracy.sensitivity,
-                                                   accuracy.false_positive_rate, needs_led_share)
+                                                   sensitivity, false_positive_rate,
+                                                   needs_led_share)
                 else:
                     route = int(np.searchsorted(routing, c.route_u[i] * routing[-1], side="right"))
                     route = min(route, 2)

@@ -608,11 +608,15 @@ class ProfilingAccuracy(_Frozen):
     ``profiling.routing`` whatever the child. On, it sends a child on to the diagnostic list with
     probability ``sensitivity`` if an assessment would diagnose them (autism, ADHD or another ND
     condition) and ``false_positive_rate`` if it would find no condition; the rest are split
-    between a needs-led plan and signposting in the ratio of ``profiling.routing``. The share
-    sent on is then ``sensitivity x d + false_positive_rate x (1 - d)``, with d the diagnosed
-    share of the outcome mix, reported as ``pct_profiled_to_diagnostic`` beside
-    ``profiling.routing.diagnostic``: to keep that share, choose
-    ``sensitivity = (diagnostic - false_positive_rate x (1 - d)) / d``.
+    between a needs-led plan and signposting in the ratio of ``profiling.routing``. As given,
+    the share sent on would be ``sensitivity x d + false_positive_rate x (1 - d)``, with d the
+    diagnosable share of the outcome mix. With ``keep_routing_share`` (the default) both
+    probabilities are scaled by one factor so that the share sent on is
+    ``profiling.routing.diagnostic`` on average (the tool's discrimination, their ratio, is
+    kept; a probability that would pass 1 is held at 1 and the other takes up the rest), so the
+    routing lever still sets how many go on; they are exactly as given when
+    ``sensitivity = (diagnostic - false_positive_rate x (1 - d)) / d``. Without it they are used
+    as given. Either way ``pct_profiled_to_diagnostic`` reports the share sent on.
     """
 
     enabled: bool = Field(
@@ -628,6 +632,25 @@ class ProfilingAccuracy(_Frozen):
         json_schema_extra=assumption(
             "0.05-0.30", "of the children an assessment would find no condition in, the share "
                          "sent on to the diagnostic list"))
+    keep_routing_share: bool = Field(
+        True, json_schema_extra=model_default(
+            "scale both so that profiling.routing.diagnostic are sent on on average"))
+
+    def send_on(self, routed_share: float, diagnosable: float) -> tuple[float, float]:
+        """The probabilities of being sent on (diagnosable child, child with no condition)
+        for a routing share and a diagnosable share of children."""
+        s, f, p, d = self.sensitivity, self.false_positive_rate, routed_share, diagnosable
+        if not self.keep_routing_share:
+            return s, f
+        expected = s * d + f * (1 - d)
+        if expected <= 0:
+            return p, p  # a tool that sends nobody on cannot be scaled: route at random
+        s, f = s * p / expected, f * p / expected
+        if s > 1:
+            s, f = 1.0, (p - d) / (1 - d)
+        elif f > 1:
+            s, f = (p - (1 - d)) / d, 1.0
+        return min(max(s, 0.0), 1.0), min(max(f, 0.0), 1.0)
 
 
 class ReReferral(_Frozen):

@@ -52,7 +52,8 @@ def _events(result, event: str, detail: str | None = None) -> pd.DataFrame:
 
 def test_perfect_profiling_tool_sends_on_exactly_the_children_who_would_be_diagnosed():
     s = small(**{"profiling_accuracy.enabled": True, "profiling_accuracy.sensitivity": 1.0,
-                 "profiling_accuracy.false_positive_rate": 0.0})
+                 "profiling_accuracy.false_positive_rate": 0.0,
+                 "profiling_accuracy.keep_routing_share": False})
     r = simulate(s, 0)
     latent = r.children["latent_outcome"].astype(str).to_numpy()
     profiled = _events(r, "profiled")
@@ -84,6 +85,7 @@ def test_assessment_outcome_is_the_latent_outcome():
 def test_sensitivity_and_false_positive_rate_are_the_shares_sent_on():
     s = small(**{"profiling_accuracy.enabled": True, "profiling_accuracy.sensitivity": 0.6,
                  "profiling_accuracy.false_positive_rate": 0.2,
+                 "profiling_accuracy.keep_routing_share": False,
                  "simulation.horizon_months": 36, "arrivals.referrals_per_month": 150.0,
                  "profiling.practitioner_wte": 10.0})
     r = simulate(s, 2)
@@ -101,6 +103,31 @@ def test_sensitivity_and_false_positive_rate_are_the_shares_sent_on():
     assert abs(share_needs_led - 0.75) < 3.3 * math.sqrt(0.75 * 0.25 / len(away))
     m = replication_metrics(r)
     assert m["pct_profiled_to_diagnostic"] == pytest.approx(100 * sent.mean())
+
+
+@pytest.mark.parametrize("sent_on", [0.25, 0.40, 0.70])
+def test_keeping_the_routing_share_scales_sensitivity_and_false_positive_rate(sent_on):
+    # the routing lever still sets how many go on; the tool's discrimination (ratio) is kept
+    s = small(**{"profiling_accuracy.enabled": True, "profiling_accuracy.sensitivity": 0.6,
+                 "profiling_accuracy.false_positive_rate": 0.2,
+                 "profiling.routing": {"needs_led": (1 - sent_on) * 0.75, "diagnostic": sent_on,
+                                       "signposted": (1 - sent_on) * 0.25},
+                 "simulation.horizon_months": 36, "arrivals.referrals_per_month": 150.0,
+                 "profiling.practitioner_wte": 10.0})
+    r = simulate(s, 4)
+    latent = r.children["latent_outcome"].astype(str).to_numpy()
+    profiled = _events(r, "profiled")
+    diag = latent[profiled["child"].to_numpy()] != "none"
+    sent = profiled["detail"].astype(str).to_numpy() == "diagnostic"
+    d = 1 - s.assessment.outcome.none
+    sens, fpr = s.profiling_accuracy.send_on(sent_on, d)
+    assert sens * d + fpr * (1 - d) == pytest.approx(sent_on)
+    if sens < 1 and fpr < 1:
+        assert sens / fpr == pytest.approx(3.0)
+    for share, n, p in ((sent[diag].mean(), diag.sum(), sens), (sent[~diag].mean(), (~diag).sum(), fpr)):
+        assert abs(share - p) < 3.3 * math.sqrt(p * (1 - p) / n) + 1e-9
+    assert abs(100 * sent.mean() - 100 * sent_on) < 3.3 * 100 * math.sqrt(
+        sent_on * (1 - sent_on) / len(sent)) + 1.0  # the mix of who is profiled varies a little
 
 
 def test_shipped_needs_led_accuracy_keeps_the_routing_share_on_average():
