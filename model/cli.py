@@ -54,12 +54,17 @@ TABLE_METRICS = (
     "aged_out", "escalations", "clinician_utilisation", "cost_total",
     "wait_of_those_assessed_weeks_p50", "pct_of_those_assessed_within_13w",
     "backlog_cleared",
+    # what families worry about (issue 11)
+    "re_referrals", "pct_profiled_to_diagnostic", "routed_away_would_be_diagnosed",
+    "assessments_no_condition", "supported_without_diagnosis", "would_be_diagnosed_unassessed",
+    "would_be_diagnosed_left_unassessed", "turned_18_without_assessment",
 )
 """What the printed table shows: DESIGN.md section 3's metrics (list-based waits first, the
 referral cohort, then the waits of those assessed, which are never the headline) and the backlog
 question."""
 
 COMPARISON = "comparison.csv"
+EQUITY_COMPARISON = "equity_comparison.csv"
 CLEARANCE_SUMMARY = "clearance.csv"
 
 
@@ -115,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      "intervals, monthly bands, figures and provenance.")
     run.add_argument("scenario", type=Path, metavar="SCENARIO",
                      help="scenario TOML file, or a shipped scenario by name (ndpath scenarios)")
+    run.add_argument("--by", action="append", default=[], metavar="GROUP",
+                     help="also print who benefits by GROUP: quintile, looked_after, age, "
+                          "pathway, priority or locality (repeatable; every group is in "
+                          "equity.csv in the results folder either way)")
     _add_run_options(run)
     run.set_defaults(handler=command_run)
 
@@ -412,6 +421,7 @@ def command_run(args: argparse.Namespace) -> int:
     """``ndpath run``: one scenario to a results folder."""
     choice = executor_choice(args)
     loaded = _load(args.scenario, _overrides(args))
+    by = _group_variables(args.by)
     out = prepare_folder(args.out or _default_out(args.scenario.stem), args.overwrite)
     with ExitStack() as stack:
         executor = open_executor(choice, stack)
@@ -427,8 +437,55 @@ def command_run(args: argparse.Namespace) -> int:
           f"{sim.horizon_months} months from {sim.start_date}, seed {experiment.seed}")
     print(summary_table(experiment))
     print(sanity_section(panel))
+    for variable in by:
+        print(equity_text(experiment, variable))
     _note(args, f"\nResults written to {out}")
     return EXIT_OK
+
+
+EQUITY_TABLE_METRICS = (
+    "children", "waiting_list_end", "list_wait_weeks_p50_end", "pct_waiting_over_52w_end",
+    "waiting_over_52w_end", "pct_referrals_assessed_within_13w", "pct_referrals_assessed_within_52w",
+    "time_to_first_support_weeks_p50", "escalations", "needs_led_exits", "aged_out",
+    "re_referrals", "routed_away_would_be_diagnosed", "would_be_diagnosed_unassessed",
+    "turned_18_without_assessment",
+)
+"""What ``ndpath run --by GROUP`` prints (equity.csv has every by-group metric)."""
+
+
+def _group_variables(names: Sequence[str]) -> list[str]:
+    from .equity import resolve_variable
+
+    try:
+        return list(dict.fromkeys(resolve_variable(name) for name in names))
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def equity_text(experiment: ExperimentResult, variable: str) -> str:
+    """Who benefits by one group variable: groups x metrics with 95% intervals, then the gap."""
+    from .equity import (GAPS, SHORT_LABELS, VARIABLE_LABELS, by_variable, equity_gaps,
+                         equity_table, format_interval)
+    from .metrics import GROUP_RATE_METRICS
+
+    table = equity_table(experiment.groups)
+    if variable not in set(table["variable"]):
+        return (f"\nBy {VARIABLE_LABELS[variable].lower()}: not in this scenario (set "
+                "localities.names and localities.shares to report localities)")
+    wide = by_variable(table, variable, EQUITY_TABLE_METRICS)
+    rows = [(SHORT_LABELS.get(m, label(m)), *wide.loc[m].tolist()) for m in wide.index]
+    text = (f"\nBy {VARIABLE_LABELS[variable].lower()} (mean [95% interval]; counts rounded to "
+            "the nearest 5, fewer than 5 suppressed):\n" + _table(("", *wide.columns), rows))
+    if variable in GAPS:
+        gaps = equity_gaps(experiment.groups)
+        # waits and shares only: a gap in counts mostly measures the groups' sizes
+        gaps = gaps[(gaps["variable"] == variable) & gaps["metric"].isin(GROUP_RATE_METRICS)]
+        focus, reference, words = GAPS[variable]
+        lines = [(SHORT_LABELS.get(r.metric, label(r.metric)), "suppressed" if r.suppressed else
+                  format_interval(r.difference, r.ci_low, r.ci_high)) for r in gaps.itertuples()]
+        text += (f"\n\nGap, {words} (paired within replications; equity_gaps.csv has every "
+                 "metric):\n" + _table(("", "gap"), lines))
+    return text
 
 
 # -------------------------------------------------------------------------------------------------
@@ -579,6 +636,7 @@ def command_compare(args: argparse.Namespace) -> int:
         compare_provenance(results, loaded, names, args, choice), indent=2) + "\n", encoding="utf-8")
     comparison = comparison_frame(results, base_name)
     comparison.to_csv(out / COMPARISON, index=False)
+    equity_comparison_frame(results, base_name).to_csv(out / EQUITY_COMPARISON, index=False)
     clearance = pd.DataFrame([{"scenario": name, **clearance_summary(r)}
                               for name, r in results.items()])
     clearance.to_csv(out / CLEARANCE_SUMMARY, index=False)
@@ -635,6 +693,22 @@ def comparison_frame(results: dict[str, ExperimentResult], baseline: str) -> pd.
         diff.insert(2, "label", diff["metric"].map(label))
         frames.append(diff)
     return pd.concat(frames, ignore_index=True)
+
+
+def equity_comparison_frame(results: dict[str, ExperimentResult], baseline: str) -> pd.DataFrame:
+    """By group, paired differences of every scenario against ``baseline`` and the change in
+    each gap (disclosure-controlled), as written to equity_comparison.csv."""
+    from .equity import equity_comparison
+
+    frames = []
+    for name, result in results.items():
+        if name == baseline or result.groups is None or results[baseline].groups is None:
+            continue
+        frame = equity_comparison(results[baseline].groups, result.groups)
+        frame.insert(0, "comparison", name)
+        frame.insert(4, "label", frame["metric"].map(label))
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def comparison_table(frame: pd.DataFrame, metrics: Sequence[str] = TABLE_METRICS) -> str:

@@ -648,6 +648,123 @@ class Escalation(_Frozen):
                        "or needs-led plan only, none after"))
 
 
+# -------------------------------------------------------------------------------------------------
+# Profiling accuracy, re-referral and localities (issue 11: who benefits and who loses out).
+# A self-contained block: each section is off by default, so a scenario that does not name it
+# runs exactly as before.
+
+
+class ProfilingAccuracy(_Frozen):
+    """How the profiling tool's routing depends on the child (on only with the profiling tool).
+
+    Every child carries a latent outcome: the result a diagnostic assessment would give them
+    (``assessment.outcome``, drawn up front). Off, the tool routes at random by
+    ``profiling.routing`` whatever the child. On, it sends a child on to the diagnostic list with
+    probability ``sensitivity`` if an assessment would diagnose them (autism, ADHD or another ND
+    condition) and ``false_positive_rate`` if it would find no condition; the rest are split
+    between a needs-led plan and signposting in the ratio of ``profiling.routing``. As given,
+    the share sent on would be ``sensitivity x d + false_positive_rate x (1 - d)``, with d the
+    diagnosable share of the outcome mix. With ``keep_routing_share`` (the default) both
+    probabilities are scaled by one factor so that the share sent on is
+    ``profiling.routing.diagnostic`` on average (the tool's discrimination, their ratio, is
+    kept; a probability that would pass 1 is held at 1 and the other takes up the rest), so the
+    routing lever still sets how many go on; they are exactly as given when
+    ``sensitivity = (diagnostic - false_positive_rate x (1 - d)) / d``. Without it they are used
+    as given. Either way ``pct_profiled_to_diagnostic`` reports the share sent on.
+    """
+
+    enabled: bool = Field(
+        False, json_schema_extra=model_default("off: the tool routes at random, whatever the child"))
+    sensitivity: float = Field(
+        0.45, ge=0, le=1,
+        json_schema_extra=assumption(
+            "0.30-0.70", "of the children an assessment would diagnose, the share the tool "
+                         "sends on to the diagnostic list; with ~40% sent on and ~89% of "
+                         "children diagnosable it cannot exceed ~0.45 at that share"))
+    false_positive_rate: float = Field(
+        0.10, ge=0, le=1,
+        json_schema_extra=assumption(
+            "0.05-0.30", "of the children an assessment would find no condition in, the share "
+                         "sent on to the diagnostic list"))
+    keep_routing_share: bool = Field(
+        True, json_schema_extra=model_default(
+            "scale both so that profiling.routing.diagnostic are sent on on average"))
+
+    def send_on(self, routed_share: float, diagnosable: float) -> tuple[float, float]:
+        """The probabilities of being sent on (diagnosable child, child with no condition)
+        for a routing share and a diagnosable share of children."""
+        s, f, p, d = self.sensitivity, self.false_positive_rate, routed_share, diagnosable
+        if not self.keep_routing_share:
+            return s, f
+        expected = s * d + f * (1 - d)
+        if expected <= 0:
+            return p, p  # a tool that sends nobody on cannot be scaled: route at random
+        s, f = s * p / expected, f * p / expected
+        if s > 1:
+            s, f = 1.0, (p - d) / (1 - d)
+        elif f > 1:
+            s, f = (p - (1 - d)) / d, 1.0
+        return min(max(s, 0.0), 1.0), min(max(f, 0.0), 1.0)
+
+
+class ReReferral(_Frozen):
+    """Failure demand: children who leave without an assessment may come back as a new referral.
+
+    After a needs-led exit (a needs-led plan from profiling), signposting or withdrawing from the
+    list, a child is referred again after a time drawn from a constant hazard (per year since
+    they left), if that falls before the horizon and before they reach the transfer age. The
+    new referral keeps the child's attributes and latent outcome and goes through vetting and
+    the pathway again; it counts in ``referrals`` and in ``re_referrals``.
+    """
+
+    enabled: bool = Field(False, json_schema_extra=model_default("nobody comes back"))
+    after_needs_led_per_year: float = Field(
+        0.15, ge=0, le=50,
+        json_schema_extra=assumption(
+            "0.05-0.30", "hazard of a new referral a year after a needs-led plan from "
+                         "profiling (0.15: about 14% within a year, 53% within five)"))
+    after_signposted_per_year: float = Field(
+        0.25, ge=0, le=50,
+        json_schema_extra=assumption(
+            "0.10-0.50", "hazard of a new referral a year after being signposted"))
+    after_withdrawn_per_year: float = Field(
+        0.20, ge=0, le=50,
+        json_schema_extra=assumption(
+            "0.05-0.40", "hazard of a new referral a year after withdrawing from the list"))
+
+    def rates_per_day(self) -> dict[str, float]:
+        """Exit reason -> hazard of coming back per day (only the reasons that can)."""
+        return {"needs_led": self.after_needs_led_per_year / DAYS_PER_YEAR,
+                "signposted": self.after_signposted_per_year / DAYS_PER_YEAR,
+                "withdrawn": self.after_withdrawn_per_year / DAYS_PER_YEAR}
+
+
+class Localities(_Frozen):
+    """Localities (areas of the service) as a referral attribute for equity breakdowns.
+
+    Empty by default (no locality). A backlog table may carry a ``locality`` column with these
+    names; new referrals are drawn from ``shares``.
+    """
+
+    names: tuple[str, ...] = Field(
+        (), json_schema_extra=model_default("locality names, e.g. [\"North\", \"South\"]"))
+    shares: tuple[float, ...] = Field(
+        (), json_schema_extra=model_default("share of referrals from each locality (sum 1)"))
+
+    @model_validator(mode="after")
+    def _names_and_shares(self) -> "Localities":
+        if len(self.names) != len(self.shares):
+            raise ValueError(f"localities: {len(self.names)} names but {len(self.shares)} "
+                             "shares; give one share per name")
+        if len(set(self.names)) != len(self.names) or any(not n.strip() for n in self.names):
+            raise ValueError(f"localities.names must be distinct and non-empty, got {list(self.names)}")
+        if self.shares:
+            if any(not math.isfinite(x) or x < 0 for x in self.shares):
+                raise ValueError(f"localities.shares must be >= 0, got {list(self.shares)}")
+            _check_probabilities(dict(zip(self.names, self.shares)), "localities.shares")
+        return self
+
+
 class Uncertainty(_Frozen):
     """Parameter uncertainty: draw uncertain parameters afresh for each replication.
 
@@ -684,6 +801,10 @@ class Scenario(_Frozen):
     support: Support = Field(default_factory=Support)
     leaving: Leaving = Field(default_factory=Leaving)
     escalation: Escalation = Field(default_factory=Escalation)
+    # issue 11 (equity): off or empty by default
+    profiling_accuracy: ProfilingAccuracy = Field(default_factory=ProfilingAccuracy)
+    rereferral: ReReferral = Field(default_factory=ReReferral)
+    localities: Localities = Field(default_factory=Localities)
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
 
     @model_validator(mode="after")
