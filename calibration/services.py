@@ -59,6 +59,11 @@ def service(name: str, scale: float = 1.0) -> Scenario:
         "assessment.professions": [{**p.model_dump(), "wte": round(p.wte * wte * scale, 4)}
                                    for p in a.professions],
         "support.places": max(1, int(round(base.support.places * scale))),
+        # The calibration does not yet fit failure demand (children referred again after leaving)
+        # or a profiling tool that routes by each child's latent outcome, so the truth is kept
+        # inside the model it fits: both off, routing at random in the file's shares.
+        "rereferral.enabled": False,
+        "profiling_accuracy.enabled": False,
     }
     if base.profiling.enabled:
         overrides["profiling.practitioner_wte"] = round(base.profiling.practitioner_wte * scale, 4)

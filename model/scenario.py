@@ -1025,6 +1025,13 @@ def _problems_from(error: ValidationError, data: Mapping[str, Any]) -> list[str]
             problems.append(f"{loc}: kind = {e['input'].get('kind')!r} is not a distribution; "
                             "use one of exponential, lognormal, gamma, weibull, fixed, uniform, "
                             "empirical, histogram")
+        elif e["type"] == "union_tag_not_found":
+            given = e.get("input")
+            others = (f" (it has {', '.join(repr(k) for k in given)}; is one of them a "
+                      "misspelt 'kind'?)") if isinstance(given, dict) and given else ""
+            problems.append(f"{loc}: no 'kind' says which distribution this is{others}; add "
+                            "kind = one of exponential, lognormal, gamma, weibull, fixed, "
+                            "uniform, empirical, histogram")
         elif e["type"] == "missing":
             problems.append(f"{loc}: required key is missing")
         else:
