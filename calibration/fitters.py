@@ -140,9 +140,9 @@ class ArrivalsFitter(_Fitter):
     providers submitting, as NHS England's series had in December 2025): the forecast and the
     scenario carry the level after it.
 
-    Counts: Poisson (statsmodels ``GLM``) or, when the counts vary more than Poisson (a
-    likelihood-ratio test at 5%, real series do), negative binomial NB2 (statsmodels
-    ``NegativeBinomial``, its ``alpha`` by maximum likelihood): ``family_``. Parameter intervals
+    Counts: Poisson (statsmodels ``GLM``) or, when the counts vary more than Poisson (Pearson's
+    statistic against chi-squared, at 5%; real series do), negative binomial NB2 (statsmodels
+    ``GLM``, its ``alpha`` by the degrees-of-freedom-corrected moment equation): ``family_``. Parameter intervals
     come from the fitted covariance (quasi-Poisson scaled under Poisson), and
     :meth:`forecast`'s prediction intervals from draws of the coefficients and of the counts.
 
@@ -232,20 +232,18 @@ class ArrivalsFitter(_Fitter):
         mu = poisson.fittedvalues
         self.dispersion_ = max(1.0, float(np.sum((y - mu) ** 2 / mu) / dof))
         beta, cov = np.asarray(poisson.params), np.asarray(poisson.cov_params()) * self.dispersion_
-        self.family_, self.nb_alpha_, self.overdispersion_p_ = "poisson", 0.0, math.nan
-        if family != "poisson" and len(y) - X.shape[1] >= 2:
-            nb = self._fit_nb(sm, y, X, beta)
+        # overdispersion: Pearson's statistic of the Poisson fit against chi-squared(dof)
+        self.overdispersion_p_ = float(stats.chi2.sf(self.dispersion_ * dof, dof))
+        self.family_, self.nb_alpha_ = "poisson", 0.0
+        if family == "negative_binomial" or (family == "auto" and self.overdispersion_p_ < 0.05):
+            alpha, nb = self._fit_nb(sm, y, X, beta, mu, dof)
             if nb is not None:
-                lr = max(0.0, 2 * (float(nb.llf) - float(poisson.llf)))
-                self.overdispersion_p_ = float(0.5 * stats.chi2.sf(lr, 1))  # alpha = 0 on the edge
-                if family == "negative_binomial" or self.overdispersion_p_ < 0.05:
-                    self.family_ = "negative_binomial"
-                    self.nb_alpha_ = float(nb.params[-1])
-                    beta = np.asarray(nb.params[:-1])
-                    cov = np.asarray(nb.cov_params())[:-1, :-1]
+                self.family_, self.nb_alpha_ = "negative_binomial", alpha
+                beta, cov = np.asarray(nb.params), np.asarray(nb.cov_params())
         self.coef_ = beta
         self.cov_ = cov
         self.n_months_ = len(y)
+        self.dof_ = dof
         self._fitted = True
         # derived values, with intervals from draws of the coefficients (delta method by sampling)
         draws = np.random.default_rng(0).multivariate_normal(beta, self.cov_, size=4000)
@@ -269,26 +267,33 @@ class ArrivalsFitter(_Fitter):
         return self
 
     @staticmethod
-    def _fit_nb(sm: Any, y: np.ndarray, X: np.ndarray, start: np.ndarray) -> Any:
-        """NB2 by maximum likelihood, or None when it does not converge to a finite alpha."""
-        import warnings
+    def _fit_nb(sm: Any, y: np.ndarray, X: np.ndarray, beta: np.ndarray, mu: np.ndarray,
+                dof: int) -> tuple[float, Any]:
+        """NB2 GLM (statsmodels) with ``alpha`` by the moment equation
+        ``sum (y - mu)^2 / (mu (1 + alpha mu)) = n - p``, alternated with the fit to convergence.
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                nb = sm.NegativeBinomial(y, X, loglike_method="nb2").fit(
-                    start_params=np.append(start, 0.01), method="bfgs", maxiter=1000, disp=0)
-            except (np.linalg.LinAlgError, ValueError):
-                return None
-        alpha = float(nb.params[-1])
-        try:
-            cov = np.asarray(nb.cov_params())
-        except (ValueError, np.linalg.LinAlgError):  # a singular Hessian: alpha at its edge
-            return None
-        if not (np.isfinite(alpha) and alpha > 0 and np.all(np.isfinite(cov))
-                and np.all(np.diag(cov) > 0)):
-            return None
-        return nb
+        The moment estimator counts the degrees of freedom the coefficients use; maximum
+        likelihood does not, and with 14 coefficients on 48 months it puts ``alpha`` about 30%
+        low (90% intervals then covered 79% of held-out months). Returns ``(0, None)`` when the
+        counts are not overdispersed."""
+        alpha, result = 0.0, None
+        for _ in range(50):
+            def pearson(a: float, mu: np.ndarray = mu) -> float:
+                return float(np.sum((y - mu) ** 2 / (mu * (1 + a * mu)))) - dof
+
+            if pearson(0.0) <= 0:
+                return 0.0, None
+            high = 1.0
+            while pearson(high) > 0 and high < 1e6:
+                high *= 10
+            new = float(optimize.brentq(pearson, 0.0, high, xtol=1e-12))
+            result = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=new)).fit(
+                start_params=beta)
+            beta, mu = np.asarray(result.params), np.asarray(result.fittedvalues)
+            if abs(new - alpha) <= 1e-8 + 1e-4 * new:
+                break
+            alpha = new
+        return new, result
 
     def _years(self, months: pd.PeriodIndex) -> np.ndarray:
         mid = months.to_timestamp(how="start") + (months.to_timestamp(how="end") -
@@ -365,13 +370,19 @@ class ArrivalsFitter(_Fitter):
         if not 0 < level < 1:
             raise ValueError(f"level must be between 0 and 1 (e.g. 0.9), got {level}")
         months = pd.PeriodIndex([pd.Period(m, freq="M") for m in months])
-        mu = np.exp(self._draws @ self._design(months).T)  # draw x month
         rng = np.random.default_rng(seed)
         if self.family_ == "negative_binomial":
-            n = 1 / self.nb_alpha_
+            # alpha and the coefficients' spread are estimated from dof degrees of freedom: each
+            # draw scales both by dof / chi-squared(dof), as a t interval does a normal one
+            # (without it, 90% intervals covered 86% of held-out months at 48 months)
+            scale = self.dof_ / rng.chisquare(self.dof_, len(self._draws))
+            centre = self.coef_[None, :]
+            coefs = centre + (self._draws - centre) * np.sqrt(scale)[:, None]
+            mu = np.exp(coefs @ self._design(months).T)  # draw x month
+            n = 1 / (self.nb_alpha_ * scale)[:, None]
             counts = rng.negative_binomial(n, n / (n + mu))
         else:
-            counts = rng.poisson(mu)
+            counts = rng.poisson(np.exp(self._draws @ self._design(months).T))
         tail = (1 - level) / 2
         low, high = np.quantile(counts, [tail, 1 - tail], axis=0)
         return pd.DataFrame({"mean": self.predict(months).to_numpy(), "low": low, "high": high},
