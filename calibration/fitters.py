@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal, Sequence
 
@@ -201,7 +202,8 @@ class ArrivalsFitter(_Fitter):
                 self.season_note_ = (f"Seasonality not fitted ({len(used)} months fitted, "
                                      f"fewer than {FOURIER_MIN_MONTHS}): flat.")
         else:
-            mode = {True: "months", False: "flat"}.get(seasonality, seasonality)  # type: ignore[call-overload]
+            mode = ("months" if seasonality is True else "flat" if seasonality is False
+                    else str(seasonality))
             if mode not in SEASONAL_MODES:
                 raise ValueError(f"seasonality must be one of {', '.join(SEASONAL_MODES)}, "
                                  f"got {seasonality!r}")
@@ -228,12 +230,15 @@ class ArrivalsFitter(_Fitter):
         X = self._design(used.index)
         y = used.to_numpy(dtype=float)
         dof = max(len(y) - X.shape[1], 1)
-        poisson = sm.GLM(y, X, family=sm.families.Poisson()).fit()
+        with warnings.catch_warnings():  # an exact fit (a tiny or constant series) is not news
+            warnings.simplefilter("ignore", sm.tools.sm_exceptions.PerfectSeparationWarning)
+            poisson = sm.GLM(y, X, family=sm.families.Poisson()).fit()
         mu = poisson.fittedvalues
-        self.dispersion_ = max(1.0, float(np.sum((y - mu) ** 2 / mu) / dof))
+        pearson = float(np.sum((y - mu) ** 2 / mu))
+        self.dispersion_ = max(1.0, pearson / dof)
         beta, cov = np.asarray(poisson.params), np.asarray(poisson.cov_params()) * self.dispersion_
         # overdispersion: Pearson's statistic of the Poisson fit against chi-squared(dof)
-        self.overdispersion_p_ = float(stats.chi2.sf(self.dispersion_ * dof, dof))
+        self.overdispersion_p_ = float(stats.chi2.sf(pearson, dof))
         self.family_, self.nb_alpha_ = "poisson", 0.0
         if family == "negative_binomial" or (family == "auto" and self.overdispersion_p_ < 0.05):
             alpha, nb = self._fit_nb(sm, y, X, beta, mu, dof)
