@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from model.experiment import ExperimentResult
 from model.scenario import Scenario
 
-from . import core, figures
+from . import core, equity, figures
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def summit_pack(results: Mapping[str, ExperimentResult], scenarios: Mapping[str,
                 ) -> tuple[bytes, bytes]:
     """The pack as (PDF bytes, zip bytes of PNGs with the takeaways and provenance)."""
     today = core.month_today(next(iter(scenarios.values())))
-    deck = slides(results, today)
+    deck = slides(results, today) + equity.pack_slides(results)  # issue 11
     made = [_captioned(slide) for slide in deck]
     names = [slide.name for slide in deck]
     document = figures.pdf([_cover(scenarios, title), *made], title, tight=False)

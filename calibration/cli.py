@@ -34,9 +34,15 @@ def _date(text: str) -> pd.Timestamp:
     """An ISO date option (argparse reports a bad one as a usage error, exit 2)."""
     import datetime as dt
 
+    import re
+
     try:
         return pd.Timestamp(dt.date.fromisoformat(text.strip()))
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a day of the calendar (that month has no such day); check "
+                "the date") from None
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as YYYY-MM-DD") from None
 
 
@@ -95,7 +101,8 @@ def add_subcommands(subparsers: Any) -> None:
                                           "calibrated.toml, fit.json and report.md.")
     c.add_argument("extract", type=Path, nargs="?", metavar="EXTRACT")
     c.add_argument("--monthly", type=Path, metavar="FILE",
-                   help="an aggregate monthly series (month, new_referrals, ...) instead")
+                   help="an aggregate monthly series (month, new_referrals, ...) instead; "
+                        "'england' is the bundled NHS England series (use with --age-band 0-17)")
     c.add_argument("--age-band", help="with --monthly: keep only this age band (e.g. 0-17)")
     c.add_argument("--pathway", help="with --monthly: keep only this pathway")
     c.add_argument("--extract-date", type=_date, metavar="YYYY-MM-DD",
@@ -163,6 +170,15 @@ def _quarantine_note(table: Any, out: Path | None) -> None:
           f"{len(table.data)} rows used.", file=sys.stderr)
 
 
+def _absent_note(table: Any) -> None:
+    """Say which columns ndpath reads are not in the extract, and what that means."""
+    from .extract import ABSENT_MEANS
+
+    for column, meaning in ABSENT_MEANS.items():
+        if not table.has(column):
+            print(f"note: the extract has no {column} column: {meaning}", file=sys.stderr)
+
+
 def _base(args: argparse.Namespace) -> Scenario:
     if getattr(args, "base", None) is None:
         return Scenario()
@@ -179,6 +195,13 @@ def _options(args: argparse.Namespace) -> Any:
     for name in ("history_months", "replay_months", "replications"):
         if getattr(args, name) < 1:
             raise _user_error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.history_months > 600 or args.replay_months > 600:
+        raise _user_error("--history-months and --replay-months are months of data: at most 600")
+    if args.seed < 0:
+        raise _user_error(f"--seed {args.seed}: a seed is a whole number, 0 or more")
+    if getattr(args, "months", None) is not None and not 1 <= args.months <= 600:
+        raise _user_error(f"--months {args.months}: the calibrated scenario's horizon, from 1 to "
+                          "600 months")
     try:
         parse_month_ranges(args.exclude_months)
     except ValueError as error:
@@ -246,6 +269,11 @@ def command_validate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
             print(f"    {column:<24} {share:.1%}")
         if report["ignored_columns"]:
             print(f"  columns not used: {', '.join(report['ignored_columns'])}")  # type: ignore[arg-type]
+        absent = report["absent_columns"]
+        if absent:
+            print("  columns not in the file:")
+            for column, meaning in absent.items():  # type: ignore[attr-defined]
+                print(f"    {column:<24} {meaning}")
     if table.problems:
         raise _user_error(str(ExtractError(table.problems, str(args.extract))))
     print("No problems found.")
@@ -264,6 +292,10 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
     if args.monthly is not None:
         from .monthly import calibrate_monthly, read_monthly, write_monthly_calibration
 
+        if str(args.monthly).lower() == "england" and not args.monthly.exists():
+            from . import ENGLAND_MONTHLY
+
+            args.monthly = ENGLAND_MONTHLY  # the bundled series, installed with the package
         try:
             series = read_monthly(args.monthly, args.age_band, args.pathway)
             result = calibrate_monthly(series, args.exclude_months, base, args.break_month)
@@ -287,6 +319,7 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
         raise _user_error("--extract-date is required with an EXTRACT")
     executor_choice(args)  # option mistakes before the extract is read
     table = _read(args)
+    _absent_note(table)
     with ExitStack() as stack:
         options = replace(options, executor=_open(args, stack))
         out = _prepare(args.out, args.overwrite)
@@ -363,6 +396,14 @@ def command_synth(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     """``ndpath synth``: a synthetic extract from a scenario."""
     from .synth import make_messy, synthesise_extract
 
+    if not 1 <= args.history_months <= 600:
+        raise _user_error(f"--history-months {args.history_months}: months of history to "
+                          "synthesise, from 1 to 600")
+    if args.seed is not None and args.seed < 0:
+        raise _user_error(f"--seed {args.seed}: a seed is a whole number, 0 or more")
+    if args.out.is_dir():
+        raise _user_error(f"--out {args.out} is a folder; give a file name such as "
+                          f"{args.out / 'extract.csv'}")
     if args.out.exists() and not args.overwrite:
         raise _user_error(f"{args.out} exists; choose another --out or pass --overwrite")
     suffix = args.out.suffix.lower()

@@ -24,12 +24,15 @@ import pandas as pd
 from model.scenario import Scenario, ScenarioError
 
 from .calibrate import CalibrationError, Parameter, _params_from_summary, arrivals_notes
-from .extract import BLANKS, ExtractError, Problem, read_raw
+from .extract import BLANKS, ExtractError, Problem, _no_such_day, misspelt_columns, read_raw
 from .fitters import ArrivalsFitter, CapacityFitter
 
 COUNT_COLUMNS = ("new_referrals", "closed_referrals", "open_referrals", "open_over_13_weeks",
                  "assessments_completed")
 GROUP_COLUMNS = ("age_band", "pathway")
+LARGEST_COUNT = 10_000_000
+"""No service, nor all of England, counts 10 million referrals (or children waiting) in a month:
+a bigger count is a typing or unit mistake."""
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,15 @@ def check_month_column(raw: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
     """Months as ``YYYY-MM`` (a full date such as 2019-04-01 is accepted)."""
     text = raw["month"].str.strip()
     months = pd.to_datetime(text.str.slice(0, 7), format="%Y-%m", errors="coerce")
-    problems = [Problem(int(i) + 2, "month", text.iloc[i], "is not a month",
-                        "write months as YYYY-MM, e.g. 2024-03")
-                for i in np.flatnonzero(months.isna().to_numpy())]
+    problems = []
+    for i in np.flatnonzero(months.isna().to_numpy()):
+        value = text.iloc[i]
+        parts = value.split("-")
+        reason = (_no_such_day(int(parts[0]), int(parts[1]), 1)
+                  if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() else None)
+        fix = (f"{reason}: check the month (written YYYY-MM)" if reason
+               else "write months as YYYY-MM, e.g. 2024-03")
+        problems.append(Problem(int(i) + 2, "month", value, "is not a month", fix))
     return months.dt.to_period("M"), problems
 
 
@@ -70,8 +79,9 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
             problems.append(Problem(None, column, "", "required column is missing",
                                     f"add a column named {column} (columns found: "
                                     f"{', '.join(raw.columns)})"))
+    problems += misspelt_columns(list(raw.columns), ("month", *COUNT_COLUMNS, *GROUP_COLUMNS))
     if problems:
-        raise ExtractError(problems, origin)
+        raise ExtractError(problems, origin, quarantine_hint=False)
     months, month_problems = check_month_column(raw)
     problems += month_problems
     counts = pd.DataFrame(index=raw.index)
@@ -81,10 +91,19 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
         text = raw[column].str.strip()
         blank = text.str.lower().isin(BLANKS)
         values = pd.to_numeric(text.str.replace(",", "", regex=False).where(~blank), errors="coerce")
-        bad = ~blank & (values.isna() | (values < 0))
-        problems += [Problem(int(i) + 2, column, text.iloc[i], "is not a count (a whole number >= 0)",
-                             "give the count, or leave the cell blank if unknown")
-                     for i in np.flatnonzero(bad.to_numpy())]
+        unreadable = ~blank & (values.isna() | ~np.isfinite(values.fillna(0)) | (values < 0))
+        fraction = ~blank & ~unreadable & (values % 1 != 0)
+        huge = ~blank & ~unreadable & (values > LARGEST_COUNT)
+        for mask, message, fix in (
+                (unreadable, "is not a count (a whole number >= 0)",
+                 "give the count, or leave the cell blank if unknown"),
+                (fraction, "is not a whole number: a count of referrals or children has no "
+                           "fractions", "give the count itself (not an average or a rate), or "
+                                        "leave the cell blank if unknown"),
+                (huge, f"is more than {LARGEST_COUNT:,} in one month, more than any service (or "
+                       "England) counts", "check the column holds counts, not ids or totals")):
+            problems += [Problem(int(i) + 2, column, text.iloc[i], message, fix)
+                         for i in np.flatnonzero(mask.to_numpy())]
         counts[column] = values
     groups: dict[str, list[str]] = {}
     keep = pd.Series(True, index=raw.index)
@@ -103,7 +122,7 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
                                         f"choose one of {', '.join(groups[column])}"))
             keep &= values == chosen
     if problems:
-        raise ExtractError(problems, origin)
+        raise ExtractError(problems, origin, quarantine_hint=False)
     counts["month"] = months
     counts = counts[keep.to_numpy()]
     group_cols = [c for c in GROUP_COLUMNS if c in raw.columns]
@@ -113,9 +132,16 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
                      "keep one row per month (and group)")
              for i in np.flatnonzero(keep.to_numpy()) if duplicated.loc[i]]
     if dupes:
-        raise ExtractError(dupes, origin)
+        raise ExtractError(dupes, origin, quarantine_hint=False)
     grouped = counts.groupby("month")
     series = grouped.sum(min_count=1).sort_index()
+    if series.empty:
+        raise ExtractError([Problem(None, None, "", "has no rows for the chosen group",
+                                    "choose another --age-band / --pathway")], origin)
+    if series["new_referrals"].notna().sum() == 0:
+        raise ExtractError([Problem(None, "new_referrals", "", "has no counts (every cell is "
+                                    "blank)", "give the referrals received in each month")],
+                           origin)
     changes: list[dict[str, object]] = []
     size = grouped.size().sort_index()
     if group_cols and (size > 1).any():
@@ -183,11 +209,20 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
     kept: list[str] = []
     changes = list(series.changes)
     blank = data.index[data["new_referrals"].isna().to_numpy()]
+    referrals = data["new_referrals"].dropna()
+    if len(referrals) and (referrals == 0).all():
+        raise CalibrationError(
+            "new_referrals is 0 in every month: there is no demand to fit; check the column (or "
+            "the --age-band / --pathway chosen)")
     try:
-        arrivals = ArrivalsFitter().fit(data["new_referrals"].dropna(), exclude=exclude_months,
-                                        break_month=break_month)
+        arrivals = ArrivalsFitter().fit(referrals, exclude=exclude_months, break_month=break_month)
     except ValueError as error:
         raise CalibrationError(str(error)) from None
+    except (ArithmeticError, np.linalg.LinAlgError) as error:
+        raise CalibrationError(
+            f"the referral counts cannot be fitted ({error}): a trend and seasonality need "
+            "months with referrals in them; check for long runs of zeros or one huge "
+            "month") from None
     if len(blank):
         notes.append(f"{len(blank)} month(s) have no new_referrals count and are left out of the "
                      "arrivals fit: " + ", ".join(str(m) for m in blank))

@@ -149,7 +149,8 @@ def least_extra_capacity(
     rows: list[dict[str, float]] = []
 
     def evaluate(extra: float) -> tuple[float, float]:
-        result = run_replications(with_extra_wte(scenario, extra), replications, seed, executor)
+        result = run_replications(with_extra_wte(scenario, extra), replications, seed, executor,
+                                  groups=False)
         m = result.monthly[result.monthly["month"] == month]
         by_rep = m.pivot(index="replication", columns="metric", values="value")
         if measure == "list":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import core, figures
+from app import core, equity, figures
 from app.state import persist, run_many, run_settings_widgets, scenario_choices, settings_problems
 from model.experiment import compare
 
@@ -66,6 +66,7 @@ def page() -> None:
             st.markdown(f"**{name}**")
             st.dataframe(core.differences_table(diff), hide_index=True, width="stretch",
                          key=f"compare_diff_{names.index(name)}")
+    equity.who_benefits(results, key="compare")  # issue 11
     st.download_button("All numbers (CSV)", core.summary_table(results).to_csv(index=False),
                        "comparison.csv", mime="text/csv", key="compare_csv", on_click="ignore")
     st.caption(" · ".join(f"{n}: scenario {s.digest()[:12]}" for n, s in scenarios.items())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import core, pack
+from app import core, equity, pack
 from app.state import persist, run_many, run_settings_widgets, scenario_choices, settings_problems
 from model.labels import HELP
 
@@ -54,6 +54,7 @@ def page() -> None:
         for line in slide.takeaways:
             st.markdown(f"#### {line}")
         st.divider()
+    equity.families_panel(results)  # issue 11
 
     st.subheader("Take it away")
     st.caption("The pack works with no server: a PDF for the room and PNGs for slides, with the "

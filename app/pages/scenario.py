@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from app import core, figures, sanity
+from app import core, equity, figures, sanity
 from app.scenario_files import scenario_from_toml
 from app.state import (
     UNCERTAINTY_LABEL,
@@ -216,7 +216,9 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
     if differences is not None:
         charts["differences"] = figures.differences_chart(differences)
     tabs = st.tabs(["Waiting list", "Waits", "Differences", "All numbers",
-                    "Provenance and downloads"])
+                    "Provenance and downloads", "Who benefits?"])
+    with tabs[5]:
+        equity.who_benefits(names, key="scenario")  # issue 11
     with tabs[0]:
         st.pyplot(charts["waiting_list"], clear_figure=False)
         st.caption(core.takeaway_list(edit_result or base_result))
