@@ -846,6 +846,9 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
                                         break_month=options.break_month)
     except ValueError as error:
         raise CalibrationError(f"arrivals: {error}") from None
+    except (ArithmeticError, np.linalg.LinAlgError) as error:
+        raise CalibrationError(f"arrivals: the referral counts cannot be fitted ({error}); "
+                               "check the referral dates, or give a longer history") from None
     notes += arrivals_notes(arrivals)
     changes: list[dict[str, Any]] = []
     in_window = data[pd.to_datetime(data["referral_date"]) >= window_start]

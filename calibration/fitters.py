@@ -251,7 +251,9 @@ class ArrivalsFitter(_Fitter):
         self.dof_ = dof
         self._fitted = True
         # derived values, with intervals from draws of the coefficients (delta method by sampling)
-        draws = np.random.default_rng(0).multivariate_normal(beta, self.cov_, size=4000)
+        self.cov_ = (self.cov_ + self.cov_.T) / 2  # exactly symmetric for the draws
+        draws = np.random.default_rng(0).multivariate_normal(beta, self.cov_, size=4000,
+                                                             check_valid="ignore")
         self._draws = draws
         z = _z(self.alpha)
         b, se_b = beta[1], math.sqrt(self.cov_[1, 1])
