@@ -65,6 +65,17 @@ class Backtest:
     last year's median before the cut (persistence)."""
     calibration: Calibration
     cut: pd.Timestamp
+    referral_forecast: pd.DataFrame | None = None
+    """The calibration's referral forecast for the held-out months (what the scenario expects,
+    :meth:`calibration.fitters.ArrivalsFitter.forecast`): ``month, actual, mean, low, high,
+    covered``, with a 90% prediction interval for each month's count."""
+
+    @property
+    def referral_coverage(self) -> float:
+        """Share of held-out months whose referrals fell inside the 90% prediction interval."""
+        if self.referral_forecast is None:
+            return float("nan")
+        return float(self.referral_forecast["covered"].mean())
 
     def error(self, metric: str, method: str, kind: str = "mape_pct") -> float:
         row = self.errors[(self.errors["metric"] == metric) & (self.errors["method"] == method)]
@@ -186,8 +197,15 @@ def _run_backtest(table: PathwayTable, holdout_months: int, options: Calibration
     wait_rows = {"actual": _median_wait(table.data, held),
                  "model": float(np.nanmedian(waits)),
                  "last_year_before_cut": _median_wait(table.data, held - holdout_months)}
+    forecast = calibration.fitters["arrivals"].forecast(held, level=0.9)
+    forecast = forecast.assign(actual=actual["referrals"].to_numpy(dtype=float))
+    forecast["covered"] = (forecast["low"] <= forecast["actual"]) & (forecast["actual"]
+                                                                       <= forecast["high"])
+    forecast = forecast.rename_axis("month").reset_index()
+    forecast["month"] = forecast["month"].astype(str)
     return Backtest(comparison, pd.DataFrame(errors),
-                    pd.DataFrame([wait_rows]), calibration, cut)
+                    pd.DataFrame([wait_rows]), calibration, cut,
+                    forecast[["month", "actual", "mean", "low", "high", "covered"]])
 
 
 def _median_wait(data: pd.DataFrame, months: pd.PeriodIndex) -> float:
@@ -237,7 +255,13 @@ def write_backtest(backtest: Backtest, folder: Path) -> None:
                              "error of the total"), rows), "",
             "Median wait of assessments started in the held-out months (weeks): actual "
             f"{_fmt(w['actual'])}, model {_fmt(w['model'])}, the year before the cut "
-            f"{_fmt(w['last_year_before_cut'])}.", "", "![back-test](backtest.png)", ""]
+            f"{_fmt(w['last_year_before_cut'])}.", ""]
+    if backtest.referral_forecast is not None:
+        f = backtest.referral_forecast
+        text += [f"Referral forecast (what the calibrated scenario expects): "
+                 f"{int(f['covered'].sum())} of {len(f)} held-out months inside its 90% "
+                 "prediction interval.", ""]
+    text += ["![back-test](backtest.png)", ""]
     (folder / "report.md").write_text("\n".join(text))
 
 

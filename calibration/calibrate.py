@@ -76,7 +76,8 @@ class CalibrationOptions:
 
     ``history_months``: months of complete history fitted (the extract must hold every referral
     from their start); ``referrals_from`` overrides their first month. ``exclude_months`` are left
-    out of the arrivals fit (``"2020-03..2020-08"``). ``replay_months``: months replayed by the
+    out of the arrivals fit (``"2020-03..2020-08"``); ``break_month`` is the first month of a
+    reporting break (a step in the referral level, e.g. ``"2025-12"``). ``replay_months``: months replayed by the
     simulation-based tuning; ``replications`` per candidate; ``tune=False`` skips it.
 
     ``executor`` runs each candidate's replications: ``"serial"`` (default), ``"local"`` (a
@@ -90,6 +91,7 @@ class CalibrationOptions:
     history_months: int = 36
     referrals_from: str | None = None
     exclude_months: str | None = None
+    break_month: str | None = None
     replay_months: int = 24
     replications: int = 3
     seed: int = 20240601
@@ -790,6 +792,25 @@ def _tune_capacity(replay: Scenario, data: pd.DataFrame, months: pd.PeriodIndex,
 # The whole calibration
 
 
+def arrivals_notes(arrivals: ArrivalsFitter) -> list[str]:
+    """What the referral forecast did that a reader must know: a fallback seasonality, a
+    reporting break, counts more variable than Poisson."""
+    notes = []
+    if arrivals.season_mode_ != "months":
+        notes.append(arrivals.season_note_ + (" The base scenario's profile is replaced."
+                                              if arrivals.season_mode_ == "flat" else ""))
+    if arrivals.break_month_ is not None:
+        low, high = arrivals.break_ratio_ci_
+        notes.append(f"Reporting break from {arrivals.break_month_}: referrals x"
+                     f"{arrivals.break_ratio_:.3f} (95% {low:.3f} to {high:.3f}) after it; the "
+                     "forecast and the scenario carry the level after the break.")
+    if arrivals.family_ == "negative_binomial":
+        notes.append(f"Referrals vary more than Poisson (variance / mean "
+                     f"{arrivals.dispersion_:.1f}): fitted as negative binomial (alpha "
+                     f"{arrivals.nb_alpha_:.3g}), so intervals are wider than Poisson ones.")
+    return notes
+
+
 def _params_from_summary(summary: pd.DataFrame, source: str = "fitted") -> list[Parameter]:
     return [Parameter(r["parameter"], float(r["estimate"]), float(r["ci_low"]),
                       float(r["ci_high"]), r["unit"], source) for _, r in summary.iterrows()]
@@ -820,10 +841,15 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
                  "the extract must hold every referral from the first of these "
                  "(--referrals-from to change).")
 
-    arrivals = ArrivalsFitter().fit(indexed["referrals"], exclude=options.exclude_months)
-    if not arrivals.seasonal_:
-        notes.append("Seasonality not fitted (needs every calendar month and 20 months); "
-                     "the base scenario's profile is replaced by a flat one.")
+    try:
+        arrivals = ArrivalsFitter().fit(indexed["referrals"], exclude=options.exclude_months,
+                                        break_month=options.break_month)
+    except ValueError as error:
+        raise CalibrationError(f"arrivals: {error}") from None
+    except (ArithmeticError, np.linalg.LinAlgError) as error:
+        raise CalibrationError(f"arrivals: the referral counts cannot be fitted ({error}); "
+                               "check the referral dates, or give a longer history") from None
+    notes += arrivals_notes(arrivals)
     changes: list[dict[str, Any]] = []
     in_window = data[pd.to_datetime(data["referral_date"]) >= window_start]
     decided = vetting_decided(in_window, until, base)

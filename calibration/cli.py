@@ -65,6 +65,10 @@ def _add_calibration_options(p: argparse.ArgumentParser) -> None:
                    help="first month from which the extract holds every referral")
     p.add_argument("--exclude-months", metavar="RANGES",
                    help="months left out of the arrivals fit, e.g. 2020-03..2020-08,2021-01")
+    p.add_argument("--break-month", metavar="YYYY-MM",
+                   help="first month of a reporting break (a step change in the number of "
+                        "providers submitting, e.g. 2025-12): the referral forecast fits a step "
+                        "there and carries the level after it")
     p.add_argument("--replay-months", type=int, default=24, metavar="N",
                    help="months replayed by the simulation-based tuning (default 24)")
     p.add_argument("--replications", type=int, default=3, metavar="N",
@@ -202,9 +206,17 @@ def _options(args: argparse.Namespace) -> Any:
         parse_month_ranges(args.exclude_months)
     except ValueError as error:
         raise _user_error(f"--exclude-months: {error}") from None
+    if args.break_month is not None:
+        try:
+            if len(parse_month_ranges(args.break_month)) != 1:
+                raise ValueError("give one month")
+        except ValueError:
+            raise _user_error(f"--break-month {args.break_month!r}: give one month as YYYY-MM, "
+                              "e.g. 2025-12") from None
     return CalibrationOptions(history_months=args.history_months,
                               referrals_from=args.referrals_from,
                               exclude_months=args.exclude_months,
+                              break_month=args.break_month,
                               replay_months=args.replay_months, replications=args.replications,
                               seed=args.seed, tune=args.tune,
                               horizon_months=getattr(args, "months", None))
@@ -286,7 +298,7 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
             args.monthly = ENGLAND_MONTHLY  # the bundled series, installed with the package
         try:
             series = read_monthly(args.monthly, args.age_band, args.pathway)
-            result = calibrate_monthly(series, args.exclude_months, base)
+            result = calibrate_monthly(series, args.exclude_months, base, args.break_month)
         except (ExtractError, CalibrationError) as error:
             raise _user_error(str(error)) from None
         if args.months:

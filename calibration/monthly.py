@@ -23,7 +23,7 @@ import pandas as pd
 
 from model.scenario import Scenario, ScenarioError
 
-from .calibrate import CalibrationError, Parameter, _params_from_summary
+from .calibrate import CalibrationError, Parameter, _params_from_summary, arrivals_notes
 from .extract import BLANKS, ExtractError, Problem, _no_such_day, misspelt_columns, read_raw
 from .fitters import ArrivalsFitter, CapacityFitter
 
@@ -194,9 +194,12 @@ class MonthlyCalibration:
 
 
 def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
-                      base: Scenario | None = None) -> MonthlyCalibration:
+                      base: Scenario | None = None,
+                      break_month: str | None = None) -> MonthlyCalibration:
     """Fit arrivals and, where the series has them, the starting list and throughput.
 
+    ``break_month``: the first month of a reporting break (a step in the number of providers
+    submitting); the arrivals fit a step there and the scenario carries the level after it.
     The calibrated scenario starts on the first day of the month after the last month of data.
     Raises :class:`CalibrationError` when too few months remain.
     """
@@ -212,7 +215,7 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
             "new_referrals is 0 in every month: there is no demand to fit; check the column (or "
             "the --age-band / --pathway chosen)")
     try:
-        arrivals = ArrivalsFitter().fit(referrals, exclude=exclude_months)
+        arrivals = ArrivalsFitter().fit(referrals, exclude=exclude_months, break_month=break_month)
     except ValueError as error:
         raise CalibrationError(str(error)) from None
     except (ArithmeticError, np.linalg.LinAlgError) as error:
@@ -241,8 +244,7 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
     if len(arrivals.excluded_months_):
         notes.append("Excluded from the arrivals fit: "
                      + ", ".join(str(m) for m in arrivals.excluded_months_))
-    if not arrivals.seasonal_:
-        notes.append("Seasonality not fitted (needs every calendar month and 20 months): flat.")
+    notes += arrivals_notes(arrivals)
     open_ = data["open_referrals"].dropna() if "open_referrals" in data else pd.Series(dtype=float)
     if len(open_):
         last_open = int(open_.iloc[-1])

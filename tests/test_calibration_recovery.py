@@ -149,6 +149,13 @@ def test_backtest_beats_or_matches_each_simple_method(name: str) -> None:
         row = versus.loc[metric]
         assert row["worse_by"] <= margin, (metric, row.to_dict())
     assert not bt.verdict().startswith("WARNING") or (versus["worse_by"] > 0).any()
+    # the referral forecast the scenario expects, with its 90% interval (issue 9 item 5): the
+    # held-out months are Poisson referrals, so at least 8 of 12 fall inside (binomial
+    # probability of fewer under 90% coverage: 0.4%)
+    forecast = bt.referral_forecast
+    assert forecast is not None and list(forecast["month"]) == list(
+        bt.comparison[bt.comparison["metric"] == "referrals"]["month"])
+    assert forecast["covered"].sum() >= 8, forecast
 
 
 @pytest.mark.slow
