@@ -959,4 +959,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m model.cli`` runs this file as ``__main__``; calibration's commands import
+    # ``model.cli``, a second copy whose UserError this copy would not catch. Run that copy.
+    from model.cli import main as _main
+
+    sys.exit(_main())
