@@ -13,6 +13,7 @@ shown or exported.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 from pathlib import Path
@@ -45,6 +46,29 @@ METRIC_NAMES = {"waiting_end": "Children waiting (month end)", "referrals": "Ref
                 "assessments_started": "Assessments started a month"}
 COUNT_PARAMETERS = {"backlog_children", "backlog.count"}
 """Parameters that are counts of children (suppressed below 5 in tables)."""
+
+
+def file_problem_words(problem: Any) -> str:
+    """A problem with the whole file (no row) as a sentence: what is wrong and the fix."""
+    where = f"Column “{problem.column}”" if problem.column else (
+        f"“{problem.value}”" if problem.value else "The file")
+    return f"{where} {problem.message} ({problem.fix})"
+
+
+def latest_date(raw: pd.DataFrame) -> "dt.date | None":
+    """The latest readable date in any of an extract's date columns (``None`` when none can be
+    read): the app proposes it as the extract date, the day the data was pulled."""
+    from calibration.extract import DATE_COLUMNS, parse_dates, read_raw
+
+    text = read_raw(raw)
+    latest = None
+    for column in DATE_COLUMNS:
+        if column in text:
+            dates, _ = parse_dates(text[column].astype(str))
+            if dates.notna().any():
+                day = dates.max().date()
+                latest = day if latest is None else max(latest, day)
+    return latest
 
 
 def app_options(history_months: int, exclude_months: str, replay_months: int,

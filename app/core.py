@@ -344,7 +344,7 @@ def lever_problems(base: Scenario, levers: Levers) -> list[str]:
 
 
 def month_today(scenario: Scenario) -> str:
-    """The month the projection starts from ("today" on the charts), as ``YYYY-MM``."""
+    """The month the projection starts from (the charts' start line), as ``YYYY-MM``."""
     return scenario.simulation.start_date.strftime("%Y-%m")
 
 
@@ -375,24 +375,72 @@ def results_csv(baseline_name: str, baseline: ExperimentResult, edited_name: str
         index=False)
 
 
-def differences_table(differences: pd.DataFrame) -> pd.DataFrame:
-    """Paired differences for display: labels, plain words for the interval."""
+def differences_table(differences: pd.DataFrame, baseline_name: str = "Starting scenario",
+                      scenario_name: str = "Your scenario") -> pd.DataFrame:
+    """Paired differences for display, in the headline order: each measure in its own unit, the
+    change in points for percentages, the interval in words, and whether it is a clear change.
+
+    The two value columns are named after the scenarios (``baseline_name``, ``scenario_name``);
+    each is the average over the projections, as on the cards."""
+    order = {m: k for k, m in enumerate(HEADLINE_METRICS)}
+    frame = differences.assign(_order=differences["metric"].map(lambda m: order.get(m, 99)))
     rows = []
-    for r in differences.itertuples():
+    for r in frame.sort_values("_order", kind="stable").itertuples():
+        metric = str(r.metric)
+        low, high = float(r.ci_low), float(r.ci_high)
         rows.append({
-            "Measure": label(str(r.metric)),
-            "Starting scenario": fmt_number(float(r.baseline)),
-            "Your scenario": fmt_number(float(r.scenario)),
-            "Difference": fmt_signed(float(r.difference)),
+            "Measure": label(metric),
+            baseline_name: fmt_metric(metric, float(r.baseline)),
+            scenario_name: fmt_metric(metric, float(r.scenario)),
+            "Difference": fmt_delta(metric, float(r.difference))
+            if math.isfinite(float(r.difference)) else "-",
             "95% interval of the difference": (
-                f"{fmt_signed(float(r.ci_low))} to {fmt_signed(float(r.ci_high))}"
-                if math.isfinite(float(r.ci_low)) else
-                f"not comparable: in one or both, {undefined_reason(str(r.metric))}"
+                f"{fmt_delta(metric, low)} to {fmt_delta(metric, high)}"
+                if math.isfinite(low) else
+                f"not comparable: in one or both, {undefined_reason(metric)}"
                 if int(r.n) == 0
                 else "not enough runs"),
-            "Clear change?": clear_change(r.metric, float(r.ci_low), float(r.ci_high)),
+            "Clear change?": clear_change(metric, low, high),
         })
     return pd.DataFrame(rows)
+
+
+def numbers_table(results: dict[str, ExperimentResult], metrics: Sequence[str],
+                  notes: bool = False) -> pd.DataFrame:
+    """One row per measure (in the order given, labelled), one column per scenario: the average
+    over the projections and its 95% interval, both in the measure's own unit; with ``notes``, a
+    last column saying where a number is not defined in some projections."""
+    summaries = {name: r.summary.set_index("metric") for name, r in results.items()}
+    rows = []
+    for metric in metrics:
+        row = {"Measure": label(metric)}
+        why = []
+        for name, summary in summaries.items():
+            if metric not in summary.index:
+                row[name] = "-"
+                continue
+            m = summary.loc[metric]
+            value, low, high = float(m["mean"]), float(m["ci_low"]), float(m["ci_high"])
+            interval = (f" ({fmt_metric(metric, low)} to {fmt_metric(metric, high)})"
+                        if math.isfinite(low) and math.isfinite(high) else "")
+            row[name] = fmt_metric(metric, value) + interval
+            note = undefined_note(metric, int(m["n"]), results[name].replications)
+            if note:
+                why.append(f"{name}: {note}" if len(results) > 1 else note)
+        if notes:
+            row["Note"] = "; ".join(why)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+STATISTIC = "average of the projections"
+"""The one statistic every number on the cards, in the sentences and in the tables is."""
+
+
+def statistic_note(replications: int) -> str:
+    """What each headline number is, in words (shown under the cards and tables)."""
+    return (f"Each number is the average of {replications} projections (the {STATISTIC}); "
+            "ranges are 95% intervals of that average unless they say “9 in 10 projections”.")
 
 
 def clear_change(metric: Any, low: float, high: float) -> str:
@@ -432,7 +480,7 @@ def fmt_metric(metric: str, value: float) -> str:
             return "nobody waiting"
         return "-"
     if metric.startswith("pct_"):
-        return f"{value:.0f}%"
+        return f"{value:.1f}%" if 0 < abs(value) < 10 else f"{value:.0f}%"
     if metric.startswith("cost"):
         return f"£{value / 1e6:,.1f}m" if abs(value) >= 1e6 else f"£{value:,.0f}"
     if "weeks" in metric:
@@ -442,6 +490,8 @@ def fmt_metric(metric: str, value: float) -> str:
 
 def fmt_delta(metric: str, change: float) -> str:
     """A change in a metric, signed; a change in a percentage is in percentage points."""
+    if not math.isfinite(change):
+        return "-"
     if metric.startswith("pct_"):
         return f"{change:+.1f} points" if abs(change) < 10 else f"{change:+.0f} points"
     text = fmt_metric(metric, abs(change))
@@ -457,8 +507,9 @@ def undefined_note(metric: str, defined_in: int, replications: int) -> str:
 
 
 def card_help(result: ExperimentResult, metric: str) -> str:
-    """A headline card's help: the full label, and why it is undefined where it is."""
-    words = label(metric)
+    """A headline card's help: the full label, the statistic shown, and why it is undefined
+    where it is."""
+    words = f"{label(metric)}: the average of {result.replications} projections"
     per_rep = result.per_replication
     if metric in per_rep and per_rep[metric].isna().any():
         missing = int(per_rep[metric].isna().sum())
@@ -510,20 +561,34 @@ def list_range(result: ExperimentResult) -> tuple[float, float] | None:
     return None if end is None else (float(end["p5"]), float(end["p95"]))
 
 
+def start_words(scenario: Scenario) -> str:
+    """The start of the projection in words ("January 2026"), where charts draw their line."""
+    return f"{scenario.simulation.start_date:%B %Y}"
+
+
+def start_line_label(scenario: Scenario) -> str:
+    """The label of the charts' start-of-projection line (its date, not "today")."""
+    return f"start of projection, {scenario.simulation.start_date:%b %Y}"
+
+
 def takeaway_list(result: ExperimentResult) -> str:
-    """One sentence on the projected list size, with its 90% range and what that range covers."""
+    """One sentence on how many children will be waiting: the averages of the projections (as
+    the cards show them), then the 9-in-10 range of the diagnostic list the chart draws."""
     start = result.metric("waiting_list_start")["mean"]
+    total = result.metric("waiting_total_end")["mean"]
+    on_list = result.metric("waiting_list_end")["mean"]
     end = _band(result, "waiting_list")
-    if end is None:
+    if end is None or not math.isfinite(total):
         return "No list size was recorded."
-    change = "up from" if end["p50"] > start else "down from" if end["p50"] < start else "as"
+    change = "up from" if on_list > start else "down from" if on_list < start else "as"
     covers = ("allowing for chance and what we don't know about the assumptions"
               if result.scenario.uncertainty.enabled else
               "by chance alone, with the assumptions held fixed")
-    return (f"By {_month_words(str(end['month']))} about {about(end['p50'])} children are likely "
-            f"to be waiting on the diagnostic list for an assessment ({change} {about(start)} "
-            f"today; 9 in 10 projections between {about(end['p5'])} and {about(end['p95'])}, "
-            f"{covers}).")
+    return (f"By {_month_words(str(end['month']))} about {about(total)} children are likely "
+            f"to be waiting for an assessment, {about(on_list)} of them on the diagnostic list "
+            f"({change} {about(start)} in {start_words(result.scenario)}; average of "
+            f"{result.replications} projections; 9 in 10 projections between "
+            f"{about(end['p5'])} and {about(end['p95'])} on the list, {covers}).")
 
 
 def _weeks_words(weeks: float) -> str:
@@ -533,22 +598,25 @@ def _weeks_words(weeks: float) -> str:
 
 def takeaway_wait(result: ExperimentResult) -> str:
     """One sentence on long waits: how many children still waiting at the end have waited a year
-    or more (the middle projection, as the chart shows), then how long half of them have waited
-    (list-based, as NHS England publishes waits), then the NICE 13-week share of new referrals.
+    or more, then how long half of them have waited (list-based, as NHS England publishes waits),
+    then the NICE 13-week share of new referrals: each the average of the projections, as the
+    cards show them.
 
     It leads with the count: a list that fewer new children join is older, so its median can
     rise while fewer children wait long."""
-    end = _band(result, "waiting_over_52w")
-    waited = _band(result, "list_wait_weeks_p50")
+    over_year = result.metric("waiting_over_52w_end")["mean"]
+    waited = result.metric("list_wait_weeks_p50_end")["mean"]
     within = result.metric("pct_referrals_assessed_within_13w")["mean"]
+    end = _band(result, "waiting_over_52w")
     nice = (f" {within:.0f}% of new referrals start assessment within the 13 weeks NICE "
             "recommends." if math.isfinite(within) else "")
-    if end is None or waited is None or not math.isfinite(float(waited["p50"])):
+    if end is None or not math.isfinite(waited):
         return f"Nobody is waiting for an assessment at the end of this projection.{nice}"
     month = _month_words(str(end["month"]))
-    return (f"By {month} about {about(float(end['p50']))} children still waiting have waited a "
+    return (f"By {month} about {about(over_year)} children still waiting have waited a "
             f"year or more; half of those still waiting have waited "
-            f"{_weeks_words(float(waited['p50']))} or more.{nice}")
+            f"{_weeks_words(waited)} or more (averages of {result.replications} projections)."
+            f"{nice}")
 
 
 def takeaway_support(result: ExperimentResult) -> str:
@@ -598,25 +666,52 @@ def named(scenario: Scenario, name: str, description: str) -> Scenario:
     return scenario.replace({"meta.name": name, "meta.description": description})
 
 
+def _signed(value: float, unit: str = "") -> str:
+    return f"{value:+,.1f}{unit}".replace("+-", "-")
+
+
 def describe_changes(base: Scenario, levers: Levers) -> list[str]:
-    """The levers that differ from ``base``, in words (for the edited scenario's description)."""
+    """The levers that differ from ``base``, each as a short sentence a commissioner would say
+    ("+2.0 psychologist WTE", "looked-after children seen first", "profiling front door on")."""
     was = levers_from(base, levers.replications)
-    names = [p.name.replace("_", " ") for p in base.assessment.professions]
-    words = [f"{n} {a:g} → {b:g} WTE" for n, a, b in zip(names, was.wte, levers.wte) if a != b]
-    pairs: Sequence[tuple[str, str]] = (
-        ("profiling_enabled", "profiling front door"), ("profiling_wte", "profiling WTE"),
-        ("pct_to_diagnosis", "% profiled sent to diagnosis"),
-        ("pct_needs_led", "% profiled given needs-led support"),
-        ("support_places", support_unit(base)),
-        ("annual_growth_pct", "% demand growth a year"), ("priority_order", "priority order"),
-        ("outsourced_assessments", "outsourced assessments"),
-        ("outsourced_start_month", "outsourcing start month"),
-        ("outsourced_months", "outsourcing months"), ("outsourced_cost", "£ per outsourced one"),
-    )
-    for field, words_for in pairs:
-        old, new = getattr(was, field), getattr(levers, field)
-        if old != new:
-            words.append(f"{words_for} {old} → {new}")
+    words: list[str] = []
+    for p, a, b in zip(base.assessment.professions, was.wte, levers.wte):
+        if a != b:
+            words.append(f"{_signed(b - a)} {p.name.replace('_', ' ')} WTE ({a:.1f} → {b:.1f})")
+    if levers.profiling_enabled != was.profiling_enabled:
+        words.append("profiling front door " + ("on" if levers.profiling_enabled else "off"))
+    if levers.profiling_wte != was.profiling_wte:
+        words.append(f"{_signed(levers.profiling_wte - was.profiling_wte)} profiling "
+                     f"practitioner WTE ({was.profiling_wte:.1f} → {levers.profiling_wte:.1f})")
+    if levers.pct_to_diagnosis != was.pct_to_diagnosis:
+        words.append(f"{levers.pct_to_diagnosis:.0f}% of profiled families sent on to "
+                     f"diagnostic assessment (was {was.pct_to_diagnosis:.0f}%)")
+    if levers.pct_needs_led != was.pct_needs_led:
+        words.append(f"{levers.pct_needs_led:.0f}% of profiled families given needs-led support "
+                     f"(was {was.pct_needs_led:.0f}%)")
+    if levers.support_places != was.support_places:
+        change = levers.support_places - was.support_places
+        words.append(f"{change:+,.0f} {support_unit(base)} ({was.support_places:,.0f} → "
+                     f"{levers.support_places:,.0f})")
+    if levers.annual_growth_pct != was.annual_growth_pct:
+        words.append(f"referrals growing {levers.annual_growth_pct:g}% a year (was "
+                     f"{was.annual_growth_pct:g}%)")
+    if levers.priority_order != was.priority_order:
+        if levers.priority_order:
+            groups = [PRIORITY_GROUPS[g].lower() for g in levers.priority_order]
+            words.append(("then ".join(f"{g} " for g in groups)).strip() + " seen first")
+        else:
+            words.append("everyone seen in order of referral (first come, first served)")
+    block = ("outsourced_assessments", "outsourced_start_month", "outsourced_months",
+             "outsourced_cost")
+    if any(getattr(levers, f) != getattr(was, f) for f in block):
+        if levers.outsourced_assessments > 0:
+            start = _add_months(base.simulation.start_date, levers.outsourced_start_month)
+            words.append(f"{levers.outsourced_assessments:,} assessments bought from another "
+                         f"provider over {levers.outsourced_months} months from {start:%B %Y}, "
+                         f"at £{levers.outsourced_cost:,.0f} each")
+        else:
+            words.append("no assessments bought from another provider")
     return words
 
 

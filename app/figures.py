@@ -34,10 +34,16 @@ def combined_per_replication(results: Mapping[str, ExperimentResult]) -> pd.Data
                      ignore_index=True)
 
 
+def _start_label(results: Mapping[str, ExperimentResult]) -> str:
+    return core.start_line_label(next(iter(results.values())).scenario)
+
+
 def list_chart(results: Mapping[str, ExperimentResult], today: str) -> Figure:
-    """Children waiting, month by month, with 50% and 90% bands and a "today" line."""
+    """Children waiting, month by month, with 50% and 90% bands and the start-of-projection
+    line labelled with its date."""
     return plots.fan_chart(combined_timeseries(results), "waiting_list",
-                           scenarios=list(results), today=today)
+                           scenarios=list(results), today=today,
+                           today_label=_start_label(results))
 
 
 def wait_chart(results: Mapping[str, ExperimentResult]) -> Figure:
@@ -51,7 +57,8 @@ def wait_trend_chart(results: Mapping[str, ExperimentResult], today: str) -> Fig
     The count, not the median: a list that fewer new children join is older, so its median
     time waited can rise while fewer children wait long; the count does not mislead that way."""
     return plots.fan_chart(combined_timeseries(results), "waiting_over_52w",
-                           scenarios=list(results), today=today)
+                           scenarios=list(results), today=today,
+                           today_label=_start_label(results))
 
 
 def bands_chart(result: ExperimentResult) -> Figure:
@@ -61,7 +68,8 @@ def bands_chart(result: ExperimentResult) -> Figure:
 
 def differences_chart(differences: pd.DataFrame) -> Figure:
     """Paired differences of the headline measures, with their 95% intervals."""
-    return plots.differences_chart(differences, metrics=list(core.HEADLINE_METRICS))
+    return plots.differences_chart(differences, metrics=list(core.HEADLINE_METRICS),
+                                   short_labels=True)
 
 
 def support_chart(results: Mapping[str, ExperimentResult]) -> Figure:
@@ -70,18 +78,21 @@ def support_chart(results: Mapping[str, ExperimentResult]) -> Figure:
                                scenarios=list(results))
 
 
-def to_png(figure: Figure, dpi: int = 150) -> bytes:
+def to_png(figure: Figure, dpi: int = 150, tight: bool = True) -> bytes:
+    """The figure as PNG bytes, cropped to what is drawn (``tight``) or at its own size."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     return buffer.getvalue()
 
 
-def pngs_zip(figures: Mapping[str, Figure], extra: Mapping[str, bytes] | None = None) -> bytes:
-    """A zip of the figures as PNGs (``<name>.png``), plus any extra files."""
+def pngs_zip(figures: Mapping[str, Figure], extra: Mapping[str, bytes] | None = None,
+             tight: bool = True) -> bytes:
+    """A zip of the figures as PNGs (``<name>.png``), plus any extra files; ``tight=False``
+    keeps each page at its own size (the pack's 16:9 pages)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, figure in figures.items():
-            archive.writestr(f"{name}.png", to_png(figure))
+            archive.writestr(f"{name}.png", to_png(figure, tight=tight))
         for name, data in (extra or {}).items():
             archive.writestr(name, data)
     return buffer.getvalue()

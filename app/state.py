@@ -1,13 +1,25 @@
-"""The app's Streamlit plumbing: the cached run function and scenarios kept for this session.
+"""The app's Streamlit plumbing: the cached run function, the session's starting scenario and
+projection settings, and scenarios kept for this session.
 
 The run function is pure and cached with ``st.cache_data`` keyed on the scenario's digest (the
-scenario carries its horizon, replications and seed), so moving a slider back to a position
-already run shows its results at once, and two users asking for the same scenario share them.
+scenario carries its horizon, replications and seed) and on the model's code, so moving a slider
+back to a position already run shows its results at once, two users asking for the same scenario
+share them, and an upgraded model never serves results of the old one.
+
+One source of truth per session, read by every page:
+
+* the **starting scenario** (:data:`START`): shipped, uploaded, calibrated or edited, set with
+  :func:`set_start` by whichever page chose it;
+* the **projection settings** (:data:`SETTINGS`: months, replications, seed and whether what we
+  don't know about the assumptions is included), drawn by :func:`run_settings_widgets` with the
+  same keys on every page, so the same scenario gives the same numbers everywhere.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
 import pandas as pd
@@ -17,11 +29,13 @@ from model.assumptions import assumptions
 from model.executors import Executor, get_executor
 from model.experiment import ExperimentResult, compare, run_replications
 from model.labels import HELP
+from model.questions import Lever, LeverAnswer, Target, least_lever
 from model.scenario import Scenario
 from model.sensitivity import one_at_a_time
 
 from .core import (
     DEFAULT_REPLICATIONS,
+    levers_from,
     load_shipped,
     shipped_scenarios,
     with_uncertainty,
@@ -37,11 +51,39 @@ EXECUTOR = os.environ.get("NDPATH_APP_EXECUTOR", "local")
 SESSION_SCENARIOS = "ndpath_session_scenarios"
 """Session key: scenarios made in this session (edited, calibrated), by display name."""
 
+START = "ndpath_start"
+"""Session key: the starting scenario (a :func:`scenario_choices` key), for every page."""
+DEFAULT_START = "shipped:default"
+
+SETTINGS = ("horizon_months", "replications", "seed", "include_uncertainty")
+"""Session keys of the projection settings, shared by every page."""
+DEFAULT_UNCERTAINTY = True
+"""Bands include what we don't know about the assumptions unless the user switches it off: the
+honest default for a commissioner and for a room of families alike."""
+
+
+def _code_version() -> str:
+    """A digest of the model's source files: cached results belong to the code that made them."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent / "model"
+    for path in sorted(root.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE_VERSION = _code_version()
+
 
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={Scenario: Scenario.digest})
-def run_scenario(scenario: Scenario) -> ExperimentResult:
-    """Run the scenario's replications (its own horizon, replications and seed)."""
+def _run_cached(scenario: Scenario, code_version: str) -> ExperimentResult:
     return run_replications(scenario, executor=EXECUTOR)
+
+
+def run_scenario(scenario: Scenario) -> ExperimentResult:
+    """Run the scenario's replications (its own horizon, replications and seed), cached on its
+    digest and the model's code version."""
+    return _run_cached(scenario, CODE_VERSION)
 
 
 def run_pair(baseline: Scenario, edited: Scenario | None
@@ -93,6 +135,14 @@ def run_sensitivity(scenario: Scenario, metric: str, replications: int,
                          scenario.simulation.seed, executor)
 
 
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Scenario: Scenario.digest})
+def run_least_lever(scenario: Scenario, target: Target, lever: Lever, code_version: str,
+                    _tick: Callable[[float, float, float], None] | None = None) -> LeverAnswer:
+    """:func:`model.questions.least_lever` (the solver ``ndpath capacity`` uses) on the
+    scenario as run, cached on its digest, the target, the lever and the model's code."""
+    return least_lever(scenario, target, lever, executor=EXECUTOR, on_evaluation=_tick)
+
+
 @st.cache_data(show_spinner=False)
 def shipped(name: str) -> tuple[Scenario, dict[str, str]]:
     """A shipped scenario and its file hashes (cached: files do not change while the app runs)."""
@@ -124,18 +174,22 @@ def persist(*keys: str) -> None:
     """Keep widget values when the user visits another page and comes back.
 
     Streamlit forgets a widget's value when a page without it runs; a shadow copy under
-    ``_keep_<key>`` survives and is put back before the widget is drawn again.
+    ``_keep_<key>`` survives and is put back before the widget is drawn again. The value is
+    assigned again on every run, even when Streamlit still holds it: only a value assigned in
+    this run is sent to the browser, and a widget the browser mounts afresh (after a visit to
+    another page) would otherwise show, and send back on the next click, its first option
+    instead (which silently undid the Calibrate page's handover of its scenario).
     """
     for key in keys:
         shadow = f"_keep_{key}"
         if key in st.session_state:
             st.session_state[shadow] = st.session_state[key]
-        elif shadow in st.session_state:
+        if shadow in st.session_state:
             st.session_state[key] = st.session_state[shadow]
 
 
 def run_many(keys: list[str], horizon_months: int, replications: int, seed: int,
-             include_uncertainty: bool = False
+             include_uncertainty: bool = DEFAULT_UNCERTAINTY
              ) -> tuple[dict[str, ExperimentResult], dict[str, Scenario]]:
     """Run several scenarios with the same horizon, replications, seed and uncertainty setting
     (cached), in order.
@@ -143,41 +197,78 @@ def run_many(keys: list[str], horizon_months: int, replications: int, seed: int,
     Returns results and the scenarios as run, both by display name.
     """
     names = {v: k for k, v in scenario_choices().items()}
-    settings = {"simulation.horizon_months": horizon_months,
-                "simulation.replications": replications, "simulation.seed": seed}
     bar = st.progress(0.0, text="Running…")
     results: dict[str, ExperimentResult] = {}
     scenarios: dict[str, Scenario] = {}
     for k, key in enumerate(keys):
         name = names.get(key, key)
         bar.progress(k / len(keys), text=f"Running {replications} replications of {name}…")
-        scenarios[name] = with_uncertainty(scenario_by_key(key)[0].replace(settings),
-                                           include_uncertainty)
+        scenarios[name] = as_run(scenario_by_key(key)[0], horizon_months, replications, seed,
+                                 include_uncertainty)
         results[name] = run_scenario(scenarios[name])
     bar.empty()
     return results, scenarios
 
 
+def as_run(scenario: Scenario, horizon_months: int, replications: int, seed: int,
+           include_uncertainty: bool) -> Scenario:
+    """``scenario`` with the session's projection settings: the one way every page makes the
+    scenario it runs, so the same scenario has the same digest (and numbers) on every page."""
+    settings = {"simulation.horizon_months": int(horizon_months),
+                "simulation.replications": int(replications), "simulation.seed": int(seed)}
+    return with_uncertainty(scenario.replace(settings), bool(include_uncertainty))
+
+
 UNCERTAINTY_LABEL = "Include what we don't know about the assumptions (wider, more honest bands)"
 
 
-def run_settings_widgets(prefix: str, container: Any = None, uncertainty: bool = False
-                         ) -> tuple[int, int, int, bool]:
-    """Horizon, replications, seed and uncertainty inputs (keys ``<prefix>_horizon`` ...,
-    ``<prefix>_uncertainty``) for a page; ``uncertainty`` is the checkbox's first value."""
-    where = container or st.sidebar
-    persist(f"{prefix}_horizon", f"{prefix}_replications", f"{prefix}_seed",
-            f"{prefix}_uncertainty")
-    for key, value in (("horizon", 60), ("replications", DEFAULT_REPLICATIONS), ("seed", 20261122),
-                       ("uncertainty", uncertainty)):
-        st.session_state.setdefault(f"{prefix}_{key}", value)
-    horizon = where.number_input("Months to project", 0, 240, step=6, key=f"{prefix}_horizon")
-    reps = where.number_input("Replications", 0, 500, step=5, key=f"{prefix}_replications")
-    seed = where.number_input("Random seed (shared by all scenarios)", 0, 2**31 - 1, step=1,
-                              key=f"{prefix}_seed")
-    include = where.checkbox(UNCERTAINTY_LABEL, key=f"{prefix}_uncertainty",
-                             help=HELP["uncertainty"])
+def starting_key() -> str:
+    """The session's starting scenario (a :func:`scenario_choices` key)."""
+    key = st.session_state.get(START, DEFAULT_START)
+    return key if key in scenario_choices().values() else DEFAULT_START
+
+
+def ensure_settings() -> None:
+    """Give the projection settings their first values (from the starting scenario) if unset."""
+    first = levers_from(scenario_by_key(starting_key())[0])
+    values = {"horizon_months": first.horizon_months, "replications": DEFAULT_REPLICATIONS,
+              "seed": first.seed, "include_uncertainty": DEFAULT_UNCERTAINTY}
+    persist(*SETTINGS)
+    for key, value in values.items():
+        st.session_state.setdefault(key, value)
+
+
+def session_settings() -> tuple[int, int, int, bool]:
+    """(horizon, replications, seed, include uncertainty) as the user last set them."""
+    ensure_settings()
+    state = st.session_state
+    return (int(state["horizon_months"]), int(state["replications"]), int(state["seed"]),
+            bool(state["include_uncertainty"]))
+
+
+def run_settings_widgets(container: Any = None) -> tuple[int, int, int, bool]:
+    """The session's projection settings (months, replications, seed, uncertainty), drawn with
+    the same keys on every page: a change on one page holds on the others."""
+    ensure_settings()
+    where = container or st.sidebar.expander("Projection settings (every page)", expanded=True)
+    with where:
+        horizon = st.number_input("Months to project", 0, 240, step=6, key="horizon_months")
+        reps = st.number_input("Replications (more: narrower intervals, slower)", 0, 500, step=5,
+                               key="replications")
+        seed = st.number_input("Random seed (shared by all scenarios)", 0, 2**31 - 1, step=1,
+                               key="seed",
+                               help="Same seed, same numbers. Every scenario shares it, so "
+                                    "their differences are the policies, not luck.")
+        include = st.checkbox(UNCERTAINTY_LABEL, key="include_uncertainty",
+                              help=HELP["uncertainty"])
     return int(horizon), int(reps), int(seed), bool(include)
+
+
+def uncertainty_badge(include: bool) -> str:
+    """The session's uncertainty setting in one line, shown at the top of every page."""
+    return ("Bands include chance **and what we don't know about the assumptions**"
+            if include else "Bands show **chance only** (the assumptions held fixed)") + \
+        " · change it in *Projection settings*, for every page."
 
 
 def settings_problems(selected: list[str], horizon: int, replications: int) -> list[str]:
@@ -193,23 +284,28 @@ def settings_problems(selected: list[str], horizon: int, replications: int) -> l
     return problems
 
 
-SCENARIO_PAGE_RUN_SETTINGS = ("horizon_months", "replications", "seed")
-"""Scenario page inputs that are run settings, kept when its starting scenario changes."""
+LEVER_PREFIXES = ("wte_", "add_wte_", "profiling_", "pct_", "support_places", "growth_pct",
+                  "priority_order", "outsourced_")
+"""Scenario page widget keys that are policy levers, set afresh from a new starting scenario."""
 
 
-def start_scenario_page_from(key: str) -> None:
-    """Make ``key`` (a :func:`scenario_choices` key) the Scenario page's starting scenario.
+def set_start(key: str) -> None:
+    """Make ``key`` (a :func:`scenario_choices` key) the session's starting scenario.
 
-    Used by another page (Calibrate's *Use this calibrated scenario*): the lever positions of
-    the previous starting scenario are forgotten, so the Scenario page sets them from the new
-    one instead of reading them as changes; the run settings (months, replications, seed) stay.
+    Used by every page that chooses one (Scenario's *Start from*, an uploaded scenario file,
+    Calibrate's *Use this calibrated scenario*): the lever positions of the previous starting
+    scenario are forgotten, so the Scenario page sets them from the new one instead of reading
+    them as changes; the projection settings stay (they belong to the session).
     """
-    st.session_state["base_scenario"] = key
-    st.session_state["_keep_base_scenario"] = key
-    lever_keys = ("wte_", "profiling_", "pct_", "support_places", "growth_pct", "priority_order",
-                  "outsourced_")
+    st.session_state[START] = key
+    for name in ("base_scenario", "_keep_base_scenario"):
+        st.session_state[name] = key
     for name in list(st.session_state):
         bare = str(name).removeprefix("_keep_")
-        if bare.startswith(lever_keys) and bare not in SCENARIO_PAGE_RUN_SETTINGS:
+        if bare.startswith(LEVER_PREFIXES):
             del st.session_state[name]
     st.session_state.pop("ndpath_scenario_run", None)
+
+
+start_scenario_page_from = set_start
+"""The earlier name of :func:`set_start`."""

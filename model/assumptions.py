@@ -81,10 +81,17 @@ def assumptions(scenario: Scenario) -> list[Assumption]:
                 continue
             default, (low, high) = float(info.default), bounds
             allowed_low, allowed_high = _allowed(info)
+            if low >= 0:
+                # a range stated non-negative stays so when moved (a calibrated growth of 7.7%
+                # would reach -0.3%): ranges are drawn as uniform distributions, which are
+                # non-negative, and a negative draw crashed every run with uncertainty included
+                allowed_low = max(allowed_low, 0.0)
+            moved_low = max(allowed_low, float(value) - (default - low))
+            moved_high = max(moved_low, min(allowed_high, float(value) + (high - default)))
             found.append(Assumption(
                 f"{section_name}.{key}", float(value),
-                low=max(allowed_low, float(value) - (default - low)),
-                high=min(allowed_high, float(value) + (high - default)),
+                low=moved_low,
+                high=moved_high,
                 note=str(extra["assumption"]), default=default, plausible_low=low,
                 plausible_high=high))
     return found

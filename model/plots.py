@@ -32,7 +32,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .labels import PALETTE, label
+from .labels import PALETTE, label, short_label
 from .metrics import WAIT_BANDS, WEEK, child_times, mean_ci, on_stage_at
 
 if TYPE_CHECKING:
@@ -134,11 +134,13 @@ def _scenario_frames(timeseries: pd.DataFrame | None,
     return {name: timeseries[timeseries["scenario"] == name] for name in names}
 
 
-def _draw_today(ax: Axes, when: pd.Timestamp | None) -> None:
+def _draw_today(ax: Axes, when: pd.Timestamp | None, text: str | None = None) -> None:
+    """The dashed start-of-projection line, labelled with its date (not "today": a calibrated
+    projection starts on its extract date, which may be months ago)."""
     if when is None:
         return
     ax.axvline(when, color="black", linestyle="--", linewidth=1.8)
-    ax.annotate("today", (when, 0.0), xycoords=("data", "axes fraction"), xytext=(5, 5),
+    ax.annotate(text or f"start of projection, {when:%b %Y}", (when, 0.0), xycoords=("data", "axes fraction"), xytext=(5, 5),
                 textcoords="offset points", va="bottom", fontsize=FONT, fontweight="bold")
 
 
@@ -153,6 +155,7 @@ def fan_chart(
     scenarios: Mapping[str, pd.DataFrame] | Sequence[str] | None = None,
     today: str | None = None,
     title: str | None = None,
+    today_label: str | None = None,
 ) -> Figure:
     """A monthly series as a fan: median line, p25-p75 and p5-p95 bands across replications.
 
@@ -176,7 +179,7 @@ def fan_chart(
         ax.fill_between(x, rows["p5"], rows["p95"], color=c, alpha=0.15, linewidth=0)
         ax.fill_between(x, rows["p25"], rows["p75"], color=c, alpha=0.35, linewidth=0)
         ax.plot(x, rows["p50"], color=c, linewidth=3, label=name or "Middle projection")
-    _draw_today(ax, _today(today, all_months))
+    _draw_today(ax, _today(today, all_months), today_label)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter("{x:,.0f}")
     _style(ax, title or label(metric), label(metric))
@@ -330,7 +333,7 @@ def _fmt(value: float) -> str:
 
 
 def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None = None, *,
-                      title: str | None = None) -> Figure:
+                      title: str | None = None, short_labels: bool = False) -> Figure:
     """Paired differences against the baseline, with 95% intervals, one row per metric.
 
     ``compare_frame`` is :func:`model.experiment.compare`'s output (``metric, baseline, scenario,
@@ -377,7 +380,9 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
                         textcoords="offset points", va="center", fontsize=FONT - 3,
                         color=colour(i))
     ax.axvline(0, color="black", linewidth=1.2)
-    ax.set_yticks(range(len(shown)), [label(m) for m in shown], fontsize=FONT - 1)
+    # the app's narrow columns take the short card titles (the table beside it has the full ones)
+    name = short_label if short_labels else label
+    ax.set_yticks(range(len(shown)), [name(m) for m in shown], fontsize=FONT - 1)
     ax.set_ylim(len(shown) - 0.5, -0.5)
     xlabel = "Change against the baseline (% of its value), dot: average, bar: 95% interval"
     if skipped:

@@ -24,6 +24,12 @@ def errors(at: AppTest) -> str:
     return " ".join(str(e.value) for e in at.error)
 
 
+def tables(at: AppTest) -> list[Any]:
+    """Every table on the page as a frame: interactive grids (``st.dataframe``) and the plain
+    HTML tables (``st.table``) the pages use for results, whose cells wrap."""
+    return [d.value for d in at.dataframe] + [t.value for t in at.table]
+
+
 def table_with(at: AppTest, column: str, index: int = 0) -> Any:
-    """The ``index``-th data frame on the page that has ``column``."""
-    return [d.value for d in at.dataframe if column in d.value.columns][index]
+    """The ``index``-th table on the page that has ``column``."""
+    return [t for t in tables(at) if column in t.columns][index]

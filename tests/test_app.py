@@ -16,8 +16,8 @@ from app_helpers import start_app, errors, table_with
 from app import core
 from model.labels import label, short_label
 
-SMALL = {"horizon_months": 12, "replications": 3, "compare_horizon": 12,
-         "compare_replications": 3, "present_horizon": 12, "present_replications": 3}
+SMALL = {"horizon_months": 12, "replications": 3}
+"""The session's projection settings: one set, shared by every page."""
 
 
 def start(page: str | None = None) -> AppTest:
@@ -52,7 +52,7 @@ def test_landing_page_shows_the_default_projection(scenario_page):
 def test_more_clinicians_then_run_shows_a_shorter_list_against_the_baseline():
     at = start()
     before = metric_values(at)[short_label("waiting_total_end")]
-    at.slider(key="wte_0").set_value(6.0)
+    at.slider(key="add_wte_0").set_value(3.0)  # +3 paediatrician WTE, from 3
     at.button(key="run").click().run()
     assert not at.exception and not at.error
     assert at.subheader[0].value.startswith("Your scenario against")
@@ -60,6 +60,7 @@ def test_more_clinicians_then_run_shows_a_shorter_list_against_the_baseline():
     assert waiting.value != before and waiting.delta.startswith("-")
     run = at.session_state["ndpath_scenario_run"]
     assert run["edited"].assessment.professions[0].wte == 6.0
+    assert "+3.0 paediatrician WTE (3.0 → 6.0)" in " ".join(m.value for m in at.markdown)
     assert run["edited"].simulation.seed == run["baseline"].simulation.seed
     table = table_with(at, "Clear change?").set_index("Measure")
     assert table.loc[label("waiting_list_end"), "Clear change?"] == "better"
@@ -84,14 +85,14 @@ def test_run_is_disabled_with_a_message_for_nonsense(scenario_page, key, value, 
 
 def test_all_clinicians_at_zero_without_outsourcing_disables_run(scenario_page):
     at = scenario_page
-    for i in range(3):
-        at.slider(key=f"wte_{i}").set_value(0.0)
+    for i, wte in enumerate((3.0, 3.0, 2.0)):
+        at.slider(key=f"add_wte_{i}").set_value(-wte)
     at.run()
     assert at.button(key="run").disabled and "nobody could ever be assessed" in errors(at)
     at.number_input(key="outsourced_n").set_value(500).run()
     assert not at.button(key="run").disabled and not at.error
-    for i, wte in enumerate((3.0, 3.0, 2.0)):
-        at.slider(key=f"wte_{i}").set_value(wte)
+    for i in range(3):
+        at.slider(key=f"add_wte_{i}").set_value(0.0)
     at.number_input(key="outsourced_n").set_value(0).run()
 
 
@@ -117,8 +118,10 @@ def test_choosing_another_starting_scenario_resets_the_levers(scenario_page):
     at.selectbox(key="base_scenario").set_value("shipped:outsourced_backlog").run()
     assert not at.exception and not at.error
     assert at.number_input(key="outsourced_n").value == 1500
-    assert at.session_state["horizon_months"] == 60  # the new scenario's horizon
+    assert at.session_state["horizon_months"] == 12  # a session setting: kept
+    assert at.session_state["ndpath_start"] == "shipped:outsourced_backlog"  # for every page
     assert at.markdown[0].value.startswith("**Starting scenario:** Outsourced backlog block")
+    at.selectbox(key="base_scenario").set_value("shipped:default").run()
 
 
 def test_compare_page_runs_scenarios_side_by_side():
@@ -128,11 +131,18 @@ def test_compare_page_runs_scenarios_side_by_side():
         ["shipped:default", "shipped:extra_clinicians"])
     at.button(key="compare_run").click().run()
     assert not at.exception and not at.error
-    table = at.dataframe[0].value
-    assert list(table.columns) == ["Status quo (illustrative Leeds-sized service)",
+    table = table_with(at, "Extra clinicians")
+    assert list(table.columns) == ["Measure", "Status quo (illustrative Leeds-sized service)",
                                    "Extra clinicians"]
+    # the cards' measures in the cards' order, each in its unit with its interval
+    assert list(table["Measure"][:3]) == [label(m) for m in core.HEADLINE_METRICS[:3]]
+    assert list(table["Measure"]).index(label("cost_total")) > 3  # not alphabetical
     diff = table_with(at, "Clear change?").set_index("Measure")
     assert diff.loc[label("waiting_total_end"), "Clear change?"] == "better"
+    # the difference table names the two scenarios, not "Starting scenario/Your scenario"
+    assert "Extra clinicians" in diff.columns and "Your scenario" not in diff.columns
+    cost = table.set_index("Measure").loc[label("cost_total"), "Extra clinicians"]
+    assert cost.startswith("£") and " to £" in cost
     at.multiselect(key="compare_scenarios").set_value([]).run()
     assert at.button(key="compare_run").disabled and "at least one scenario" in errors(at)
 
@@ -148,8 +158,8 @@ def test_present_page_shows_plain_charts_and_builds_the_pack():
     at.button(key="pack_build").click().run()
     assert not at.exception
     assert [b.label for b in at.get("download_button")] == [
-        "Summit pack (PDF)", "Summit pack (PDF + PNGs, zip)"]
-    at.number_input(key="present_replications").set_value(1).run()
+        "Summit pack (PDF)", "Slides (PowerPoint)", "Everything (zip)"]
+    at.number_input(key="replications").set_value(1).run()
     assert at.button(key="present_run").disabled and "cannot show uncertainty" in errors(at)
 
 
@@ -176,7 +186,11 @@ def test_a_bad_upload_lists_every_problem_with_row_column_and_fix():
     at.radio(key="cal_source").set_value("upload").run()
     at.file_uploader(key="cal_upload").set_value(("extract.csv", BAD_EXTRACT, "text/csv")).run()
     assert not at.exception
-    assert "6 problem(s)" in errors(at)
+    # the extract date is proposed as the latest date in the file (and asked for), so the
+    # 2026 assessment is not flagged as after it
+    assert at.date_input(key="cal_extract_date").value == dt.date(2026, 5, 1)
+    assert any("latest date in the file is 01 May 2026" in c.value for c in at.caption)
+    assert "5 problem(s) in rows" in errors(at)
     problems = table_with(at, "fix")
     assert set(problems["column"]) == {"referral_id", "referral_date", "assessment_start_date",
                                        "outcome"}
@@ -186,7 +200,9 @@ def test_a_bad_upload_lists_every_problem_with_row_column_and_fix():
     assert "3 row(s) were set aside" in at.warning[0].value
     at.file_uploader(key="cal_upload").set_value(("extract.xlsx", b"not a workbook",
                                                   "application/vnd.ms-excel")).run()
-    assert not at.exception and "cannot be read" in table_with(at, "fix")["problem"].iloc[0]
+    # a file that cannot be read is one problem with the whole file, said once, not a row
+    assert not at.exception and "cannot be read" in errors(at)
+    assert "set the bad rows aside" not in errors(at)
 
 
 def test_counts_below_five_from_an_upload_are_suppressed():

@@ -109,7 +109,7 @@ def test_downloaded_toml_reloads_to_the_same_scenario(base, tmp_path):
     path.write_text(edited.to_toml())
     assert path.name == "status_quo__edited.toml"
     assert load_scenario(path) == edited  # what `ndpath run` reads
-    assert "paediatrician 3 → 5 WTE" in edited.meta.description
+    assert "+2.0 paediatrician WTE (3.0 → 5.0)" in edited.meta.description
 
 
 def test_more_clinicians_shorten_the_list_and_csv_holds_paired_differences(small_runs):
@@ -164,3 +164,58 @@ def test_formatting_is_plain():
     assert core.fmt_metric("pct_of_those_assessed_within_13w", 12.4) == "12%"
     assert core.fmt_metric("time_to_first_support_weeks_p50", float("nan")) == "not reached"
     assert core.about(11_966) == "12,000" and core.about(187) == "190"
+
+
+def test_no_page_draws_an_internal_note():
+    """A bare string in a page script (a docstring after a constant, say) is drawn on the page
+    by Streamlit's "magic": the Calibrate page showed "Base-scenario choice meaning…"."""
+    import ast
+    from pathlib import Path
+
+    for page in sorted((Path(core.ROOT) / "app" / "pages").glob("*.py")):
+        tree = ast.parse(page.read_text())
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if not isinstance(body, list):
+                continue
+            for k, statement in enumerate(body):
+                docstring = k == 0 and isinstance(node, (ast.Module, ast.FunctionDef,
+                                                          ast.ClassDef))
+                bare = (isinstance(statement, ast.Expr)
+                        and isinstance(statement.value, ast.Constant)
+                        and isinstance(statement.value.value, str))
+                assert docstring or not bare, (
+                    f"{page.name}:{statement.lineno} draws {statement.value.value[:50]!r}")
+
+
+def test_changes_read_as_sentences_with_exact_steps(base):
+    levers = core.levers_from(base)
+    changed = levers.with_changes(
+        wte=(levers.wte[0], levers.wte[1] + 2.0, levers.wte[2]), profiling_enabled=True,
+        priority_order=("looked_after",), support_places=levers.support_places + 20)
+    words = core.describe_changes(base, changed)
+    assert "+2.0 psychologist WTE (3.0 → 5.0)" in words
+    assert "profiling front door on" in words
+    assert "looked-after children and children in need seen first" in words
+    assert "+20 families supported at once (110 → 130)" in words
+    assert not any("()" in w or "True" in w or "False" in w for w in words)
+
+
+def test_a_percentage_changes_in_points_and_no_change_says_so():
+    assert core.fmt_delta("pct_referrals_assessed_within_13w", 2.14) == "+2.1 points"
+    assert core.fmt_delta("waiting_total_end", -120.0) == "-120"
+    assert core.fmt_delta("cost_total", 2_400_000) == "+£2.4m"
+    assert core.fmt_delta("waiting_total_end", float("nan")) == "-"
+
+
+def test_a_calibrated_growth_below_the_default_runs_with_uncertainty_included(base):
+    """A moved plausible range stays non-negative: growth of 7.7% (a calibrated value) gave a
+    drawn range reaching -0.3%, which no uniform distribution accepts, and every run failed."""
+    from model.experiment import run_replications
+
+    scenario = core.with_uncertainty(base.replace({
+        "arrivals.annual_growth": 0.077, "simulation.horizon_months": 3,
+        "simulation.replications": 2}), True)
+    low, high = core.uncertain_ranges(scenario)["arrivals.annual_growth"]
+    assert low == 0.0 and high == pytest.approx(0.197)
+    assert run_replications(scenario, executor="serial").replications == 2

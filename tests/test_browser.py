@@ -90,26 +90,112 @@ def chart_bytes(page) -> bytes:  # type: ignore[no-untyped-def]
     return image.screenshot()
 
 
+def launch(p):  # type: ignore[no-untyped-def]
+    return p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", "").replace("£", "").split()[0])
+
+
+def set_number(page, label: str, value: int) -> None:  # type: ignore[no-untyped-def]
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    page.wait_for_timeout(500)
+
+
+IDLE = """() => !document.querySelector('[data-stale="true"]')
+              && !document.querySelector('[data-testid="stStatusWidget"]')"""
+
+
+def wait_idle(page, timeout_ms: int = 300_000) -> None:  # type: ignore[no-untyped-def]
+    """Until Streamlit has finished its run: no stale element and no "running" status, twice
+    half a second apart (a rerun can start just after the last one ended)."""
+    for _ in range(2):
+        page.wait_for_timeout(500)
+        page.wait_for_function(IDLE, timeout=timeout_ms)
+
+
+def said_about(sentence: str, words: str) -> int:
+    """The number in "about N <words>" of a sentence."""
+    import re
+
+    found = re.search(r"about ([\d,]+) " + re.escape(words), sentence)
+    assert found, sentence
+    return number(found[1])
+
+
+def short_projections(page) -> None:  # type: ignore[no-untyped-def]
+    """The session's projections at 24 months and 4 replications (for every page), run."""
+    set_number(page, "Months to project", 24)
+    set_number(page, "Replications (more: narrower intervals, slower)", 4)
+    wait_idle(page)
+    page.get_by_role("button", name="Run", exact=True).click()
+    wait_idle(page)
+
+
+def choose(page, box: str, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick ``option`` in the select box ``box`` by typing it, as a keyboard user would."""
+    wait_idle(page)
+    combobox = page.get_by_role("combobox", name=box)
+    combobox.click()
+    combobox.fill(option)
+    page.get_by_role("option", name=option, exact=True).wait_for(timeout=30_000)
+    combobox.press("Enter")
+    wait_idle(page)
+    assert combobox.input_value() == option
+
+
+CUT_TEXT = """() => {
+  const cut = [];
+  const cells = document.querySelectorAll(
+    '[data-testid="stMetric"] [data-testid="stMetricLabel"] *, [data-testid="stMetricValue"], ' +
+    '[data-testid="stMetricValue"] *, [data-testid="stMetricDelta"] *, ' +
+    '[data-testid="stTable"] td, [data-testid="stTable"] th, [data-testid="stTable"] td *, ' +
+    '[data-testid="stTable"] th *');
+  for (const el of cells) {
+    if (!el.offsetParent || !el.textContent.trim()) continue;
+    if (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 2 &&
+        getComputedStyle(el).overflowY === 'hidden') cut.push(el.textContent.trim().slice(0, 60));
+    const box = el.getBoundingClientRect(), card = el.closest('[data-testid="stMetric"]');
+    if (card) {
+      const outer = card.getBoundingClientRect();
+      if (box.right > outer.right + 1) cut.push('outside its card: ' + el.textContent.trim().slice(0, 60));
+    }
+  }
+  return cut;
+}"""
+"""Every card and table text that does not fit its box (wider or taller than shown)."""
+
+
+def cut_text(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(page.evaluate(CUT_TEXT))
+
+
 def test_commissioner_moves_the_clinician_slider_and_sees_the_projection_change(app_url, artifacts):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            started = time.monotonic()
             page.goto(app_url)
             # the landing page shows the default projection without a click
             expect(page.get_by_text("Projection: Status quo")).to_be_visible(timeout=120_000)
             before_value, before_delta = metric(page, LIST_LABEL)
+            print(f"\nScenario page, first result: {time.monotonic() - started:.1f} s")
             before_chart = chart_bytes(page)
             assert before_delta == ""
             page.screenshot(path=str(artifacts / "app_landing.png"), full_page=True)
 
-            slider = page.locator('input[type="range"][aria-label="Paediatrician (WTE)"]')
+            slider = page.get_by_role("slider", name="Paediatrician: change in WTE (now 3.0)")
             slider.focus()
-            for _ in range(6):  # 3.0 -> 6.0 WTE in steps of 0.5
+            for _ in range(6):  # +3.0 WTE in steps of 0.5: exactly the typed change
                 slider.press("ArrowRight")
-            expect(page.get_by_text("paediatrician 3 → 6 WTE")).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("+3.0 paediatrician WTE (3.0 → 6.0)")).to_be_visible(
+                timeout=60_000)
             page.get_by_role("button", name="Run", exact=True).click()
             expect(page.get_by_text("Your scenario against")).to_be_visible(timeout=120_000)
             page.wait_for_timeout(1000)  # let the charts finish drawing
@@ -117,14 +203,164 @@ def test_commissioner_moves_the_clinician_slider_and_sees_the_projection_change(
             after_value, after_delta = metric(page, LIST_LABEL)
             after_chart = chart_bytes(page)
             page.screenshot(path=str(artifacts / "app_after_run.png"), full_page=True)
-            print(f"\nscreenshots: {artifacts / 'app_landing.png'}, {artifacts / 'app_after_run.png'}")
+            print(f"screenshots: {artifacts / 'app_landing.png'}, {artifacts / 'app_after_run.png'}")
             print(f"list at the end: {before_value} -> {after_value} ({after_delta})")
 
             assert after_value != before_value
             # more paediatricians: fewer children waiting at the end, shown as a fall
-            assert int(after_value.replace(",", "")) < int(before_value.replace(",", ""))
+            assert number(after_value) < number(before_value)
             assert after_delta.replace("−", "-").lstrip().startswith("-")
             assert after_chart != before_chart
             assert page.get_by_text("Traceback").count() == 0
+        finally:
+            browser.close()
+
+
+def test_the_calibrated_scenario_holds_through_a_slider_change_and_is_what_runs(app_url,
+                                                                                artifacts):
+    """Calibrate -> Fit -> Use -> Scenario page -> move a slider -> Run: the calibrated numbers,
+    never a silent fall back to the status quo (the browser used to send the old choice back)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(app_url)  # the Scenario page first, as a commissioner would
+            expect(page.get_by_text("Projection: Status quo")).to_be_visible(timeout=120_000)
+            short_projections(page)
+            status_quo = number(metric(page, LIST_LABEL)[0])
+
+            page.get_by_role("link", name="Calibrate").click()
+            expect(page.get_by_text("usable,")).to_be_visible(timeout=120_000)
+            page.get_by_text("Fitting options").click()
+            set_number(page, "Months replayed when tuning", 12)
+            set_number(page, "Replications per tried capacity (more: steadier, slower)", 2)
+            page.get_by_role("button", name="Fit", exact=True).click()
+            expect(page.get_by_text("Fitted.")).to_be_visible(timeout=600_000)
+            page.get_by_role("button", name="Use this calibrated scenario").click()
+            page.get_by_text("Go to the Scenario page").click()
+            expect(page.get_by_text("Projection: Calibrated")).to_be_visible(timeout=180_000)
+            start_box = page.get_by_role("combobox", name="Start from")
+            assert "Calibrated" in start_box.input_value()
+            calibrated = number(metric(page, LIST_LABEL)[0])
+            assert calibrated != status_quo
+
+            slider = page.get_by_role("slider").first
+            slider.focus()
+            slider.press("ArrowRight")  # +0.5 WTE of the first profession
+            expect(page.get_by_text("You have moved levers since the last run")).to_be_visible(
+                timeout=60_000)
+            starting = page.locator('[data-testid="stMarkdown"]').filter(
+                has_text="Starting scenario:").first
+            assert "Calibrated" in starting.inner_text()
+            assert "Calibrated" in start_box.input_value()
+            page.get_by_role("button", name="Run", exact=True).click()
+            expect(page.get_by_text("Your scenario against “Calibrated")).to_be_visible(
+                timeout=180_000)
+            wait_idle(page)
+            edited, delta = metric(page, LIST_LABEL)
+            page.screenshot(path=str(artifacts / "app_calibrated_run.png"), full_page=True)
+            print(f"\nchildren waiting: status quo {status_quo:,}, calibrated {calibrated:,}, "
+                  f"calibrated +0.5 WTE {edited} ({delta})")
+            # the change is against the calibrated projection, not the status quo
+            assert abs(number(edited) - calibrated) < abs(number(edited) - status_quo)
+            assert delta.replace("−", "-").lstrip().startswith("-")
+        finally:
+            browser.close()
+
+
+def test_same_numbers_on_every_page_in_the_pack_and_nothing_cut_at_1024(app_url, artifacts):
+    """The starting scenario shows the same numbers on Scenario, Compare, Present and in the
+    PowerPoint deck (which python-pptx reads back); "What would it take?" answers a target;
+    at 1024x768 no card or table text is cut."""
+    import io
+
+    from playwright.sync_api import expect, sync_playwright
+    from pptx import Presentation
+
+    from app import core
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1024, "height": 768})
+            started = time.monotonic()
+            page.goto(app_url)
+            expect(page.get_by_text("Projection: Status quo")).to_be_visible(timeout=120_000)
+            print(f"\nScenario page at 1024x768, first result: {time.monotonic() - started:.1f} s")
+            short_projections(page)
+            waiting = number(metric(page, LIST_LABEL)[0])
+            over_year = number(metric(page, short_label("waiting_over_52w_end"))[0])
+
+            slider = page.get_by_role("slider").first
+            slider.focus()
+            slider.press("ArrowRight")
+            page.get_by_role("button", name="Run", exact=True).click()
+            expect(page.get_by_text("Your scenario against")).to_be_visible(timeout=120_000)
+            wait_idle(page)
+            page.get_by_role("tab", name="Differences").click()
+            page.wait_for_timeout(500)
+            assert cut_text(page) == []
+            page.get_by_role("tab", name="All numbers").click()
+            page.wait_for_timeout(500)
+            assert cut_text(page) == []
+            page.screenshot(path=str(artifacts / "scenario_1024.png"))
+
+            # What would it take? no more than 6,000 waiting by the end, by outsourcing
+            choose(page, "Target", "Children waiting below a number")
+            set_number(page, "At most this many children waiting", 6000)
+            choose(page, "By adding", "Assessments bought from another provider a month")
+            started = time.monotonic()
+            page.get_by_role("button", name="Find what it takes").click()
+            answer = page.get_by_text("assessments a month bought from another provider from "
+                                      "the start reaches")
+            expect(answer).to_be_visible(timeout=600_000)
+            print(f"What would it take? answered in {time.monotonic() - started:.1f} s: "
+                  f"{answer.inner_text()}")
+            assert "projections" in answer.inner_text()
+
+            page.get_by_role("link", name="Compare").click()
+            expect(page.get_by_role("button", name="Compare", exact=True)).to_be_visible(
+                timeout=60_000)
+            started = time.monotonic()
+            page.get_by_role("button", name="Compare", exact=True).click()  # the first click
+            expect(page.get_by_text("Paired differences against")).to_be_visible(timeout=240_000)
+            wait_idle(page)
+            print(f"Compare, first result: {time.monotonic() - started:.1f} s")
+            table = page.locator('[data-testid="stTable"]').first
+            row = table.locator("tr").filter(has_text=core.label("waiting_total_end")).first
+            assert row.locator("td").nth(1).inner_text().startswith(f"{waiting:,}")
+            assert cut_text(page) == [], cut_text(page)
+            page.screenshot(path=str(artifacts / "compare_1024.png"), full_page=True)
+
+            page.get_by_role("link", name="Present").click()
+            started = time.monotonic()
+            sentence = page.get_by_text("children are likely to be waiting").first
+            expect(sentence).to_be_visible(timeout=240_000)
+            print(f"Present, first result: {time.monotonic() - started:.1f} s")
+            said = sentence.inner_text()
+            # the sentence rounds the same average the card shows (to 100 above 1,000)
+            assert said_about(said, "children are likely to be waiting") == pytest.approx(
+                waiting, abs=51)
+            over = page.get_by_text("children still waiting have waited a year").first.inner_text()
+            assert said_about(over, "children still waiting have waited") == pytest.approx(
+                over_year, abs=51)
+            page.get_by_role("button", name="Prepare the summit pack").click()
+            expect(page.get_by_role("button", name="Slides (PowerPoint)")).to_be_visible(
+                timeout=300_000)
+            with page.expect_download(timeout=120_000) as download:
+                page.get_by_role("button", name="Slides (PowerPoint)").click()
+            deck = Presentation(io.BytesIO(Path(download.value.path()).read_bytes()))
+            slides = list(deck.slides)
+            assert len(slides) == 4
+            assert deck.slide_width * 9 == deck.slide_height * 16
+            text = " ".join(shape.text_frame.text for slide in slides for shape in slide.shapes
+                            if shape.has_text_frame)
+            assert said in text  # the pack says what the page says
+            page.get_by_text("Presentation mode").click()
+            expect(page.get_by_role("button", name="Next ▶")).to_be_visible(timeout=60_000)
+            assert not page.locator('[data-testid="stSidebar"]').is_visible()
+            page.screenshot(path=str(artifacts / "present_mode_1024.png"))
         finally:
             browser.close()

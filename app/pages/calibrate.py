@@ -16,13 +16,14 @@ import pandas as pd
 import streamlit as st
 
 from app import calibrating as cal
+from app import layout
 from app.state import (
     keep_scenario,
     persist,
     scenario_by_key,
     scenario_choices,
+    set_start,
     shipped,
-    start_scenario_page_from,
 )
 from app.upload import code_counts, frame_from_upload, suppress_small
 from calibration.backtest import run_backtest
@@ -38,10 +39,11 @@ EXAMPLE_DATE = dt.date(2025, 12, 31)
 FIT = "ndpath_calibration_fit"
 BACKTEST = "ndpath_calibration_backtest"
 MONTHLY = "ndpath_calibration_monthly"
+# (comments, not docstrings: a bare string in a page script is drawn on the page by Streamlit)
+# the base-scenario choice meaning ndpath's built-in defaults (as `ndpath calibrate` uses)
 DEFAULTS = "defaults"
-"""Base-scenario choice meaning ndpath's built-in defaults (as ``ndpath calibrate`` uses)."""
+# children a replication simulates above which the page warns that projections are slow
 LARGE_RUN = 250_000
-"""Children a replication simulates above which the page warns that projections are slow."""
 
 
 @st.cache_data(show_spinner="Making the synthetic example extract…")
@@ -72,15 +74,25 @@ def calibration_warnings() -> Iterator[list[str]]:
 
 
 def show_problems(error: ExtractError, what: str = "extract", quarantine: bool = True) -> None:
-    count = len(error.problems)
+    """Every problem, in words: problems with the whole file (a missing column, an unreadable
+    file) once each, above the rows' problems; setting rows aside is offered only when some
+    problems are in rows (a missing column cannot be set aside)."""
+    whole = [p for p in error.problems if p.row is None]
+    rows = [p for p in error.problems if p.row is not None]
+    if whole:
+        st.error(f"**This {what} cannot be used as it is.** "
+                 + " ".join(f"{cal.file_problem_words(p)}." for p in whole))
+    if not rows:
+        return
     rest = (" Fix them and upload it again, or choose *set the bad rows aside* to use the rest."
-            if quarantine else " Fix them and upload it again.")
-    st.error(f"**This {what} cannot be used as it is: {count} problem(s).** Each row below says "
-             f"where the problem is and how to fix it.{rest}")
-    st.dataframe(problems_frame(error.problems).head(500), hide_index=True, width="stretch",
-                 key=f"problems_{what}")
-    if count > 500:
-        st.caption(f"The first 500 of {count} problems are shown.")
+            if quarantine and not whole else " Fix them and upload it again.")
+    st.error(f"**{len(rows)} problem(s) in rows of this {what}.** Each row below says where the "
+             f"problem is and how to fix it.{rest}")
+    table = problems_frame(rows).head(500)
+    table["row"] = table["row"].astype(int)
+    st.dataframe(table, hide_index=True, width="stretch", key=f"problems_{what}")
+    if len(rows) > 500:
+        st.caption(f"The first 500 of {len(rows)} problems are shown.")
 
 
 def show_figure(figure: Any) -> None:
@@ -118,7 +130,7 @@ def use_section(prefix: str, scenario: Scenario, default_name: str) -> None:
                  disabled=not name):
         kept = cal.renamed(scenario, name)
         keep_scenario(name, kept)
-        start_scenario_page_from(f"session:{name}")
+        set_start(f"session:{name}")
         st.session_state[f"{prefix}_used"] = name
     used = st.session_state.get(f"{prefix}_used")
     if used:
@@ -305,12 +317,32 @@ def extract_path() -> None:
                       format_func={"example": "The synthetic example",
                                    "upload": "Upload an extract"}.__getitem__)
     upload = None
+    raw_upload: pd.DataFrame | None = None
+    latest: dt.date | None = None
     if source == "upload":
         upload = st.file_uploader("Extract (CSV, Excel or Parquet)",
                                   type=["csv", "txt", "xlsx", "xlsm", "xls", "parquet", "pq"],
                                   key="cal_upload")
+        if upload is not None:
+            try:
+                raw_upload = frame_from_upload(upload.name, upload.getvalue())
+            except ExtractError as error:
+                show_problems(error, quarantine=False)
+                return
+            latest = cal.latest_date(raw_upload)
+            seen = cal.fingerprint(upload.name, upload.getvalue())
+            if latest is not None and st.session_state.get("_cal_date_for") != seen:
+                # a new file: propose its latest date as the day it was pulled (asked below)
+                st.session_state["cal_extract_date"] = latest
+                st.session_state["_keep_cal_extract_date"] = latest
+                st.session_state["_cal_date_for"] = seen
     extract_date = st.date_input("Extract date (the day the data was pulled)",
-                                 key="cal_extract_date", format="DD/MM/YYYY")
+                                 key="cal_extract_date", format="DD/MM/YYYY",
+                                 help="Waits of children still waiting are counted to this day, "
+                                      "and the calibrated projection starts from it.")
+    if latest is not None:
+        st.caption(f"The latest date in the file is {latest:%d %B %Y}, proposed as the extract "
+                   "date: change it if the data was pulled on another day.")
     on_error = st.radio("When rows have problems", ["stop", "quarantine"], key="cal_on_error",
                         horizontal=True,
                         format_func={"stop": "stop and list them",
@@ -319,8 +351,8 @@ def extract_path() -> None:
         st.info("Choose a file to check it.")
         return
     try:
-        if upload is not None:
-            raw = frame_from_upload(upload.name, upload.getvalue())
+        if upload is not None and raw_upload is not None:
+            raw = raw_upload
             source_name, data_id = upload.name, cal.fingerprint(upload.name, upload.getvalue())
         else:
             raw = example_extract(extract_date)
@@ -477,6 +509,7 @@ def monthly_path() -> None:
 
 
 def page() -> None:
+    layout.page_style()
     st.title("Calibrate from your service's data")
     persist("cal_kind")
     st.session_state.setdefault("cal_kind", "extract")

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import core, equity, figures
-from app.state import persist, run_many, run_settings_widgets, scenario_choices, settings_problems
+from app import core, equity, figures, layout
+from app.state import (
+    persist,
+    run_many,
+    run_settings_widgets,
+    scenario_choices,
+    settings_problems,
+    starting_key,
+    uncertainty_badge,
+)
 from model.experiment import compare
 
 RESULT = "ndpath_compare_run"
+TABLE_METRICS = core.HEADLINE_METRICS[:3] + ("waiting_list_end",) + core.HEADLINE_METRICS[3:] + (
+    "assessments_completed",)
+# the numbers table: the cards' measures in the cards' order, with the diagnostic list and the
+# assessments completed beside the children waiting (a comment: a bare string would be drawn)
 
 
 def page() -> None:
+    layout.page_style()
     st.title("Compare scenarios")
     st.markdown("Every scenario runs with the same seed, so each sees the same children: "
                 "differences between them are the policies, not luck. The first one chosen is "
@@ -19,16 +32,24 @@ def page() -> None:
     choices = scenario_choices()
     persist("compare_scenarios")
     keys = list(choices.values())
-    st.session_state.setdefault("compare_scenarios", keys[:3])
+    start = starting_key()
+    first = [start] + [k for k in keys if k != start]
+    st.session_state.setdefault("compare_scenarios", first[:3])
     st.session_state["compare_scenarios"] = [k for k in st.session_state["compare_scenarios"]
                                              if k in keys]
-    selected = st.multiselect("Scenarios", keys, key="compare_scenarios", max_selections=6,
-                              format_func={v: k for k, v in choices.items()}.__getitem__)
-    horizon, reps, seed, include = run_settings_widgets("compare")
+    horizon, reps, seed, include = run_settings_widgets()
+    st.caption(uncertainty_badge(include))
+    # the button sits beside the list, aligned to its top: when the list shrinks as it loses
+    # focus, the button does not move away from under the pointer
+    left, right = st.columns([4, 1], vertical_alignment="top")
+    selected = left.multiselect("Scenarios", keys, key="compare_scenarios", max_selections=6,
+                                format_func={v: k for k, v in choices.items()}.__getitem__)
     problems = settings_problems(selected, horizon, reps)
+    pressed = right.button("Compare", type="primary", key="compare_run",
+                           disabled=bool(problems), width="stretch")
     if problems:
         st.error("**Cannot run yet:**\n" + "\n".join(f"- {p}" for p in problems))
-    if st.button("Compare", type="primary", key="compare_run", disabled=bool(problems)):
+    if pressed:
         st.session_state[RESULT] = (list(selected), horizon, reps, seed, include)
     request = st.session_state.get(RESULT)
     if request is None:
@@ -37,25 +58,18 @@ def page() -> None:
     if request != (list(selected), horizon, reps, seed, include):
         st.info("The choices changed since the last comparison: press **Compare** to update.")
     results, scenarios = run_many(*request)
-    first = next(iter(scenarios.values()))
-    today = core.month_today(first)
+    first_scenario = next(iter(scenarios.values()))
+    today = core.month_today(first_scenario)
     st.caption(core.band_words(request[4]))
 
+    # one chart to a row: readable on a laptop, legends clear of the bars
     st.pyplot(figures.list_chart(results, today), clear_figure=False)
-    left, right = st.columns(2)
-    left.pyplot(figures.wait_chart(results), clear_figure=False)
-    right.pyplot(figures.support_chart(results), clear_figure=False)
+    st.pyplot(figures.wait_chart(results), clear_figure=False)
+    st.pyplot(figures.support_chart(results), clear_figure=False)
 
     st.subheader("The numbers")
-    table = core.summary_table(results)
-    table = table[table["metric"].isin(core.HEADLINE_METRICS + ("waiting_list_end",
-                                                                 "assessments_completed"))]
-    table["value"] = [f"{core.fmt_metric(m, v)} ({core.fmt_number(lo)} to {core.fmt_number(hi)})"
-                      for m, v, lo, hi in zip(table["metric"], table["mean"], table["ci_low"],
-                                              table["ci_high"])]
-    wide = table.pivot(index="label", columns="scenario", values="value")[list(results)]
-    st.dataframe(wide, key="compare_table", width="stretch")
-    st.caption("Average over replications, with the 95% interval in brackets.")
+    st.caption(core.statistic_note(request[2]))
+    layout.table(core.numbers_table(results, TABLE_METRICS))
 
     names = list(results)
     if len(names) > 1:
@@ -64,15 +78,14 @@ def page() -> None:
             diff = compare(results[names[0]], results[name])
             diff = diff[diff["metric"].isin(core.HEADLINE_METRICS)]
             st.markdown(f"**{name}**")
-            st.dataframe(core.differences_table(diff), hide_index=True, width="stretch",
-                         key=f"compare_diff_{names.index(name)}")
+            layout.table(core.differences_table(diff, names[0], name))
     equity.who_benefits(results, key="compare")  # issue 11
     st.download_button("All numbers (CSV)", core.summary_table(results).to_csv(index=False),
                        "comparison.csv", mime="text/csv", key="compare_csv", on_click="ignore")
     st.caption(" · ".join(f"{n}: scenario {s.digest()[:12]}" for n, s in scenarios.items())
                + f" · seed {request[3]} · {request[2]} replications · {request[1]} months · "
                + "uncertainty about the assumptions " + core.uncertainty_note(request[4])
-               + " · ndpath " + core.provenance("", first)["ndpath_version"])
+               + " · ndpath " + core.provenance("", first_scenario)["ndpath_version"])
 
 
 try:

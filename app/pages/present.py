@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import core, equity, pack
-from app.state import persist, run_many, run_settings_widgets, scenario_choices, settings_problems
+from app import core, equity, layout, pack
+from app.state import (
+    persist,
+    run_many,
+    run_settings_widgets,
+    scenario_choices,
+    settings_problems,
+    starting_key,
+    uncertainty_badge,
+)
 from model.labels import HELP
 
 RESULT = "ndpath_present_run"
+SLIDE = "present_slide"
 
 
-def page() -> None:
+def chosen() -> tuple[list[str], tuple[int, int, int, bool], list[str]]:
+    """The scenarios and the session's projection settings, drawn in the sidebar (hidden in
+    presentation mode, where the last choices hold)."""
     choices = scenario_choices()
     keys = list(choices.values())
     persist("present_scenarios")
-    defaults = [k for k in ("shipped:default", "shipped:combined") if k in keys]
+    start = starting_key()
+    defaults = list(dict.fromkeys(k for k in (start, "shipped:combined") if k in keys))
     st.session_state.setdefault("present_scenarios", defaults or keys[:1])
     st.session_state["present_scenarios"] = [k for k in st.session_state["present_scenarios"]
                                              if k in keys]
@@ -24,31 +36,73 @@ def page() -> None:
         selected = st.multiselect("Scenarios (up to 4)", keys, key="present_scenarios",
                                   max_selections=4,
                                   format_func={v: k for k, v in choices.items()}.__getitem__)
-        # on by default: families and a summit audience should see honest bands
-        horizon, reps, seed, include = run_settings_widgets("present", uncertainty=True)
-        problems = settings_problems(selected, horizon, reps)
+    settings = run_settings_widgets()
+    problems = settings_problems(selected, settings[0], settings[1])
+    with st.sidebar:
         if problems:
             st.error("\n".join(f"- {p}" for p in problems))
         if st.button("Show", type="primary", key="present_run", disabled=bool(problems),
                      width="stretch"):
-            st.session_state[RESULT] = (list(selected), horizon, reps, seed, include)
+            st.session_state[RESULT] = (list(selected), *settings)
+            st.session_state[SLIDE] = 0
+    return selected, settings, problems
+
+
+def one_slide(deck: list[pack.Slide]) -> None:
+    """Presentation mode: one chart and its sentences per screen, with Previous and Next."""
+    st.session_state.setdefault(SLIDE, 0)
+    index = min(max(int(st.session_state[SLIDE]), 0), len(deck) - 1)
+    left, middle, right = st.columns([1, 3, 1], vertical_alignment="center")
+    if left.button("◀ Previous", key="present_previous", disabled=index == 0,
+                   width="stretch"):
+        index -= 1
+    if right.button("Next ▶", key="present_next", disabled=index == len(deck) - 1,
+                    width="stretch"):
+        index += 1
+    st.session_state[SLIDE] = index
+    middle.caption(f"Slide {index + 1} of {len(deck)}")
+    slide = deck[index]
+    st.header(slide.title)
+    chart, words = st.columns([3, 2], vertical_alignment="top")
+    chart.pyplot(slide.figure, clear_figure=False)
+    with words:
+        for line in slide.takeaways:
+            st.markdown(line)
+
+
+def page() -> None:
+    layout.page_style()
+    presenting = bool(st.session_state.get("present_mode", False))
+    selected, settings, problems = chosen()
     request = st.session_state.get(RESULT)
     if request is None and not problems:
-        request = (list(selected), horizon, reps, seed, include)  # show something at once
+        request = (list(selected), *settings)  # show something at once
         st.session_state[RESULT] = request
     if request is None:
         st.error("Cannot show the projections yet: " + " ".join(problems))
         return
+    top_left, top_right = st.columns([3, 1], vertical_alignment="center")
+    top_right.toggle("Presentation mode", key="present_mode",
+                     help="Hides the sidebar and shows one chart and its sentences per screen "
+                          "in large type, for a projector. Switch it off to change what is "
+                          "shown.")
     results, scenarios = run_many(*request)
     today = core.month_today(next(iter(scenarios.values())))
+    deck = pack.slides(results, today)
+    if presenting:
+        layout.presentation_style()
+        one_slide(deck)
+        st.caption(core.band_words(request[4]))
+        return
 
-    st.title("What the projections show")
+    top_left.title("What the projections show")
     if any(s.meta.illustrative for s in scenarios.values()):
         st.caption("Illustrative numbers, not a real service's data.")
+    st.caption(uncertainty_badge(request[4]))
     st.markdown(core.band_words(request[4]), help=HELP["uncertainty"])
-    if request != (list(selected), horizon, reps, seed, include):
+    if request != (list(selected), *settings):
         st.info("The choices changed since these projections: press **Show** to update.")
-    for slide in pack.slides(results, today):
+    for slide in deck:
         st.header(slide.title)
         st.pyplot(slide.figure, clear_figure=False)
         for line in slide.takeaways:
@@ -57,17 +111,21 @@ def page() -> None:
     equity.families_panel(results)  # issue 11
 
     st.subheader("Take it away")
-    st.caption("The pack works with no server: a PDF for the room and PNGs for slides, with the "
-               "takeaways and provenance.")
+    st.caption("The pack works with no server: a 16:9 PDF for the room, a PowerPoint deck of "
+               "the same slides, and PNGs, with the takeaways and provenance.")
     if st.button("Prepare the summit pack", key="pack_build"):
-        st.session_state["ndpath_pack"] = (request, pack.summit_pack(results, scenarios))
+        st.session_state["ndpath_pack"] = (request, pack.build_pack(results, scenarios))
     built = st.session_state.get("ndpath_pack")
     if built is not None and built[0] == request:
-        document, archive = built[1]
-        c1, c2 = st.columns(2)
-        c1.download_button("Summit pack (PDF)", document, "summit_pack.pdf",
+        made = built[1]
+        c1, c2, c3 = st.columns(3)
+        c1.download_button("Summit pack (PDF)", made.pdf, "summit_pack.pdf",
                            mime="application/pdf", key="pack_pdf", on_click="ignore")
-        c2.download_button("Summit pack (PDF + PNGs, zip)", archive, "summit_pack.zip",
+        c2.download_button("Slides (PowerPoint)", made.pptx, "summit_pack.pptx",
+                           mime="application/vnd.openxmlformats-officedocument."
+                                "presentationml.presentation", key="pack_pptx",
+                           on_click="ignore")
+        c3.download_button("Everything (zip)", made.zip, "summit_pack.zip",
                            mime="application/zip", key="pack_zip", on_click="ignore")
 
 

@@ -6,61 +6,70 @@ import json
 import math
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from app import core, equity, figures, sanity
+from app import core, equity, figures, layout, sanity
 from app.scenario_files import scenario_from_toml
 from app.state import (
-    UNCERTAINTY_LABEL,
+    CODE_VERSION,
     keep_scenario,
     persist,
+    run_least_lever,
     run_pair,
     run_sensitivity,
+    run_settings_widgets,
     scenario_by_key,
     scenario_choices,
     sensitivity_runs,
-    start_scenario_page_from,
+    set_start,
+    starting_key,
+    uncertainty_badge,
 )
 from model.labels import HELP, label, short_label
+from model.questions import Lever, Target
 from model.scenario import Scenario, ScenarioError
 from model.sensitivity import tornado_chart
 
 LEVER_KEYS = ("profiling_enabled", "profiling_wte", "pct_to_diagnosis", "pct_needs_led",
               "support_places", "growth_pct", "priority_order", "outsourced_n", "outsourced_start",
-              "outsourced_months", "outsourced_cost", "horizon_months", "replications", "seed",
-              "include_uncertainty", "sens_metric", "sens_replications")
+              "outsourced_months", "outsourced_cost", "sens_metric", "sens_replications",
+              "wwit_target", "wwit_pct", "wwit_count", "wwit_lever")
+# each clinician lever moves by half a post from the starting scenario's own WTE, so "+2 WTE"
+# is exactly two more posts whatever the starting WTE (a calibrated 3.17 goes to 5.17)
+WTE_STEP = 0.5
 RUN_STATE = "ndpath_scenario_run"
 UPLOAD_PROBLEMS = "ndpath_scenario_upload_problems"
 UPLOADED = "ndpath_scenario_uploaded"
 SENSITIVITY = "ndpath_sensitivity"
+WWIT = "ndpath_what_would_it_take"
 # few: the analysis costs two runs per assumption; paired runs keep the differences sharp
 # (a bare string here would be drawn on the page by Streamlit's magic)
 SENSITIVITY_REPLICATIONS = 4
 
 
 def set_levers(base: Scenario, overwrite: bool) -> None:
-    """Put the lever widgets at the positions that reproduce ``base``.
+    """Put the lever widgets at the positions that reproduce ``base`` (every clinician change
+    at zero).
 
     ``overwrite=False`` (first view) keeps values already set, e.g. by a test or a shared link.
+    The projection settings belong to the session and are left alone.
     """
-    reps = st.session_state.get("replications", core.DEFAULT_REPLICATIONS)
-    levers = core.levers_from(base, reps)
+    levers = core.levers_from(base)
     if overwrite:
-        for key in [k for k in st.session_state if str(k).startswith(("wte_", "_keep_wte_"))]:
+        for key in [k for k in st.session_state
+                    if str(k).removeprefix("_keep_").startswith(("wte_", "add_wte_"))]:
             del st.session_state[key]
-    values: dict[str, Any] = {f"wte_{i}": wte for i, wte in enumerate(levers.wte)}
+    values: dict[str, Any] = {f"add_wte_{i}": 0.0 for i in range(len(levers.wte))}
     values |= {
         "profiling_enabled": levers.profiling_enabled, "profiling_wte": levers.profiling_wte,
         "pct_to_diagnosis": levers.pct_to_diagnosis, "pct_needs_led": levers.pct_needs_led,
-        "support_places": levers.support_places, "growth_pct": levers.annual_growth_pct,
+        "support_places": support_value(base, levers.support_places),
+        "growth_pct": levers.annual_growth_pct,
         "priority_order": list(levers.priority_order),
         "outsourced_n": levers.outsourced_assessments,
         "outsourced_start": levers.outsourced_start_month,
         "outsourced_months": levers.outsourced_months, "outsourced_cost": levers.outsourced_cost,
-        "horizon_months": levers.horizon_months, "replications": reps, "seed": levers.seed,
-        # a projection setting, like replications: kept when the starting scenario changes
-        "include_uncertainty": st.session_state.get("include_uncertainty",
-                                                    levers.include_uncertainty),
     }
     for key, value in values.items():
         if overwrite or key not in st.session_state:
@@ -68,8 +77,15 @@ def set_levers(base: Scenario, overwrite: bool) -> None:
     st.session_state.pop(RUN_STATE, None)
 
 
+def support_value(base: Scenario, value: float) -> int | float:
+    """The support lever's widget value: whole places for a caseload."""
+    return int(round(value)) if base.support.capacity == "caseload" else float(value)
+
+
 def on_base_change() -> None:
-    set_levers(scenario_by_key(st.session_state["base_scenario"])[0], overwrite=True)
+    key = st.session_state["base_scenario"]
+    set_start(key)
+    set_levers(scenario_by_key(key)[0], overwrite=True)
 
 
 def on_scenario_upload() -> None:
@@ -85,7 +101,7 @@ def on_scenario_upload() -> None:
         return
     name = f"{scenario.meta.name} (from {upload.name})"
     keep_scenario(name, scenario)
-    start_scenario_page_from(f"session:{name}")
+    set_start(f"session:{name}")
     st.session_state[UPLOADED] = name
 
 
@@ -106,9 +122,9 @@ def upload_widget() -> None:
                  + "\n".join(f"- {p}" for p in items))
 
 
-def lever_widgets(base: Scenario) -> core.Levers:
-    """Draw the levers in the sidebar and read their positions."""
-    side = st.sidebar
+def lever_widgets(base: Scenario, settings: tuple[int, int, int, bool],
+                  side: Any) -> core.Levers:
+    """Draw the levers in ``side`` (a sidebar container) and read their positions."""
     a = base.assessment
     with side.expander("Clinicians in the assessment team (MDT)", expanded=True):
         st.caption(HELP["WTE"] + " " + HELP["MDT"])
@@ -116,11 +132,15 @@ def lever_widgets(base: Scenario) -> core.Levers:
         if a.capacity_model != "clinical_hours":
             st.info("This scenario uses a textbook server model: clinician levers do not apply.")
         for i, profession in enumerate(a.professions):
-            top = max(20.0, 3 * profession.wte)
-            wte.append(st.slider(f"{profession.name.replace('_', ' ').capitalize()} (WTE)", 0.0,
-                                 top, step=0.5, key=f"wte_{i}",
-                                 help=f"{profession.job_plan_share:.0%} of each WTE's week is "
-                                      "spent on assessment."))
+            now = float(profession.wte)
+            fewest = -WTE_STEP * math.floor(now / WTE_STEP + 1e-9)
+            change = st.slider(f"{profession.name.replace('_', ' ').capitalize()}: change in WTE "
+                               f"(now {now:.1f})", fewest, 20.0, step=WTE_STEP,
+                               key=f"add_wte_{i}", format="%+.1f",
+                               help=f"Posts added (or taken away) from the starting scenario's "
+                                    f"{now:.2f} WTE. {profession.job_plan_share:.0%} of each "
+                                    "WTE's week is spent on assessment.")
+            wte.append(now + float(change) if change else now)
         if a.staffing_changes:
             total = sum(c.wte_change for c in a.staffing_changes)
             st.caption(f"This scenario also changes staffing by {total:+g} WTE from "
@@ -129,7 +149,8 @@ def lever_widgets(base: Scenario) -> core.Levers:
         st.caption(HELP["profiling"] + " " + HELP["needs_led"])
         profiling = st.toggle("Profile every referral first", key="profiling_enabled")
         profiling_wte = st.number_input("Profiling practitioners (WTE)", 0.0, 200.0, step=0.5,
-                                        key="profiling_wte", disabled=not profiling)
+                                        key="profiling_wte", disabled=not profiling,
+                                        format="%.1f")
         to_diagnosis = st.slider("Profiled families sent on to diagnostic assessment (%)", 0.0,
                                  100.0, step=1.0, key="pct_to_diagnosis", disabled=not profiling)
         needs_led = st.slider("Profiled families given needs-led support (%)", 0.0, 100.0,
@@ -138,15 +159,15 @@ def lever_widgets(base: Scenario) -> core.Levers:
     with side.expander("Support while waiting"):
         if base.support.capacity == "caseload":
             weeks = base.support.episode_weeks.mean_value
-            support = st.number_input(
-                "Families supported at once (places)", 0.0, 100_000.0, step=10.0,
+            support: float = st.number_input(
+                "Families supported at once (places)", 0, 100_000, step=10,
                 key="support_places",
                 help=f"Parent programmes and school support: each family is supported for an "
                      f"episode of about {weeks:g} weeks, then the place goes to another family.")
         else:
             support = st.number_input(
                 "New support episodes a month", 0.0, 5000.0, step=10.0, key="support_places",
-                help="Parent programmes and school support started each month.")
+                format="%.0f", help="Parent programmes and school support started each month.")
     with side.expander("Demand and priority"):
         growth = st.slider("Growth in referrals a year (%)", -20.0, 40.0, step=1.0,
                            key="growth_pct")
@@ -160,16 +181,8 @@ def lever_widgets(base: Scenario) -> core.Levers:
                                 key="outsourced_start")
         months = st.number_input("Spread over (months)", 0, 120, step=1, key="outsourced_months")
         cost = st.number_input("Price per assessment (£)", 0.0, 20_000.0, step=100.0,
-                               key="outsourced_cost")
-    with side.expander("Projection settings", expanded=True):
-        horizon = st.number_input("Months to project", 0, 240, step=6, key="horizon_months")
-        reps = st.number_input("Replications (more: narrower intervals, slower)", 0, 500, step=5,
-                               key="replications")
-        seed = st.number_input("Random seed", 0, 2**31 - 1, step=1, key="seed",
-                               help="Same seed, same numbers. Your scenario and the starting "
-                                    "one share it, so their difference is not luck.")
-        include = st.checkbox(UNCERTAINTY_LABEL, key="include_uncertainty",
-                              help=HELP["uncertainty"])
+                               key="outsourced_cost", format="%.0f")
+    horizon, reps, seed, include = settings
     return core.Levers(
         wte=tuple(float(x) for x in wte), profiling_enabled=bool(profiling),
         profiling_wte=float(profiling_wte), pct_to_diagnosis=float(to_diagnosis),
@@ -181,20 +194,25 @@ def lever_widgets(base: Scenario) -> core.Levers:
 
 
 def headline(base_result, edit_result) -> None:  # type: ignore[no-untyped-def]
+    """The headline cards: each the average of the projections, with the change against the
+    starting scenario when there is an edit ("no change" without an arrow)."""
     shown = edit_result if edit_result is not None else base_result
-    # four then three to a row, with short titles: readable on a projector
-    columns = st.columns(4) + st.columns(3)
-    for column, metric in zip(columns, core.HEADLINE_METRICS):
+    items = []
+    for metric in core.HEADLINE_METRICS:
         value = shown.metric(metric)["mean"]
-        delta, change = None, 0.0
+        item: dict[str, Any] = {"label": short_label(metric),
+                                "value": core.fmt_metric(metric, value),
+                                "help": core.card_help(shown, metric)}
         if edit_result is not None:
             change = value - base_result.metric(metric)["mean"]
-            delta = core.fmt_delta(metric, change) if math.isfinite(change) else None
-        colour: Any = "inverse" if metric in core.LOWER_IS_BETTER else "normal"
-        if edit_result is not None and delta is not None and change == 0:
-            delta, colour = "no change", "off"
-        column.metric(short_label(metric), core.fmt_metric(metric, value), delta=delta,
-                      delta_color=colour, border=True, help=core.card_help(shown, metric))
+            if math.isfinite(change) and change != 0:
+                item |= {"delta": core.fmt_delta(metric, change),
+                         "delta_color": "inverse" if metric in core.LOWER_IS_BETTER else "normal"}
+            elif math.isfinite(change):
+                item |= {"delta": "no change", "delta_color": "off", "delta_arrow": "off"}
+        items.append(item)
+    layout.cards(items)
+    st.caption(core.statistic_note(shown.replications))
 
 
 def results(run: dict) -> None:  # type: ignore[type-arg]
@@ -206,8 +224,6 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
         st.subheader(f"Your scenario against “{run['base_name']}”")
     else:
         st.subheader(f"Projection: {run['base_name']}")
-        st.caption("Move a lever in the sidebar and press Run to compare a change with this.")
-    st.caption(core.band_words(baseline.uncertainty.enabled))
     headline(base_result, edit_result)
     today = core.month_today(baseline)
     charts = {"waiting_list": figures.list_chart(names, today),
@@ -221,7 +237,8 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
         equity.who_benefits(names, key="scenario")  # issue 11
     with tabs[0]:
         st.pyplot(charts["waiting_list"], clear_figure=False)
-        st.caption(core.takeaway_list(edit_result or base_result))
+        st.caption(core.takeaway_list(edit_result or base_result) + " "
+                   + core.band_words(baseline.uncertainty.enabled))
     with tabs[1]:
         st.pyplot(charts["waits"], clear_figure=False)
         st.caption(HELP["13_weeks"])
@@ -234,18 +251,15 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
                        "replication sees the same children and the difference is the change, "
                        "not luck. An interval that excludes zero is a clear change.")
             st.pyplot(charts["differences"], clear_figure=False)
-            st.dataframe(core.differences_table(differences), hide_index=True,
-                         width="stretch", key="differences_table")
+            layout.table(core.differences_table(differences, run["base_name"],
+                                                "Your scenario"))
     with tabs[3]:
-        table = core.summary_table(names)
-        table["mean"] = table["mean"].map(core.fmt_number)
-        table["95% interval"] = [f"{core.fmt_number(lo)} to {core.fmt_number(hi)}"
-                                 for lo, hi in zip(table.pop("ci_low"), table.pop("ci_high"))]
-        runs = {n: r.replications for n, r in names.items()}
-        table["note"] = [core.undefined_note(m, int(k), runs[n])
-                         for m, k, n in zip(table["metric"], table.pop("n"), table["scenario"])]
-        st.dataframe(table.drop(columns=["metric"]), hide_index=True, width="stretch",
-                     key="summary_table")
+        metrics = list(dict.fromkeys(base_result.summary["metric"]))
+        table = core.numbers_table(names, metrics, notes=True)
+        if not table["Note"].any():
+            table = table.drop(columns=["Note"])
+        st.caption(core.statistic_note(base_result.replications))
+        layout.table(table)
     with tabs[4]:
         shown = edited if edited is not None else baseline
         info = core.provenance(run["base_name"], shown, run["files"])
@@ -272,7 +286,107 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
                            "figures.zip", mime="application/zip", key="dl_png",
                            on_click="ignore")
     sanity.render(edit_result or base_result)  # the NHS waiting-list formulas beside it
+    what_would_it_take(edited if edited is not None else baseline)
     sensitivity(edited if edited is not None else baseline)
+
+
+TARGETS = {
+    "referrals_13w": "Share of new referrals assessed within 13 weeks (%)",
+    "list_below": "Children waiting below a number",
+    "nobody_over_52w": "Nobody waiting a year or more",
+    "list_13w": "Share of the children waiting who have waited under 13 weeks (%)",
+}
+
+
+def lever_choices(scenario: Scenario) -> dict[str, str]:
+    """The levers "What would it take?" can add, by key, in words."""
+    out = {"wte:": "Clinician WTE, the whole team in proportion"}
+    for p in scenario.assessment.professions:
+        out[f"wte:{p.name}"] = f"{p.name.replace('_', ' ').capitalize()} WTE"
+    out["outsourced_per_month:"] = "Assessments bought from another provider a month"
+    out["support_places:"] = ("Support places" if scenario.support.capacity == "caseload"
+                              else "Support starts a month")
+    return out
+
+
+def what_would_it_take(scenario: Scenario) -> None:
+    """The least of one lever that meets a target by a month: the solver ``ndpath capacity``
+    uses (model/questions.py), on the scenario last run, with its interval and chance."""
+    st.subheader("What would it take?")
+    st.caption("The least extra capacity (one lever, from the start of the projection) at "
+               "which the average of the projections meets a target by a month. Every level "
+               "tried sees the same children (same seed), so the search is not misled by luck.")
+    sim = scenario.simulation
+    months = [str(m) for m in pd.period_range(pd.Period(sim.start_date, freq="M"),
+                                              periods=sim.horizon_months, freq="M")]
+    st.session_state.setdefault("wwit_target", "referrals_13w")
+    kind = st.selectbox("Target", list(TARGETS), key="wwit_target",
+                        format_func=TARGETS.__getitem__)
+    left, middle = st.columns(2, vertical_alignment="bottom")
+    value = 0.0
+    if kind in ("referrals_13w", "list_13w"):
+        st.session_state.setdefault("wwit_pct", 50.0)
+        value = float(left.number_input("At least (%)", 1.0, 100.0, step=5.0, key="wwit_pct"))
+    elif kind == "list_below":
+        st.session_state.setdefault("wwit_count", 5000)
+        value = float(left.number_input("At most this many children waiting", 0, 1_000_000,
+                                        step=500, key="wwit_count"))
+    else:
+        left.markdown("Nobody waiting a year or more, on average over the projections.")
+    allowed = months[:-4] if kind == "referrals_13w" else months
+    if not allowed:
+        st.info("The projection is too short for this target: lengthen it.")
+        return
+    if st.session_state.get("wwit_by") not in allowed or st.session_state.get(
+            "_wwit_by_for") != (kind, tuple(allowed)):
+        st.session_state["wwit_by"] = allowed[-1]  # a new target: its last possible month
+        st.session_state["_wwit_by_for"] = (kind, tuple(allowed))
+    by = middle.selectbox("By the end of", allowed, key="wwit_by",
+                          format_func=lambda m: f"{pd.Period(m, freq='M'):%B %Y}",
+                          help="Referral months whose children have all been followed for 13 "
+                               "weeks by the end of the projection." if kind == "referrals_13w"
+                          else None)
+    levers = lever_choices(scenario)
+    if st.session_state.get("wwit_lever") not in levers:
+        st.session_state["wwit_lever"] = "wte:"
+    chosen = st.selectbox("By adding", list(levers), key="wwit_lever",
+                          format_func=levers.__getitem__)
+    lever_kind, _, profession = chosen.partition(":")
+    lever = Lever(lever_kind, profession or None)  # type: ignore[arg-type]
+    target = Target(kind, value, by)  # type: ignore[arg-type]
+    request = (scenario.digest(), target, lever)
+    if st.button("Find what it takes", key="wwit_run",
+                 help=f"Runs {sim.replications} replications at each level tried (usually 6 "
+                      "to 10 levels)."):
+        status = st.empty()
+
+        def tick(amount: float, mean: float, met: float) -> None:
+            status.caption(f"Tried {lever.unit(amount)}: the target met in {100 * met:.0f}% of "
+                           "projections…")
+
+        with st.spinner("Searching…"):
+            try:
+                answer = run_least_lever(scenario, target, lever, CODE_VERSION, tick)
+                st.session_state[WWIT] = (request, answer)
+            except ValueError as error:
+                st.session_state[WWIT] = (request, str(error))
+        status.empty()
+    stored = st.session_state.get(WWIT)
+    if stored is None or stored[0] != request:
+        return
+    answer = stored[1]
+    if isinstance(answer, str):
+        st.error(f"This target cannot be searched: {answer}.")
+        return
+    st.markdown(f"**{answer.sentence()}**")
+    tried = answer.evaluations.assign(
+        amount=[lever.unit(a) for a in answer.evaluations["amount"]],
+        mean=[core.fmt_metric("pct_" if target.higher_is_better else "count", m)
+              for m in answer.evaluations["mean"]],
+        probability_met=[f"{100 * p:.0f}%" for p in answer.evaluations["probability_met"]])
+    tried.columns = ["Level tried", "Average of the projections", "Projections meeting it"]
+    with st.expander("Every level tried"):
+        layout.table(tried)
 
 
 def sensitivity(scenario: Scenario) -> None:
@@ -281,11 +395,12 @@ def sensitivity(scenario: Scenario) -> None:
     st.caption(HELP["sensitivity"])
     st.session_state.setdefault("sens_metric", "waiting_total_end")
     st.session_state.setdefault("sens_replications", SENSITIVITY_REPLICATIONS)
-    left, middle, right = st.columns([3, 2, 2], vertical_alignment="bottom")
-    metric = left.selectbox("For which number?", list(core.HEADLINE_METRICS), key="sens_metric",
-                            format_func=label)
-    reps = int(middle.number_input("Replications for each run", 2, 50, step=1,
-                                   key="sens_replications"))
+    # the measure on its own row, the run below: nothing is cut on a 1024-wide laptop
+    metric = st.selectbox("For which number?", list(core.HEADLINE_METRICS), key="sens_metric",
+                          format_func=label)
+    left, right = st.columns(2, vertical_alignment="bottom")
+    reps = int(left.number_input("Replications for each run", 2, 50, step=1,
+                                 key="sens_replications"))
     runs = sensitivity_runs(scenario, reps)
     pressed = right.button("Find which assumptions matter", key="sens_run", width="stretch",
                            help=f"{runs} replications in all, on the scenario last run.")
@@ -314,27 +429,32 @@ def sensitivity(scenario: Scenario) -> None:
 
 
 def page() -> None:
+    layout.page_style()
     choices = scenario_choices()
     keys = list(choices.values())
-    if st.session_state.get("base_scenario") not in keys:
-        st.session_state.pop("base_scenario", None)
-    persist("base_scenario")
+    # the widget shows the session's starting scenario, however it was chosen (here, by an
+    # uploaded file or on the Calibrate page), assigned on every run so the browser never keeps
+    # an older choice
+    st.session_state["base_scenario"] = starting_key()
     st.sidebar.selectbox("Start from", keys, key="base_scenario", on_change=on_base_change,
                          format_func={v: k for k, v in choices.items()}.__getitem__)
     upload_widget()
     base, files = scenario_by_key(st.session_state["base_scenario"])
     base_name = base.meta.name
-    persist(*LEVER_KEYS, *[f"wte_{i}" for i in range(len(base.assessment.professions))])
-    needed = ["horizon_months", *(["wte_0"] if base.assessment.professions else [])]
+    persist(*LEVER_KEYS, *[f"add_wte_{i}" for i in range(len(base.assessment.professions))])
+    needed = ["profiling_enabled", *(["add_wte_0"] if base.assessment.professions else [])]
     if any(k not in st.session_state for k in needed):
         set_levers(base, overwrite=False)
-    levers = lever_widgets(base)
+    levers_box = st.sidebar.container()  # the levers first, the session's settings below them
+    settings = run_settings_widgets()
+    levers = lever_widgets(base, settings, levers_box)
 
     st.title("Test a change to the assessment pathway")
     st.markdown(f"**Starting scenario:** {base_name}. {base.meta.description}")
-    if base.meta.illustrative:
-        st.caption("The numbers are illustrative, not a real service's data: calibrate from your "
-                   "own extract (Calibrate page) before using them for decisions.")
+    st.caption(("Illustrative numbers, not a real service's data: calibrate from your own "
+                "extract (Calibrate page) before using them for decisions. "
+                if base.meta.illustrative else "")
+               + uncertainty_badge(levers.include_uncertainty))
 
     problems = core.lever_problems(base, levers)
     changes = core.describe_changes(base, levers)
@@ -343,7 +463,7 @@ def page() -> None:
         if problems:
             st.error("**Cannot run yet:**\n" + "\n".join(f"- {p}" for p in problems))
         elif changes:
-            st.markdown("**Your changes:** " + "; ".join(changes))
+            st.markdown("**Your changes:** " + "; ".join(changes) + ".")
         else:
             st.markdown("No levers moved yet: the run shows the starting scenario.")
     pressed = right.button("Run", type="primary", key="run", disabled=bool(problems),

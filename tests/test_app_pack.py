@@ -1,0 +1,174 @@
+"""The summit pack survives a projector: 16:9 pages, text never over a chart, the same numbers
+as the app, a cover that says what the numbers are, and a PowerPoint deck that opens.
+
+Checked on the drawn figures' bounding boxes (matplotlib's renderer) and on the deck read back
+with python-pptx, not on estimates.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
+
+from app import core, pack
+from model.experiment import run_replications
+
+SIXTEEN_NINE = 16 / 9
+
+
+@pytest.fixture(scope="module")
+def runs():
+    base = core.load_shipped("default")[0].replace(
+        {"simulation.horizon_months": 12, "simulation.replications": 3})
+    combined = core.load_shipped("combined")[0].replace(
+        {"simulation.horizon_months": 12, "simulation.replications": 3})
+    scenarios = {"Status quo (illustrative Leeds-sized service)": core.with_uncertainty(base, True),
+                 "Combined package": core.with_uncertainty(combined, True)}
+    results = {n: run_replications(s, executor="serial") for n, s in scenarios.items()}
+    return results, scenarios
+
+
+@pytest.fixture(scope="module")
+def deck(runs):
+    results, scenarios = runs
+    return pack.slides(results, core.month_today(next(iter(scenarios.values()))))
+
+
+@pytest.fixture(scope="module")
+def made(runs):
+    results, scenarios = runs
+    return pack.build_pack(results, scenarios)
+
+
+def drawn_boxes(figure: Figure) -> tuple[list[tuple[str, Bbox]], list[Bbox], Bbox]:
+    """(text, box) of every text on the figure, the box of every axes as drawn, and the page."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    texts = [(t.get_text(), t.get_window_extent(renderer)) for t in figure.texts if t.get_text()]
+    axes = [ax.get_window_extent(renderer) for ax in figure.axes]
+    return texts, axes, figure.bbox
+
+
+def overlap(a: Bbox, b: Bbox) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_every_page_is_16_9_in_the_pdf_and_the_pngs(made):
+    boxes = re.findall(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", made.pdf)
+    assert len(boxes) == 4  # the cover and three slides
+    for width, height in boxes:
+        assert float(width) / float(height) == pytest.approx(SIXTEEN_NINE, rel=0.005)
+    from matplotlib import image
+
+    archive = zipfile.ZipFile(io.BytesIO(made.zip))
+    pngs = sorted(n for n in archive.namelist() if n.endswith(".png"))
+    assert pngs == ["1_projected_list.png", "2_waits.png", "3_first_support.png"]
+    for name in pngs:
+        height, width = image.imread(io.BytesIO(archive.read(name)), format="png").shape[:2]
+        assert width / height == pytest.approx(SIXTEEN_NINE, rel=0.01), name
+    assert {"summit_pack.pdf", "summit_pack.pptx", "takeaways.txt", "provenance.json"} <= set(
+        archive.namelist())
+
+
+def test_no_text_runs_over_the_chart_or_off_the_page(runs, deck):
+    results, scenarios = runs
+    for slide in deck:
+        page = pack.slide_page(slide, pack.footer_words(scenarios))
+        texts, axes, bounds = drawn_boxes(page)
+        assert len(axes) == 1 and len(texts) >= 3  # title, takeaways, footer
+        for words, box in texts:
+            assert not overlap(box, axes[0]), f"{slide.name}: {words[:60]!r} is over the chart"
+            assert bounds.x0 <= box.x0 and box.x1 <= bounds.x1, f"{words[:60]!r} runs off the page"
+            assert bounds.y0 <= box.y0 and box.y1 <= bounds.y1, f"{words[:60]!r} runs off the page"
+        # the takeaways are apart from one another too: one text block, right of the chart
+        takeaway = next(b for w, b in texts if w.startswith(next(iter(scenarios))[:10]))
+        assert takeaway.x0 >= axes[0].x1
+    cover = pack.cover_page(scenarios, "Children's autism and ADHD assessments: what the "
+                                       "projections show for a service like ours")
+    texts, _, bounds = drawn_boxes(cover)
+    for words, box in texts:
+        assert bounds.x0 <= box.x0 and box.x1 <= bounds.x1 and box.y0 >= bounds.y0, words[:60]
+    (_, title), (_, body) = texts
+    assert not overlap(title, body)
+
+
+def test_inside_each_chart_the_legend_sits_apart_from_the_plot(deck):
+    for slide in deck:
+        canvas = FigureCanvasAgg(slide.figure)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        plot = slide.figure.axes[0].get_window_extent(renderer)
+        for legend in slide.figure.legends:
+            assert not overlap(legend.get_window_extent(renderer), plot), slide.name
+
+
+def test_the_cover_says_what_the_bands_are_where_numbers_come_from_and_the_words(runs):
+    _, scenarios = runs
+    _, lines = pack.cover_lines(scenarios, "t")
+    said = " ".join(lines)
+    assert "ILLUSTRATIVE" in said  # shipped scenarios are illustrative
+    assert "1 in 2 and 9 in 10 projections" in said
+    assert "what we don't know about the assumptions" in said  # the uncertainty setting
+    assert "WTE (whole-time equivalent)" in said and "MDT (multi-disciplinary team)" in said
+    assert "average of the projections" in said
+    calibrated = {n: s.replace({"meta.illustrative": False}) for n, s in scenarios.items()}
+    said = " ".join(pack.cover_lines(calibrated, "t")[1])
+    assert "ILLUSTRATIVE" not in said and "calibrated from a service's own data" in said
+
+
+def test_the_deck_opens_with_the_same_slides_and_nothing_overlaps(made, runs):
+    from pptx import Presentation
+
+    results, scenarios = runs
+    deck = Presentation(io.BytesIO(made.pptx))
+    assert deck.slide_width / deck.slide_height == pytest.approx(SIXTEEN_NINE, rel=0.005)
+    slides = list(deck.slides)
+    assert len(slides) == 4
+    titles = [s.shapes[0].text_frame.text for s in slides[1:]]
+    assert titles == [title for _, title, _ in pack.TAKEAWAYS]
+    for slide, (name, _, sentence) in zip(slides[1:], pack.TAKEAWAYS):
+        pictures = [s for s in slide.shapes if s.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
+        texts = [s for s in slide.shapes if s.has_text_frame]
+        assert len(pictures) == 1
+        chart = pictures[0]
+        assert chart.left + chart.width <= deck.slide_width
+        assert chart.top + chart.height <= deck.slide_height
+        for box in texts:
+            apart = (box.left >= chart.left + chart.width or box.top + box.height <= chart.top
+                     or box.top >= chart.top + chart.height)
+            assert apart, f"{name}: {box.text_frame.text[:50]!r} overlaps the chart"
+        said = " ".join(t.text_frame.text for t in texts)
+        for scenario, result in results.items():
+            assert f"{scenario}: {sentence(result)}" in said  # the same sentences as the PDF
+    assert "ILLUSTRATIVE" in " ".join(s.text_frame.text for s in slides[0].shapes)
+
+
+def test_the_pack_quotes_the_numbers_the_cards_show(runs):
+    """The cards show the average of the projections; so do the sentences (rounded)."""
+    results, _ = runs
+    for result in results.values():
+        total = result.metric("waiting_total_end")["mean"]
+        over_year = result.metric("waiting_over_52w_end")["mean"]
+        assert f"about {core.about(total)} children are likely to be waiting" in \
+            core.takeaway_list(result)
+        assert f"about {core.about(over_year)} children still waiting have waited a year" in \
+            core.takeaway_wait(result)
+
+
+def test_fitted_text_fits_its_box():
+    long = ["word " * 60] * 4
+    text, size = pack.fit_text(long, 4.0, 5.0)
+    page = Figure(figsize=(4.0, 5.0))
+    drawn = page.text(0, 1, text, fontsize=size, va="top", linespacing=1.3)
+    canvas = FigureCanvasAgg(page)
+    canvas.draw()
+    box = drawn.get_window_extent(canvas.get_renderer())
+    assert size < 16  # it had to shrink, and then fits the box it was given
+    assert box.width <= page.bbox.width + 1 and box.height <= page.bbox.height + 1
