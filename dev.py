@@ -73,6 +73,10 @@ def main(argv: list[str]) -> int:
         print("ndpath app: open http://localhost:8501", flush=True)
         return subprocess.call(cmd, cwd=ROOT)
     ensure_chromium()
+    # The suite runs on every core (pytest-xdist) unless the caller chose a worker count;
+    # the statistical tests are independent, so the numbers do not depend on the split.
+    if not any(a.startswith(("-n", "--numprocesses")) or a == "no:xdist" for a in rest):
+        rest = ["-n", "auto", *rest]
     return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
 
 

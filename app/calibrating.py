@@ -42,7 +42,8 @@ SOURCES = {"fitted": "fitted from the data", "simulation-calibrated": "tuned by 
            "extract": "counted in the extract", "series": "read from the series"}
 METHOD_NAMES = {"model": "ndpath (calibrated)", "seasonal_naive": "Same month last year",
                 "linear_trend": "Straight-line trend", "flow_balance": "Flow balance"}
-METRIC_NAMES = {"waiting_end": "Children waiting (month end)", "referrals": "Referrals a month"}
+METRIC_NAMES = {"waiting_end": "Children waiting (month end)", "referrals": "Referrals a month",
+                "assessments_started": "Assessments started a month"}
 COUNT_PARAMETERS = {"backlog_children", "backlog.count"}
 """Parameters that are counts of children (suppressed below 5 in tables)."""
 
@@ -141,7 +142,9 @@ def tuning_summary(tuning: Tuning | None) -> str:
     moved = ("kept at the throughput estimate (tuning was switched off or did not improve "
              "the fit)" if tuning.capacity_multiplier == 1.0 else
              f"scaled by **{tuning.capacity_multiplier:.3f}** from the throughput estimate")
-    return (f"The last {len(tuning.observed)} months were replayed from the children waiting on "
+    # the multiplier's warning (outside calibration.calibrate.MULTIPLIER_RANGE) comes first
+    warning = f"**{tuning.warning}**\n\n" if tuning.warning else ""
+    return warning + (f"The last {len(tuning.observed)} months were replayed from the children waiting on "
             f"{tuning.replay_start:%d %B %Y} ({tuning.replications} replication(s) per candidate, "
             f"common random numbers). Capacity was {moved}: loss {tuning.loss:.3g} against "
             f"{tuning.loss_untuned:.3g} untuned. The simulated median list is within "
@@ -232,7 +235,7 @@ def backtest_sentence(backtest: Backtest) -> str:
     best = min(others, key=lambda m: others[m])
     verdict = ("closer than" if model < others[best] else
                "no closer than")
-    return (f"Over the {len(backtest.comparison) // 2} held-out months the model's list was off "
+    return (f"Over the {backtest.comparison['month'].nunique()} held-out months the model's list was off "
             f"by {model:.1f}% on average, {verdict} the best simple method "
             f"({METHOD_NAMES[best].lower()}, {others[best]:.1f}%).")
 

@@ -30,7 +30,7 @@ from model.experiment import ExperimentResult
 from model.labels import HELP
 from model.scenario import Scenario
 
-from . import core, figures
+from . import core, equity, figures
 
 PAGE_INCHES = (40 / 3, 7.5)
 """16:9, as PowerPoint's widescreen slide."""
@@ -302,7 +302,7 @@ def build_pack(results: Mapping[str, ExperimentResult], scenarios: Mapping[str, 
     """The pack as a 16:9 PDF, a PowerPoint deck of the same slides, and a zip of both with
     the pages as PNGs, the takeaways and provenance."""
     today = core.month_today(next(iter(scenarios.values())))
-    deck = slides(results, today)
+    deck = slides(results, today) + equity.pack_slides(results)  # issue 11
     footer = footer_words(scenarios)
     pages = [cover_page(scenarios, title), *[slide_page(s, footer) for s in deck]]
     document = figures.pdf(pages, title, tight=False)

@@ -6,37 +6,24 @@ An upload never touches the disk: its bytes are read into a frame here and hande
 
 from __future__ import annotations
 
-import io
 from pathlib import PurePath
 
 import pandas as pd
 
-from calibration.extract import ExtractError, Problem
+from calibration.extract import ExtractError, read_raw
 
 SMALL_COUNT = 5
 """Counts from 1 to 4 are suppressed in tables exported from uploaded data (NHS practice)."""
 
 
 def frame_from_upload(name: str, data: bytes) -> pd.DataFrame:
-    """The uploaded file as a frame (CSV, Excel or Parquet, by extension), read in memory.
+    """The uploaded file as a frame of text cells (CSV, Excel or Parquet, by extension), read in
+    memory by the same reader as the command line (:func:`calibration.extract.read_raw`).
 
-    Raises :class:`ExtractError` with one problem when the file cannot be read.
+    Raises :class:`ExtractError` when the file cannot be used as a table: unreadable, empty,
+    not UTF-8, not comma-separated, a column twice, or a header with no rows.
     """
-    suffix = PurePath(name).suffix.lower()
-    buffer = io.BytesIO(data)
-    try:
-        if suffix in (".csv", ".txt"):
-            return pd.read_csv(buffer, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            return pd.read_excel(buffer, dtype=object)
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(buffer)
-    except Exception as error:  # the readers raise many types; all mean "cannot read"
-        raise ExtractError([Problem(None, None, name, f"cannot be read: {error}",
-                                    "check that it is a valid CSV, Excel or Parquet file")],
-                           name) from None
-    raise ExtractError([Problem(None, None, suffix, "is not a supported file type",
-                                "save the extract as .csv, .xlsx or .parquet")], name)
+    return read_raw(bytes(data), name=PurePath(name).name)
 
 
 def suppress_small(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:

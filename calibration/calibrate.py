@@ -5,8 +5,10 @@ assessment duration, leaving hazards, throughput with its change points, support
 simulation what it cannot: the effective clinical capacity, which interacts with leaving the list
 and with hours lost when nobody is waiting. The tuning replays the last ``replay_months`` of
 history from the children actually waiting then, with common random numbers across candidate
-values, and matches the observed list size and the censored (Kaplan–Meier) waits. The result
-starts at the extract date from the children actually waiting on it, held in the scenario
+values, and matches the observed list size and the censored (Kaplan–Meier) waits; a multiplier
+outside :data:`MULTIPLIER_RANGE` is reported with its likely causes, never absorbed silently.
+The result starts on the first day after the last complete month of the extract (the day after
+the extract date when that is a month end) from the children waiting then, held in the scenario
 itself (``backlog.waiting``): the calibration reads and writes no file, so an uploaded extract
 can stay in memory. :func:`calibration.report.write_calibration` writes them out as
 ``backlog.csv`` for the analyst's folder.
@@ -18,8 +20,8 @@ can stay in memory. :func:`calibration.report.write_calibration` writes them out
 ...                             "assessment.professions.0.wte": 1.0})
 >>> table = read_extract(synthesise_extract(truth, "2025-12-31", 36), "2025-12-31")
 >>> result = calibrate_extract(table, CalibrationOptions(replications=1, tune=False))
->>> result.scenario.simulation.start_date.isoformat()
-'2025-12-31'
+>>> result.scenario.simulation.start_date.isoformat()  # the day after the extract date
+'2026-01-01'
 >>> len(result.scenario.backlog.waiting.referral_date) == len(result.backlog)
 True
 """
@@ -30,7 +32,7 @@ import datetime as dt
 import logging
 import math
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -51,6 +53,7 @@ from .fitters import (
     ReferralMixFitter,
     parse_month_ranges,
     poisson_rate_interval,
+    wilson_interval,
 )
 from .observed import KM_WEEKS, list_leave_date, month_range, monthly_flows, wait_observations
 from .observed import km_survival
@@ -61,7 +64,6 @@ log = logging.getLogger(__name__)
 BACKLOG_FILE = "backlog.csv"
 BACKLOG_COLUMNS = ("referral_date", "pathway", "age_at_referral", "priority", "looked_after_or_cin",
                    "deprivation_quintile")
-BACKLOG_FILL = {"pathway": "autism", "priority": "routine", "looked_after_or_cin": "no"}
 
 
 class CalibrationError(ValueError):
@@ -74,7 +76,8 @@ class CalibrationOptions:
 
     ``history_months``: months of complete history fitted (the extract must hold every referral
     from their start); ``referrals_from`` overrides their first month. ``exclude_months`` are left
-    out of the arrivals fit (``"2020-03..2020-08"``). ``replay_months``: months replayed by the
+    out of the arrivals fit (``"2020-03..2020-08"``); ``break_month`` is the first month of a
+    reporting break (a step in the referral level, e.g. ``"2025-12"``). ``replay_months``: months replayed by the
     simulation-based tuning; ``replications`` per candidate; ``tune=False`` skips it.
 
     ``executor`` runs each candidate's replications: ``"serial"`` (default), ``"local"`` (a
@@ -88,6 +91,7 @@ class CalibrationOptions:
     history_months: int = 36
     referrals_from: str | None = None
     exclude_months: str | None = None
+    break_month: str | None = None
     replay_months: int = 24
     replications: int = 3
     seed: int = 20240601
@@ -124,6 +128,13 @@ class Parameter:
     ci_high: float | None = None
     unit: str = ""
     source: str = "fitted"
+    events: float | None = None
+    """For a rate: the events counted (its numerator)."""
+    exposure: float | None = None
+    """For a rate: the time at risk it was counted over (its denominator), in ``exposure_unit``."""
+    exposure_unit: str = ""
+    note: str = ""
+    """How it was estimated, or why it is undefined."""
 
     def as_dict(self) -> dict[str, Any]:
         def clean(v: Any) -> Any:
@@ -133,8 +144,40 @@ class Parameter:
                 return clean(v.item())
             return v
 
-        return {"estimate": clean(self.estimate), "ci_low": clean(self.ci_low),
-                "ci_high": clean(self.ci_high), "unit": self.unit, "source": self.source}
+        out = {"estimate": clean(self.estimate), "ci_low": clean(self.ci_low),
+               "ci_high": clean(self.ci_high), "unit": self.unit, "source": self.source}
+        if self.events is not None:
+            out.update({"events": clean(self.events), "exposure": clean(self.exposure),
+                        "exposure_unit": self.exposure_unit})
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+MULTIPLIER_RANGE = (0.8, 1.25)
+"""Capacity multipliers inside this range are read as the simulation refining the throughput
+estimate (hours lost when nobody is waiting, leaving interacting with capacity: a few percent to
+about 20%). Outside it, the model reproduces the history only by changing capacity by more
+than that, so something else the data holds is missing from the model: the report warns."""
+
+MULTIPLIER_MEANING = (
+    "the factor by which the simulation scaled the capacity measured from throughput "
+    "(assessments started a month) so that the replay of recent history reproduces the observed "
+    "list and waits; 1 means the measured throughput reproduces them as it is")
+
+LOW_CAUSES = (
+    "demand to the list under-estimated (referrals still in vetting, re-referrals, children "
+    "returning after profiling)",
+    "leaving hazards or the needs-met hazard over-estimated (exits counted without their time "
+    "at risk, or leaving at profiling coded as leaving the list)",
+    "throughput over-stating capacity (a one-off block of outsourced or waiting-list-initiative "
+    "assessments, assessment starts recorded twice)")
+HIGH_CAUSES = (
+    "exits from the list missing from the extract (discharges without a reason, closures "
+    "recorded elsewhere), so the model's list grows faster than the real one",
+    "demand over-estimated (rejected referrals not coded as rejected, a reporting change)",
+    "throughput measured when the list was short (demand, not capacity), or capacity that rose "
+    "near the end of the history")
 
 
 @dataclass
@@ -146,14 +189,16 @@ class Tuning:
     loss_untuned: float
     evaluations: list[tuple[float, float]]
     observed: pd.DataFrame
-    """Replayed months: ``month, waiting_end`` (observed)."""
+    """Replayed months: ``month, waiting_end, referrals`` (observed)."""
     simulated: pd.DataFrame
-    """``month, p5, p50, p95`` of the simulated list size with the chosen multiplier."""
+    """``month, p5, p50, p95`` of the simulated list size with the chosen multiplier, and
+    ``referrals`` (mean simulated referrals a month)."""
     km_observed: np.ndarray
     km_simulated: np.ndarray
     km_weeks: np.ndarray
     replay_start: pd.Timestamp
     replications: int
+    bounds: tuple[float, float] = (0.5, 2.0)
 
     @property
     def list_error_pct(self) -> float:
@@ -163,9 +208,63 @@ class Tuning:
         return float(np.mean(np.abs(sim - obs) / np.maximum(obs, 1.0)) * 100)
 
     @property
+    def list_end_error_pct(self) -> float:
+        """Signed error of the simulated median list at the replay's last month, %."""
+        obs = float(self.observed["waiting_end"].iloc[-1])
+        return float((self.simulated["p50"].iloc[-1] - obs) / max(obs, 1.0) * 100)
+
+    @property
+    def referral_error_pct(self) -> float:
+        """Mean absolute error of the replay's monthly referrals (fitted arrivals), %."""
+        if "referrals" not in self.observed or "referrals" not in self.simulated:
+            return math.nan
+        obs = self.observed["referrals"].to_numpy(dtype=float)
+        sim = self.simulated["referrals"].to_numpy(dtype=float)
+        return float(np.mean(np.abs(sim - obs) / np.maximum(obs, 1.0)) * 100)
+
+    @property
     def km_max_gap(self) -> float:
+        """Largest gap between the observed (censored, Kaplan-Meier) and simulated shares not
+        yet assessed at the checkpoint weeks."""
         gap = np.abs(self.km_observed - self.km_simulated)
         return float(np.nanmax(gap)) if np.isfinite(gap).any() else math.nan
+
+    @property
+    def in_range(self) -> bool:
+        low, high = MULTIPLIER_RANGE
+        return low <= self.capacity_multiplier <= high
+
+    @property
+    def warning(self) -> str | None:
+        """Why a multiplier outside :data:`MULTIPLIER_RANGE` matters and its likely causes."""
+        if self.in_range:
+            return None
+        m = self.capacity_multiplier
+        low, high = MULTIPLIER_RANGE
+        causes = LOW_CAUSES if m < low else HIGH_CAUSES
+        edge = (" It is at the edge of its search range, so even this does not reproduce the "
+                "history." if min(abs(m - self.bounds[0]), abs(m - self.bounds[1])) < 0.02
+                else "")
+        return (f"WARNING: capacity multiplier {m:.2f} is outside {low:g}-{high:g}: the model "
+                f"reproduces the history only by {'cutting' if m < low else 'raising'} the "
+                f"capacity measured from throughput by {abs(m - 1):.0%}, so the projection's "
+                "capacity stands in for something the model is missing." + edge
+                + " Likely causes: " + "; ".join(causes) + ". Check these before using the "
+                "projection; the back-test (ndpath backtest) shows whether it holds.")
+
+    def headline(self) -> list[str]:
+        """The first lines of a report: the multiplier, what it is, a warning, the fit."""
+        lines = [f"Capacity multiplier {self.capacity_multiplier:.3f} ({MULTIPLIER_MEANING}; "
+                 f"expected within {MULTIPLIER_RANGE[0]:g}-{MULTIPLIER_RANGE[1]:g})."]
+        if self.warning:
+            lines.append(self.warning)
+        lines.append(
+            f"Fit of the replay of the last {len(self.observed)} months from "
+            f"{self.replay_start.date()}: list size within {self.list_error_pct:.1f}% on average "
+            f"({self.list_end_error_pct:+.1f}% at the end); censored waits (share not yet "
+            f"assessed, Kaplan-Meier) within {self.km_max_gap:.3f}; referrals within "
+            f"{self.referral_error_pct:.1f}% a month.")
+        return lines
 
 
 @dataclass
@@ -181,20 +280,56 @@ class Calibration:
     notes: list[str]
     kept_defaults: list[str]
     quality: dict[str, Any] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    """Changes the calibration itself made (imputed attributes of the children waiting,
+    referrals left out of a share, months left out of a fit): ``what, rows, effect``."""
 
     def parameter_dict(self) -> dict[str, dict[str, Any]]:
         return {p.name: p.as_dict() for p in self.parameters}
+
+    @property
+    def data_changes(self) -> list[dict[str, Any]]:
+        """Every imputation, exclusion and aggregation made to the data on the way in:
+        ``what, rows, effect`` (reading the extract, then calibrating)."""
+        return list(self.quality.get("changes", [])) + list(self.changes)
+
+    def headline(self) -> list[str]:
+        """The report's first lines: the multiplier and what it stands for (with a warning
+        outside :data:`MULTIPLIER_RANGE`), the goodness of fit, and how much of the data was
+        changed on the way in."""
+        lines = self.tuning.headline() if self.tuning is not None else [
+            "No simulation-based tuning was run: capacity is the throughput estimate as measured."]
+        changes = self.data_changes
+        rows = sum(int(c.get("rows", 0)) for c in changes)
+        lines.append(f"Data changed on the way in: {len(changes)} kind(s) of change, {rows:,} "
+                     "cell(s) or row(s) in all (listed under 'Changes to the data')."
+                     if changes else "Data changed on the way in: nothing imputed, excluded "
+                     "or aggregated.")
+        return lines
 
 
 # -------------------------------------------------------------------------------------------------
 # Windows
 
 
+def last_complete_month(extract_date: pd.Timestamp) -> pd.Period:
+    """The last calendar month the extract covers in full (the extract date's own month when
+    it is that month's last day)."""
+    when = pd.Timestamp(extract_date)
+    return when.to_period("M") if (when + pd.Timedelta(days=1)).day == 1 else when.to_period("M") - 1
+
+
+def projection_start(table: PathwayTable) -> pd.Timestamp:
+    """Where a calibrated projection starts: the first day of the month after the last complete
+    month of the extract (the day after the extract date when that is a month end). The same
+    rule for ``calibrate`` and ``backtest``."""
+    return (last_complete_month(table.extract_date) + 1).to_timestamp(how="start")
+
+
 def complete_months(table: PathwayTable, options: CalibrationOptions) -> pd.PeriodIndex:
     """The months fitted: whole calendar months up to the extract date, from ``referrals_from``
     or the last ``history_months`` (never before the first referral's month)."""
-    when = table.extract_date
-    last = when.to_period("M") if (when + pd.Timedelta(days=1)).day == 1 else when.to_period("M") - 1
+    last = last_complete_month(table.extract_date)
     first_data = table.data["referral_date"].min().to_period("M")
     if options.referrals_from:
         try:
@@ -271,36 +406,167 @@ def fit_elapsed(data: pd.DataFrame, window_start: pd.Timestamp, until: pd.Timest
     return DurationFitter(alpha, label="assessment_elapsed").fit(duration, observed)
 
 
+@dataclass(frozen=True)
+class SupportExposure:
+    """Needs met while supported: events over the supported time at risk, and how it was counted."""
+
+    events: int
+    exposure_years: float
+    supported: int
+    outside_episode: int
+    """``needs_met`` discharges with no recorded support episode around them (not counted)."""
+    method: str
+    """How each episode's end was known: ``support_end_date`` or an assumed episode length."""
+
+
+def _quantiles_days(weeks: Any, k: int = 400) -> np.ndarray:
+    """``k`` evenly spaced quantiles (days) of a distribution in weeks (a scenario's)."""
+    return np.asarray(weeks.ppf((np.arange(k) + 0.5) / k), dtype=float) * 7.0
+
+
+def support_exposure(data: pd.DataFrame, window_start: pd.Timestamp, until: pd.Timestamp,
+                     episode_weeks: Any = None, plan_weeks: Any = None) -> SupportExposure:
+    """The needs-met hazard's events and time at risk: supported time on the list only.
+
+    A child is at risk of "needs met" from their support start (or the window's start, for an
+    episode already under way then: delayed entry) to the first of the episode's end, leaving
+    the list (assessment start or any discharge) and the extract date (censoring). An event is
+    a ``needs_met`` discharge in that time; ``needs_led`` and ``signposted`` discharges (leaving
+    at profiling) are not events.
+
+    The episode's end is ``support_end_date`` where the extract has it (blank: still under way).
+    Without it, the episode length is unknown: each child's time at risk is then its expected
+    value under the scenario's episode length (``episode_weeks``; ``plan_weeks`` for a
+    needs-led plan, see :func:`needs_led_plan`), E[min(episode, observed) - entry], and every
+    needs-met discharge while on the list counts (the model ends needs met only in an episode).
+    Counting every child as supported for exactly the mean episode would bias the hazard low
+    (about 10% with the default 12 ± 4 weeks: the events in longer episodes are lost).
+    """
+    support = pd.to_datetime(data["support_start_date"])
+    supported = support.notna()
+    day = pd.Timedelta(days=1)
+    leave = list_leave_date(data)
+    left = leave.notna() & (leave <= until)
+    observed_to = leave.where(left, until)
+    entry = support.where(support > window_start, window_start)
+    reason = data["discharge_reason"] if "discharge_reason" in data else pd.Series(
+        None, index=data.index, dtype=object)
+    gone = pd.to_datetime(data["discharge_date"]) if "discharge_date" in data else pd.Series(
+        pd.NaT, index=data.index)
+    met = (reason == "needs_met") & gone.notna() & (gone <= until) & (gone >= window_start)
+    if "support_end_date" in data:
+        ends = pd.to_datetime(data["support_end_date"])
+        stop = observed_to.where(ends.isna() | (ends > observed_to), ends)
+        days = ((stop - entry) / day).where(supported, 0.0).clip(lower=0.0).to_numpy(float)
+        method = "support_end_date (episodes under way at the extract date censored there)"
+    else:
+        if episode_weeks is None:
+            raise ValueError("without support_end_date the episode length must be given")
+        plan = needs_led_plan(data).to_numpy()
+        lo = ((entry - support) / day).to_numpy(dtype=float)
+        hi = ((observed_to - support) / day).to_numpy(dtype=float)
+        days = np.zeros(len(data))
+        for mask, weeks in ((~plan, episode_weeks), (plan, plan_weeks or episode_weeks)):
+            pick = mask & supported.to_numpy() & (hi > lo)
+            if pick.any():
+                q = _quantiles_days(weeks)[None, :]
+                days[pick] = (np.clip(q, lo[pick, None], hi[pick, None])
+                              - lo[pick, None]).mean(axis=1)
+        stop = observed_to
+        method = ("expected episode time under the base scenario's episode lengths "
+                  f"(mean {episode_weeks.mean_value:.0f} weeks"
+                  + (f", needs-led plans {plan_weeks.mean_value:.0f} weeks" if plan_weeks else "")
+                  + "): the extract has no support_end_date")
+    within = met & supported & (gone >= entry) & (gone <= stop) & (leave == gone)
+    return SupportExposure(int(within.sum()), float(days.sum()) / DAYS_PER_YEAR,
+                           int((supported & (days > 0)).sum()), int((met & ~within).sum()), method)
+
+
+def fit_requested_anyway(data: pd.DataFrame, alpha: float = 0.05) -> Parameter | None:
+    """Of the children triaged ``needs_led`` or ``signposted``, the share who joined the
+    diagnostic list anyway (not discharged with that reason on their triage date)."""
+    if not {"triage_outcome", "triage_date", "discharge_reason", "discharge_date"} <= set(data.columns):
+        return None
+    routed = data["triage_outcome"].isin(["needs_led", "signposted"]) & data["triage_date"].notna()
+    n = int(routed.sum())
+    if n == 0:
+        return None
+    left = (routed & (data["discharge_reason"] == data["triage_outcome"])
+            & (pd.to_datetime(data["discharge_date"]) == pd.to_datetime(data["triage_date"])))
+    stayed = n - int(left.sum())
+    low, high = wilson_interval(stayed, n, alpha)
+    return Parameter("profiling.diagnosis_requested_anyway", stayed / n, low, high,
+                     "share of those triaged needs-led or signposted", events=float(stayed),
+                     exposure=float(n), exposure_unit="children triaged away from the list")
+
+
+def vetting_decided(data: pd.DataFrame, until: pd.Timestamp, base: Scenario) -> pd.Series:
+    """Referrals whose vetting was decided by the extract date: rejected, or with a later step
+    recorded (triage, support, assessment, discharge), or referred longer ago than the base
+    scenario's 95th percentile vetting time. The rest may still be in vetting: counting them as
+    accepted would bias the acceptance share up."""
+    referral = pd.to_datetime(data["referral_date"])
+    later = pd.Series(False, index=data.index)
+    for column in ("triage_date", "support_start_date", "assessment_start_date", "discharge_date"):
+        if column in data:
+            later |= data[column].notna()
+    if not base.vetting.enabled:
+        return pd.Series(True, index=data.index)
+    days = float(base.vetting.duration_days.ppf(np.array([0.95]))[0])
+    return later | (referral <= until - pd.Timedelta(days=math.ceil(days)))
+
+
+def needs_led_plan(data: pd.DataFrame) -> pd.Series:
+    """Support that is a needs-led plan from profiling (it starts on the triage date of a child
+    triaged ``needs_led``), not a support-while-waiting place."""
+    if not {"triage_outcome", "triage_date", "support_start_date"} <= set(data.columns):
+        return pd.Series(False, index=data.index)
+    return ((data["triage_outcome"] == "needs_led")
+            & (pd.to_datetime(data["triage_date"]) == pd.to_datetime(data["support_start_date"])))
+
+
 def fit_support(data: pd.DataFrame, months: pd.PeriodIndex, until: pd.Timestamp,
-                alpha: float = 0.05, episode_days: float = math.inf) -> dict[str, Parameter]:
+                alpha: float = 0.05, episode_weeks: Any = None,
+                plan_weeks: Any = None) -> dict[str, Parameter]:
     """Support starts a month (last 12 months) and the needs-met hazard while supported.
 
-    An extract has no support end dates, so a child counts as supported for ``episode_days``
-    from their support start (the base scenario's mean episode length), or until they left the
-    list: the model applies the hazard during an episode only.
+    The hazard is ``needs_met`` discharges over the supported time on the list in the history
+    window (:func:`support_exposure`), with an exact Poisson interval; it is undefined (no
+    estimate, no interval, a message) when the data hold no supported time.
     """
     if "support_start_date" not in data or data["support_start_date"].notna().sum() == 0:
         return {}
     support = pd.to_datetime(data["support_start_date"])
     recent = months[-12:]
-    starts = support.dt.to_period("M").value_counts().reindex(recent, fill_value=0)
+    # a needs-led plan is the profiling team's, not a place of the support-while-waiting offer
+    places = support.where(~needs_led_plan(data))
+    starts = places.dt.to_period("M").value_counts().reindex(recent, fill_value=0)
     rate = float(starts.mean())
     low, high = poisson_rate_interval(float(starts.sum()), len(starts), alpha)
     out = {"support.starts_per_month": Parameter("support.starts_per_month", round(rate, 3), low,
-                                                 high, "support starts/month (last 12 months)")}
-    leave = list_leave_date(data)
-    supported = support.notna()
-    end = leave.where(leave.notna() & (leave <= until), until)
-    days = ((end - support)[supported] / pd.Timedelta(days=1)).clip(lower=0, upper=episode_days)
-    exposure = float(days.sum()) / DAYS_PER_YEAR
-    if "discharge_reason" in data and exposure > 0:
-        # needs met within the episode (a later needs-met discharge is not the episode's doing)
-        within = (leave - support) / pd.Timedelta(days=1) <= episode_days
-        events = float(((data["discharge_reason"] == "needs_met") & supported & within).sum())
-        lo, hi = poisson_rate_interval(events, exposure, alpha)
-        out["support.needs_met_per_year"] = Parameter(
-            "support.needs_met_per_year", round(events / exposure, 6), lo, hi,
-            "per supported child-year on the list")
+                                                 high, "support starts/month (last 12 months)",
+                                                 events=float(starts.sum()),
+                                                 exposure=float(len(starts)),
+                                                 exposure_unit="months")}
+    if "discharge_reason" not in data:
+        return out
+    window_start = months[0].to_timestamp(how="start")
+    ex = support_exposure(data, window_start, until, episode_weeks, plan_weeks)
+    if ex.exposure_years > 0:
+        lo, hi = poisson_rate_interval(ex.events, ex.exposure_years, alpha)
+        estimate: float = round(ex.events / ex.exposure_years, 6)
+        message = ""
+    else:
+        estimate, lo, hi = math.nan, math.nan, math.nan
+        message = "no supported time on the list in the window: the hazard is not identified"
+    out["support.needs_met_per_year"] = Parameter(
+        "support.needs_met_per_year", estimate, lo, hi,
+        "needs met per supported child-year on the list", events=float(ex.events),
+        exposure=ex.exposure_years, exposure_unit="supported child-years",
+        note="; ".join(x for x in (f"time at risk from {ex.method}", message,
+                                   f"{ex.outside_episode} needs_met discharge(s) outside a "
+                                   "support episode not counted" if ex.outside_episode else "")
+                       if x))
     return out
 
 
@@ -308,29 +574,71 @@ def fit_support(data: pd.DataFrame, months: pd.PeriodIndex, until: pd.Timestamp,
 # Backlog table (the starting state)
 
 
-def backlog_at(data: pd.DataFrame, moment: pd.Timestamp, inclusive: bool = True) -> pd.DataFrame:
+def backlog_at(data: pd.DataFrame, moment: pd.Timestamp, inclusive: bool = True,
+               changes: list[dict[str, Any]] | None = None, seed: int = 20240601,
+               before_list: dict[str, tuple[pd.Series, float]] | None = None) -> pd.DataFrame:
     """The children on the list at ``moment`` as a ``backlog.table`` frame (no ids).
 
     ``inclusive``: count those referred on that day (the end of the day); otherwise the list as
-    the day begins. Blank attributes get the common value (:data:`BACKLOG_FILL`) or the median age.
+    the day begins. A blank attribute is imputed from the extract's own mix of that attribute
+    (a draw from its referrals' values, with a fixed seed, so priority rules see as many urgent
+    and looked-after children among them as among the rest), never set to the commonest value;
+    each imputation is appended to ``changes`` (``what, rows, effect``). An attribute blank for
+    every child waiting is left out (the scenario's referral mix then supplies it), and said.
     """
     referral = pd.to_datetime(data["referral_date"])
     leave = list_leave_date(data)
     referred = referral <= moment if inclusive else referral < moment
     gone = (leave <= moment) if inclusive else (leave < moment)
     on = referred & ~gone.fillna(False)
+    rng = np.random.default_rng([seed, int(on.sum())])
+    # the model starts every child waiting on the diagnostic list; a child still in vetting or
+    # waiting for profiling at ``moment`` joins it only with the fitted probability (accepted;
+    # sent on by profiling), so each is kept with that probability (a fixed-seed draw)
+    for stage, (mask, keep) in (before_list or {}).items():
+        pending = on & mask.reindex(on.index, fill_value=False)
+        if not pending.any() or keep >= 1.0:
+            continue
+        dropped = pending & pd.Series(rng.random(len(on)) >= keep, index=on.index)
+        on &= ~dropped
+        if changes is not None:
+            changes.append({"what": f"children {stage} on {pd.Timestamp(moment).date()}: kept on "
+                            f"the starting list with probability {keep:.3f} (the model starts "
+                            "every child waiting on the diagnostic list)",
+                            "rows": int(pending.sum()),
+                            "effect": f"{int(dropped.sum())} taken as not joining the list"})
     rows = data[on.to_numpy()]
     out = pd.DataFrame({"referral_date": pd.to_datetime(rows["referral_date"]).dt.strftime("%Y-%m-%d")})
     for column in BACKLOG_COLUMNS[1:]:
-        if column not in rows or rows[column].isna().all():
+        if column not in rows:
             continue
         values = rows[column]
-        if column in BACKLOG_FILL:
-            values = values.fillna(BACKLOG_FILL[column])
-        elif column == "age_at_referral":
-            values = values.fillna(float(data[column].median()))
-        else:
-            values = values.fillna(int(data[column].mode().iloc[0])).astype(int)
+        missing = values.isna().to_numpy()
+        if missing.all():
+            if changes is not None and len(rows):
+                changes.append({"what": f"{column} blank for every child waiting: left out of "
+                                "the starting list (the scenario's referral mix supplies it)",
+                                "rows": int(missing.sum()), "effect": "drawn from the mix"})
+            continue
+        if missing.any():
+            pool = data[column].dropna()
+            shares = pool.value_counts(normalize=True)
+            if column == "age_at_referral":
+                fill = rng.choice(pool.to_numpy(dtype=float), int(missing.sum()))
+                effect = f"ages drawn from the extract's {len(pool):,} known ages"
+            else:
+                fill = rng.choice(shares.index.to_numpy(dtype=object), int(missing.sum()),
+                                  p=shares.to_numpy(dtype=float))
+                effect = ("drawn from the extract's own mix: " + ", ".join(
+                    f"{k} {v:.1%}" for k, v in shares.items()))
+            values = values.astype(object).copy()
+            values[missing] = fill
+            if changes is not None:
+                changes.append({"what": f"{column} blank for children waiting on "
+                                f"{pd.Timestamp(moment).date()}: imputed", "rows": int(missing.sum()),
+                                "effect": effect})
+        if column == "deprivation_quintile":
+            values = values.astype(float).astype(int)
         out[column] = values.to_numpy()
     return out.sort_values("referral_date", kind="stable").reset_index(drop=True)
 
@@ -376,19 +684,21 @@ def with_backlog_file(scenario: Scenario, name: str = BACKLOG_FILE) -> Scenario:
 
 
 def _simulate_view(scenario: Scenario, replication: int, seed: int, months: pd.PeriodIndex,
-                   until: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
-    """One replay through the extract lens: (list size at each month end, KM at KM_WEEKS)."""
+                   until: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One replay through the extract lens: (list size at each month end, KM at KM_WEEKS,
+    referrals a month)."""
     result = simulate(scenario, replication, seed)
     view = result_to_extract(result, until, ids=False, as_text=False)
     flows = monthly_flows(view, months)
     start = months[0].to_timestamp(how="start")
     durations, observed = wait_observations(view, start, until, until)
-    return flows["waiting_end"].to_numpy(), km_survival(durations, observed,
-                                                         np.asarray(KM_WEEKS, float) * 7.0)
+    return (flows["waiting_end"].to_numpy(),
+            km_survival(durations, observed, np.asarray(KM_WEEKS, float) * 7.0),
+            flows["referrals"].to_numpy())
 
 
 def _replay_task(task: tuple[Scenario, int, int, pd.PeriodIndex, pd.Timestamp]
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One replication of one candidate, for an executor (module level, so it pickles)."""
     scenario, replication, seed, months, until = task
     return _simulate_view(scenario, replication, seed, months, until)
@@ -433,9 +743,9 @@ def _tune_capacity(replay: Scenario, data: pd.DataFrame, months: pd.PeriodIndex,
     obs_km = km_survival(durations, obs_flag, weeks * 7.0)
     base = replay.assessment
     evaluations: list[tuple[float, float]] = []
-    cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    cache: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def run(theta: float) -> tuple[np.ndarray, np.ndarray]:
+    def run(theta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         key = round(theta, 6)
         if key not in cache:
             scaled = replay.replace({
@@ -445,11 +755,12 @@ def _tune_capacity(replay: Scenario, data: pd.DataFrame, months: pd.PeriodIndex,
                                                 for c in base.staffing_changes]})
             runs = executor.map(_replay_task, [(scaled, r, options.seed, months, until)
                                                for r in range(options.replications)])
-            cache[key] = (np.array([r[0] for r in runs]), np.array([r[1] for r in runs]))
+            cache[key] = (np.array([r[0] for r in runs]), np.array([r[1] for r in runs]),
+                          np.array([r[2] for r in runs]))
         return cache[key]
 
     def loss(theta: float) -> float:
-        lists, kms = run(theta)
+        lists, kms, _ = run(theta)
         value = _loss(lists, obs_list, kms, obs_km)
         evaluations.append((float(theta), value))
         return value
@@ -460,23 +771,44 @@ def _tune_capacity(replay: Scenario, data: pd.DataFrame, months: pd.PeriodIndex,
         best = optimize.minimize_scalar(loss, bounds=(low, high), method="bounded",
                                         options={"xatol": 0.005, "maxiter": 25})
         theta = float(best.x) if best.fun < untuned else 1.0
-        if min(abs(theta - low), abs(theta - high)) < 0.02:
-            log.warning("capacity multiplier %.2f is at the edge of its search range: the model "
-                        "does not reproduce this list well", theta)
     else:
         theta = 1.0
-    lists, kms = run(theta)
+    lists, kms, referrals = run(theta)
     simulated = pd.DataFrame({"month": observed["month"],
                               "p5": np.percentile(lists, 5, axis=0),
                               "p50": np.median(lists, axis=0),
-                              "p95": np.percentile(lists, 95, axis=0)})
-    return Tuning(theta, _loss(lists, obs_list, kms, obs_km), untuned, evaluations,
-                  observed[["month", "waiting_end"]], simulated, obs_km, _nanmean(kms),
-                  weeks, start, options.replications)
+                              "p95": np.percentile(lists, 95, axis=0),
+                              "referrals": referrals.mean(axis=0)})
+    tuning = Tuning(theta, _loss(lists, obs_list, kms, obs_km), untuned, evaluations,
+                    observed[["month", "waiting_end", "referrals"]], simulated, obs_km,
+                    _nanmean(kms), weeks, start, options.replications,
+                    tuple(options.capacity_bounds))  # type: ignore[arg-type]
+    if tuning.warning:
+        log.warning("%s", tuning.warning)
+    return tuning
 
 
 # -------------------------------------------------------------------------------------------------
 # The whole calibration
+
+
+def arrivals_notes(arrivals: ArrivalsFitter) -> list[str]:
+    """What the referral forecast did that a reader must know: a fallback seasonality, a
+    reporting break, counts more variable than Poisson."""
+    notes = []
+    if arrivals.season_mode_ != "months":
+        notes.append(arrivals.season_note_ + (" The base scenario's profile is replaced."
+                                              if arrivals.season_mode_ == "flat" else ""))
+    if arrivals.break_month_ is not None:
+        low, high = arrivals.break_ratio_ci_
+        notes.append(f"Reporting break from {arrivals.break_month_}: referrals x"
+                     f"{arrivals.break_ratio_:.3f} (95% {low:.3f} to {high:.3f}) after it; the "
+                     "forecast and the scenario carry the level after the break.")
+    if arrivals.family_ == "negative_binomial":
+        notes.append(f"Referrals vary more than Poisson (variance / mean "
+                     f"{arrivals.dispersion_:.1f}): fitted as negative binomial (alpha "
+                     f"{arrivals.nb_alpha_:.3g}), so intervals are wider than Poisson ones.")
+    return notes
 
 
 def _params_from_summary(summary: pd.DataFrame, source: str = "fitted") -> list[Parameter]:
@@ -509,22 +841,53 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
                  "the extract must hold every referral from the first of these "
                  "(--referrals-from to change).")
 
-    arrivals = ArrivalsFitter().fit(indexed["referrals"], exclude=options.exclude_months)
-    if not arrivals.seasonal_:
-        notes.append("Seasonality not fitted (needs every calendar month and 20 months); "
-                     "the base scenario's profile is replaced by a flat one.")
-    mix = ReferralMixFitter().fit(data[pd.to_datetime(data["referral_date"]) >= window_start])
+    try:
+        arrivals = ArrivalsFitter().fit(indexed["referrals"], exclude=options.exclude_months,
+                                        break_month=options.break_month)
+    except ValueError as error:
+        raise CalibrationError(f"arrivals: {error}") from None
+    except (ArithmeticError, np.linalg.LinAlgError) as error:
+        raise CalibrationError(f"arrivals: the referral counts cannot be fitted ({error}); "
+                               "check the referral dates, or give a longer history") from None
+    notes += arrivals_notes(arrivals)
+    changes: list[dict[str, Any]] = []
+    in_window = data[pd.to_datetime(data["referral_date"]) >= window_start]
+    decided = vetting_decided(in_window, until, base)
+    mix = ReferralMixFitter().fit(in_window, vetting_decided=decided)
+    if getattr(mix, "vetting_undecided_", 0):
+        changes.append({"what": "referrals possibly still in vetting at the extract date (no "
+                        "later step recorded, referred within the base scenario's 95th "
+                        "percentile vetting time): left out of the vetting acceptance share",
+                        "rows": mix.vetting_undecided_,
+                        "effect": "they count neither as accepted nor as rejected"})
+    if len(arrivals.excluded_months_):
+        changes.append({"what": "months left out of the arrivals fit (--exclude-months): "
+                        + ", ".join(str(m) for m in arrivals.excluded_months_),
+                        "rows": len(arrivals.excluded_months_), "effect": "not fitted"})
     outcome_mix = ReferralMixFitter().fit(data)
     vetting_days = base.vetting.duration_days.mean_value if base.vetting.enabled else 0.0
     exits = fit_exits(data, window_start, until, vetting_days=vetting_days)
     waits = fit_waits(data, window_start, until)
     elapsed = fit_elapsed(data, window_start, until)
-    capacity = CapacityFitter().fit(indexed["assessments_started"], indexed["waiting_start"])
+    try:
+        capacity = CapacityFitter().fit(indexed["assessments_started"], indexed["waiting_start"])
+        demand_limited = False
+    except ValueError:
+        # a demand-limited service: the list was short nearly every month, so throughput is
+        # demand, and only a lower bound on capacity; the tuning may raise it, never lower it
+        capacity = CapacityFitter().fit(indexed["assessments_started"])
+        demand_limited = True
+        notes.append("Capacity is not identified: the list was short in almost every month, so "
+                     "assessments started measure demand, not capacity. The throughput is used "
+                     "as a lower bound and the simulation may only raise it.")
+        kept.append("assessment capacity (not identified: demand-limited; throughput is a "
+                    "lower bound)")
     if len(capacity.unconstrained_months_):
         notes.append(f"{len(capacity.unconstrained_months_)} month(s) had a short list and were "
                      "left out of the capacity fit (throughput there is demand, not capacity).")
     support = fit_support(data, months, until,
-                          episode_days=7.0 * base.support.episode_weeks.mean_value)
+                          episode_weeks=base.support.episode_weeks,
+                          plan_weeks=base.profiling.needs_led_plan_weeks)
 
     overrides: dict[str, Any] = {}
     overrides.update(arrivals.to_scenario(months[-1] + 1))
@@ -540,11 +903,20 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     else:
         kept.append("assessment.elapsed_weeks (no assessment end dates)")
     for key, parameter in support.items():
+        if isinstance(parameter.estimate, float) and not math.isfinite(parameter.estimate):
+            kept.append(f"{key} ({parameter.note})")
+            notes.append(f"{key} is not identified by this extract ({parameter.note}); the base "
+                         "scenario's value is kept and its interval is undefined.")
+            continue
         overrides[key] = parameter.estimate
     if "support.starts_per_month" in support:
         # the extract shows starts a month, not a caseload: keep the fitted number's meaning
         overrides["support.capacity"] = "starts_per_month"
-        kept.append("support.episode_weeks (an extract has no support end dates)")
+        if not table.has("support_end_date"):
+            kept.append("support.episode_weeks (the extract has no support_end_date)")
+        else:
+            kept.append("support.episode_weeks (support_end_date is used for the needs-met "
+                        "time at risk; the episode length stays the base scenario's)")
     if not support:
         kept += ["support capacity", "support.needs_met_per_year (no support_start_date)"]
     if not table.has("discharge_reason"):
@@ -555,6 +927,10 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
              "vetting.duration_days", "support.uptake", "escalation (assumption-driven)"]
     if profiling_on:
         kept.append("profiling practitioner capacity (routing fitted from triage_outcome)")
+        anyway = fit_requested_anyway(in_window)
+        if anyway is not None:
+            overrides["profiling.diagnosis_requested_anyway"] = round(anyway.estimate, 6)
+            support["profiling.diagnosis_requested_anyway"] = anyway
     try:
         fitted = base.replace(overrides)
     except ScenarioError as error:
@@ -568,50 +944,103 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         **capacity.to_scenario(fitted, staffing_from=replay_months[0]),
         "simulation.start_date": replay_start.date(),
         "simulation.horizon_months": len(replay_months)})
-    replay = with_backlog(replay, backlog_at(data, replay_start, inclusive=False))
+    def before_list(moment: pd.Timestamp) -> dict[str, tuple[pd.Series, float]]:
+        """Children not yet on the diagnostic list at the end of ``moment``, and the fitted
+        probability that each joins it."""
+        out: dict[str, tuple[pd.Series, float]] = {}
+        as_then = data.copy()
+        for column in ("triage_date", "support_start_date", "assessment_start_date",
+                       "discharge_date"):
+            if column in as_then:
+                as_then.loc[as_then[column] > moment, column] = pd.NaT
+        if "discharge_reason" in as_then and base.vetting.enabled:
+            accept = float(fitted.vetting.accept_probability)
+            out["possibly still in vetting"] = (~vetting_decided(as_then, moment, base), accept)
+        if profiling_on and "triage_date" in data:
+            r = fitted.profiling.routing
+            onward = r.diagnostic + (1 - r.diagnostic) * fitted.profiling.diagnosis_requested_anyway
+            # waiting for profiling: not triaged yet, and referred more recently than 95% of
+            # the triaged children took to reach triage (a child waiting longer without a
+            # triage date joined the list without one: referred before profiling began)
+            gap = ((pd.to_datetime(data["triage_date"]) - pd.to_datetime(data["referral_date"]))
+                   / pd.Timedelta(days=1)).dropna()
+            recent = pd.to_datetime(as_then["referral_date"]) > moment - pd.Timedelta(
+                days=float(gap.quantile(0.95)) if len(gap) else 0.0)
+            untriaged = (as_then["triage_date"].isna() & recent
+                         & vetting_decided(as_then, moment, base))
+            out["waiting for profiling"] = (untriaged, float(onward))
+        return out
+
+    replay = with_backlog(replay, backlog_at(data, replay_start - pd.Timedelta(days=1),
+                                             before_list=before_list(replay_start
+                                                                     - pd.Timedelta(days=1))))
+    if demand_limited:
+        options = replace(options, capacity_bounds=(1.0, options.capacity_bounds[1]))
     tuning = tune_capacity(replay, data, replay_months, until, options)
 
+    # one calendar (issue 9): the projection starts on the first day of the month after the last
+    # complete month of data, from the children waiting at the end of that month's last day, so
+    # each of its months is a calendar month and no referral is counted twice (the backlog holds
+    # referrals to the end of ``listed_on``; the model's arrivals start the day after)
+    start = projection_start(table)
+    listed_on = start - pd.Timedelta(days=1)
+    backlog = backlog_at(data, listed_on, inclusive=True, changes=changes,
+                         before_list=before_list(listed_on))
+    if listed_on < until:
+        notes.append(f"The extract date {until.date()} is not the last day of a month: the "
+                     f"projection starts on {start.date()} from the list at the end of "
+                     f"{listed_on.date()} (so its months are calendar months); the "
+                     f"{(until - listed_on).days} later day(s) are used in the fits only.")
     final_rate = capacity.assessments_per_month_ * tuning.capacity_multiplier
     final = fitted.replace({
         **capacity.to_scenario(fitted, assessments_per_month=final_rate),
-        "simulation.start_date": until.date(),
+        "simulation.start_date": start.date(),
         "meta.name": f"Calibrated from {Path(str(table.source)).name} at {until.date()}",
         "meta.description": (f"Fitted to {len(data)} referrals ({months[0]} to {months[-1]}), "
-                             f"starting from the {int(still_waiting(data).sum())} children "
-                             f"waiting on {until.date()}."),
+                             f"starting on {start.date()} from the {len(backlog)} children "
+                             f"waiting at the end of {listed_on.date()}."),
         "meta.illustrative": False,
         **({"simulation.horizon_months": options.horizon_months} if options.horizon_months else {}),
     })
-    backlog = backlog_at(data, until, inclusive=True)
     final = with_backlog(final, backlog)
 
     parameters = _params_from_summary(arrivals.summary)
     parameters += _params_from_summary(mix.summary)
-    parameters += _params_from_summary(exits.summary)
+    hazards = _params_from_summary(exits.summary)
+    for p in hazards:  # every rate with its events and time at risk
+        if p.name.startswith("hazard_"):
+            p.events = float(exits.events_.get(p.name[len("hazard_"):], 0))
+            p.exposure, p.exposure_unit = exits.exposure_years_, "child-years on the list"
+    parameters += hazards
     parameters += _params_from_summary(waits.summary)
     if elapsed is not None:
         parameters += _params_from_summary(elapsed.summary)
+    for fitter in (waits, elapsed):
+        if fitter is not None and fitter.message_:
+            notes.append(fitter.message_ + ".")
     parameters += _params_from_summary(capacity.summary)
     parameters += list(support.values())
     hours = final.assessment.hours_per_assessment.mean_value
     low, high = capacity.assessments_per_month_ci_
     parameters.append(Parameter("capacity_multiplier", tuning.capacity_multiplier, None, None,
-                                "x throughput capacity", "simulation-calibrated"))
+                                "x throughput capacity", "simulation-calibrated",
+                                note=tuning.warning or MULTIPLIER_MEANING))
     parameters.append(Parameter(
         "clinical_hours_per_week", final.assessment.clinical_hours_per_week(),
         capacity.clinical_hours_per_week(low * tuning.capacity_multiplier, hours),
         capacity.clinical_hours_per_week(high * tuning.capacity_multiplier, hours),
         f"hours/week at {hours:g} h per assessment", "simulation-calibrated"))
     parameters.append(Parameter("backlog_children", len(backlog), None, None,
-                                f"children waiting on {until.date()}", "extract"))
+                                f"children waiting at the end of {listed_on.date()}", "extract"))
     fitters = {"arrivals": arrivals, "referral_mix": mix, "exits": exits, "waits": waits,
                "elapsed": elapsed, "capacity": capacity}
     return Calibration(final, backlog, parameters, fitters, flows, tuning, notes, kept,
-                       quality_report(table))
+                       quality_report(table), changes)
 
 
 __all__ = ["CalibrationOptions", "opened_executor", "Calibration", "CalibrationError", "Parameter", "Tuning",
-           "calibrate_extract", "backlog_at", "tune_capacity", "fit_exits", "fit_waits",
+           "calibrate_extract", "backlog_at", "projection_start", "last_complete_month",
+           "support_exposure", "fit_support", "needs_led_plan", "tune_capacity", "fit_exits", "fit_waits",
            "fit_elapsed", "complete_months", "BACKLOG_FILE", "waiting_columns", "with_backlog",
            "with_backlog_file"]
 

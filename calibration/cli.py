@@ -34,9 +34,15 @@ def _date(text: str) -> pd.Timestamp:
     """An ISO date option (argparse reports a bad one as a usage error, exit 2)."""
     import datetime as dt
 
+    import re
+
     try:
         return pd.Timestamp(dt.date.fromisoformat(text.strip()))
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a day of the calendar (that month has no such day); check "
+                "the date") from None
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as YYYY-MM-DD") from None
 
 
@@ -59,6 +65,10 @@ def _add_calibration_options(p: argparse.ArgumentParser) -> None:
                    help="first month from which the extract holds every referral")
     p.add_argument("--exclude-months", metavar="RANGES",
                    help="months left out of the arrivals fit, e.g. 2020-03..2020-08,2021-01")
+    p.add_argument("--break-month", metavar="YYYY-MM",
+                   help="first month of a reporting break (a step change in the number of "
+                        "providers submitting, e.g. 2025-12): the referral forecast fits a step "
+                        "there and carries the level after it")
     p.add_argument("--replay-months", type=int, default=24, metavar="N",
                    help="months replayed by the simulation-based tuning (default 24)")
     p.add_argument("--replications", type=int, default=3, metavar="N",
@@ -91,7 +101,8 @@ def add_subcommands(subparsers: Any) -> None:
                                           "calibrated.toml, fit.json and report.md.")
     c.add_argument("extract", type=Path, nargs="?", metavar="EXTRACT")
     c.add_argument("--monthly", type=Path, metavar="FILE",
-                   help="an aggregate monthly series (month, new_referrals, ...) instead")
+                   help="an aggregate monthly series (month, new_referrals, ...) instead; "
+                        "'england' is the bundled NHS England series (use with --age-band 0-17)")
     c.add_argument("--age-band", help="with --monthly: keep only this age band (e.g. 0-17)")
     c.add_argument("--pathway", help="with --monthly: keep only this pathway")
     c.add_argument("--extract-date", type=_date, metavar="YYYY-MM-DD",
@@ -159,6 +170,15 @@ def _quarantine_note(table: Any, out: Path | None) -> None:
           f"{len(table.data)} rows used.", file=sys.stderr)
 
 
+def _absent_note(table: Any) -> None:
+    """Say which columns ndpath reads are not in the extract, and what that means."""
+    from .extract import ABSENT_MEANS
+
+    for column, meaning in ABSENT_MEANS.items():
+        if not table.has(column):
+            print(f"note: the extract has no {column} column: {meaning}", file=sys.stderr)
+
+
 def _base(args: argparse.Namespace) -> Scenario:
     if getattr(args, "base", None) is None:
         return Scenario()
@@ -175,13 +195,28 @@ def _options(args: argparse.Namespace) -> Any:
     for name in ("history_months", "replay_months", "replications"):
         if getattr(args, name) < 1:
             raise _user_error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.history_months > 600 or args.replay_months > 600:
+        raise _user_error("--history-months and --replay-months are months of data: at most 600")
+    if args.seed < 0:
+        raise _user_error(f"--seed {args.seed}: a seed is a whole number, 0 or more")
+    if getattr(args, "months", None) is not None and not 1 <= args.months <= 600:
+        raise _user_error(f"--months {args.months}: the calibrated scenario's horizon, from 1 to "
+                          "600 months")
     try:
         parse_month_ranges(args.exclude_months)
     except ValueError as error:
         raise _user_error(f"--exclude-months: {error}") from None
+    if args.break_month is not None:
+        try:
+            if len(parse_month_ranges(args.break_month)) != 1:
+                raise ValueError("give one month")
+        except ValueError:
+            raise _user_error(f"--break-month {args.break_month!r}: give one month as YYYY-MM, "
+                              "e.g. 2025-12") from None
     return CalibrationOptions(history_months=args.history_months,
                               referrals_from=args.referrals_from,
                               exclude_months=args.exclude_months,
+                              break_month=args.break_month,
                               replay_months=args.replay_months, replications=args.replications,
                               seed=args.seed, tune=args.tune,
                               horizon_months=getattr(args, "months", None))
@@ -234,6 +269,11 @@ def command_validate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
             print(f"    {column:<24} {share:.1%}")
         if report["ignored_columns"]:
             print(f"  columns not used: {', '.join(report['ignored_columns'])}")  # type: ignore[arg-type]
+        absent = report["absent_columns"]
+        if absent:
+            print("  columns not in the file:")
+            for column, meaning in absent.items():  # type: ignore[attr-defined]
+                print(f"    {column:<24} {meaning}")
     if table.problems:
         raise _user_error(str(ExtractError(table.problems, str(args.extract))))
     print("No problems found.")
@@ -252,9 +292,13 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
     if args.monthly is not None:
         from .monthly import calibrate_monthly, read_monthly, write_monthly_calibration
 
+        if str(args.monthly).lower() == "england" and not args.monthly.exists():
+            from . import ENGLAND_MONTHLY
+
+            args.monthly = ENGLAND_MONTHLY  # the bundled series, installed with the package
         try:
             series = read_monthly(args.monthly, args.age_band, args.pathway)
-            result = calibrate_monthly(series, args.exclude_months, base)
+            result = calibrate_monthly(series, args.exclude_months, base, args.break_month)
         except (ExtractError, CalibrationError) as error:
             raise _user_error(str(error)) from None
         if args.months:
@@ -275,6 +319,7 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
         raise _user_error("--extract-date is required with an EXTRACT")
     executor_choice(args)  # option mistakes before the extract is read
     table = _read(args)
+    _absent_note(table)
     with ExitStack() as stack:
         options = replace(options, executor=_open(args, stack))
         out = _prepare(args.out, args.overwrite)
@@ -292,6 +337,8 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
 
 
 def _print_summary(calibration: Any) -> None:
+    for line in calibration.headline():  # the multiplier, a warning, the fit, the data changes
+        print(line)
     a = calibration.fitters["arrivals"]
     low, high = a.annual_growth_ci_
     print(f"Arrivals: {a.referrals_per_month_:,.1f} referrals/month, growth "
@@ -308,8 +355,6 @@ def _print_summary(calibration: Any) -> None:
     print(f"Wait to assessment: Kaplan-Meier median {w.km_median_ / 7:.1f} weeks "
           f"({w.n_censored_} of {w.n_} censored); completed waits only would say "
           f"{w.naive_median_ / 7:.1f}")
-    print(f"Fit of the replay: list size within {t.list_error_pct:.1f}% on average, "
-          f"waits within {t.km_max_gap:.3f}")
     print(f"Starting list: {len(calibration.backlog)} children waiting")
 
 
@@ -333,12 +378,16 @@ def command_backtest(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
         except CalibrationError as error:
             raise _user_error(f"back-test: {error}") from None
     write_backtest(bt, out)
+    print(bt.verdict())
+    for line in bt.calibration.headline():
+        print(line)
     print(f"Calibrated on the data as known on {bt.cut.date()}; projected "
           f"{args.holdout_months} months.")
-    print(f"{'metric':<12} {'method':<15} {'mean abs error':>15} {'error at end':>13}")
+    print(f"{'metric':<20} {'method':<15} {'mean abs error':>15} {'error at end':>13} "
+          f"{'error of total':>15}")
     for _, r in bt.errors.iterrows():
-        print(f"{r['metric']:<12} {r['method']:<15} {r['mape_pct']:>14.1f}% "
-              f"{r['end_error_pct']:>+12.1f}%")
+        print(f"{r['metric']:<20} {r['method']:<15} {r['mape_pct']:>14.1f}% "
+              f"{r['end_error_pct']:>+12.1f}% {r['total_error_pct']:>+14.1f}%")
     print(f"Written to {out}")
     return 0
 
@@ -347,6 +396,14 @@ def command_synth(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     """``ndpath synth``: a synthetic extract from a scenario."""
     from .synth import make_messy, synthesise_extract
 
+    if not 1 <= args.history_months <= 600:
+        raise _user_error(f"--history-months {args.history_months}: months of history to "
+                          "synthesise, from 1 to 600")
+    if args.seed is not None and args.seed < 0:
+        raise _user_error(f"--seed {args.seed}: a seed is a whole number, 0 or more")
+    if args.out.is_dir():
+        raise _user_error(f"--out {args.out} is a folder; give a file name such as "
+                          f"{args.out / 'extract.csv'}")
     if args.out.exists() and not args.overwrite:
         raise _user_error(f"{args.out} exists; choose another --out or pass --overwrite")
     suffix = args.out.suffix.lower()

@@ -29,9 +29,13 @@ and never reach any output.
 
 from __future__ import annotations
 
+import calendar
+import csv
 import datetime as dt
+import difflib
 import hashlib
 import hmac
+import io
 import logging
 import re
 import secrets
@@ -47,15 +51,19 @@ log = logging.getLogger(__name__)
 OnError = Literal["stop", "quarantine"]
 
 REQUIRED_COLUMNS = ("referral_id", "referral_date")
-DATE_COLUMNS = ("referral_date", "triage_date", "support_start_date", "assessment_start_date",
-                "assessment_end_date", "discharge_date")
+DATE_COLUMNS = ("referral_date", "triage_date", "support_start_date", "support_end_date",
+                "assessment_start_date", "assessment_end_date", "discharge_date")
 CODES: dict[str, tuple[str, ...]] = {
     "pathway": ("autism", "adhd", "both"),
     "priority": ("routine", "urgent"),
     "triage_outcome": ("assessment", "needs_led", "signposted"),
     "outcome": ("autism", "adhd", "other_nd", "none"),
-    # ``rejected`` (declined at vetting) is an ndpath addition to DESIGN.md 4a's list
-    "discharge_reason": ("withdrawn", "moved", "private", "aged_out", "needs_met", "rejected"),
+    # ``rejected`` (declined at vetting) is an ndpath addition to DESIGN.md 4a's list. Three
+    # different ways of leaving without a diagnosis are kept apart, because each has its own
+    # rate and its own time at risk: ``needs_met`` (needs met while supported), ``needs_led``
+    # (a needs-led plan from profiling instead of the list) and ``signposted`` (at profiling)
+    "discharge_reason": ("withdrawn", "moved", "private", "aged_out", "needs_met", "needs_led",
+                         "signposted", "rejected"),
     "looked_after_or_cin": ("yes", "no"),
 }
 NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
@@ -63,6 +71,20 @@ NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
     "deprivation_quintile": (1.0, 5.0),
 }
 KNOWN_COLUMNS = (REQUIRED_COLUMNS + DATE_COLUMNS[1:] + tuple(CODES) + tuple(NUMERIC_COLUMNS))
+ATTRIBUTE_COLUMNS = ("pathway", "age_at_referral", "priority", "looked_after_or_cin",
+                     "deprivation_quintile")
+"""Optional attributes of the child: with ``on_error="quarantine"`` a bad value in one of these
+becomes missing (and is listed) instead of setting the whole referral aside, since the referral,
+its dates and its place on the list are sound (dropping it would bias demand and the list down)."""
+
+ABSENT_MEANS = {
+    "assessment_start_date": "no child counts as assessed: all without a discharge are still "
+                             "waiting",
+    "discharge_date": "no child counts as having left the list without assessment",
+    "pathway": "every referral is taken as autism",
+    "age_at_referral": "ages come from the base scenario's referral mix",
+}
+"""What the absence of an optional column means for the fit (said, never silently assumed)."""
 
 BLANKS = frozenset({"", "n/a", "na", "null", "nan", "nat", "-", "<na>"})
 
@@ -96,6 +118,10 @@ SYNONYMS: dict[str, dict[str, str]] = {
         "rtc": "private", "independent provider": "private", "aged out": "aged_out",
         "turned 18": "aged_out", "transferred to adult services": "aged_out",
         "transition to adult services": "aged_out", "needs met": "needs_met",
+        "needs met while supported": "needs_met", "needs met by support": "needs_met",
+        "needs led": "needs_led", "needs-led": "needs_led", "needs-led plan": "needs_led",
+        "needs led plan": "needs_led", "needs-led support": "needs_led", "support plan": "needs_led",
+        "signpost": "signposted", "signposting": "signposted", "signposted elsewhere": "signposted",
         "declined": "rejected", "not accepted": "rejected", "referral rejected": "rejected",
     },
     "looked_after_or_cin": {
@@ -133,7 +159,8 @@ class Problem:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column}")
-        shown = f" {self.value!r}" if self.value else ""
+        value = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+        shown = f" {value!r}" if value else ""
         return f"{', '.join(where) or 'file'}:{shown} {self.message} ({self.fix})"
 
     def as_dict(self) -> dict[str, object]:
@@ -146,7 +173,8 @@ class ExtractError(ValueError):
 
     SHOWN = 100
 
-    def __init__(self, problems: Sequence[Problem], origin: str = "extract") -> None:
+    def __init__(self, problems: Sequence[Problem], origin: str = "extract",
+                 quarantine_hint: bool = True) -> None:
         self.problems = list(problems)
         self.origin = origin
         lines = [f"  - {p}" for p in self.problems[: self.SHOWN]]
@@ -154,7 +182,8 @@ class ExtractError(ValueError):
         if more > 0:
             lines.append(f"  ... and {more} more (ndpath validate --problems FILE writes them all)")
         hint = ("\nFix these in the extract, or pass --on-error quarantine to set the bad rows "
-                "aside and use the rest." if any(p.row is not None for p in self.problems) else "")
+                "aside and use the rest." if quarantine_hint
+                and any(p.row is not None for p in self.problems) else "")
         super().__init__(f"{origin} has {len(self.problems)} problem(s):\n" + "\n".join(lines)
                          + hint)
 
@@ -169,39 +198,140 @@ def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
 # Reading raw files
 
 
-def read_raw(source: str | Path | pd.DataFrame) -> pd.DataFrame:
+SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
+            ".parquet": "parquet", ".pq": "parquet"}
+DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars (|)"}
+
+
+def _whole_file(value: str, message: str, fix: str, column: str | None = None) -> Problem:
+    return Problem(None, column, value, message, fix)
+
+
+def _decode_csv(data: bytes, origin: str) -> str:
+    """The CSV's text; a file that is not UTF-8 is a problem naming the byte and the fix."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ExtractError([_whole_file(
+            "", f"is not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}; Excel's "
+                "plain 'CSV' saves in the Windows encoding, which breaks on £, é or curly quotes)",
+            "save it as 'CSV UTF-8 (Comma delimited)' in Excel, or re-save it with UTF-8 "
+            "encoding")], origin) from None
+
+
+def _header_cells(text: str) -> list[str]:
+    return next(csv.reader(io.StringIO(text)), [])
+
+
+def _delimiter_problem(header: list[str]) -> Problem | None:
+    """A header read as one column that holds another separator: the file is not comma-separated."""
+    if len(header) != 1:
+        return None
+    for delimiter, name in DELIMITERS.items():
+        if delimiter in header[0]:
+            columns = ", ".join(c.strip() for c in header[0].split(delimiter))
+            return _whole_file(header[0], f"the columns are separated by {name}, not commas "
+                                          f"(columns {columns} read as one)",
+                               "save it as comma-separated CSV (in Excel: 'CSV UTF-8 (Comma "
+                               "delimited)')")
+    return None
+
+
+def _duplicate_columns(names: Sequence[object]) -> list[Problem]:
+    """Columns whose names are the same once case and spaces are set aside: which copy is
+    meant cannot be known, so neither is used."""
+    seen: dict[str, list[str]] = {}
+    for name in names:
+        seen.setdefault(_column_name(name), []).append(str(name))
+    return [_whole_file("", f"appears {len(raw)} times (headers {', '.join(repr(r) for r in raw)}; "
+                            "names are compared ignoring case and spaces), so which copy to use "
+                            "is unknown", "keep one column of that name: rename or delete the "
+                                          "others", column=key)
+            for key, raw in seen.items() if len(raw) > 1]
+
+
+def _read_bytes(data: bytes, kind: str, origin: str) -> pd.DataFrame:
+    """One file's bytes as a frame, every whole-file problem an :class:`ExtractError`."""
+    if not data.strip():
+        raise ExtractError([_whole_file("", "the file is empty",
+                                        "export the data again: a header row of column names "
+                                        "and one row per record")], origin)
+    header: list[object]
+    if kind == "csv":
+        text = _decode_csv(data, origin)
+        header = list(_header_cells(text))
+        delimiter = _delimiter_problem([str(h) for h in header])
+        if delimiter is not None:
+            raise ExtractError([delimiter], origin)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    elif kind == "excel":
+        frame = pd.read_excel(io.BytesIO(data), dtype=object, header=None)
+        if frame.empty:
+            raise ExtractError([_whole_file("", "the first sheet is empty",
+                                            "put the data on the first sheet, with a header "
+                                            "row")], origin)
+        header = [f"unnamed_{i}" if pd.isna(h) else h for i, h in enumerate(frame.iloc[0])]
+        frame = frame.iloc[1:].reset_index(drop=True)
+        frame.columns = [str(h) for h in header]
+    else:
+        frame = pd.read_parquet(io.BytesIO(data))
+        header = list(frame.columns)
+    problems = _duplicate_columns(header)
+    if problems:
+        raise ExtractError(problems, origin)
+    return frame
+
+
+def read_raw(source: str | Path | pd.DataFrame | bytes, name: str | None = None) -> pd.DataFrame:
     """Read an extract file (CSV, Excel or Parquet, by extension) as text cells.
 
+    ``source`` is a path, a frame, or the bytes of an uploaded file with its ``name``.
     Every cell becomes a string (dates from Excel/Parquet as ISO, whole numbers without ``.0``),
     so that one validator sees every format alike. Column names are trimmed, lower-cased and
-    spaces become underscores. Raises :class:`ExtractError` if the file cannot be read.
+    spaces become underscores. Raises :class:`ExtractError` if the file cannot be used as a
+    table: unreadable, empty, not UTF-8, not comma-separated, a column name twice, or a header
+    with no rows.
     """
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
-        origin = "extract"
+        origin = name or "extract"
+        problems = _duplicate_columns(list(frame.columns))
+        if problems:
+            raise ExtractError(problems, origin)
     else:
-        path = Path(source)
-        origin = str(path)
-        suffix = path.suffix.lower()
-        try:
-            if suffix in (".csv", ".txt"):
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            elif suffix in (".xlsx", ".xlsm", ".xls"):
-                frame = pd.read_excel(path, dtype=object)
-            elif suffix in (".parquet", ".pq"):
-                frame = pd.read_parquet(path)
-            else:
-                raise ExtractError([Problem(None, None, path.suffix, "is not a supported file type",
+        if isinstance(source, (bytes, bytearray)):
+            origin = name or "upload"
+            suffix, data = Path(origin).suffix.lower(), bytes(source)
+        else:
+            path = Path(source)
+            origin, suffix = str(path), path.suffix.lower()
+            if path.is_dir():
+                raise ExtractError([_whole_file(str(path), "is a folder, not a file",
+                                                "give the extract file itself")], origin)
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                raise ExtractError([_whole_file(str(path), "file not found", "check the path")],
+                                   origin) from None
+            except OSError as error:
+                raise ExtractError([_whole_file(str(path), f"cannot be read ({error.strerror})",
+                                                "check the file's permissions")], origin) from None
+        if suffix not in SUFFIXES:
+            raise ExtractError([_whole_file(suffix, "is not a supported file type",
                                             "save the extract as .csv, .xlsx or .parquet")], origin)
-        except FileNotFoundError:
-            raise ExtractError([Problem(None, None, str(path), "file not found",
-                                        "check the path")], origin) from None
+        try:
+            frame = _read_bytes(data, SUFFIXES[suffix], origin)
         except ExtractError:
             raise
         except Exception as error:  # the readers raise many types; all mean "cannot read"
-            raise ExtractError([Problem(None, None, str(path), f"cannot be read: {error}",
-                                        "check that it is a valid CSV, Excel or Parquet file")],
-                               origin) from None
+            raise ExtractError([_whole_file(origin, f"cannot be read as {suffix}: {error}",
+                                            "check that it is a valid CSV, Excel or Parquet file "
+                                            "with a header row")], origin) from None
+    if len(frame) == 0:
+        raise ExtractError([_whole_file("", "has column names but no rows",
+                                        "export the rows too: one row per record under the "
+                                        "header")], origin)
     frame.columns = [_column_name(c) for c in frame.columns]
     return frame.apply(_as_text).reset_index(drop=True)
 
@@ -264,9 +394,27 @@ def parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, out.isna() & ~blank
 
 
+def _no_such_day(year: int, month: int, day: int) -> str | None:
+    """Why a date written in an accepted form is not on the calendar (``None`` if it is)."""
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    days = calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 31
+    if not 1 <= day <= days:
+        return f"{calendar.month_name[month]} {year} has {days} days, so there is no day {day}"
+    return None
+
+
 def _date_fix(value: str) -> str:
-    parts = re.split(r"[/.\-]", value.strip())
+    parts = re.split(r"[/.\-]", value.strip().split(" ")[0].split("T")[0])
     if len(parts) == 3 and all(p.isdigit() for p in parts):
+        if len(parts[0]) == 4:  # ISO order
+            reason = _no_such_day(int(parts[0]), int(parts[1]), int(parts[2]))
+            if reason:
+                return f"{reason}: check the date (written year-month-day)"
+        elif len(parts[2]) == 4:  # UK day-first order
+            reason = _no_such_day(int(parts[2]), int(parts[1]), int(parts[0]))
+            if reason and not (int(parts[1]) > 12 and int(parts[0]) <= 12):
+                return f"{reason}: check the date (read day first, as DD/MM/YYYY)"
         if len(parts[2]) == 2:
             return "two-digit years are ambiguous: write the year in full, e.g. 01/03/2024"
         if len(parts[0]) <= 2 and int(parts[1]) > 12 and int(parts[0]) <= 12:
@@ -317,11 +465,35 @@ def _add(checked: _Checked, mask: pd.Series | np.ndarray, raw: pd.Series | None,
 
 
 def check_required_columns(raw: pd.DataFrame) -> list[Problem]:
-    """Every required column is present (a whole-file problem: rows cannot be quarantined)."""
+    """Every required column is present, and no column looks like a misspelt one ndpath reads
+    (whole-file problems: rows cannot be quarantined)."""
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
-    return [Problem(None, c, "", "required column is missing",
-                    f"add a column named {c} (columns found: {', '.join(map(str, raw.columns))})")
-            for c in missing]
+    problems = [Problem(None, c, "", "required column is missing",
+                        f"add a column named {c} (columns found: "
+                        f"{', '.join(map(str, raw.columns))})")
+                for c in missing]
+    return problems + misspelt_columns(raw.columns, KNOWN_COLUMNS)
+
+
+def misspelt_columns(columns: Sequence[str], known: Sequence[str]) -> list[Problem]:
+    """Columns not read by ndpath whose names are close to a column it reads that is absent
+    (``assesment_start_date``, ``ReferralDate``): used as they are, the data in them would be
+    dropped without a word and the children would look as if that step never happened."""
+    absent = [k for k in known if k not in columns]
+    problems = []
+    for column in columns:
+        if column in known:
+            continue
+        squeezed = column.replace("_", "")
+        close = [k for k in absent if k.replace("_", "") == squeezed] or difflib.get_close_matches(
+            column, absent, n=1, cutoff=0.8)
+        if close:
+            problems.append(Problem(
+                None, column, "", f"is not a column ndpath reads, and looks like {close[0]}, "
+                                  "which is missing",
+                f"rename the column to {close[0]} if that is what it holds (or rename it to "
+                "something clearly different to have it ignored)"))
+    return problems
 
 
 def check_ids(raw: pd.DataFrame, checked: _Checked) -> None:
@@ -363,7 +535,8 @@ def check_dates_in_order(raw: pd.DataFrame, checked: _Checked) -> None:
     """Later steps do not come before earlier ones (referral ≤ triage, support, start ≤ end)."""
     v = checked.values
     referral = v["referral_date"]
-    for column in ("triage_date", "support_start_date", "assessment_start_date", "discharge_date"):
+    for column in ("triage_date", "support_start_date", "support_end_date", "assessment_start_date",
+                   "discharge_date"):
         if column in v:
             before = (v[column] < referral).fillna(False)
             _add(checked, before, raw[column], column,
@@ -378,6 +551,13 @@ def check_dates_in_order(raw: pd.DataFrame, checked: _Checked) -> None:
         _add(checked, orphan, raw["assessment_end_date"], "assessment_end_date",
              "assessment ended but has no assessment_start_date",
              "add the date of the first diagnostic appointment")
+    if "support_end_date" in v:
+        support = v.get("support_start_date", pd.Series(pd.NaT, index=referral.index))
+        _add(checked, (v["support_end_date"] < support).fillna(False), raw["support_end_date"],
+             "support_end_date", "is before the support start date", "check both dates")
+        _add(checked, v["support_end_date"].notna() & support.isna(), raw["support_end_date"],
+             "support_end_date", "support ended but has no support_start_date",
+             "add the date support started, or blank the end")
     if "discharge_date" in v and "assessment_start_date" in v:
         early = (v["discharge_date"] < v["assessment_start_date"]).fillna(False)
         _add(checked, early, raw["discharge_date"], "discharge_date",
@@ -490,6 +670,9 @@ class PathwayTable:
     columns_present: tuple[str, ...]
     ignored_columns: tuple[str, ...] = ()
     source: str = "extract"
+    set_missing: tuple[Problem, ...] = ()
+    """With quarantine: the bad optional attributes (:data:`ATTRIBUTE_COLUMNS`) read as
+    missing, the row kept (each also in ``problems``)."""
 
     def has(self, column: str) -> bool:
         return column in self.columns_present
@@ -510,6 +693,27 @@ class PathwayTable:
         return PathwayTable(data.reset_index(drop=True), when, len(data),
                             self.quarantine.iloc[0:0], (), self.columns_present,
                             self.ignored_columns, f"{self.source} as at {when.date()}")
+
+    @property
+    def changes(self) -> list[dict[str, object]]:
+        """What reading changed: rows set aside and attributes read as missing
+        (``what, rows, effect``), for the data-quality and calibration reports."""
+        out: list[dict[str, object]] = []
+        if len(self.quarantine):
+            columns = sorted({p.column or "file" for p in self.problems
+                              if p.row is not None and p not in self.set_missing})
+            out.append({"what": "rows quarantined (set aside) for problems in "
+                        + ", ".join(columns), "rows": len(self.quarantine),
+                        "effect": "not used; listed in quarantine.csv"})
+        by_column: dict[str, int] = {}
+        for p in self.set_missing:
+            by_column[p.column or ""] = by_column.get(p.column or "", 0) + 1
+        for column, n in by_column.items():
+            out.append({"what": f"{column}: unreadable or unknown value read as missing (the "
+                        "referral is kept)", "rows": n,
+                        "effect": "left out of that attribute's share; imputed from the mix "
+                        "where a child waiting needs it"})
+        return out
 
     def __repr__(self) -> str:
         waiting = int(still_waiting(self.data).sum())
@@ -549,7 +753,10 @@ def read_extract(
     if whole_file or (problems and on_error == "stop"):
         raise ExtractError(problems, str(origin))
     pseudo = pseudonymise(raw["referral_id"], key or secrets.token_bytes(32))
-    bad_rows = sorted({p.row for p in problems if p.row is not None})
+    # a bad optional attribute is read as missing (the parsers already give None/NaN there)
+    # and the referral kept; every other problem sets its row aside
+    set_missing = tuple(p for p in problems if p.column in ATTRIBUTE_COLUMNS and p.row is not None)
+    bad_rows = sorted({p.row for p in problems if p.row is not None and p not in set_missing})
     bad_index = np.asarray(bad_rows, dtype=int) - 2
     bad = np.zeros(len(raw), dtype=bool)
     bad[bad_index] = True
@@ -576,8 +783,10 @@ def read_extract(
     if bad.any():
         log.warning("%d of %d rows quarantined (%d problems)", int(bad.sum()), len(raw),
                     len(problems))
+    if set_missing:
+        log.warning("%d bad optional attribute value(s) read as missing", len(set_missing))
     return PathwayTable(data, when, len(raw), quarantine.reset_index(drop=True), tuple(problems),
-                        present, ignored, str(origin))
+                        present, ignored, str(origin), set_missing)
 
 
 def quality_report(table: PathwayTable) -> dict[str, object]:
@@ -602,6 +811,10 @@ def quality_report(table: PathwayTable) -> dict[str, object]:
         "completeness": completeness,
         "codes": codes,
         "ignored_columns": list(table.ignored_columns),
+        "set_missing": len(table.set_missing),
+        "changes": table.changes,
+        "absent_columns": {c: ABSENT_MEANS.get(c, "taken as unknown") for c in KNOWN_COLUMNS
+                           if c not in table.columns_present},
     }
 
 
@@ -620,5 +833,6 @@ def write_quarantine(table: PathwayTable, path: str | Path) -> Path:
 __all__ = ["Problem", "ExtractError", "PathwayTable", "read_extract", "read_raw",
            "validate_extract", "quality_report", "write_quarantine", "still_waiting",
            "problems_frame", "parse_dates", "parse_codes", "SYNONYMS", "CODES", "DATE_COLUMNS",
+           "ATTRIBUTE_COLUMNS",
            "BLANKS"]
 

@@ -23,13 +23,16 @@ import pandas as pd
 
 from model.scenario import Scenario, ScenarioError
 
-from .calibrate import CalibrationError, Parameter, _params_from_summary
-from .extract import BLANKS, ExtractError, Problem, read_raw
+from .calibrate import CalibrationError, Parameter, _params_from_summary, arrivals_notes
+from .extract import BLANKS, ExtractError, Problem, _no_such_day, misspelt_columns, read_raw
 from .fitters import ArrivalsFitter, CapacityFitter
 
 COUNT_COLUMNS = ("new_referrals", "closed_referrals", "open_referrals", "open_over_13_weeks",
                  "assessments_completed")
 GROUP_COLUMNS = ("age_band", "pathway")
+LARGEST_COUNT = 10_000_000
+"""No service, nor all of England, counts 10 million referrals (or children waiting) in a month:
+a bigger count is a typing or unit mistake."""
 
 
 @dataclass(frozen=True)
@@ -41,15 +44,23 @@ class MonthlySeries:
     source: str
     groups: dict[str, list[str]] = field(default_factory=dict)
     """Group values present, and which were kept."""
+    changes: list[dict[str, object]] = field(default_factory=list)
+    """Every aggregation and blank made on reading: ``what, rows, effect``."""
 
 
 def check_month_column(raw: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
     """Months as ``YYYY-MM`` (a full date such as 2019-04-01 is accepted)."""
     text = raw["month"].str.strip()
     months = pd.to_datetime(text.str.slice(0, 7), format="%Y-%m", errors="coerce")
-    problems = [Problem(int(i) + 2, "month", text.iloc[i], "is not a month",
-                        "write months as YYYY-MM, e.g. 2024-03")
-                for i in np.flatnonzero(months.isna().to_numpy())]
+    problems = []
+    for i in np.flatnonzero(months.isna().to_numpy()):
+        value = text.iloc[i]
+        parts = value.split("-")
+        reason = (_no_such_day(int(parts[0]), int(parts[1]), 1)
+                  if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() else None)
+        fix = (f"{reason}: check the month (written YYYY-MM)" if reason
+               else "write months as YYYY-MM, e.g. 2024-03")
+        problems.append(Problem(int(i) + 2, "month", value, "is not a month", fix))
     return months.dt.to_period("M"), problems
 
 
@@ -68,8 +79,9 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
             problems.append(Problem(None, column, "", "required column is missing",
                                     f"add a column named {column} (columns found: "
                                     f"{', '.join(raw.columns)})"))
+    problems += misspelt_columns(list(raw.columns), ("month", *COUNT_COLUMNS, *GROUP_COLUMNS))
     if problems:
-        raise ExtractError(problems, origin)
+        raise ExtractError(problems, origin, quarantine_hint=False)
     months, month_problems = check_month_column(raw)
     problems += month_problems
     counts = pd.DataFrame(index=raw.index)
@@ -79,10 +91,19 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
         text = raw[column].str.strip()
         blank = text.str.lower().isin(BLANKS)
         values = pd.to_numeric(text.str.replace(",", "", regex=False).where(~blank), errors="coerce")
-        bad = ~blank & (values.isna() | (values < 0))
-        problems += [Problem(int(i) + 2, column, text.iloc[i], "is not a count (a whole number >= 0)",
-                             "give the count, or leave the cell blank if unknown")
-                     for i in np.flatnonzero(bad.to_numpy())]
+        unreadable = ~blank & (values.isna() | ~np.isfinite(values.fillna(0)) | (values < 0))
+        fraction = ~blank & ~unreadable & (values % 1 != 0)
+        huge = ~blank & ~unreadable & (values > LARGEST_COUNT)
+        for mask, message, fix in (
+                (unreadable, "is not a count (a whole number >= 0)",
+                 "give the count, or leave the cell blank if unknown"),
+                (fraction, "is not a whole number: a count of referrals or children has no "
+                           "fractions", "give the count itself (not an average or a rate), or "
+                                        "leave the cell blank if unknown"),
+                (huge, f"is more than {LARGEST_COUNT:,} in one month, more than any service (or "
+                       "England) counts", "check the column holds counts, not ids or totals")):
+            problems += [Problem(int(i) + 2, column, text.iloc[i], message, fix)
+                         for i in np.flatnonzero(mask.to_numpy())]
         counts[column] = values
     groups: dict[str, list[str]] = {}
     keep = pd.Series(True, index=raw.index)
@@ -101,7 +122,7 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
                                         f"choose one of {', '.join(groups[column])}"))
             keep &= values == chosen
     if problems:
-        raise ExtractError(problems, origin)
+        raise ExtractError(problems, origin, quarantine_hint=False)
     counts["month"] = months
     counts = counts[keep.to_numpy()]
     group_cols = [c for c in GROUP_COLUMNS if c in raw.columns]
@@ -111,15 +132,49 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
                      "keep one row per month (and group)")
              for i in np.flatnonzero(keep.to_numpy()) if duplicated.loc[i]]
     if dupes:
-        raise ExtractError(dupes, origin)
-    series = counts.groupby("month").sum(min_count=1).sort_index()
+        raise ExtractError(dupes, origin, quarantine_hint=False)
+    grouped = counts.groupby("month")
+    series = grouped.sum(min_count=1).sort_index()
+    if series.empty:
+        raise ExtractError([Problem(None, None, "", "has no rows for the chosen group",
+                                    "choose another --age-band / --pathway")], origin)
+    if series["new_referrals"].notna().sum() == 0:
+        raise ExtractError([Problem(None, "new_referrals", "", "has no counts (every cell is "
+                                    "blank)", "give the referrals received in each month")],
+                           origin)
+    changes: list[dict[str, object]] = []
+    size = grouped.size().sort_index()
+    if group_cols and (size > 1).any():
+        picked = {c for c, v in (("age_band", age_band), ("pathway", pathway)) if v is not None}
+        summed = [c for c in group_cols if c not in picked]
+        changes.append({"what": f"rows summed over {', '.join(summed)} "
+                        f"({', '.join(', '.join(groups[c]) for c in summed)}) to one count a month",
+                        "rows": int(size.sum()), "effect": f"{len(size)} monthly totals"})
+    # a month whose count is blank for some groups but not others is not the sum of the rest:
+    # summing what is there (pandas' min_count=1) turned one blank cell of 200 into 100
+    blank_any = grouped.agg(lambda x: x.isna().any()).sort_index()
+    blank_all = grouped.agg(lambda x: x.isna().all()).sort_index()
+    for column in series.columns:
+        partial = blank_any[column] & ~blank_all[column]
+        for month in series.index[partial.to_numpy()]:
+            missing = int(counts.loc[counts["month"] == month, column].isna().sum())
+            changes.append({"what": f"{column} {month}: blank for {missing} of {int(size[month])} "
+                            "group(s)", "rows": missing,
+                            "effect": "the month's total is left blank, not summed from the "
+                            "groups that have it"})
+        series.loc[partial.to_numpy(), column] = np.nan
+        whole = blank_all[column].to_numpy()
+        if whole.any():
+            changes.append({"what": f"{column} blank in {int(whole.sum())} month(s): "
+                            + ", ".join(str(m) for m in series.index[whole]), "rows": int(whole.sum()),
+                            "effect": "no count for those months (left out of the fits that use it)"})
     full = pd.period_range(series.index.min(), series.index.max(), freq="M")
     missing = full.difference(series.index)
     if len(missing):
         raise ExtractError([Problem(None, "month", str(m), "is missing from the series",
                                     "add the month (a blank count is allowed)") for m in missing],
                            origin)
-    return MonthlySeries(series, origin, groups)
+    return MonthlySeries(series, origin, groups, changes)
 
 
 @dataclass
@@ -134,12 +189,17 @@ class MonthlyCalibration:
     kept_defaults: list[str]
     flow_balance: pd.DataFrame | None
     series: MonthlySeries
+    changes: list[dict[str, object]] = field(default_factory=list)
+    """Every aggregation, blank and exclusion: ``what, rows, effect``."""
 
 
 def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
-                      base: Scenario | None = None) -> MonthlyCalibration:
+                      base: Scenario | None = None,
+                      break_month: str | None = None) -> MonthlyCalibration:
     """Fit arrivals and, where the series has them, the starting list and throughput.
 
+    ``break_month``: the first month of a reporting break (a step in the number of providers
+    submitting); the arrivals fit a step there and the scenario carries the level after it.
     The calibrated scenario starts on the first day of the month after the last month of data.
     Raises :class:`CalibrationError` when too few months remain.
     """
@@ -147,10 +207,32 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
     data = series.data
     notes: list[str] = []
     kept: list[str] = []
+    changes = list(series.changes)
+    blank = data.index[data["new_referrals"].isna().to_numpy()]
+    referrals = data["new_referrals"].dropna()
+    if len(referrals) and (referrals == 0).all():
+        raise CalibrationError(
+            "new_referrals is 0 in every month: there is no demand to fit; check the column (or "
+            "the --age-band / --pathway chosen)")
     try:
-        arrivals = ArrivalsFitter().fit(data["new_referrals"].dropna(), exclude=exclude_months)
+        arrivals = ArrivalsFitter().fit(referrals, exclude=exclude_months, break_month=break_month)
     except ValueError as error:
         raise CalibrationError(str(error)) from None
+    except (ArithmeticError, np.linalg.LinAlgError) as error:
+        raise CalibrationError(
+            f"the referral counts cannot be fitted ({error}): a trend and seasonality need "
+            "months with referrals in them; check for long runs of zeros or one huge "
+            "month") from None
+    if len(blank):
+        notes.append(f"{len(blank)} month(s) have no new_referrals count and are left out of the "
+                     "arrivals fit: " + ", ".join(str(m) for m in blank))
+        changes.append({"what": "months with no new_referrals count left out of the arrivals "
+                        "fit: " + ", ".join(str(m) for m in blank), "rows": len(blank),
+                        "effect": "not fitted"})
+    if len(arrivals.excluded_months_):
+        changes.append({"what": "months left out of the arrivals fit (--exclude-months): "
+                        + ", ".join(str(m) for m in arrivals.excluded_months_),
+                        "rows": len(arrivals.excluded_months_), "effect": "not fitted"})
     start = data.index[-1] + 1
     overrides: dict[str, Any] = {**arrivals.to_scenario(start),
                                  "simulation.start_date": start.to_timestamp().date(),
@@ -162,8 +244,7 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
     if len(arrivals.excluded_months_):
         notes.append("Excluded from the arrivals fit: "
                      + ", ".join(str(m) for m in arrivals.excluded_months_))
-    if not arrivals.seasonal_:
-        notes.append("Seasonality not fitted (needs every calendar month and 20 months): flat.")
+    notes += arrivals_notes(arrivals)
     open_ = data["open_referrals"].dropna() if "open_referrals" in data else pd.Series(dtype=float)
     if len(open_):
         last_open = int(open_.iloc[-1])
@@ -231,13 +312,14 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
         scenario = base.replace(overrides)
     except ScenarioError as error:
         raise CalibrationError(f"the fitted values do not make a valid scenario: {error}") from None
-    return MonthlyCalibration(scenario, arrivals, capacity, parameters, notes, kept, flow, series)
+    return MonthlyCalibration(scenario, arrivals, capacity, parameters, notes, kept, flow, series,
+                              changes)
 
 
 def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
                               command: Sequence[str] = ()) -> None:
     """calibrated.toml, fit.json, report.md and arrivals.png in ``folder`` (already prepared)."""
-    from .report import _fmt, _markdown_table, write_json
+    from .report import _fmt, _markdown_table, changes_section, write_json
 
     header = ("# Calibrated by ndpath calibrate --monthly from an aggregate series; see report.md\n"
               "# for what was fitted and what stayed at the base scenario's values.\n")
@@ -247,7 +329,7 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
         "parameters": {p.name: p.as_dict() for p in result.parameters},
         "kept_defaults": result.kept_defaults, "notes": result.notes,
         "excluded_months": [str(m) for m in result.arrivals.excluded_months_],
-        "groups": result.series.groups,
+        "groups": result.series.groups, "data_changes": result.changes,
     })
     fitter = result.arrivals
     fig = Figure(figsize=(8, 3.6))
@@ -269,7 +351,9 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
     text = ["# Calibration from a monthly series", "",
             f"Source: {Path(result.series.source).name}; the scenario starts "
             f"{result.scenario.simulation.start_date}.", ""]
-    text += [f"- {n}" for n in result.notes] + ["", "## Fitted values (95% intervals)", ""]
+    text += [f"- {n}" for n in result.notes] + [""]
+    text += changes_section(result.changes)
+    text += ["## Fitted values (95% intervals)", ""]
     text += [_markdown_table(("parameter", "estimate", "low", "high", "unit", "source"), rows), ""]
     text += ["## Kept from the base scenario (aggregates do not identify them)", ""]
     text += [f"- {k}" for k in result.kept_defaults]

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from model import __version__
 
-from .calibrate import BACKLOG_FILE, Calibration, with_backlog_file
+from .calibrate import BACKLOG_FILE, MULTIPLIER_RANGE, Calibration, with_backlog_file
 from .fitters import MONTH_NAMES
 
 log = logging.getLogger(__name__)
@@ -213,6 +213,8 @@ def write_calibration(calibration: Calibration, out: str | Path, overwrite: bool
     fit = {
         "ndpath_version": __version__,
         "command": list(command),
+        "headline": calibration.headline(),
+        "data_changes": calibration.data_changes,
         "extract": calibration.quality,
         "parameters": calibration.parameter_dict(),
         "kept_defaults": calibration.kept_defaults,
@@ -221,8 +223,12 @@ def write_calibration(calibration: Calibration, out: str | Path, overwrite: bool
             "replay_start": str(tuning.replay_start.date()),
             "replications": tuning.replications,
             "capacity_multiplier": tuning.capacity_multiplier,
+            "capacity_multiplier_expected_range": list(MULTIPLIER_RANGE),
+            "capacity_multiplier_warning": tuning.warning,
             "loss": tuning.loss, "loss_untuned": tuning.loss_untuned,
             "list_size_mean_abs_error_pct": tuning.list_error_pct,
+            "list_size_end_error_pct": tuning.list_end_error_pct,
+            "referrals_mean_abs_error_pct": tuning.referral_error_pct,
             "km_max_gap": tuning.km_max_gap,
             "km_weeks": tuning.km_weeks.tolist(),
             "km_observed": tuning.km_observed.tolist(),
@@ -239,10 +245,32 @@ def write_calibration(calibration: Calibration, out: str | Path, overwrite: bool
     return folder
 
 
+def changes_section(changes: Sequence[Mapping[str, Any]]) -> list[str]:
+    """'Changes to the data': every imputation, exclusion and aggregation, with its count."""
+    lines = ["## Changes to the data", ""]
+    if not changes:
+        return lines + ["Nothing was imputed, excluded or aggregated.", ""]
+    rows = [(c["what"], f"{int(c.get('rows', 0)):,}", c.get("effect", "")) for c in changes]
+    return lines + [_markdown_table(("what", "rows or cells", "effect"), rows), ""]
+
+
+def _rate_text(p: Any) -> str:
+    if p.events is None:
+        return ""
+    exposure = _fmt(p.exposure)
+    return f"{_fmt(p.events)} over {exposure} {p.exposure_unit}".strip()
+
+
 def report_markdown(calibration: Calibration, figures: bool = True) -> str:
-    """The report: data, fitted values with intervals, what stayed default, goodness of fit."""
+    """The report: its first lines are the capacity multiplier (what it stands for, a warning
+    outside the expected range), the goodness of fit and the changes made to the data; then the
+    data, the fitted values with intervals (each rate with its events and time at risk), what
+    stayed default, and the fit in detail."""
     q = calibration.quality
     lines = ["# Calibration report", ""]
+    lines += [f"**{line}**" if line.startswith("WARNING") else line
+              for line in calibration.headline()]
+    lines += [""]
     if q:
         lines += [
             f"Extract date **{q.get('extract_date')}**: {q.get('input_rows', 0):,} rows read, "
@@ -250,14 +278,19 @@ def report_markdown(calibration: Calibration, figures: bool = True) -> str:
             f"({q.get('problems', 0):,} problems); {q.get('still_waiting', 0):,} children still "
             "waiting (their waits are right-censored at the extract date, not dropped).", ""]
     lines += [f"- {n}" for n in calibration.notes] + [""]
+    lines += changes_section(calibration.data_changes)
     lines += ["## Fitted values", "",
-              "95% intervals. Sources: *fitted* (directly from the extract), "
+              "95% intervals (a blank interval is undefined: the data do not identify the "
+              "value). Sources: *fitted* (directly from the extract), "
               "*simulation-calibrated* (tuned so the model reproduces the list and waits), "
-              "*extract* (counted).", ""]
+              "*extract* (counted). A rate shows its events over its time at risk.", ""]
     rows: list[tuple[Any, ...]] = [
-        (p.name, _fmt(p.estimate), _fmt(p.ci_low), _fmt(p.ci_high), p.unit, p.source)
-        for p in calibration.parameters]
-    lines += [_markdown_table(("parameter", "estimate", "low", "high", "unit", "source"), rows), ""]
+        (p.name, _fmt(p.estimate), _fmt(p.ci_low), _fmt(p.ci_high), p.unit, _rate_text(p),
+         p.source) for p in calibration.parameters]
+    lines += [_markdown_table(("parameter", "estimate", "low", "high", "unit",
+                               "events / time at risk", "source"), rows), ""]
+    notes = [(p.name, p.note) for p in calibration.parameters if p.note]
+    lines += [f"- {name}: {note}" for name, note in notes] + ([""] if notes else [])
     lines += ["## Kept from the base scenario (not identified by this data)", ""]
     lines += [f"- {k}" for k in calibration.kept_defaults] + [""]
     t = calibration.tuning
@@ -284,4 +317,5 @@ def report_markdown(calibration: Calibration, figures: bool = True) -> str:
 
 
 __all__ = ["write_calibration", "report_markdown", "prepare_output", "OutputFolderError",
-           "FIGURES", "CALIBRATED", "FIT", "REPORT", "write_json", "suppress_small", "MONTH_NAMES"]
+           "FIGURES", "CALIBRATED", "FIT", "REPORT", "write_json", "suppress_small", "MONTH_NAMES",
+           "changes_section"]

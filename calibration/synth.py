@@ -26,14 +26,16 @@ from model.scenario import Scenario
 
 EXTRACT_COLUMNS = ("referral_id", "referral_date", "pathway", "age_at_referral", "priority",
                    "looked_after_or_cin", "deprivation_quintile", "triage_date", "triage_outcome",
-                   "support_start_date", "assessment_start_date", "assessment_end_date", "outcome",
-                   "discharge_date", "discharge_reason")
+                   "support_start_date", "support_end_date", "assessment_start_date",
+                   "assessment_end_date", "outcome", "discharge_date", "discharge_reason")
 
-# the model's exit reasons in the extract's discharge codes: leaving at profiling with a
-# needs-led plan or signposting is recorded by services as discharge with needs met
+# the model's exit reasons are the extract's discharge codes one for one: leaving at profiling
+# with a needs-led plan (``needs_led``) or signposted (``signposted``) is not "needs met while
+# supported" (``needs_met``), and counting them as one puts a profiling-day exit, with no time
+# supported, among the needs-met events (issue 9: a hazard of 0.10 a year fitted as 34.8)
 _DISCHARGE = {"withdrawn": "withdrawn", "moved": "moved", "private": "private",
               "aged_out": "aged_out", "needs_met": "needs_met", "rejected": "rejected",
-              "needs_led": "needs_met", "signposted": "needs_met"}
+              "needs_led": "needs_led", "signposted": "signposted"}
 _TRIAGE = {"diagnostic": "assessment", "needs_led": "needs_led", "signposted": "signposted"}
 
 
@@ -82,6 +84,9 @@ def result_to_extract(result: SimulationResult, extract_date: str | dt.date | pd
         out[rows["child"].to_numpy()[::-1]] = details[::-1]
         return out
 
+    support_end = np.full(n, np.nan)
+    srow = ev[ev["event"] == "support_end"]
+    support_end[srow["child"].to_numpy()[::-1]] = srow["time_days"].to_numpy()[::-1]
     profiled = np.full(n, np.nan)
     prow = ev[ev["event"] == "profiled"]
     profiled[prow["child"].to_numpy()] = prow["time_days"].to_numpy()
@@ -102,6 +107,8 @@ def result_to_extract(result: SimulationResult, extract_date: str | dt.date | pd
         "triage_outcome": np.where(np.isfinite(profiled) & (profiled < end_day),
                                    detail_of("profiled", _TRIAGE), blank),
         "support_start_date": dates(t.first_support),
+        # a support episode under way at the extract date has no end yet (blank)
+        "support_end_date": dates(np.where(t.first_support < end_day, support_end, np.nan)),
         "assessment_start_date": dates(t.assessment_start),
         "assessment_end_date": dates(t.assessment_end),
         "outcome": np.where(np.isfinite(t.assessment_end) & (t.assessment_end < end_day),

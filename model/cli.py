@@ -30,14 +30,17 @@ from .experiment import ExperimentResult, compare, run_replications
 from .labels import label, undefined_reason
 from .metrics import SCALAR_METRICS
 from .results import ResultsFolderError, build_provenance, prepare_folder, save_png, write_results
-from .scenario import LoadedScenario, ScenarioError, load_scenario_with_sources
+from .scenario import (LoadedScenario, ScenarioError, load_scenario_with_sources,
+                       shipped_scenarios_dir)
 
 log = logging.getLogger("ndpath")
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = shipped_scenarios_dir()
+"""The shipped scenarios: ``scenarios/`` in the repository, installed with the package in a wheel.
+A SCENARIO argument that is not a file names one of them (``ndpath run default``)."""
 
 TABLE_METRICS = (
     "referrals", "waiting_list_end", "waiting_total_end",
@@ -51,12 +54,17 @@ TABLE_METRICS = (
     "aged_out", "escalations", "clinician_utilisation", "cost_total",
     "wait_of_those_assessed_weeks_p50", "pct_of_those_assessed_within_13w",
     "backlog_cleared",
+    # what families worry about (issue 11)
+    "re_referrals", "pct_profiled_to_diagnostic", "routed_away_would_be_diagnosed",
+    "assessments_no_condition", "supported_without_diagnosis", "would_be_diagnosed_unassessed",
+    "would_be_diagnosed_left_unassessed", "turned_18_without_assessment",
 )
 """What the printed table shows: DESIGN.md section 3's metrics (list-based waits first, the
 referral cohort, then the waits of those assessed, which are never the headline) and the backlog
 question."""
 
 COMPARISON = "comparison.csv"
+EQUITY_COMPARISON = "equity_comparison.csv"
 CLEARANCE_SUMMARY = "clearance.csv"
 
 
@@ -110,9 +118,28 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="project one scenario and write a results folder",
                          description="Project one scenario: replications, summary with 95% "
                                      "intervals, monthly bands, figures and provenance.")
-    run.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file")
+    run.add_argument("scenario", type=Path, metavar="SCENARIO",
+                     help="scenario TOML file, or a shipped scenario by name (ndpath scenarios)")
+    run.add_argument("--by", action="append", default=[], metavar="GROUP",
+                     help="also print who benefits by GROUP: quintile, looked_after, age, "
+                          "pathway, priority or locality (repeatable; every group is in "
+                          "equity.csv in the results folder either way)")
     _add_run_options(run)
     run.set_defaults(handler=command_run)
+
+    check = sub.add_parser(
+        "check", help="check scenario files and options without running them",
+        description="Load and validate each scenario (following extends, with --set and the "
+                    "simulation options applied) and list every problem with its key; exit 0 "
+                    "when all are valid, 2 otherwise. Nothing is run or written.")
+    check.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO",
+                       help="scenario TOML files or shipped scenario names")
+    check.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="KEY=VALUE", help="override a scenario key (as for run)")
+    for flag, kind, meta in (("--replications", int, "N"), ("--seed", int, "S"),
+                             ("--months", int, "M"), ("--start", str, "YYYY-MM-DD")):
+        check.add_argument(flag, type=kind, metavar=meta, help=f"as for run ({flag})")
+    check.set_defaults(handler=command_check)
 
     comp = sub.add_parser("compare", help="compare scenarios against a baseline (paired differences)",
                           description="Run a baseline and other scenarios with the same seed "
@@ -133,6 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
                       metavar="METRIC", help="metric to watch (default waiting_list_end)")
     sens.add_argument("--only", action="append", default=None, metavar="KEY",
                       help="only this assumption (repeatable), e.g. leaving.withdrawal_per_year")
+    sens.add_argument("--method", choices=("oat", "global"), default="oat",
+                      help="oat: one at a time, a tornado (default); global: every assumption "
+                           "at once over a Latin hypercube, ranked by partial rank correlation")
+    sens.add_argument("--samples", type=int, metavar="N",
+                      help="--method global: design points (default 4 per assumption, at least 20)")
+    sens.add_argument("--range", dest="ranges", action="append", default=[], metavar="KEY=LOW:HIGH",
+                      help="--method global: explore this range for a numeric key instead of its "
+                           "plausible range (repeatable), e.g. leaving.withdrawal_per_year=0.01:0.2")
+    sens.add_argument("--design-seed", type=int, default=0, metavar="S",
+                      help="--method global: seed of the Latin hypercube (default 0)")
     _add_run_options(sens)
     sens.set_defaults(handler=command_sensitivity)
 
@@ -152,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="what the target counts (default list: the children waiting)")
     cap.add_argument("--by", required=True, metavar="YYYY-MM", help="month to reach it in")
     cap.add_argument("--max-extra-wte", type=float, default=200.0, metavar="WTE",
-                     help="give up above this many extra WTE (default 200)")
+                     help="give up above this many extra WTE (default 200, at most 10,000)")
     _add_run_options(cap)
     cap.set_defaults(handler=command_capacity)
 
@@ -189,17 +226,44 @@ def _add_calibration(sub: Any) -> tuple[type[BaseException], ...]:
 # Shared steps
 
 
+def _check_run_options(args: argparse.Namespace) -> None:
+    """The simulation options are in range before any scenario is read (exit 2 otherwise)."""
+    for flag, value, low, high, what in (
+            ("--months", args.months, 1, 600,
+             "calendar months to simulate, simulation.horizon_months"),
+            ("--replications", args.replications, 1, 100_000,
+             "independent runs, simulation.replications"),
+            ("--seed", args.seed, 0, None, "a whole number, simulation.seed"),
+            ("--workers", getattr(args, "workers", None), 1, 10_000, "worker processes")):
+        if value is None:
+            continue
+        if value < low or (high is not None and value > high):
+            limit = f"from {low} to {high:,}" if high is not None else f"{low} or more"
+            raise UserError(f"{flag} {value}: must be {limit} ({what})")
+    if args.start is not None:
+        try:
+            dt.date.fromisoformat(args.start.strip())
+        except ValueError:
+            raise UserError(f"--start {args.start!r} (simulation.start_date): not a calendar "
+                            "date; write it as YYYY-MM-DD, e.g. --start 2026-04-01") from None
+
+
 def _overrides(args: argparse.Namespace, forced: dict[str, Any] | None = None) -> list[str]:
-    """``--set`` items, then the run options mapped onto ``simulation.*`` (these win)."""
+    """``--set`` items, then the run options mapped onto ``simulation.*``; an option and a
+    ``--set`` of the same key with different values is refused, not silently resolved."""
+    _check_run_options(args)
     items = list(args.overrides)
     if args.months is not None:
         items.append(f"simulation.horizon_months={args.months}")
     if args.start is not None:
-        items.append(f"simulation.start_date={args.start}")
+        items.append(f"simulation.start_date={args.start.strip()}")
     if args.replications is not None:
         items.append(f"simulation.replications={args.replications}")
     if args.seed is not None:
         items.append(f"simulation.seed={args.seed}")
+    # the baseline's calendar in a comparison replaces each scenario's own (a note says so)
+    forced_keys = {f"{key}=" for key in (forced or {})}
+    items = [i for i in items if not any(i.replace(" ", "").startswith(k) for k in forced_keys)]
     for key, value in (forced or {}).items():
         items.append(f"{key}={value}")
     return items
@@ -357,6 +421,7 @@ def command_run(args: argparse.Namespace) -> int:
     """``ndpath run``: one scenario to a results folder."""
     choice = executor_choice(args)
     loaded = _load(args.scenario, _overrides(args))
+    by = _group_variables(args.by)
     out = prepare_folder(args.out or _default_out(args.scenario.stem), args.overwrite)
     with ExitStack() as stack:
         executor = open_executor(choice, stack)
@@ -366,16 +431,87 @@ def command_run(args: argparse.Namespace) -> int:
     provenance = build_provenance(experiment, loaded.file_hashes, command=["ndpath", *args.argv],
                                   executor=choice.describe())
     write_results(out, experiment, provenance, figures=args.figures, overwrite=True)
+    panel = write_sanity(out, experiment)
     sim = loaded.scenario.simulation
     print(f"{loaded.scenario.meta.name}: {experiment.replications} replications, "
           f"{sim.horizon_months} months from {sim.start_date}, seed {experiment.seed}")
     print(summary_table(experiment))
+    print(sanity_section(panel))
+    for variable in by:
+        print(equity_text(experiment, variable))
     _note(args, f"\nResults written to {out}")
     return EXIT_OK
 
 
+EQUITY_TABLE_METRICS = (
+    "children", "waiting_list_end", "list_wait_weeks_p50_end", "pct_waiting_over_52w_end",
+    "waiting_over_52w_end", "pct_referrals_assessed_within_13w", "pct_referrals_assessed_within_52w",
+    "time_to_first_support_weeks_p50", "escalations", "needs_led_exits", "aged_out",
+    "re_referrals", "routed_away_would_be_diagnosed", "would_be_diagnosed_unassessed",
+    "turned_18_without_assessment",
+)
+"""What ``ndpath run --by GROUP`` prints (equity.csv has every by-group metric)."""
+
+
+def _group_variables(names: Sequence[str]) -> list[str]:
+    from .equity import resolve_variable
+
+    try:
+        return list(dict.fromkeys(resolve_variable(name) for name in names))
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def equity_text(experiment: ExperimentResult, variable: str) -> str:
+    """Who benefits by one group variable: groups x metrics with 95% intervals, then the gap."""
+    from .equity import (GAPS, SHORT_LABELS, VARIABLE_LABELS, by_variable, equity_gaps,
+                         equity_table, format_interval)
+    from .metrics import GROUP_RATE_METRICS
+
+    table = equity_table(experiment.groups)
+    if variable not in set(table["variable"]):
+        return (f"\nBy {VARIABLE_LABELS[variable].lower()}: not in this scenario (set "
+                "localities.names and localities.shares to report localities)")
+    wide = by_variable(table, variable, EQUITY_TABLE_METRICS)
+    rows = [(SHORT_LABELS.get(m, label(m)), *wide.loc[m].tolist()) for m in wide.index]
+    text = (f"\nBy {VARIABLE_LABELS[variable].lower()} (mean [95% interval]; counts rounded to "
+            "the nearest 5, fewer than 5 suppressed):\n" + _table(("", *wide.columns), rows))
+    if variable in GAPS:
+        gaps = equity_gaps(experiment.groups)
+        # waits and shares only: a gap in counts mostly measures the groups' sizes
+        gaps = gaps[(gaps["variable"] == variable) & gaps["metric"].isin(GROUP_RATE_METRICS)]
+        focus, reference, words = GAPS[variable]
+        lines = [(SHORT_LABELS.get(r.metric, label(r.metric)), "suppressed" if r.suppressed else
+                  format_interval(r.difference, r.ci_low, r.ci_high)) for r in gaps.itertuples()]
+        text += (f"\n\nGap, {words} (paired within replications; equity_gaps.csv has every "
+                 "metric):\n" + _table(("", "gap"), lines))
+    return text
+
+
 # -------------------------------------------------------------------------------------------------
 # compare
+
+
+SANITY = "sanity.csv"
+
+
+def write_sanity(out: Path, experiment: ExperimentResult) -> pd.DataFrame:
+    """The queueing sanity panel (:mod:`model.waitinglist`) of a run, written as ``sanity.csv``."""
+    from .waitinglist import sanity_panel
+
+    panel = sanity_panel(experiment.scenario, experiment.per_replication, experiment.monthly)
+    panel.to_csv(out / SANITY, index=False)
+    return panel
+
+
+def sanity_section(panel: pd.DataFrame) -> str:
+    """The panel as a section of the printed summary."""
+    from .waitinglist import SOURCE, panel_text
+
+    return ("\nQueueing sanity check: the NHS waiting-list formulas for this scenario, and whether "
+            "the simulation agrees where their assumptions hold\n"
+            f"({SOURCE}; 13-week target; {SANITY} has every assumption and tolerance)\n"
+            + panel_text(panel))
 
 
 def clearance_summary(experiment: ExperimentResult) -> dict[str, Any]:
@@ -500,6 +636,7 @@ def command_compare(args: argparse.Namespace) -> int:
         compare_provenance(results, loaded, names, args, choice), indent=2) + "\n", encoding="utf-8")
     comparison = comparison_frame(results, base_name)
     comparison.to_csv(out / COMPARISON, index=False)
+    equity_comparison_frame(results, base_name).to_csv(out / EQUITY_COMPARISON, index=False)
     clearance = pd.DataFrame([{"scenario": name, **clearance_summary(r)}
                               for name, r in results.items()])
     clearance.to_csv(out / CLEARANCE_SUMMARY, index=False)
@@ -558,6 +695,22 @@ def comparison_frame(results: dict[str, ExperimentResult], baseline: str) -> pd.
     return pd.concat(frames, ignore_index=True)
 
 
+def equity_comparison_frame(results: dict[str, ExperimentResult], baseline: str) -> pd.DataFrame:
+    """By group, paired differences of every scenario against ``baseline`` and the change in
+    each gap (disclosure-controlled), as written to equity_comparison.csv."""
+    from .equity import equity_comparison
+
+    frames = []
+    for name, result in results.items():
+        if name == baseline or result.groups is None or results[baseline].groups is None:
+            continue
+        frame = equity_comparison(results[baseline].groups, result.groups)
+        frame.insert(0, "comparison", name)
+        frame.insert(4, "label", frame["metric"].map(label))
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def comparison_table(frame: pd.DataFrame, metrics: Sequence[str] = TABLE_METRICS) -> str:
     rows = []
     indexed = frame.set_index("metric")
@@ -597,11 +750,74 @@ def clearance_table(clearance: pd.DataFrame) -> str:
 # sensitivity and capacity
 
 
+def _parse_ranges(items: Sequence[str]) -> dict[str, tuple[float, float]]:
+    ranges = {}
+    for item in items:
+        key, sep, span = item.partition("=")
+        low, colon, high = span.partition(":")
+        try:
+            if not (sep and colon and key.strip()):
+                raise ValueError
+            ranges[key.strip()] = (float(low), float(high))
+        except ValueError:
+            raise UserError(f"--range {item!r}: write it as KEY=LOW:HIGH, e.g. "
+                            "leaving.withdrawal_per_year=0.01:0.2") from None
+    return ranges
+
+
+def command_global_sensitivity(args: argparse.Namespace) -> int:
+    """``ndpath sensitivity --method global``: a Latin hypercube over every assumption at once."""
+    from .global_sensitivity import latin_hypercube, prcc_chart
+    from .results import write_json
+
+    choice = executor_choice(args)
+    ranges = _parse_ranges(args.ranges)
+    loaded = _load(args.scenario, _overrides(args))
+    sim = loaded.scenario.simulation
+    # two replications per design point unless asked: the design's spread is the signal
+    replications = args.replications if args.replications is not None else 2
+    out = prepare_folder(args.out or _default_out(f"{args.scenario.stem}-global-sensitivity"),
+                         args.overwrite)
+    with ExitStack() as stack:
+        executor = open_executor(choice, stack)
+        try:
+            result = latin_hypercube(loaded.scenario, args.metric, args.samples, replications,
+                                     sim.seed, executor, keys=args.only, ranges=ranges,
+                                     design_seed=args.design_seed)
+        except ValueError as error:
+            raise UserError(f"--method global: {error}") from None
+    result.table.to_csv(out / "global_sensitivity.csv", index=False)
+    result.design.to_csv(out / "global_design.csv", index=False)
+    if args.figures:
+        save_png(prcc_chart(result), out / "prcc.png")
+    write_json(out / "provenance.json", {
+        "method": "latin_hypercube_prcc", "metric": args.metric, "samples": result.samples,
+        "replications_per_point": replications, "design_seed": args.design_seed,
+        "ranges": {r.parameter: [r.low, r.high] for r in result.table.itertuples()},
+        "scenario": loaded.scenario.model_dump(mode="json"),
+        "scenario_digest": loaded.scenario.digest(), "seed": sim.seed,
+        "command": ["ndpath", *args.argv],
+        "input_files": [{"path": p, "sha256": h} for p, h in loaded.file_hashes.items()]})
+    print(f"{label(args.metric)}: every assumption varied at once over its range "
+          f"({result.samples} Latin-hypercube points x {replications} replication(s), common random "
+          "numbers); partial rank correlation (PRCC) with its 95% interval, Spearman beside it")
+    rows = [(str(r.rank), r.parameter, f"{r.low:g} to {r.high:g}", f"{r.prcc:+.2f}",
+             f"{r.prcc_ci_low:+.2f} to {r.prcc_ci_high:+.2f}", f"{r.spearman:+.2f}")
+            for r in result.table.itertuples()]
+    print(_table(("rank", "assumption", "range", "PRCC", "95% interval", "Spearman"), rows))
+    _note(args, f"\nResults written to {out}")
+    return EXIT_OK
+
+
 def command_sensitivity(args: argparse.Namespace) -> int:
     """``ndpath sensitivity``: one-at-a-time over the assumptions' plausible ranges."""
     from .results import write_json
     from .sensitivity import one_at_a_time, tornado_chart
 
+    if args.method == "global":
+        return command_global_sensitivity(args)
+    if args.samples is not None or args.ranges:
+        raise UserError("--samples and --range apply to --method global only")
     choice = executor_choice(args)
     loaded = _load(args.scenario, _overrides(args))
     out = prepare_folder(args.out or _default_out(f"{args.scenario.stem}-sensitivity"),
@@ -635,6 +851,12 @@ def command_capacity(args: argparse.Namespace) -> int:
     """``ndpath capacity``: the least extra WTE that meets a 13-week target by a month."""
     from .questions import least_extra_capacity
 
+    if not (math.isfinite(args.target) and 0 < args.target <= 100):
+        raise UserError(f"--target {args.target:g}: a percentage above 0 and at most 100, "
+                        "e.g. --target 90")
+    if not (math.isfinite(args.max_extra_wte) and 0 < args.max_extra_wte <= 10_000):
+        raise UserError(f"--max-extra-wte {args.max_extra_wte:g}: extra whole-time equivalents "
+                        "above 0 and at most 10,000, e.g. --max-extra-wte 50")
     choice = executor_choice(args)
     loaded = _load(args.scenario, _overrides(args))
     sim = loaded.scenario.simulation
@@ -661,6 +883,25 @@ def command_capacity(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------------------------------------
 # scenarios
+
+
+def command_check(args: argparse.Namespace) -> int:
+    """``ndpath check``: validate scenarios and options; nothing runs."""
+    items = _overrides(args)
+    problems: list[str] = []
+    for path in args.scenarios:
+        try:
+            loaded = _load(path, items)
+        except ScenarioError as error:
+            problems.append(str(error))
+            continue
+        s = loaded.scenario
+        print(f"{path}: valid: {s.meta.name} ({s.simulation.horizon_months} months from "
+              f"{s.simulation.start_date}, {s.simulation.replications} replications, seed "
+              f"{s.simulation.seed}; {len(loaded.files)} file(s) read)")
+    if problems:
+        raise UserError("\n".join(problems))
+    return EXIT_OK
 
 
 def command_scenarios(args: argparse.Namespace) -> int:
@@ -710,7 +951,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ndpath: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the output was piped into a program that stopped reading (head)
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m model.cli`` runs this file as ``__main__``; calibration's commands import
+    # ``model.cli``, a second copy whose UserError this copy would not catch. Run that copy.
+    from model.cli import main as _main
+
+    sys.exit(_main())

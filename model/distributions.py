@@ -19,13 +19,28 @@ from functools import cached_property
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 from scipy import optimize, special
+
+from .strict import LARGEST, StrictInput, why
 
 FloatArray = np.ndarray
 
 
-class _Dist(BaseModel):
+_LARGE = why("no duration, number of hours or age in a scenario comes near a million: check "
+              "the units")
+_SPREAD = 1000.0  # the largest sd / mean: wider than this is a typing mistake, and overflows
+
+
+def _check_spread(mean: float, sd: float, kind: str) -> None:
+    if sd > _SPREAD * mean:
+        raise ValueError(
+            f"sd ({sd:g}) is more than {_SPREAD:g} times the mean ({mean:g}): a {kind} that "
+            "spread puts almost every value near 0 and a few astronomically high; check the "
+            "units, or give a histogram of the values seen")
+
+
+class _Dist(StrictInput):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     def ppf(self, u: FloatArray) -> FloatArray:  # pragma: no cover - abstract
@@ -39,12 +54,17 @@ class _Dist(BaseModel):
     def mean_value(self) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @property
+    def lowest(self) -> float:
+        """The smallest value the distribution can give (0 for the continuous positive kinds)."""
+        return 0.0
+
 
 class Exponential(_Dist):
     """Exponential with the given mean."""
 
     kind: Literal["exponential"]
-    mean: float = Field(gt=0)
+    mean: float = Field(gt=0, le=LARGEST, json_schema_extra=_LARGE)
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return -self.mean * np.log1p(-np.asarray(u, dtype=float))
@@ -58,8 +78,13 @@ class LogNormal(_Dist):
     """Lognormal with the given mean and standard deviation (of the variable, not its log)."""
 
     kind: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    sd: float = Field(gt=0)
+    mean: float = Field(gt=0, le=LARGEST, json_schema_extra=_LARGE)
+    sd: float = Field(gt=0, le=LARGEST, json_schema_extra=_LARGE)
+
+    @model_validator(mode="after")
+    def _spread(self) -> "LogNormal":
+        _check_spread(self.mean, self.sd, "lognormal")
+        return self
 
     @cached_property
     def _log_params(self) -> tuple[float, float]:
@@ -79,8 +104,13 @@ class Gamma(_Dist):
     """Gamma with the given mean and standard deviation."""
 
     kind: Literal["gamma"]
-    mean: float = Field(gt=0)
-    sd: float = Field(gt=0)
+    mean: float = Field(gt=0, le=LARGEST, json_schema_extra=_LARGE)
+    sd: float = Field(gt=0, le=LARGEST, json_schema_extra=_LARGE)
+
+    @model_validator(mode="after")
+    def _spread(self) -> "Gamma":
+        _check_spread(self.mean, self.sd, "gamma")
+        return self
 
     def ppf(self, u: FloatArray) -> FloatArray:
         shape = (self.mean / self.sd) ** 2
@@ -91,12 +121,25 @@ class Gamma(_Dist):
         return self.mean
 
 
+_WEIBULL_NARROWEST = 0.003  # sd / mean of a Weibull of shape 500, the solver's upper end
+
+
 class Weibull(_Dist):
     """Weibull with the given mean and standard deviation (shape solved from the CV)."""
 
     kind: Literal["weibull"]
-    mean: float = Field(gt=0)
-    sd: float = Field(gt=0)
+    mean: float = Field(gt=0, le=LARGEST, json_schema_extra=_LARGE)
+    sd: float = Field(gt=0, le=LARGEST, json_schema_extra=_LARGE)
+
+    @model_validator(mode="after")
+    def _spread(self) -> "Weibull":
+        _check_spread(self.mean, self.sd, "Weibull")
+        if self.sd < _WEIBULL_NARROWEST * self.mean:
+            raise ValueError(
+                f"sd ({self.sd:g}) is under {_WEIBULL_NARROWEST:g} times the mean ({self.mean:g}): "
+                'no Weibull is that narrow; use kind = "fixed" (or a gamma) for a near-constant '
+                "value")
+        return self
 
     @cached_property
     def _params(self) -> tuple[float, float]:
@@ -123,10 +166,14 @@ class Fixed(_Dist):
     """Always the same value."""
 
     kind: Literal["fixed"]
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=LARGEST, json_schema_extra=_LARGE)
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return np.full(np.shape(u), float(self.value))
+
+    @property
+    def lowest(self) -> float:
+        return self.value
 
     @property
     def mean_value(self) -> float:
@@ -137,8 +184,8 @@ class Uniform(_Dist):
     """Uniform between ``low`` and ``high``."""
 
     kind: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=LARGEST, json_schema_extra=_LARGE)
+    high: float = Field(ge=0, le=LARGEST, json_schema_extra=_LARGE)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Uniform":
@@ -150,6 +197,10 @@ class Uniform(_Dist):
         return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
 
     @property
+    def lowest(self) -> float:
+        return self.low
+
+    @property
     def mean_value(self) -> float:
         return (self.low + self.high) / 2
 
@@ -158,8 +209,9 @@ class Empirical(_Dist):
     """Discrete values with weights (equal weights when ``weights`` is omitted)."""
 
     kind: Literal["empirical"]
-    values: tuple[float, ...] = Field(min_length=1)
-    weights: tuple[float, ...] | None = None
+    values: tuple[Annotated[float, Field(ge=-LARGEST, le=LARGEST)], ...] = Field(
+        min_length=1, json_schema_extra=_LARGE)
+    weights: tuple[Annotated[float, Field(ge=0, le=1e12)], ...] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "Empirical":
@@ -191,6 +243,10 @@ class Empirical(_Dist):
         values, cdf = self._table
         return float(np.sum(values * np.diff(cdf, prepend=0.0)))
 
+    @property
+    def lowest(self) -> float:
+        return min(self.values)
+
 
 class Histogram(_Dist):
     """Piecewise-uniform: ``weights[i]`` of the mass spread evenly over ``[edges[i], edges[i+1])``.
@@ -199,8 +255,9 @@ class Histogram(_Dist):
     """
 
     kind: Literal["histogram"]
-    edges: tuple[float, ...] = Field(min_length=2)
-    weights: tuple[float, ...] = Field(min_length=1)
+    edges: tuple[Annotated[float, Field(ge=-LARGEST, le=LARGEST)], ...] = Field(
+        min_length=2, json_schema_extra=_LARGE)
+    weights: tuple[Annotated[float, Field(ge=0, le=1e12)], ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _check(self) -> "Histogram":
@@ -226,6 +283,10 @@ class Histogram(_Dist):
         edges = np.asarray(self.edges, dtype=float)
         w = np.asarray(self.weights, dtype=float)
         return float(np.sum(w * (edges[:-1] + edges[1:]) / 2) / w.sum())
+
+    @property
+    def lowest(self) -> float:
+        return self.edges[0]
 
 
 Distribution = Annotated[

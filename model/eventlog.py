@@ -10,7 +10,9 @@ Events and their ``detail``:
 ================== ============================================================================
 event              detail
 ================== ============================================================================
-referral           ``new`` or ``backlog``
+referral           ``new``, ``backlog`` or ``rereferral`` (a child who left without an assessment
+                   and was referred again: a new row in the children table, its ``child_id`` the
+                   first referral's)
 vetted             ``accepted`` (a rejection is an ``exit`` with detail ``rejected``)
 profiling_join     ``-``: joins the profiling-tool queue
 profiled           route: ``needs_led``, ``diagnostic`` or ``signposted``
@@ -43,7 +45,7 @@ EVENTS = ("referral", "vetted", "profiling_join", "profiled", "list_join", "supp
 DETAILS = ("-", "new", "backlog", "accepted", "needs_led", "diagnostic", "signposted",
            "needs_led_plan", "support_while_waiting", "nhs", "outsourced", "autism", "adhd",
            "other_nd", "none", "rejected", "withdrawn", "moved", "private", "aged_out", "needs_met",
-           "episode_end", "assessed", "left")
+           "episode_end", "assessed", "left", "rereferral")
 EXIT_REASONS = ("rejected", "needs_led", "signposted", "withdrawn", "moved", "private", "aged_out",
                 "needs_met")
 

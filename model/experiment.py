@@ -21,8 +21,8 @@ from typing import Callable
 import pandas as pd
 
 from .executors import Executor, get_executor
-from .metrics import (child_times, monthly_metrics, paired_differences, percentile_bands,
-                      replication_metrics, summarise)
+from .metrics import (child_times, group_metrics, monthly_metrics, paired_differences,
+                      percentile_bands, replication_metrics, summarise)
 from .pathway import SimulationResult, simulate
 from .scenario import Scenario
 
@@ -35,6 +35,8 @@ class ReplicationOutput:
     metrics: dict[str, float]
     monthly: pd.DataFrame
     log: SimulationResult | None = None
+    groups: pd.DataFrame | None = None
+    """By-group metrics (``variable, group, metric, value``; :func:`model.metrics.group_metrics`)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class _Task:
     replication: int
     seed: int
     keep_log: bool
+    groups: bool = True
 
 
 def run_one(task: _Task) -> ReplicationOutput:
@@ -50,7 +53,8 @@ def run_one(task: _Task) -> ReplicationOutput:
     result = simulate(task.scenario, task.replication, task.seed)
     times = child_times(result)  # shared by both summaries
     return ReplicationOutput(task.replication, replication_metrics(result, times),
-                             monthly_metrics(result, times), result if task.keep_log else None)
+                             monthly_metrics(result, times), result if task.keep_log else None,
+                             group_metrics(result, times) if task.groups else None)
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,9 @@ class ExperimentResult:
     monthly: pd.DataFrame
     """``replication, month, metric, value``."""
     logs: list[SimulationResult] | None = field(default=None, repr=False)
+    groups: pd.DataFrame | None = field(default=None, repr=False)
+    """By-group metrics of every replication: ``replication, variable, group, metric, value``
+    (raw, for computing; :mod:`model.equity` summarises them with disclosure control)."""
 
     @property
     def replications(self) -> int:
@@ -92,8 +99,12 @@ def run_replications(
     executor: str | Executor = "local",
     keep_logs: bool = False,
     on_done: Callable[[], None] | None = None,
+    groups: bool = True,
 ) -> ExperimentResult:
     """Run ``replications`` of ``scenario`` (defaults from ``scenario.simulation``).
+
+    ``groups`` computes the by-group metrics (``ExperimentResult.groups``); searches that need
+    only the whole-run metrics (sensitivity, capacity) switch it off.
 
     Raises ``ValueError`` for a non-positive number of replications.
     """
@@ -101,13 +112,18 @@ def run_replications(
     base = scenario.simulation.seed if seed is None else seed
     if n < 1:
         raise ValueError(f"replications must be >= 1, got {n}")
-    tasks = [_Task(scenario, k, base, keep_logs) for k in range(n)]
+    tasks = [_Task(scenario, k, base, keep_logs, groups) for k in range(n)]
     outputs = get_executor(executor).map(run_one, tasks, on_done)
     per_rep = pd.DataFrame([{"replication": o.replication, **o.metrics} for o in outputs])
     monthly = pd.concat([o.monthly.assign(replication=o.replication) for o in outputs],
                         ignore_index=True)[["replication", "month", "metric", "value"]]
     logs = [o.log for o in outputs if o.log is not None] if keep_logs else None
-    return ExperimentResult(scenario, base, per_rep, monthly, logs)
+    by_group = None
+    if groups:
+        by_group = pd.concat([o.groups.assign(replication=o.replication) for o in outputs
+                              if o.groups is not None], ignore_index=True)
+        by_group = by_group[["replication", "variable", "group", "metric", "value"]]
+    return ExperimentResult(scenario, base, per_rep, monthly, logs, by_group)
 
 
 def compare(baseline: ExperimentResult, other: ExperimentResult) -> pd.DataFrame:

@@ -11,6 +11,7 @@ LABELS: dict[str, str] = {
     "waiting_total_end": "Children waiting at any stage at the end (vetting, needs profile, diagnostic list)",
     "list_wait_weeks_p50_end": "Typical time waited so far by the children still waiting (weeks, median)",
     "list_wait_weeks_p92_end": "Long time waited so far by the children still waiting (weeks, 92nd percentile)",
+    "list_wait_weeks_mean_end": "Average time waited so far by the children still waiting (weeks, mean)",
     "pct_waiting_over_13w_end": "Of the children waiting at the end, waiting 13 weeks or more (%)",
     "pct_waiting_over_52w_end": "Of the children waiting at the end, waiting 1 year or more (%)",
     "pct_waiting_over_104w_end": "Of the children waiting at the end, waiting 2 years or more (%)",
@@ -48,6 +49,26 @@ LABELS: dict[str, str] = {
     "support_starts": "Families starting support",
     "cost_per_assessment": "Assessment cost per completed assessment (£): clinical posts and outsourcing",
     "backlog_cleared": "Chance nobody waits over 13 weeks at the end",
+    # issue 11: failure demand, the profiling tool's accuracy, what families worry about
+    "re_referrals": "Referrals of children coming back after leaving without an assessment",
+    "pct_profiled_to_diagnostic": "Of the needs profiles completed, sent on to the diagnostic list (%)",
+    "routed_away_would_be_diagnosed": ("Children an assessment would have diagnosed whom the "
+                                       "profiling tool routed to needs-led support or signposted"),
+    "assessments_no_condition": "Assessments completed that found no condition",
+    "supported_without_diagnosis": "Children supported without a diagnosis by the end",
+    "supported_without_diagnosis_weeks_to_support_p50": (
+        "Typical time from first referral to support, children supported without a diagnosis "
+        "(weeks, median)"),
+    "would_be_diagnosed_unassessed": ("Children an assessment would diagnose who had no "
+                                      "assessment by the end (waiting or left)"),
+    "would_be_diagnosed_left_unassessed": ("Children an assessment would diagnose who left the "
+                                           "pathway without one (routed away, withdrew, turned "
+                                           "18, not accepted)"),
+    "turned_18_without_assessment": ("Children who turned 18 without an assessment: on the list, "
+                                     "or after a needs-led plan or signposting"),
+    "turned_18_after_needs_led_exit": ("Children who turned 18 after a needs-led plan or "
+                                       "signposting, never assessed"),
+    "children": "Children in the group (on the list at the start or referred in the horizon)",
     # monthly series
     "waiting_list": "Children on the diagnostic waiting list",
     "profiling_queue": "Children waiting for a needs profile",
@@ -82,6 +103,11 @@ LABELS: dict[str, str] = {
     "cost_profiling": "Cost of the profiling practitioners' posts (£, whole posts)",
     "cost_needs_led_plans": "Cost of needs-led support plans (£)",
     "cost_support": "Cost of support while waiting (£, weeks of support given)",
+    "profiling_accuracy.sensitivity": "Profiling tool: share of diagnosable children sent on",
+    "profiling_accuracy.false_positive_rate": "Profiling tool: share of children with no condition sent on",
+    "rereferral.after_needs_led_per_year": "Children referred again after a needs-led plan (a year)",
+    "rereferral.after_signposted_per_year": "Children referred again after signposting (a year)",
+    "rereferral.after_withdrawn_per_year": "Children referred again after withdrawing (a year)",
     "support.places": "Families supported at once (support places)",
     "support.episode_weeks": "Length of a support episode (weeks)",
     "profiling.cost_per_needs_led_plan": "Cost of a needs-led support plan (£)",
@@ -114,6 +140,7 @@ UNDEFINED: dict[str, str] = {
                                         "within the horizon",
     "list_wait_weeks_p50_end": "nobody was waiting at the end",
     "list_wait_weeks_p92_end": "nobody was waiting at the end",
+    "list_wait_weeks_mean_end": "nobody was waiting at the end",
     "pct_waiting_over_13w_end": "nobody was waiting at the end",
     "pct_waiting_over_52w_end": "nobody was waiting at the end",
     "pct_waiting_over_104w_end": "nobody was waiting at the end",
@@ -128,6 +155,8 @@ UNDEFINED: dict[str, str] = {
     "pct_of_those_assessed_within_13w": "no child started assessment",
     "clinician_utilisation": "no clinical hours were available",
     "cost_per_assessment": "no assessment was completed",
+    "pct_profiled_to_diagnostic": "no needs profile was completed (no profiling tool)",
+    "supported_without_diagnosis_weeks_to_support_p50": "no child was supported without a diagnosis",
 }
 """Why a metric can be undefined (null) in a replication, in words for the reader."""
 

@@ -26,6 +26,7 @@ SCALAR_METRICS = (
     # list-based (incomplete pathways, as NHS England publishes waits): the headline
     "list_wait_weeks_p50_end",
     "list_wait_weeks_p92_end",
+    "list_wait_weeks_mean_end",
     "pct_waiting_over_13w_end",
     "pct_waiting_over_52w_end",
     "pct_waiting_over_104w_end",
@@ -70,6 +71,17 @@ SCALAR_METRICS = (
     "cost_profiling",
     "cost_needs_led_plans",
     "cost_support",
+    # issue 11: failure demand, the profiling tool's accuracy and what families worry about
+    "re_referrals",
+    "pct_profiled_to_diagnostic",
+    "routed_away_would_be_diagnosed",
+    "assessments_no_condition",
+    "supported_without_diagnosis",
+    "supported_without_diagnosis_weeks_to_support_p50",
+    "would_be_diagnosed_unassessed",
+    "would_be_diagnosed_left_unassessed",
+    "turned_18_without_assessment",
+    "turned_18_after_needs_led_exit",
 )
 """Every scalar metric, in reporting order (DESIGN.md section 3's names, then context)."""
 
@@ -94,6 +106,7 @@ MONTHLY_METRICS = (
     "list_wait_104w_plus",
     "support_starts",
     "escalations",
+    "re_referrals",
 )
 """Monthly series (value at month end for sizes and list-based waits, count in the month for
 flows; ``pct_referrals_assessed_within_13w`` is by *referral* month, null for the months whose
@@ -284,11 +297,14 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
     cap = result.capacity[result.capacity["stage"] == "assessment"]
     available = cap["hours_available"].sum()
     metrics = {
-        "referrals": count("referral", "new"),
+        # re-referrals are referrals too (and counted again in re_referrals)
+        "referrals": count("referral", "new", "rereferral"),
         "waiting_list_end": float(end_list.sum()),
         "waiting_total_end": float(end_list.sum() + vetting_end.sum() + profiling_end.sum()),
         "list_wait_weeks_p50_end": _quantile(waited_end, 0.5) / WEEK,
         "list_wait_weeks_p92_end": _quantile(waited_end, 0.92) / WEEK,
+        # the mean, as NHSRwaitinglist's waiting-list pressure uses it (model.waitinglist)
+        "list_wait_weeks_mean_end": float(waited_end.mean()) / WEEK if len(waited_end) else math.nan,
         # "over N weeks" is N weeks or more, as in the wait bands (WAIT_BANDS) and the clearance
         # question, so the end-of-horizon share and the last month's bands count the same children
         "pct_waiting_over_13w_end": _share(waited_end >= THIRTEEN_WEEKS),
@@ -329,7 +345,119 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
         "backlog_cleared": float((waited_end < THIRTEEN_WEEKS).all()),
     }
     metrics.update(costs(result))  # cost_total, its components and cost_per_assessment
+    profiled = count("profiled")
+    metrics.update({
+        "re_referrals": count("referral", "rereferral"),
+        "pct_profiled_to_diagnostic": (100 * count("profiled", "diagnostic") / profiled
+                                       if profiled else math.nan),
+        "assessments_no_condition": count("assessment_end", "none"),
+    })
+    metrics.update(family_metrics(result, t))
     return metrics
+
+
+# -------------------------------------------------------------------------------------------------
+# What families worry about (issue 11): counted once per child, across their referrals
+
+NEEDS_LED_EXITS = ("needs_led", "needs_met", "signposted")
+"""Leaving without an assessment through the front door's offer (a plan, needs met, signposted)."""
+LEFT_UNASSESSED = ("rejected", "needs_led", "needs_met", "signposted", "withdrawn", "aged_out")
+"""Leaving without an assessment here or elsewhere (moving away or going private are not)."""
+
+
+@dataclass(frozen=True)
+class ChildHistory:
+    """One entry per child (``child_id``), over all their referrals in the run.
+
+    ``first`` is the row of their first referral (whose attributes place them in a group).
+    """
+
+    first: np.ndarray
+    would_be_diagnosed: np.ndarray
+    assessed: np.ndarray
+    diagnosed: np.ndarray
+    supported: np.ndarray
+    weeks_to_support: np.ndarray
+    routed_away: np.ndarray
+    last_exit_reason: np.ndarray
+    left_unassessed: np.ndarray
+    """Their last referral ended without an assessment, here or elsewhere (LEFT_UNASSESSED)."""
+    needs_led_exit: np.ndarray
+    """Their last referral ended with a needs-led plan, needs met or signposting."""
+    still_in_pathway: np.ndarray
+    turns_18: np.ndarray
+    aged_out: np.ndarray
+
+
+def child_histories(result: SimulationResult, t: ChildTimes) -> ChildHistory:
+    """Per child across referrals: assessed, diagnosed or supported by the horizon, routed away
+    by the profiling tool, how their last referral ended, and whether they turn 18 in the horizon."""
+    children, ev, horizon = result.children, result.events, result.horizon_days
+    n = len(children)
+    origin = (children["child_id"].to_numpy(dtype=np.int64) if "child_id" in children
+              else np.arange(n))
+    latent = (children["latent_outcome"].astype(str).to_numpy() if "latent_outcome" in children
+              else np.full(n, "none", dtype=object))
+    ids, first, key = np.unique(origin, return_index=True, return_inverse=True)
+    m = len(ids)
+
+    def any_of(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(key[mask], minlength=m) > 0
+
+    assessed = any_of(t.assessment_start <= horizon)
+    diagnosable = latent != "none"
+    diagnosed = any_of((t.assessment_end <= horizon) & diagnosable)
+    support_day = np.full(m, np.inf)
+    has = t.first_support <= horizon
+    np.minimum.at(support_day, key[has], t.first_support[has])
+    referral = t.referral[first]
+    prow = ev[(ev["event"] == "profiled") & ev["detail"].isin(["needs_led", "signposted"])
+              & (ev["time_days"] <= horizon)]
+    routed = np.zeros(n, dtype=bool)
+    routed[prow["child"].to_numpy()] = True
+    # the last referral of each child: the latest referral day (rows come in time order)
+    last = np.zeros(m, dtype=np.int64)
+    np.maximum.at(last, key, np.arange(n))
+    exited = t.exit[last] <= horizon
+    reason = np.where(exited & ~np.isfinite(t.assessment_start[last]), t.exit_reason[last], "")
+    age = children["age_at_referral"].to_numpy(dtype=float)[first]
+    age_out = result.scenario.leaving.age_out_years
+    turns_18 = referral + (age_out - age) * 365.25 <= horizon
+    still = ~exited & ~np.isfinite(t.assessment_start[last])
+    return ChildHistory(
+        first=first, would_be_diagnosed=diagnosable[first], assessed=assessed,
+        diagnosed=diagnosed, supported=np.isfinite(support_day),
+        weeks_to_support=(support_day - referral) / WEEK, routed_away=any_of(routed),
+        last_exit_reason=reason, left_unassessed=np.isin(reason, LEFT_UNASSESSED),
+        needs_led_exit=np.isin(reason, NEEDS_LED_EXITS), still_in_pathway=still, turns_18=turns_18,
+        aged_out=any_of(t.exit_reason == "aged_out"))
+
+
+def family_metrics(result: SimulationResult, t: ChildTimes,
+                   history: ChildHistory | None = None,
+                   children: np.ndarray | None = None) -> dict[str, float]:
+    """The families' concerns as counts of children (each child once, however often referred).
+
+    ``children`` selects entries of ``history`` (a group); all of them by default.
+    """
+    h = child_histories(result, t) if history is None else history
+    pick = np.ones(len(h.first), dtype=bool) if children is None else children
+    unassessed = ~h.assessed & pick
+    supported_only = h.supported & ~h.diagnosed & pick
+    wbd = h.would_be_diagnosed
+    left = h.left_unassessed
+    after_needs_led = unassessed & h.turns_18 & h.needs_led_exit
+    on_list = unassessed & h.aged_out
+    return {
+        "routed_away_would_be_diagnosed": float((h.routed_away & wbd & pick).sum()),
+        "supported_without_diagnosis": float(supported_only.sum()),
+        "supported_without_diagnosis_weeks_to_support_p50": _quantile(
+            h.weeks_to_support[supported_only], 0.5),
+        "would_be_diagnosed_unassessed": float((unassessed & wbd).sum()),
+        "would_be_diagnosed_left_unassessed": float((unassessed & wbd & left).sum()),
+        "turned_18_without_assessment": float((on_list | after_needs_led).sum()),
+        "turned_18_after_needs_led_exit": float((after_needs_led & ~on_list).sum()),
+    }
 
 
 def month_labels(result: SimulationResult) -> list[str]:
@@ -458,7 +586,9 @@ def monthly_metrics(result: SimulationResult, times: ChildTimes | None = None) -
         times = ev.loc[mask, "time_days"].to_numpy()
         return np.histogram(times, bins=edges)[0].astype(float)
 
-    rows["referrals"] = flow((ev["event"] == "referral") & (ev["detail"] == "new"))
+    referral = ev["event"] == "referral"
+    rows["referrals"] = flow(referral & ev["detail"].isin(["new", "rereferral"]))
+    rows["re_referrals"] = flow(referral & (ev["detail"] == "rereferral"))
     rows["assessments_started"] = flow(ev["event"] == "assessment_start")
     rows["assessments_completed"] = flow(ev["event"] == "assessment_end")
     rows["support_starts"] = flow(ev["event"] == "support_start")
@@ -568,3 +698,190 @@ def paired_differences(baseline: pd.DataFrame, other: pd.DataFrame,
                      "scenario": mean_ci(alt[both])[0],
                      "difference": mean, "ci_low": low, "ci_high": high, "n": n})
     return pd.DataFrame(rows)
+
+
+# -------------------------------------------------------------------------------------------------
+# By group (issue 11: who benefits and who loses out)
+
+AGE_BANDS = (("under 5", 0.0, 5.0), ("5-10", 5.0, 11.0), ("11-15", 11.0, 16.0),
+             ("16-17", 16.0, math.inf))
+"""Age at referral bands (years): [low, high)."""
+
+GROUP_VARIABLES = ("looked_after_or_cin", "deprivation_quintile", "age_band", "pathway",
+                   "priority", "locality")
+"""The group variables the model carries; ``locality`` only when the scenario names localities."""
+
+GROUP_COUNT_METRICS = (
+    "children",
+    "referrals",
+    "re_referrals",
+    "waiting_list_end",
+    "waiting_over_52w_end",
+    "assessments_started",
+    "needs_led_exits",
+    "signposted",
+    "withdrawals",
+    "aged_out",
+    "escalations",
+    "routed_away_would_be_diagnosed",
+    "supported_without_diagnosis",
+    "would_be_diagnosed_unassessed",
+    "would_be_diagnosed_left_unassessed",
+    "turned_18_without_assessment",
+)
+"""By-group counts: they add up over the groups of a variable to the whole (``children``:
+every child the run saw, the list at the start and every referral in the horizon)."""
+
+GROUP_RATE_METRICS = (
+    "list_wait_weeks_p50_end",
+    "list_wait_weeks_p92_end",
+    "pct_waiting_over_52w_end",
+    "pct_referrals_assessed_within_13w",
+    "pct_referrals_assessed_within_52w",
+    "referral_to_assessment_weeks_p50",
+    "time_to_first_support_weeks_p50",
+    "pct_supported_within_13w",
+    "pct_supported_within_52w",
+)
+"""By-group waits and shares (the same definitions as the whole-run metrics)."""
+
+GROUP_METRICS = GROUP_COUNT_METRICS + GROUP_RATE_METRICS
+
+RATE_BASE = {
+    "list_wait_weeks_p50_end": "waiting_list_end",
+    "list_wait_weeks_p92_end": "waiting_list_end",
+    "pct_waiting_over_52w_end": "waiting_list_end",
+    "pct_referrals_assessed_within_13w": "referrals",
+    "pct_referrals_assessed_within_52w": "referrals",
+    "referral_to_assessment_weeks_p50": "referrals",
+    "time_to_first_support_weeks_p50": "referrals",
+    "pct_supported_within_13w": "referrals",
+    "pct_supported_within_52w": "referrals",
+}
+"""The count each rate is computed over (disclosure control suppresses a rate of few children)."""
+
+
+def group_labels(result: SimulationResult) -> dict[str, np.ndarray]:
+    """Each child row's group under each group variable, as strings."""
+    ch = result.children
+    age = ch["age_at_referral"].to_numpy(dtype=float)
+    band = np.full(len(ch), AGE_BANDS[-1][0], dtype=object)
+    for name, low, high in AGE_BANDS[::-1]:
+        band[(age >= low) & (age < high)] = name
+
+    def names(column: str) -> np.ndarray:
+        codes = ch[column].cat.codes.to_numpy()
+        return np.asarray(ch[column].cat.categories, dtype=object)[codes]
+
+    labels = {
+        "looked_after_or_cin": np.where(ch["looked_after_or_cin"].to_numpy(dtype=bool), "yes", "no"),
+        "deprivation_quintile": np.array(["1", "2", "3", "4", "5"], dtype=object)[
+            ch["deprivation_quintile"].to_numpy(dtype=int) - 1],
+        "age_band": band,
+        "pathway": names("pathway"),
+        "priority": names("priority"),
+    }
+    if "locality" in ch:
+        labels["locality"] = names("locality")
+    return labels
+
+
+def group_levels(variable: str, localities: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The groups of a variable in reporting order."""
+    return {
+        "looked_after_or_cin": ("yes", "no"),
+        "deprivation_quintile": ("1", "2", "3", "4", "5"),
+        "age_band": tuple(name for name, _, _ in AGE_BANDS),
+        "pathway": ("autism", "adhd", "both"),
+        "priority": ("urgent", "routine"),
+        "locality": localities,
+    }[variable]
+
+
+def _subset(t: ChildTimes, rows: np.ndarray) -> ChildTimes:
+    return ChildTimes(**{name: getattr(t, name)[rows] for name in ChildTimes.__dataclass_fields__})
+
+
+def cohort_metrics(t: ChildTimes, horizon: float, event_counts: dict[str, np.ndarray],
+                   rows: np.ndarray) -> dict[str, float]:
+    """The waits, shares and counts of the child rows in ``rows``, defined exactly as in
+    :func:`replication_metrics` (which equals this over every row)."""
+    s = _subset(t, rows)
+    end_list = on_stage_at(s.list_join, s.list_leave, horizon)
+    waited_end = horizon - s.referral[end_list]
+    support = support_incidence(s, horizon)
+    assessed = assessment_incidence(s, horizon)
+    out = {
+        "children": float(rows.sum()),
+        "waiting_list_end": float(end_list.sum()),
+        "waiting_over_52w_end": float((waited_end >= 52 * WEEK).sum()),
+        "list_wait_weeks_p50_end": _quantile(waited_end, 0.5) / WEEK,
+        "list_wait_weeks_p92_end": _quantile(waited_end, 0.92) / WEEK,
+        "pct_waiting_over_52w_end": _share(waited_end >= 52 * WEEK),
+        "pct_referrals_assessed_within_13w": 100 * assessed.at(THIRTEEN_WEEKS),
+        "pct_referrals_assessed_within_52w": 100 * assessed.at(52 * WEEK),
+        "referral_to_assessment_weeks_p50": assessed.median_days() / WEEK,
+        "time_to_first_support_weeks_p50": support.median_days() / WEEK,
+        "pct_supported_within_13w": 100 * support.at(THIRTEEN_WEEKS),
+        "pct_supported_within_52w": 100 * support.at(52 * WEEK),
+        "assessments_started": float(_in_window(s.assessment_start, 0.0, horizon).sum()),
+    }
+    out.update({name: float(counts[rows].sum()) for name, counts in event_counts.items()})
+    return out
+
+
+def _event_counts(result: SimulationResult) -> dict[str, np.ndarray]:
+    """Per child row, the events that the by-group counts add up (within the horizon)."""
+    ev, n = result.events, len(result.children)
+    ev = ev[_in_window(ev["time_days"].to_numpy(), 0.0, result.horizon_days + 1e-9)]
+    # category codes, not strings: comparing strings row by row is most of the cost
+    event = ev["event"].cat.codes.to_numpy()
+    detail = ev["detail"].cat.codes.to_numpy()
+    child = ev["child"].to_numpy()
+    E = {name: k for k, name in enumerate(ev["event"].cat.categories)}
+    D = {name: k for k, name in enumerate(ev["detail"].cat.categories)}
+
+    def per_child(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(child[mask], minlength=n)[:n]
+
+    def among(*names: str) -> np.ndarray:
+        return np.isin(detail, [D[name] for name in names])
+
+    exit_ = event == E["exit"]
+    referral = event == E["referral"]
+    return {
+        "referrals": per_child(referral & among("new", "rereferral")),
+        "re_referrals": per_child(referral & among("rereferral")),
+        "needs_led_exits": per_child(exit_ & among("needs_led", "needs_met")),
+        "signposted": per_child(exit_ & among("signposted")),
+        "withdrawals": per_child(exit_ & among("withdrawn", "moved", "private")),
+        "aged_out": per_child(exit_ & among("aged_out")),
+        "escalations": per_child(event == E["escalation"]),
+    }
+
+
+def group_metrics(result: SimulationResult, times: ChildTimes | None = None,
+                  variables: tuple[str, ...] = GROUP_VARIABLES) -> pd.DataFrame:
+    """By-group metrics of one replication, long: ``variable, group, metric, value``.
+
+    Waits and shares are over the child rows of the group (a child referred again is in the
+    group of each referral); the families' counts count each child once, in the group of their
+    first referral. Over the groups of a variable the counts add up to the whole run's.
+    """
+    t = child_times(result) if times is None else times
+    horizon = result.horizon_days
+    labels = group_labels(result)
+    counts = _event_counts(result)
+    history = child_histories(result, t)
+    localities = result.scenario.localities.names
+    records: list[tuple[str, str, str, float]] = []
+    for variable in variables:
+        if variable not in labels:
+            continue
+        label = labels[variable]
+        for group in group_levels(variable, localities=localities):
+            rows = label == group
+            values = cohort_metrics(t, horizon, counts, rows)
+            values.update(family_metrics(result, t, history, rows[history.first]))
+            records.extend((variable, group, name, values[name]) for name in GROUP_METRICS)
+    return pd.DataFrame(records, columns=["variable", "group", "metric", "value"])

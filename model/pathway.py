@@ -21,6 +21,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -170,10 +171,24 @@ class _Children:
     support_days: np.ndarray    # length of a support-while-waiting episode, if one starts
     plan_days: np.ndarray       # length of a needs-led plan, if one is made
     escalation_u: np.ndarray    # one uniform per child for the number of escalations
+    locality: np.ndarray        # index into scenario.localities.names (0 when there are none)
+    return_e: np.ndarray        # unit exponential: when a child who left may be referred again
+    origin: np.ndarray          # the child's first referral (its own index unless a re-referral)
+    rereferral: np.ndarray      # bool: this referral is a child coming back
 
     @property
     def n(self) -> int:
         return len(self.referral)
+
+    def extend(self, more: dict[str, np.ndarray]) -> None:
+        """Append rows in place (every field), so code holding this object sees them."""
+        for name, values in more.items():
+            setattr(self, name, np.concatenate([getattr(self, name), values]))
+
+    def truncate(self, n: int) -> None:
+        """Keep the first ``n`` rows of every field."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name)[:n])
 
 
 def _cumulative_intensity(scenario: Scenario, horizon_days: float) -> tuple[np.ndarray, np.ndarray]:
@@ -252,7 +267,12 @@ def _categorical(u: np.ndarray, probabilities: list[float]) -> np.ndarray:
 
 def _attributes(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[str, np.ndarray]:
     mix = scenario.referral_mix
+    shares = scenario.localities.shares
+    # drawn only when the scenario names localities (its own stream: no other number moves)
+    locality = (_categorical(streams.uniforms(f"{prefix}.locality", n), list(shares))
+                if shares else np.zeros(n, dtype=np.int64))
     return {
+        "locality": locality,
         "pathway": _categorical(streams.uniforms(f"{prefix}.pathway", n), list(mix.pathway.as_dict().values())),
         "urgent": streams.uniforms(f"{prefix}.priority", n) < mix.priority.urgent,
         "looked_after": streams.uniforms(f"{prefix}.looked_after", n) < mix.looked_after_or_cin,
@@ -293,11 +313,18 @@ def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[st
         "plan_days": 7.0 * durations(scenario.profiling.enabled,
                                      scenario.profiling.needs_led_plan_weeks, "needs_led_plan"),
         "escalation_u": streams.uniforms(f"{prefix}.escalation_count", n),
+        # re-referral (issue 11): drawn only when it is on, from its own stream
+        "return_e": (streams.exponentials(f"{prefix}.rereferral_return", n)
+                     if scenario.rereferral.enabled else np.zeros(n)),
     }
 
 
-def read_backlog_table(path: str | Path, start: pd.Timestamp) -> pd.DataFrame:
-    """Read a table of the children waiting at the start; every problem names its row and column."""
+def read_backlog_table(path: str | Path, start: pd.Timestamp,
+                       localities: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a table of the children waiting at the start; every problem names its row and column.
+
+    A ``locality`` column must use the scenario's ``localities.names``.
+    """
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
@@ -307,7 +334,7 @@ def read_backlog_table(path: str | Path, start: pd.Timestamp) -> pd.DataFrame:
         raise ScenarioError([f"backlog.table {path}: missing required column referral_date "
                              f"(columns found: {list(table.columns)})"])
     known = {"referral_date", "pathway", "age_at_referral", "priority", "looked_after_or_cin",
-             "deprivation_quintile"}
+             "deprivation_quintile", "locality"}
     for extra in sorted(set(table.columns) - known):
         problems.append(f"backlog.table {path}: unknown column {extra!r} (known: {sorted(known)})")
     out = pd.DataFrame(index=table.index)
@@ -331,6 +358,13 @@ def read_backlog_table(path: str | Path, start: pd.Timestamp) -> pd.DataFrame:
 
     coded("pathway", PATHWAYS)
     coded("priority", PRIORITIES)
+    if "locality" in table.columns:
+        values = table["locality"].str.strip()
+        for row in np.flatnonzero(~values.isin(localities).to_numpy()):
+            problems.append(f"backlog.table row {row + 2}, column locality: "
+                            f"{table['locality'].iloc[row]!r} is not one of the scenario's "
+                            f"localities.names {list(localities)}")
+        out["locality"] = values
     coded("looked_after_or_cin", ("true", "false", "1", "0", "yes", "no"))
     for column, low, high in (("age_at_referral", 0.0, 18.0), ("deprivation_quintile", 1, 5)):
         if column in table.columns:
@@ -363,7 +397,7 @@ def _waiting_table(scenario: Scenario, start: pd.Timestamp) -> pd.DataFrame | No
     """The children waiting as a table (from ``backlog.waiting`` or ``backlog.table``), oldest first."""
     backlog = scenario.backlog
     if backlog.table is not None:
-        return read_backlog_table(backlog.table, start)
+        return read_backlog_table(backlog.table, start, scenario.localities.names)
     if backlog.waiting is None:
         return None
     table = backlog.waiting.to_frame()
@@ -397,6 +431,8 @@ def _backlog(scenario: Scenario, streams: Streams) -> tuple[np.ndarray, dict[str
             attrs["looked_after"] = table["looked_after_or_cin"].isin(["true", "1", "yes"]).to_numpy()
         if "deprivation_quintile" in table:
             attrs["quintile"] = table["deprivation_quintile"].to_numpy(dtype=int)
+        if "locality" in table:
+            attrs["locality"] = table["locality"].map(scenario.localities.names.index).to_numpy()
         if "age_at_referral" in table:
             attrs["age"] = table["age_at_referral"].to_numpy(dtype=float)
         elif scenario.leaving.age_out:
@@ -421,8 +457,9 @@ def draw_children(scenario: Scenario, streams: Streams, horizon_days: float) -> 
     joined = {k: np.concatenate([backlog_attrs[k], new_attrs[k]]) for k in new_attrs}
     draws = {k: np.concatenate([b_draws[k], n_draws[k]]) for k in n_draws}
     backlog_flag = np.concatenate([np.ones(len(backlog_days), bool), np.zeros(len(new_days), bool)])
+    n = len(backlog_flag)
     return _Children(referral=np.concatenate([backlog_days, new_days]), backlog=backlog_flag,
-                     **joined, **draws)
+                     origin=np.arange(n), rereferral=np.zeros(n, dtype=bool), **joined, **draws)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -453,6 +490,12 @@ class PathwayModel:
         self.capacity_rows: list[tuple[float, str, float, float]] = []
         self.c = draw_children(scenario, self.streams, self.horizon)
         n = self.c.n
+        self.n_original = self.n_used = n  # rows in use; re-referrals add rows as they come
+        # exit reason code -> hazard of a new referral per day (empty: nobody comes back)
+        rr = scenario.rereferral
+        self.return_rates: dict[int, float] = (
+            {_D[k]: v for k, v in rr.rates_per_day().items() if v > 0} if rr.enabled else {})
+        self.outcome = np.zeros(n, dtype=np.int64)  # latent outcome code (set in run)
         self.stage = np.zeros(n, dtype=np.int8)
         self.supported = np.zeros(n, dtype=bool)
         self.exit_time = np.full(n, np.inf)
@@ -501,27 +544,33 @@ class PathwayModel:
 
     def _set_exit_clocks(self) -> None:
         """Competing-risk exit times, running from when a child starts waiting (memoryless)."""
+        times, reasons, birthday = self._exit_clocks(slice(None))
+        if len(times):
+            self.exit_time, self.exit_reason = times, reasons
+        self.birthday = birthday
+
+    def _exit_clocks(self, rows: slice | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exit times, reasons and transfer-age birthdays of the children in ``rows``."""
         c, leaving = self.c, self.scenario.leaving
-        start = np.maximum(c.referral, 0.0)
+        referral, age = c.referral[rows], c.age[rows]
+        start = np.maximum(referral, 0.0)
         if self.scenario.vetting.enabled:
-            start = np.where(c.backlog, start, start + c.vet_delay)
+            start = np.where(c.backlog[rows], start, start + c.vet_delay[rows])
         hazards = np.array([leaving.withdrawal_per_year, leaving.moved_per_year,
                             leaving.private_per_year]) / DAYS_PER_YEAR
         with np.errstate(divide="ignore", over="ignore"):  # a tiny hazard: never leaves
-            times = np.where(hazards > 0, start[:, None] + c.exit_e / np.where(hazards > 0, hazards, 1),
+            times = np.where(hazards > 0,
+                             start[:, None] + c.exit_e[rows] / np.where(hazards > 0, hazards, 1),
                              np.inf)
         codes = np.array([_D["withdrawn"], _D["moved"], _D["private"]], dtype=np.int8)
+        birthday = referral + (leaving.age_out_years - age) * DAYS_PER_YEAR
         if leaving.age_out:
-            birthday = c.referral + (leaving.age_out_years - c.age) * DAYS_PER_YEAR
             # a child referred at or over the transfer age transfers at once (day 0 for the list
             # at the start), never at a birthday before their referral
-            times = np.column_stack([times, np.maximum(birthday, np.maximum(c.referral, 0.0))])
+            times = np.column_stack([times, np.maximum(birthday, np.maximum(referral, 0.0))])
             codes = np.append(codes, np.int8(_D["aged_out"]))
-        if times.shape[1] and len(times):
-            first = np.argmin(times, axis=1)
-            self.exit_time = times[np.arange(len(first)), first]
-            self.exit_reason = codes[first]
-        self.birthday = c.referral + (leaving.age_out_years - c.age) * DAYS_PER_YEAR
+        first = np.argmin(times, axis=1) if len(times) else np.zeros(0, dtype=np.int64)
+        return times[np.arange(len(first)), first], codes[first], birthday
 
     def _gone(self, i: int, now: float) -> bool:
         """True if child ``i`` has left the pathway by ``now``; logs the exit the first time."""
@@ -539,6 +588,116 @@ class PathwayModel:
         self.log.add(time, i, _E["exit"], reason)
         if self.in_support[i]:
             self._end_support(i, time, _D["left"])
+        if self.return_rates and reason in self.return_rates:
+            self._schedule_return(i, time, reason)
+
+    # -- re-referral (failure demand) --------------------------------------------------------------
+
+    def _watch_withdrawal(self, i: int, now: float) -> None:
+        """With re-referral after withdrawing on, log a withdrawal when it falls due (not lazily
+        when a session reaches the child), so that the child's return runs from that day."""
+        if (self.exit_reason[i] == _D["withdrawn"] and self.exit_time[i] < self.horizon
+                and _D["withdrawn"] in self.return_rates):
+            due = float(self.exit_time[i])
+            self._after(max(due - now, 0.0), self._withdrawal_due, i, due)
+
+    def _after(self, delay: float, action: Callable[[int, float], None], i: int,
+               time: float) -> None:
+        """Call ``action(i, time)`` ``delay`` days from now (an event, not a process)."""
+        def fire(_event: simpy.Event) -> None:
+            action(i, time)
+
+        self.env.timeout(delay).callbacks.append(fire)
+
+    def _withdrawal_due(self, i: int, due: float) -> None:
+        # still waiting and this withdrawal still the first exit (support may have met needs
+        # first); the clock may read a rounding short of ``due``, so the time is not compared
+        if (self.stage[i] in (_LIST, _PROFILING) and self.exit_reason[i] == _D["withdrawn"]
+                and self.exit_time[i] == due):
+            self._exit(i, due, _D["withdrawn"])
+
+    def _schedule_return(self, i: int, time: float, reason: int) -> None:
+        """Child ``i`` left at ``time`` for ``reason``: referred again after a drawn delay, if that
+        falls before the horizon and before the transfer age."""
+        back = time + float(self.c.return_e[i]) / self.return_rates[reason]
+        if back >= self.horizon:
+            return
+        back = max(back, self.env.now)  # the clock may read a rounding past the exit time
+        leaving = self.scenario.leaving
+        if leaving.age_out and back >= self.birthday[i]:
+            return  # an adult by then: not a referral to children's services
+        self._after(back - self.env.now, self._rereferred, i, back)
+
+    def _rereferred(self, i: int, now: float) -> None:
+        """A new referral of the child first referred as ``origin[i]``: its own vetting, exits
+        and later draws; the same attributes and latent outcome."""
+        j = self._add_child(i, now)
+        self.log.add(now, j, _E["referral"], _D["rereferral"])
+        c, vetting = self.c, self.scenario.vetting
+        ready = now + (float(c.vet_delay[j]) if vetting.enabled else 0.0)
+        if ready >= self.horizon:
+            return
+        if ready == now:
+            self._take_in(j, now)
+        else:
+            self._after(ready - now, self._take_in, j, ready)
+
+    def _add_child(self, i: int, now: float) -> int:
+        """A row for child ``i`` referred again at ``now`` (rows are drawn in blocks)."""
+        c = self.c
+        if self.n_used == c.n:
+            self._grow(max(64, self.n_original // 8))
+        j = self.n_used
+        self.n_used += 1
+        for name in ("pathway", "urgent", "looked_after", "quintile", "locality", "outcome_u"):
+            getattr(c, name)[j] = getattr(c, name)[i]
+        c.origin[j] = c.origin[i]
+        c.rereferral[j] = True
+        c.referral[j] = now
+        c.age[j] = c.age[i] + (now - c.referral[i]) / DAYS_PER_YEAR
+        self._exit_clock_one(j)
+        self.outcome[j] = self.outcome[i]
+        self._outcome_detail.append(self._outcome_detail[i])
+        return j
+
+    def _exit_clock_one(self, j: int) -> None:
+        """:meth:`_exit_clocks` for one child in plain floats (a re-referral, as it comes)."""
+        c, leaving = self.c, self.scenario.leaving
+        referral = float(c.referral[j])
+        start = max(referral, 0.0)
+        if self.scenario.vetting.enabled and not c.backlog[j]:
+            start = start + float(c.vet_delay[j])
+        best, reason = math.inf, _D["withdrawn"]
+        for k, (per_year, code) in enumerate(((leaving.withdrawal_per_year, "withdrawn"),
+                                              (leaving.moved_per_year, "moved"),
+                                              (leaving.private_per_year, "private"))):
+            hazard = per_year / DAYS_PER_YEAR
+            t = start + float(c.exit_e[j, k]) / hazard if hazard > 0 else math.inf
+            if t < best:
+                best, reason = t, _D[code]
+        birthday = referral + (leaving.age_out_years - float(c.age[j])) * DAYS_PER_YEAR
+        if leaving.age_out:
+            t = max(birthday, max(referral, 0.0))
+            if t < best:
+                best, reason = t, _D["aged_out"]
+        self.exit_time[j], self.exit_reason[j], self.birthday[j] = best, reason, birthday
+
+    def _grow(self, k: int) -> None:
+        """``k`` more rows for re-referrals: fresh draws from the ``rereferral.*`` streams (in
+        blocks of a size fixed by the run, so the numbers do not depend on timing)."""
+        draws = _draws(self.scenario, self.streams, "rereferral", k)
+        blank = {"referral": np.full(k, np.inf), "backlog": np.zeros(k, bool),
+                 "pathway": np.zeros(k, np.int64), "urgent": np.zeros(k, bool),
+                 "looked_after": np.zeros(k, bool), "quintile": np.ones(k, np.int64),
+                 "age": np.zeros(k), "locality": np.zeros(k, np.int64),
+                 "origin": np.zeros(k, np.int64), "rereferral": np.zeros(k, bool)}
+        self.c.extend({**blank, **draws})
+        for name, fill in (("stage", _NOT_YET), ("supported", False), ("exit_time", np.inf),
+                           ("exit_reason", 0), ("offer_joined", np.nan), ("in_support", False),
+                           ("support_kind", 0), ("episode_end", np.inf), ("birthday", np.inf),
+                           ("outcome", 0)):
+            old = getattr(self, name)
+            setattr(self, name, np.concatenate([old, np.full(k, fill, dtype=old.dtype)]))
 
     # -- referral, vetting, profiling ------------------------------------------------------------
 
@@ -549,7 +708,6 @@ class PathwayModel:
         log.extend(c.referral[new], new, _E["referral"], _D["new"])
         ready = c.referral[new] + (c.vet_delay[new] if vetting.enabled else 0.0)
         order = np.argsort(ready, kind="stable")
-        profiling = self.scenario.profiling.enabled
         # In the clinical-hours model taking in a referral schedules nothing, so the referrals
         # due before the next scheduled event are taken in without an event each: the same order
         # and times, without a SimPy timeout per child (most of the feed's cost).
@@ -562,19 +720,26 @@ class PathwayModel:
                 yield env.timeout(t - env.now)
                 if batch:
                     next_event = env.peek()
-            if vetting.enabled:
-                if c.vet_accept_u[i] >= vetting.accept_probability:
-                    self._exit(i, t, _D["rejected"])
-                    continue
-                log.add(t, i, _E["vetted"], _D["accepted"])
-            if self._gone(i, t):
-                continue
-            if profiling:
-                self.stage[i] = _PROFILING
-                log.add(t, i, _E["profiling_join"])
-                self.profiling_queue.append(i)
-            else:
-                self._join_list(i, t)
+            self._take_in(i, t)
+
+    def _take_in(self, i: int, t: float) -> None:
+        """A referral that has been vetted for ``t`` days reaches its first queue (or leaves)."""
+        c, log, vetting = self.c, self.log, self.scenario.vetting
+        if vetting.enabled:
+            if c.vet_accept_u[i] >= vetting.accept_probability:
+                self._exit(i, t, _D["rejected"])
+                return
+            log.add(t, i, _E["vetted"], _D["accepted"])
+        if self._gone(i, t):
+            return
+        if self.return_rates:
+            self._watch_withdrawal(i, t)
+        if self.scenario.profiling.enabled:
+            self.stage[i] = _PROFILING
+            log.add(t, i, _E["profiling_join"])
+            self.profiling_queue.append(i)
+        else:
+            self._join_list(i, t)
 
     def _profiling_sessions(self):  # type: ignore[no-untyped-def]
         """Process: each week practitioners profile children from their queue, first come first served."""
@@ -583,6 +748,14 @@ class PathwayModel:
                   * (1 - p.leave_weeks_per_year * 7.0 / DAYS_PER_YEAR))
         hours = weekly * WORKING_SESSION_DAYS / 7.0
         routing = np.cumsum([p.routing.needs_led, p.routing.diagnostic, p.routing.signposted])
+        accuracy = self.scenario.profiling_accuracy
+        # routed away (by accuracy): the share of those who get a needs-led plan
+        away = p.routing.needs_led + p.routing.signposted
+        needs_led_share = p.routing.needs_led / away if away > 0 else 1.0
+        none = OUTCOMES.index("none")
+        diagnosable = 1.0 - self.scenario.assessment.outcome.as_dict()["none"]
+        sensitivity, false_positive_rate = accuracy.send_on(
+            p.routing.diagnostic / routing[-1], diagnosable)
         budget = 0.0
         queue = self.profiling_queue
         while True:
@@ -593,8 +766,13 @@ class PathwayModel:
                 if self._gone(i, now):
                     continue
                 budget -= c.profile_hours[i]
-                route = int(np.searchsorted(routing, c.route_u[i] * routing[-1], side="right"))
-                route = min(route, 2)
+                if accuracy.enabled:
+                    route = self._route_by_outcome(float(c.route_u[i]), self.outcome[i] != none,
+                                                   sensitivity, false_positive_rate,
+                                                   needs_led_share)
+                else:
+                    route = int(np.searchsorted(routing, c.route_u[i] * routing[-1], side="right"))
+                    route = min(route, 2)
                 if route == 1:
                     log.add(now, i, _E["profiled"], _D["diagnostic"])
                     self._join_list(i, now)
@@ -612,6 +790,18 @@ class PathwayModel:
                 lost, budget = budget, 0.0  # practitioner time with nobody to see is not banked
             self.capacity_rows.append((now, "profiling", hours, hours - lost))
             yield env.timeout(WORKING_SESSION_DAYS)
+
+    @staticmethod
+    def _route_by_outcome(u: float, diagnosable: bool, sensitivity: float,
+                          false_positive_rate: float, needs_led_share: float) -> int:
+        """Route 0 needs-led, 1 diagnostic, 2 signposted: on to the list with probability
+        ``sensitivity`` for a child an assessment would diagnose, ``false_positive_rate`` for one
+        it would not; the rest split by the routing's needs-led share (one uniform for both)."""
+        send = sensitivity if diagnosable else false_positive_rate
+        if u < send:
+            return 1
+        rest = (u - send) / (1.0 - send)
+        return 0 if rest < needs_led_share else 2
 
     # -- support while waiting -------------------------------------------------------------------
 
@@ -985,6 +1175,7 @@ class PathwayModel:
         self._outcome_cdf[-1] = 1.0 + 1e-12
         # every child's outcome code at once (one vectorised search, not one per assessment)
         outcome = np.minimum(np.searchsorted(self._outcome_cdf, c.outcome_u, side="right"), 3)
+        self.outcome = outcome.astype(np.int64)  # the latent outcome: what an assessment would find
         self._outcome_detail: list[int] = np.array([_D[name] for name in OUTCOMES])[outcome].tolist()
         backlog = np.flatnonzero(c.backlog)
         log.extend(c.referral[backlog], backlog, _E["referral"], _D["backlog"])
@@ -993,6 +1184,7 @@ class PathwayModel:
         else:
             self._run_events(backlog)
         self._finish()
+        c = self.c  # rows re-referrals added, unused ones dropped
         children = pd.DataFrame({
             "child": np.arange(c.n),
             "referral_day": c.referral,
@@ -1002,7 +1194,14 @@ class PathwayModel:
             "looked_after_or_cin": c.looked_after,
             "deprivation_quintile": c.quintile.astype(np.int8),
             "age_at_referral": c.age,
+            # issue 11: who the child is across referrals, what an assessment would find, where
+            "child_id": c.origin,
+            "rereferral": c.rereferral,
+            "latent_outcome": pd.Categorical.from_codes(self.outcome.astype(np.int8), OUTCOMES),
         })
+        if sc.localities.names:
+            children["locality"] = pd.Categorical.from_codes(c.locality.astype(np.int8),
+                                                             sc.localities.names)
         capacity = pd.DataFrame(self.capacity_rows,
                                 columns=["time_days", "stage", "hours_available", "hours_used"])
         return SimulationResult(sc, self.replication, self.seed, log.to_frame(), children,
@@ -1013,6 +1212,8 @@ class PathwayModel:
         sc, env = self.scenario, self.env
         for i in backlog.tolist():  # oldest first: their order on the list
             if not self._gone(i, 0.0):
+                if self.return_rates:
+                    self._watch_withdrawal(i, 0.0)
                 self._join_list(i, 0.0)
         processes = [self._feed()]
         if sc.profiling.enabled:
@@ -1034,13 +1235,24 @@ class PathwayModel:
         # replications grew by megabytes each. Closing the generators breaks the cycle.
         for process in processes:
             process.close()
+        self._keep_used_rows()
+
+    def _keep_used_rows(self) -> None:
+        """Drop the re-referral rows drawn but not used (every per-child array)."""
+        n = self.n_used
+        if n == self.c.n:
+            return
+        self.c.truncate(n)
+        for name in ("stage", "supported", "exit_time", "exit_reason", "offer_joined",
+                     "in_support", "support_kind", "episode_end", "birthday", "outcome"):
+            setattr(self, name, getattr(self, name)[:n])
 
     def _single_fifo_servers_queue(self) -> bool:
         """True when the run is one first-come-first-served queue with identical servers."""
         sc = self.scenario
         return (sc.assessment.capacity_model == "servers" and sc.assessment.discipline == "fifo"
                 and not sc.profiling.enabled and not sc.support.enabled
-                and not sc.assessment.outsourced)
+                and not sc.assessment.outsourced and not self.return_rates)
 
     def _run_fifo_servers(self, backlog: np.ndarray) -> None:
         """Exact event-free path for a single FIFO queue with identical servers.

@@ -321,7 +321,8 @@ def least_lever(
     met_by_amount: dict[float, np.ndarray] = {}
 
     def evaluate(amount: float) -> tuple[bool, float, float]:
-        result = run_replications(lever.apply(scenario, amount), replications, seed, executor)
+        result = run_replications(lever.apply(scenario, amount), replications, seed, executor,
+                                  groups=False)
         m = result.monthly[result.monthly["month"] == month]
         by_rep = m.pivot(index="replication", columns="metric", values="value").sort_index()
         values = target.values(by_rep)

@@ -12,6 +12,7 @@ A test checks that the committed file is current.
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 import typing
 from typing import Any
@@ -31,6 +32,17 @@ differs (tables merge key by key; arrays, including arrays of tables such as
 with `--set section.key=value` (list items by index: `--set assessment.professions.0.wte=4`).
 Unknown keys, wrong types, out-of-range values and probabilities that do not sum to 1 are errors
 that name the key.
+
+Types are strict (`model/strict.py`): a number is written as a number (`"1e3"` in quotes is text,
+and `true` is not 1), a whole-number key refuses `2.5`, a true/false key refuses `0` and `1`, a
+date is `2026-01-01` (quoted or not; never a number or another order), and `nan` or `inf`
+is never a value. A mix of shares
+(`pathway`, `priority`, `routing`, `outcome`) gives every share; an empty table, an empty key
+name, an empty file and a file that is not UTF-8 are errors. `extends` names a file beside this
+one or a shipped scenario by name (`extends = "default.toml"` works from any folder); `ndpath
+check FILE` validates a file and its `--set` options without running it. A distribution of a
+duration, number of hours or age cannot go below 0; its parameters are at most a million, and
+an sd at most 1,000 times the mean.
 
 Distributions are inline tables chosen by `kind`, parameterised by mean and standard deviation
 where that applies:
@@ -54,6 +66,8 @@ structural choice, not an empirical quantity.
 
 def _type_name(annotation: Any) -> str:
     text = str(annotation)
+    # a date that also takes its ISO text (model.strict.IsoDate) is a date to the reader
+    text = re.sub(r"Annotated\[datetime\.date, [^\]]*\]", "date", text)
     for old, new in (("typing.", ""), ("model.distributions.", ""), ("model.scenario.", ""),
                      ("datetime.date", "date"), ("<class '", ""), ("'>", "")):
         text = text.replace(old, new)

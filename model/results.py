@@ -16,6 +16,11 @@ A folder holds (names and shapes are stable; other tools read them):
     By month, the share of replications in which nobody on the list has waited over 13 weeks
     (``probability_cleared``) and the share in which that had happened at least once by then
     (``first_cleared_share``).
+``equity.csv``, ``equity_gaps.csv``
+    Who benefits: every metric by group (looked-after / child in need, deprivation quintile, age
+    band, pathway, priority, locality) with its 95% interval, and the gaps between groups,
+    under disclosure control (:mod:`model.equity`, :mod:`model.disclosure`): counts under 5
+    suppressed with complementary suppression, counts rounded to the nearest 5.
 ``provenance.json``
     The resolved scenario, its digest, every input file with its SHA-256, seed, replications,
     horizon, start, package and library versions, the command line, the time and the executor.
@@ -55,13 +60,15 @@ MONTHLY = "monthly.csv"
 CLEARANCE = "backlog_clearance.csv"
 PROVENANCE = "provenance.json"
 SCENARIO = "scenario.toml"
+EQUITY = "equity.csv"
+EQUITY_GAPS = "equity_gaps.csv"
 FIGURES = {
     "list_size_fan.png": "the list size fan chart",
     "wait_distribution.png": "how long the children still waiting have waited",
     "list_by_wait_band.png": "the list by wait band",
 }
 RESULT_FILES = (SUMMARY, TIMESERIES, PER_REPLICATION, MONTHLY, CLEARANCE, PROVENANCE, SCENARIO,
-                *FIGURES)
+                EQUITY, EQUITY_GAPS, *FIGURES)
 
 
 class ResultsFolderError(ValueError):
@@ -209,11 +216,26 @@ def write_results(
     experiment.per_replication.to_csv(path / PER_REPLICATION, index=False)
     experiment.monthly.to_csv(path / MONTHLY, index=False)
     backlog_clearance(experiment).to_csv(path / CLEARANCE, index=False)
+    if experiment.groups is not None:
+        write_equity(path, experiment)
     (path / SCENARIO).write_text(_scenario_toml(scenario_as_run(experiment), provenance),
                                  encoding="utf-8")
     if figures:
         write_figures(path, experiment, today=today)
     return path
+
+
+def write_equity(path: Path, experiment: ExperimentResult) -> None:
+    """``equity.csv`` and ``equity_gaps.csv``, under disclosure control (never the raw values)."""
+    from .equity import equity_gaps, equity_table
+    from .labels import label
+
+    table = equity_table(experiment.groups)
+    table.insert(3, "label", table["metric"].map(label))
+    table.to_csv(path / EQUITY, index=False)
+    gaps = equity_gaps(experiment.groups)
+    gaps.insert(5, "label", gaps["metric"].map(label))
+    gaps.to_csv(path / EQUITY_GAPS, index=False)
 
 
 def _scenario_toml(scenario: Scenario, provenance: Mapping[str, Any]) -> str:
@@ -258,6 +280,8 @@ class SavedResults:
     monthly: pd.DataFrame | None
     provenance: dict[str, Any]
     scenario: Scenario
+    equity: pd.DataFrame | None = None
+    """``equity.csv`` (by group, disclosure-controlled) when the folder has one."""
 
     def metric(self, name: str) -> dict[str, float]:
         row = self.summary.set_index("metric").loc[name]
@@ -300,6 +324,8 @@ def read_results(out_dir: str | Path) -> SavedResults:
         monthly=monthly,
         provenance=provenance,
         scenario=scenario,
+        equity=(pd.read_csv(path / EQUITY, dtype={"group": str}) if (path / EQUITY).is_file()
+                else None),
     )
 
 

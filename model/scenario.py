@@ -21,6 +21,7 @@ import json
 import math
 import re
 import tomllib
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Mapping, Sequence
@@ -31,7 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 if TYPE_CHECKING:
     import pandas as pd
 
-from .distributions import Distribution, Fixed, Gamma, Histogram, LogNormal
+from .distributions import Distribution, Fixed, Gamma, Histogram, LogNormal, _Dist
+from .strict import IsoDate, StrictInput, describe, why
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_WEEK = 7.0
@@ -58,8 +60,21 @@ def model_default(note: str) -> dict[str, Any]:
     return {"setting": note}
 
 
-class _Frozen(BaseModel):
+class _Frozen(StrictInput):
+    """A scenario section: frozen, unknown keys refused, strict types (:mod:`model.strict`)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    @model_validator(mode="after")
+    def _distributions_not_negative(self) -> "_Frozen":
+        # every distribution of a section is a duration, a number of hours or an age
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, _Dist) and value.lowest < 0:
+                raise ValueError(
+                    f"{name} can give values below 0 (lowest {value.lowest:g}); it is a "
+                    "duration, number of hours or age, so start it at 0 or above")
+        return self
 
 
 def _check_probabilities(values: Mapping[str, float], what: str) -> None:
@@ -70,7 +85,20 @@ def _check_probabilities(values: Mapping[str, float], what: str) -> None:
 
 
 class _Probabilities(_Frozen):
-    """A set of named probabilities that must sum to 1."""
+    """A set of named probabilities that must sum to 1; given in a file, every share is given."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _every_share(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            names = list(cls.model_fields)
+            missing = [n for n in names if n not in data]
+            if missing:
+                have = ", ".join(f"{k} = {v!r}" for k, v in data.items()) or "an empty table"
+                raise ValueError(
+                    f"gives {have} but not {', '.join(missing)}: give every share "
+                    f"({', '.join(names)}), summing to 1")
+        return data
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> "_Probabilities":
@@ -80,8 +108,22 @@ class _Probabilities(_Frozen):
     def as_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in self.model_dump().items()}
 
+    @classmethod
+    def defaults(cls) -> Any:
+        """The mix with every share at its default (``Mix()`` is refused like an empty table)."""
+        return cls.model_validate({n: f.default for n, f in cls.model_fields.items()})
+
 
 Probability = Field(ge=0.0, le=1.0)
+
+_COST_WTE = why("pounds per whole-time equivalent a year: no salary with on-costs comes near £10m")
+_LEAVE = why("weeks a year away from work, from 0 to 30 (of 52)")
+_WEEK = why("hours in one whole-time week, more than 0 and at most 60")
+_COST_ONE = why("pounds for one plan, assessment or week: over £1m is a unit or typing mistake")
+
+PROFESSION_NAME = r"[A-Za-z][A-Za-z0-9_\- ]*"
+"""A profession's name: a letter, then letters, digits, spaces, ``_`` or ``-`` (it is named in
+``staffing_changes``, ``--set`` and the outputs)."""
 
 
 # -------------------------------------------------------------------------------------------------
@@ -103,13 +145,16 @@ class Meta(_Frozen):
 class Simulation(_Frozen):
     """Calendar, horizon and replications."""
 
-    start_date: dt.date = Field(
+    start_date: IsoDate = Field(
         dt.date(2026, 1, 1), json_schema_extra=model_default("day 0 of the simulation clock"))
     horizon_months: int = Field(
-        60, ge=1, le=600, json_schema_extra=model_default("calendar months simulated"))
+        60, ge=1, le=600,
+        json_schema_extra=model_default("calendar months simulated")
+        | why("whole calendar months, from 1 to 600 (50 years)"))
     replications: int = Field(
         20, ge=1, le=100_000,
-        json_schema_extra=model_default("independent replications; more narrows the intervals"))
+        json_schema_extra=model_default("independent replications; more narrows the intervals")
+        | why("a whole number of runs, at least 1"))
     seed: int = Field(
         20261122, ge=0, json_schema_extra=model_default("base seed; same seed, same numbers"))
 
@@ -182,10 +227,10 @@ class ReferralMix(_Frozen):
     """Who is referred: pathway, priority, age and equity attributes."""
 
     pathway: PathwayMix = Field(
-        default_factory=PathwayMix,
+        default_factory=PathwayMix.defaults,
         json_schema_extra=assumption("autism 0.4-0.7", "local mixes vary widely"))
     priority: PriorityMix = Field(
-        default_factory=PriorityMix, json_schema_extra=assumption("urgent 0.03-0.15"))
+        default_factory=PriorityMix.defaults, json_schema_extra=assumption("urgent 0.03-0.15"))
     looked_after_or_cin: float = Field(
         0.06, ge=0, le=1,
         json_schema_extra=assumption(
@@ -217,7 +262,7 @@ class WaitingChildren(_Frozen):
     (the app keeps an uploaded extract in memory). Only ``referral_date`` is required.
     """
 
-    referral_date: tuple[dt.date, ...]
+    referral_date: tuple[IsoDate, ...]
     pathway: tuple[Literal["autism", "adhd", "both"], ...] | None = Field(None, json_schema_extra=_COLUMN)
     age_at_referral: tuple[Annotated[float, Field(ge=0, le=18)], ...] | None = Field(
         None, json_schema_extra=_COLUMN)
@@ -308,18 +353,20 @@ class Profiling(_Frozen):
         6.0, ge=0, le=10_000,
         json_schema_extra=model_default("a commissioning decision: practitioners funded (2-15 is typical)"))
     hours_per_wte_week: float = Field(
-        37.5, gt=0, le=60, json_schema_extra=source("NHS Agenda for Change full-time week"))
+        37.5, gt=0, le=60,
+        json_schema_extra=source("NHS Agenda for Change full-time week") | _WEEK)
     job_plan_share: float = Field(
         0.6, ge=0, le=1,
         json_schema_extra=assumption("0.4-0.8", "share of a practitioner's week spent profiling"))
     leave_weeks_per_year: float = Field(
-        7.0, ge=0, le=30, json_schema_extra=assumption("6-9", "annual leave, bank holidays, training"))
+        7.0, ge=0, le=30, json_schema_extra=assumption("6-9", "annual leave, bank holidays, training")
+        | _LEAVE)
     hours_per_profile: Distribution = Field(
         Gamma(kind="gamma", mean=1.75, sd=0.5),
         json_schema_extra=source(
             "Cornwall referral guidance: 45-90 minutes with the family; plus write-up (assumption)"))
     routing: ProfilingRouting = Field(
-        default_factory=ProfilingRouting,
+        default_factory=ProfilingRouting.defaults,
         json_schema_extra=source(
             "Cornwall via NHS Cheshire & Merseyside: ~60% fewer go on to diagnostic assessment"))
     diagnosis_requested_anyway: float = Field(
@@ -327,34 +374,38 @@ class Profiling(_Frozen):
         json_schema_extra=assumption(
             "0.05-0.30", "of families routed to needs-led support or signposted"))
     cost_per_wte_year: float = Field(
-        48_000.0, ge=0, json_schema_extra=assumption("40k-60k", "Band 6 with on-costs"))
+        48_000.0, ge=0, le=1e7,
+        json_schema_extra={**assumption("40k-60k", "Band 6 with on-costs"), **_COST_WTE})
     needs_led_plan_weeks: Distribution = Field(
         Gamma(kind="gamma", mean=26.0, sd=10.0),
         json_schema_extra=assumption(
             "12-52 weeks", "how long a needs-led support plan runs; for a family who asks for "
                            "diagnosis anyway it is their support while waiting (no place used)"))
     cost_per_needs_led_plan: float = Field(
-        400.0, ge=0,
+        400.0, ge=0, le=1e6,
         json_schema_extra=assumption(
-            "200-1,000", "partner time to agree and deliver one needs-led plan"))
+            "200-1,000", "partner time to agree and deliver one needs-led plan") | _COST_ONE)
 
 
 class Profession(_Frozen):
     """One profession in the diagnostic multi-disciplinary team (MDT)."""
 
-    name: str
+    name: str = Field(pattern=PROFESSION_NAME, max_length=80, json_schema_extra=why(
+        "a name starting with a letter, of letters, digits, spaces, _ or -, "
+        "e.g. paediatrician"))
     wte: float = Field(ge=0, le=10_000)
     job_plan_share: float = Field(
         0.5, ge=0, le=1,
         json_schema_extra=assumption("0.3-0.7", "share of the week on ND assessment"))
     cost_per_wte_year: float = Field(
-        90_000.0, ge=0, json_schema_extra=assumption("", "salary with on-costs"))
+        90_000.0, ge=0, le=1e7,
+        json_schema_extra={**assumption("", "salary with on-costs"), **_COST_WTE})
 
 
 class StaffingChange(_Frozen):
     """A change of WTE on a date (recruitment or loss), reaching full effect after a ramp-up."""
 
-    date: dt.date
+    date: IsoDate
     profession: str
     wte_change: float = Field(ge=-10_000, le=10_000)
     ramp_weeks: float = Field(
@@ -364,12 +415,13 @@ class StaffingChange(_Frozen):
 class OutsourcedBlock(_Frozen):
     """A one-off block of assessments bought from another provider, spread evenly over its dates."""
 
-    start_date: dt.date
-    end_date: dt.date
+    start_date: IsoDate
+    end_date: IsoDate
     assessments: int = Field(ge=0, le=10_000_000)
     cost_per_assessment: float = Field(
-        2_000.0, ge=0,
-        json_schema_extra=assumption("1,500-3,000", "independent-sector price per assessment"))
+        2_000.0, ge=0, le=1e6,
+        json_schema_extra=assumption("1,500-3,000", "independent-sector price per assessment")
+        | _COST_ONE)
 
     @model_validator(mode="after")
     def _ordered(self) -> "OutsourcedBlock":
@@ -417,13 +469,15 @@ class Assessment(_Frozen):
         json_schema_extra=model_default("with discipline = priority: who goes first, in order"))
     near_18_months: float = Field(
         12.0, ge=0, le=216,
-        json_schema_extra=model_default("near_18 means turning 18 within this many months"))
+        json_schema_extra=model_default("near_18 means turning 18 within this many months")
+        | why("months before the 18th birthday, from 0 to 216 (18 years)"))
     session_interval_days: float = Field(
         7.0, gt=0, le=91, json_schema_extra=model_default("how often clinics pull from the list"))
     hours_per_wte_week: float = Field(
-        37.5, gt=0, le=60, json_schema_extra=source("NHS full-time week"))
+        37.5, gt=0, le=60, json_schema_extra=source("NHS full-time week") | _WEEK)
     leave_weeks_per_year: float = Field(
-        7.0, ge=0, le=30, json_schema_extra=assumption("6-9", "annual leave, bank holidays, CPD"))
+        7.0, ge=0, le=30, json_schema_extra=assumption("6-9", "annual leave, bank holidays, CPD")
+        | _LEAVE)
     professions: tuple[Profession, ...] = Field(
         default_factory=_default_professions,
         json_schema_extra=assumption("", "illustrative MDT for a Leeds-sized service"))
@@ -441,7 +495,7 @@ class Assessment(_Frozen):
         Fixed(kind="fixed", value=1.0),
         json_schema_extra=model_default("capacity_model = servers only"))
     outcome: OutcomeMix = Field(
-        default_factory=OutcomeMix,
+        default_factory=OutcomeMix.defaults,
         json_schema_extra=source(
             "Male et al. 2023: 70% autism, 19% other ND, 11% none (autism pathway); ADHD split "
             "of the diagnosed share is an assumption"))
@@ -537,10 +591,10 @@ class Support(_Frozen):
             "0.0-0.3", "hazard of leaving the list because needs are met, while supported "
                        "(during the episode only)"))
     cost_per_week: float = Field(
-        50.0, ge=0,
+        50.0, ge=0, le=1e6,
         json_schema_extra=assumption(
             "25-125", "one family's support for a week: a 12-week parent programme place at "
-                      "about £600"))
+                      "about £600") | _COST_ONE)
 
     @model_validator(mode="before")
     @classmethod
@@ -594,6 +648,123 @@ class Escalation(_Frozen):
                        "or needs-led plan only, none after"))
 
 
+# -------------------------------------------------------------------------------------------------
+# Profiling accuracy, re-referral and localities (issue 11: who benefits and who loses out).
+# A self-contained block: each section is off by default, so a scenario that does not name it
+# runs exactly as before.
+
+
+class ProfilingAccuracy(_Frozen):
+    """How the profiling tool's routing depends on the child (on only with the profiling tool).
+
+    Every child carries a latent outcome: the result a diagnostic assessment would give them
+    (``assessment.outcome``, drawn up front). Off, the tool routes at random by
+    ``profiling.routing`` whatever the child. On, it sends a child on to the diagnostic list with
+    probability ``sensitivity`` if an assessment would diagnose them (autism, ADHD or another ND
+    condition) and ``false_positive_rate`` if it would find no condition; the rest are split
+    between a needs-led plan and signposting in the ratio of ``profiling.routing``. As given,
+    the share sent on would be ``sensitivity x d + false_positive_rate x (1 - d)``, with d the
+    diagnosable share of the outcome mix. With ``keep_routing_share`` (the default) both
+    probabilities are scaled by one factor so that the share sent on is
+    ``profiling.routing.diagnostic`` on average (the tool's discrimination, their ratio, is
+    kept; a probability that would pass 1 is held at 1 and the other takes up the rest), so the
+    routing lever still sets how many go on; they are exactly as given when
+    ``sensitivity = (diagnostic - false_positive_rate x (1 - d)) / d``. Without it they are used
+    as given. Either way ``pct_profiled_to_diagnostic`` reports the share sent on.
+    """
+
+    enabled: bool = Field(
+        False, json_schema_extra=model_default("off: the tool routes at random, whatever the child"))
+    sensitivity: float = Field(
+        0.45, ge=0, le=1,
+        json_schema_extra=assumption(
+            "0.30-0.70", "of the children an assessment would diagnose, the share the tool "
+                         "sends on to the diagnostic list; with ~40% sent on and ~89% of "
+                         "children diagnosable it cannot exceed ~0.45 at that share"))
+    false_positive_rate: float = Field(
+        0.10, ge=0, le=1,
+        json_schema_extra=assumption(
+            "0.05-0.30", "of the children an assessment would find no condition in, the share "
+                         "sent on to the diagnostic list"))
+    keep_routing_share: bool = Field(
+        True, json_schema_extra=model_default(
+            "scale both so that profiling.routing.diagnostic are sent on on average"))
+
+    def send_on(self, routed_share: float, diagnosable: float) -> tuple[float, float]:
+        """The probabilities of being sent on (diagnosable child, child with no condition)
+        for a routing share and a diagnosable share of children."""
+        s, f, p, d = self.sensitivity, self.false_positive_rate, routed_share, diagnosable
+        if not self.keep_routing_share:
+            return s, f
+        expected = s * d + f * (1 - d)
+        if expected <= 0:
+            return p, p  # a tool that sends nobody on cannot be scaled: route at random
+        s, f = s * p / expected, f * p / expected
+        if s > 1:
+            s, f = 1.0, (p - d) / (1 - d)
+        elif f > 1:
+            s, f = (p - (1 - d)) / d, 1.0
+        return min(max(s, 0.0), 1.0), min(max(f, 0.0), 1.0)
+
+
+class ReReferral(_Frozen):
+    """Failure demand: children who leave without an assessment may come back as a new referral.
+
+    After a needs-led exit (a needs-led plan from profiling), signposting or withdrawing from the
+    list, a child is referred again after a time drawn from a constant hazard (per year since
+    they left), if that falls before the horizon and before they reach the transfer age. The
+    new referral keeps the child's attributes and latent outcome and goes through vetting and
+    the pathway again; it counts in ``referrals`` and in ``re_referrals``.
+    """
+
+    enabled: bool = Field(False, json_schema_extra=model_default("nobody comes back"))
+    after_needs_led_per_year: float = Field(
+        0.15, ge=0, le=50,
+        json_schema_extra=assumption(
+            "0.05-0.30", "hazard of a new referral a year after a needs-led plan from "
+                         "profiling (0.15: about 14% within a year, 53% within five)"))
+    after_signposted_per_year: float = Field(
+        0.25, ge=0, le=50,
+        json_schema_extra=assumption(
+            "0.10-0.50", "hazard of a new referral a year after being signposted"))
+    after_withdrawn_per_year: float = Field(
+        0.20, ge=0, le=50,
+        json_schema_extra=assumption(
+            "0.05-0.40", "hazard of a new referral a year after withdrawing from the list"))
+
+    def rates_per_day(self) -> dict[str, float]:
+        """Exit reason -> hazard of coming back per day (only the reasons that can)."""
+        return {"needs_led": self.after_needs_led_per_year / DAYS_PER_YEAR,
+                "signposted": self.after_signposted_per_year / DAYS_PER_YEAR,
+                "withdrawn": self.after_withdrawn_per_year / DAYS_PER_YEAR}
+
+
+class Localities(_Frozen):
+    """Localities (areas of the service) as a referral attribute for equity breakdowns.
+
+    Empty by default (no locality). A backlog table may carry a ``locality`` column with these
+    names; new referrals are drawn from ``shares``.
+    """
+
+    names: tuple[str, ...] = Field(
+        (), json_schema_extra=model_default("locality names, e.g. [\"North\", \"South\"]"))
+    shares: tuple[float, ...] = Field(
+        (), json_schema_extra=model_default("share of referrals from each locality (sum 1)"))
+
+    @model_validator(mode="after")
+    def _names_and_shares(self) -> "Localities":
+        if len(self.names) != len(self.shares):
+            raise ValueError(f"localities: {len(self.names)} names but {len(self.shares)} "
+                             "shares; give one share per name")
+        if len(set(self.names)) != len(self.names) or any(not n.strip() for n in self.names):
+            raise ValueError(f"localities.names must be distinct and non-empty, got {list(self.names)}")
+        if self.shares:
+            if any(not math.isfinite(x) or x < 0 for x in self.shares):
+                raise ValueError(f"localities.shares must be >= 0, got {list(self.shares)}")
+            _check_probabilities(dict(zip(self.names, self.shares)), "localities.shares")
+        return self
+
+
 class Uncertainty(_Frozen):
     """Parameter uncertainty: draw uncertain parameters afresh for each replication.
 
@@ -630,6 +801,10 @@ class Scenario(_Frozen):
     support: Support = Field(default_factory=Support)
     leaving: Leaving = Field(default_factory=Leaving)
     escalation: Escalation = Field(default_factory=Escalation)
+    # issue 11 (equity): off or empty by default
+    profiling_accuracy: ProfilingAccuracy = Field(default_factory=ProfilingAccuracy)
+    rereferral: ReReferral = Field(default_factory=ReReferral)
+    localities: Localities = Field(default_factory=Localities)
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
 
     @model_validator(mode="after")
@@ -730,11 +905,21 @@ def _parse_overrides(overrides: Mapping[str, Any] | Sequence[str]) -> dict[str, 
     problems = []
     for item in overrides:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             problems.append(f"--set {item!r}: write it as key.path=value, e.g. "
                             "assessment.professions.0.wte=4")
             continue
-        parsed[key.strip()] = _parse_value(value.strip())
+        if any(not part.strip() for part in key.split(".")):
+            problems.append(f"--set {item!r}: the key {key!r} has an empty part between dots; "
+                            "write it as section.key, e.g. support.places=200")
+            continue
+        new = _parse_value(value.strip())
+        if key in parsed and parsed[key] != new:
+            problems.append(f"--set {key}: given twice ({parsed[key]!r} and {new!r}); give it "
+                            "once (an option such as --months also sets a simulation key)")
+            continue
+        parsed[key] = new
     if problems:
         raise ScenarioError(problems, "--set")
     return parsed
@@ -745,6 +930,9 @@ def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> None
     for path, value in overrides.items():
         parts = path.split(".")
         node: Any = data
+        if any(p.strip().startswith("-") for p in parts):
+            problems.append(f"{path}: list items are numbered from 0 (no negative positions)")
+            continue
         try:
             for i, part in enumerate(parts[:-1]):
                 if isinstance(node, list):
@@ -787,11 +975,49 @@ def _lookup(data: Any, loc: Sequence[Any]) -> Any:
     return node
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    found, stack = [], [annotation]
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            found.append(item)
+        else:
+            stack.extend(typing.get_args(item))
+    return found
+
+
+def _field_info(loc: Sequence[Any]) -> Any:
+    """The pydantic ``FieldInfo`` of the key at ``loc`` (``None`` when it cannot be followed)."""
+    from .distributions import DISTRIBUTION_KINDS
+
+    kinds = {m.__name__.lower(): m for m in _models_in(Distribution)}
+    candidates: list[type[BaseModel]] = [Scenario]
+    info = None
+    for item in loc:
+        if isinstance(item, int):
+            continue
+        if item in DISTRIBUTION_KINDS and kinds.get(item) in candidates:
+            candidates = [kinds[item]]  # the union branch pydantic tried
+            continue
+        owners = [m for m in candidates if item in m.model_fields]
+        if not owners:
+            return None
+        info = owners[0].model_fields[item]
+        candidates = _models_in(info.annotation)
+    return info
+
+
+def _reason(loc: Sequence[Any]) -> str | None:
+    info = _field_info(loc)
+    extra = getattr(info, "json_schema_extra", None)
+    return extra.get("why") if isinstance(extra, dict) else None
+
+
 def _problems_from(error: ValidationError, data: Mapping[str, Any]) -> list[str]:
     problems = []
     for e in error.errors():
         loc = _format_loc(e["loc"])
-        msg = e["msg"].removeprefix("Value error, ")
+        msg = describe(e, _reason(e["loc"]))
         if e["type"] == "extra_forbidden":
             problems.append(f"{loc}: unknown key (remove it or check its spelling against "
                             "docs/scenario-reference.md)")
@@ -799,6 +1025,13 @@ def _problems_from(error: ValidationError, data: Mapping[str, Any]) -> list[str]
             problems.append(f"{loc}: kind = {e['input'].get('kind')!r} is not a distribution; "
                             "use one of exponential, lognormal, gamma, weibull, fixed, uniform, "
                             "empirical, histogram")
+        elif e["type"] == "union_tag_not_found":
+            given = e.get("input")
+            others = (f" (it has {', '.join(repr(k) for k in given)}; is one of them a "
+                      "misspelt 'kind'?)") if isinstance(given, dict) and given else ""
+            problems.append(f"{loc}: no 'kind' says which distribution this is{others}; add "
+                            "kind = one of exponential, lognormal, gamma, weibull, fixed, "
+                            "uniform, empirical, histogram")
         elif e["type"] == "missing":
             problems.append(f"{loc}: required key is missing")
         else:
@@ -822,30 +1055,107 @@ def build_scenario(data: Mapping[str, Any], origin: str = "scenario") -> Scenari
         raise ScenarioError(_problems_from(error, data), origin) from None
 
 
+def _empty_keys(data: Any, where: str = "") -> list[str]:
+    """Key paths of keys that are empty or only spaces (``"" = 1``): never a scenario key."""
+    found = []
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            path = f"{where}.{key}" if where else str(key)
+            if not str(key).strip():
+                found.append(f"{where or '(top level)'}: a key with an empty name ({key!r} = "
+                             f"{value!r}); remove it or write the key's name")
+            found += _empty_keys(value, path)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += _empty_keys(value, f"{where}[{i}]")
+    return found
+
+
+def _empty_tables(data: Mapping[str, Any], where: str = "", depth: int = 0) -> list[str]:
+    """Key paths of empty tables inside a section (``outcome = {}``): they would silently keep
+    the base's or the built-in values. An empty section such as ``[profiling]`` is allowed."""
+    found = []
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else str(key)
+        if isinstance(value, Mapping):
+            info = _field_info(tuple(path.split("."))) if not value and depth >= 1 else None
+            if info is not None and typing.get_origin(info.annotation) is not dict:
+                found.append(f"{path} = {{}}: an empty table changes nothing; give its keys "
+                             "(see docs/scenario-reference.md) or remove it")
+            found += _empty_tables(value, path, depth + 1)
+    return found
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ScenarioError([
+            f"is not UTF-8 text (byte 0x{raw[error.start]:02x} on line {line} is not UTF-8): a "
+            "TOML scenario file must be saved as UTF-8; in your editor choose 'Save with "
+            "encoding: UTF-8' (a £ or é typed in another encoding causes this)"], str(path)
+        ) from None
+
+
+def _extended(path: Path, base_name: Any) -> Path:
+    """The file ``extends = base_name`` in ``path`` names: beside ``path``, else a shipped one."""
+    if not isinstance(base_name, str) or not base_name.strip():
+        raise ScenarioError([f"extends = {base_name!r}: must name a scenario file, e.g. "
+                             'extends = "default.toml" (or remove the line)'], str(path))
+    candidate = (path.parent / base_name).resolve()
+    if not candidate.exists():
+        shipped = shipped_scenario(base_name)
+        if shipped is not None:
+            return shipped
+    if candidate.is_dir():
+        raise ScenarioError([f"extends = {base_name!r}: {candidate} is a folder; name a "
+                             "scenario file in it, e.g. extends = \"default.toml\""], str(path))
+    return candidate
+
+
 def _read_toml(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[Path]]:
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
         raise ScenarioError([f"extends makes a cycle: {cycle}"], str(chain[0]))
+    where = f" (named by extends in {chain[-1]})" if chain else ""
+    if path.is_dir():
+        raise ScenarioError([f"{path} is a folder, not a scenario file{where}; name a .toml "
+                             "file (ndpath scenarios lists the shipped ones)"], str(path))
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
-        where = f" (named by extends in {chain[-1]})" if chain else ""
-        raise ScenarioError([f"file not found: {path}{where}"], str(path)) from None
+        hint = "" if chain else "; ndpath scenarios lists the shipped scenarios, runnable by name"
+        raise ScenarioError([f"file not found: {path}{where}{hint}"], str(path)) from None
+    except OSError as error:
+        raise ScenarioError([f"cannot be read: {error.strerror}{where}"], str(path)) from None
+    text = _decode(path, raw)
+    if not text.strip():
+        raise ScenarioError([
+            "the file is empty: a scenario file holds at least the keys it changes, e.g. "
+            'extends = "default.toml" and a [meta] name (to run the defaults, run '
+            "default.toml itself)"], str(path))
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ScenarioError([f"not valid TOML: {error}"], str(path)) from None
+        raise ScenarioError([f"not valid TOML: {error} (strings need quotes, e.g. name = "
+                             '"My scenario"; each key once per table)'], str(path)) from None
+    if not data:
+        raise ScenarioError([
+            "holds only comments: a scenario file needs at least one key, e.g. extends = "
+            '"default.toml" and the keys it changes'], str(path))
+    empty = _empty_keys(data) + _empty_tables(data)
+    if empty:
+        raise ScenarioError(empty, str(path))
     # a backlog table is relative to the file that names it
     backlog = data.get("backlog")
-    if isinstance(backlog, dict) and isinstance(backlog.get("table"), str):
+    if isinstance(backlog, dict) and isinstance(backlog.get("table"), str) and backlog["table"]:
         if not Path(backlog["table"]).is_absolute():
             backlog["table"] = str((path.parent / backlog["table"]).resolve())
-    base_name = data.pop("extends", None)
     files = [path]
-    if base_name is not None:
-        if not isinstance(base_name, str):
-            raise ScenarioError([f"extends = {base_name!r}: must be a file name"], str(path))
-        base, base_files = _read_toml((path.parent / base_name).resolve(), (*chain, path))
+    if "extends" in data:
+        base_path = _extended(path, data.pop("extends"))
+        base, base_files = _read_toml(base_path, (*chain, path))
         data = deep_merge(base, data)
         files = base_files + files
     return data, files
@@ -863,7 +1173,10 @@ def load_scenario_with_sources(
     Returns the scenario and the files it was built from, with their SHA-256 hashes (the backlog
     table among them) for provenance.
     """
-    path = Path(path).resolve()
+    path = Path(path)
+    if not path.exists() and shipped_scenario(path) is not None:
+        path = shipped_scenario(path)  # type: ignore[assignment]
+    path = path.resolve()
     data, files = _read_toml(path, ())
     parsed = _parse_overrides(overrides)
     _apply_overrides(data, parsed)
@@ -879,11 +1192,35 @@ def load_scenario_with_sources(
         raise ScenarioError(problems, str(path)) from None
     table = scenario.backlog.table
     if scenario.backlog.enabled and table is not None:
-        if not Path(table).exists():
-            raise ScenarioError([f"backlog.table = {table!r}: file not found"], str(path))
+        if not Path(table).is_file():
+            why_not = "is a folder" if Path(table).is_dir() else "file not found"
+            raise ScenarioError([f"backlog.table = {table!r}: {why_not}; name the CSV of the "
+                                 "children waiting, relative to the scenario file"], str(path))
         files.append(Path(table))
     hashes = {str(f): file_sha256(f) for f in files}
     return LoadedScenario(scenario, tuple(str(f) for f in files), hashes)
+
+
+def shipped_scenarios_dir() -> Path:
+    """The folder of the scenarios shipped with ndpath: ``scenarios/`` in a clone of the
+    repository, or the copy installed with the package (``model/scenarios`` in a wheel)."""
+    installed = Path(__file__).resolve().parent / "scenarios"
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def shipped_scenario(name: str | Path) -> Path | None:
+    """The shipped scenario called ``name`` (``default``, ``default.toml`` or
+    ``validation/mmc``), or ``None`` when there is none by that name."""
+    text = str(name).strip()
+    if not text or Path(text).is_absolute() or ".." in Path(text).parts:
+        return None
+    folder = shipped_scenarios_dir()
+    for candidate in (folder / text, folder / f"{text}.toml"):
+        if candidate.is_file() and candidate.suffix == ".toml":
+            return candidate.resolve()
+    return None
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Sequence[str] = ()) -> Scenario:
@@ -893,6 +1230,6 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Sequence[str]
 
 __all__ = [
     "Scenario", "ScenarioError", "LoadedScenario", "load_scenario", "load_scenario_with_sources",
-    "build_scenario", "deep_merge", "Profession", "StaffingChange", "OutsourcedBlock", "DAYS_PER_YEAR",
+    "build_scenario", "deep_merge", "shipped_scenario", "shipped_scenarios_dir", "Profession", "StaffingChange", "OutsourcedBlock", "DAYS_PER_YEAR",
     "DAYS_PER_WEEK", "WEEKS_PER_YEAR",
 ]

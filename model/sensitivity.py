@@ -44,14 +44,14 @@ def one_at_a_time(
         unknown = sorted(set(keys) - {a.key for a in items})
         if unknown:
             raise ValueError(f"not assumptions with a numeric range here: {unknown}")
-    base = run_replications(scenario, replications, seed, executor).per_replication
+    base = run_replications(scenario, replications, seed, executor, groups=False).per_replication
     rows: list[dict[str, Any]] = []
     for item in items:
         row: dict[str, Any] = {"parameter": item.key, "default": item.default, "low": item.low,
                                "high": item.high, "baseline": float(base[metric].mean())}
         for end, value in (("low", item.low), ("high", item.high)):
             varied = run_replications(scenario.replace({item.key: value}), replications, seed,
-                                      executor).per_replication
+                                      executor, groups=False).per_replication
             diff = varied[metric].to_numpy(float) - base[metric].to_numpy(float)
             mean, lo, hi, _ = mean_ci(diff)
             row.update({f"at_{end}": float(varied[metric].mean()), f"diff_{end}": mean,

@@ -66,16 +66,19 @@ def test_synthetic_example_fits_backtests_and_runs_on_the_scenario_page() -> Non
     assert "hours_per_assessment" in texts and "History fitted" in texts  # kept vs fitted
     calibration = at.session_state["ndpath_calibration_fit"]["result"]
     scenario = calibration.scenario
-    # self-contained: starts on the extract date from every child still waiting in the extract
+    # self-contained: starts the day after the extract date from the children still waiting in
+    # the extract (less those in vetting the fitted acceptance takes as not joining, listed)
     assert scenario.backlog.table is None and scenario.backlog.waiting is not None
-    assert len(scenario.backlog.waiting.referral_date) == still_waiting
-    assert scenario.simulation.start_date == dt.date(2025, 12, 31)
-    assert fitted.loc["backlog_children", "estimate"] == f"{still_waiting:,}"
+    dropped = sum(int(c["effect"].split()[0]) for c in calibration.changes
+                  if "kept on the starting list" in c["what"])
+    assert len(scenario.backlog.waiting.referral_date) == still_waiting - dropped
+    assert scenario.simulation.start_date == dt.date(2026, 1, 1)
+    assert fitted.loc["backlog_children", "estimate"] == f"{still_waiting - dropped:,}"
 
     at.button(key="cal_backtest").click().run()
     assert not at.exception and not at.error, errors(at)
     table = table_with(at, "mean absolute error (%)")
-    assert len(table) == 8  # two measures x (model + three baselines)
+    assert len(table) == 12  # three measures x (model + three baselines)
     model_list = table[(table["measure"] == "Children waiting (month end)")
                        & (table["method"] == "ndpath (calibrated)")]
     assert float(model_list["mean absolute error (%)"].iloc[0]) < 10  # issue 3's bar

@@ -131,21 +131,33 @@ def test_quarantine_sets_aside_exactly_the_bad_rows_and_loses_none() -> None:
     scenario = Scenario().replace({"backlog.count": 100, "arrivals.referrals_per_month": 40})
     frame = synthesise_extract(scenario, EXTRACT_DATE, history_months=12)
     n = len(frame)
-    bad_rows = [3, 10, 11, 50]
+    bad_rows = [3, 11, 50]
     frame.loc[3, "referral_date"] = "not a date"
-    frame.loc[10, "pathway"] = "xyz"
+    frame.loc[10, "pathway"] = "xyz"  # a bad optional attribute: read as missing, row kept
+    frame["age_at_referral"] = frame["age_at_referral"].astype(str)
+    frame.loc[12, "age_at_referral"] = "ninety"
     frame.loc[11, "referral_id"] = frame.loc[50, "referral_id"]  # duplicate pair: both set aside
     table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
     assert len(table.quarantine) == len(bad_rows)
     assert len(table.data) + len(table.quarantine) == table.input_rows == n
     assert sorted(table.quarantine["row"]) == [r + 2 for r in bad_rows]
-    assert quality_report(table)["quarantined_rows"] == len(bad_rows)
+    report = quality_report(table)
+    assert report["quarantined_rows"] == len(bad_rows)
+    # the referral with the bad attribute is used, the attribute missing, and both are listed
+    assert [(p.row, p.column) for p in table.set_missing] == [(12, "pathway"),
+                                                              (14, "age_at_referral")]
+    assert table.data["pathway"].isna().sum() == 1 and table.data["age_at_referral"].isna().sum() == 1
+    changes = {c["what"].split(":")[0]: c["rows"] for c in report["changes"]}
+    assert changes["pathway"] == 1 and changes["age_at_referral"] == 1
+    assert any(c["what"].startswith("rows quarantined") and c["rows"] == 3
+               for c in report["changes"])
 
 
 def test_ids_are_pseudonymised_everywhere(tmp_path: Path) -> None:
     frame = clean_rows()
-    frame.loc[1, "pathway"] = "bad code"
+    frame.loc[1, "referral_date"] = "bad date"
     table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert len(table.quarantine) == 1
     text = table.data.to_csv() + table.quarantine.to_csv()
     for original in frame["referral_id"]:
         assert original not in text

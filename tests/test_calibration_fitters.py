@@ -144,6 +144,11 @@ def test_delayed_entry_is_needed_for_children_referred_before_the_window() -> No
     truth = math.exp(5)
     assert abs(with_entry.median_ - truth) < 3 * se_from(with_entry.median_ci_)
     assert abs(without.median_ - truth) > 0.2 * truth
+    # the Kaplan-Meier curve too: a child is at risk only from their entry (ignoring it moves
+    # the median from about 150 to about 210 days here)
+    low, high = with_entry.km_median_ci_
+    assert low <= truth <= high and high - low < 0.2 * truth
+    assert abs(without.km_median_ - truth) > 0.2 * truth
 
 
 def test_exit_hazards_with_censoring_and_delayed_entry() -> None:

@@ -100,21 +100,62 @@ def test_starting_state_is_the_children_waiting(calibration: Calibration,
                                                 table: PathwayTable) -> None:
     from calibration.extract import still_waiting
 
-    assert len(calibration.backlog) == int(still_waiting(table.data).sum())
-    assert calibration.scenario.simulation.start_date.isoformat() == EXTRACT_DATE
+    # every child still waiting, less those still in vetting whom the fitted acceptance takes
+    # as not joining the list (counted in the calibration's changes)
+    dropped = sum(int(c["effect"].split()[0]) for c in calibration.changes
+                  if "kept on the starting list" in c["what"])
+    assert len(calibration.backlog) == int(still_waiting(table.data).sum()) - dropped
+    # one calendar: the projection starts the day after the extract date (a month end here)
+    assert calibration.scenario.simulation.start_date.isoformat() == "2026-01-01"
     assert list(calibration.backlog.columns)[0] == "referral_date"
     assert "child" not in calibration.backlog.columns
 
 
+BACKTEST_MARGIN_PP = {"waiting_end": 2.0, "referrals": 2.0, "assessments_started": 12.0}
+"""How much worse than the best simple method the model may be, in percentage points of the
+measure compared (backtest.MEASURES). On these services (about 75 referrals and 18 assessments
+a month) the month-to-month Poisson noise is about 12% on referrals and the 12-month total of
+assessments has a standard error of about 4%, so a margin of about half a standard error for
+referrals and the list; the total of assessments is compared within its own uncertainty below
+(the simple methods carry last year's throughput forward, which on a service with constant
+capacity is the truth plus noise, so the model is only asked not to be far worse)."""
+
+
 @pytest.mark.slow
-def test_backtest_projects_the_list_within_ten_percent() -> None:
-    extract = read_extract(synthesise_extract(TRUTH, EXTRACT_DATE, 60), EXTRACT_DATE)
-    bt = run_backtest(extract, holdout_months=12, replications=6)
-    assert bt.error("waiting_end", "model") < 10
-    assert abs(bt.error("waiting_end", "model", "end_error_pct")) < 10
-    assert bt.error("referrals", "model") < 10
-    # the naive baselines are reported beside it
+@pytest.mark.parametrize("name", ["status_quo_capacity_limited", "profiling_capacity_limited"])
+def test_backtest_beats_or_matches_each_simple_method(name: str) -> None:
+    from calibration.services import service
+
+    truth = service(name, 0.3)
+    extract = read_extract(synthesise_extract(truth, EXTRACT_DATE, 48), EXTRACT_DATE)
+    bt = run_backtest(extract, holdout_months=12, replications=8,
+                      options=CalibrationOptions(replications=2))
     assert set(bt.errors["method"]) == {"model", "seasonal_naive", "linear_trend", "flow_balance"}
+    # the list 12 months on within 5% (issue 9's bar), the multiplier in its expected range
+    assert abs(bt.error("waiting_end", "model", "end_error_pct")) < 5
+    assert bt.calibration.tuning is not None and bt.calibration.tuning.in_range
+    # the held-out assessments against the fitted capacity's own uncertainty: its standard
+    # error (quasi-Poisson throughput interval) and the held-out total's (Poisson), 3 of them.
+    # At this size that is about 15%, so a final capacity 10% low is caught by
+    # test_calibration_trust.py::test_the_shipped_capacity_is_the_tuned_throughput, not here
+    cap = bt.calibration.fitters["capacity"]
+    se_cap = (cap.assessments_per_month_ci_[1] - cap.assessments_per_month_ci_[0]) / (
+        2 * 1.96 * cap.assessments_per_month_)
+    held = bt.comparison[bt.comparison["metric"] == "assessments_started"]["actual"].sum()
+    tolerance = 3 * 100 * (se_cap**2 + 1 / held) ** 0.5
+    assert abs(bt.error("assessments_started", "model", "total_error_pct")) < tolerance
+    versus = bt.versus_simple().set_index("metric")
+    for metric, margin in BACKTEST_MARGIN_PP.items():
+        row = versus.loc[metric]
+        assert row["worse_by"] <= margin, (metric, row.to_dict())
+    assert not bt.verdict().startswith("WARNING") or (versus["worse_by"] > 0).any()
+    # the referral forecast the scenario expects, with its 90% interval (issue 9 item 5): the
+    # held-out months are Poisson referrals, so at least 8 of 12 fall inside (binomial
+    # probability of fewer under 90% coverage: 0.4%)
+    forecast = bt.referral_forecast
+    assert forecast is not None and list(forecast["month"]) == list(
+        bt.comparison[bt.comparison["metric"] == "referrals"]["month"])
+    assert forecast["covered"].sum() >= 8, forecast
 
 
 @pytest.mark.slow
@@ -143,15 +184,15 @@ def test_command_line_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(args) == 2  # stops on the bad rows by default
     assert "--on-error quarantine" in capsys.readouterr().err
     assert main([*args, "--on-error", "quarantine"]) == 0
-    assert "2 of" in capsys.readouterr().err
+    assert "1 of" in capsys.readouterr().err  # the bad pathway is read as missing, row kept
     quarantine = pd.read_csv(out / "quarantine.csv")
-    assert len(quarantine) == 2
+    assert len(quarantine) == 1
     for name in ("calibrated.toml", "fit.json", "report.md", "backlog.csv", "waits_km.png"):
         assert (out / name).exists(), name
     fit = json.loads((out / "fit.json").read_text())
     assert fit["parameters"]["annual_growth"]["ci_low"] is not None
     scenario = load_scenario(out / "calibrated.toml")
-    assert scenario.simulation.start_date.isoformat() == EXTRACT_DATE
+    assert scenario.simulation.start_date.isoformat() == "2026-01-01"
     text = "".join(p.read_text(errors="ignore") for p in out.iterdir() if p.suffix != ".png")
     assert not any(i in text for i in ids)  # no referral id in any output
 

@@ -52,10 +52,12 @@ def test_more_clinicians_shorten_the_list_and_the_waits() -> None:
 
 
 def test_lower_onward_rate_from_profiling_means_fewer_assessments_and_earlier_support() -> None:
-    # capacity above demand, so the number assessed follows the onward rate rather than capacity
+    # capacity above demand, so the number assessed follows the onward rate rather than capacity;
+    # without re-referral (issue 11): children routed away who come back lengthen the profiling
+    # queue, and with it the time to first support, so the routing's own effect is tested alone
     base = load_scenario(SCENARIOS / "needs_led_profiling.toml",
                          SHORT + ["backlog.count=200", "assessment.professions.0.wte=8",
-                                  "assessment.professions.1.wte=8"])
+                                  "assessment.professions.1.wte=8", "rereferral.enabled=false"])
     lower = base.replace({"profiling.routing": {"needs_led": 0.65, "diagnostic": 0.2,
                                                 "signposted": 0.15}})
     diff = _difference(_run(base), _run(lower))

@@ -66,6 +66,14 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         "escalation.enabled": draw(st.booleans()),
         "escalation.unsupported_per_year": draw(hazard),
         "escalation.support_risk_ratio": draw(probability),
+        # issue 11: routing by the latent outcome, failure demand
+        "profiling_accuracy.enabled": draw(st.booleans()),
+        "profiling_accuracy.sensitivity": draw(probability),
+        "profiling_accuracy.false_positive_rate": draw(probability),
+        "rereferral.enabled": draw(st.booleans()),
+        "rereferral.after_needs_led_per_year": draw(hazard),
+        "rereferral.after_signposted_per_year": draw(hazard),
+        "rereferral.after_withdrawn_per_year": draw(hazard),
     }
     if draw(st.booleans()):
         overrides["support.places"] = draw(st.integers(0, 200))

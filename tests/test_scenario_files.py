@@ -42,7 +42,11 @@ def test_variants_change_what_they_say() -> None:
     profiling = load_scenario(ROOT / "scenarios" / "needs_led_profiling.toml")
     assert profiling.profiling.enabled
     assert profiling.profiling.routing.diagnostic == pytest.approx(0.4)
-    assert profiling.replace({"profiling.enabled": False, "meta": base.meta.model_dump()}) == base
+    # besides the front door it routes by the latent outcome and has failure demand (issue 11)
+    assert profiling.profiling_accuracy.enabled and profiling.rereferral.enabled
+    assert profiling.replace({"profiling.enabled": False, "meta": base.meta.model_dump(),
+                              "profiling_accuracy": base.profiling_accuracy.model_dump(),
+                              "rereferral": base.rereferral.model_dump()}) == base
     assert load_scenario(ROOT / "scenarios" / "prioritise_vulnerable.toml").assessment.discipline \
         == "priority"
     assert sum(c.wte_change for c in load_scenario(
@@ -76,7 +80,7 @@ BAD_FILES = {
                    ["arrivals.referrals_per_month", "'lots'", "number"]),
     "wrong type of table": (BASE + "[backlog]\ncount = 12.5\n", ["backlog.count", "12.5"]),
     "out of range": (BASE + "[vetting]\naccept_probability = 1.5\n",
-                     ["vetting.accept_probability", "1.5", "less than or equal to 1"]),
+                     ["vetting.accept_probability", "1.5", "must be at most 1"]),
     "negative WTE": (BASE + "[[assessment.professions]]\nname = \"psychologist\"\nwte = -2\n",
                      ["assessment.professions[0].wte", "-2"]),
     "distribution parameter out of range": (

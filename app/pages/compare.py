@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import core, figures, layout
+from app import core, equity, figures, layout
 from app.state import (
     persist,
     run_many,
@@ -79,6 +79,7 @@ def page() -> None:
             diff = diff[diff["metric"].isin(core.HEADLINE_METRICS)]
             st.markdown(f"**{name}**")
             layout.table(core.differences_table(diff, names[0], name))
+    equity.who_benefits(results, key="compare")  # issue 11
     st.download_button("All numbers (CSV)", core.summary_table(results).to_csv(index=False),
                        "comparison.csv", mime="text/csv", key="compare_csv", on_click="ignore")
     st.caption(" · ".join(f"{n}: scenario {s.digest()[:12]}" for n, s in scenarios.items())

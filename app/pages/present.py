@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import core, layout, pack
+from app import core, equity, layout, pack
 from app.state import (
     persist,
     run_many,
@@ -108,6 +108,7 @@ def page() -> None:
         for line in slide.takeaways:
             st.markdown(f"#### {line}")
         st.divider()
+    equity.families_panel(results)  # issue 11
 
     st.subheader("Take it away")
     st.caption("The pack works with no server: a 16:9 PDF for the room, a PowerPoint deck of "

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import core, figures, layout
+from app import core, equity, figures, layout, sanity
 from app.scenario_files import scenario_from_toml
 from app.state import (
     CODE_VERSION,
@@ -232,7 +232,9 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
     if differences is not None:
         charts["differences"] = figures.differences_chart(differences)
     tabs = st.tabs(["Waiting list", "Waits", "Differences", "All numbers",
-                    "Provenance and downloads"])
+                    "Provenance and downloads", "Who benefits?"])
+    with tabs[5]:
+        equity.who_benefits(names, key="scenario")  # issue 11
     with tabs[0]:
         st.pyplot(charts["waiting_list"], clear_figure=False)
         st.caption(core.takeaway_list(edit_result or base_result) + " "
@@ -283,6 +285,7 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
         c4.download_button("Figures (PNG, zip)", lambda: figures.pngs_zip(charts, extra),
                            "figures.zip", mime="application/zip", key="dl_png",
                            on_click="ignore")
+    sanity.render(edit_result or base_result)  # the NHS waiting-list formulas beside it
     what_would_it_take(edited if edited is not None else baseline)
     sensitivity(edited if edited is not None else baseline)
 

@@ -1,0 +1,283 @@
+"""Who benefits and what families worry about: the app's views and the pack's two slides.
+
+Self-contained (issue 11): the pages call :func:`who_benefits` (Scenario and Compare) and
+:func:`families_panel` (Present) with one line each, and the pack adds :func:`pack_slides`. Every
+number shown is from :mod:`model.equity` under disclosure control: counts under 5 suppressed
+(with complementary suppression), counts rounded to the nearest 5.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from model.equity import (GAPS, SHORT_LABELS, VARIABLE_LABELS, equity_comparison, equity_table,
+                          format_interval)
+from model.experiment import ExperimentResult
+from model.labels import PALETTE, label
+from model.metrics import GROUP_COUNT_METRICS
+
+VIEW_METRICS = (
+    "list_wait_weeks_p50_end",
+    "pct_waiting_over_52w_end",
+    "pct_referrals_assessed_within_52w",
+    "time_to_first_support_weeks_p50",
+    "pct_supported_within_52w",
+    "escalations",
+    "turned_18_without_assessment",
+    "would_be_diagnosed_unassessed",
+    "routed_away_would_be_diagnosed",
+)
+"""What the "Who benefits?" view offers, the list-based wait first (the headline)."""
+
+SUPPRESSION_NOTE = ("Counts are rounded to the nearest 5; fewer than 5 children are not shown "
+                    "(nor a number that would give them away), as NHS statistics do.")
+
+
+def _tables(results: Mapping[str, ExperimentResult]) -> dict[str, pd.DataFrame]:
+    return {name: equity_table(r.groups) for name, r in results.items() if r.groups is not None}
+
+
+def who_benefits_chart(results: Mapping[str, ExperimentResult], variable: str,
+                       metric: str) -> Figure:
+    """Bars by group for each scenario with 95% intervals (suppressed groups marked)."""
+    tables = _tables(results)
+    figure = Figure(figsize=(9, 4.6))
+    ax = figure.add_subplot()
+    names = list(tables)
+    groups: list[str] = []
+    for table in tables.values():
+        for g in table[table["variable"] == variable]["group"]:
+            if g not in groups:
+                groups.append(g)
+    width = 0.8 / max(len(names), 1)
+    x = np.arange(len(groups))
+    for k, name in enumerate(names):
+        rows = tables[name][(tables[name]["variable"] == variable)
+                            & (tables[name]["metric"] == metric)].set_index("group")
+        means = np.array([rows["mean"].get(g, math.nan) for g in groups], dtype=float)
+        low = np.array([rows["ci_low"].get(g, math.nan) for g in groups], dtype=float)
+        high = np.array([rows["ci_high"].get(g, math.nan) for g in groups], dtype=float)
+        pos = x - 0.4 + width * (k + 0.5)
+        shown = np.isfinite(means)
+        error = np.vstack([np.where(np.isfinite(low), means - low, 0),
+                           np.where(np.isfinite(high), high - means, 0)])
+        ax.bar(pos[shown], means[shown], width * 0.95, color=PALETTE[k % len(PALETTE)],
+               label=name, yerr=error[:, shown], capsize=3, ecolor="#333333")
+        for p, hidden in zip(pos, ~shown):
+            if hidden:
+                ax.text(p, 0, "n/s", ha="center", va="bottom", fontsize=8, color="#555555",
+                        rotation=90)
+    ax.set_xticks(x, groups)
+    ax.set_xlabel(VARIABLE_LABELS.get(variable, variable))
+    ax.set_ylabel(SHORT_LABELS.get(metric, label(metric)))
+    ax.set_title(label(metric), fontsize=11, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    if len(names) > 1:
+        ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    figure.text(0.01, 0.01, "Bars: average over replications; lines: 95% interval; n/s: not "
+                "shown (fewer than 5 children).", fontsize=8, color="#555555")
+    figure.tight_layout(rect=(0, 0.04, 1, 1))
+    return figure
+
+
+def group_table(results: Mapping[str, ExperimentResult], variable: str,
+                metrics: tuple[str, ...] = VIEW_METRICS) -> pd.DataFrame:
+    """Rows: metric and group; columns: one per scenario, ``mean [low, high]`` or suppressed."""
+    out = {}
+    for name, table in _tables(results).items():
+        sub = table[(table["variable"] == variable) & table["metric"].isin(metrics)]
+        out[name] = [("not shown (fewer than 5)" if r.suppressed else
+                      format_interval(r.mean, r.ci_low, r.ci_high, r.metric in GROUP_COUNT_METRICS))
+                     for r in sub.itertuples()]
+        index = pd.MultiIndex.from_arrays(
+            [[SHORT_LABELS.get(m, label(m)) for m in sub["metric"]], list(sub["group"])],
+            names=["measure", "group"])
+    frame = pd.DataFrame(out, index=index) if out else pd.DataFrame()
+    order = {SHORT_LABELS.get(m, label(m)): k for k, m in enumerate(metrics)}
+    return frame.sort_index(level=0, key=lambda level: level.map(order), sort_remaining=False)
+
+
+def differences_by_group(results: Mapping[str, ExperimentResult], variable: str,
+                         metrics: tuple[str, ...] = VIEW_METRICS) -> pd.DataFrame:
+    """Paired differences by group against the first scenario, and the change in the gap."""
+    names = list(results)
+    frames = []
+    for name in names[1:]:
+        diff = equity_comparison(results[names[0]].groups, results[name].groups)
+        diff = diff[(diff["variable"] == variable) & diff["metric"].isin(metrics)]
+        frames.append(pd.DataFrame({
+            "scenario": name,
+            "measure": [SHORT_LABELS.get(m, label(m)) for m in diff["metric"]],
+            "group": diff["group"],
+            "change (95% interval)": [
+                "not shown (fewer than 5)" if r.suppressed else
+                format_interval(r.difference, r.ci_low, r.ci_high) for r in diff.itertuples()],
+            "clear change": ["" if r.suppressed or not np.isfinite(r.ci_low) else
+                             ("yes" if r.ci_low > 0 or r.ci_high < 0 else "no")
+                             for r in diff.itertuples()],
+        }))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def who_benefits(results: Mapping[str, ExperimentResult], key: str) -> None:
+    """The "Who benefits?" view: choose a group and a measure; bars, table and differences."""
+    import streamlit as st
+
+    results = {n: r for n, r in results.items() if r.groups is not None}
+    if not results:
+        st.info("These results have no by-group numbers: run the scenario again.")
+        return
+    st.subheader("Who benefits?")
+    first = next(iter(results.values())).groups
+    assert first is not None  # kept above
+    variables = [v for v in VARIABLE_LABELS if v in set(first["variable"])]
+    c1, c2 = st.columns(2)
+    variable = c1.selectbox("Group children by", variables, key=f"{key}_equity_by",
+                            format_func=VARIABLE_LABELS.__getitem__)
+    metric = c2.selectbox("Measure", VIEW_METRICS, key=f"{key}_equity_metric",
+                          format_func=lambda m: SHORT_LABELS.get(m, label(m)))
+    st.pyplot(who_benefits_chart(results, variable, metric), clear_figure=False)
+    st.caption(SUPPRESSION_NOTE)
+    st.dataframe(group_table(results, variable), width="stretch", key=f"{key}_equity_table")
+    if len(results) > 1:
+        names = list(results)
+        st.markdown(f"**Change against “{names[0]}”, by group** (paired: the same children in "
+                    "both; a gap row is the change in the difference between the two groups "
+                    "named)")
+        st.dataframe(differences_by_group(results, variable), hide_index=True, width="stretch",
+                     key=f"{key}_equity_diff")
+
+
+# -------------------------------------------------------------------------------------------------
+# What families worry about
+
+
+def _mean(result: ExperimentResult, metric: str) -> float:
+    values = result.per_replication[metric].to_numpy(dtype=float) if metric in \
+        result.per_replication else np.array([])
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if len(values) else math.nan
+
+
+def _count(value: float) -> str:
+    """A count for people: rounded to 5, 'fewer than 5' when small (disclosure control)."""
+    if not np.isfinite(value):
+        return "no"
+    if 0 < value < 5:
+        return "fewer than 5"
+    return f"about {round(value / 5) * 5:,.0f}"
+
+
+def family_sentences(result: ExperimentResult) -> list[str]:
+    """The families' concerns in plain words, each a number over the whole projection."""
+    end = _end_words(result)
+    s = result.scenario
+    lines = []
+    supported = _mean(result, "supported_without_diagnosis")
+    weeks = _mean(result, "supported_without_diagnosis_weeks_to_support_p50")
+    line = f"{_count(supported).capitalize()} children were supported without a diagnosis"
+    if np.isfinite(weeks):
+        line += f"; half of them had waited {weeks:.0f} weeks or less for that support"
+    lines.append(line + ".")
+    unassessed = _mean(result, "would_be_diagnosed_unassessed")
+    left = _mean(result, "would_be_diagnosed_left_unassessed")
+    lines.append(f"By {end}, {_count(unassessed)} children whom an assessment would diagnose had "
+                 f"not had one; {_count(left)} of them had left without one (not accepted, routed "
+                 "away, withdrew or turned 18).")
+    if s.profiling.enabled:
+        routed = _mean(result, "routed_away_would_be_diagnosed")
+        lines.append(f"The profiling tool routed {_count(routed)} children to needs-led support "
+                     "or signposting whom an assessment would have diagnosed "
+                     + ("(it routes by what an assessment would find, with the accuracy "
+                        "assumed)." if s.profiling_accuracy.enabled else
+                        "(it routes at random here, whatever the child)."))
+        no_condition = _mean(result, "assessments_no_condition")
+        lines.append(f"{_count(no_condition).capitalize()} assessments found no condition.")
+    turned = _mean(result, "turned_18_without_assessment")
+    lines.append(f"{_count(turned).capitalize()} children turned 18 without an assessment, on "
+                 "the list or after a needs-led plan or signposting: they move to adult "
+                 "services without a diagnosis.")
+    again = _mean(result, "re_referrals")
+    if s.rereferral.enabled:
+        lines.append(f"{_count(again).capitalize()} referrals were children coming back after "
+                     "leaving without an assessment (failure demand, assumed rates).")
+    return lines
+
+
+def _end_words(result: ExperimentResult) -> str:
+    sim = result.scenario.simulation
+    end = pd.Timestamp(sim.start_date) + pd.DateOffset(months=sim.horizon_months)
+    return f"{end:%B %Y}"
+
+
+def families_panel(results: Mapping[str, ExperimentResult]) -> None:
+    """Present's "What families worry about" panel: plain sentences per scenario."""
+    import streamlit as st
+
+    st.header("What families worry about")
+    st.caption("Losing support without a diagnosis, children who would be diagnosed never being "
+               "assessed, and turning 18 without one. Averages over the projections; "
+               + SUPPRESSION_NOTE.lower())
+    for name, result in results.items():
+        st.markdown(f"**{name}**")
+        st.markdown("\n".join(f"- {line}" for line in family_sentences(result)))
+
+
+# -------------------------------------------------------------------------------------------------
+# The pack
+
+
+def _gap_sentence(result: ExperimentResult, variable: str, metric: str) -> str:
+    table = equity_table(result.groups).set_index(["variable", "group", "metric"])
+    focus, reference, _ = GAPS[variable]
+    a = table.loc[(variable, focus, metric)] if (variable, focus, metric) in table.index else None
+    b = table.loc[(variable, reference, metric)] if (variable, reference, metric) in table.index \
+        else None
+    if a is None or b is None or a["suppressed"] or b["suppressed"] or not (
+            np.isfinite(a["mean"]) and np.isfinite(b["mean"])):
+        return ""
+    names = {"looked_after_or_cin": ("looked-after children and children in need", "others"),
+             "deprivation_quintile": ("the most deprived fifth", "the least deprived fifth")}
+    who_a, who_b = names.get(variable, (focus, reference))
+    return f"{who_a} {a['mean']:.0f} weeks, {who_b} {b['mean']:.0f}"
+
+
+def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:
+    """The pack's "Who benefits?" and "What families worry about" slides (``pack.Slide``)."""
+    from .pack import Slide
+
+    results = {n: r for n, r in results.items() if r.groups is not None}
+    if not results:
+        return []
+    metric = "list_wait_weeks_p50_end"
+    chart = who_benefits_chart(results, "looked_after_or_cin", metric)
+    lines = []
+    for name, result in results.items():
+        parts = [p for p in (_gap_sentence(result, "looked_after_or_cin", metric),
+                             _gap_sentence(result, "deprivation_quintile", metric)) if p]
+        if parts:
+            lines.append(f"{name}: median time waited so far by the children still waiting "
+                         "at the end: " + "; ".join(parts) + ".")
+    benefit = Slide("who_benefits", "Who benefits? Waits by group", chart, tuple(lines))
+    words = Figure(figsize=(9, 4.6))
+    text = []
+    for name, result in results.items():
+        text.append(name)
+        text.extend(f"  • {line}" for line in family_sentences(result))
+        text.append("")
+    import textwrap
+
+    words.text(0.02, 0.98, "\n".join(textwrap.fill(t, 110, subsequent_indent="    ")
+                                     for t in text), ha="left", va="top", fontsize=10)
+    families = Slide("families", "What families worry about", words,
+                     (SUPPRESSION_NOTE,))
+    return [benefit, families]
+
+
+__all__ = ["who_benefits", "who_benefits_chart", "group_table", "differences_by_group",
+           "families_panel", "family_sentences", "pack_slides"]
