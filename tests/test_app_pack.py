@@ -62,14 +62,16 @@ def overlap(a: Bbox, b: Bbox) -> bool:
 
 def test_every_page_is_16_9_in_the_pdf_and_the_pngs(made):
     boxes = re.findall(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", made.pdf)
-    assert len(boxes) == 4  # the cover and three slides
+    # the cover, three slides of waits and support, then Who benefits? and What families worry about
+    assert len(boxes) == 6
     for width, height in boxes:
         assert float(width) / float(height) == pytest.approx(SIXTEEN_NINE, rel=0.005)
     from matplotlib import image
 
     archive = zipfile.ZipFile(io.BytesIO(made.zip))
     pngs = sorted(n for n in archive.namelist() if n.endswith(".png"))
-    assert pngs == ["1_projected_list.png", "2_waits.png", "3_first_support.png"]
+    assert pngs == ["1_projected_list.png", "2_waits.png", "3_first_support.png",
+                    "4_who_benefits.png", "5_families.png"]
     for name in pngs:
         height, width = image.imread(io.BytesIO(archive.read(name)), format="png").shape[:2]
         assert width / height == pytest.approx(SIXTEEN_NINE, rel=0.01), name
@@ -130,9 +132,10 @@ def test_the_deck_opens_with_the_same_slides_and_nothing_overlaps(made, runs):
     deck = Presentation(io.BytesIO(made.pptx))
     assert deck.slide_width / deck.slide_height == pytest.approx(SIXTEEN_NINE, rel=0.005)
     slides = list(deck.slides)
-    assert len(slides) == 4
+    assert len(slides) == 6  # the cover, three slides, Who benefits? and the families' slide
     titles = [s.shapes[0].text_frame.text for s in slides[1:]]
-    assert titles == [title for _, title, _ in pack.TAKEAWAYS]
+    assert titles == [title for _, title, _ in pack.TAKEAWAYS] + [
+        "Who benefits? Waits by group", "What families worry about"]
     for slide, (name, _, sentence) in zip(slides[1:], pack.TAKEAWAYS):
         pictures = [s for s in slide.shapes if s.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
         texts = [s for s in slide.shapes if s.has_text_frame]
