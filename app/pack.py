@@ -72,6 +72,12 @@ def slides(results: Mapping[str, ExperimentResult], today: str) -> list[Slide]:
             for name, title, sentence in TAKEAWAYS]
 
 
+def all_slides(results: Mapping[str, ExperimentResult], today: str) -> list[Slide]:
+    """Every slide of the pack, in order: the three charts, then the "Who benefits?" slides
+    (issue 11) where the results carry groups."""
+    return slides(results, today) + equity.pack_slides(results)
+
+
 # -------------------------------------------------------------------------------------------------
 # Text that fits its box
 
@@ -302,7 +308,7 @@ def build_pack(results: Mapping[str, ExperimentResult], scenarios: Mapping[str, 
     """The pack as a 16:9 PDF, a PowerPoint deck of the same slides, and a zip of both with
     the pages as PNGs, the takeaways and provenance."""
     today = core.month_today(next(iter(scenarios.values())))
-    deck = slides(results, today) + equity.pack_slides(results)  # issue 11
+    deck = all_slides(results, today)
     footer = footer_words(scenarios)
     pages = [cover_page(scenarios, title), *[slide_page(s, footer) for s in deck]]
     document = figures.pdf(pages, title, tight=False)
