@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from model.experiment import ExperimentResult
-from model.waitinglist import SOURCE, sanity_panel, verdict
+from model.waitinglist import SOURCE, format_value, sanity_panel, verdict
 
 TITLE = "Sanity check: what the NHS waiting-list formulas say"
 INTRO = ("The queueing formulas NHS teams use to size waiting lists (Fong et al. 2022; the "
@@ -26,23 +26,14 @@ INTRO = ("The queueing formulas NHS teams use to size waiting lists (Fong et al.
          "better guide, and the formula is a rough scale.")
 
 
-def _fmt(value: float) -> str:
-    if value is None or not math.isfinite(value):
-        return "-"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
 def sanity_table(result: ExperimentResult) -> pd.DataFrame:
     """The panel as display rows: what, formula, simulation (95% interval), check, note."""
     panel = sanity_panel(result.scenario, result.per_replication, result.monthly)
-    simulated = ["" if not math.isfinite(s) else f"{_fmt(s)} ({_fmt(lo)} to {_fmt(hi)})"
+    simulated = ["" if not math.isfinite(s) else
+                 f"{format_value(s)} ({format_value(lo)} to {format_value(hi)})"
                  for s, lo, hi in zip(panel["simulated"], panel["sim_ci_low"], panel["sim_ci_high"])]
     return pd.DataFrame({
-        "What": panel["quantity"], "Formula": [_fmt(v) for v in panel["value"]],
+        "What": panel["quantity"], "Formula": [format_value(v) for v in panel["value"]],
         "Simulation (95% interval)": simulated,
         "Check": [verdict(row) for _, row in panel.iterrows()],
         "Assumptions and notes": [" ".join(p for p in (a, n) if p)

@@ -525,7 +525,8 @@ def sanity_panel(scenario: Scenario, per_replication: pd.DataFrame | None = None
     return pd.DataFrame([asdict(r) for r in rows], columns=list(COLUMNS))
 
 
-def _fmt(value: float) -> str:
+def format_value(value: float) -> str:
+    """A panel number as printed: thousands separated, few decimals, undefined as a dash."""
     if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
         return "-"
     if abs(value) >= 100:
@@ -552,8 +553,8 @@ def panel_text(panel: pd.DataFrame) -> str:
     rows = []
     for _, row in panel.iterrows():
         sim = "" if not math.isfinite(row["simulated"]) else (
-            f"{_fmt(row['simulated'])} ({_fmt(row['sim_ci_low'])} to {_fmt(row['sim_ci_high'])})")
-        rows.append((row["quantity"], _fmt(row["value"]), sim, verdict(row)))
+            f"{format_value(row['simulated'])} ({format_value(row['sim_ci_low'])} to {format_value(row['sim_ci_high'])})")
+        rows.append((row["quantity"], format_value(row["value"]), sim, verdict(row)))
     widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(4)]
     lines = ["  ".join([str(r[0]).ljust(widths[0]), *(str(c).rjust(w) for c, w in
                                                       zip(r[1:], widths[1:]))]).rstrip()
@@ -563,7 +564,7 @@ def panel_text(panel: pd.DataFrame) -> str:
     return "\n".join(lines) + ("\nNotes:\n" + "\n".join(notes) if notes else "")
 
 
-__all__ = ["queue_load", "target_mean_wait", "target_queue_size", "relief_capacity",
+__all__ = ["format_value", "queue_load", "target_mean_wait", "target_queue_size", "relief_capacity",
            "target_capacity", "waiting_list_pressure", "kingman_mean_wait", "share_over",
            "scenario_queue", "ScenarioQueue", "SanityRow", "sanity_panel", "panel_text",
            "join_share", "verdict", "SOURCE", "NICE_TARGET_WEEKS"]
