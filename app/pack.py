@@ -292,13 +292,17 @@ class Pack:
     zip: bytes
 
 
-def footer_words(scenarios: Mapping[str, Scenario]) -> str:
+def footer_words(scenarios: Mapping[str, Scenario],
+                 results: Mapping[str, ExperimentResult] | None = None) -> str:
+    """The slides' footer; the projections and seed are those the results were run with."""
     first = next(iter(scenarios.values()))
     sim = first.simulation
+    run = next(iter(results.values())) if results else None
+    projections, seed = (run.replications, run.seed) if run else (sim.replications, sim.seed)
     kind = ("illustrative" if any(s.meta.illustrative for s in scenarios.values())
             else "calibrated")
     return (f"ndpath {core.provenance('', first)['ndpath_version']} · {kind} numbers · "
-            f"{sim.replications} projections, seed {sim.seed}, from {core.start_words(first)} · "
+            f"{projections} projections, seed {seed}, from {core.start_words(first)} · "
             f"uncertainty about the assumptions {core.uncertainty_note(first.uncertainty.enabled)}")
 
 
@@ -309,7 +313,7 @@ def build_pack(results: Mapping[str, ExperimentResult], scenarios: Mapping[str, 
     the pages as PNGs, the takeaways and provenance."""
     today = core.month_today(next(iter(scenarios.values())))
     deck = all_slides(results, today)
-    footer = footer_words(scenarios)
+    footer = footer_words(scenarios, results)
     pages = [cover_page(scenarios, title), *[slide_page(s, footer) for s in deck]]
     document = figures.pdf(pages, title, tight=False)
     deck_bytes = pptx_deck(scenarios, deck, title, footer)

@@ -190,3 +190,15 @@ def test_fitted_text_fits_its_box():
     box = drawn.get_window_extent(canvas.get_renderer())
     assert size < 16  # it had to shrink, and then fits the box it was given
     assert box.width <= page.bbox.width + 1 and box.height <= page.bbox.height + 1
+
+
+def test_the_footer_names_the_projections_the_numbers_came_from(runs):
+    """The footer counts the replications that were run, not the scenario file's setting (a
+    pack of 3 projections from a file that says 20 must not say 20)."""
+    results, scenarios = runs
+    said = {n: s.replace({"simulation.replications": 20, "simulation.seed": 7})
+            for n, s in scenarios.items()}
+    words = pack.footer_words(said, results)
+    first = next(iter(results.values()))
+    assert f"{first.replications} projections, seed {first.seed}," in words
+    assert "20 projections" not in words
