@@ -23,8 +23,9 @@ import pandas as pd
 from .executors import Executor, get_executor
 from .metrics import (child_times, group_metrics, monthly_metrics, paired_differences,
                       percentile_bands, replication_metrics, summarise)
-from .pathway import SimulationResult, simulate
+from .pathway import SimulationResult
 from .scenario import Scenario
+from .uncertainty import simulate_replication
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class _Task:
 
 def run_one(task: _Task) -> ReplicationOutput:
     """Run and summarise one replication (module-level so that it pickles for workers)."""
-    result = simulate(task.scenario, task.replication, task.seed)
+    result = simulate_replication(task.scenario, task.replication, task.seed)
     times = child_times(result)  # shared by both summaries
     return ReplicationOutput(task.replication, replication_metrics(result, times),
                              monthly_metrics(result, times), result if task.keep_log else None,
