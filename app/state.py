@@ -75,32 +75,9 @@ def _code_version() -> str:
 CODE_VERSION = _code_version()
 
 
-@st.cache_resource(show_spinner=False)
-def _warm_executor() -> Executor:
-    """One executor for the life of the app (issue 13): a local pool's worker processes start at
-    the first run and serve every later run, sensitivity and search, instead of a new pool (and
-    its start-up) for each."""
-    executor = get_executor(EXECUTOR)
-    enter = getattr(executor, "__enter__", None)
-    if callable(enter):
-        enter()  # closed by the pool's own exit handler when the server stops
-    return executor
-
-
-def _on_pool(task: Callable[[Executor], T]) -> T:
-    """Run ``task`` on the warm executor; a pool whose workers died is replaced once."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        return task(_warm_executor())
-    except BrokenProcessPool:
-        _warm_executor.clear()
-        return task(_warm_executor())
-
-
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={Scenario: Scenario.digest})
 def _run_cached(scenario: Scenario, code_version: str) -> ExperimentResult:
-    return _on_pool(lambda executor: run_replications(scenario, executor=executor))
+    return run_replications(scenario, executor=EXECUTOR)
 
 
 def run_scenario(scenario: Scenario) -> ExperimentResult:
@@ -151,12 +128,11 @@ def run_sensitivity(scenario: Scenario, metric: str, replications: int,
                     _tick: Callable[[], None] | None = None) -> pd.DataFrame:
     """:func:`model.sensitivity.one_at_a_time` on ``scenario`` with its assumptions held fixed
     (drawn assumptions would hide the one being moved), cached on digest, metric, replications."""
-    def run(warm: Executor) -> pd.DataFrame:
-        executor: Executor = _Progress(warm, _tick) if _tick is not None else warm
-        return one_at_a_time(without_uncertainty(scenario), metric, replications,
-                             scenario.simulation.seed, executor)
-
-    return _on_pool(run)
+    executor: Executor = get_executor(EXECUTOR)
+    if _tick is not None:
+        executor = _Progress(executor, _tick)
+    return one_at_a_time(without_uncertainty(scenario), metric, replications,
+                         scenario.simulation.seed, executor)
 
 
 @st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Scenario: Scenario.digest})
@@ -164,8 +140,7 @@ def run_least_lever(scenario: Scenario, target: Target, lever: Lever, code_versi
                     _tick: Callable[[float, float, float], None] | None = None) -> LeverAnswer:
     """:func:`model.questions.least_lever` (the solver ``ndpath capacity`` uses) on the
     scenario as run, cached on its digest, the target, the lever and the model's code."""
-    return _on_pool(lambda executor: least_lever(scenario, target, lever, executor=executor,
-                                                 on_evaluation=_tick))
+    return least_lever(scenario, target, lever, executor=EXECUTOR, on_evaluation=_tick)
 
 
 @st.cache_data(show_spinner=False)
