@@ -15,6 +15,7 @@ where plain SimPy runs 50,000 customers/s: ``seconds * rate / 50,000``.
 
 from __future__ import annotations
 
+import math
 import socket
 import statistics
 import subprocess
@@ -160,6 +161,7 @@ def app_run(clicks: int, pairing_customers: int) -> dict[str, Any]:
     url = f"http://127.0.0.1:{port}"
     timings: list[float] = []
     rates: list[float] = []
+    first_page = math.nan
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -176,6 +178,8 @@ def app_run(clicks: int, pairing_customers: int) -> dict[str, Any]:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1600, "height": 1100})
+                page.on("pageerror", lambda error: print(f"app page error: {error}",
+                                                         file=sys.stderr))
                 started = time.perf_counter()
                 page.goto(url)
                 page.get_by_text("Projection: Status quo").wait_for(timeout=180_000)
@@ -195,6 +199,12 @@ def app_run(clicks: int, pairing_customers: int) -> dict[str, Any]:
                     page.wait_for_function(CHANGED, arg=before, timeout=300_000)
                     timings.append(time.perf_counter() - start)
                     _wait_idle(page)
+            except Exception as error:  # a timeout: say what the page showed and the server said
+                page.screenshot(path=str(Path(tempfile.gettempdir()) / "ndpath-app-bench.png"))
+                log.seek(0)
+                tail = log.read().decode(errors="replace")[-3000:]
+                return {"available": False, "reason": f"{type(error).__name__}: {error}"[:300],
+                        "server_log_tail": tail, "seconds": timings}
             finally:
                 browser.close()
     finally:
