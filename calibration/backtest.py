@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from model.executors import get_executor
-from model.pathway import simulate
+from model.uncertainty import simulate_replication as simulate
 from model.scenario import Scenario
 
 from .calibrate import (Calibration, CalibrationOptions, calibrate_extract, last_complete_month,

@@ -41,7 +41,7 @@ import pandas as pd
 from scipy import optimize
 
 from model.executors import Executor, get_executor
-from model.pathway import simulate
+from model.uncertainty import simulate_replication as simulate
 from model.scenario import DAYS_PER_YEAR, Scenario, ScenarioError, build_scenario
 
 from .extract import PathwayTable, quality_report, still_waiting

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from model.metrics import child_times
-from model.pathway import SimulationResult, simulate
+from model.pathway import SimulationResult
+from model.uncertainty import simulate_replication as simulate
 from model.scenario import Scenario
 
 EXTRACT_COLUMNS = ("referral_id", "referral_date", "pathway", "age_at_referral", "priority",

@@ -23,8 +23,9 @@ import pandas as pd
 from .executors import Executor, get_executor
 from .metrics import (child_times, group_metrics, monthly_metrics, paired_differences,
                       percentile_bands, replication_metrics, summarise)
-from .pathway import SimulationResult, simulate
+from .pathway import SimulationResult
 from .scenario import Scenario
+from .uncertainty import simulate_replication
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class _Task:
 
 def run_one(task: _Task) -> ReplicationOutput:
     """Run and summarise one replication (module-level so that it pickles for workers)."""
-    result = simulate(task.scenario, task.replication, task.seed)
+    result = simulate_replication(task.scenario, task.replication, task.seed)
     times = child_times(result)  # shared by both summaries
     return ReplicationOutput(task.replication, replication_metrics(result, times),
                              monthly_metrics(result, times), result if task.keep_log else None,
@@ -71,6 +72,9 @@ class ExperimentResult:
     groups: pd.DataFrame | None = field(default=None, repr=False)
     """By-group metrics of every replication: ``replication, variable, group, metric, value``
     (raw, for computing; :mod:`model.equity` summarises them with disclosure control)."""
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False,
+                                            compare=False)
+    """The summary and bands, computed once (results, figures and the app each ask for them)."""
 
     @property
     def replications(self) -> int:
@@ -79,12 +83,16 @@ class ExperimentResult:
     @property
     def summary(self) -> pd.DataFrame:
         """``metric, mean, ci_low, ci_high, n`` across replications."""
-        return summarise(self.per_replication)
+        if "summary" not in self._cache:
+            self._cache["summary"] = summarise(self.per_replication)
+        return self._cache["summary"].copy()  # a copy: a caller may change its own
 
     @property
     def timeseries(self) -> pd.DataFrame:
         """``month, metric, p5, p25, p50, p75, p95`` across replications."""
-        return percentile_bands(self.monthly)
+        if "timeseries" not in self._cache:
+            self._cache["timeseries"] = percentile_bands(self.monthly)
+        return self._cache["timeseries"].copy()
 
     def metric(self, name: str) -> dict[str, float]:
         row = self.summary.set_index("metric").loc[name]

@@ -594,6 +594,42 @@ PERCENTILES = (5, 25, 50, 75, 95)
 
 def percentile_bands(monthly: pd.DataFrame) -> pd.DataFrame:
     """``month, metric, p5, p25, p50, p75, p95`` across replications (NaNs ignored)."""
+    columns = [f"p{p}" for p in PERCENTILES]
+    if not len(monthly):
+        return pd.DataFrame(columns=["month", "metric", *columns])
+    # one row per (metric, month) in order of first appearance, its values across replications;
+    # the rows whose values are all finite and equally many (nearly all) go through one
+    # np.percentile call along an axis, which gives the same numbers as a call per row
+    codes, keys = pd.factorize(pd.MultiIndex.from_arrays([monthly["metric"], monthly["month"]]))
+    values = monthly["value"].to_numpy(dtype=float)
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes, minlength=len(keys))
+    bands = np.full((len(keys), len(PERCENTILES)), math.nan)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    grouped = values[order]
+    width = int(counts.max())
+    full = np.flatnonzero(counts == width)
+    block = grouped[starts[full, None] + np.arange(width)[None, :]]
+    clean = np.isfinite(block).all(axis=1)
+    if clean.any():
+        bands[full[clean]] = np.percentile(block[clean], PERCENTILES, axis=1).T
+    rest = np.setdiff1d(np.arange(len(keys)), full[clean], assume_unique=True)
+    for g in rest:  # a metric undefined in some replications, or fewer replications in a month
+        x = grouped[starts[g]:starts[g] + counts[g]]
+        x = x[np.isfinite(x)]
+        if len(x):
+            bands[g] = [float(np.percentile(x, p)) for p in PERCENTILES]
+    out = pd.DataFrame(bands, columns=columns)
+    out.insert(0, "metric", keys.get_level_values(0))
+    out.insert(0, "month", keys.get_level_values(1))
+    order_of = {name: i for i, name in enumerate(MONTHLY_METRICS)}
+    out["_order"] = out["metric"].map(order_of)
+    return out.sort_values(["_order", "month"]).drop(columns="_order").reset_index(drop=True)
+
+
+def _percentile_bands_by_group(monthly: pd.DataFrame) -> pd.DataFrame:
+    """The reference implementation of :func:`percentile_bands` (a pandas apply per group,
+    about 40x slower): kept for the test that the fast one gives the same numbers."""
     def bands(values: pd.Series) -> pd.Series:
         x = values.to_numpy(dtype=float)
         x = x[np.isfinite(x)]

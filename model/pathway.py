@@ -1452,12 +1452,11 @@ class PathwayModel:
 
 
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None) -> SimulationResult:
-    """Run one replication of ``scenario`` (base seed from the scenario unless ``seed`` is given).
+    """Run one replication of ``scenario`` exactly as given (base seed from the scenario unless
+    ``seed`` is given).
 
-    With ``scenario.uncertainty.enabled`` the replication first draws its own parameter values
-    (:func:`model.uncertainty.realise`); the result's ``scenario`` is the one that ran.
+    The engine runs one concrete scenario: parameter uncertainty is drawn above it, before the
+    replication starts (:func:`model.uncertainty.simulate_replication` draws, then calls this).
     """
-    from .uncertainty import realise
-
     base = scenario.simulation.seed if seed is None else seed
-    return PathwayModel(realise(scenario, replication, base), replication, base).run()
+    return PathwayModel(scenario, replication, base).run()

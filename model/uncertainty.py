@@ -11,12 +11,15 @@ include what is not known.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .assumptions import assumptions
 from .distributions import Uniform
 from .scenario import Scenario
 from .streams import stream
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .pathway import SimulationResult
 
 
 def realise(scenario: Scenario, replication: int, seed: int) -> Scenario:
@@ -35,3 +38,14 @@ def realise(scenario: Scenario, replication: int, seed: int) -> Scenario:
         values[key] = float(dist.ppf(u)[0])
     realised = scenario.replace(values)
     return realised
+
+
+def simulate_replication(scenario: Scenario, replication: int, seed: int | None = None
+                         ) -> SimulationResult:
+    """One replication as an experiment runs it: draw this replication's parameter values
+    (:func:`realise`), then run the engine on that concrete scenario. The result's ``scenario`` is
+    the one that ran."""
+    from .pathway import simulate
+
+    base = scenario.simulation.seed if seed is None else seed
+    return simulate(realise(scenario, replication, base), replication, base)

@@ -198,6 +198,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(cap)
     cap.set_defaults(handler=command_capacity)
 
+    sweep = sub.add_parser(
+        "sweep", help="every combination of lever values, into one Parquet file (resumable)",
+        description="Run the product of the --grid values (common random numbers: every "
+                    "scenario with the same seed and replications) on the local pool or Dask, "
+                    "streaming each finished scenario to disk. The same command again resumes an "
+                    "interrupted sweep: finished scenarios are not rerun.")
+    sweep.add_argument("scenario", type=Path, metavar="SCENARIO",
+                       help="base scenario TOML file, or a shipped scenario by name")
+    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                       help="a lever and its values, e.g. --grid assessment.professions.0.wte=3,4,5 "
+                            "(repeatable: the sweep runs every combination)")
+    sweep.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="KEY=VALUE", help="override a base scenario key (as for run)")
+    for flag, kind, meta in (("--replications", int, "N"), ("--seed", int, "S"),
+                             ("--months", int, "M"), ("--start", str, "YYYY-MM-DD")):
+        sweep.add_argument(flag, type=kind, metavar=meta, help=f"as for run ({flag})")
+    sweep.add_argument("--out", type=Path, metavar="FILE.parquet",
+                       help="results file (default results/<scenario>-sweep.parquet); one row per "
+                            "scenario and replication")
+    sweep.add_argument("--overwrite", action="store_true",
+                       help="start afresh: discard the results already in --out")
+    add_executor_options(sweep)
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar or notes")
+    sweep.set_defaults(handler=command_sweep)
+
     scen = sub.add_parser("scenarios", help="list the shipped scenarios")
     scen.add_argument("directory", type=Path, nargs="?", default=None,
                       help="folder to list (default: the shipped scenarios)")
@@ -907,6 +932,70 @@ def command_capacity(args: argparse.Namespace) -> int:
 
 
 # -------------------------------------------------------------------------------------------------
+# sweep
+
+SWEEP_TABLE_METRICS = ("waiting_list_end", "pct_waiting_over_13w_end",
+                       "pct_referrals_assessed_within_13w", "cost_total")
+"""What ``ndpath sweep`` prints per scenario (the Parquet file has every metric)."""
+
+
+def command_sweep(args: argparse.Namespace) -> int:
+    """``ndpath sweep``: every combination of lever values into one Parquet file."""
+    import numpy as np
+
+    from model.sweep import SweepError, parse_grid, run_sweep
+
+    choice = executor_choice(args)
+    try:
+        grid = parse_grid(args.grid)
+    except SweepError as error:
+        raise UserError(str(error)) from None
+    loaded = _load(args.scenario, _overrides(args))
+    out: Path = args.out or Path("results") / f"{args.scenario.stem}-sweep.parquet"
+    if out.suffix.lower() != ".parquet" or out.is_dir():
+        raise UserError(f"--out {out}: give a file name ending in .parquet, e.g. "
+                        f"--out results/{args.scenario.stem}-sweep.parquet")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sim = loaded.scenario.simulation
+    saved: list[str] = []
+    with ExitStack() as stack:
+        executor = open_executor(choice, stack)
+        bar = stack.enter_context(_progress(args, 0, "sweep"))
+
+        def plan(to_run: int, finished: int) -> None:
+            bar.total = to_run * sim.replications
+            bar.refresh()
+            if finished:
+                _note(args, f"resuming {out}: {finished} scenario(s) already finished, "
+                            f"{to_run} to run")
+
+        try:
+            result = run_sweep(loaded.scenario, grid, out, sim.replications, sim.seed, executor,
+                               overwrite=args.overwrite, on_done=lambda: bar.update(1),
+                               on_scenario=saved.append, on_plan=plan)
+        except SweepError as error:
+            raise UserError(str(error)) from None
+        except KeyboardInterrupt:
+            print(f"ndpath sweep: interrupted; {len(saved)} more scenario(s) saved in {out}; "
+                  "run the same command again to resume", file=sys.stderr)
+            raise
+    import pandas as pd
+
+    table = pd.read_parquet(out)
+    means = table.groupby("scenario", sort=False)[
+        [m for m in SWEEP_TABLE_METRICS if m in table]].mean()
+    print(f"{loaded.scenario.meta.name}: {len(result.points)} scenario(s) x {sim.replications} "
+          f"replications, seed {sim.seed} (common random numbers); ran {len(result.ran)}, "
+          f"already finished {len(result.skipped)}")
+    rows = [(name, *(_fmt_metric(m, float(v)) if np.isfinite(v) else "-" for m, v in r.items()))
+            for name, r in means.iterrows()]
+    print(_table(("scenario (mean over replications)", *(label(m) if len(label(m)) < 40 else m
+                                                        for m in means.columns)), rows))
+    _note(args, f"\nResults written to {out} (one row per scenario and replication)")
+    return EXIT_OK
+
+
+# -------------------------------------------------------------------------------------------------
 # scenarios
 
 
@@ -963,7 +1052,8 @@ def _handler(args: argparse.Namespace) -> Callable[..., int]:
 
 
 USER_ERRORS: tuple[tuple[str, str], ...] = (
-    ("model.scenario", "ScenarioError"), ("model.results", "ResultsFolderError"))
+    ("model.scenario", "ScenarioError"), ("model.results", "ResultsFolderError"),
+    ("model.sweep", "SweepError"))
 """User errors raised by the packages below, by (module, class) name: a module that was never
 imported cannot have raised its error, so :func:`main` need not import it to catch it."""
 

@@ -31,7 +31,8 @@ def test_quick_benchmark_reports_every_figure(tmp_path: Path, capsys: pytest.Cap
     assert main(["--quick", "--output", str(output)]) == 0
     results = json.loads(output.read_text())
     printed = capsys.readouterr().out
-    for figure in ("a) ndpath / plain SimPy", "a) ndpath / Ciw", "b)   normalised", "c) wall vs horizon",
+    for figure in ("0) ndpath --help", "0) ndpath run default", "0) app:", "0) full default pathway",
+                   "a) ndpath / plain SimPy", "a) ndpath / Ciw", "b)   normalised", "c) wall vs horizon",
                    "c) wall vs replications", "d) peak memory", "e) calibration"):
         assert figure in printed
     a = results["a_textbook_queue"]
@@ -46,6 +47,9 @@ def test_quick_benchmark_reports_every_figure(tmp_path: Path, capsys: pytest.Cap
         run = a["runs"][tool]
         assert 0 < run["wait_se_days"] < 0.2 * erlang
         assert abs(run["mean_wait_days"] - erlang) <= 4 * run["wait_se_days"], tool
+    z = results["z_end_to_end"]
+    assert z["pathway"]["children"] > 0 and z["pathway"]["engine_children_per_second"] > 0
+    assert len(z["help"]["seconds"]) == 2 and z["cli_run"]["median_seconds"] > 0
     b = results["b_default_scenario"]
     assert b["children"] > 0 and b["normalised_seconds"] > 0
     for scan in ("horizon", "replications"):

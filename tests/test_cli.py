@@ -368,7 +368,7 @@ def test_help_imports_no_numerical_library() -> None:
             "from ndpath.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    code = main(['--help'])\n"
-            "for command in ('run', 'compare', 'calibrate', 'validate'):\n"
+            "for command in ('run', 'compare', 'sweep', 'calibrate', 'validate'):\n"
             "    with contextlib.redirect_stdout(io.StringIO()):\n"
             "        main([command, '--help'])\n"
             f"print(code, sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))\n")

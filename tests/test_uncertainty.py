@@ -54,3 +54,34 @@ def test_an_unknown_key_is_named() -> None:
     with pytest.raises(ScenarioError, match="leaving.withdrawl"):
         Scenario().replace({"uncertainty.parameters": {
             "leaving.withdrawl": {"kind": "uniform", "low": 0.0, "high": 1.0}}})
+
+
+def test_the_engine_runs_the_scenario_it_is_given_and_the_draws_happen_above_it() -> None:
+    """Issue 13: the engine imports nothing from the experiment layer; a replication's parameter
+    values are drawn before its engine runs, and give the same numbers as the engine on the
+    realised scenario."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    from model.metrics import replication_metrics
+    from model.pathway import simulate
+    from model.uncertainty import simulate_replication
+
+    code = ("import sys, model.pathway; print(sorted(m for m in sys.modules if m in "
+            "('model.uncertainty', 'model.experiment', 'model.assumptions', 'model.sensitivity')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
+
+    s = _uncertain(**{"simulation.horizon_months": 6, "backlog.count": 300})
+    drawn = simulate_replication(s, 3, 11)
+    direct = simulate(realise(s, 3, 11), 3, 11)
+    assert drawn.scenario == realise(s, 3, 11) != s
+    a, b = replication_metrics(drawn), replication_metrics(direct)
+    assert a.keys() == b.keys()
+    assert all(np.isclose(a[k], b[k], equal_nan=True) for k in a)
+    # the engine itself does not draw: given the uncertain scenario, it runs its central values
+    assert simulate(s, 3, 11).scenario is s

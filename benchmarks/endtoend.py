@@ -1,0 +1,231 @@
+"""Benchmark (0): what people wait for, each paired with a plain-SimPy run of the same moment.
+
+* ``ndpath --help`` (a subprocess: interpreter start and every import the parser needs);
+* ``ndpath run scenarios/default.toml --replications 20 --months 60`` with figures, as a
+  subprocess: imports, scenario, the local pool, summaries, files and PNGs;
+* the app: from a click on Run to the first metric card and chart updated, in Chromium driven by
+  Playwright against a running ``streamlit run`` server (median of several clicks);
+* the full default pathway on one core: children per second through the engine (and through a
+  whole replication with its summaries) against plain SimPy's customers per second.
+
+On a machine shared with other work the speed available changes from minute to minute, so every
+timing is paired with a short plain-SimPy M/M/10 run just before it and normalised to a machine
+where plain SimPy runs 50,000 customers/s: ``seconds * rate / 50,000``.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable
+
+from . import textbook
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TOML = ROOT / "scenarios" / "default.toml"
+REFERENCE_SIMPY_RATE = 50_000.0
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def plain_simpy_rate(customers: int) -> float:
+    """Customers per second of the hand-written SimPy M/M/10 model, now."""
+    return textbook.run_plain_simpy(textbook.textbook_queue(customers)).customers_per_second
+
+
+def paired(measure: Callable[[], float], repeats: int, pairing_customers: int) -> dict[str, Any]:
+    """``repeats`` timings of ``measure`` (seconds), each after a plain-SimPy rate; the median
+    normalised time and every raw pair."""
+    pairs = []
+    for _ in range(repeats):
+        rate = plain_simpy_rate(pairing_customers)
+        pairs.append((measure(), rate))
+    normalised = [seconds * rate / REFERENCE_SIMPY_RATE for seconds, rate in pairs]
+    return {"seconds": [s for s, _ in pairs], "paired_plain_simpy_rates": [r for _, r in pairs],
+            "normalised_seconds": normalised,
+            "median_seconds": float(statistics.median(s for s, _ in pairs)),
+            "median_normalised_seconds": float(statistics.median(normalised))}
+
+
+def _timed(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=900)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def cli_help(repeats: int, pairing_customers: int) -> dict[str, Any]:
+    """``python -m ndpath --help`` in a fresh interpreter."""
+    return {"command": "python -m ndpath --help",
+            **paired(lambda: _timed([sys.executable, "-m", "ndpath", "--help"], ROOT), repeats,
+                     pairing_customers)}
+
+
+def cli_run(replications: int, months: int, repeats: int, pairing_customers: int
+            ) -> dict[str, Any]:
+    """``ndpath run`` of the default scenario with figures, end to end in a subprocess."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "ndpath", "run", str(DEFAULT_TOML), "--replications",
+                   str(replications), "--months", str(months), "--out", str(Path(tmp) / "run"),
+                   "--overwrite", "--quiet"]
+        result = paired(lambda: _timed(command, ROOT), repeats, pairing_customers)
+    return {"command": f"ndpath run scenarios/default.toml --replications {replications} "
+                       f"--months {months} (figures on, local pool)",
+            "replications": replications, "months": months, **result}
+
+
+def pathway_rate(months: int, repeats: int, pairing_customers: int) -> dict[str, Any]:
+    """The full default pathway on one core: children per second (the starting list plus the
+    horizon's referrals) through the engine alone and through a whole replication (engine and
+    its summaries), each against plain SimPy's customers per second measured just before."""
+    from model.experiment import _Task, run_one
+    from model.scenario import load_scenario
+    from model.uncertainty import simulate_replication
+
+    scenario = load_scenario(DEFAULT_TOML, [f"simulation.horizon_months={months}"])
+    seed = scenario.simulation.seed
+    simulate_replication(scenario, 0, seed)  # warm: imports and first-call costs
+    engine, whole, rates, children = [], [], [], 0
+    for k in range(repeats):
+        rates.append(plain_simpy_rate(pairing_customers))
+        start = time.perf_counter()
+        result = simulate_replication(scenario, k + 1, seed)
+        engine.append(time.perf_counter() - start)
+        children = len(result.children)  # the starting list and every referral of the horizon
+        start = time.perf_counter()
+        run_one(_Task(scenario, k + 1, seed, False))
+        whole.append(time.perf_counter() - start)
+    engine_rates = [children / s for s in engine]
+    whole_rates = [children / s for s in whole]
+    ratio_engine = [e / r for e, r in zip(engine_rates, rates)]
+    ratio_whole = [w / r for w, r in zip(whole_rates, rates)]
+    return {"months": months, "children": children, "engine_seconds": engine,
+            "replication_seconds": whole, "paired_plain_simpy_rates": rates,
+            "engine_children_per_second": float(statistics.median(engine_rates)),
+            "replication_children_per_second": float(statistics.median(whole_rates)),
+            "ratio_engine_vs_plain_simpy": float(statistics.median(ratio_engine)),
+            "ratio_replication_vs_plain_simpy": float(statistics.median(ratio_whole))}
+
+
+# -------------------------------------------------------------------------------------------------
+# the app in a browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+LIST_CARD = '[data-testid="stMetric"]'
+CHART = '[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img, [data-testid="stVegaLiteChart"] canvas, [data-testid="stArrowVegaLiteChart"] canvas'
+SNAPSHOT = f"""() => {{
+  const card = document.querySelector('{LIST_CARD} [data-testid="stMetricValue"]');
+  const chart = document.querySelector('{CHART}');
+  return [card ? card.textContent : '', chart ? (chart.src || chart.toDataURL().slice(-200)) : ''];
+}}"""
+CHANGED = f"""(before) => {{
+  const card = document.querySelector('{LIST_CARD} [data-testid="stMetricValue"]');
+  const chart = document.querySelector('{CHART}');
+  const now = [card ? card.textContent : '', chart ? (chart.src || chart.toDataURL().slice(-200)) : ''];
+  return now[0] !== '' && now[0] !== before[0] && now[1] !== '' && now[1] !== before[1];
+}}"""
+
+
+def app_run(clicks: int, pairing_customers: int) -> dict[str, Any]:
+    """Seconds from a click on Run to the first card and the first chart changed, in Chromium,
+    for ``clicks`` runs each with the paediatrician slider one step further (a new scenario each
+    time, so no cached result is shown)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        return {"available": False, "reason": f"playwright not installed ({error})"}
+    if not CHROMIUM.exists():
+        return {"available": False, "reason": f"{CHROMIUM} missing (apt-get install chromium)"}
+    port = _free_port()
+    log = tempfile.TemporaryFile()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    timings: list[float] = []
+    rates: list[float] = []
+    first_page = math.nan
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                return {"available": False, "reason": "the app did not start"}
+            time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1600, "height": 1100})
+                page.on("pageerror", lambda error: print(f"app page error: {error}",
+                                                         file=sys.stderr))
+                started = time.perf_counter()
+                page.goto(url)
+                page.get_by_text("Projection: Status quo").wait_for(timeout=180_000)
+                page.wait_for_function(f"() => !!document.querySelector('{CHART}')",
+                                       timeout=180_000)
+                first_page = time.perf_counter() - started
+                _wait_idle(page)
+                slider = page.get_by_role("slider").first
+                for _ in range(clicks):
+                    slider.focus()
+                    slider.press("ArrowRight")
+                    _wait_idle(page)
+                    rates.append(plain_simpy_rate(pairing_customers))
+                    before = page.evaluate(SNAPSHOT)
+                    start = time.perf_counter()
+                    page.get_by_role("button", name="Run", exact=True).click()
+                    page.wait_for_function(CHANGED, arg=before, timeout=300_000)
+                    timings.append(time.perf_counter() - start)
+                    _wait_idle(page)
+            except Exception as error:  # a timeout: say what the page showed and the server said
+                page.screenshot(path=str(Path(tempfile.gettempdir()) / "ndpath-app-bench.png"))
+                log.seek(0)
+                tail = log.read().decode(errors="replace")[-3000:]
+                return {"available": False, "reason": f"{type(error).__name__}: {error}"[:300],
+                        "server_log_tail": tail, "seconds": timings}
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    normalised = [s * r / REFERENCE_SIMPY_RATE for s, r in zip(timings, rates)]
+    return {"available": True, "clicks": clicks, "seconds": timings,
+            "paired_plain_simpy_rates": rates, "normalised_seconds": normalised,
+            "median_seconds": float(statistics.median(timings)),
+            "median_normalised_seconds": float(statistics.median(normalised)),
+            "first_page_seconds": first_page,
+            "what": "click on Run -> first metric card and first chart changed (Chromium, "
+                    "default scenario at the app's default months and replications)"}
+
+
+IDLE = """() => !document.querySelector('[data-stale="true"]')
+              && !document.querySelector('[data-testid="stStatusWidget"]')"""
+
+
+def _wait_idle(page: Any) -> None:
+    for _ in range(2):
+        page.wait_for_timeout(300)
+        page.wait_for_function(IDLE, timeout=300_000)

@@ -1,0 +1,159 @@
+"""``ndpath sweep``: the product of lever values with common random numbers, streamed to one
+Parquet file, resumable, with the same numbers serial, on a local pool and on Dask."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from model.executors import get_executor
+from model.experiment import run_replications
+from model.scenario import Scenario, ScenarioError
+from model.sweep import (SweepError, grid_points, parse_grid, parts_folder, read_sweep,
+                         read_sweep_metadata, run_sweep)
+from ndpath.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = Scenario().replace({"simulation.horizon_months": 4, "backlog.count": 200,
+                           "simulation.seed": 99})
+GRID = {"assessment.professions.0.wte": ["3", "6"], "support.places": ["0", "250"]}
+REPLICATIONS = 2
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    out = tmp_path_factory.mktemp("serial") / "sweep.parquet"
+    result = run_sweep(BASE, GRID, out, REPLICATIONS, executor="serial")
+    assert result.complete and len(result.ran) == 4 and not result.skipped
+    assert not parts_folder(out).exists()  # a finished sweep leaves one file
+    return read_sweep(out)
+
+
+def test_every_combination_runs_with_its_values_applied_and_common_random_numbers(
+        serial: pd.DataFrame) -> None:
+    assert len(serial) == 4 * REPLICATIONS
+    assert list(serial.columns[:5]) == ["scenario", "assessment.professions.0.wte",
+                                        "support.places", "seed", "replication"]
+    assert (serial["seed"] == 99).all()
+    for point in grid_points(BASE, GRID):
+        rows = serial[serial["scenario"] == point.id].reset_index(drop=True)
+        # the lever columns read the scenario that ran, not the text asked for
+        assert rows["assessment.professions.0.wte"].eq(float(point.values[
+            "assessment.professions.0.wte"])).all()
+        assert rows["support.places"].eq(int(point.values["support.places"])).all()
+        # each scenario's numbers are exactly a run of that scenario with the sweep's seed:
+        # the same replications as `ndpath run` would give, and common random numbers
+        alone = run_replications(point.scenario, REPLICATIONS, 99, "serial", groups=False)
+        expected = alone.per_replication.reset_index(drop=True)
+        pd.testing.assert_frame_equal(rows[expected.columns], expected, check_dtype=False)
+    # more paediatricians: fewer waiting (the lever reaches the engine), paired replication-wise
+    low = serial[serial["assessment.professions.0.wte"] == 3.0]
+    high = serial[serial["assessment.professions.0.wte"] == 6.0]
+    assert (high["waiting_list_end"].to_numpy() < low["waiting_list_end"].to_numpy()).all()
+    # the same children arrive in every scenario (common random numbers)
+    assert serial.groupby("replication")["referrals"].nunique().eq(1).all()
+
+
+def test_an_interrupted_sweep_on_a_dask_cluster_resumes_without_rerunning(
+        serial: pd.DataFrame, tmp_path: Path) -> None:
+    out = tmp_path / "sweep.parquet"
+    seen: list[str] = []
+
+    def stop_after_two(point_id: str) -> None:
+        seen.append(point_id)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with get_executor("dask", n_workers=2) as dask:
+        with pytest.raises(KeyboardInterrupt):
+            # one scenario per batch, so the interruption falls between scenarios
+            run_sweep(BASE, GRID, out, REPLICATIONS, executor=dask, on_scenario=stop_after_two,
+                      tasks_per_batch=REPLICATIONS)
+        partial = read_sweep(out)  # what finished is readable at once
+        assert sorted(partial["scenario"].unique()) == sorted(seen)
+        assert read_sweep_metadata(out)["grid"] == GRID
+        resumed = run_sweep(BASE, GRID, out, REPLICATIONS, executor=dask)
+    assert sorted(resumed.skipped) == sorted(seen)
+    assert sorted(resumed.ran) == sorted(set(p.id for p in resumed.points) - set(seen))
+    pd.testing.assert_frame_equal(read_sweep(out), serial)
+    assert not parts_folder(out).exists()
+
+
+def test_local_pool_from_the_command_line_gives_the_same_file(
+        serial: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cli.parquet"
+    args = ["sweep", "-", "--grid", "assessment.professions.0.wte=3,6", "--grid",
+            "support.places=0,250", "--replications", str(REPLICATIONS), "--seed", "99",
+            "--months", "4", "--set", "backlog.count=200", "--out", str(out), "--quiet"]
+    toml = tmp_path / "base.toml"
+    toml.write_text(Scenario().to_toml())
+    args[1] = str(toml)
+    assert main([*args, "--executor", "local", "--workers", "2"]) == 0
+    pd.testing.assert_frame_equal(read_sweep(out), serial)
+    # again: nothing reruns, the file holds the same rows
+    capsys.readouterr()
+    assert main([*args, "--executor", "serial"]) == 0
+    assert "ran 0, already finished 4" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(read_sweep(out), serial)
+    # a different grid in the same file is refused, unless asked to start afresh
+    other = [a if a != "support.places=0,250" else "support.places=0,100" for a in args]
+    assert main([*other, "--executor", "serial"]) == 2
+    assert main([*other, "--executor", "serial", "--overwrite"]) == 0
+    assert sorted(read_sweep(out)["support.places"].unique()) == [0, 100]
+
+
+def test_a_finished_scenario_is_not_rerun_and_a_damaged_part_is(tmp_path: Path) -> None:
+    out = tmp_path / "s.parquet"
+    grid = {"support.places": ["0", "100", "200"]}
+    ran: list[str] = []
+
+    def stop(point_id: str) -> None:
+        ran.append(point_id)
+        if len(ran) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(BASE, grid, out, 1, executor="serial", on_scenario=stop)
+    parts = sorted(parts_folder(out).glob("*.parquet"))
+    assert len(parts) == 2
+    out.unlink()  # the assembled file lost: the parts still say what finished
+    parts[0].write_bytes(b"not parquet")  # and a damaged part is run again
+    again = run_sweep(BASE, grid, out, 1, executor="serial")
+    assert len(again.skipped) == 1 and len(again.ran) == 2
+    assert list(read_sweep(out)["support.places"]) == [0, 100, 200]
+
+
+def test_bad_grids_are_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for items, words in ((["support.places"], "key.path=v1,v2"),
+                         (["support.places="], "one or more values"),
+                         (["support.places=1,,2"], "none empty"),
+                         (["support.places=1", "support.places=2"], "given twice"),
+                         (["support.places=1,1"], "listed twice"),
+                         ([], "no --grid")):
+        with pytest.raises(SweepError, match=words):
+            parse_grid(items)
+    with pytest.raises(ScenarioError, match="support.placez"):
+        grid_points(BASE, {"support.placez": ["1"]})
+    with pytest.raises(ScenarioError, match=r"support.places=-5"):
+        grid_points(BASE, {"support.places": ["10", "-5"]})
+    for args in (["sweep", "default", "--grid", "nonsense"],
+                 ["sweep", "default", "--grid", "support.placez=1,2", "--out",
+                  str(tmp_path / "x.parquet")],
+                 ["sweep", "default", "--grid", "support.places=1", "--out",
+                  str(tmp_path / "x.csv")]):
+        assert main(args) == 2
+        assert "Traceback" not in capsys.readouterr().err
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_the_help_lists_the_sweep_without_loading_numerical_libraries() -> None:
+    code = ("import sys, contextlib, io\nfrom ndpath.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()) as text:\n    main(['sweep', '--help'])\n"
+            "print('--grid' in text.getvalue(), 'pandas' in sys.modules, 'numpy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert done.stdout.split() == ["True", "False", "False"], done.stderr
