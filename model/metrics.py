@@ -82,6 +82,11 @@ SCALAR_METRICS = (
     "would_be_diagnosed_left_unassessed",
     "turned_18_without_assessment",
     "turned_18_after_needs_led_exit",
+    # issue 12: post-diagnostic follow-up on the assessment clinicians
+    "follow_up_starts",
+    "follow_up_caseload_end",
+    "follow_up_hours",
+    "follow_up_hours_unmet",
 )
 """Every scalar metric, in reporting order (DESIGN.md section 3's names, then context)."""
 
@@ -353,7 +358,50 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
         "assessments_no_condition": count("assessment_end", "none"),
     })
     metrics.update(family_metrics(result, t))
+    metrics.update(team_metrics(result))
     return metrics
+
+
+PROFESSION_METRICS = ("utilisation", "follow_up_hours")
+"""Per profession, as ``{metric}_{profession}`` columns of the per-replication table (the names
+depend on the scenario's professions, so they are not in :data:`SCALAR_METRICS`)."""
+
+
+def team_metrics(result: SimulationResult) -> dict[str, float]:
+    """Follow-up caseload and hours, and each profession's utilisation (``by_profession``).
+
+    ``utilisation_{profession}``: share of the profession's clinical hours for the service used,
+    by new assessments and follow-up; ``follow_up_hours_{profession}``: follow-up hours it gave.
+    ``follow_up_caseload_end`` counts the children diagnosed in the run who are still in
+    follow-up at the horizon, plus the starting caseload still expected then.
+    """
+    sc, ev, cap, horizon = result.scenario, result.events, result.capacity, result.horizon_days
+    fu = sc.follow_up
+    event = ev["event"].to_numpy()
+    in_horizon = ev["time_days"].to_numpy() <= horizon + 1e-9
+    started = ev["child"].to_numpy()[(event == "follow_up_start") & in_horizon]
+    ended = ev["child"].to_numpy()[(event == "follow_up_end") & in_horizon]
+    still = float(len(np.setdiff1d(started, ended)))
+    if fu.enabled and fu.initial_caseload:
+        rate = (fu.discharge_per_year + 1.0 / fu.initial_caseload_years_to_18) / 365.25
+        still += fu.initial_caseload * math.exp(-rate * horizon)
+    stage = cap["stage"].astype(str)
+    follow = cap[stage.str.startswith("follow_up:")]
+    out = {
+        "follow_up_starts": float(len(started)),
+        "follow_up_caseload_end": still,
+        "follow_up_hours": float(follow["hours_used"].sum()),
+        "follow_up_hours_unmet": float((follow["hours_available"] - follow["hours_used"]).sum()),
+    }
+    if sc.assessment.capacity_model == "by_profession":
+        for p in sc.assessment.professions:
+            rows = cap[stage == f"profession:{p.name}"]
+            available = float(rows["hours_available"].sum())
+            out[f"utilisation_{p.name}"] = (float(rows["hours_used"].sum()) / available
+                                            if available > 0 else math.nan)
+            out[f"follow_up_hours_{p.name}"] = float(
+                cap.loc[stage == f"follow_up:{p.name}", "hours_used"].sum())
+    return out
 
 
 # -------------------------------------------------------------------------------------------------
