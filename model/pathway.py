@@ -314,7 +314,7 @@ def _recipe_draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> 
 def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[str, np.ndarray]:
     """Per-child random numbers for every later stage, from per-element streams."""
     a = scenario.assessment
-    hours_model = a.capacity_model == "clinical_hours"
+    hours_model = a.capacity_model != "servers"  # clinical hours, pooled or by profession
 
     def durations(used: bool, dist: Distribution, name: str) -> np.ndarray:
         # a stage that is off never reads its durations; skipping the (costly) inverse CDF
@@ -328,7 +328,8 @@ def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[st
                                    "profiling_hours"),
         "route_u": streams.uniforms(f"{prefix}.routing", n),
         "anyway_u": streams.uniforms(f"{prefix}.diagnosis_anyway", n),
-        "assess_hours": durations(hours_model, a.hours_per_assessment, "assessment_hours"),
+        "assess_hours": durations(a.capacity_model == "clinical_hours", a.hours_per_assessment,
+                                  "assessment_hours"),
         "elapsed_days": 7.0 * durations(hours_model, a.elapsed_weeks, "assessment_elapsed"),
         "service_days": durations(not hours_model, a.service_days, "service"),
         "outcome_u": streams.uniforms(f"{prefix}.outcome", n),
