@@ -38,6 +38,7 @@ LABELS: dict[str, str] = {
     "escalations": "Crises or school breakdowns while waiting (assumption-driven)",
     "clinician_utilisation": ("Share of the team's clinical hours for the service used "
                               "(assessment, and follow-up when it is on)"),
+    "list_child_weeks": "Child-weeks spent on the diagnostic list in the projection (list size x weeks)",
     "follow_up_starts": "Children starting post-diagnostic follow-up (ADHD medication, autism)",
     "follow_up_caseload_end": "Children in post-diagnostic follow-up at the end",
     "follow_up_hours": "Clinical hours given to post-diagnostic follow-up",

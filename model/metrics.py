@@ -87,6 +87,7 @@ SCALAR_METRICS = (
     "follow_up_caseload_end",
     "follow_up_hours",
     "follow_up_hours_unmet",
+    "list_child_weeks",
 )
 """Every scalar metric, in reporting order (DESIGN.md section 3's names, then context)."""
 
@@ -272,6 +273,13 @@ def _share(mask: np.ndarray) -> float:
     return 100 * float(mask.mean()) if len(mask) else math.nan
 
 
+def _list_child_weeks(t: ChildTimes, horizon: float) -> float:
+    joined = np.isfinite(t.list_join)
+    begin = np.clip(t.list_join[joined], 0.0, horizon)
+    end = np.clip(np.fmin(t.list_leave[joined], horizon), 0.0, horizon)
+    return float(np.maximum(end - begin, 0.0).sum() / WEEK)
+
+
 def replication_metrics(result: SimulationResult, times: ChildTimes | None = None) -> dict[str, float]:
     """Every scalar metric of one replication (see :data:`SCALAR_METRICS`).
 
@@ -348,6 +356,9 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
         "profiles_completed": count("profiled"),
         "support_starts": count("support_start"),
         "backlog_cleared": float((waited_end < THIRTEEN_WEEKS).all()),
+        # weeks children spent on the diagnostic list within the horizon, summed over children
+        # (the list size integrated over time): what "child-weeks of waiting avoided" counts
+        "list_child_weeks": _list_child_weeks(t, horizon),
     }
     metrics.update(costs(result))  # cost_total, its components and cost_per_assessment
     profiled = count("profiled")
