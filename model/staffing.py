@@ -60,13 +60,15 @@ def recipe_hours_by_profession(scenario: Scenario) -> dict[str, float]:
             + mix.both * both.get(n, 0.0) for n in names}
 
 
-def assessments_per_week_by_profession(scenario: Scenario) -> dict[str, float]:
-    """Assessments a week each profession's hours allow at its starting WTE (``inf`` for a
-    profession the recipes do not need). The least of them is what the team can do."""
+def assessments_per_week_by_profession(scenario: Scenario,
+                                       extra: dict[str, float] | None = None) -> dict[str, float]:
+    """Assessments a week each profession's hours allow at its starting WTE plus ``extra``
+    (``inf`` for a profession the recipes do not need). The least is what the team can do."""
     a = scenario.assessment
     need = recipe_hours_by_profession(scenario)
-    return {p.name: (a.profession_hours_per_week(p.name, p.wte) / need[p.name]
-                     if need[p.name] > 0 else math.inf) for p in a.professions}
+    more = extra or {}
+    return {p.name: (a.profession_hours_per_week(p.name, p.wte + more.get(p.name, 0.0))
+                     / need[p.name] if need[p.name] > 0 else math.inf) for p in a.professions}
 
 
 def binding_profession(scenario: Scenario) -> str | None:
@@ -103,7 +105,7 @@ def balanced_mix(scenario: Scenario, extra_wte: float) -> dict[str, float]:
             low = mid
     mix = wte_for(low)
     scale = extra_wte / sum(mix.values()) if sum(mix.values()) > 0 else 0.0
-    return {n: w * scale for n, w in mix.items() if w * scale > 0}
+    return {n: w * scale for n, w in mix.items() if w * scale > 1e-9}
 
 
 def with_extra(scenario: Scenario, wte_by_profession: dict[str, float]) -> Scenario:
@@ -294,6 +296,7 @@ def fewest_wte(
     executor: str | Executor = "local",
     max_wte: float = 60.0,
     levers: list[Lever] | None = None,
+    tolerance: float | None = None,
     on_done: Callable[[str], None] | None = None,
 ) -> FewestWTE:
     """:func:`model.questions.least_lever` for each mix of :func:`candidate_mixes` (common
@@ -303,7 +306,7 @@ def fewest_wte(
     for lever in levers or candidate_mixes(scenario):
         name = mix_name(lever)
         answer = least_lever(scenario, target, lever, replications, seed, executor,
-                             max_amount=max_wte)
+                             max_amount=max_wte, tolerance=tolerance)
         found[name] = answer
         amount = answer.amount
         if amount is None:
