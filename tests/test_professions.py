@@ -283,3 +283,26 @@ def test_recipes_and_follow_up_must_name_the_team() -> None:
     with pytest.raises(ScenarioError, match="hours is empty"):
         Scenario().replace({"assessment.capacity_model": "by_profession",
                             "assessment.recipes.adhd": {"hours": {}}})
+
+
+def test_calibration_scales_the_team_so_the_binding_profession_gives_the_throughput() -> None:
+    """The extract has no profession column: the recipes and the team's shape are kept, and one
+    factor scales every profession so the binding one allows the fitted 40 assessments a month
+    (the pooled model: the team's hours over hours per assessment, as before)."""
+    import pandas as pd
+
+    from calibration.fitters import CapacityFitter
+    from model.staffing import assessments_per_week_by_profession
+
+    months = pd.period_range("2024-01", periods=18, freq="M").astype(str)
+    fit = CapacityFitter().fit(pd.Series(40.0, index=months), pd.Series(5000.0, index=months))
+    base = Scenario().replace({"assessment.capacity_model": "by_profession"})
+    scaled = base.replace(fit.to_scenario(base))
+    per_week = assessments_per_week_by_profession(scaled)
+    assert min(per_week.values()) == pytest.approx(40.0 * 12 / WEEKS_PER_YEAR, rel=1e-3)
+    ratio = [p.wte / q.wte for p, q in zip(scaled.assessment.professions,
+                                          base.assessment.professions)]
+    assert max(ratio) == pytest.approx(min(ratio), rel=1e-3)
+    pooled = Scenario()
+    hours = pooled.replace(fit.to_scenario(pooled)).assessment.clinical_hours_per_week()
+    assert hours == pytest.approx(40.0 * 12 / WEEKS_PER_YEAR * 11.5, rel=1e-3)
