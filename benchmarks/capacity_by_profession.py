@@ -47,7 +47,7 @@ def main() -> None:
     out = table(args.replications)
     if args.out:
         out.to_csv(args.out, index=False)
-    print(out.to_markdown(index=False))
+    print(out.to_string(index=False))
 
 
 if __name__ == "__main__":
