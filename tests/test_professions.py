@@ -306,3 +306,26 @@ def test_calibration_scales_the_team_so_the_binding_profession_gives_the_through
     pooled = Scenario()
     hours = pooled.replace(fit.to_scenario(pooled)).assessment.clinical_hours_per_week()
     assert hours == pytest.approx(40.0 * 12 / WEEKS_PER_YEAR * 11.5, rel=1e-3)
+
+
+def test_utilisation_by_profession_is_written_with_its_labels(tmp_path: Any) -> None:
+    import pandas as pd
+
+    from model.experiment import run_replications
+    from model.labels import label
+    from model.results import PROFESSIONS, write_results
+
+    sc = Scenario().replace({**OVERLOADED, "assessment.capacity_model": "by_profession",
+                             "simulation.horizon_months": 6, "backlog.count": 600})
+    experiment = run_replications(sc, 2, executor="serial")
+    write_results(tmp_path / "run", experiment, {"seed": 1}, figures=False)
+    table = pd.read_csv(tmp_path / "run" / PROFESSIONS).set_index(["profession", "metric"])
+    per_rep = experiment.per_replication
+    for p in TEAM:
+        row = table.loc[(p["name"], "utilisation")]
+        assert row["mean"] == pytest.approx(per_rep[f"utilisation_{p['name']}"].mean())
+        assert 0 < row["mean"] <= 1
+        assert row["label"] == label(f"utilisation_{p['name']}", (p["name"],))
+    assert label("utilisation_psychologist", ("psychologist",)) == (
+        "Share of the psychologists' clinical hours for the service used (assessment and "
+        "follow-up)")
