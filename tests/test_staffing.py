@@ -35,6 +35,10 @@ def test_the_recipe_arithmetic_names_the_binding_profession() -> None:
     assert sum(three.values()) == pytest.approx(3.0)
     rates = assessments_per_week_by_profession(s, three)
     assert rates["psychologist"] == pytest.approx(rates["paediatrician"], rel=1e-6)
+    # the search's balanced lever adds exactly that mix, from the start date, at full strength
+    added = MixLever("wte").apply(s, 0.5).assessment.staffing_changes
+    assert [(c.profession, c.ramp_weeks) for c in added] == [("psychologist", 0.0)]
+    assert added[0].wte_change == pytest.approx(0.5)
     # the pooled model splits the team's hours per assessment as the team's hours are split
     pooled = s.replace({"assessment.capacity_model": "clinical_hours"})
     assert sum(recipe_hours_by_profession(pooled).values()) == pytest.approx(11.5)
