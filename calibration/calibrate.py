@@ -57,6 +57,8 @@ from .fitters import (
 )
 from .observed import KM_WEEKS, list_leave_date, month_range, monthly_flows, wait_observations
 from .observed import km_survival
+from .rereferral import ROUTES as REREFERRAL_ROUTES
+from .rereferral import ReReferralFitter, at_risk_at
 from .synth import result_to_extract
 
 log = logging.getLogger(__name__)
@@ -811,6 +813,26 @@ def arrivals_notes(arrivals: ArrivalsFitter) -> list[str]:
     return notes
 
 
+def later_referrals(data: pd.DataFrame) -> pd.Series:
+    """True for a referral of a child (``child_id``) referred before in the extract."""
+    if "child_id" not in data:
+        return pd.Series(False, index=data.index)
+    ordered = data.assign(_when=pd.to_datetime(data["referral_date"])).sort_values(
+        "_when", kind="stable")
+    repeat = ordered["child_id"].notna() & ordered.duplicated("child_id")
+    return repeat.reindex(data.index)
+
+
+def at_risk_overrides(data: pd.DataFrame, moment: pd.Timestamp, rereferral: ReReferralFitter,
+                      transfer_age: float | None) -> dict[str, Any]:
+    """``rereferral.at_risk_at_start`` for a run starting the day after ``moment`` (nothing when
+    no re-referral hazard was fitted)."""
+    if not rereferral.rates_:
+        return {}
+    return {f"rereferral.at_risk_at_start.{route}": n
+            for route, n in at_risk_at(data, moment, transfer_age).items()}
+
+
 def _params_from_summary(summary: pd.DataFrame, source: str = "fitted") -> list[Parameter]:
     return [Parameter(r["parameter"], float(r["estimate"]), float(r["ci_low"]),
                       float(r["ci_high"]), r["unit"], source) for _, r in summary.iterrows()]
@@ -841,8 +863,21 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
                  "the extract must hold every referral from the first of these "
                  "(--referrals-from to change).")
 
+    # failure demand (issue 11): with child_id, a child's later referrals are re-referrals;
+    # the model makes them from the fitted hazards, so the arrivals are the first referrals
+    transfer_age = base.leaving.age_out_years if base.leaving.age_out else None
+    rereferral = ReReferralFitter(transfer_age=transfer_age).fit(data, until)
+    referrals = indexed["referrals"]
+    if rereferral.rates_:
+        later = later_referrals(data)
+        referrals = pd.Series(
+            monthly_flows(data[~later], months)["referrals"].to_numpy(), index=indexed.index)
+        notes.append(f"Re-referrals: {int(later.sum())} referrals of children referred before "
+                     "in the extract are left out of the arrivals fit; the projection makes "
+                     "re-referrals from the fitted hazards, including from the children who had "
+                     "left and not come back by the start.")
     try:
-        arrivals = ArrivalsFitter().fit(indexed["referrals"], exclude=options.exclude_months,
+        arrivals = ArrivalsFitter().fit(referrals, exclude=options.exclude_months,
                                         break_month=options.break_month)
     except ValueError as error:
         raise CalibrationError(f"arrivals: {error}") from None
@@ -937,6 +972,22 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         if anyway is not None:
             overrides["profiling.diagnosis_requested_anyway"] = round(anyway.estimate, 6)
             support["profiling.diagnosis_requested_anyway"] = anyway
+    if rereferral.rates_:
+        overrides.update(rereferral.overrides())
+        for note in rereferral.notes_:
+            kept.append(f"re-referral: {note}")
+    else:
+        # without child_id re-referrals cannot be told from first referrals: they are inside
+        # the fitted referral rate, so the model must not add them again
+        overrides["rereferral.enabled"] = False
+        why = (rereferral.notes_[0] if rereferral.notes_ else "no child left by a route that "
+               "can bring them back")
+        kept.append("re-referral: switched off, because re-referrals are inside the fitted "
+                    f"referral rate ({why.split(':')[0]}); add child_id to fit it")
+        notes.append("Re-referral is off in the calibrated scenario: without child_id the "
+                     "children coming back cannot be told from new referrals, so they are in "
+                     "the fitted referral rate. A changed front door's failure demand is not "
+                     "projected; add child_id (pseudonymised) to fit it.")
     try:
         fitted = base.replace(overrides)
     except ScenarioError as error:
@@ -949,7 +1000,9 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         **arrivals.to_scenario(replay_months[0]),
         **capacity.to_scenario(fitted, staffing_from=replay_months[0]),
         "simulation.start_date": replay_start.date(),
-        "simulation.horizon_months": len(replay_months)})
+        "simulation.horizon_months": len(replay_months),
+        **at_risk_overrides(data, replay_start - pd.Timedelta(days=1), rereferral,
+                            transfer_age)})
     def before_list(moment: pd.Timestamp) -> dict[str, tuple[pd.Series, float]]:
         """Children not yet on the diagnostic list at the end of ``moment``, and the fitted
         probability that each joins it."""
@@ -1000,6 +1053,7 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     final_rate = capacity.assessments_per_month_ * tuning.capacity_multiplier
     final = fitted.replace({
         **capacity.to_scenario(fitted, assessments_per_month=final_rate),
+        **at_risk_overrides(data, listed_on, rereferral, transfer_age),
         "simulation.start_date": start.date(),
         "meta.name": f"Calibrated from {Path(str(table.source)).name} at {until.date()}",
         "meta.description": (f"Fitted to {len(data)} referrals ({months[0]} to {months[-1]}), "
@@ -1026,6 +1080,12 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
             notes.append(fitter.message_ + ".")
     parameters += _params_from_summary(capacity.summary)
     parameters += list(support.values())
+    for route, rate in rereferral.rates_.items():
+        parameters.append(Parameter(
+            REREFERRAL_ROUTES[route], rate, *rereferral.intervals_[route], "per year",
+            events=float(rereferral.events_[route]), exposure=rereferral.exposure_years_[route],
+            exposure_unit="child-years since leaving",
+            note="new referrals of the same child_id over the time since they left"))
     hours = final.assessment.hours_per_assessment.mean_value
     low, high = capacity.assessments_per_month_ci_
     parameters.append(Parameter("capacity_multiplier", tuning.capacity_multiplier, None, None,
@@ -1039,6 +1099,7 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     parameters.append(Parameter("backlog_children", len(backlog), None, None,
                                 f"children waiting at the end of {listed_on.date()}", "extract"))
     fitters = {"arrivals": arrivals, "referral_mix": mix, "exits": exits, "waits": waits,
+               "rereferral": rereferral,
                "elapsed": elapsed, "capacity": capacity}
     return Calibration(final, backlog, parameters, fitters, flows, tuning, notes, kept,
                        quality_report(table), changes)

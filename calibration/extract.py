@@ -70,7 +70,11 @@ NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
     "age_at_referral": (0.0, 18.0),
     "deprivation_quintile": (1.0, 5.0),
 }
-KNOWN_COLUMNS = (REQUIRED_COLUMNS + DATE_COLUMNS[1:] + tuple(CODES) + tuple(NUMERIC_COLUMNS))
+ID_COLUMNS = ("child_id",)
+"""Optional ids, pseudonymised on reading like ``referral_id`` (the same child on a later row
+is a re-referral, DESIGN.md 4a)."""
+KNOWN_COLUMNS = (REQUIRED_COLUMNS + DATE_COLUMNS[1:] + tuple(CODES) + tuple(NUMERIC_COLUMNS)
+                 + ID_COLUMNS)
 ATTRIBUTE_COLUMNS = ("pathway", "age_at_referral", "priority", "looked_after_or_cin",
                      "deprivation_quintile")
 """Optional attributes of the child: with ``on_error="quarantine"`` a bad value in one of these
@@ -83,6 +87,8 @@ ABSENT_MEANS = {
     "discharge_date": "no child counts as having left the list without assessment",
     "pathway": "every referral is taken as autism",
     "age_at_referral": "ages come from the base scenario's referral mix",
+    "child_id": "re-referrals cannot be seen: the fitted referrals include any children "
+                "coming back, and re-referral is not modelled separately",
 }
 """What the absence of an optional column means for the fit (said, never silently assumed)."""
 
@@ -652,6 +658,15 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     return ids.map(one)
 
 
+def _pseudonymised_or_blank(ids: pd.Series, key: bytes) -> pd.Series:
+    """Pseudonyms of an optional id column; a blank cell stays missing (``None``)."""
+    text = ids.astype("string").fillna("")
+    blank = np.asarray(blank_mask(text), dtype=bool)
+    out = pseudonymise(text, key).astype(object)
+    out[blank] = None
+    return out
+
+
 @dataclass(frozen=True)
 class PathwayTable:
     """A validated extract: one row per referral, ids pseudonymised, dates as timestamps.
@@ -752,7 +767,8 @@ def read_extract(
     whole_file = [p for p in problems if p.row is None]
     if whole_file or (problems and on_error == "stop"):
         raise ExtractError(problems, str(origin))
-    pseudo = pseudonymise(raw["referral_id"], key or secrets.token_bytes(32))
+    key_bytes = key or secrets.token_bytes(32)
+    pseudo = pseudonymise(raw["referral_id"], key_bytes)
     # a bad optional attribute is read as missing (the parsers already give None/NaN there)
     # and the referral kept; every other problem sets its row aside
     set_missing = tuple(p for p in problems if p.column in ATTRIBUTE_COLUMNS and p.row is not None)
@@ -766,6 +782,9 @@ def read_extract(
     for column in present:
         if column == "referral_id":
             continue
+        if column in ID_COLUMNS:
+            data[column] = _pseudonymised_or_blank(raw[column], key_bytes)
+            continue
         data[column] = values[column]
     data = data[~bad].reset_index(drop=True)
 
@@ -775,6 +794,9 @@ def read_extract(
             by_row.setdefault(p.row, []).append(f"{p.column}: {p.message}")
     quarantine = raw[bad].drop(columns=["referral_id"]).copy()
     quarantine.insert(0, "referral_id", pseudo[bad])  # pseudonym only: ids never leave
+    for column in ID_COLUMNS:
+        if column in quarantine:
+            quarantine[column] = _pseudonymised_or_blank(raw[column], key_bytes)[bad].to_numpy()
     quarantine.insert(0, "problems", ["; ".join(by_row[_row(i)]) for i in bad_index])
     quarantine.insert(0, "row", bad_index + 2)
     ignored = tuple(c for c in raw.columns if c not in KNOWN_COLUMNS)

@@ -3,8 +3,8 @@
 An extract can carry ``child_id`` (DESIGN.md 4a: pseudonymised; the same child on a later row is
 a re-referral). For every referral that ended without an assessment by a route that can bring a
 child back (a needs-led plan or signposting at triage, or withdrawing from the list), the child
-is at risk of a new referral from that day until their next referral (an event) or the extract
-date (censored). The constant hazard's estimate is events / time at risk, with an exact Poisson
+is at risk of a new referral from that day until their next referral (an event), the extract
+date or their 18th birthday (censored). The constant hazard's estimate is events / time at risk, with an exact Poisson
 95% interval; a route with no one leaving by it keeps the scenario's value, and an extract
 without ``child_id`` keeps every default, saying so.
 
@@ -48,12 +48,75 @@ def _codes(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column].astype("string").str.strip().str.lower().fillna("")
 
 
+def leavers(extract: pd.DataFrame, transfer_age: float | None = 18.0) -> pd.DataFrame:
+    """The referrals that ended by a route a child can come back from, one row each:
+    ``route, left, next_referral, adult`` (the child's next referral in the extract, NaT if
+    none; the day they reach ``transfer_age``, NaT if their age is unknown or it is ``None``).
+
+    A referral ended by a route on its discharge date (``discharge_reason``); an extract without
+    ``discharge_reason`` ends it on the triage date for a needs-led or signposted
+    ``triage_outcome``, unless the child was assessed anyway (a child sent to a needs-led plan
+    who also joined the list did not leave). Rows without ``child_id`` cannot be followed and
+    are left out.
+    """
+    if "child_id" not in extract:
+        return pd.DataFrame(columns=["route", "left", "next_referral", "adult"])
+    data = pd.DataFrame({
+        "child": extract["child_id"].astype("string"),
+        "referral": _dates(extract, "referral_date"),
+        "triage": _dates(extract, "triage_date"),
+        "triage_outcome": _codes(extract, "triage_outcome"),
+        "discharge": _dates(extract, "discharge_date"),
+        "discharge_reason": _codes(extract, "discharge_reason"),
+        "assessed": _dates(extract, "assessment_start_date").notna(),
+        "age": (pd.to_numeric(extract["age_at_referral"], errors="coerce")
+                if "age_at_referral" in extract else pd.Series(float("nan"), index=extract.index)),
+    }).dropna(subset=["child", "referral"])
+    data = data.sort_values(["child", "referral"], kind="stable")
+    data["next_referral"] = data.groupby("child")["referral"].shift(-1)
+    route = pd.Series(pd.NA, index=data.index, dtype="string")
+    left = pd.Series(pd.NaT, index=data.index, dtype="datetime64[ns]")
+    for name in ROUTES:
+        if "discharge_reason" in extract:
+            ended = (data["discharge_reason"] == name) & data["discharge"].notna()
+            when = data["discharge"]
+        else:
+            ended = ((data["triage_outcome"] == name) & data["triage"].notna()
+                     & ~data["assessed"])
+            when = data["triage"]
+        route = route.where(~ended, name)
+        left = left.where(~ended, when)
+    adult = (data["referral"] + pd.to_timedelta((transfer_age - data["age"]) * 365.25, unit="D")
+             if transfer_age is not None else pd.Series(pd.NaT, index=data.index))
+    out = pd.DataFrame({"route": route, "left": left, "next_referral": data["next_referral"],
+                        "adult": adult})
+    return out[out["route"].notna()].reset_index(drop=True)
+
+
+def at_risk_at(extract: pd.DataFrame, moment: str | dt.date | pd.Timestamp,
+               transfer_age: float | None = 18.0) -> dict[str, int]:
+    """Children who had left by each route on or before ``moment`` and were neither referred
+    again nor adults by then: the ``rereferral.at_risk_at_start`` of a projection starting the
+    day after ``moment``."""
+    when = pd.Timestamp(moment)
+    rows = leavers(extract, transfer_age)
+    waiting_to_return = ((rows["left"] <= when)
+                         & ~(rows["next_referral"] <= when)
+                         & ~(rows["adult"] <= when))
+    counts = rows.loc[waiting_to_return, "route"].value_counts()
+    return {route: int(counts.get(route, 0)) for route in ROUTES}
+
+
 @dataclass
 class ReReferralFitter:
     """Re-referral hazards per year by route, lifelines-style: ``fit`` returns self; fitted
     values end in ``_``."""
 
     alpha: float = 0.05
+    transfer_age: float | None = 18.0
+    """Children are not referred to children's services again from this age (the model's
+    ``leaving.age_out_years``): with ``age_at_referral`` in the extract, time at risk ends at
+    it. ``None`` counts time at risk at every age."""
     events_: dict[str, int] = field(default_factory=dict)
     exposure_years_: dict[str, float] = field(default_factory=dict)
     rates_: dict[str, float] = field(default_factory=dict)
@@ -63,7 +126,10 @@ class ReReferralFitter:
     def fit(self, extract: pd.DataFrame, extract_date: str | dt.date | pd.Timestamp
             ) -> "ReReferralFitter":
         """Fit from rows of an extract (``child_id``, ``referral_date`` and, where present,
-        ``triage_date``/``triage_outcome`` and ``discharge_date``/``discharge_reason``).
+        ``triage_date``/``triage_outcome``, ``discharge_date``/``discharge_reason``,
+        ``assessment_start_date`` and ``age_at_referral``); see :func:`leavers` for when a
+        referral ended by a route. Each is at risk from then until the child's next referral
+        (an event), the extract date or the transfer age (censored).
 
         Raises ``ValueError`` naming the column if ``referral_date`` is missing.
         """
@@ -76,31 +142,19 @@ class ReReferralFitter:
                                "scenario's re-referral hazards are kept (assumptions)")
             return self
         end = pd.Timestamp(extract_date)
-        data = pd.DataFrame({
-            "child": extract["child_id"].astype("string"),
-            "referral": _dates(extract, "referral_date"),
-            "triage": _dates(extract, "triage_date"),
-            "triage_outcome": _codes(extract, "triage_outcome"),
-            "discharge": _dates(extract, "discharge_date"),
-            "discharge_reason": _codes(extract, "discharge_reason"),
-        }).dropna(subset=["child", "referral"])
-        data = data.sort_values(["child", "referral"], kind="stable")
-        data["next_referral"] = data.groupby("child")["referral"].shift(-1)
+        every = leavers(extract, self.transfer_age)
         for route in ROUTES:
-            by_triage = (data["triage_outcome"] == route) & data["triage"].notna()
-            by_discharge = (data["discharge_reason"] == route) & data["discharge"].notna()
-            left = data["triage"].where(by_triage, data["discharge"].where(by_discharge))
-            rows = data[left.notna()]
-            left = left[left.notna()]
-            came_back = rows["next_referral"].notna() & (rows["next_referral"] <= end)
-            until = rows["next_referral"].where(came_back, end)
-            years = ((until - left).dt.days.clip(lower=0) / 365.25).sum()
+            rows = every[(every["route"] == route) & (every["left"] <= end)]
+            stop = rows["adult"].where(rows["adult"] < end, end)
+            came_back = rows["next_referral"].notna() & (rows["next_referral"] <= stop)
+            until = rows["next_referral"].where(came_back, stop)
+            years = float(((until - rows["left"]).dt.days.clip(lower=0) / 365.25).sum())
             events = int(came_back.sum())
             if len(rows) == 0 or years <= 0:
                 self.notes_.append(f"nobody left by {route} in the extract: "
                                    f"{ROUTES[route]} keeps the scenario's value")
                 continue
-            self.events_[route], self.exposure_years_[route] = events, float(years)
+            self.events_[route], self.exposure_years_[route] = events, years
             self.rates_[route] = events / years
             low = stats.chi2.ppf(self.alpha / 2, 2 * events) / 2 / years if events else 0.0
             high = stats.chi2.ppf(1 - self.alpha / 2, 2 * events + 2) / 2 / years
@@ -128,4 +182,4 @@ class ReReferralFitter:
         return f"<ReReferralFitter: {fitted}>"
 
 
-__all__ = ["ReReferralFitter", "ROUTES"]
+__all__ = ["ReReferralFitter", "ROUTES", "leavers", "at_risk_at"]

@@ -119,6 +119,12 @@ def result_to_extract(result: SimulationResult, extract_date: str | dt.date | pd
     frame = frame[keep].reset_index(drop=True)
     if not result.scenario.profiling.enabled:
         frame = frame.drop(columns=["triage_date", "triage_outcome"])
+    if result.scenario.rereferral.enabled:
+        # the same child on a later row is a re-referral (DESIGN.md 4a): ids for the first
+        # referral of each child, shuffled so they say nothing about the order of referral
+        origin = children["child_id"].to_numpy()[keep.to_numpy() if hasattr(keep, "to_numpy") else keep]
+        shuffle = np.random.default_rng([result.seed, result.replication, 5]).permutation(n)
+        frame["child_id"] = [f"C{shuffle[o]:08d}" for o in origin] if ids else origin
     if ids:
         rng = np.random.default_rng([result.seed, result.replication, 4])
         frame.insert(0, "referral_id", [f"R{x:010d}" for x in rng.choice(10**10, len(frame),

@@ -490,12 +490,37 @@ def draw_children(scenario: Scenario, streams: Streams, horizon_days: float) -> 
     new_attrs = _attributes(scenario, streams, "new", len(new_days))
     b_draws = _draws(scenario, streams, "backlog", len(backlog_days))
     n_draws = _draws(scenario, streams, "new", len(new_days))
-    joined = {k: np.concatenate([backlog_attrs[k], new_attrs[k]]) for k in new_attrs}
-    draws = {k: np.concatenate([b_draws[k], n_draws[k]]) for k in n_draws}
-    backlog_flag = np.concatenate([np.ones(len(backlog_days), bool), np.zeros(len(new_days), bool)])
+    back_days = _returns_of_earlier_leavers(scenario, streams, horizon_days)
+    back_attrs = _attributes(scenario, streams, "pending", len(back_days))
+    p_draws = _draws(scenario, streams, "pending", len(back_days))
+    joined = {k: np.concatenate([backlog_attrs[k], new_attrs[k], back_attrs[k]]) for k in new_attrs}
+    draws = {k: np.concatenate([b_draws[k], n_draws[k], p_draws[k]]) for k in n_draws}
+    backlog_flag = np.concatenate([np.ones(len(backlog_days), bool),
+                                   np.zeros(len(new_days) + len(back_days), bool)])
     n = len(backlog_flag)
-    return _Children(referral=np.concatenate([backlog_days, new_days]), backlog=backlog_flag,
-                     origin=np.arange(n), rereferral=np.zeros(n, dtype=bool), **joined, **draws)
+    rereferral = np.zeros(n, dtype=bool)
+    rereferral[n - len(back_days):] = True
+    return _Children(referral=np.concatenate([backlog_days, new_days, back_days]),
+                     backlog=backlog_flag, origin=np.arange(n), rereferral=rereferral,
+                     **joined, **draws)
+
+
+def _returns_of_earlier_leavers(scenario: Scenario, streams: Streams,
+                                horizon_days: float) -> np.ndarray:
+    """Days in ``[0, horizon)`` on which children who left before the start come back
+    (``rereferral.at_risk_at_start``): each at its route's constant hazard from the start, in
+    time order. Empty when re-referral is off."""
+    rr = scenario.rereferral
+    if not rr.enabled:
+        return np.empty(0)
+    rates = rr.rates_per_day()
+    days = []
+    for route, count in rr.at_risk_at_start.as_dict().items():
+        if count == 0 or rates[route] <= 0:
+            continue
+        back = streams.exponentials(f"pending.return_{route}", count) / rates[route]
+        days.append(back[back < horizon_days])
+    return np.sort(np.concatenate(days)) if days else np.empty(0)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -743,7 +768,8 @@ class PathwayModel:
         """Process: new referrals reach their first queue after vetting, in time order."""
         c, env, log, vetting = self.c, self.env, self.log, self.scenario.vetting
         new = np.flatnonzero(~c.backlog)
-        log.extend(c.referral[new], new, _E["referral"], _D["new"])
+        log.extend(c.referral[new], new, _E["referral"],
+                   np.where(c.rereferral[new], _D["rereferral"], _D["new"]))
         ready = c.referral[new] + (c.vet_delay[new] if vetting.enabled else 0.0)
         order = np.argsort(ready, kind="stable")
         # In the clinical-hours model taking in a referral schedules nothing, so the referrals
@@ -1634,7 +1660,8 @@ class PathwayModel:
         capacity.append((0.0, "assessment", float(servers * horizon), 0.0))
         flush()
         new = np.flatnonzero(~c.backlog)
-        log.extend(c.referral[new], new, _E["referral"], _D["new"])
+        log.extend(c.referral[new], new, _E["referral"],
+                   np.where(c.rereferral[new], _D["rereferral"], _D["new"]))
         for i in waiting_backlog:
             take(i, 0.0)
         ready = c.referral[new] + (c.vet_delay[new] if vetting.enabled else 0.0)

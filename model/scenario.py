@@ -804,6 +804,25 @@ class ProfilingAccuracy(_Frozen):
         return min(max(s, 0.0), 1.0), min(max(f, 0.0), 1.0)
 
 
+class AtRisk(_Frozen):
+    """Children who left before the start date by each route and have not been referred again.
+
+    Each may come back during the projection at its route's hazard; the hazards are constant,
+    so how long ago a child left does not matter. Their attributes come from the referral mix.
+    """
+
+    needs_led: int = Field(0, ge=0, le=10_000_000, json_schema_extra=model_default(
+        "children given a needs-led plan before the start, not referred again since"))
+    signposted: int = Field(0, ge=0, le=10_000_000, json_schema_extra=model_default(
+        "children signposted before the start, not referred again since"))
+    withdrawn: int = Field(0, ge=0, le=10_000_000, json_schema_extra=model_default(
+        "children who withdrew from the list before the start, not referred again since"))
+
+    def as_dict(self) -> dict[str, int]:
+        return {"needs_led": self.needs_led, "signposted": self.signposted,
+                "withdrawn": self.withdrawn}
+
+
 class ReReferral(_Frozen):
     """Failure demand: children who leave without an assessment may come back as a new referral.
 
@@ -828,6 +847,12 @@ class ReReferral(_Frozen):
         0.20, ge=0, le=50,
         json_schema_extra=assumption(
             "0.05-0.40", "hazard of a new referral a year after withdrawing from the list"))
+
+    at_risk_at_start: "AtRisk" = Field(
+        default_factory=lambda: AtRisk(),
+        json_schema_extra=model_default(
+            "nobody who left before the start comes back (a calibration from an extract with "
+            "child_id fills it)"))
 
     def rates_per_day(self) -> dict[str, float]:
         """Exit reason -> hazard of coming back per day (only the reasons that can)."""
