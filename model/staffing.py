@@ -158,6 +158,42 @@ class PostEffects:
         return words + f" ({self.replications} paired projections)."
 
 
+def _change(mean: float, low: float, high: float, digits: int = 0) -> str:
+    if not math.isfinite(mean):
+        return "-"
+    text = f"{mean:+,.{digits}f}"
+    if math.isfinite(low) and math.isfinite(high):
+        text += f" ({low:+,.{digits}f} to {high:+,.{digits}f})"
+    return text
+
+
+def effects_table(effects: PostEffects) -> pd.DataFrame:
+    """The ranking in words for a report: each change with its 95% interval."""
+    rows = []
+    for r in effects.ranking.to_dict("records"):
+        def col(name: str, digits: int = 0) -> str:
+            return _change(r[name], r[f"{name}_ci_low"], r[f"{name}_ci_high"], digits)
+
+        cost = r["cost_per_child_week_avoided"]
+        rows.append({
+            "rank": r["rank"],
+            f"+{effects.extra_wte:g} WTE of": str(r["profession"]).replace("_", " "),
+            "list at the end": col("waiting_list_end"),
+            "median waited (weeks)": col("list_wait_weeks_p50_end", 1),
+            "92nd percentile waited (weeks)": col("list_wait_weeks_p92_end", 1),
+            "assessed within 13 weeks (points)": col("pct_referrals_assessed_within_13w", 1),
+            "cost (£)": col("cost_total"),
+            "child-weeks of waiting avoided": _change(
+                r["child_weeks_avoided"], r["child_weeks_avoided_ci_low"],
+                r["child_weeks_avoided_ci_high"]).lstrip("+"),
+            "£ per child-week avoided": (
+                f"{cost:,.0f} ({r['cost_per_child_week_avoided_ci_low']:,.0f} to "
+                f"{r['cost_per_child_week_avoided_ci_high']:,.0f})" if math.isfinite(cost)
+                else "not defined: no waiting avoided beyond chance"),
+        })
+    return pd.DataFrame(rows)
+
+
 def _ranking(differences: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for profession, part in differences.groupby("profession", sort=False):
@@ -332,5 +368,6 @@ def _words(split: dict[str, float]) -> str:
 
 
 __all__ = ["STAFFING_METRICS", "FewestWTE", "MixLever", "PostEffects", "assessments_per_week_by_profession",
+           "effects_table",
            "balanced_mix", "binding_profession", "candidate_mixes", "fewest_wte", "post_effects",
            "recipe_hours_by_profession", "with_extra"]

@@ -12,7 +12,7 @@ from model.experiment import compare, run_replications
 from model.questions import Lever, Target
 from model.scenario import Scenario, load_scenario
 from model.staffing import (MixLever, assessments_per_week_by_profession, balanced_mix,
-                            binding_profession, fewest_wte, post_effects,
+                            binding_profession, effects_table, fewest_wte, post_effects,
                             recipe_hours_by_profession, with_extra)
 
 SHORT = ["simulation.horizon_months=18"]
@@ -65,6 +65,9 @@ def test_adding_the_binding_profession_shortens_the_list_and_a_non_binding_one_c
         slt["waiting_list_end"]) < 5
     assert math.isnan(slt["cost_per_child_week_avoided"])
     assert "psychologist WTE shortens the list" in effects.sentence()
+    words = effects_table(effects)
+    assert words.iloc[0]["+1 WTE of"] == "psychologist"
+    assert words.iloc[-1]["£ per child-week avoided"].startswith("not defined")
     # the pooled model cannot tell the posts apart by profession: any hours shorten the list
     pooled = s.replace({"assessment.capacity_model": "clinical_hours"})
     base, more = (run_replications(x, 2, groups=False) for x in (
