@@ -183,9 +183,9 @@ def effects_table(effects: PostEffects) -> pd.DataFrame:
             "92nd percentile waited (weeks)": col("list_wait_weeks_p92_end", 1),
             "assessed within 13 weeks (points)": col("pct_referrals_assessed_within_13w", 1),
             "cost (£)": col("cost_total"),
-            "child-weeks of waiting avoided": _change(
-                r["child_weeks_avoided"], r["child_weeks_avoided_ci_low"],
-                r["child_weeks_avoided_ci_high"]).lstrip("+"),
+            "child-weeks of waiting avoided": (
+                f"{r['child_weeks_avoided'] + 0.0:,.0f} ({r['child_weeks_avoided_ci_low'] + 0.0:,.0f}"
+                f" to {r['child_weeks_avoided_ci_high'] + 0.0:,.0f})"),
             "£ per child-week avoided": (
                 f"{cost:,.0f} ({r['cost_per_child_week_avoided_ci_low']:,.0f} to "
                 f"{r['cost_per_child_week_avoided_ci_high']:,.0f})" if math.isfinite(cost)
@@ -319,6 +319,8 @@ class FewestWTE:
         best = self.best
         if best is None:
             return f"No mix searched reaches {self.target.words()}."
+        if best["extra_wte"] == 0:
+            return f"The scenario as it is reaches {self.target.words()}: no extra WTE needed."
         return (f"The fewest: about {best['extra_wte']:.1f} extra WTE ({best['mix']}: "
                 f"{best['split']}) reaches {self.target.words()} on average; met in "
                 f"{100 * best['probability_met']:.0f}% of projections.")

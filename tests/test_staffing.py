@@ -5,7 +5,9 @@ adding one that does not bind changes little; the fewest-WTE search by professio
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import pandas as pd
 import pytest
 
 from model.experiment import compare, run_replications
@@ -107,3 +109,27 @@ def test_post_effects_refuses_nonsense() -> None:
         post_effects(s, 0.0, replications=1)
     with pytest.raises(ValueError, match="choose from"):
         with_extra(s, {"nurse": 1.0})
+
+
+def test_ndpath_staffing_ranks_the_posts_and_writes_the_tables(
+        tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from model.cli import main
+
+    # the fewest-WTE search itself is tested above; here the command's tables
+    code = main(["staffing", "default", "--months", "6", "--replications", "2", "--executor",
+                 "serial", "--set", "backlog.count=1500", "--out", str(tmp_path / "st"),
+                 "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.index("psychologist WTE shortens the list") < out.index("rank")
+    table = pd.read_csv(tmp_path / "st" / "staffing.csv")
+    assert list(table["profession"])[0] == "psychologist"
+    assert set(table["profession"]) == {"paediatrician", "psychologist",
+                                        "speech_and_language_therapist"}
+    assert not (tmp_path / "st" / "staffing_fewest_wte.csv").exists()  # no --by, no search
+    differences = pd.read_csv(tmp_path / "st" / "staffing_differences.csv")
+    assert len(differences) == 3 * 7
+    assert main(["staffing", "default", "--extra-wte", "0"]) == 2
+    assert "--extra-wte 0" in capsys.readouterr().err
+    assert main(["staffing", "default", "--by", "2026-06", "--target-kind", "list_below"]) == 2
+    assert "needs --target N" in capsys.readouterr().err
