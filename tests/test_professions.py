@@ -131,6 +131,11 @@ def test_joint_waits_for_every_profession_and_sequence_starts_with_the_first() -
     # the same throughput at the binding profession: completions agree within a week's worth
     assert abs(joint["assessments_completed"] - seq["assessments_completed"]) <= 5
     assert seq["in_assessment_end"] > 200 > joint["in_assessment_end"]
+    # child-weeks on the list: everyone joined on day 0 and nobody leaves, so each child's
+    # weeks are their start day (or the horizon) over 7
+    started = dict(zip(_starts(results["joint"])[:, 1], _starts(results["joint"])[:, 0]))
+    weeks = sum(started.get(i, 365.0) for i in range(3000)) / 7.0
+    assert joint["list_child_weeks"] == pytest.approx(weeks)
     # in sequence an assessment ends elapsed_weeks after its last part, a week or more later
     ev = results["sequence"].events
     start = ev[ev["event"] == "assessment_start"].set_index("child")["time_days"]

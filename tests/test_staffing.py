@@ -58,8 +58,14 @@ def test_adding_the_binding_profession_shortens_the_list_and_a_non_binding_one_c
         assert psych[f"{name}_ci_high"] < 0, name
     assert psych["waiting_list_end"] < -50
     assert psych["cost_total"] == pytest.approx(85_000 * 18 / 12, rel=0.01)  # the post's cost
+    # the child-weeks avoided are the paired change in list_child_weeks, whose interval gives
+    # the cost per child-week avoided its interval
+    assert psych["child_weeks_avoided"] == pytest.approx(-psych["list_child_weeks"])
+    assert psych["child_weeks_avoided"] > 20 * abs(psych["waiting_list_end"])
     assert psych["cost_per_child_week_avoided"] == pytest.approx(
-        psych["cost_total"] / psych["child_weeks_avoided"])
+        psych["cost_total"] / -psych["list_child_weeks"])
+    assert psych["cost_per_child_week_avoided_ci_low"] == pytest.approx(
+        psych["cost_total"] / -psych["list_child_weeks_ci_low"])
     # a profession that does not bind: the change is a few children at most, both ways possible
     slt = rank.loc["speech_and_language_therapist"]
     assert abs(slt["waiting_list_end"]) < 0.05 * abs(psych["waiting_list_end"])
