@@ -6,24 +6,49 @@ pathway extract ─► :func:`read_extract` (validate, pseudonymise, quarantine)
                ─► :func:`run_backtest` on held-out months.
 
 Monthly aggregates go through :func:`read_monthly` and :func:`calibrate_monthly`; synthetic
-extracts come from :func:`synthesise_extract`. The command line is in :mod:`calibration.cli`.
+extracts come from :func:`synthesise_extract`. The command line is in :mod:`ndpath.calibration_commands`.
 """
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .backtest import Backtest, run_backtest
-from .calibrate import Calibration, CalibrationError, CalibrationOptions, calibrate_extract
-from .extract import ExtractError, PathwayTable, Problem, quality_report, read_extract
-from .fitters import (
-    ArrivalsFitter,
-    CapacityFitter,
-    DurationFitter,
-    ExitHazardFitter,
-    ReferralMixFitter,
-)
-from .monthly import MonthlySeries, calibrate_monthly, read_monthly
-from .report import write_calibration
-from .synth import make_messy, synthesise_extract
+# Loaded when first used (pandas, scipy, statsmodels behind them), so the command line's help
+# does not pay for the calibration.
+_LAZY = {
+    "Backtest": "backtest", "run_backtest": "backtest",
+    "Calibration": "calibrate", "CalibrationError": "calibrate",
+    "CalibrationOptions": "calibrate", "calibrate_extract": "calibrate",
+    "ExtractError": "extract", "PathwayTable": "extract", "Problem": "extract",
+    "quality_report": "extract", "read_extract": "extract",
+    "ArrivalsFitter": "fitters", "CapacityFitter": "fitters", "DurationFitter": "fitters",
+    "ExitHazardFitter": "fitters", "ReferralMixFitter": "fitters",
+    "MonthlySeries": "monthly", "calibrate_monthly": "monthly", "read_monthly": "monthly",
+    "write_calibration": "report", "make_messy": "synth", "synthesise_extract": "synth",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .backtest import Backtest, run_backtest
+    from .calibrate import Calibration, CalibrationError, CalibrationOptions, calibrate_extract
+    from .extract import ExtractError, PathwayTable, Problem, quality_report, read_extract
+    from .fitters import (
+        ArrivalsFitter,
+        CapacityFitter,
+        DurationFitter,
+        ExitHazardFitter,
+        ReferralMixFitter,
+    )
+    from .monthly import MonthlySeries, calibrate_monthly, read_monthly
+    from .report import write_calibration
+    from .synth import make_messy, synthesise_extract
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'calibration' has no attribute {name!r}")
+
 
 ENGLAND_MONTHLY = Path(__file__).resolve().parent / "data" / "england_autism_new_referrals_2019-04_2021-06.csv"
 """The public England series of monthly new suspected-autism referrals (see data/README.md)."""

@@ -65,7 +65,7 @@ log = logging.getLogger(__name__)
 
 BACKLOG_FILE = "backlog.csv"
 BACKLOG_COLUMNS = ("referral_date", "pathway", "age_at_referral", "priority", "looked_after_or_cin",
-                   "deprivation_quintile")
+                   "deprivation_quintile", "locality")
 
 
 class CalibrationError(ValueError):
@@ -667,6 +667,8 @@ def waiting_columns(backlog: pd.DataFrame) -> dict[str, tuple[Any, ...]]:
             columns[column] = tuple(str(v).strip().lower() in ("yes", "true", "1") for v in values)
         elif column == "age_at_referral":
             columns[column] = tuple(float(v) for v in values)
+        elif column == "locality":
+            columns[column] = tuple(str(v) for v in values)
         else:
             columns[column] = tuple(int(v) for v in values)
     return columns
@@ -929,6 +931,13 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     mix_over = mix.to_scenario()
     if "assessment.outcome" in outcome_mix.to_scenario():
         mix_over["assessment.outcome"] = outcome_mix.to_scenario()["assessment.outcome"]
+    if "localities.names" in mix_over:
+        # every locality in the extract is named (a child waiting may be from one with no
+        # referrals in the window: a share of 0)
+        window = dict(zip(mix_over["localities.names"], mix_over["localities.shares"]))
+        every = sorted(set(data["locality"].dropna().astype(str)) | set(window))
+        mix_over["localities.names"] = every
+        mix_over["localities.shares"] = [window.get(name, 0.0) for name in every]
     profiling_on = "profiling.routing" in mix_over
     overrides.update(mix_over)
     overrides["profiling.enabled"] = profiling_on

@@ -70,13 +70,15 @@ NUMERIC_COLUMNS: dict[str, tuple[float, float]] = {
     "age_at_referral": (0.0, 18.0),
     "deprivation_quintile": (1.0, 5.0),
 }
+TEXT_COLUMNS = ("locality",)
+"""Optional free-text attributes (stripped; a blank is missing)."""
 ID_COLUMNS = ("child_id",)
 """Optional ids, pseudonymised on reading like ``referral_id`` (the same child on a later row
 is a re-referral, DESIGN.md 4a)."""
 KNOWN_COLUMNS = (REQUIRED_COLUMNS + DATE_COLUMNS[1:] + tuple(CODES) + tuple(NUMERIC_COLUMNS)
-                 + ID_COLUMNS)
+                 + TEXT_COLUMNS + ID_COLUMNS)
 ATTRIBUTE_COLUMNS = ("pathway", "age_at_referral", "priority", "looked_after_or_cin",
-                     "deprivation_quintile")
+                     "deprivation_quintile", "locality")
 """Optional attributes of the child: with ``on_error="quarantine"`` a bad value in one of these
 becomes missing (and is listed) instead of setting the whole referral aside, since the referral,
 its dates and its place on the list are sound (dropping it would bias demand and the list down)."""
@@ -87,6 +89,7 @@ ABSENT_MEANS = {
     "discharge_date": "no child counts as having left the list without assessment",
     "pathway": "every referral is taken as autism",
     "age_at_referral": "ages come from the base scenario's referral mix",
+    "locality": "no breakdown by locality (the base scenario's localities, if any, are kept)",
     "child_id": "re-referrals cannot be seen: the fitted referrals include any children "
                 "coming back, and re-referral is not modelled separately",
 }
@@ -640,6 +643,10 @@ def validate_extract(raw: pd.DataFrame, extract_date: str | dt.date | pd.Timesta
     check_not_after_extract(raw, checked, when)
     check_codes(raw, checked)
     check_numbers(raw, checked)
+    for column in TEXT_COLUMNS:
+        if column in raw.columns:
+            text = raw[column].astype("string").fillna("").str.strip()
+            checked.values[column] = text.where(~blank_mask(text), None).astype(object)
     check_pairs(raw, checked)
     checked.problems.sort(key=lambda p: (p.row or 0, KNOWN_COLUMNS.index(p.column)
                                          if p.column in KNOWN_COLUMNS else 99))

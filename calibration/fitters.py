@@ -524,6 +524,15 @@ class ReferralMixFitter(_Fitter):
             self.deprivation_quintile_ = tuple(float(c) / len(q) for c in counts)
         else:
             self.deprivation_quintile_ = None
+        self.locality_: dict[str, float] | None = None
+        if "locality" in data and data["locality"].notna().any():
+            places = data["locality"].dropna().astype(str)
+            counts = places.value_counts().sort_index()
+            n = float(counts.sum())
+            self.locality_ = {str(k): float(v) / n for k, v in counts.items()}
+            self.locality_ci_ = {str(k): wilson_interval(float(v), n, self.alpha)
+                                 for k, v in counts.items()}
+            self.unknown_["locality"] = int(data["locality"].isna().sum())
         if "age_at_referral" in data and data["age_at_referral"].notna().sum() >= 20:
             ages = data["age_at_referral"].dropna().to_numpy(dtype=float)
             counts = np.histogram(np.clip(ages, 0, 18 - 1e-9), bins=AGE_EDGES)[0]
@@ -555,6 +564,8 @@ class ReferralMixFitter(_Fitter):
         if self.looked_after_or_cin_ is not None:
             rows.append(_row("looked_after_or_cin", self.looked_after_or_cin_,
                              *self.looked_after_or_cin_ci_, "share"))
+        for place, share in (self.locality_ or {}).items():
+            rows.append(_row(f"locality.{place}", share, *self.locality_ci_[place], "share"))
         if self.accept_probability_ is not None:
             rows.append(_row("vetting.accept_probability", self.accept_probability_,
                              *self.accept_probability_ci_, "share"))
@@ -579,6 +590,10 @@ class ReferralMixFitter(_Fitter):
             out["referral_mix.age_at_referral_years"] = {
                 "kind": "histogram", "edges": list(AGE_EDGES),
                 "weights": [round(w, 6) for w in self.age_weights_]}
+        if self.locality_ is not None:
+            shares = _normalised(self.locality_)
+            out["localities.names"] = list(shares)
+            out["localities.shares"] = list(shares.values())
         if self.accept_probability_ is not None:
             out["vetting.accept_probability"] = round(self.accept_probability_, 6)
         return out

@@ -116,6 +116,8 @@ def result_to_extract(result: SimulationResult, extract_date: str | dt.date | pd
         "discharge_date": dates(exit_day),
         "discharge_reason": reason,
     })
+    if result.scenario.localities.names:
+        frame.insert(6, "locality", children["locality"].astype(str).to_numpy())
     frame = frame[keep].reset_index(drop=True)
     if not result.scenario.profiling.enabled:
         frame = frame.drop(columns=["triage_date", "triage_outcome"])

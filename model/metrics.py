@@ -14,82 +14,11 @@ import pandas as pd
 from scipy import stats
 
 from .costs import costs
+from .names import SCALAR_METRICS  # stdlib-only, so the CLI parser reads it cheaply
 from .pathway import SimulationResult
 
 WEEK = 7.0
 THIRTEEN_WEEKS = 13 * WEEK
-
-SCALAR_METRICS = (
-    "referrals",
-    "waiting_list_end",
-    "waiting_total_end",
-    # list-based (incomplete pathways, as NHS England publishes waits): the headline
-    "list_wait_weeks_p50_end",
-    "list_wait_weeks_p92_end",
-    "list_wait_weeks_mean_end",
-    "pct_waiting_over_13w_end",
-    "pct_waiting_over_52w_end",
-    "pct_waiting_over_104w_end",
-    "waiting_over_13w_end",
-    "waiting_over_52w_end",
-    "waiting_over_104w_end",
-    # referral cohort: of the children referred in the horizon (NICE QS51)
-    "pct_referrals_assessed_within_13w",
-    "pct_referrals_assessed_within_52w",
-    "pct_referrals_assessed_within_104w",
-    "referral_to_assessment_weeks_p50",
-    # of those assessed: completed waits only (never the headline)
-    "wait_of_those_assessed_weeks_p50",
-    "wait_of_those_assessed_weeks_p90",
-    "wait_of_those_assessed_weeks_mean",
-    "pct_of_those_assessed_within_13w",
-    "time_to_first_support_weeks_p50",
-    "pct_supported_within_13w",
-    "pct_supported_within_52w",
-    "assessments_completed",
-    "needs_led_exits",
-    "signposted",
-    "rejected",
-    "withdrawals",
-    "aged_out",
-    "escalations",
-    "clinician_utilisation",
-    "cost_total",
-    # context a commissioner asks for next
-    "waiting_list_start",
-    "vetting_end",
-    "profiling_queue_end",
-    "assessments_started",
-    "in_assessment_end",
-    "outsourced_assessments",
-    "profiles_completed",
-    "support_starts",
-    "cost_per_assessment",
-    "backlog_cleared",
-    "cost_assessment_staff",
-    "cost_outsourced",
-    "cost_profiling",
-    "cost_needs_led_plans",
-    "cost_support",
-    # issue 11: failure demand, the profiling tool's accuracy and what families worry about
-    "re_referrals",
-    "pct_profiled_to_diagnostic",
-    "routed_away_would_be_diagnosed",
-    "assessments_no_condition",
-    "supported_without_diagnosis",
-    "supported_without_diagnosis_weeks_to_support_p50",
-    "would_be_diagnosed_unassessed",
-    "would_be_diagnosed_left_unassessed",
-    "turned_18_without_assessment",
-    "turned_18_after_needs_led_exit",
-    # issue 12: post-diagnostic follow-up on the assessment clinicians
-    "follow_up_starts",
-    "follow_up_caseload_end",
-    "follow_up_hours",
-    "follow_up_hours_unmet",
-    "list_child_weeks",
-)
-"""Every scalar metric, in reporting order (DESIGN.md section 3's names, then context)."""
 
 MONTHLY_METRICS = (
     "waiting_list",

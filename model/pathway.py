@@ -662,7 +662,9 @@ class PathwayModel:
         if (self.exit_reason[i] == _D["withdrawn"] and self.exit_time[i] < self.horizon
                 and _D["withdrawn"] in self.return_rates):
             due = float(self.exit_time[i])
-            self._after(max(due - now, 0.0), self._withdrawal_due, i, due)
+            # relative to the clock, not to ``now``: the feed takes in a batch of referrals at
+            # their own times before the clock reaches them
+            self._after(max(due - self.env.now, 0.0), self._withdrawal_due, i, due)
 
     def _after(self, delay: float, action: Callable[[int, float], None], i: int,
                time: float) -> None:

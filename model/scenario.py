@@ -270,6 +270,8 @@ class WaitingChildren(_Frozen):
     looked_after_or_cin: tuple[bool, ...] | None = Field(None, json_schema_extra=_COLUMN)
     deprivation_quintile: tuple[Annotated[int, Field(ge=1, le=5)], ...] | None = Field(
         None, json_schema_extra=_COLUMN)
+    locality: tuple[str, ...] | None = Field(None, json_schema_extra=model_default(
+        "optional column, each one of localities.names; drawn from localities.shares when absent"))
 
     @model_validator(mode="after")
     def _same_length(self) -> "WaitingChildren":
@@ -1023,6 +1025,18 @@ class Scenario(_Frozen):
             if self.assessment.capacity_model == "servers":
                 raise ValueError("follow_up needs clinical hours: use capacity_model = "
                                  "\"by_profession\" or \"clinical_hours\", not \"servers\"")
+        return self
+
+    @model_validator(mode="after")
+    def _waiting_localities_are_named(self) -> "Scenario":
+        waiting = self.backlog.waiting
+        if waiting is None or waiting.locality is None:
+            return self
+        names = set(self.localities.names)
+        unknown = sorted({v for v in waiting.locality if v not in names})
+        if unknown:
+            raise ValueError(f"backlog.waiting.locality has {unknown[:5]} not in localities.names "
+                             f"{list(self.localities.names)}; name every locality there")
         return self
 
     @model_validator(mode="after")

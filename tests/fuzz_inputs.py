@@ -8,7 +8,7 @@ encoding or with semicolons, and so on. A case knows whether its input is certai
 (``invalid=True``: it must exit 2) or may be valid (exit 0 or 2). ``fragment`` is a word the
 error message must contain when the case is invalid: the key, column or problem it concerns.
 
-The command line runs in this process (:func:`model.cli.main`), so thousands of cases stay quick:
+The command line runs in this process (:func:`ndpath.cli.main`), so thousands of cases stay quick:
 most are checked with ``ndpath check`` / ``ndpath validate``; a few valid scenarios also run for
 two months with one replication, so that values which pass validation are seen to run and to be
 written.
@@ -85,7 +85,7 @@ def _alarm(signum: int, frame: Any) -> None:
 
 def run_cli(argv: list[str]) -> tuple[int | None, str, str, str | None]:
     """``ndpath ARGV`` in this process: (exit code, stdout, stderr, traceback if it raised)."""
-    from model.cli import main
+    from ndpath.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     previous = signal.signal(signal.SIGALRM, _alarm)

@@ -19,7 +19,7 @@ from calibration import ENGLAND_MONTHLY
 from calibration.fitters import ArrivalsFitter
 from calibration.forecast import backtest_referrals, synthetic_referrals
 from calibration.monthly import calibrate_monthly, read_monthly
-from model.cli import main
+from ndpath.cli import main
 from model.pathway import expected_monthly_referrals
 from model.scenario import ENGLAND_SEASONALITY
 

@@ -14,7 +14,7 @@ from calibration.backtest import run_backtest
 from calibration.calibrate import Calibration, CalibrationOptions, calibrate_extract
 from calibration.extract import PathwayTable, read_extract
 from calibration.synth import synthesise_extract
-from model.cli import main
+from ndpath.cli import main
 from model.scenario import Scenario, load_scenario
 
 EXTRACT_DATE = "2025-12-31"

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.cli import main
+from ndpath.cli import main
 from model.global_sensitivity import latin_hypercube, prcc, prcc_chart
 from model.scenario import Scenario
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("pyproject.toml", "README.md", "model", "calibration", "scenarios", "app", "benchmarks")
+SOURCES = ("pyproject.toml", "README.md", "model", "calibration", "ndpath", "scenarios", "app", "benchmarks")
 
 
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -64,7 +64,8 @@ def test_wheel_installs_the_library_only(installed: Path, tmp_path: Path) -> Non
     assert next((site_packages / "calibration" / "data").glob("england_*.csv")).is_file()
     assert not (site_packages / "app").exists() and not (site_packages / "benchmarks").exists()
     top = next(site_packages.glob("ndpath-*.dist-info")) / "top_level.txt"
-    assert sorted(top.read_text().split()) == ["calibration", "model"]
+    assert sorted(top.read_text().split()) == ["calibration", "model", "ndpath"]
+    assert (site_packages / "ndpath" / "cli.py").is_file()
     where = _run([str(installed / "python"), "-c",
                   "import importlib.util as u, model; print(model.__file__); "
                   "print(u.find_spec('app'), u.find_spec('benchmarks'))"], tmp_path)

@@ -166,3 +166,28 @@ def test_calibration_fits_failure_demand_with_child_id_and_switches_it_off_witho
                                             groups=False).per_replication["referrals"].mean()
     assert first_year["ids"] == pytest.approx(first_year["no ids"], rel=0.06)
     assert np.isfinite(list(first_year.values())).all()
+
+
+@pytest.mark.slow
+def test_localities_are_read_fitted_and_carried_by_the_children_waiting():
+    truth = {"North": 0.5, "South": 0.3, "East": 0.2}
+    s = Scenario().replace({"localities.names": list(truth), "localities.shares": list(truth.values()),
+                            "arrivals.referrals_per_month": 120.0, "backlog.count": 2000})
+    raw = synthesise_extract(s, EXTRACT_DATE, history_months=24)
+    raw["locality"] = raw["locality"].where(raw.index % 40 != 7, "  ")  # some blanks
+    table = read_extract(raw, EXTRACT_DATE)
+    assert table.data["locality"].isna().sum() == (raw.index % 40 == 7).sum()
+    cal = calibrate_extract(table, CalibrationOptions(tune=False, history_months=18, replay_months=6),
+                            base=Scenario())
+    fitted = dict(zip(cal.scenario.localities.names, cal.scenario.localities.shares))
+    assert set(fitted) == set(truth)
+    for place, share in truth.items():
+        p = next(p for p in cal.parameters if p.name == f"locality.{place}")
+        assert p.ci_low < share < p.ci_high and fitted[place] == pytest.approx(p.estimate, abs=1e-6)
+    waiting = cal.scenario.backlog.waiting
+    assert waiting is not None and waiting.locality is not None
+    assert set(waiting.locality) <= set(truth) and len(waiting.locality) == len(waiting.referral_date)
+    # the calibrated scenario runs, and by locality
+    out = run_replications(cal.scenario.replace({"simulation.horizon_months": 3}), replications=1,
+                           executor="serial")
+    assert set(out.groups.loc[out.groups["variable"] == "locality", "group"]) == set(truth)

@@ -119,7 +119,7 @@ def test_post_effects_refuses_nonsense() -> None:
 
 def test_ndpath_staffing_ranks_the_posts_and_writes_the_tables(
         tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    from model.cli import main
+    from ndpath.cli import main
 
     # the fewest-WTE search itself is tested above; here the command's tables
     code = main(["staffing", "default", "--months", "6", "--replications", "2", "--executor",

@@ -14,6 +14,6 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_mypy_is_clean() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", "model", "calibration", "app", "benchmarks", "streamlit_app.py"],
+        [sys.executable, "-m", "mypy", "model", "calibration", "ndpath", "app", "benchmarks", "streamlit_app.py"],
         cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

@@ -224,7 +224,7 @@ def test_simulation_agrees_with_the_formulas_where_they_hold() -> None:
 
 def test_ndpath_run_prints_the_panel_and_writes_sanity_csv(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from model.cli import main
+    from ndpath.cli import main
 
     out = tmp_path / "run"
     assert main(["run", str(SCENARIOS / "default.toml"), "--months", "2", "--replications", "2",
