@@ -306,7 +306,7 @@ def lever_problems(base: Scenario, levers: Levers) -> list[str]:
     if levers.replications < 2:
         problems.append(f"{levers.replications} replication(s) cannot show uncertainty: choose at "
                         "least 2 (10 or more for decisions).")
-    if base.assessment.capacity_model == "clinical_hours":
+    if base.assessment.capacity_model != "servers":  # pooled or by profession: staff hours
         other_blocks = sum(b.assessments for b in base.assessment.outsourced[1:])
         if sum(levers.wte) <= 0 and levers.outsourced_assessments <= 0 and other_blocks <= 0:
             problems.append("Every clinician WTE is zero and no assessments are outsourced, so "

@@ -965,9 +965,15 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         kept += ["support capacity", "support.needs_met_per_year (no support_start_date)"]
     if not table.has("discharge_reason"):
         kept.append("leaving hazards (no discharge_reason): estimated as zero")
-    kept += ["assessment.hours_per_assessment (throughput identifies hours / hours per "
-             "assessment, not each; the capacity is set through WTE)",
-             "assessment job plans, leave and profession mix (only total capacity is identified)",
+    if base.assessment.capacity_model == "by_profession":
+        kept += ["assessment.recipes (hours by profession: the extract has no profession column, "
+                 "so throughput identifies only what the team does together; every profession's "
+                 "WTE is scaled by one factor so that the profession whose hours run out first "
+                 "gives the fitted throughput)"]
+    else:
+        kept += ["assessment.hours_per_assessment (throughput identifies hours / hours per "
+                 "assessment, not each; the capacity is set through WTE)"]
+    kept += ["assessment job plans, leave and profession mix (only total capacity is identified)",
              "vetting.duration_days", "support.uptake", "escalation (assumption-driven)"]
     if profiling_on:
         kept.append("profiling practitioner capacity (routing fitted from triage_outcome)")

@@ -1078,6 +1078,17 @@ class CapacityFitter(_Fitter):
                 self.assessments_per_month_)
         target = self.clinical_hours_per_week(rate, mean_hours)
         current = a.clinical_hours_per_week()
+        if a.capacity_model == "by_profession":
+            # the extract has no profession column (DESIGN.md 4a): keep the recipes and the
+            # team's shape, and scale every profession by one factor so that the profession
+            # whose hours run out first gives the fitted throughput (in assessments a week)
+            from model.staffing import assessments_per_week_by_profession
+
+            allowed = [r for r in assessments_per_week_by_profession(base).values()
+                       if math.isfinite(r)]
+            mean_hours = 1.0  # below, "hours" are assessments: target and current a week
+            target = self.clinical_hours_per_week(rate, mean_hours)
+            current = min(allowed) if allowed else 0.0
         if current <= 0:
             raise ValueError("the base scenario's professions have no clinical hours to scale")
         factor = target / current

@@ -64,6 +64,10 @@ def service(name: str, scale: float = 1.0) -> Scenario:
         # inside the model it fits: both off, routing at random in the file's shares.
         "rereferral.enabled": False,
         "profiling_accuracy.enabled": False,
+        # Nor does an extract say which profession did what (no profession column, DESIGN.md
+        # 4a): the calibration scales one team, so the truth pools the team's hours too
+        # (issue 12 moved the shipped scenarios to capacity by profession).
+        "assessment.capacity_model": "clinical_hours",
     }
     if base.profiling.enabled:
         overrides["profiling.practitioner_wte"] = round(base.profiling.practitioner_wte * scale, 4)

@@ -26,6 +26,11 @@ escalation         ``-``: a crisis or school breakdown while waiting
 support_end        why the support the model follows ended: ``episode_end`` (it ran its length),
                    ``assessed`` (assessment started) or ``left`` (the child left the pathway,
                    needs met, withdrawn, a needs-led exit, ...); none while it runs at the horizon
+follow_up_start    after a diagnosis (``follow_up`` on): ``adhd`` (starts medication: titration,
+                   then reviews) or ``autism`` (follow-up appointments)
+follow_up_end      ``discharged`` (medication stopped or discharged), ``aged_out`` (reached the
+                   transfer age) or ``completed`` (the autism appointments are done); none while
+                   it runs at the horizon
 ================== ============================================================================
 
 A child is supported (its benefit applies) from ``support_start`` until ``support_end``, or the
@@ -41,11 +46,12 @@ import numpy as np
 import pandas as pd
 
 EVENTS = ("referral", "vetted", "profiling_join", "profiled", "list_join", "support_start",
-          "assessment_start", "assessment_end", "exit", "escalation", "support_end")
+          "assessment_start", "assessment_end", "exit", "escalation", "support_end",
+          "follow_up_start", "follow_up_end")
 DETAILS = ("-", "new", "backlog", "accepted", "needs_led", "diagnostic", "signposted",
            "needs_led_plan", "support_while_waiting", "nhs", "outsourced", "autism", "adhd",
            "other_nd", "none", "rejected", "withdrawn", "moved", "private", "aged_out", "needs_met",
-           "episode_end", "assessed", "left", "rereferral")
+           "episode_end", "assessed", "left", "rereferral", "discharged", "completed")
 EXIT_REASONS = ("rejected", "needs_led", "signposted", "withdrawn", "moved", "private", "aged_out",
                 "needs_met")
 

@@ -36,7 +36,13 @@ LABELS: dict[str, str] = {
     "withdrawals": "Children who left the list (withdrew, moved, went private)",
     "aged_out": "Children who turned 18 while waiting",
     "escalations": "Crises or school breakdowns while waiting (assumption-driven)",
-    "clinician_utilisation": "Share of clinical assessment hours used",
+    "clinician_utilisation": ("Share of the team's clinical hours for the service used "
+                              "(assessment, and follow-up when it is on)"),
+    "list_child_weeks": "Child-weeks spent on the diagnostic list in the projection (list size x weeks)",
+    "follow_up_starts": "Children starting post-diagnostic follow-up (ADHD medication, autism)",
+    "follow_up_caseload_end": "Children in post-diagnostic follow-up at the end",
+    "follow_up_hours": "Clinical hours given to post-diagnostic follow-up",
+    "follow_up_hours_unmet": "Follow-up hours due but not given (reviews missed: no hours left)",
     "cost_total": ("Total cost (£): whole staff posts and services delivered; not overheads or "
                    "the cost of crises"),
     "waiting_list_start": "Children on the diagnostic waiting list at the start",
@@ -190,6 +196,25 @@ HELP: dict[str, str] = {
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
 
-def label(name: str) -> str:
-    """The display label for a metric name (the name itself if it has none)."""
+PROFESSION_LABELS: dict[str, str] = {
+    "utilisation": "Share of {who} clinical hours for the service used (assessment and follow-up)",
+    "follow_up_hours": "Clinical hours {who} gave to post-diagnostic follow-up",
+}
+"""Labels of the per-profession metrics ``{metric}_{profession}`` (``{who}``: the profession)."""
+
+
+def profession_label(metric: str, profession: str) -> str:
+    """The label of a per-profession metric, e.g. ``("utilisation", "psychologist")``."""
+    who = f"the {profession.replace('_', ' ')}s'"
+    return PROFESSION_LABELS[metric].format(who=who)
+
+
+def label(name: str, professions: tuple[str, ...] = ()) -> str:
+    """The display label for a metric name (the name itself if it has none); a per-profession
+    metric ``{metric}_{profession}`` is labelled when ``professions`` names its profession."""
+    if name not in LABELS:
+        for metric in PROFESSION_LABELS:
+            for profession in professions:
+                if name == f"{metric}_{profession}":
+                    return profession_label(metric, profession)
     return LABELS.get(name, name.replace("_", " "))

@@ -202,6 +202,13 @@ def _share(mask: np.ndarray) -> float:
     return 100 * float(mask.mean()) if len(mask) else math.nan
 
 
+def _list_child_weeks(t: ChildTimes, horizon: float) -> float:
+    joined = np.isfinite(t.list_join)
+    begin = np.clip(t.list_join[joined], 0.0, horizon)
+    end = np.clip(np.fmin(t.list_leave[joined], horizon), 0.0, horizon)
+    return float(np.maximum(end - begin, 0.0).sum() / WEEK)
+
+
 def replication_metrics(result: SimulationResult, times: ChildTimes | None = None) -> dict[str, float]:
     """Every scalar metric of one replication (see :data:`SCALAR_METRICS`).
 
@@ -278,6 +285,9 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
         "profiles_completed": count("profiled"),
         "support_starts": count("support_start"),
         "backlog_cleared": float((waited_end < THIRTEEN_WEEKS).all()),
+        # weeks children spent on the diagnostic list within the horizon, summed over children
+        # (the list size integrated over time): what "child-weeks of waiting avoided" counts
+        "list_child_weeks": _list_child_weeks(t, horizon),
     }
     metrics.update(costs(result))  # cost_total, its components and cost_per_assessment
     profiled = count("profiled")
@@ -288,7 +298,50 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
         "assessments_no_condition": count("assessment_end", "none"),
     })
     metrics.update(family_metrics(result, t))
+    metrics.update(team_metrics(result))
     return metrics
+
+
+PROFESSION_METRICS = ("utilisation", "follow_up_hours")
+"""Per profession, as ``{metric}_{profession}`` columns of the per-replication table (the names
+depend on the scenario's professions, so they are not in :data:`SCALAR_METRICS`)."""
+
+
+def team_metrics(result: SimulationResult) -> dict[str, float]:
+    """Follow-up caseload and hours, and each profession's utilisation (``by_profession``).
+
+    ``utilisation_{profession}``: share of the profession's clinical hours for the service used,
+    by new assessments and follow-up; ``follow_up_hours_{profession}``: follow-up hours it gave.
+    ``follow_up_caseload_end`` counts the children diagnosed in the run who are still in
+    follow-up at the horizon, plus the starting caseload still expected then.
+    """
+    sc, ev, cap, horizon = result.scenario, result.events, result.capacity, result.horizon_days
+    fu = sc.follow_up
+    event = ev["event"].to_numpy()
+    in_horizon = ev["time_days"].to_numpy() <= horizon + 1e-9
+    started = ev["child"].to_numpy()[(event == "follow_up_start") & in_horizon]
+    ended = ev["child"].to_numpy()[(event == "follow_up_end") & in_horizon]
+    still = float(len(np.setdiff1d(started, ended)))
+    if fu.enabled and fu.initial_caseload:
+        rate = (fu.discharge_per_year + 1.0 / fu.initial_caseload_years_to_18) / 365.25
+        still += fu.initial_caseload * math.exp(-rate * horizon)
+    stage = cap["stage"].astype(str)
+    follow = cap[stage.str.startswith("follow_up:")]
+    out = {
+        "follow_up_starts": float(len(started)),
+        "follow_up_caseload_end": still,
+        "follow_up_hours": float(follow["hours_used"].sum()),
+        "follow_up_hours_unmet": float((follow["hours_available"] - follow["hours_used"]).sum()),
+    }
+    if sc.assessment.capacity_model == "by_profession":
+        for p in sc.assessment.professions:
+            rows = cap[stage == f"profession:{p.name}"]
+            available = float(rows["hours_available"].sum())
+            out[f"utilisation_{p.name}"] = (float(rows["hours_used"].sum()) / available
+                                            if available > 0 else math.nan)
+            out[f"follow_up_hours_{p.name}"] = float(
+                cap.loc[stage == f"follow_up:{p.name}", "hours_used"].sum())
+    return out
 
 
 # -------------------------------------------------------------------------------------------------

@@ -66,5 +66,11 @@ SCALAR_METRICS = (
     "would_be_diagnosed_left_unassessed",
     "turned_18_without_assessment",
     "turned_18_after_needs_led_exit",
+    # issue 12: post-diagnostic follow-up on the assessment clinicians; waiting in child-weeks
+    "follow_up_starts",
+    "follow_up_caseload_end",
+    "follow_up_hours",
+    "follow_up_hours_unmet",
+    "list_child_weeks",
 )
 """Every scalar metric, in reporting order (DESIGN.md section 3's names, then context)."""

@@ -175,6 +175,10 @@ class _Children:
     return_e: np.ndarray        # unit exponential: when a child who left may be referred again
     origin: np.ndarray          # the child's first referral (its own index unless a re-referral)
     rereferral: np.ndarray      # bool: this referral is a child coming back
+    # issue 12 (each from its own streams, drawn only when used; empty or zeros otherwise)
+    recipe_hours: np.ndarray    # (n, parts): hours by recipe part (recipe_parts), by_profession
+    follow_up_u: np.ndarray     # uniform: starts follow-up after a diagnosis (follow_up.*_share)
+    discharge_e: np.ndarray     # unit exponential: when a child in medication follow-up leaves
 
     @property
     def n(self) -> int:
@@ -282,10 +286,35 @@ def _attributes(scenario: Scenario, streams: Streams, prefix: str, n: int) -> di
     }
 
 
+def recipe_parts(scenario: Scenario) -> list[tuple[str, str, Distribution]]:
+    """The recipe parts drawn for every child: (recipe, profession, hours), in column order of
+    ``recipe_hours`` (none unless ``capacity_model = "by_profession"``)."""
+    a = scenario.assessment
+    if a.capacity_model != "by_profession":
+        return []
+    recipes = a.recipes
+    parts: list[tuple[str, str, Distribution]] = []
+    for name, recipe in (("autism", recipes.autism), ("adhd", recipes.adhd),
+                         ("both", recipes.both)):
+        if recipe is not None:
+            parts.extend((name, profession, dist) for profession, dist in recipe.hours.items())
+    return parts
+
+
+def _recipe_draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> np.ndarray:
+    """Each child's hours for every recipe part (one stream per part, so adding a profession's
+    WTE or another part leaves every other number as it was)."""
+    parts = recipe_parts(scenario)
+    out = np.zeros((n, len(parts)))
+    for k, (recipe, profession, dist) in enumerate(parts):
+        out[:, k] = dist.ppf(streams.uniforms(f"{prefix}.recipe_{recipe}_{profession}", n))
+    return out
+
+
 def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[str, np.ndarray]:
     """Per-child random numbers for every later stage, from per-element streams."""
     a = scenario.assessment
-    hours_model = a.capacity_model == "clinical_hours"
+    hours_model = a.capacity_model != "servers"  # clinical hours, pooled or by profession
 
     def durations(used: bool, dist: Distribution, name: str) -> np.ndarray:
         # a stage that is off never reads its durations; skipping the (costly) inverse CDF
@@ -299,7 +328,8 @@ def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[st
                                    "profiling_hours"),
         "route_u": streams.uniforms(f"{prefix}.routing", n),
         "anyway_u": streams.uniforms(f"{prefix}.diagnosis_anyway", n),
-        "assess_hours": durations(hours_model, a.hours_per_assessment, "assessment_hours"),
+        "assess_hours": durations(a.capacity_model == "clinical_hours", a.hours_per_assessment,
+                                  "assessment_hours"),
         "elapsed_days": 7.0 * durations(hours_model, a.elapsed_weeks, "assessment_elapsed"),
         "service_days": durations(not hours_model, a.service_days, "service"),
         "outcome_u": streams.uniforms(f"{prefix}.outcome", n),
@@ -316,6 +346,12 @@ def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[st
         # re-referral (issue 11): drawn only when it is on, from its own stream
         "return_e": (streams.exponentials(f"{prefix}.rereferral_return", n)
                      if scenario.rereferral.enabled else np.zeros(n)),
+        # issue 12: recipes by profession and post-diagnostic follow-up, each from own streams
+        "recipe_hours": _recipe_draws(scenario, streams, prefix, n),
+        "follow_up_u": (streams.uniforms(f"{prefix}.follow_up_start", n)
+                        if scenario.follow_up.enabled else np.ones(n)),
+        "discharge_e": (streams.exponentials(f"{prefix}.follow_up_discharge", n)
+                        if scenario.follow_up.enabled else np.zeros(n)),
     }
 
 
@@ -564,6 +600,8 @@ class PathwayModel:
         self._knots: list[float] | None = None
         self._pieces: list[tuple[float, float]] = []
         self._cum_hours: list[float] = []
+        self._taken_from: str = "routine"  # the queue _next_child took its child from
+        self._setup_team()
 
     # -- exits ---------------------------------------------------------------------------------
 
@@ -739,7 +777,7 @@ class PathwayModel:
         # In the clinical-hours model taking in a referral schedules nothing, so the referrals
         # due before the next scheduled event are taken in without an event each: the same order
         # and times, without a SimPy timeout per child (most of the feed's cost).
-        batch = self.scenario.assessment.capacity_model == "clinical_hours"
+        batch = self.scenario.assessment.capacity_model != "servers"
         next_event = env.peek() if batch else -math.inf
         for i, t in zip(new[order].tolist(), ready[order].tolist()):
             if t >= self.horizon:
@@ -993,22 +1031,34 @@ class PathwayModel:
                     while heap and heap[0][0] - now <= self.near_18_days:
                         _, i = heapq.heappop(heap)
                         if self._valid(i, now):
+                            self._taken_from = rule
                             return i
                 else:
                     queue = self.queues[rule]
                     while queue:
                         i = queue.popleft()
                         if self._valid(i, now):
+                            self._taken_from = rule
                             return i
         queue = self.queues["routine"]
         while queue:
             i = queue.popleft()
             if self._valid(i, now):
+                self._taken_from = "routine"
                 return i
         return None
 
-    def _start_assessment(self, i: int, now: float, provider: int) -> float:
-        """Log the start (and the end, if within the horizon); return the elapsed days."""
+    def _put_back(self, held: list[tuple[str, int]]) -> None:
+        """Return children taken by :meth:`_next_child` but not started to their places."""
+        for source, i in reversed(held):
+            if source == "near_18":
+                heapq.heappush(self.birthday_heap, (self.birthday[i], i))
+            else:
+                self.queues[source].appendleft(i)
+
+    def _start_assessment(self, i: int, now: float, provider: int, ends: bool = True) -> float:
+        """Log the start (and the end, if within the horizon and ``ends``: a recipe in sequence
+        ends when its last part is done); return the elapsed days."""
         c = self.c
         if self.in_support[i]:
             self._end_support(i, now, _D["assessed"])
@@ -1019,10 +1069,16 @@ class PathwayModel:
             elapsed = float(c.service_days[i])
         else:
             elapsed = float(c.elapsed_days[i])
-        end = now + elapsed
+        if ends:
+            self._end_assessment(i, now + elapsed)
+        return elapsed
+
+    def _end_assessment(self, i: int, end: float) -> None:
+        """Log the outcome at ``end`` (if within the horizon) and start any follow-up then."""
         if end <= self.horizon:
             self.log.add(end, i, _E["assessment_end"], self._outcome_detail[i])
-        return elapsed
+            if self.follow_up_on:
+                self._start_follow_up(i, end)
 
     def _clinic_sessions(self):  # type: ignore[no-untyped-def]
         """Process: each session adds the MDT's clinical hours and pulls children while hours remain.
@@ -1151,6 +1207,246 @@ class PathwayModel:
         x = t - knots[k]
         return self._cum_hours[k] + x * (level + slope * x / 2)
 
+    # -- capacity by profession and post-diagnostic follow-up (issue 12) ---------------------
+
+    def _setup_team(self) -> None:
+        """The hour pools sessions draw on and each pathway's recipe as stages of parts.
+
+        ``by_profession``: one pool per profession; a stage is a list of ``(pool, column of
+        recipe_hours)`` needed together, and a pathway's stages follow one another. The pooled
+        model with follow-up on runs the same sessions with one pool (the team) and one stage
+        of the child's ``hours_per_assessment``.
+        """
+        sc = self.scenario
+        a, fu = sc.assessment, sc.follow_up
+        self.follow_up_on = fu.enabled
+        self.by_profession = a.capacity_model == "by_profession"
+        self.team_sessions = self.by_profession or (fu.enabled and a.capacity_model == "clinical_hours")
+        names = [p.name for p in a.professions]
+        self.pool_names = names if self.by_profession else ["team"]
+        pool = {n: k for k, n in enumerate(self.pool_names)}
+        if self.by_profession:
+            columns = {(r, n): k for k, (r, n, _) in enumerate(recipe_parts(sc))}
+            recipes = a.recipes
+
+            def stages(recipe_name: str) -> list[list[tuple[int, int]]]:
+                recipe = getattr(recipes, recipe_name)
+                parts = [(pool[n], columns[(recipe_name, n)]) for n in recipe.hours]
+                return [parts] if recipe.mode == "joint" else [[part] for part in parts]
+
+            if recipes.both is not None:
+                both = stages("both")
+            elif recipes.both_assessed == "together":  # one joint appointment, hours added
+                both = [[part for stage in stages("autism") + stages("adhd") for part in stage]]
+            else:  # the autism assessment, then the ADHD one
+                both = stages("autism") + stages("adhd")
+            self.stages = [stages("autism"), stages("adhd"), both]
+        else:
+            self.stages = [[[(0, -1)]]] * 3  # column -1: the child's hours_per_assessment
+        self.in_progress: list[tuple[int, int]] = []  # (child, next stage) of recipes in sequence
+        # follow-up: appointments (time, order, child, kind, appointments done) and their hours
+        # by pool; kinds 0 titration, 1 review, 2 autism
+        self.follow_up_heap: list[tuple[float, int, int, int, int]] = []
+        self._follow_up_order = 0
+        self.follow_up_end: dict[int, float] = {}  # child -> when their follow-up ends
+        self.follow_up_hours = np.zeros((3, len(self.pool_names)))
+        for kind, table in enumerate((fu.titration_hours, fu.review_hours, fu.autism_hours)):
+            for name, hours in table.items():
+                self.follow_up_hours[kind, pool.get(name, 0)] += hours
+        self.follow_up_unmet = 0.0
+
+    def _pool_hours(self, k: int, t0: float, t1: float) -> float:
+        """Clinical hours of pool ``k`` in ``[t0, t1]``: a profession's, or the team's."""
+        if not self.by_profession:
+            return self.clinical_hours_between(t0, t1)
+        return self._profession_hours_between(self.pool_names[k], t0, t1)
+
+    def _profession_hours_between(self, name: str, t0: float, t1: float) -> float:
+        """:meth:`clinical_hours_between` for one profession (its WTE is linear between the
+        same knots, so each piece integrates exactly)."""
+        if t1 <= t0:
+            return 0.0
+        cache = self.__dict__.setdefault("_profession_pieces", {})
+        if name not in cache:
+            knots = self._hours_knots()
+            low, high = knots[:-1], knots[1:]
+            per_wte = self.scenario.assessment.profession_hours_per_week(name)
+
+            def hours(t: np.ndarray) -> np.ndarray:
+                return self._wte_at(t)[name] * per_wte
+
+            q1 = hours(low + (high - low) / 4) / 7.0
+            q3 = hours(low + 3 * (high - low) / 4) / 7.0
+            slope = (q3 - q1) / ((high - low) / 2)
+            level = q1 - slope * (high - low) / 4
+            width = high - low
+            cum = np.concatenate([[0.0], np.cumsum(width * (level + slope * width / 2))])
+            cache[name] = (knots.tolist(), list(zip(level.tolist(), slope.tolist())), cum.tolist())
+        knots, pieces, cum = cache[name]
+
+        def upto(t: float) -> float:
+            t = min(max(t, 0.0), knots[-1])
+            k = min(bisect.bisect_right(knots, t) - 1, len(knots) - 2)
+            level, slope = pieces[k]
+            x = t - knots[k]
+            return cum[k] + x * (level + slope * x / 2)
+
+        return upto(t1) - upto(t0)
+
+    def _part_hours(self, i: int, column: int) -> float:
+        return float(self.c.assess_hours[i] if column < 0 else self.c.recipe_hours[i, column])
+
+    def _team_sessions(self):  # type: ignore[no-untyped-def]
+        """Process: each session adds every pool's clinical hours for ``[now, now + interval)``,
+        charges the follow-up appointments due in it (first, or after new assessments), carries
+        on assessments whose recipe is in sequence, then starts new ones.
+
+        A child starts when every profession in the first stage of their pathway's recipe has
+        hours left; one who cannot keeps their place and the session goes on to the next child
+        whose recipe can start (a booking team filling the clinics it has), until no pathway can.
+        Hours left in a pool at the end of a session are not banked; a pool overdrawn by the
+        last child it took carries the deficit to the next session.
+        """
+        a, env = self.scenario.assessment, self.env
+        fu = self.scenario.follow_up
+        interval = a.session_interval_days
+        pools = len(self.pool_names)
+        budget = np.zeros(pools)
+        first = fu.priority == "follow_up_first"
+        while True:
+            now = env.now
+            end = min(now + interval, self.horizon)
+            hours = np.array([self._pool_hours(k, now, end) for k in range(pools)])
+            budget += hours
+            due = self._follow_up_due(now, end) if self.follow_up_on else np.zeros(pools)
+            if first:
+                charged = due
+                budget -= due
+            if self.in_progress:
+                self._continue_assessments(now, budget)
+            self._start_new(now, budget)
+            if not first:
+                charged = np.minimum(due, np.maximum(budget, 0.0))
+                budget -= charged
+                self.follow_up_unmet += float((due - charged).sum())
+            lost = np.maximum(budget, 0.0)  # hours with nobody (who fits) waiting: not banked
+            budget = np.minimum(budget, 0.0)
+            used = hours - lost
+            rows = self.capacity_rows
+            rows.append((now, "assessment", float(hours.sum()), float(used.sum())))
+            for k, name in enumerate(self.pool_names):
+                rows.append((now, f"profession:{name}", float(hours[k]), float(used[k])))
+                if self.follow_up_on:
+                    rows.append((now, f"follow_up:{name}", float(due[k]), float(charged[k])))
+            yield env.timeout(interval)
+
+    def _fits(self, stage: list[tuple[int, int]], budget: np.ndarray) -> bool:
+        return all(budget[k] > 0 for k, _ in stage)
+
+    def _charge(self, i: int, stage: list[tuple[int, int]], budget: np.ndarray) -> None:
+        for k, column in stage:
+            budget[k] -= self._part_hours(i, column)
+
+    def _start_new(self, now: float, budget: np.ndarray) -> None:
+        """Start children from the list while a pathway's first stage has the hours."""
+        c, stages = self.c, self.stages
+        blocked = {p for p in range(3) if p not in self.pathways_present
+                   or not self._fits(stages[p][0], budget)}
+        held: list[tuple[str, int]] = []
+        while len(blocked) < 3:
+            i = self._next_child(now)
+            if i is None:
+                break
+            p = int(c.pathway[i])
+            if p in blocked:
+                held.append((self._taken_from, i))
+                continue
+            recipe = stages[p]
+            self._charge(i, recipe[0], budget)
+            self._start_assessment(i, now, _D["nhs"], ends=len(recipe) == 1)
+            if len(recipe) > 1:
+                self.in_progress.append((i, 1))
+            blocked.update(q for q in range(3)
+                           if q not in blocked and not self._fits(stages[q][0], budget))
+        if held:
+            self._put_back(held)
+
+    def _continue_assessments(self, now: float, budget: np.ndarray) -> None:
+        """Recipes in sequence: the next part of each assessment under way (in the order they
+        reached it) when its professions have hours; the last part done, the outcome follows
+        ``elapsed_weeks`` later. Parts started this session continue from the next."""
+        waiting: list[tuple[int, int]] = []
+        for i, k in self.in_progress:
+            recipe = self.stages[int(self.c.pathway[i])]
+            if not self._fits(recipe[k], budget):
+                waiting.append((i, k))
+                continue
+            self._charge(i, recipe[k], budget)
+            if k + 1 < len(recipe):
+                waiting.append((i, k + 1))
+            else:
+                self._end_assessment(i, now + float(self.c.elapsed_days[i]))
+        self.in_progress = waiting
+
+    def _start_follow_up(self, i: int, diagnosed: float) -> None:
+        """After a diagnosis at ``diagnosed``: medication follow-up (ADHD) or appointments
+        (autism), for the share the scenario gives; the end is logged when it falls in the
+        horizon."""
+        fu, outcome = self.scenario.follow_up, int(self.outcome[i])
+        u = float(self.c.follow_up_u[i])
+        if outcome == 1 and u < fu.medication_share:
+            hazard = fu.discharge_per_year / DAYS_PER_YEAR
+            discharge = diagnosed + (float(self.c.discharge_e[i]) / hazard if hazard > 0 else math.inf)
+            adult = float(self.birthday[i]) if self.scenario.leaving.age_out else math.inf
+            finish, why = (discharge, "discharged") if discharge < adult else (adult, "aged_out")
+            if finish <= diagnosed:
+                return
+            kind = 0 if fu.titration_appointments > 0 else 1
+            first = diagnosed if kind == 0 else diagnosed + fu.review_interval_months * DAYS_PER_YEAR / 12
+            detail = "adhd"
+        elif outcome == 0 and u < fu.autism_share and fu.autism_appointments > 0:
+            kind, first, detail = 2, diagnosed, "autism"
+            finish = diagnosed + (fu.autism_appointments - 1) * 7.0 * fu.autism_interval_weeks
+            why = "completed"
+        else:
+            return
+        self.log.add(diagnosed, i, _E["follow_up_start"], _D[detail])
+        if finish <= self.horizon:
+            self.log.add(finish, i, _E["follow_up_end"], _D[why])
+        self.follow_up_end[i] = finish
+        self._book(first, i, kind, 0)
+
+    def _book(self, t: float, i: int, kind: int, done: int) -> None:
+        if t < self.horizon and (t < self.follow_up_end[i] or (kind == 2 and t <= self.follow_up_end[i])):
+            self._follow_up_order += 1
+            heapq.heappush(self.follow_up_heap, (t, self._follow_up_order, i, kind, done))
+
+    def _follow_up_due(self, now: float, end: float) -> np.ndarray:
+        """Hours by pool of the follow-up appointments in ``[now, end)`` (booking the next of
+        each), plus the starting caseload's reviews in that time."""
+        fu, heap = self.scenario.follow_up, self.follow_up_heap
+        due = np.zeros(len(self.pool_names))
+        review_days = fu.review_interval_months * DAYS_PER_YEAR / 12
+        while heap and heap[0][0] < end:
+            t, _, i, kind, done = heapq.heappop(heap)
+            due += self.follow_up_hours[kind]
+            if kind == 0:
+                if done + 1 < fu.titration_appointments:
+                    self._book(t + 7.0 * fu.titration_interval_weeks, i, 0, done + 1)
+                else:
+                    self._book(t + review_days, i, 1, 0)
+            elif kind == 1:
+                self._book(t + review_days, i, 1, done + 1)
+            elif done + 1 < fu.autism_appointments:
+                self._book(t + 7.0 * fu.autism_interval_weeks, i, 2, done + 1)
+        if fu.initial_caseload:
+            # expected reviews of the starting caseload: N e^{-rt} children, one review each
+            # review interval, integrated over the session
+            rate = (fu.discharge_per_year + 1.0 / fu.initial_caseload_years_to_18) / DAYS_PER_YEAR
+            children_days = fu.initial_caseload * (math.exp(-rate * now) - math.exp(-rate * end)) / rate
+            due += self.follow_up_hours[1] * children_days / review_days
+        return due
+
     def _serve(self, now: float) -> None:
         """Servers mode: start as many children as there are free servers."""
         while self.free_servers:
@@ -1205,6 +1501,8 @@ class PathwayModel:
         outcome = np.minimum(np.searchsorted(self._outcome_cdf, c.outcome_u, side="right"), 3)
         self.outcome = outcome.astype(np.int64)  # the latent outcome: what an assessment would find
         self._outcome_detail: list[int] = np.array([_D[name] for name in OUTCOMES])[outcome].tolist()
+        # pathways that can reach the list (re-referrals keep theirs): the others never block
+        self.pathways_present = set(np.unique(c.pathway).tolist())
         backlog = np.flatnonzero(c.backlog)
         log.extend(c.referral[backlog], backlog, _E["referral"], _D["backlog"])
         if self.fast_paths and self._single_fifo_servers_queue():
@@ -1248,7 +1546,9 @@ class PathwayModel:
             processes.append(self._profiling_sessions())
         if sc.support.enabled:
             processes.append(self._support_sessions())
-        if sc.assessment.capacity_model == "clinical_hours":
+        if self.team_sessions:
+            processes.append(self._team_sessions())
+        elif sc.assessment.capacity_model == "clinical_hours":
             processes.append(self._clinic_sessions())
         else:
             self.capacity_rows.append((0.0, "assessment", float(sc.assessment.servers * self.horizon), 0.0))

@@ -140,6 +140,10 @@ def _section(model: type[BaseModel], prefix: str, out: list[str]) -> None:
                 c.__name__ for c in annotation.__mro__]:
             keys = ", ".join(annotation.model_fields)
             type_text = f"table of probabilities ({keys}), sum 1"
+        elif (isinstance(annotation, type) and issubclass(annotation, BaseModel)
+              and "_Dist" not in [c.__name__ for c in annotation.__mro__]):
+            type_text = f"table `[{prefix}.{name}]`"  # a table of its own keys (recipes)
+            nested.append((annotation, f"{prefix}.{name}"))
         elif inner is not None and "Exponential" not in str(annotation):
             type_text = f"array of tables `[[{prefix}.{name}]]`"
             nested.append((inner, f"{prefix}.{name}"))

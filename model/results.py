@@ -21,6 +21,10 @@ A folder holds (names and shapes are stable; other tools read them):
     band, pathway, priority, locality) with its 95% interval, and the gaps between groups,
     under disclosure control (:mod:`model.equity`, :mod:`model.disclosure`): counts under 5
     suppressed with complementary suppression, counts rounded to the nearest 5.
+``professions.csv``
+    With capacity by profession or follow-up (issue 12): each profession's share of its
+    clinical hours used and its follow-up hours, ``profession, metric, label, mean, ci_low,
+    ci_high, n`` (the ``{metric}_{profession}`` columns of ``per_replication.csv``).
 ``provenance.json``
     The resolved scenario, its digest, every input file with its SHA-256, seed, replications,
     horizon, start, package and library versions, the command line, the time and the executor.
@@ -62,13 +66,14 @@ PROVENANCE = "provenance.json"
 SCENARIO = "scenario.toml"
 EQUITY = "equity.csv"
 EQUITY_GAPS = "equity_gaps.csv"
+PROFESSIONS = "professions.csv"
 FIGURES = {
     "list_size_fan.png": "the list size fan chart",
     "wait_distribution.png": "how long the children still waiting have waited",
     "list_by_wait_band.png": "the list by wait band",
 }
 RESULT_FILES = (SUMMARY, TIMESERIES, PER_REPLICATION, MONTHLY, CLEARANCE, PROVENANCE, SCENARIO,
-                EQUITY, EQUITY_GAPS, *FIGURES)
+                EQUITY, EQUITY_GAPS, PROFESSIONS, *FIGURES)
 
 
 class ResultsFolderError(ValueError):
@@ -218,11 +223,36 @@ def write_results(
     backlog_clearance(experiment).to_csv(path / CLEARANCE, index=False)
     if experiment.groups is not None:
         write_equity(path, experiment)
+    professions = profession_table(experiment)
+    if len(professions):
+        professions.to_csv(path / PROFESSIONS, index=False)
     (path / SCENARIO).write_text(_scenario_toml(scenario_as_run(experiment), provenance),
                                  encoding="utf-8")
     if figures:
         write_figures(path, experiment, today=today)
     return path
+
+
+def profession_table(experiment: ExperimentResult) -> pd.DataFrame:
+    """Per profession, the mean and 95% interval of each per-profession metric (empty when the
+    run has none: the pooled model without follow-up)."""
+    from .labels import profession_label
+    from .metrics import PROFESSION_METRICS, mean_ci
+
+    rows = []
+    per_rep = experiment.per_replication
+    for p in experiment.scenario.assessment.professions:
+        for metric in PROFESSION_METRICS:
+            column = f"{metric}_{p.name}"
+            if column not in per_rep:
+                continue
+            values = per_rep[column].to_numpy(dtype=float)
+            mean, low, high, n = mean_ci(values[np.isfinite(values)])
+            rows.append({"profession": p.name, "metric": metric,
+                         "label": profession_label(metric, p.name),
+                         "mean": mean, "ci_low": low, "ci_high": high, "n": n})
+    return pd.DataFrame(rows, columns=["profession", "metric", "label", "mean", "ci_low",
+                                       "ci_high", "n"])
 
 
 def write_equity(path: Path, experiment: ExperimentResult) -> None:

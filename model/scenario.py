@@ -443,6 +443,87 @@ class OutcomeMix(_Probabilities):
 PriorityRule = Literal["urgent", "looked_after", "near_18"]
 
 
+def _hours(mean: float, sd: float) -> LogNormal:
+    return LogNormal(kind="lognormal", mean=mean, sd=sd)
+
+
+RecipeMode = Literal["joint", "sequence"]
+
+
+class Recipe(_Frozen):
+    """What one pathway's assessment needs from each profession (``capacity_model =
+    "by_profession"``): hours per child by profession, drawn for each child, and whether the
+    professions are needed together (``joint``: one appointment, it starts when every profession
+    in it has hours) or one after the other (``sequence``, in the order given: the assessment
+    starts with the first profession's part and each later part waits for its own profession's
+    hours, work in progress before new starts)."""
+
+    mode: RecipeMode = Field(
+        "joint", json_schema_extra=model_default("joint appointment or one part after another"))
+    hours: dict[str, Distribution] = Field(
+        json_schema_extra=assumption(
+            "", "hours per child by profession; no public split by profession"))
+
+    @model_validator(mode="after")
+    def _hours_given(self) -> "Recipe":
+        if not self.hours:
+            raise ValueError("hours is empty: give each profession's hours per child, e.g. "
+                             'hours = { psychologist = { kind = "fixed", value = 5 } }')
+        for name, dist in self.hours.items():
+            if dist.lowest < 0:
+                raise ValueError(f"hours.{name} can give values below 0 (lowest "
+                                 f"{dist.lowest:g}); hours start at 0")
+        return self
+
+    def mean_hours(self) -> dict[str, float]:
+        """Mean hours per child by profession."""
+        return {name: float(dist.mean_value) for name, dist in self.hours.items()}
+
+
+def _autism_recipe() -> Recipe:
+    return Recipe(hours={"paediatrician": _hours(2.5, 1.5), "psychologist": _hours(5.0, 3.0),
+                         "speech_and_language_therapist": _hours(3.5, 2.0)})
+
+
+def _adhd_recipe() -> Recipe:
+    return Recipe(hours={"paediatrician": _hours(4.5, 2.5), "psychologist": _hours(4.0, 2.5)})
+
+
+BothAssessed = Literal["together", "one_after_the_other"]
+
+
+class Recipes(_Frozen):
+    """Assessment recipes by pathway. A child on the ``both`` pathway is assessed for both: with
+    ``both_assessed = "together"`` one joint appointment with the autism and ADHD hours added
+    profession by profession; with ``"one_after_the_other"`` the autism assessment, then the
+    ADHD one (each as its own recipe says). A ``both`` recipe, when given, is used instead."""
+
+    autism: Recipe = Field(
+        default_factory=_autism_recipe,
+        json_schema_extra=assumption(
+            "total 9-13 h", "paediatrician 2.5 h (1.5-4), psychologist 5 h (3-7), speech and "
+            "language therapist 3.5 h (2-5), lognormal; the total, 11 h, is near Male et al. "
+            "2023's 11.5 h (SD 7.0) and Galliver et al. 2017's median 13 h"))
+    adhd: Recipe = Field(
+        default_factory=_adhd_recipe,
+        json_schema_extra=assumption(
+            "total 6-11 h", "paediatrician 4.5 h (3-6), psychologist 4 h (2-6), lognormal; no "
+            "speech and language therapy"))
+    both: Recipe | None = Field(
+        None, json_schema_extra=model_default("built from the autism and ADHD recipes"))
+    both_assessed: BothAssessed = Field(
+        "together", json_schema_extra=model_default(
+            "the both pathway: one joint assessment, or autism then ADHD"))
+
+    def professions(self) -> list[str]:
+        names: list[str] = []
+        for recipe in (self.autism, self.adhd, self.both):
+            for name in (recipe.hours if recipe is not None else ()):
+                if name not in names:
+                    names.append(name)
+        return names
+
+
 def _default_professions() -> tuple[Profession, ...]:
     return (
         Profession(name="paediatrician", wte=3.0, job_plan_share=0.5, cost_per_wte_year=140_000),
@@ -462,8 +543,10 @@ class Assessment(_Frozen):
     for ``service_days`` per child.
     """
 
-    capacity_model: Literal["clinical_hours", "servers"] = Field(
-        "clinical_hours", json_schema_extra=model_default("servers is for validation reductions"))
+    capacity_model: Literal["clinical_hours", "by_profession", "servers"] = Field(
+        "clinical_hours", json_schema_extra=model_default(
+            "clinical_hours pools the team's hours; by_profession needs each profession's hours "
+            "(recipes); servers is for validation reductions"))
     discipline: Literal["fifo", "priority"] = Field(
         "fifo", json_schema_extra=model_default("order children are taken from the list"))
     priority_order: tuple[PriorityRule, ...] = Field(
@@ -505,6 +588,9 @@ class Assessment(_Frozen):
         (), json_schema_extra=model_default("recruitment or losses on dates"))
     outsourced: tuple[OutsourcedBlock, ...] = Field(
         (), json_schema_extra=model_default("one-off blocks bought in"))
+    recipes: Recipes = Field(
+        default_factory=Recipes,
+        json_schema_extra=model_default("capacity_model = by_profession: hours by profession"))
 
     @model_validator(mode="after")
     def _consistent(self) -> "Assessment":
@@ -519,7 +605,18 @@ class Assessment(_Frozen):
                     f"professions {names}")
         if len(set(self.priority_order)) != len(self.priority_order):
             raise ValueError(f"priority_order repeats a rule: {list(self.priority_order)}")
+        if self.capacity_model == "by_profession":
+            unknown = [n for n in self.recipes.professions() if n not in names]
+            if unknown:
+                raise ValueError(
+                    f"recipes name {unknown}, not among the professions {names}: add them to "
+                    "[[assessment.professions]] or correct the recipe")
         return self
+
+    def profession_hours_per_week(self, name: str, wte: float = 1.0) -> float:
+        """Clinical hours per week that ``wte`` of profession ``name`` gives (leave taken out)."""
+        return self.clinical_hours_per_week(
+            {p.name: (wte if p.name == name else 0.0) for p in self.professions})
 
     def clinical_hours_per_week(self, wte_by_profession: Mapping[str, float] | None = None) -> float:
         """Clinical hours per week the MDT gives to assessment (leave taken out)."""
@@ -766,6 +863,86 @@ class ReReferral(_Frozen):
                 "withdrawn": self.after_withdrawn_per_year / DAYS_PER_YEAR}
 
 
+FollowUpPriority = Literal["follow_up_first", "assessments_first"]
+
+
+class FollowUp(_Frozen):
+    """Post-diagnostic follow-up on the same clinicians (BACCH submission 2025: community
+    paediatric follow-up after an ADHD / autism diagnosis continues to 18 on the same doctors).
+
+    After an ADHD diagnosis (an assessment ending ``adhd``), a share of children start
+    medication: ``titration_appointments`` appointments ``titration_interval_weeks`` apart, then
+    a review every ``review_interval_months`` until the transfer age (``leaving.age_out_years``)
+    or discharge (a constant hazard, per year). After an autism diagnosis a share have
+    ``autism_appointments`` follow-up appointments. Each appointment takes hours from named
+    professions in the session it falls in: before new assessments (``follow_up_first``), or
+    from what new assessments leave (``assessments_first``; reviews that find no hours are
+    missed and counted as unmet hours). ``initial_caseload`` children already on medication
+    reviews at the start have reviews on the same schedule and leave at the discharge rate plus
+    ``initial_caseload_years_to_18`` (an expected-value workload, not children in the tables).
+    """
+
+    enabled: bool = Field(
+        False, json_schema_extra=model_default(
+            "off: the job-plan share is the share for new assessments; follow-up sits in the "
+            "rest of the job plan"))
+    priority: FollowUpPriority = Field(
+        "follow_up_first", json_schema_extra=model_default(
+            "follow-up appointments take their hours before new assessments"))
+    medication_share: float = Field(
+        0.5, ge=0, le=1,
+        json_schema_extra=assumption(
+            "0.3-0.8", "of children diagnosed with ADHD, the share starting medication "
+                       "(the ADHD Taskforce 2025: 25% of all children with ADHD get medication)"))
+    titration_appointments: int = Field(
+        4, ge=0, le=52, json_schema_extra=model_default("dose-finding appointments (3-6 usual)"))
+    titration_interval_weeks: float = Field(
+        4.0, gt=0, le=52, json_schema_extra=model_default("weeks between titration appointments"))
+    titration_hours: dict[str, float] = Field(
+        default_factory=lambda: {"paediatrician": 1.0},
+        json_schema_extra=assumption("0.75-1.5", "hours per titration appointment, by profession"))
+    review_interval_months: float = Field(
+        6.0, ge=1, le=24,
+        json_schema_extra=assumption("3-12", "NICE NG87: review at least once a year"))
+    review_hours: dict[str, float] = Field(
+        default_factory=lambda: {"paediatrician": 0.75},
+        json_schema_extra=assumption("0.5-1.0", "hours per medication review, by profession"))
+    discharge_per_year: float = Field(
+        0.10, ge=0, le=10,
+        json_schema_extra=assumption("0.05-0.25", "stopping medication or discharge, per year"))
+    autism_share: float = Field(
+        0.0, ge=0, le=1,
+        json_schema_extra=assumption("0.0-0.5", "of children diagnosed autistic, the share with "
+                                                "follow-up appointments"))
+    autism_appointments: int = Field(
+        1, ge=0, le=52, json_schema_extra=model_default("follow-up appointments after autism"))
+    autism_interval_weeks: float = Field(
+        8.0, gt=0, le=52, json_schema_extra=model_default("weeks between them"))
+    autism_hours: dict[str, float] = Field(
+        default_factory=lambda: {"paediatrician": 1.0},
+        json_schema_extra=model_default("hours per autism follow-up appointment, by profession"))
+    initial_caseload: int = Field(
+        0, ge=0, le=1_000_000,
+        json_schema_extra=model_default("children already on medication reviews at the start"))
+    initial_caseload_years_to_18: float = Field(
+        4.0, gt=0, le=18,
+        json_schema_extra=assumption("2-6", "average years left to 18 for the starting caseload"))
+
+    @field_validator("titration_hours", "review_hours", "autism_hours")
+    @classmethod
+    def _hours_not_negative(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if not math.isfinite(v) or v < 0 or v > 100}
+        if bad:
+            raise ValueError(f"hours per appointment must be from 0 to 100, got {bad}")
+        return value
+
+    def professions(self) -> list[str]:
+        names: list[str] = []
+        for table in (self.titration_hours, self.review_hours, self.autism_hours):
+            names.extend(n for n in table if n not in names)
+        return names
+
+
 class Localities(_Frozen):
     """Localities (areas of the service) as a referral attribute for equity breakdowns.
 
@@ -832,7 +1009,23 @@ class Scenario(_Frozen):
     profiling_accuracy: ProfilingAccuracy = Field(default_factory=ProfilingAccuracy)
     rereferral: ReReferral = Field(default_factory=ReReferral)
     localities: Localities = Field(default_factory=Localities)
+    # issue 12: post-diagnostic follow-up on the assessment clinicians (off by default)
+    follow_up: FollowUp = Field(default_factory=FollowUp)
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
+
+    @model_validator(mode="after")
+    def _follow_up_professions_exist(self) -> "Scenario":
+        if self.follow_up.enabled:
+            names = [p.name for p in self.assessment.professions]
+            unknown = [n for n in self.follow_up.professions() if n not in names]
+            if unknown:
+                raise ValueError(
+                    f"follow_up names {unknown}, not among assessment.professions {names}: "
+                    "add them to [[assessment.professions]] or correct follow_up's hours")
+            if self.assessment.capacity_model == "servers":
+                raise ValueError("follow_up needs clinical hours: use capacity_model = "
+                                 "\"by_profession\" or \"clinical_hours\", not \"servers\"")
+        return self
 
     @model_validator(mode="after")
     def _waiting_localities_are_named(self) -> "Scenario":

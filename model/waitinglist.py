@@ -164,6 +164,9 @@ class ScenarioQueue:
     staffing_changes: int
     session_weeks: float
     engine: str
+    professions_limiting: int = 1
+    """By profession: how many professions the recipes need (more than one can run short in a
+    session, so the least profession's capacity is an upper bound on throughput)."""
 
 
 def join_share(scenario: Scenario) -> float:
@@ -232,6 +235,21 @@ def scenario_queue(scenario: Scenario) -> ScenarioQueue:
         capacity_start = capacity_horizon = per_week
         cv_capacity = _cv(a.service_days)
         session_weeks = 0.0
+    elif a.capacity_model == "by_profession":
+        # the profession whose hours run out first: its hours over its mean hours per assessment
+        from .staffing import assessments_per_week_by_profession, recipe_hours_by_profession
+
+        need = recipe_hours_by_profession(scenario)
+        capacity_start = min(assessments_per_week_by_profession(scenario).values())
+        empty = scenario.replace({"arrivals.enabled": False, "backlog.enabled": False})
+        model = PathwayModel(empty)
+        capacity_horizon = min(
+            model._profession_hours_between(n, 0.0, float(edges[-1])) / weeks / h
+            for n, h in need.items() if h > 0)
+        # the spread of the team's hours per assessment (Male et al.'s CV) stands in for the
+        # binding profession's, which mixes the pathways' recipes
+        cv_capacity = _cv(a.hours_per_assessment)
+        session_weeks = a.session_interval_days / 7.0
     else:
         mean_hours = a.hours_per_assessment.mean_value
         capacity_start = a.clinical_hours_per_week() / mean_hours
@@ -257,7 +275,9 @@ def scenario_queue(scenario: Scenario) -> ScenarioQueue:
         fifo=a.discipline == "fifo",
         leaving_per_year=leaving.withdrawal_per_year + leaving.moved_per_year + leaving.private_per_year,
         staffing_changes=len(a.staffing_changes), session_weeks=session_weeks,
-        engine=a.capacity_model)
+        engine=a.capacity_model,
+        professions_limiting=(sum(1 for h in need.values() if h > 0)
+                              if a.capacity_model == "by_profession" else 1))
 
 
 # -------------------------------------------------------------------------------------------------
@@ -371,18 +391,25 @@ def sanity_panel(scenario: Scenario, per_replication: pd.DataFrame | None = None
     frame = pd.DataFrame({"nhs": nhs_starts}) if nhs_starts is not None else pd.DataFrame()
     sim_cap = _sim(frame, "nhs", 1 / weeks)
     formula = ("servers x 7 / mean service days" if q.engine == "servers" else
+               "least over professions of (its clinical hours a week / its mean hours per "
+               "assessment)" if q.engine == "by_profession" else
                "clinical hours a week (leave out) / mean hours per assessment")
     rows.append(SanityRow(
         "capacity_per_week", "Capacity: NHS assessments the team can start a week (at the start)",
         formula, capacity, "assessments a week",
         assumptions="the list never empties, so every clinical hour is used"))
-    cap_holds = never_empty
+    one_limit = q.professions_limiting <= 1
+    cap_holds = never_empty and one_limit
+    cap_words = ("the list never empties (every month-end list above 0 in every "
+                 "replication), so throughput is capacity: " + _yes(never_empty))
+    if not one_limit:
+        cap_words += ("; one profession alone limits: no (by profession, another profession "
+                      "can run short in a session, so the formula is an upper bound)")
     rows.append(SanityRow(
         "capacity_horizon_per_week",
         "Capacity over the projection (with staffing changes) against assessments started",
         formula + ", averaged over the horizon", q.capacity_horizon, "assessments a week",
-        *sim_cap[:3], "the list never empties (every month-end list above 0 in every "
-        "replication), so throughput is capacity: " + _yes(cap_holds), cap_holds,
+        *sim_cap[:3], cap_words, cap_holds,
         _within(sim_cap[0], q.capacity_horizon, sim_cap[3], 0.01 * q.capacity_horizon)
         if cap_holds else None,
         SAMPLING + " + 1% (the last session's hours, carried overdrafts)"))

@@ -222,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_executor_options(sweep)
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or notes")
     sweep.set_defaults(handler=command_sweep)
+    add_staffing_command(sub)
 
     scen = sub.add_parser("scenarios", help="list the shipped scenarios")
     scen.add_argument("directory", type=Path, nargs="?", default=None,
@@ -992,6 +993,109 @@ def command_sweep(args: argparse.Namespace) -> int:
     print(_table(("scenario (mean over replications)", *(label(m) if len(label(m)) < 40 else m
                                                         for m in means.columns)), rows))
     _note(args, f"\nResults written to {out} (one row per scenario and replication)")
+    return EXIT_OK
+
+
+# -------------------------------------------------------------------------------------------------
+# staffing (issue 12): which post should we fund?
+
+TARGET_KINDS = ("list_13w", "referrals_13w", "list_below", "nobody_over_52w")
+
+
+def add_staffing_command(sub: Any) -> None:
+    """``ndpath staffing``: its arguments (the logic is :mod:`model.staffing`)."""
+    st = sub.add_parser(
+        "staffing", help="which post should we fund? +1 WTE of each profession, and the fewest "
+                         "extra WTE by profession mix to meet a target",
+        description="For one more WTE of each profession (from the start date, common random "
+                    "numbers), the paired change in the list, the headline waits, the "
+                    "assessments, the cost and the child-weeks of waiting, with 95% intervals, "
+                    "and the cost per child-week of waiting avoided; ranked. With --by, the "
+                    "fewest extra WTE that meets --target in that month, searched for each "
+                    "profession alone, the team in proportion and the balanced mix (the "
+                    "profession that binds first).")
+    st.add_argument("scenario", type=Path, metavar="SCENARIO",
+                    help="scenario TOML file, or a shipped scenario by name")
+    st.add_argument("--extra-wte", type=float, default=1.0, metavar="WTE",
+                    help="WTE added to each profession in turn (default 1)")
+    st.add_argument("--by", metavar="YYYY-MM", help="also find the fewest extra WTE that meets "
+                                                    "the target in this month")
+    st.add_argument("--target-kind", choices=TARGET_KINDS, default="list_13w",
+                    help="list_13w (default): %% of the list waiting under 13 weeks; "
+                         "referrals_13w: %% of the month's referrals assessed within 13 weeks; "
+                         "list_below: at most N children waiting; nobody_over_52w: at most N "
+                         "waiting a year or more")
+    st.add_argument("--target", type=float, default=None, metavar="VALUE",
+                    help="the target's value (default 90 for a share, 0 for nobody over 52 "
+                         "weeks; required for list_below)")
+    st.add_argument("--max-extra-wte", type=float, default=60.0, metavar="WTE",
+                    help="give up above this many extra WTE (default 60)")
+    _add_run_options(st)
+    st.set_defaults(handler=command_staffing)
+
+
+def command_staffing(args: argparse.Namespace) -> int:
+    """``ndpath staffing``: the effect of one more post of each profession, ranked."""
+    from model.questions import Target
+    from model.results import prepare_folder
+    from model.staffing import (assessments_per_week_by_profession, effects_table, fewest_wte,
+                                post_effects)
+
+    if not (math.isfinite(args.extra_wte) and 0 < args.extra_wte <= 1_000):
+        raise UserError(f"--extra-wte {args.extra_wte:g}: WTE above 0 and at most 1,000, "
+                        "e.g. --extra-wte 1")
+    if not (math.isfinite(args.max_extra_wte) and 0 < args.max_extra_wte <= 10_000):
+        raise UserError(f"--max-extra-wte {args.max_extra_wte:g}: above 0 and at most 10,000")
+    target = None
+    if args.by is not None:
+        value = args.target
+        if value is None:
+            if args.target_kind == "list_below":
+                raise UserError("--target-kind list_below needs --target N (children waiting), "
+                                "e.g. --target 2000")
+            value = 0.0 if args.target_kind == "nobody_over_52w" else 90.0
+        try:
+            target = Target(args.target_kind, float(value), args.by)
+        except ValueError as error:
+            raise UserError(f"--target: {error}") from None
+    choice = executor_choice(args)
+    loaded = _load(args.scenario, _overrides(args))
+    scenario, sim = loaded.scenario, loaded.scenario.simulation
+    out = prepare_folder(args.out, args.overwrite) if args.out else None
+    rates = assessments_per_week_by_profession(scenario)
+    _note(args, "Assessments a week each profession's hours allow (the recipes' arithmetic, at "
+                "the start): " + ", ".join(
+                    f"{n.replace('_', ' ')} {r:.1f}" for n, r in rates.items() if math.isfinite(r)))
+    with ExitStack() as stack:
+        executor = open_executor(choice, stack)
+        try:
+            effects = post_effects(scenario, args.extra_wte, sim.replications, sim.seed, executor,
+                                   on_done=lambda name: _note(args, f"  ran +{args.extra_wte:g} "
+                                                                    f"WTE {name}"))
+            fewest = (fewest_wte(scenario, target, sim.replications, sim.seed, executor,
+                                 max_wte=args.max_extra_wte) if target is not None else None)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+    print(effects.sentence())
+    words = effects_table(effects)
+    print(_table(list(words.columns), [[str(v) for v in row] for row in words.to_numpy()]))
+    print(f"Paired differences against the scenario as it is ({effects.replications} "
+          f"projections, seed {effects.seed}); cost per child-week avoided = extra cost / "
+          "child-weeks of waiting avoided on the list in the projection.")
+    if fewest is not None:
+        print()
+        print(fewest.sentence())
+        print(_table(("mix", "extra WTE", "split", "mean at that level", "projections meeting"),
+                     [(r.mix.replace("_", " "),
+                       "not met" if not math.isfinite(float(r.extra_wte)) else f"{r.extra_wte:.1f}", r.split,
+                       f"{r.achieved:,.1f}", f"{100 * r.probability_met:.0f}%")
+                      for r in fewest.table.itertuples()]))
+    if out is not None:
+        effects.ranking.to_csv(out / "staffing.csv", index=False)
+        effects.differences.to_csv(out / "staffing_differences.csv", index=False)
+        if fewest is not None:
+            fewest.table.to_csv(out / "staffing_fewest_wte.csv", index=False)
+        _note(args, f"\nResults written to {out}")
     return EXIT_OK
 
 

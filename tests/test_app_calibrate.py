@@ -194,7 +194,9 @@ def test_uploaded_scenario_files_start_the_scenario_page_or_say_what_is_wrong() 
         ("calibrated.toml", b'[backlog]\ntable = "backlog.csv"\n', "application/toml")).run()
     assert "backlog.table = 'backlog.csv'" in errors(at)
     assert "Calibrate page" in errors(at) and "backlog.waiting" in errors(at)
+    # one profession in the team: the pooled model (the default's recipes name three)
     good = (b'extends = "default.toml"\n[meta]\nname = "Nine psychologists"\n'
+            b'[assessment]\ncapacity_model = "clinical_hours"\n'
             b"[[assessment.professions]]\nname = \"psychologist\"\nwte = 9.0\n")
     at.file_uploader(key="scenario_upload").set_value(("good.toml", good,
                                                        "application/toml")).run()

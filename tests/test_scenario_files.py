@@ -171,7 +171,9 @@ def test_replace_never_mutates_the_original() -> None:
 
 def test_replace_does_not_change_the_overrides_it_is_given() -> None:
     professions = [{"name": "clinician", "wte": 1.0}]
-    overrides = {"assessment.professions": professions, "assessment.professions.0.wte": 0.0}
+    # one profession: the pooled model (the default's recipes name three professions)
+    overrides = {"assessment.professions": professions, "assessment.professions.0.wte": 0.0,
+                 "assessment.capacity_model": "clinical_hours"}
     variant = load_scenario(DEFAULT).replace(overrides)
     assert variant.assessment.professions[0].wte == 0.0
     assert professions == [{"name": "clinician", "wte": 1.0}]

@@ -97,7 +97,8 @@ def test_kingman_and_the_tail_are_mm1_exactly() -> None:
 
 
 def test_default_scenario_queue_from_first_principles() -> None:
-    s = load_scenario(SCENARIOS / "default.toml")
+    # the pooled team (capacity by profession, the default's model, is checked at the end)
+    s = load_scenario(SCENARIOS / "default.toml", ['assessment.capacity_model="clinical_hours"'])
     q = scenario_queue(s)
     a = s.assessment
     hours = sum(p.wte * p.job_plan_share for p in a.professions) * 37.5 * (1 - 7 / WEEKS_PER_YEAR)
@@ -118,6 +119,13 @@ def test_default_scenario_queue_from_first_principles() -> None:
     assert panel.at["pressure_start", "value"] == pytest.approx(2 * q.mean_waited_start / 13)
     # not simulated: nothing is compared
     assert panel["agrees"].isna().all()
+    # by profession: the psychologists' hours over their 5.3 hours an assessment (the recipes
+    # over the referral mix) bind, and the comparison with the simulation is not judged
+    by = scenario_queue(load_scenario(SCENARIOS / "default.toml"))
+    psych = 3.0 * 0.6 * 37.5 * (1 - 7 / WEEKS_PER_YEAR)
+    assert by.capacity_start == pytest.approx(psych / 5.3)
+    assert by.capacity_horizon == pytest.approx(by.capacity_start)
+    assert by.professions_limiting == 3
 
 
 def test_join_share_and_staffing_changes() -> None:
@@ -155,7 +163,8 @@ def test_overloaded_list_throughput_is_the_formula_capacity() -> None:
     each replication's throughput varies by about 0.8% (the random hours of some 3,300
     assessments), so 8 replications resolve a capacity 3% off."""
     s = load_scenario(SCENARIOS / "default.toml", ["backlog.count=500", "support.enabled=false",
-                                                   "escalation.enabled=false"])
+                                                   "escalation.enabled=false",
+                                                   'assessment.capacity_model="clinical_hours"'])
     result = run_replications(s, 8, executor="serial")
     panel = sanity_panel(s, result.per_replication, result.monthly).set_index("key")
     row = panel.loc["capacity_horizon_per_week"]
