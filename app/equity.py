@@ -200,7 +200,8 @@ def family_sentences(result: ExperimentResult) -> list[str]:
         lines.append(f"{_count(no_condition).capitalize()} assessments found no condition.")
     turned = _mean(result, "turned_18_without_assessment")
     lines.append(f"{_count(turned).capitalize()} children turned 18 without an assessment, on "
-                 "the list or after a needs-led plan or signposting: they move to adult "
+                 "the list or after leaving with a needs-led plan, needs met or signposting: "
+                 "they move to adult "
                  "services without a diagnosis.")
     again = _mean(result, "re_referrals")
     if s.rereferral.enabled:

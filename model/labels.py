@@ -71,9 +71,11 @@ LABELS: dict[str, str] = {
                                            "pathway without one (routed away, withdrew, turned "
                                            "18, not accepted)"),
     "turned_18_without_assessment": ("Children who turned 18 without an assessment: on the list, "
-                                     "or after a needs-led plan or signposting"),
-    "turned_18_after_needs_led_exit": ("Children who turned 18 after a needs-led plan or "
-                                       "signposting, never assessed"),
+                                     "or after leaving with a needs-led plan, needs met by "
+                                     "support, or signposting"),
+    "turned_18_after_needs_led_exit": ("Children who turned 18 after leaving with a needs-led "
+                                       "plan, needs met by support, or signposting, never "
+                                       "assessed"),
     "children": "Children in the group (on the list at the start or referred in the horizon)",
     # monthly series
     "waiting_list": "Children on the diagnostic waiting list",
