@@ -16,13 +16,11 @@ where plain SimPy runs 50,000 customers/s: ``seconds * rate / 50,000``.
 from __future__ import annotations
 
 import math
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
@@ -121,12 +119,6 @@ def pathway_rate(months: int, repeats: int, pairing_customers: int) -> dict[str,
 # the app in a browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 LIST_CARD = '[data-testid="stMetric"]'
 CHART = '[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img, [data-testid="stVegaLiteChart"] canvas, [data-testid="stArrowVegaLiteChart"] canvas'
 SNAPSHOT = f"""() => {{
@@ -152,65 +144,48 @@ def app_run(clicks: int, pairing_customers: int) -> dict[str, Any]:
         return {"available": False, "reason": f"playwright not installed ({error})"}
     if not CHROMIUM.exists():
         return {"available": False, "reason": f"{CHROMIUM} missing (apt-get install chromium)"}
-    port = _free_port()
-    log = tempfile.TemporaryFile()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    from app.server import AppDidNotStart, running_app
+
     timings: list[float] = []
     rates: list[float] = []
     first_page = math.nan
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                return {"available": False, "reason": "the app did not start"}
-            time.sleep(0.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1600, "height": 1100})
-                page.on("pageerror", lambda error: print(f"app page error: {error}",
-                                                         file=sys.stderr))
-                started = time.perf_counter()
-                page.goto(url)
-                page.get_by_text("Projection: Status quo").wait_for(timeout=180_000)
-                page.wait_for_function(f"() => !!document.querySelector('{CHART}')",
-                                       timeout=180_000)
-                first_page = time.perf_counter() - started
-                _wait_idle(page)
-                slider = page.get_by_role("slider").first
-                for _ in range(clicks):
-                    slider.focus()
-                    slider.press("ArrowRight")
+        with running_app(timeout_seconds=90) as app:
+            url = app.url
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                try:
+                    page = browser.new_page(viewport={"width": 1600, "height": 1100})
+                    page.on("pageerror", lambda error: print(f"app page error: {error}",
+                                                             file=sys.stderr))
+                    started = time.perf_counter()
+                    page.goto(url)
+                    page.get_by_text("Projection: Status quo").wait_for(timeout=180_000)
+                    page.wait_for_function(f"() => !!document.querySelector('{CHART}')",
+                                           timeout=180_000)
+                    first_page = time.perf_counter() - started
                     _wait_idle(page)
-                    rates.append(plain_simpy_rate(pairing_customers))
-                    before = page.evaluate(SNAPSHOT)
-                    start = time.perf_counter()
-                    page.get_by_role("button", name="Run", exact=True).click()
-                    page.wait_for_function(CHANGED, arg=before, timeout=300_000)
-                    timings.append(time.perf_counter() - start)
-                    _wait_idle(page)
-            except Exception as error:  # a timeout: say what the page showed and the server said
-                page.screenshot(path=str(Path(tempfile.gettempdir()) / "ndpath-app-bench.png"))
-                log.seek(0)
-                tail = log.read().decode(errors="replace")[-3000:]
-                return {"available": False, "reason": f"{type(error).__name__}: {error}"[:300],
-                        "server_log_tail": tail, "seconds": timings}
-            finally:
-                browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+                    slider = page.get_by_role("slider").first
+                    for _ in range(clicks):
+                        slider.focus()
+                        slider.press("ArrowRight")
+                        _wait_idle(page)
+                        rates.append(plain_simpy_rate(pairing_customers))
+                        before = page.evaluate(SNAPSHOT)
+                        start = time.perf_counter()
+                        page.get_by_role("button", name="Run", exact=True).click()
+                        page.wait_for_function(CHANGED, arg=before, timeout=300_000)
+                        timings.append(time.perf_counter() - start)
+                        _wait_idle(page)
+                except Exception as error:  # a timeout: what the page and the server said
+                    page.screenshot(path=str(Path(tempfile.gettempdir()) / "ndpath-app-bench.png"))
+                    tail = app.log(3000)
+                    return {"available": False, "reason": f"{type(error).__name__}: {error}"[:300],
+                            "server_log_tail": tail, "seconds": timings}
+                finally:
+                    browser.close()
+    except AppDidNotStart:
+        return {"available": False, "reason": "the app did not start"}
     normalised = [s * r / REFERENCE_SIMPY_RATE for s, r in zip(timings, rates)]
     return {"available": True, "clicks": clicks, "seconds": timings,
             "paired_plain_simpy_rates": rates, "normalised_seconds": normalised,

@@ -8,12 +8,8 @@ test output so a person can look at what a commissioner sees.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,43 +25,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 LIST_LABEL = short_label("waiting_total_end")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url():
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: apt-get install -y chromium (python3.11 dev.py test "
                     "installs it when it may)")
-    port = free_port()
-    log = tempfile.TemporaryFile()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    from app.server import AppDidNotStart, running_app
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail("the app did not start:\n" + log.read().decode(errors="replace"))
-            time.sleep(0.5)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
+        with running_app() as app:
+            yield app.url
+    except AppDidNotStart as error:
+        pytest.fail("the app did not start:\n" + error.log)
 
 
 @pytest.fixture(scope="module")
@@ -333,7 +304,10 @@ def test_same_numbers_on_every_page_in_the_pack_and_nothing_cut_at_1024(app_url,
             assert said in text  # the pack says what the page says
             page.get_by_text("Presentation mode").click()
             expect(page.get_by_role("button", name="Next ▶")).to_be_visible(timeout=60_000)
+            wait_idle(page)  # the rerun into presentation mode has removed the full page
             assert not page.locator('[data-testid="stSidebar"]').is_visible()
+            # one slide: its title once, and no page title
+            assert page.get_by_text("What the projections show").count() == 0
             page.screenshot(path=str(artifacts / "present_mode_1024.png"))
         finally:
             browser.close()

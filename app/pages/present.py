@@ -81,7 +81,8 @@ def page() -> None:
     if request is None:
         st.error("Cannot show the projections yet: " + " ".join(problems))
         return
-    top_left, top_right = st.columns([3, 1], vertical_alignment="center")
+    # wide enough at 1024 px for the toggle and its label without cutting it
+    top_left, top_right = st.columns([2, 1], vertical_alignment="center")
     top_right.toggle("Presentation mode", key="present_mode",
                      help="Hides the sidebar and shows one chart and its sentences per screen "
                           "in large type, for a projector. Switch it off to change what is "
