@@ -125,7 +125,7 @@ def result_to_extract(result: SimulationResult, extract_date: str | dt.date | pd
     if result.scenario.rereferral.enabled:
         # the same child on a later row is a re-referral (DESIGN.md 4a): ids for the first
         # referral of each child, shuffled so they say nothing about the order of referral
-        origin = children["child_id"].to_numpy()[keep.to_numpy() if hasattr(keep, "to_numpy") else keep]
+        origin = children["child_id"].to_numpy()[keep]
         shuffle = np.random.default_rng([result.seed, result.replication, 5]).permutation(n)
         frame["child_id"] = [f"C{shuffle[o]:08d}" for o in origin] if ids else origin
     if ids:
