@@ -21,7 +21,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -527,6 +527,118 @@ def _returns_of_earlier_leavers(scenario: Scenario, streams: Streams,
 # The model
 
 
+class _Intake:
+    """Children taken in, in a fixed order, as arrays rather than child by child: what
+    :meth:`PathwayModel._take_in` (or, for the list at the start, ``_gone``,
+    ``_watch_withdrawal`` and ``_join_list``) would do to each, worked out at once from the
+    children's own draws (nothing another child does changes them before they are taken in), then
+    applied a run of children at a time by :meth:`take`: log rows in the same order, withdrawal
+    timers in the same order, the same queues and offers, so the numbers are the same float for
+    float (``tests/test_fast_path.py``).
+
+    ``possible`` is False when a child leaves at the moment of intake by a route that brings them
+    back (a timer scheduled in the middle of the run): the caller then goes child by child.
+    Never with ``servers``, where joining the list may start an assessment.
+    """
+
+    def __init__(self, model: "PathwayModel", ids: np.ndarray, times: np.ndarray, *,
+                 vetted: bool, profiling: bool) -> None:
+        self.model = model
+        c, n = model.c, len(ids)
+        reason, exit_time = model.exit_reason[ids], model.exit_time[ids]
+        if vetted:
+            rejected = c.vet_accept_u[ids] >= model.scenario.vetting.accept_probability
+        else:
+            rejected = np.zeros(n, dtype=bool)
+        gone = ~rejected & (exit_time <= times)
+        returning = list(model.return_rates)
+        self.possible = not ((gone & np.isin(reason, returning)).any()
+                             or (rejected.any() and _D["rejected"] in returning))
+        if not self.possible:
+            return
+        joins = ~(rejected | gone)
+        # each child's rows: vetted (or the rejection), then the exit or joining the first queue
+        rows = np.column_stack([np.full(n, vetted), ~rejected])
+        self.row_end = np.cumsum(rows.sum(axis=1)).tolist()
+        rows = rows.ravel()
+        joined_event = _E["profiling_join"] if profiling else _E["list_join"]
+        self.time = np.column_stack([times, np.where(gone, exit_time, times)]).ravel()[rows].tolist()
+        self.child = np.repeat(ids, 2)[rows].tolist()
+        self.event = np.column_stack([np.where(rejected, _E["exit"], _E["vetted"]),
+                                      np.where(gone, _E["exit"], joined_event)]
+                                     ).ravel()[rows].tolist()
+        self.detail = np.column_stack([np.where(rejected, _D["rejected"], _D["accepted"]),
+                                       np.where(gone, reason, 0)]).ravel()[rows].tolist()
+        self.ids = ids
+        self.stage = np.where(joins, _PROFILING if profiling else _LIST, _EXITED).astype(np.int8)
+        self.joins_before = np.concatenate([[0], np.cumsum(joins)]).tolist()
+        self.profiling = profiling
+        position = np.arange(n)
+        # what each run of children feeds, in intake order: [positions, items, apply, taken so far]
+        self.streams: list[list[Any]] = []
+
+        def stream(mask: np.ndarray, items: list[Any], apply: Callable[[list[Any]], Any]) -> None:
+            if mask.any():
+                self.streams.append([position[mask].tolist(), items, apply, 0])
+
+        if _D["withdrawn"] in model.return_rates:
+            watch = joins & (model.exit_reason[ids] == _D["withdrawn"]) & (exit_time < model.horizon)
+            stream(watch, ids[watch].tolist(),
+                   lambda run: [model._watch_withdrawal(i, 0.0) for i in run])
+        if profiling:
+            stream(joins, ids[joins].tolist(), model.profiling_queue.extend)
+            return
+        placed = ~joins
+        if model.priority:
+            for rule in model.static_rules:
+                flag = {"urgent": c.urgent, "looked_after": c.looked_after}.get(rule)
+                if flag is not None:
+                    here = flag[ids] & ~placed
+                    stream(here, ids[here].tolist(), model.queues[rule].extend)
+                    placed = placed | here
+        stream(~placed, ids[~placed].tolist(), model.queues["routine"].extend)
+        if model.near_18:
+            stream(joins, list(zip(model.birthday[ids[joins]].tolist(), ids[joins].tolist())),
+                   lambda run: [heapq.heappush(model.birthday_heap, item) for item in run])
+        sup = model.scenario.support
+        if not sup.enabled:
+            return
+        offered = joins & ~model.supported[ids] & (c.uptake_u[ids] < sup.uptake)
+        if model.offer_rule == "on_joining":
+            model.offer_joined[ids[offered]] = np.where(c.backlog[ids], c.referral[ids],
+                                                        times)[offered]
+            stream(offered, ids[offered].tolist(), model.offer_window.extend)
+        elif model.offer_rule == "longest_waiting":
+            stream(offered, list(zip(c.referral[ids[offered]].tolist(), ids[offered].tolist())),
+                   lambda run: [heapq.heappush(model.offer_heap, item) for item in run])
+        else:
+            urgent, looked_after = c.urgent[ids], c.looked_after[ids]
+            for name, here in (("urgent", offered & urgent),
+                               ("looked_after", offered & ~urgent & looked_after),
+                               ("rest", offered & ~urgent & ~looked_after)):
+                stream(here, ids[here].tolist(), model.offer_groups[name].extend)
+
+    def take(self, k: int, stop: int) -> int:
+        """Take in the children at positions ``k`` to ``stop - 1``; returns ``stop``."""
+        model = self.model
+        if stop <= k:
+            return k
+        first = self.row_end[k - 1] if k else 0
+        last = self.row_end[stop - 1]
+        model.log.add_columns(self.time[first:last], self.child[first:last],
+                              self.event[first:last], self.detail[first:last])
+        model.stage[self.ids[k:stop]] = self.stage[k:stop]
+        if not self.profiling:
+            model.list_size += self.joins_before[stop] - self.joins_before[k]
+        for stream in self.streams:
+            positions, items, apply, lo = stream
+            hi = bisect.bisect_left(positions, stop, lo)
+            if hi > lo:
+                apply(items[lo:hi])
+                stream[3] = hi
+        return stop
+
+
 class PathwayModel:
     """One replication of the pathway on a SimPy environment.
 
@@ -778,6 +890,25 @@ class PathwayModel:
         # due before the next scheduled event are taken in without an event each: the same order
         # and times, without a SimPy timeout per child (most of the feed's cost).
         batch = self.scenario.assessment.capacity_model != "servers"
+        if batch and self.fast_paths:
+            # and as arrays (:class:`_Intake`): the same rows, timers and state as child by child
+            ids, times = new[order], ready[order]
+            end = int(np.searchsorted(times, self.horizon, side="left"))
+            intake = _Intake(self, ids[:end], times[:end], vetted=vetting.enabled,
+                             profiling=self.scenario.profiling.enabled)
+            if intake.possible:
+                due = times[:end].tolist()
+                next_event, k = env.peek(), 0
+                while k < end:
+                    t = due[k]
+                    if t > env.now and t >= next_event:
+                        yield env.timeout(t - env.now)
+                        next_event = env.peek()
+                    # due by the clock or before the next event: taken in now
+                    stop = max(bisect.bisect_left(due, next_event, k),
+                               bisect.bisect_right(due, env.now, k), k + 1)
+                    k = intake.take(k, stop)
+                return
         next_event = env.peek() if batch else -math.inf
         for i, t in zip(new[order].tolist(), ready[order].tolist()):
             if t >= self.horizon:
@@ -1536,11 +1667,17 @@ class PathwayModel:
     def _run_events(self, backlog: np.ndarray) -> None:
         """The general path: SimPy processes for the feed, the sessions and the servers."""
         sc, env = self.scenario, self.env
-        for i in backlog.tolist():  # oldest first: their order on the list
-            if not self._gone(i, 0.0):
-                if self.return_rates:
-                    self._watch_withdrawal(i, 0.0)
-                self._join_list(i, 0.0)
+        intake = None
+        if self.fast_paths and sc.assessment.capacity_model != "servers":
+            intake = _Intake(self, backlog, np.zeros(len(backlog)), vetted=False, profiling=False)
+        if intake is not None and intake.possible:
+            intake.take(0, len(backlog))
+        else:
+            for i in backlog.tolist():  # oldest first: their order on the list
+                if not self._gone(i, 0.0):
+                    if self.return_rates:
+                        self._watch_withdrawal(i, 0.0)
+                    self._join_list(i, 0.0)
         processes = [self._feed()]
         if sc.profiling.enabled:
             processes.append(self._profiling_sessions())

@@ -12,6 +12,7 @@ backlogs, vetting, exits while waiting, ageing out, escalations and ties between
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ import pytest
 
 from model.metrics import (WAIT_BANDS, ChildTimes, _monthly_medians, _wait_band_counts,
                            monthly_metrics, on_stage_at, on_stage_counts, replication_metrics)
+from model.eventlog import DETAIL
 from model.pathway import PathwayModel, SimulationResult, month_starts
 from model.scenario import Scenario, load_scenario
 
@@ -151,3 +153,74 @@ def test_monthly_medians_match_numpy() -> None:
             assert got[k] == np.median(chosen)
         else:
             assert np.isnan(got[k])
+
+
+# -------------------------------------------------------------------------------------------------
+# Batched intake: the referrals due before the next event, and the list at the start, taken in
+# as arrays rather than child by child
+
+SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
+PATHWAY_SHORT = ["simulation.horizon_months=15", "backlog.count=1500"]
+INTAKE_CASES = {
+    # by profession, vetting, re-referral after withdrawing, support offered on joining
+    "default": ("default.toml", []),
+    # profiling: the first queue is the profiling tool's; returns after a needs-led exit
+    "needs_led": ("needs_led_profiling.toml", []),
+    # three queues and the birthday heap
+    "priority": ("prioritise_vulnerable.toml", ["support.offer=priority"]),
+    "longest_waiting_pooled": ("default.toml", ["support.offer=longest_waiting",
+                                                "assessment.capacity_model=clinical_hours",
+                                                "vetting.enabled=false"]),
+    # many children leave or age out during vetting and at the start
+    "leaving_fast": ("default.toml", ["leaving.withdrawal_per_year=3.0", "leaving.moved_per_year=1.0",
+                                      "vetting.accept_probability=0.6",
+                                      "rereferral.after_withdrawn_per_year=2.0"]),
+}
+
+
+def _batched_and_per_child(scenario: Scenario, replication: int,
+                           edit: Callable[[PathwayModel], None] | None = None
+                           ) -> tuple[SimulationResult, SimulationResult]:
+    models = [PathwayModel(scenario, replication, fast_paths=fast) for fast in (True, False)]
+    if edit is not None:
+        for model in models:
+            edit(model)
+    batched, per_child = (model.run() for model in models)
+    return batched, per_child
+
+
+def _assert_same(a: SimulationResult, b: SimulationResult) -> None:
+    pd.testing.assert_frame_equal(a.events, b.events, check_exact=True)
+    pd.testing.assert_frame_equal(a.children, b.children, check_exact=True)
+    pd.testing.assert_frame_equal(a.capacity, b.capacity, check_exact=True)
+
+
+@pytest.mark.parametrize("case", sorted(INTAKE_CASES))
+def test_batched_intake_matches_child_by_child_exactly(case: str) -> None:
+    file, overrides = INTAKE_CASES[case]
+    scenario = load_scenario(SHIPPED / file, PATHWAY_SHORT + overrides)
+    batched, per_child = _batched_and_per_child(scenario, 1)
+    events = batched.events
+    assert (events["event"] == "list_join").sum() > 1000
+    assert (events["detail"] == "rejected").sum() > 0 or not scenario.vetting.enabled
+    _assert_same(batched, per_child)
+
+
+def test_batched_intake_matches_when_a_leaving_at_intake_schedules_a_return() -> None:
+    """A child whose withdrawal falls at the moment they are taken in (at the start, or when
+    vetted) leaves then and may come back: the batch falls back to child by child."""
+    scenario = load_scenario(SHIPPED / "default.toml", PATHWAY_SHORT)
+
+    def withdraw_at_intake(model: PathwayModel) -> None:
+        c = model.c
+        backlog = np.flatnonzero(c.backlog)[:50]
+        new = np.flatnonzero(~c.backlog)[:: 97]
+        model.exit_time[backlog] = 0.0
+        model.exit_time[new] = c.referral[new] + c.vet_delay[new]
+        model.exit_reason[np.concatenate([backlog, new])] = DETAIL["withdrawn"]
+
+    batched, per_child = _batched_and_per_child(scenario, 0, withdraw_at_intake)
+    returns = batched.events[(batched.events["event"] == "referral")
+                             & (batched.events["detail"] == "rereferral")]
+    assert len(returns) > 0
+    _assert_same(batched, per_child)
