@@ -571,7 +571,6 @@ class _Intake:
                                        np.where(gone, reason, 0)]).ravel()[rows].tolist()
         self.ids = ids
         self.stage = np.where(joins, _PROFILING if profiling else _LIST, _EXITED).astype(np.int8)
-        self.joins_before = np.concatenate([[0], np.cumsum(joins)]).tolist()
         self.profiling = profiling
         position = np.arange(n)
         # what each run of children feeds, in intake order: [positions, items, apply, taken so far]
@@ -628,8 +627,6 @@ class _Intake:
         model.log.add_columns(self.time[first:last], self.child[first:last],
                               self.event[first:last], self.detail[first:last])
         model.stage[self.ids[k:stop]] = self.stage[k:stop]
-        if not self.profiling:
-            model.list_size += self.joins_before[stop] - self.joins_before[k]
         for stream in self.streams:
             positions, items, apply, lo = stream
             hi = bisect.bisect_left(positions, stop, lo)
@@ -703,7 +700,6 @@ class PathwayModel:
         self.caseload = 0  # support-while-waiting places in use
         self.free_servers = a.servers
         self.outsourced_starts = [0] * len(a.outsourced)
-        self.list_size = 0  # children joined and not yet taken (lazy exits included)
         # days from the start to each staffing change, read once rather than every session
         start = pd.Timestamp(scenario.simulation.start_date)
         self._change_days = [(pd.Timestamp(change.date) - start) / pd.Timedelta(days=1)
@@ -757,8 +753,6 @@ class PathwayModel:
         return False
 
     def _exit(self, i: int, time: float, reason: int) -> None:
-        if self.stage[i] == _LIST:
-            self.list_size -= 1
         self.stage[i] = _EXITED
         self.log.add(time, i, _E["exit"], reason)
         if self.in_support[i]:
@@ -1130,7 +1124,6 @@ class PathwayModel:
 
     def _join_list(self, i: int, now: float) -> None:
         self.stage[i] = _LIST
-        self.list_size += 1
         self.log.add(now, i, _E["list_join"])
         c = self.c
         if self.priority:
@@ -1194,7 +1187,6 @@ class PathwayModel:
         if self.in_support[i]:
             self._end_support(i, now, _D["assessed"])
         self.stage[i] = _ASSESSED
-        self.list_size -= 1
         self.log.add(now, i, _E["assessment_start"], provider)
         if self.scenario.assessment.capacity_model == "servers":
             elapsed = float(c.service_days[i])
@@ -1827,7 +1819,6 @@ class PathwayModel:
         self.stage[joined] = _LIST
         self.stage[started] = _ASSESSED
         self.stage[exited] = _EXITED
-        self.list_size = int((self.stage == _LIST).sum())
 
     def _finish(self) -> None:
         """Log the exits that fell due before the horizon and escalations while waiting."""
