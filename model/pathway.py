@@ -28,7 +28,7 @@ import pandas as pd
 import simpy
 from scipy import stats
 
-from .distributions import Distribution
+from .distributions import Distribution, Fixed
 from .eventlog import DETAIL, EVENT, EventLog
 from .scenario import DAYS_PER_YEAR, Scenario, ScenarioError
 from .streams import Streams
@@ -147,6 +147,57 @@ def month_starts(start: pd.Timestamp | str, months: int) -> np.ndarray:
 # Children: who arrives, when, and their pre-drawn random numbers
 
 
+class _OnDemand:
+    """Per-child durations whose inverse CDF is worked out only for the children who need one.
+
+    The uniforms are drawn for every child (so every stream is where it was) and
+    ``scale * dist.ppf(u)`` is computed for a block of children the first time one of them is
+    read: most children never start an assessment or a support episode within the horizon, and a
+    gamma's inverse CDF is the costliest draw. The inverse CDFs are elementwise, so each value is
+    the one computing them all at once gives (``tests/test_model_distributions.py``).
+    """
+
+    BLOCK = 256
+
+    def __init__(self, dist: Distribution, u: np.ndarray, scale: float = 1.0) -> None:
+        self.dist, self.u, self.scale = dist, u, scale
+        self.values = np.zeros(len(u))
+        self.ready = np.zeros(-(-len(u) // self.BLOCK), dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.u)
+
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):  # the first rows (``_Children.truncate``)
+            start, stop, step = i.indices(len(self.u))
+            if start != 0 or step != 1:
+                raise ValueError("only a leading slice of on-demand durations is supported")
+            return self._rows(stop)
+        block = i // self.BLOCK
+        if not self.ready[block]:
+            rows = slice(block * self.BLOCK, (block + 1) * self.BLOCK)
+            self.values[rows] = self.scale * self.dist.ppf(self.u[rows])
+            self.ready[block] = True
+        return self.values[i]
+
+    def all(self) -> np.ndarray:
+        """Every child's value (the blocks not yet needed worked out now)."""
+        for block in np.flatnonzero(~self.ready).tolist():
+            self[block * self.BLOCK]
+        return self.values
+
+    def _rows(self, n: int) -> "_OnDemand":
+        out = _OnDemand(self.dist, self.u[:n], self.scale)
+        out.values[:] = self.values[:n]
+        out.ready[:] = self.ready[:len(out.ready)]
+        return out
+
+    def concatenate(self, more: "_OnDemand") -> "_OnDemand":
+        if more.dist != self.dist or more.scale != self.scale:
+            raise ValueError("on-demand durations of different distributions")
+        return _OnDemand(self.dist, np.concatenate([self.u, more.u]), self.scale)
+
+
 @dataclass
 class _Children:
     referral: np.ndarray        # day of referral (negative for the backlog)
@@ -187,7 +238,9 @@ class _Children:
     def extend(self, more: dict[str, np.ndarray]) -> None:
         """Append rows in place (every field), so code holding this object sees them."""
         for name, values in more.items():
-            setattr(self, name, np.concatenate([getattr(self, name), values]))
+            old = getattr(self, name)
+            setattr(self, name, old.concatenate(values) if isinstance(old, _OnDemand)
+                    else np.concatenate([old, values]))
 
     def truncate(self, n: int) -> None:
         """Keep the first ``n`` rows of every field."""
@@ -321,16 +374,21 @@ def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[st
         # changes no other numbers, because every stream is independent of the others
         return dist.ppf(streams.uniforms(f"{prefix}.{name}", n)) if used else np.zeros(n)
 
+    def on_demand(used: bool, dist: Distribution, name: str, scale: float = 1.0) -> Any:
+        # read child by child, by the children who reach that stage: worked out when first read
+        return _OnDemand(dist, streams.uniforms(f"{prefix}.{name}", n), scale) if used else (
+            _OnDemand(Fixed(kind="fixed", value=0.0), np.zeros(n)))
+
     return {
         "vet_delay": durations(scenario.vetting.enabled, scenario.vetting.duration_days, "vetting_delay"),
         "vet_accept_u": streams.uniforms(f"{prefix}.vetting_accept", n),
-        "profile_hours": durations(scenario.profiling.enabled, scenario.profiling.hours_per_profile,
-                                   "profiling_hours"),
+        "profile_hours": on_demand(scenario.profiling.enabled,
+                                   scenario.profiling.hours_per_profile, "profiling_hours"),
         "route_u": streams.uniforms(f"{prefix}.routing", n),
         "anyway_u": streams.uniforms(f"{prefix}.diagnosis_anyway", n),
         "assess_hours": durations(a.capacity_model == "clinical_hours", a.hours_per_assessment,
                                   "assessment_hours"),
-        "elapsed_days": 7.0 * durations(hours_model, a.elapsed_weeks, "assessment_elapsed"),
+        "elapsed_days": on_demand(hours_model, a.elapsed_weeks, "assessment_elapsed", 7.0),
         "service_days": durations(not hours_model, a.service_days, "service"),
         "outcome_u": streams.uniforms(f"{prefix}.outcome", n),
         "exit_e": np.column_stack([streams.exponentials(f"{prefix}.exit_{k}", n)
@@ -338,10 +396,10 @@ def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[st
         "uptake_u": streams.uniforms(f"{prefix}.support_uptake", n),
         "needs_met_e": streams.exponentials(f"{prefix}.needs_met", n),
         # streams added later keep their own names, so no earlier number changes
-        "support_days": 7.0 * durations(scenario.support.enabled, scenario.support.episode_weeks,
-                                        "support_episode"),
-        "plan_days": 7.0 * durations(scenario.profiling.enabled,
-                                     scenario.profiling.needs_led_plan_weeks, "needs_led_plan"),
+        "support_days": on_demand(scenario.support.enabled, scenario.support.episode_weeks,
+                                  "support_episode", 7.0),
+        "plan_days": on_demand(scenario.profiling.enabled,
+                               scenario.profiling.needs_led_plan_weeks, "needs_led_plan", 7.0),
         "escalation_u": streams.uniforms(f"{prefix}.escalation_count", n),
         # re-referral (issue 11): drawn only when it is on, from its own stream
         "return_e": (streams.exponentials(f"{prefix}.rereferral_return", n)
@@ -494,7 +552,9 @@ def draw_children(scenario: Scenario, streams: Streams, horizon_days: float) -> 
     back_attrs = _attributes(scenario, streams, "pending", len(back_days))
     p_draws = _draws(scenario, streams, "pending", len(back_days))
     joined = {k: np.concatenate([backlog_attrs[k], new_attrs[k], back_attrs[k]]) for k in new_attrs}
-    draws = {k: np.concatenate([b_draws[k], n_draws[k], p_draws[k]]) for k in n_draws}
+    draws = {k: (b_draws[k].concatenate(n_draws[k]).concatenate(p_draws[k])
+                 if isinstance(n_draws[k], _OnDemand)
+                 else np.concatenate([b_draws[k], n_draws[k], p_draws[k]])) for k in n_draws}
     backlog_flag = np.concatenate([np.ones(len(backlog_days), bool),
                                    np.zeros(len(new_days) + len(back_days), bool)])
     n = len(backlog_flag)

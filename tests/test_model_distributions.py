@@ -103,3 +103,32 @@ def test_inverse_cdf_is_monotone_so_common_random_numbers_pair_up(spec: dict) ->
 def test_bad_parameters_are_rejected(spec: dict, fragment: str) -> None:
     with pytest.raises(Exception, match=fragment):
         _dist(spec)
+
+
+ALL_KINDS = [*BY_MEAN_AND_SD, {"kind": "exponential", "mean": 2.0}, {"kind": "fixed", "value": 3.0},
+             {"kind": "uniform", "low": 2.0, "high": 5.0},
+             {"kind": "empirical", "values": [4, 1, 9], "weights": [1, 2, 1]},
+             {"kind": "histogram", "edges": [0, 13, 52, 104], "weights": [1, 2, 1]}]
+
+
+@pytest.mark.parametrize("spec", ALL_KINDS, ids=lambda s: s["kind"])
+def test_durations_worked_out_on_demand_are_those_drawn_at_once(spec: dict) -> None:
+    """The engine computes a duration's inverse CDF only for the children who read one, a block
+    at a time: every value must be the one the whole array at once gives, float for float,
+    whatever order the children are read in, after its rows are cut or joined to more."""
+    from model.pathway import _OnDemand
+
+    dist = _dist(spec)
+    rng = np.random.default_rng(5)
+    u, more = rng.random(3000), rng.random(700)
+    expected = 7.0 * dist.ppf(np.concatenate([u, more]))  # type: ignore[attr-defined]
+    lazy = _OnDemand(dist, u, 7.0)  # type: ignore[arg-type]
+    for i in rng.permutation(3000)[:500].tolist():
+        assert lazy[i] == expected[i]
+    cut = lazy[:2900]  # the rows kept, a block cut short among them
+    assert len(cut) == 2900
+    joined = cut.concatenate(_OnDemand(dist, np.concatenate([u[2900:], more]), 7.0))  # type: ignore[arg-type]
+    assert len(joined) == len(expected)
+    for i in rng.permutation(len(expected))[:800].tolist():
+        assert joined[i] == expected[i]
+    np.testing.assert_array_equal(joined.all(), expected)
