@@ -60,11 +60,19 @@ DETAIL = {name: i for i, name in enumerate(DETAILS)}
 
 
 class EventLog:
-    """Append-only columnar log (compact typed arrays; a DataFrame only at the end)."""
+    """Append-only columnar log (compact typed arrays; a DataFrame only at the end).
 
-    __slots__ = ("time", "child", "event", "detail")
+    Rows come one at a time (:meth:`add`) or as blocks of numpy arrays (:meth:`add_block`, kept
+    as they are rather than converted row by row); the order of appending is kept.
+    """
+
+    __slots__ = ("time", "child", "event", "detail", "_blocks")
 
     def __init__(self) -> None:
+        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._new_rows()
+
+    def _new_rows(self) -> None:
         self.time = array("d")
         self.child = array("q")
         self.event = array("b")
@@ -94,21 +102,40 @@ class EventLog:
         self.event.extend(event)
         self.detail.extend(detail)
 
+    def add_block(self, time: np.ndarray, child: np.ndarray, event: np.ndarray,
+                  detail: np.ndarray) -> None:
+        """Append rows given as four equally long numpy arrays (float64, int64, int8, int8),
+        in order; the arrays are kept, not copied, so the caller must not change them."""
+        if len(time):
+            self._end_rows()
+            self._blocks.append((time, child, event, detail))
+
+    def _end_rows(self) -> None:
+        """Close the rows added one at a time into a block, so later blocks come after them."""
+        if len(self.time):
+            # copies, not views: a view held on (a sampling profiler such as Dask's keeps frames
+            # alive) would stop the arrays from growing ("cannot resize an array that is
+            # exporting buffers")
+            self._blocks.append((np.array(self.time, dtype=np.float64),
+                                 np.array(self.child, dtype=np.int64),
+                                 np.array(self.event, dtype=np.int8),
+                                 np.array(self.detail, dtype=np.int8)))
+            self._new_rows()
+
     def __len__(self) -> int:
-        return len(self.time)
+        return len(self.time) + sum(len(block[0]) for block in self._blocks)
 
     def to_frame(self) -> pd.DataFrame:
         """The log as a DataFrame sorted by time (stable), with categorical event and detail."""
-        # a copy, not a view: a view held on after return (a sampling profiler such as Dask's
-        # keeps frames alive) would stop the log from growing ("cannot resize an array that is
-        # exporting buffers"); the other views below are temporaries
-        time = np.array(self.time, dtype=np.float64)
+        self._end_rows()
+        columns = [np.concatenate([block[k] for block in self._blocks]) if self._blocks
+                   else np.empty(0, dtype=dtype)
+                   for k, dtype in enumerate((np.float64, np.int64, np.int8, np.int8))]
+        time, child, event, detail = columns
         order = np.argsort(time, kind="stable")
         return pd.DataFrame({
             "time_days": time[order],
-            "child": np.frombuffer(self.child, dtype=np.int64)[order],
-            "event": pd.Categorical.from_codes(np.frombuffer(self.event, dtype=np.int8)[order],
-                                               categories=EVENTS),
-            "detail": pd.Categorical.from_codes(np.frombuffer(self.detail, dtype=np.int8)[order],
-                                                categories=DETAILS),
+            "child": child[order],
+            "event": pd.Categorical.from_codes(event[order], categories=EVENTS),
+            "detail": pd.Categorical.from_codes(detail[order], categories=DETAILS),
         })

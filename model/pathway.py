@@ -622,13 +622,13 @@ class _Intake:
         self.row_end = np.cumsum(rows.sum(axis=1)).tolist()
         rows = rows.ravel()
         joined_event = _E["profiling_join"] if profiling else _E["list_join"]
-        self.time = np.column_stack([times, np.where(gone, exit_time, times)]).ravel()[rows].tolist()
-        self.child = np.repeat(ids, 2)[rows].tolist()
+        self.time = np.column_stack([times, np.where(gone, exit_time, times)]).ravel()[rows]
+        self.child = np.repeat(ids.astype(np.int64), 2)[rows]
         self.event = np.column_stack([np.where(rejected, _E["exit"], _E["vetted"]),
                                       np.where(gone, _E["exit"], joined_event)]
-                                     ).ravel()[rows].tolist()
+                                     ).ravel()[rows].astype(np.int8)
         self.detail = np.column_stack([np.where(rejected, _D["rejected"], _D["accepted"]),
-                                       np.where(gone, reason, 0)]).ravel()[rows].tolist()
+                                       np.where(gone, reason, 0)]).ravel()[rows].astype(np.int8)
         self.ids = ids
         self.stage = np.where(joins, _PROFILING if profiling else _LIST, _EXITED).astype(np.int8)
         self.profiling = profiling
@@ -684,8 +684,8 @@ class _Intake:
             return k
         first = self.row_end[k - 1] if k else 0
         last = self.row_end[stop - 1]
-        model.log.add_columns(self.time[first:last], self.child[first:last],
-                              self.event[first:last], self.detail[first:last])
+        model.log.add_block(self.time[first:last], self.child[first:last],
+                            self.event[first:last], self.detail[first:last])
         model.stage[self.ids[k:stop]] = self.stage[k:stop]
         for stream in self.streams:
             positions, items, apply, lo = stream
