@@ -69,14 +69,12 @@ class EventLog:
     __slots__ = ("time", "child", "event", "detail", "_blocks")
 
     def __init__(self) -> None:
-        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self._new_rows()
-
-    def _new_rows(self) -> None:
         self.time = array("d")
         self.child = array("q")
         self.event = array("b")
         self.detail = array("b")
+        # blocks of numpy rows, each with how many single rows came before it
+        self._blocks: list[tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = []
 
     def add(self, time: float, child: int, event: int, detail: int = 0) -> None:
         self.time.append(time)
@@ -107,31 +105,35 @@ class EventLog:
         """Append rows given as four equally long numpy arrays (float64, int64, int8, int8),
         in order; the arrays are kept, not copied, so the caller must not change them."""
         if len(time):
-            self._end_rows()
-            self._blocks.append((time, child, event, detail))
-
-    def _end_rows(self) -> None:
-        """Close the rows added one at a time into a block, so later blocks come after them."""
-        if len(self.time):
-            # copies, not views: a view held on (a sampling profiler such as Dask's keeps frames
-            # alive) would stop the arrays from growing ("cannot resize an array that is
-            # exporting buffers")
-            self._blocks.append((np.array(self.time, dtype=np.float64),
-                                 np.array(self.child, dtype=np.int64),
-                                 np.array(self.event, dtype=np.int8),
-                                 np.array(self.detail, dtype=np.int8)))
-            self._new_rows()
+            self._blocks.append((len(self.time), (time, child, event, detail)))
 
     def __len__(self) -> int:
-        return len(self.time) + sum(len(block[0]) for block in self._blocks)
+        return len(self.time) + sum(len(block[0]) for _, block in self._blocks)
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Time, child, event code and detail code of every row, in the order appended."""
+        # copies, not views: a view held on (a sampling profiler such as Dask's keeps frames
+        # alive) would stop the log from growing ("cannot resize an array that is exporting
+        # buffers")
+        single = (np.array(self.time, dtype=np.float64), np.array(self.child, dtype=np.int64),
+                  np.array(self.event, dtype=np.int8), np.array(self.detail, dtype=np.int8))
+        if not self._blocks:
+            return single
+        pieces: list[list[np.ndarray]] = [[], [], [], []]
+        done = 0
+        for at, block in self._blocks:
+            for k in range(4):
+                pieces[k].append(single[k][done:at])
+                pieces[k].append(block[k])
+            done = at
+        for k in range(4):
+            pieces[k].append(single[k][done:])
+        time, child, event, detail = (np.concatenate(piece) for piece in pieces)
+        return time, child, event, detail
 
     def to_frame(self) -> pd.DataFrame:
         """The log as a DataFrame sorted by time (stable), with categorical event and detail."""
-        self._end_rows()
-        columns = [np.concatenate([block[k] for block in self._blocks]) if self._blocks
-                   else np.empty(0, dtype=dtype)
-                   for k, dtype in enumerate((np.float64, np.int64, np.int8, np.int8))]
-        time, child, event, detail = columns
+        time, child, event, detail = self.columns()
         order = np.argsort(time, kind="stable")
         return pd.DataFrame({
             "time_days": time[order],

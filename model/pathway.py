@@ -1901,20 +1901,20 @@ class PathwayModel:
         exposure, never more events); the times are placed by inverting the cumulative hazard.
         """
         esc = self.scenario.escalation
-        frame = self.log.to_frame()
+        # (a child starts, leaves, starts support and ends it at most once: row order is moot)
+        time, child, event, _ = self.log.columns()
         n = self.c.n
         start = np.maximum(self.c.referral, 0.0)
         end = np.full(n, self.horizon)
-        for event in ("assessment_start", "exit"):
-            rows = frame[frame["event"] == event]
-            end[rows["child"].to_numpy()] = np.minimum(end[rows["child"].to_numpy()],
-                                                       rows["time_days"].to_numpy())
+        for code in (_E["assessment_start"], _E["exit"]):
+            rows = event == code
+            end[child[rows]] = np.minimum(end[child[rows]], time[rows])
         support_on = np.full(n, np.inf)
-        rows = frame[frame["event"] == "support_start"]
-        support_on[rows["child"].to_numpy()] = rows["time_days"].to_numpy()
+        rows = event == _E["support_start"]
+        support_on[child[rows]] = time[rows]
         support_off = np.full(n, np.inf)  # still supported at the horizon
-        rows = frame[frame["event"] == "support_end"]
-        support_off[rows["child"].to_numpy()] = rows["time_days"].to_numpy()
+        rows = event == _E["support_end"]
+        support_off[child[rows]] = time[rows]
         referred = start < self.horizon
         end = np.maximum(end, start)
         rate_u = esc.unsupported_per_year / DAYS_PER_YEAR
