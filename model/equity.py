@@ -83,7 +83,7 @@ def _wide(groups: pd.DataFrame) -> pd.DataFrame:
 
 def _raw_table(groups: pd.DataFrame) -> pd.DataFrame:
     """Mean and t-interval per cell over the finite values, as :func:`mean_ci` (vectorised)."""
-    from scipy import stats
+    from scipy import special
 
     finite = groups[np.isfinite(groups["value"].to_numpy(dtype=float))]
     keys = ["variable", "group", "metric"]
@@ -91,7 +91,7 @@ def _raw_table(groups: pd.DataFrame) -> pd.DataFrame:
     agg = finite.groupby(keys, sort=False)["value"].agg(["mean", "std", "count"]).reset_index()
     n = agg["count"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = np.where(n >= 2, stats.t.ppf(0.975, np.maximum(n - 1, 1))
+        half = np.where(n >= 2, special.stdtrit(np.maximum(n - 1, 1), 0.975)
                         * agg["std"].to_numpy() / np.sqrt(np.maximum(n, 1)), np.nan)
     agg["ci_low"], agg["ci_high"] = agg["mean"] - half, agg["mean"] + half
     agg["n"] = n

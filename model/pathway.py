@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 import simpy
-from scipy import stats
+from scipy import special
 
 from .distributions import Distribution, Fixed
 from .eventlog import DETAIL, EVENT, EventLog
@@ -82,7 +82,10 @@ def poisson_ppf(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     out = np.zeros(len(u), dtype=np.int64)
     large = mean > 30.0
     if large.any():
-        out[large] = np.maximum(stats.poisson.ppf(u[large], mean[large]), 0).astype(np.int64)
+        q, mu = u[large], mean[large]  # SciPy's Poisson inverse CDF, without scipy.stats
+        count = np.ceil(special.pdtrik(q, mu))
+        below = np.maximum(count - 1, 0)
+        out[large] = np.where(special.pdtr(below, mu) >= q, below, count).astype(np.int64)
     small = np.flatnonzero(~large)
     term = np.exp(-mean[small])
     cdf = term.copy()

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .metrics import mean_ci
 from .pathway import PathwayModel, expected_monthly_referrals, month_starts, read_backlog_table
@@ -331,7 +331,7 @@ def _half_width(values: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     if len(x) < 2:
         return math.nan
-    return float(stats.t.ppf(1 - CHANCE / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    return float(special.stdtrit(len(x) - 1, 1 - CHANCE / 2) * x.std(ddof=1) / math.sqrt(len(x)))
 
 
 SAMPLING = "replication error (t at 99.9% x standard error)"

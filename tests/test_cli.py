@@ -378,6 +378,22 @@ def test_help_imports_no_numerical_library() -> None:
     assert done.stdout.split(maxsplit=1) == ["0", "[]\n"]
 
 
+def test_a_run_imports_neither_scipy_stats_nor_dask(tmp_path: Path) -> None:
+    """``ndpath run`` (files and figures) loads what it uses: scipy.stats (about half a second
+    to import) and dask are for other commands."""
+    code = ("import sys, contextlib, io\n"
+            "from ndpath.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    code = main(['run', 'default', '--replications', '2', '--months', '3', '--out', "
+            f"{str(tmp_path / 'run')!r}, '--quiet', '--executor', 'serial'])\n"
+            "print(code, sorted(m for m in sys.modules if m.startswith(('scipy.stats', 'dask'))))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split(maxsplit=1) == ["0", "[]\n"]
+    assert (tmp_path / "run" / "list_size_fan.png").exists()
+
+
 def test_engine_and_calibration_do_not_import_the_command_line() -> None:
     """The command line sits on top: importing the library never loads ``ndpath``."""
     code = ("import sys, model.experiment, model.results, calibration.calibrate, "

@@ -92,3 +92,17 @@ def test_escalation_hazards_are_events_over_time_at_risk(result: SimulationResul
         ok, text = _within(events, exposure, per_year)
         print(text)
         assert ok, text
+
+
+def test_poisson_inverse_cdf_is_scipys_for_every_mean() -> None:
+    """The escalation counts' inverse CDF (summed term by term for small means, SciPy's special
+    functions for large ones, without importing scipy.stats) is SciPy's Poisson ppf exactly."""
+    from scipy import stats
+
+    from model.pathway import poisson_ppf
+
+    rng = np.random.default_rng(3)
+    u = np.concatenate([rng.random(20_000), [0.0, 1e-12, 0.5, 1 - 1e-12]])
+    for mean in (rng.uniform(0.0, 30.0, len(u)), rng.uniform(30.0, 900.0, len(u))):
+        expected = np.maximum(stats.poisson.ppf(u, mean), 0).astype(np.int64)
+        np.testing.assert_array_equal(poisson_ppf(u, mean), expected)
