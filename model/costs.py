@@ -74,19 +74,37 @@ def staff_post_cost(assessment: Assessment, start_date: pd.Timestamp, horizon_da
     return float(cost)
 
 
+def _equals(column: pd.Series, value: str) -> np.ndarray:
+    """``(column == value).to_numpy()``: for a categorical column, by comparing its codes (the
+    log's event and detail), without pandas' comparison machinery."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        if value not in categories:
+            return np.zeros(len(column), dtype=bool)
+        return column.cat.codes.to_numpy() == categories.get_loc(value)
+    return (column == value).to_numpy()
+
+
 def support_weeks_delivered(result: SimulationResult) -> float:
     """Weeks of support while waiting given within the horizon, summed over episodes (the log's
     ``support_start`` to ``support_end``, or to the horizon for an episode still running)."""
     ev, horizon = result.events, result.horizon_days
-    starts = ev[(ev["event"] == "support_start") & (ev["detail"] == "support_while_waiting")]
-    if not len(starts):
+    starts = _equals(ev["event"], "support_start") & _equals(ev["detail"], "support_while_waiting")
+    if not starts.any():
         return 0.0
-    ends = ev[ev["event"] == "support_end"]
-    end_of = pd.Series(ends["time_days"].to_numpy(), index=ends["child"].to_numpy())
-    begin = starts["time_days"].to_numpy()
-    finish = end_of.reindex(starts["child"].to_numpy()).to_numpy(dtype=float)
+    child, time = ev["child"].to_numpy(), ev["time_days"].to_numpy()
+    ends = _equals(ev["event"], "support_end")
+    ended = child[ends]
+    if len(ended) and np.bincount(ended).max() > 1:
+        twice = np.flatnonzero(np.bincount(ended) > 1)
+        raise ValueError(f"support_end logged more than once for child rows {twice[:5].tolist()}: "
+                         "a child is supported once")
+    # each start's child's end (NaN if none), looked up by child row
+    end_of = np.full(max(int(child.max()), 0) + 1, np.nan)
+    end_of[ended] = time[ends]
+    finish = end_of[child[starts]]
     finish = np.where(np.isnan(finish), horizon, np.minimum(finish, horizon))
-    begin = np.clip(begin, 0.0, horizon)
+    begin = np.clip(time[starts], 0.0, horizon)
     return float(np.maximum(finish - begin, 0.0).sum() / DAYS_PER_WEEK)
 
 
@@ -95,9 +113,10 @@ def costs(result: SimulationResult) -> dict[str, float]:
     ``cost_per_assessment`` (NaN when no assessment was completed), in pounds."""
     sc, ev, horizon = result.scenario, result.events, result.horizon_days
     start = pd.Timestamp(sc.simulation.start_date)
-    in_horizon = ((ev["time_days"] >= 0.0) & (ev["time_days"] < horizon + 1e-9)).to_numpy()
+    time = ev["time_days"].to_numpy()
+    in_horizon = (time >= 0.0) & (time < horizon + 1e-9)
     profiling = sc.profiling
-    plans = int(((ev["event"] == "support_start") & (ev["detail"] == "needs_led_plan")).to_numpy()
+    plans = int((_equals(ev["event"], "support_start") & _equals(ev["detail"], "needs_led_plan"))
                 [in_horizon].sum())
     # each block's own count: counting the log's outsourced starts within a block's dates would
     # charge a start twice where blocks overlap, and at the wrong price
@@ -113,7 +132,7 @@ def costs(result: SimulationResult) -> dict[str, float]:
         "cost_support": support_weeks_delivered(result) * sc.support.cost_per_week,
     }
     out["cost_total"] = float(sum(out[name] for name in COST_COMPONENTS))
-    completed = int(((ev["event"] == "assessment_end").to_numpy() & in_horizon).sum())
+    completed = int((_equals(ev["event"], "assessment_end") & in_horizon).sum())
     assessment_cost = out["cost_assessment_staff"] + out["cost_outsourced"]
     out["cost_per_assessment"] = assessment_cost / completed if completed else math.nan
     return out

@@ -21,8 +21,7 @@ from typing import Callable
 import pandas as pd
 
 from .executors import Executor, get_executor
-from .metrics import (child_times, group_metrics, monthly_metrics, paired_differences,
-                      percentile_bands, replication_metrics, summarise)
+from .metrics import paired_differences, percentile_bands, replication_summaries, summarise
 from .pathway import SimulationResult
 from .scenario import Scenario
 from .uncertainty import simulate_replication
@@ -52,10 +51,9 @@ class _Task:
 def run_one(task: _Task) -> ReplicationOutput:
     """Run and summarise one replication (module-level so that it pickles for workers)."""
     result = simulate_replication(task.scenario, task.replication, task.seed)
-    times = child_times(result)  # shared by both summaries
-    return ReplicationOutput(task.replication, replication_metrics(result, times),
-                             monthly_metrics(result, times), result if task.keep_log else None,
-                             group_metrics(result, times) if task.groups else None)
+    metrics, monthly, groups = replication_summaries(result, groups=task.groups)
+    return ReplicationOutput(task.replication, metrics, monthly,
+                             result if task.keep_log else None, groups)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,11 @@ Percentages are on a 0-100 scale; waits are in weeks.
 
 from __future__ import annotations
 
+import datetime
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -71,25 +74,88 @@ class ChildTimes:
     first_support: np.ndarray
 
 
-def _first(events: pd.DataFrame, name: str, n: int) -> np.ndarray:
-    rows = events[events["event"] == name]
-    out = np.full(n, np.nan)
-    # the log is sorted by time: assigning in reverse leaves each child's first time
-    out[rows["child"].to_numpy()[::-1]] = rows["time_days"].to_numpy()[::-1]
-    return out
+@dataclass(frozen=True)
+class _LogArrays:
+    """The event log's columns as numpy arrays, ``event`` and ``detail`` as integer codes (-1 for
+    a missing value), and the log's rows grouped by event. Read once per replication: every
+    count and first time is then a look-up of one event's rows, not a pandas mask over the
+    whole log."""
+
+    time: np.ndarray
+    child: np.ndarray
+    event: np.ndarray
+    detail: np.ndarray
+    event_codes: dict[str, int]
+    detail_codes: dict[str, int]
+    detail_names: np.ndarray
+    """The detail names by code, as Python strings (an object array)."""
+    by_event: np.ndarray
+    """The log's rows sorted by event code, stably (so in log order within an event)."""
+    event_starts: np.ndarray
+    """``by_event[event_starts[e]:event_starts[e + 1]]`` are the rows of event code ``e``."""
+
+    def rows(self, name: str, *details: str) -> np.ndarray:
+        """The log rows (in log order) of event ``name``, only those with one of ``details`` if
+        any are given."""
+        code = self.event_codes.get(name)
+        if code is None:
+            return np.zeros(0, dtype=np.intp)
+        rows = self.by_event[self.event_starts[code]:self.event_starts[code + 1]]
+        return rows[self.detail_table(*details)[self.detail[rows]]] if details else rows
+
+    def detail_table(self, *names: str) -> np.ndarray:
+        """True at the codes of ``names``, indexed by a detail code; the last entry (code -1,
+        a missing detail) is False."""
+        table = np.zeros(len(self.detail_codes) + 1, dtype=bool)
+        table[[self.detail_codes[name] for name in names if name in self.detail_codes]] = True
+        return table
 
 
-def child_times(result: SimulationResult) -> ChildTimes:
-    """Per-child event times from the event log (vectorised pivot)."""
-    ev, n = result.events, len(result.children)
-    exit_rows = ev[ev["event"] == "exit"]
+def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of a column and the names they stand for (-1: missing)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), list(column.cat.categories)
+    codes, names = pd.factorize(column)
+    return codes, list(names)
+
+
+def _log_arrays(result: SimulationResult) -> _LogArrays:
+    ev = result.events
+    event, events = _codes(ev["event"])
+    detail, details = _codes(ev["detail"])
+    by_event = np.argsort(event, kind="stable")
+    # rows with a missing event (code -1) sort first and belong to no event
+    event_starts = np.searchsorted(event[by_event], np.arange(len(events) + 1), side="left")
+    return _LogArrays(
+        time=ev["time_days"].to_numpy(), child=ev["child"].to_numpy(), event=event, detail=detail,
+        event_codes={name: k for k, name in enumerate(events)},
+        detail_codes={name: k for k, name in enumerate(details)},
+        detail_names=np.asarray(details, dtype=object), by_event=by_event,
+        event_starts=event_starts)
+
+
+def _child_times(result: SimulationResult, log: _LogArrays) -> ChildTimes:
+    n = len(result.children)
+
+    def first(name: str) -> np.ndarray:
+        rows = log.rows(name)
+        out = np.full(n, np.nan)
+        # the log is sorted by time: assigning in reverse leaves each child's first time
+        out[log.child[rows][::-1]] = log.time[rows][::-1]
+        return out
+
+    exits = log.rows("exit")
     reason = np.full(n, "", dtype=object)
-    reason[exit_rows["child"].to_numpy()] = exit_rows["detail"].astype(str).to_numpy()
-    start, exit_ = _first(ev, "assessment_start", n), _first(ev, "exit", n)
-    profiled = _first(ev, "profiled", n)
-    list_join, profiling_join = _first(ev, "list_join", n), _first(ev, "profiling_join", n)
+    if (log.detail[exits] >= 0).all():
+        reason[log.child[exits]] = log.detail_names[log.detail[exits]]
+    else:  # a missing reason: as its string form reads
+        exit_rows = result.events.iloc[exits]
+        reason[exit_rows["child"].to_numpy()] = exit_rows["detail"].astype(str).to_numpy()
+    start, exit_ = first("assessment_start"), first("exit")
+    profiled = first("profiled")
+    list_join, profiling_join = first("list_join"), first("profiling_join")
     backlog = result.children["backlog"].to_numpy(dtype=bool)
-    vetted = np.fmin(np.fmin(_first(ev, "vetted", n), exit_), np.fmin(list_join, profiling_join))
+    vetted = np.fmin(np.fmin(first("vetted"), exit_), np.fmin(list_join, profiling_join))
     return ChildTimes(
         referral=result.children["referral_day"].to_numpy(dtype=float),
         backlog=backlog,
@@ -99,11 +165,16 @@ def child_times(result: SimulationResult) -> ChildTimes:
         profiling_join=profiling_join,
         profiling_leave=np.fmin(profiled, exit_),
         assessment_start=start,
-        assessment_end=_first(ev, "assessment_end", n),
+        assessment_end=first("assessment_end"),
         exit=exit_,
         exit_reason=reason,
-        first_support=_first(ev, "support_start", n),
+        first_support=first("support_start"),
     )
+
+
+def child_times(result: SimulationResult) -> ChildTimes:
+    """Per-child event times from the event log (vectorised pivot)."""
+    return _child_times(result, _log_arrays(result))
 
 
 def _in_window(times: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -145,6 +216,55 @@ class CumulativeIncidence:
         return float(self.days[reached[0]]) if len(reached) else math.nan
 
 
+def _sorted_incidence(duration: np.ndarray, event: np.ndarray,
+                      competing: np.ndarray) -> CumulativeIncidence:
+    """:func:`cumulative_incidence` of follow-ups already in its order (and ``competing``
+    already excluding ``event``)."""
+    at_risk = len(duration) - np.arange(len(duration))
+    any_event = (event | competing).astype(float)
+    survival_after = np.cumprod(1.0 - any_event / np.maximum(at_risk, 1))
+    survival_before = np.concatenate([[1.0], survival_after[:-1]])
+    incidence = np.cumsum(survival_before * event / np.maximum(at_risk, 1))
+    last_censored = bool(len(duration)) and not (event[-1] or competing[-1])
+    return CumulativeIncidence(duration, incidence, last_censored)
+
+
+def _incidence_by_segment(duration: np.ndarray, event: np.ndarray, competing: np.ndarray,
+                          bounds: np.ndarray) -> list[CumulativeIncidence]:
+    """:func:`_sorted_incidence` of each segment ``[bounds[k], bounds[k + 1])`` of follow-ups in
+    its order, the same numbers: each element's step computed for all segments at once (it
+    depends only on the element and its segment's size), the running product and sum per
+    segment."""
+    low, high = int(bounds[0]), int(bounds[-1])
+    duration, event, competing = duration[low:high], event[low:high], competing[low:high]
+    starts, sizes = bounds[:-1] - low, np.diff(bounds)
+    position = np.arange(high - low) - np.repeat(starts, sizes)  # within the segment
+    at_risk = np.maximum(np.repeat(sizes, sizes) - position, 1)
+    step = 1.0 - (event | competing).astype(float) / at_risk
+    survival_after = np.empty(high - low)
+    for a, b in zip(starts, starts + sizes):
+        np.cumprod(step[a:b], out=survival_after[a:b])
+    survival_before = np.empty(high - low)
+    survival_before[1:] = survival_after[:-1]
+    survival_before[starts[sizes > 0]] = 1.0
+    incidence = survival_before * event / at_risk
+    out = []
+    for a, b in zip(starts, starts + sizes):
+        np.cumsum(incidence[a:b], out=incidence[a:b])
+        last_censored = bool(b > a) and not (event[b - 1] or competing[b - 1])
+        out.append(CumulativeIncidence(duration[a:b], incidence[a:b], last_censored))
+    return out
+
+
+def _small_codes(codes: np.ndarray, groups: int) -> np.ndarray:
+    """Group codes in the smallest integer type that holds them (a stable sort of 8- or 16-bit
+    integers is a radix sort, several times faster than one of 64-bit integers)."""
+    for dtype in (np.int8, np.int16):
+        if groups < np.iinfo(dtype).max:
+            return codes.astype(dtype)
+    return codes
+
+
 def cumulative_incidence(duration: np.ndarray, event: np.ndarray,
                          competing: np.ndarray) -> CumulativeIncidence:
     """Aalen-Johansen estimate for follow-up ``duration`` (days) ending in the ``event`` of
@@ -159,42 +279,102 @@ def cumulative_incidence(duration: np.ndarray, event: np.ndarray,
     censored = ~(event | competing)
     # events before censorings at the same time
     order = np.lexsort((censored, duration))
-    duration, event, competing = duration[order], event[order], competing[order]
-    at_risk = len(duration) - np.arange(len(duration))
-    any_event = (event | competing).astype(float)
-    survival_after = np.cumprod(1.0 - any_event / np.maximum(at_risk, 1))
-    survival_before = np.concatenate([[1.0], survival_after[:-1]])
-    incidence = np.cumsum(survival_before * event / np.maximum(at_risk, 1))
-    last_censored = bool(len(duration)) and not (event[-1] or competing[-1])
-    return CumulativeIncidence(duration, incidence, last_censored)
+    return _sorted_incidence(duration[order], event[order], competing[order])
 
 
-def _cohort_incidence(times: ChildTimes, horizon: float, event_time: np.ndarray,
-                      other_time: np.ndarray) -> CumulativeIncidence:
-    """Incidence of ``event_time`` among new referrals in the horizon, ``other_time`` competing,
+@dataclass(frozen=True)
+class _Cohort:
+    """The new referrals in the horizon with their follow-up to one event, sorted once in the
+    estimator's order.
+
+    The sort is stable, so the rows of any group come out in the order a sort of that group
+    alone would give: a group's estimate is the same arithmetic on its rows, with no sort.
+    """
+
+    rows: np.ndarray
+    """The child row of each follow-up."""
+    duration: np.ndarray
+    event: np.ndarray
+    competing: np.ndarray
+
+    def incidence(self) -> CumulativeIncidence:
+        """The estimate over every follow-up."""
+        return _sorted_incidence(self.duration, self.event, self.competing)
+
+    def by_group(self, group: np.ndarray, groups: int) -> list[CumulativeIncidence]:
+        """The estimate over the follow-ups of each group ``0 .. groups - 1``, where ``group``
+        gives each child row's group (-1: none)."""
+        codes = _small_codes(group[self.rows], groups)
+        order = np.argsort(codes, kind="stable")  # each group's rows stay in the cohort's order
+        bounds = np.searchsorted(codes[order], np.arange(groups + 1), side="left")
+        return _incidence_by_segment(self.duration[order], self.event[order],
+                                     self.competing[order], bounds)
+
+
+def _cohort(times: ChildTimes, horizon: float, event_time: np.ndarray,
+            other_time: np.ndarray) -> _Cohort:
+    """New referrals in the horizon followed to ``event_time``, ``other_time`` competing,
     children with neither by the horizon censored there."""
-    new = _in_window(times.referral, 0.0, horizon)
-    ref, first, other = times.referral[new], event_time[new], other_time[new]
+    rows = np.flatnonzero(_in_window(times.referral, 0.0, horizon))
+    ref, first, other = times.referral[rows], event_time[rows], other_time[rows]
     event = first <= np.fmin(other, horizon)
     competing = ~event & (other <= horizon)
-    end = np.where(event, first, np.where(competing, other, horizon))
-    return cumulative_incidence(end - ref, event, competing)
+    duration = np.where(event, first, np.where(competing, other, horizon)) - ref
+    order = np.lexsort((~(event | competing), duration))  # as cumulative_incidence sorts
+    return _Cohort(rows[order], duration[order], event[order], competing[order])
+
+
+def _support_cohort(times: ChildTimes, horizon: float) -> _Cohort:
+    return _cohort(times, horizon, times.first_support, np.fmin(times.assessment_start, times.exit))
+
+
+def _assessment_cohort(times: ChildTimes, horizon: float) -> _Cohort:
+    return _cohort(times, horizon, times.assessment_start, times.exit)
 
 
 def support_incidence(times: ChildTimes, horizon: float) -> CumulativeIncidence:
     """First support among new referrals (assessment start or leaving unsupported compete)."""
-    return _cohort_incidence(times, horizon, times.first_support,
-                             np.fmin(times.assessment_start, times.exit))
+    return _support_cohort(times, horizon).incidence()
 
 
 def assessment_incidence(times: ChildTimes, horizon: float) -> CumulativeIncidence:
     """Start of assessment among new referrals; leaving without one (rejected at vetting,
     needs-led or signposted after profiling, withdrawn, moved, private, turned 18) competes."""
-    return _cohort_incidence(times, horizon, times.assessment_start, times.exit)
+    return _assessment_cohort(times, horizon).incidence()
+
+
+def _quantile_points(n: int, q: float) -> tuple[int, int, float]:
+    """Where ``np.quantile`` (default "linear" method) reads the ``q`` quantile of ``n > 0``
+    sorted values: the two positions and the weight between them, as numpy computes them."""
+    virtual = (n - 1) * q
+    if virtual >= n - 1:
+        return n - 1, n - 1, virtual + 1  # numpy's weight here; both values are the last
+    below = math.floor(virtual)
+    return below, below + 1, virtual - below
+
+
+def _lerp(low: float, high: float, gamma: float) -> float:
+    """numpy's interpolation between two order statistics (from the nearer end)."""
+    diff = high - low
+    return high - diff * (1 - gamma) if gamma >= 0.5 else low + diff * gamma
+
+
+def _sorted_quantile(values: np.ndarray, q: float) -> float:
+    """``np.quantile(values, q)`` of ``values`` sorted ascending; NaN for none.
+
+    The same arithmetic as numpy's default ("linear") method, step for step, so the same number
+    to the last bit; with the values sorted once, each quantile is a look-up instead of numpy's
+    partition of a copy (which is most of the cost of a quantile of a group or a month).
+    """
+    n = len(values)
+    if not n or math.isnan(values[-1]):  # numpy: a NaN (sorted last) makes every quantile NaN
+        return math.nan
+    below, above, gamma = _quantile_points(n, q)
+    return _lerp(float(values[below]), float(values[above]), gamma)
 
 
 def _quantile(values: np.ndarray, q: float) -> float:
-    return float(np.quantile(values, q)) if len(values) else math.nan
+    return _sorted_quantile(np.sort(values), q)
 
 
 def _share(mask: np.ndarray) -> float:
@@ -209,42 +389,134 @@ def _list_child_weeks(t: ChildTimes, horizon: float) -> float:
     return float(np.maximum(end - begin, 0.0).sum() / WEEK)
 
 
+def _pandas_sum(values: np.ndarray) -> np.floating:
+    """``pd.Series(values).sum()`` (NaN skipped, as zeros in place: the same summation)."""
+    return np.where(np.isnan(values), 0.0, values).sum()
+
+
+class _Replication:
+    """What the summaries of one replication share, each part computed once, when first used:
+    the log as arrays, the child times, the children's histories, the sorted cohorts."""
+
+    def __init__(self, result: SimulationResult, times: ChildTimes | None = None) -> None:
+        self.result = result
+        self.horizon = result.horizon_days
+        self._given_times = times
+
+    @cached_property
+    def log(self) -> _LogArrays:
+        return _log_arrays(self.result)
+
+    @cached_property
+    def times(self) -> ChildTimes:
+        if self._given_times is not None:
+            return self._given_times
+        return _child_times(self.result, self.log)
+
+    @cached_property
+    def in_horizon(self) -> np.ndarray:
+        """The log rows within the horizon (time 0 to the horizon, inclusive)."""
+        return _in_window(self.log.time, 0.0, self.horizon + 1e-9)
+
+    @cached_property
+    def exit_codes(self) -> np.ndarray | None:
+        """Per child row, the detail code of its exit (-1 if none): ``times.exit_reason`` as
+        codes. None if the log cannot give them (a missing reason, or times of another log)."""
+        log = self.log
+        exits = log.rows("exit")
+        if not (log.detail[exits] >= 0).all():
+            return None
+        codes = np.full(len(self.result.children), -1, dtype=np.int64)
+        codes[log.child[exits]] = log.detail[exits]
+        if self._given_times is not None:
+            names = np.array([*log.detail_names, ""], dtype=object)  # code -1: ""
+            if not np.array_equal(names[codes], self._given_times.exit_reason):
+                return None
+        return codes
+
+    @cached_property
+    def history(self) -> ChildHistory:
+        return _child_histories(self)
+
+    @cached_property
+    def assessment(self) -> _Cohort:
+        return _assessment_cohort(self.times, self.horizon)
+
+    @cached_property
+    def support(self) -> _Cohort:
+        return _support_cohort(self.times, self.horizon)
+
+    @cached_property
+    def event_children(self) -> dict[str, np.ndarray]:
+        """For each by-group event count, the child row of each event it counts."""
+        return _event_children(self)
+
+    @cached_property
+    def stage(self) -> tuple[np.ndarray, list[str]]:
+        """The capacity ledger's stage as codes, and the stage names."""
+        codes, names = pd.factorize(self.result.capacity["stage"])
+        return codes, [str(name) for name in names]
+
+    def stage_rows(self, keep: Callable[[str], bool]) -> np.ndarray:
+        """The ledger rows whose stage name passes ``keep`` (a missing stage: none)."""
+        codes, names = self.stage
+        table = np.array([keep(name) for name in names] + [False], dtype=bool)
+        return table[codes]
+
+    def stage_is(self, name: str) -> np.ndarray:
+        """The ledger rows of stage ``name``."""
+        return self.stage_rows(lambda stage: stage == name)
+
+
 def replication_metrics(result: SimulationResult, times: ChildTimes | None = None) -> dict[str, float]:
     """Every scalar metric of one replication (see :data:`SCALAR_METRICS`).
 
     ``times`` is ``child_times(result)`` if the caller already has it (it is computed otherwise).
     Undefined values (a median not reached, a share of nobody) are NaN, never 0.
     """
-    ev, horizon = result.events, result.horizon_days
-    t = child_times(result) if times is None else times
-    in_horizon = _in_window(ev["time_days"].to_numpy(), 0.0, horizon + 1e-9)
-    counts = ev[in_horizon].groupby(["event", "detail"], observed=True).size()
+    return _replication_metrics(_Replication(result, times))
+
+
+def _replication_metrics(s: _Replication) -> dict[str, float]:
+    result, log, t, horizon = s.result, s.log, s.times, s.horizon
+    # events within the horizon by event and detail (rows missing either are not counted)
+    known = s.in_horizon & (log.event >= 0) & (log.detail >= 0)
+    width = len(log.detail_codes)
+    counts = np.bincount(log.event[known].astype(np.int64) * width + log.detail[known],
+                         minlength=len(log.event_codes) * width).reshape(-1, width)
 
     def count(event: str, *details: str) -> float:
-        if event not in counts.index.get_level_values(0):
+        code = log.event_codes.get(event)
+        if code is None or not counts[code].any():
             return 0.0
-        sub = counts.loc[event]
-        return float(sub.sum() if not details else sub.reindex(list(details), fill_value=0).sum())
+        if not details:
+            return float(counts[code].sum())
+        return float(sum(int(counts[code, log.detail_codes[name]]) for name in details
+                         if name in log.detail_codes))
 
     started = _in_window(t.assessment_start, 0.0, horizon)
-    waits = (t.assessment_start[started] - t.referral[started])
+    waits = t.assessment_start[started] - t.referral[started]
     end_list = on_stage_at(t.list_join, t.list_leave, horizon)
     waited_end = horizon - t.referral[end_list]
+    # sorted copies for the quantiles (the means sum in the original order)
+    waits_sorted, waited_end_sorted = np.sort(waits), np.sort(waited_end)
     vetting_end = on_stage_at(t.referral, t.vetting_leave, horizon) & ~t.backlog
     profiling_end = on_stage_at(t.profiling_join, t.profiling_leave, horizon)
     # the list as it stands at the start, before the first session (at day 0) takes anyone
     start_list = (t.list_join <= 0.0) & ~(t.list_leave < 0.0)
-    support = support_incidence(t, horizon)
-    assessed = assessment_incidence(t, horizon)
-    cap = result.capacity[result.capacity["stage"] == "assessment"]
-    available = cap["hours_available"].sum()
+    support = s.support.incidence()
+    assessed = s.assessment.incidence()
+    cap = result.capacity
+    assessment_rows = s.stage_is("assessment")
+    available = _pandas_sum(cap["hours_available"].to_numpy()[assessment_rows])
+    used = _pandas_sum(cap["hours_used"].to_numpy()[assessment_rows])
     metrics = {
         # re-referrals are referrals too (and counted again in re_referrals)
         "referrals": count("referral", "new", "rereferral"),
         "waiting_list_end": float(end_list.sum()),
         "waiting_total_end": float(end_list.sum() + vetting_end.sum() + profiling_end.sum()),
-        "list_wait_weeks_p50_end": _quantile(waited_end, 0.5) / WEEK,
-        "list_wait_weeks_p92_end": _quantile(waited_end, 0.92) / WEEK,
+        "list_wait_weeks_p50_end": _sorted_quantile(waited_end_sorted, 0.5) / WEEK,
+        "list_wait_weeks_p92_end": _sorted_quantile(waited_end_sorted, 0.92) / WEEK,
         # the mean, as NHSRwaitinglist's waiting-list pressure uses it (model.waitinglist)
         "list_wait_weeks_mean_end": float(waited_end.mean()) / WEEK if len(waited_end) else math.nan,
         # "over N weeks" is N weeks or more, as in the wait bands (WAIT_BANDS) and the clearance
@@ -261,8 +533,8 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
         "pct_referrals_assessed_within_52w": 100 * assessed.at(52 * WEEK),
         "pct_referrals_assessed_within_104w": 100 * assessed.at(104 * WEEK),
         "referral_to_assessment_weeks_p50": assessed.median_days() / WEEK,
-        "wait_of_those_assessed_weeks_p50": _quantile(waits, 0.5) / WEEK,
-        "wait_of_those_assessed_weeks_p90": _quantile(waits, 0.9) / WEEK,
+        "wait_of_those_assessed_weeks_p50": _sorted_quantile(waits_sorted, 0.5) / WEEK,
+        "wait_of_those_assessed_weeks_p90": _sorted_quantile(waits_sorted, 0.9) / WEEK,
         "wait_of_those_assessed_weeks_mean": float(waits.mean()) / WEEK if len(waits) else math.nan,
         "pct_of_those_assessed_within_13w": _share(waits <= THIRTEEN_WEEKS),
         "time_to_first_support_weeks_p50": support.median_days() / WEEK,
@@ -275,7 +547,7 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
         "withdrawals": count("exit", "withdrawn", "moved", "private"),
         "aged_out": count("exit", "aged_out"),
         "escalations": count("escalation"),
-        "clinician_utilisation": float(cap["hours_used"].sum() / available) if available > 0 else math.nan,
+        "clinician_utilisation": float(used / available) if available > 0 else math.nan,
         "waiting_list_start": float(start_list.sum()),
         "vetting_end": float(vetting_end.sum()),
         "profiling_queue_end": float(profiling_end.sum()),
@@ -297,8 +569,8 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
                                        if profiled else math.nan),
         "assessments_no_condition": count("assessment_end", "none"),
     })
-    metrics.update(family_metrics(result, t))
-    metrics.update(team_metrics(result))
+    metrics.update(_family_metrics(s.history))
+    metrics.update(_team_metrics(s))
     return metrics
 
 
@@ -315,32 +587,36 @@ def team_metrics(result: SimulationResult) -> dict[str, float]:
     ``follow_up_caseload_end`` counts the children diagnosed in the run who are still in
     follow-up at the horizon, plus the starting caseload still expected then.
     """
-    sc, ev, cap, horizon = result.scenario, result.events, result.capacity, result.horizon_days
+    return _team_metrics(_Replication(result))
+
+
+def _team_metrics(s: _Replication) -> dict[str, float]:
+    sc, log, cap, horizon = s.result.scenario, s.log, s.result.capacity, s.horizon
     fu = sc.follow_up
-    event = ev["event"].to_numpy()
-    in_horizon = ev["time_days"].to_numpy() <= horizon + 1e-9
-    started = ev["child"].to_numpy()[(event == "follow_up_start") & in_horizon]
-    ended = ev["child"].to_numpy()[(event == "follow_up_end") & in_horizon]
+    started, ended = log.rows("follow_up_start"), log.rows("follow_up_end")
+    started = log.child[started[log.time[started] <= horizon + 1e-9]]
+    ended = log.child[ended[log.time[ended] <= horizon + 1e-9]]
     still = float(len(np.setdiff1d(started, ended)))
     if fu.enabled and fu.initial_caseload:
         rate = (fu.discharge_per_year + 1.0 / fu.initial_caseload_years_to_18) / 365.25
         still += fu.initial_caseload * math.exp(-rate * horizon)
-    stage = cap["stage"].astype(str)
-    follow = cap[stage.str.startswith("follow_up:")]
+    hours_available = cap["hours_available"].to_numpy()
+    hours_used = cap["hours_used"].to_numpy()
+    follow = s.stage_rows(lambda name: name.startswith("follow_up:"))
     out = {
         "follow_up_starts": float(len(started)),
         "follow_up_caseload_end": still,
-        "follow_up_hours": float(follow["hours_used"].sum()),
-        "follow_up_hours_unmet": float((follow["hours_available"] - follow["hours_used"]).sum()),
+        "follow_up_hours": float(_pandas_sum(hours_used[follow])),
+        "follow_up_hours_unmet": float(_pandas_sum(hours_available[follow] - hours_used[follow])),
     }
     if sc.assessment.capacity_model == "by_profession":
         for p in sc.assessment.professions:
-            rows = cap[stage == f"profession:{p.name}"]
-            available = float(rows["hours_available"].sum())
-            out[f"utilisation_{p.name}"] = (float(rows["hours_used"].sum()) / available
+            rows = s.stage_is(f"profession:{p.name}")
+            available = float(_pandas_sum(hours_available[rows]))
+            out[f"utilisation_{p.name}"] = (float(_pandas_sum(hours_used[rows])) / available
                                             if available > 0 else math.nan)
             out[f"follow_up_hours_{p.name}"] = float(
-                cap.loc[stage == f"follow_up:{p.name}", "hours_used"].sum())
+                _pandas_sum(hours_used[s.stage_is(f"follow_up:{p.name}")]))
     return out
 
 
@@ -380,34 +656,79 @@ class ChildHistory:
 def child_histories(result: SimulationResult, t: ChildTimes) -> ChildHistory:
     """Per child across referrals: assessed, diagnosed or supported by the horizon, routed away
     by the profiling tool, how their last referral ended, and whether they turn 18 in the horizon."""
-    children, ev, horizon = result.children, result.events, result.horizon_days
+    return _child_histories(_Replication(result, t))
+
+
+def _diagnosable(children: pd.DataFrame) -> np.ndarray:
+    """Per child row: an assessment would find a condition (``latent_outcome`` is not none)."""
+    if "latent_outcome" not in children:
+        return np.zeros(len(children), dtype=bool)
+    latent = children["latent_outcome"]
+    if isinstance(latent.dtype, pd.CategoricalDtype):
+        names = list(latent.cat.categories)
+        none = names.index("none") if "none" in names else -2  # a missing value is not "none"
+        return latent.cat.codes.to_numpy() != none
+    return latent.astype(str).to_numpy() != "none"
+
+
+def _first_of_each(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ids, return_index=True, return_inverse=True)[1:]``: the position of each
+    distinct id's first occurrence, ids ascending, and each position's distinct id's number.
+
+    Ids are small non-negative integers (child ids number the children), so a table by id does
+    it without sorting; other ids go through np.unique.
+    """
+    n = len(ids)
+    if not n or ids.min() < 0 or ids.max() > 4 * n + 1000:
+        return np.unique(ids, return_index=True, return_inverse=True)[1:]
+    seen = np.zeros(int(ids.max()) + 1, dtype=bool)
+    seen[ids] = True
+    number = np.cumsum(seen) - 1  # each id's place among the distinct ids
+    first_at = np.empty(len(seen), dtype=np.intp)
+    first_at[ids[::-1]] = np.arange(n, dtype=np.intp)[::-1]  # the last write, the first position
+    return first_at[seen], number[ids]
+
+
+def _child_histories(s: _Replication) -> ChildHistory:
+    result, log, t, horizon = s.result, s.log, s.times, s.horizon
+    children = result.children
     n = len(children)
     origin = (children["child_id"].to_numpy(dtype=np.int64) if "child_id" in children
               else np.arange(n))
-    latent = (children["latent_outcome"].astype(str).to_numpy() if "latent_outcome" in children
-              else np.full(n, "none", dtype=object))
-    ids, first, key = np.unique(origin, return_index=True, return_inverse=True)
-    m = len(ids)
+    first, key = _first_of_each(origin)
+    m = len(first)
 
     def any_of(mask: np.ndarray) -> np.ndarray:
         return np.bincount(key[mask], minlength=m) > 0
 
     assessed = any_of(t.assessment_start <= horizon)
-    diagnosable = latent != "none"
+    diagnosable = _diagnosable(children)
     diagnosed = any_of((t.assessment_end <= horizon) & diagnosable)
     support_day = np.full(m, np.inf)
     has = t.first_support <= horizon
     np.minimum.at(support_day, key[has], t.first_support[has])
     referral = t.referral[first]
-    prow = ev[(ev["event"] == "profiled") & ev["detail"].isin(["needs_led", "signposted"])
-              & (ev["time_days"] <= horizon)]
+    prow = log.rows("profiled", "needs_led", "signposted")
     routed = np.zeros(n, dtype=bool)
-    routed[prow["child"].to_numpy()] = True
+    routed[log.child[prow[log.time[prow] <= horizon]]] = True
     # the last referral of each child: the latest referral day (rows come in time order)
     last = np.zeros(m, dtype=np.int64)
     np.maximum.at(last, key, np.arange(n))
     exited = t.exit[last] <= horizon
-    reason = np.where(exited & ~np.isfinite(t.assessment_start[last]), t.exit_reason[last], "")
+    ended_unassessed = exited & ~np.isfinite(t.assessment_start[last])
+    codes = s.exit_codes
+    if codes is not None:  # the reasons as codes: comparing strings is most of the cost
+        reason_code = np.where(ended_unassessed, codes[last], -1)
+        names = np.array([*log.detail_names, ""], dtype=object)  # code -1: ""
+        reason = names[reason_code]
+        left_unassessed = log.detail_table(*LEFT_UNASSESSED)[reason_code]
+        needs_led_exit = log.detail_table(*NEEDS_LED_EXITS)[reason_code]
+        aged_out = any_of(codes == log.detail_codes.get("aged_out", -2))
+    else:
+        reason = np.where(ended_unassessed, t.exit_reason[last], "")
+        left_unassessed = np.isin(reason, LEFT_UNASSESSED)
+        needs_led_exit = np.isin(reason, NEEDS_LED_EXITS)
+        aged_out = any_of(t.exit_reason == "aged_out")
     age = children["age_at_referral"].to_numpy(dtype=float)[first]
     age_out = result.scenario.leaving.age_out_years
     turns_18 = referral + (age_out - age) * 365.25 <= horizon
@@ -416,9 +737,9 @@ def child_histories(result: SimulationResult, t: ChildTimes) -> ChildHistory:
         first=first, would_be_diagnosed=diagnosable[first], assessed=assessed,
         diagnosed=diagnosed, supported=np.isfinite(support_day),
         weeks_to_support=(support_day - referral) / WEEK, routed_away=any_of(routed),
-        last_exit_reason=reason, left_unassessed=np.isin(reason, LEFT_UNASSESSED),
-        needs_led_exit=np.isin(reason, NEEDS_LED_EXITS), still_in_pathway=still, turns_18=turns_18,
-        aged_out=any_of(t.exit_reason == "aged_out"))
+        last_exit_reason=reason, left_unassessed=left_unassessed,
+        needs_led_exit=needs_led_exit, still_in_pathway=still, turns_18=turns_18,
+        aged_out=aged_out)
 
 
 def family_metrics(result: SimulationResult, t: ChildTimes,
@@ -429,6 +750,10 @@ def family_metrics(result: SimulationResult, t: ChildTimes,
     ``children`` selects entries of ``history`` (a group); all of them by default.
     """
     h = child_histories(result, t) if history is None else history
+    return _family_metrics(h, children)
+
+
+def _family_metrics(h: ChildHistory, children: np.ndarray | None = None) -> dict[str, float]:
     pick = np.ones(len(h.first), dtype=bool) if children is None else children
     unassessed = ~h.assessed & pick
     supported_only = h.supported & ~h.diagnosed & pick
@@ -450,8 +775,9 @@ def family_metrics(result: SimulationResult, t: ChildTimes,
 
 def month_labels(result: SimulationResult) -> list[str]:
     start = pd.Timestamp(result.scenario.simulation.start_date)
-    return [(start + pd.DateOffset(months=k)).strftime("%Y-%m")
-            for k in range(len(result.month_starts_days) - 1)]
+    # the calendar month k months on (pd.DateOffset(months=k) moves the month, not the day)
+    months = (start.year * 12 + start.month - 1 + k for k in range(len(result.month_starts_days) - 1))
+    return [datetime.date(month // 12, month % 12 + 1, 1).strftime("%Y-%m") for month in months]
 
 
 def on_stage_counts(join: np.ndarray, leave: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -486,19 +812,33 @@ def _first_end_waited(ends: np.ndarray, referral: np.ndarray, threshold: float) 
         k = k - back + ahead
 
 
-def _wait_band_counts(t: ChildTimes, ends: np.ndarray) -> dict[str, np.ndarray]:
+def _list_spells(t: ChildTimes, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each child who was ever on the list: the first of ``ends`` they were on it at and the
+    first they were not (``len(ends)`` if never off), with their referral day.
+
+    On the list at ``end`` is :func:`on_stage_at`: joined at or before it and not left at or
+    before it, that is the ends ``[first_on, first_off)``.
+    """
+    ever = np.isfinite(t.list_join)
+    join, leave, referral = t.list_join[ever], t.list_leave[ever], t.referral[ever]
+    first_on = np.searchsorted(ends, join, side="left")  # first end with join <= end
+    first_off = np.where(np.isfinite(leave), np.searchsorted(ends, leave, side="left"), len(ends))
+    return first_on, first_off, referral
+
+
+def _wait_band_counts(t: ChildTimes, ends: np.ndarray,
+                      spells: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                      ) -> dict[str, np.ndarray]:
     """Children on the list at each month end by how long they had waited (WAIT_BANDS).
 
     A child is on the list at ends ``[first_on, first_off)`` and has waited at least ``x`` from
     the first end where ``end - referral >= x``; counting those index ranges gives, exactly, the
     numbers of a mask per month and band without a pass over every child per month. A band
-    [low, high) holds #(waited >= low) - #(waited >= high).
+    [low, high) holds #(waited >= low) - #(waited >= high). ``spells`` is
+    ``_list_spells(t, ends)`` if the caller has it.
     """
-    ever = np.isfinite(t.list_join)
-    join, leave, referral = t.list_join[ever], t.list_leave[ever], t.referral[ever]
+    first_on, first_off, referral = _list_spells(t, ends) if spells is None else spells
     last = len(ends)
-    first_on = np.searchsorted(ends, join, side="left")  # first end with join <= end
-    first_off = np.where(np.isfinite(leave), np.searchsorted(ends, leave, side="left"), last)
 
     def at_least(weeks: float) -> np.ndarray:
         start = np.maximum(first_on, _first_end_waited(ends, referral, weeks * WEEK))
@@ -529,16 +869,37 @@ def _monthly_medians(month: np.ndarray, values: np.ndarray, months: int) -> np.n
     return out
 
 
-def _list_wait_quantiles(t: ChildTimes, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _list_wait_quantiles(t: ChildTimes, ends: np.ndarray,
+                         spells: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """Median and 92nd percentile of the time already waited (referral to each month end) by the
-    children on the diagnostic list then, in weeks; NaN for a month with nobody waiting."""
-    ever = np.isfinite(t.list_join)
-    join, leave, referral = t.list_join[ever], t.list_leave[ever], t.referral[ever]
+    children on the diagnostic list then, in weeks; NaN for a month with nobody waiting.
+    ``spells`` is ``_list_spells(t, ends)`` if the caller has it."""
+    first_on, first_off, referral = _list_spells(t, ends) if spells is None else spells
+    some = first_on < first_off
+    # latest referral first: each month's waits, end - referral, then come out sorted (the
+    # rounded difference never falls as the referral day falls), so no sort per month
+    order = np.argsort(-referral[some])  # (equal referral days wait equally long)
+    first_on, first_off, referral = first_on[some][order], first_off[some][order], referral[some][order]
+    # who joins and who leaves the list at each month end (positions in that order)
+    months = np.arange(len(ends) + 1)
+    joins = np.argsort(_small_codes(first_on, len(ends) + 1), kind="stable")
+    leaves = np.argsort(_small_codes(first_off, len(ends) + 1), kind="stable")
+    join_at = np.searchsorted(first_on[joins], months, side="left")
+    leave_at = np.searchsorted(first_off[leaves], months, side="left")
+    on = np.zeros(len(referral), dtype=bool)
     p50, p92 = np.full(len(ends), np.nan), np.full(len(ends), np.nan)
     for k, end in enumerate(ends):
-        waited = end - referral[on_stage_at(join, leave, end)]
-        if len(waited):
-            p50[k], p92[k] = np.quantile(waited, [0.5, 0.92]) / WEEK
+        on[joins[join_at[k]:join_at[k + 1]]] = True
+        on[leaves[leave_at[k]:leave_at[k + 1]]] = False
+        waiting = np.flatnonzero(on)
+        if not len(waiting) or math.isnan(end - referral[waiting[-1]]):
+            continue  # nobody waiting (or a NaN wait: NaN, as np.quantile gives)
+        for q, out in ((0.5, p50), (0.92, p92)):
+            below, above, gamma = _quantile_points(len(waiting), q)
+            waited_below = float(end - referral[waiting[below]])
+            waited_above = float(end - referral[waiting[above]])
+            out[k] = _lerp(waited_below, waited_above, gamma) / WEEK
     return p50, p92
 
 
@@ -564,31 +925,39 @@ def monthly_metrics(result: SimulationResult, times: ChildTimes | None = None) -
 
     ``times`` is ``child_times(result)`` if the caller already has it (it is computed otherwise).
     """
-    t = child_times(result) if times is None else times
-    ev = result.events
+    return _monthly_metrics(_Replication(result, times))
+
+
+def _monthly_metrics(s: _Replication) -> pd.DataFrame:
+    result, log, t = s.result, s.log, s.times
     edges = result.month_starts_days
     labels = month_labels(result)
+    months = len(edges) - 1
     rows: dict[str, np.ndarray] = {}
 
-    def flow(mask: pd.Series | np.ndarray) -> np.ndarray:
-        times = ev.loc[mask, "time_days"].to_numpy()
-        return np.histogram(times, bins=edges)[0].astype(float)
+    def flow(event_rows: np.ndarray) -> np.ndarray:
+        # counted as np.histogram(times, bins=edges) counts: months [start, next start), the
+        # last one closed at the horizon
+        times = log.time[event_rows]
+        times = times[(times >= edges[0]) & (times <= edges[-1])]
+        month = np.minimum(np.searchsorted(edges, times, side="right") - 1, months - 1)
+        return np.bincount(month, minlength=months)[:months].astype(float)
 
-    referral = ev["event"] == "referral"
-    rows["referrals"] = flow(referral & ev["detail"].isin(["new", "rereferral"]))
-    rows["re_referrals"] = flow(referral & (ev["detail"] == "rereferral"))
-    rows["assessments_started"] = flow(ev["event"] == "assessment_start")
-    rows["assessments_completed"] = flow(ev["event"] == "assessment_end")
-    rows["support_starts"] = flow(ev["event"] == "support_start")
-    rows["escalations"] = flow(ev["event"] == "escalation")
+    rows["referrals"] = flow(log.rows("referral", "new", "rereferral"))
+    rows["re_referrals"] = flow(log.rows("referral", "rereferral"))
+    rows["assessments_started"] = flow(log.rows("assessment_start"))
+    rows["assessments_completed"] = flow(log.rows("assessment_end"))
+    rows["support_starts"] = flow(log.rows("support_start"))
+    rows["escalations"] = flow(log.rows("escalation"))
     ends = edges[1:]
     rows["waiting_list"] = on_stage_counts(t.list_join, t.list_leave, ends)
     rows["profiling_queue"] = on_stage_counts(t.profiling_join, t.profiling_leave, ends)
     new = ~t.backlog
     rows["vetting_queue"] = on_stage_counts(t.referral[new], t.vetting_leave[new], ends)
     rows["waiting_total"] = rows["waiting_list"] + rows["profiling_queue"] + rows["vetting_queue"]
-    rows.update(_wait_band_counts(t, ends))
-    rows["list_wait_weeks_p50"], rows["list_wait_weeks_p92"] = _list_wait_quantiles(t, ends)
+    spells = _list_spells(t, ends)
+    rows.update(_wait_band_counts(t, ends, spells))
+    rows["list_wait_weeks_p50"], rows["list_wait_weeks_p92"] = _list_wait_quantiles(t, ends, spells)
     with np.errstate(invalid="ignore", divide="ignore"):
         on_list = rows["waiting_list"]
         rows["pct_waiting_over_13w"] = np.where(
@@ -829,7 +1198,8 @@ def _subset(t: ChildTimes, rows: np.ndarray) -> ChildTimes:
 def cohort_metrics(t: ChildTimes, horizon: float, event_counts: dict[str, np.ndarray],
                    rows: np.ndarray) -> dict[str, float]:
     """The waits, shares and counts of the child rows in ``rows``, defined exactly as in
-    :func:`replication_metrics` (which equals this over every row)."""
+    :func:`replication_metrics` (which equals this over every row). :func:`group_metrics` gives
+    the same numbers for every group at once, without a subset per group."""
     s = _subset(t, rows)
     end_list = on_stage_at(s.list_join, s.list_leave, horizon)
     waited_end = horizon - s.referral[end_list]
@@ -856,32 +1226,56 @@ def cohort_metrics(t: ChildTimes, horizon: float, event_counts: dict[str, np.nda
 
 def _event_counts(result: SimulationResult) -> dict[str, np.ndarray]:
     """Per child row, the events that the by-group counts add up (within the horizon)."""
-    ev, n = result.events, len(result.children)
-    ev = ev[_in_window(ev["time_days"].to_numpy(), 0.0, result.horizon_days + 1e-9)]
-    # category codes, not strings: comparing strings row by row is most of the cost
-    event = ev["event"].cat.codes.to_numpy()
-    detail = ev["detail"].cat.codes.to_numpy()
-    child = ev["child"].to_numpy()
-    E = {name: k for k, name in enumerate(ev["event"].cat.categories)}
-    D = {name: k for k, name in enumerate(ev["detail"].cat.categories)}
+    return _per_child_event_counts(_Replication(result))
 
-    def per_child(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(child[mask], minlength=n)[:n]
 
-    def among(*names: str) -> np.ndarray:
-        return np.isin(detail, [D[name] for name in names])
+def _per_child_event_counts(s: _Replication) -> dict[str, np.ndarray]:
+    n = len(s.result.children)
+    return {name: np.bincount(children, minlength=n)[:n]
+            for name, children in s.event_children.items()}
 
-    exit_ = event == E["exit"]
-    referral = event == E["referral"]
+
+def _event_children(s: _Replication) -> dict[str, np.ndarray]:
+    log, keep = s.log, s.in_horizon
+
+    def children(event: str, *details: str) -> np.ndarray:
+        rows = log.rows(event, *details)
+        return log.child[rows[keep[rows]]]
+
     return {
-        "referrals": per_child(referral & among("new", "rereferral")),
-        "re_referrals": per_child(referral & among("rereferral")),
-        "needs_led_exits": per_child(exit_ & among("needs_led", "needs_met")),
-        "signposted": per_child(exit_ & among("signposted")),
-        "withdrawals": per_child(exit_ & among("withdrawn", "moved", "private")),
-        "aged_out": per_child(exit_ & among("aged_out")),
-        "escalations": per_child(event == E["escalation"]),
+        "referrals": children("referral", "new", "rereferral"),
+        "re_referrals": children("referral", "rereferral"),
+        "needs_led_exits": children("exit", "needs_led", "needs_met"),
+        "signposted": children("exit", "signposted"),
+        "withdrawals": children("exit", "withdrawn", "moved", "private"),
+        "aged_out": children("exit", "aged_out"),
+        "escalations": children("escalation"),
     }
+
+
+def _group_codes(children: pd.DataFrame, variable: str,
+                 levels: tuple[str, ...]) -> np.ndarray | None:
+    """Each child row's group under ``variable`` as its index in ``levels`` (-1: in none of
+    them), the groups :func:`group_labels` names; None for a variable the children do not carry."""
+    if variable == "looked_after_or_cin":
+        return np.where(children["looked_after_or_cin"].to_numpy(dtype=bool), 0, 1)
+    if variable == "deprivation_quintile":
+        # quintile q is level q - 1, indexed as group_labels indexes its names
+        return np.arange(5)[children["deprivation_quintile"].to_numpy(dtype=int) - 1]
+    if variable == "age_band":
+        age = children["age_at_referral"].to_numpy(dtype=float)
+        band = np.full(len(children), len(AGE_BANDS) - 1)
+        for k in range(len(AGE_BANDS) - 1, -1, -1):
+            _, low, high = AGE_BANDS[k]
+            band[(age >= low) & (age < high)] = k
+        return band
+    if variable in ("pathway", "priority") or (variable == "locality" and "locality" in children):
+        column = children[variable]
+        level = {name: k for k, name in enumerate(levels)}
+        # a missing value (code -1) reads as the last category, as in group_labels
+        lookup = np.array([level.get(name, -1) for name in column.cat.categories], dtype=np.int64)
+        return lookup[column.cat.codes.to_numpy()]
+    return None
 
 
 def group_metrics(result: SimulationResult, times: ChildTimes | None = None,
@@ -892,20 +1286,92 @@ def group_metrics(result: SimulationResult, times: ChildTimes | None = None,
     group of each referral); the families' counts count each child once, in the group of their
     first referral. Over the groups of a variable the counts add up to the whole run's.
     """
-    t = child_times(result) if times is None else times
-    horizon = result.horizon_days
-    labels = group_labels(result)
-    counts = _event_counts(result)
-    history = child_histories(result, t)
+    return _group_metrics(_Replication(result, times), variables)
+
+
+def _group_metrics(s: _Replication, variables: tuple[str, ...] = GROUP_VARIABLES) -> pd.DataFrame:
+    # Every group's numbers from arrays computed once for the replication: counts by group are
+    # bincounts of group codes, each group's waits a slice of one sorted array, its estimates the
+    # estimator's arithmetic on its rows of the once-sorted cohorts. The same definitions (and
+    # numbers) as cohort_metrics and family_metrics per group, without a copy of every array
+    # per group.
+    result, t, h, horizon = s.result, s.times, s.history, s.horizon
+    children = result.children
     localities = result.scenario.localities.names
+    end_list = np.flatnonzero(on_stage_at(t.list_join, t.list_leave, horizon))
+    waited = horizon - t.referral[end_list]
+    by_wait = np.argsort(waited, kind="stable")
+    end_list, waited = end_list[by_wait], waited[by_wait]
+    started = _in_window(t.assessment_start, 0.0, horizon)
+    event_children = s.event_children
+    assessment, support = s.assessment, s.support
+    unassessed = ~h.assessed
+    wbd = h.would_be_diagnosed
+    family = {
+        "routed_away_would_be_diagnosed": h.routed_away & wbd,
+        "supported_without_diagnosis": h.supported & ~h.diagnosed,
+        "would_be_diagnosed_unassessed": unassessed & wbd,
+        "would_be_diagnosed_left_unassessed": unassessed & wbd & h.left_unassessed,
+        "turned_18_without_assessment": (unassessed & h.aged_out)
+                                        | (unassessed & h.turns_18 & h.needs_led_exit),
+    }
     records: list[tuple[str, str, str, float]] = []
     for variable in variables:
-        if variable not in labels:
+        if variable not in GROUP_VARIABLES:
             continue
-        label = labels[variable]
-        for group in group_levels(variable, localities=localities):
-            rows = label == group
-            values = cohort_metrics(t, horizon, counts, rows)
-            values.update(family_metrics(result, t, history, rows[history.first]))
+        levels = group_levels(variable, localities=localities)
+        code = _group_codes(children, variable, levels)
+        if code is None:
+            continue
+        size = len(levels)
+        binned = np.where(code >= 0, code, size)  # in none of the groups: one bin more
+
+        def per_group(bins: np.ndarray) -> np.ndarray:
+            return np.bincount(bins, minlength=size + 1)[:size]
+
+        # the list at the horizon by group, each group's waits sorted ascending
+        list_group = binned[end_list]
+        group_waits = waited[np.argsort(_small_codes(list_group, size + 1), kind="stable")]
+        on_list = per_group(list_group)
+        starts = np.concatenate(([0], np.cumsum(on_list)))
+        over_52w = per_group(list_group[waited >= 52 * WEEK])
+        shares = {"children": per_group(binned), "assessments_started": per_group(binned[started])}
+        event_counts = {name: per_group(binned[c]) for name, c in event_children.items()}
+        first_group = binned[h.first]
+        family_counts = {name: per_group(first_group[mask]) for name, mask in family.items()}
+        assessed_by_group = assessment.by_group(code, size)
+        supported_by_group = support.by_group(code, size)
+        for k, group in enumerate(levels):
+            waits = group_waits[starts[k]:starts[k + 1]]
+            assessed, supported = assessed_by_group[k], supported_by_group[k]
+            values = {
+                "children": float(shares["children"][k]),
+                "waiting_list_end": float(on_list[k]),
+                "waiting_over_52w_end": float(over_52w[k]),
+                "list_wait_weeks_p50_end": _sorted_quantile(waits, 0.5) / WEEK,
+                "list_wait_weeks_p92_end": _sorted_quantile(waits, 0.92) / WEEK,
+                "pct_waiting_over_52w_end": (100 * float(over_52w[k] / on_list[k])
+                                             if on_list[k] else math.nan),
+                "pct_referrals_assessed_within_13w": 100 * assessed.at(THIRTEEN_WEEKS),
+                "pct_referrals_assessed_within_52w": 100 * assessed.at(52 * WEEK),
+                "referral_to_assessment_weeks_p50": assessed.median_days() / WEEK,
+                "time_to_first_support_weeks_p50": supported.median_days() / WEEK,
+                "pct_supported_within_13w": 100 * supported.at(THIRTEEN_WEEKS),
+                "pct_supported_within_52w": 100 * supported.at(52 * WEEK),
+                "assessments_started": float(shares["assessments_started"][k]),
+            }
+            values.update({name: float(c[k]) for name, c in event_counts.items()})
+            values.update({name: float(c[k]) for name, c in family_counts.items()})
             records.extend((variable, group, name, values[name]) for name in GROUP_METRICS)
     return pd.DataFrame(records, columns=["variable", "group", "metric", "value"])
+
+
+def replication_summaries(result: SimulationResult, times: ChildTimes | None = None,
+                          groups: bool = True
+                          ) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame | None]:
+    """:func:`replication_metrics`, :func:`monthly_metrics` and (if ``groups``)
+    :func:`group_metrics` of one replication, sharing the work they have in common (reading the
+    log, the child times and histories, sorting the cohorts): what a worker sends back."""
+    s = _Replication(result, times)
+    return (_replication_metrics(s), _monthly_metrics(s),
+            _group_metrics(s) if groups else None)
