@@ -129,6 +129,10 @@ class EventLog:
         for k in range(4):
             pieces[k].append(single[k][done:])
         time, child, event, detail = (np.concatenate(piece) for piece in pieces)
+        # kept as one block, so that asking again after more rows joins two pieces, not all
+        self._blocks = [(0, (time, child, event, detail))]
+        self.time, self.child, self.event, self.detail = (array("d"), array("q"), array("b"),
+                                                          array("b"))
         return time, child, event, detail
 
     def to_frame(self) -> pd.DataFrame:

@@ -224,3 +224,36 @@ def test_batched_intake_matches_when_a_leaving_at_intake_schedules_a_return() ->
                              & (batched.events["detail"] == "rereferral")]
     assert len(returns) > 0
     _assert_same(batched, per_child)
+
+
+def test_event_log_keeps_the_order_of_single_rows_and_blocks() -> None:
+    """Rows added one at a time and blocks of numpy rows come back in the order appended, also
+    when the columns are asked for before more rows come (as escalations do)."""
+    from model.eventlog import EventLog
+
+    log, expected = EventLog(), []
+
+    def block(times: list[float], child: int) -> None:
+        n = len(times)
+        log.add_block(np.array(times), np.full(n, child), np.full(n, 1, np.int8),
+                      np.full(n, 2, np.int8))
+        expected.extend((t, child, 1, 2) for t in times)
+
+    def single(t: float, child: int) -> None:
+        log.add(t, child, 3, 4)
+        expected.append((t, child, 3, 4))
+
+    single(5.0, 0)
+    block([1.0, 2.0], 1)
+    block([], 9)
+    single(1.0, 2)
+    single(0.0, 3)
+    block([7.0], 4)
+    assert list(zip(*(c.tolist() for c in log.columns()))) == expected
+    single(2.0, 5)
+    block([3.0], 6)
+    assert list(zip(*(c.tolist() for c in log.columns()))) == expected
+    assert len(log) == len(expected)
+    frame = log.to_frame()  # sorted by time, ties in the order appended
+    ordered = sorted(range(len(expected)), key=lambda k: expected[k][0])
+    assert frame["child"].tolist() == [expected[k][1] for k in ordered]
