@@ -21,6 +21,9 @@ from model.experiment import ExperimentResult
 from model.labels import PALETTE, label
 from model.metrics import GROUP_COUNT_METRICS
 
+from . import charts
+from .state import derived
+
 VIEW_METRICS = (
     "list_wait_weeks_p50_end",
     "pct_waiting_over_52w_end",
@@ -38,8 +41,20 @@ SUPPRESSION_NOTE = ("Counts are rounded to the nearest 5; fewer than 5 children 
                     "(nor a number that would give them away), as NHS statistics do.")
 
 
+@derived()
+def _table(result: ExperimentResult) -> pd.DataFrame:
+    """:func:`model.equity.equity_table` of one result (cached on it)."""
+    return equity_table(result.groups)
+
+
+@derived()
+def _comparison(baseline: ExperimentResult, other: ExperimentResult) -> pd.DataFrame:
+    """:func:`model.equity.equity_comparison` of two results (cached on both)."""
+    return equity_comparison(baseline.groups, other.groups)
+
+
 def _tables(results: Mapping[str, ExperimentResult]) -> dict[str, pd.DataFrame]:
-    return {name: equity_table(r.groups) for name, r in results.items() if r.groups is not None}
+    return {name: _table(r) for name, r in results.items() if r.groups is not None}
 
 
 def who_benefits_chart(results: Mapping[str, ExperimentResult], variable: str,
@@ -108,7 +123,7 @@ def differences_by_group(results: Mapping[str, ExperimentResult], variable: str,
     names = list(results)
     frames = []
     for name in names[1:]:
-        diff = equity_comparison(results[names[0]].groups, results[name].groups)
+        diff = _comparison(results[names[0]], results[name])
         diff = diff[(diff["variable"] == variable) & diff["metric"].isin(metrics)]
         frames.append(pd.DataFrame({
             "scenario": name,
@@ -141,7 +156,8 @@ def who_benefits(results: Mapping[str, ExperimentResult], key: str) -> None:
                             format_func=VARIABLE_LABELS.__getitem__)
     metric = c2.selectbox("Measure", VIEW_METRICS, key=f"{key}_equity_metric",
                           format_func=lambda m: SHORT_LABELS.get(m, label(m)))
-    st.pyplot(who_benefits_chart(results, variable, metric), clear_figure=False)
+    # drawn by the browser; the pack draws the same bars with who_benefits_chart
+    charts.draw(charts.who_benefits_chart(_tables(results), variable, metric))
     st.caption(SUPPRESSION_NOTE)
     st.dataframe(group_table(results, variable), width="stretch", key=f"{key}_equity_table")
     if len(results) > 1:

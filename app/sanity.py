@@ -17,6 +17,8 @@ from matplotlib.figure import Figure
 from model.experiment import ExperimentResult
 from model.waitinglist import SOURCE, format_value, sanity_panel, verdict
 
+from .state import derived
+
 TITLE = "Sanity check: what the NHS waiting-list formulas say"
 INTRO = ("The queueing formulas NHS teams use to size waiting lists (Fong et al. 2022; the "
          "NHS-R Community's NHSRwaitinglist), applied to this scenario's demand and capacity, "
@@ -41,13 +43,19 @@ def sanity_table(result: ExperimentResult) -> pd.DataFrame:
     })
 
 
+@derived()
+def _sanity_table(result: ExperimentResult) -> pd.DataFrame:
+    """:func:`sanity_table`, once per result (not on every rerun of the page)."""
+    return sanity_table(result)
+
+
 def render(result: ExperimentResult) -> None:
     """A closed expander with the sanity panel of ``result`` (call under the projection)."""
     import streamlit as st
 
     with st.expander(TITLE, expanded=False):
         st.caption(INTRO)
-        st.dataframe(sanity_table(result), hide_index=True, width="stretch", key="sanity_table")
+        st.dataframe(_sanity_table(result), hide_index=True, width="stretch", key="sanity_table")
         st.caption(f"Sources: {SOURCE}.")
 
 

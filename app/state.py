@@ -4,7 +4,15 @@ projection settings, and scenarios kept for this session.
 The run function is pure and cached with ``st.cache_data`` keyed on the scenario's digest (the
 scenario carries its horizon, replications and seed) and on the model's code, so moving a slider
 back to a position already run shows its results at once, two users asking for the same scenario
-share them, and an upgraded model never serves results of the old one.
+share them, and an upgraded model never serves results of the old one. What the pages derive
+from a result (its summary and bands, the paired differences, the by-group tables) is computed
+once with it and cached beside it, so a rerun (a widget moved, a tab's select box changed)
+redraws the page without computing any of it again.
+
+Replications run in one pool of worker processes kept for the server's life
+(:func:`app_executor`), started from a fork server: a run does not start processes, and no
+worker is forked from the threaded server (a child forked while another thread holds a lock can
+hang on it).
 
 One source of truth per session, read by every page:
 
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
@@ -26,7 +35,7 @@ import pandas as pd
 import streamlit as st
 
 from model.assumptions import assumptions
-from model.executors import Executor, get_executor
+from model.executors import Executor, LocalProcessExecutor, get_executor
 from model.experiment import ExperimentResult, compare, run_replications
 from model.labels import HELP
 from model.questions import Lever, LeverAnswer, Target, least_lever
@@ -75,9 +84,37 @@ def _code_version() -> str:
 CODE_VERSION = _code_version()
 
 
+WORKER_MODULES = ("model.experiment",)
+"""What the fork server imports once, so every worker starts with the model loaded."""
+
+
+@st.cache_resource(show_spinner=False,
+                   validate=lambda executor: not getattr(executor, "broken", False))
+def app_executor() -> Executor:
+    """The executor every page's runs use: with ``local``, one pool of worker processes (one per
+    core) started on first use and kept for the server's life, its workers forked from a fork
+    server that has imported the model; a pool whose worker died is replaced on the next call."""
+    if EXECUTOR != "local":
+        return get_executor(EXECUTOR)
+    # import_main=False: Streamlit runs each page script as __main__, which a worker must not
+    # import again (it would run the page); the tasks need only model.experiment
+    return LocalProcessExecutor(start_method="forkserver", preload=WORKER_MODULES).keep_open(
+        import_main=False)
+
+
+def _replications(scenario: Scenario) -> ExperimentResult:
+    try:
+        return run_replications(scenario, executor=app_executor())
+    except BrokenProcessPool:  # a worker died (killed, out of memory): once more on a new pool
+        app_executor.clear()
+        return run_replications(scenario, executor=app_executor())
+
+
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={Scenario: Scenario.digest})
 def _run_cached(scenario: Scenario, code_version: str) -> ExperimentResult:
-    return run_replications(scenario, executor=EXECUTOR)
+    result = _replications(scenario)
+    result.summary, result.timeseries  # computed here once, and cached with the result
+    return result
 
 
 def run_scenario(scenario: Scenario) -> ExperimentResult:
@@ -86,20 +123,41 @@ def run_scenario(scenario: Scenario) -> ExperimentResult:
     return _run_cached(scenario, CODE_VERSION)
 
 
+def result_key(result: ExperimentResult) -> str:
+    """What a result is a pure function of (its scenario, seed and replications, and the
+    model's code): the cache key of what is derived from it, instead of hashing its frames."""
+    return f"{result.scenario.digest()}:{result.seed}:{result.replications}:{CODE_VERSION}"
+
+
+def derived(**cache_options: Any) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """``st.cache_data`` for a pure function of results (and small hashable arguments), keyed
+    on :func:`result_key`: what a page derives from results is computed once per result."""
+    return st.cache_data(show_spinner=False, max_entries=64,
+                         hash_funcs={ExperimentResult: result_key}, **cache_options)
+
+
+@derived()
+def paired_differences(baseline: ExperimentResult, other: ExperimentResult) -> pd.DataFrame:
+    """:func:`model.experiment.compare` of two results (cached on both)."""
+    return compare(baseline, other)
+
+
 def run_pair(baseline: Scenario, edited: Scenario | None
-             ) -> tuple[ExperimentResult, ExperimentResult | None, Any]:
-    """Run the baseline and the edit (cached), with a progress bar, and their paired differences."""
+             ) -> tuple[ExperimentResult, ExperimentResult | None]:
+    """Run the baseline and the edit (cached), with a progress bar; the edit's result is
+    ``None`` without an edit. Their paired differences are :func:`paired_differences`, asked
+    for where they are shown (after the cards and the first chart, which do not need them)."""
     bar = st.progress(0.0, text=f"Running {baseline.simulation.replications} replications of the "
                                 "starting scenario…")
     base_result = run_scenario(baseline)
     if edited is None or edited.digest() == baseline.digest():
         bar.empty()
-        return base_result, None, None
+        return base_result, None
     bar.progress(0.5, text=f"Running {edited.simulation.replications} replications of your "
                            "scenario…")
     edit_result = run_scenario(edited)
     bar.empty()
-    return base_result, edit_result, compare(base_result, edit_result)
+    return base_result, edit_result
 
 
 class _Progress:
@@ -128,7 +186,7 @@ def run_sensitivity(scenario: Scenario, metric: str, replications: int,
                     _tick: Callable[[], None] | None = None) -> pd.DataFrame:
     """:func:`model.sensitivity.one_at_a_time` on ``scenario`` with its assumptions held fixed
     (drawn assumptions would hide the one being moved), cached on digest, metric, replications."""
-    executor: Executor = get_executor(EXECUTOR)
+    executor: Executor = app_executor()
     if _tick is not None:
         executor = _Progress(executor, _tick)
     return one_at_a_time(without_uncertainty(scenario), metric, replications,
@@ -140,7 +198,7 @@ def run_least_lever(scenario: Scenario, target: Target, lever: Lever, code_versi
                     _tick: Callable[[float, float, float], None] | None = None) -> LeverAnswer:
     """:func:`model.questions.least_lever` (the solver ``ndpath capacity`` uses) on the
     scenario as run, cached on its digest, the target, the lever and the model's code."""
-    return least_lever(scenario, target, lever, executor=EXECUTOR, on_evaluation=_tick)
+    return least_lever(scenario, target, lever, executor=app_executor(), on_evaluation=_tick)
 
 
 @st.cache_data(show_spinner=False)

@@ -120,16 +120,30 @@ def pathway_rate(months: int, repeats: int, pairing_customers: int) -> dict[str,
 
 
 LIST_CARD = '[data-testid="stMetric"]'
-CHART = '[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img, [data-testid="stVegaLiteChart"] canvas, [data-testid="stArrowVegaLiteChart"] canvas'
+CHART = ('[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img, '
+         '[data-testid="stVegaLiteChart"] svg.marks, [data-testid="stVegaLiteChart"] canvas, '
+         '[data-testid="stArrowVegaLiteChart"] canvas')
+"""The first chart: a picture (matplotlib), or one the browser draws (Vega-Lite, as SVG or on a
+canvas)."""
+SIGNATURE = """(el) => {
+  if (!el) return '';
+  if (el.src) return el.src;
+  if (el.toDataURL) return el.toDataURL().slice(-200);
+  const text = new XMLSerializer().serializeToString(el);
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) hash = (hash * 31 + text.charCodeAt(i)) | 0;
+  return text.length + ':' + hash;
+}"""
+"""What a chart shows, in a short string that changes when its picture does."""
 SNAPSHOT = f"""() => {{
+  const signature = {SIGNATURE};
   const card = document.querySelector('{LIST_CARD} [data-testid="stMetricValue"]');
-  const chart = document.querySelector('{CHART}');
-  return [card ? card.textContent : '', chart ? (chart.src || chart.toDataURL().slice(-200)) : ''];
+  return [card ? card.textContent : '', signature(document.querySelector('{CHART}'))];
 }}"""
 CHANGED = f"""(before) => {{
+  const signature = {SIGNATURE};
   const card = document.querySelector('{LIST_CARD} [data-testid="stMetricValue"]');
-  const chart = document.querySelector('{CHART}');
-  const now = [card ? card.textContent : '', chart ? (chart.src || chart.toDataURL().slice(-200)) : ''];
+  const now = [card ? card.textContent : '', signature(document.querySelector('{CHART}'))];
   return now[0] !== '' && now[0] !== before[0] && now[1] !== '' && now[1] !== before[1];
 }}"""
 

@@ -16,7 +16,7 @@ random numbers (common random numbers).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -71,8 +71,8 @@ class ExperimentResult:
     groups: pd.DataFrame | None = field(default=None, repr=False)
     """By-group metrics of every replication: ``replication, variable, group, metric, value``
     (raw, for computing; :mod:`model.equity` summarises them with disclosure control)."""
-    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False,
-                                            compare=False)
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False,
+                                     compare=False)
     """The summary and bands, computed once (results, figures and the app each ask for them)."""
 
     @property
@@ -94,9 +94,14 @@ class ExperimentResult:
         return self._cache["timeseries"].copy()
 
     def metric(self, name: str) -> dict[str, float]:
-        row = self.summary.set_index("metric").loc[name]
-        return {"mean": float(row["mean"]), "ci_low": float(row["ci_low"]),
-                "ci_high": float(row["ci_high"])}
+        """``mean, ci_low, ci_high`` of one metric of the summary (``KeyError`` if unknown)."""
+        if "by_metric" not in self._cache:  # one lookup table, not a frame indexed per call
+            table = self.summary
+            self._cache["by_metric"] = {
+                str(m): {"mean": float(a), "ci_low": float(lo), "ci_high": float(hi)}
+                for m, a, lo, hi in zip(table["metric"], table["mean"], table["ci_low"],
+                                        table["ci_high"])}
+        return dict(self._cache["by_metric"][name])
 
 
 def run_replications(

@@ -54,11 +54,17 @@ def metric(page, label: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     return value, delta.inner_text() if delta.count() else ""
 
 
+CHART = ('[data-testid="stVegaLiteChart"], [data-testid="stImage"] img, '
+         '[data-testid="stFullScreenFrame"] img')
+"""A chart: one the browser draws (Vega-Lite, the Scenario page's) or a picture (matplotlib)."""
+
+
 def chart_bytes(page) -> bytes:  # type: ignore[no-untyped-def]
-    """The first chart as the browser shows it (a PNG of the image element)."""
-    image = page.locator('[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img').first
-    image.wait_for(state="visible", timeout=60_000)
-    return image.screenshot()
+    """The first chart as the browser shows it (a PNG of the chart's element)."""
+    chart = page.locator(CHART).first
+    chart.wait_for(state="visible", timeout=60_000)
+    page.wait_for_timeout(500)  # a chart drawn in the browser: its drawing is done
+    return chart.screenshot()
 
 
 def launch(p):  # type: ignore[no-untyped-def]

@@ -75,6 +75,47 @@ def test_local_pool_opened_once_serves_every_map_and_nested_blocks() -> None:
     assert executor.map(_square_after, [1, 2]) == [1, 4]  # and a pool per map again
 
 
+def test_a_pool_kept_open_from_a_fork_server_gives_the_serial_numbers(
+        scenario: Scenario, serial: ExperimentResult) -> None:
+    """The app's pool: started once from a fork server, kept through ``with`` blocks (a search
+    given it), the same numbers as one core."""
+    executor = LocalProcessExecutor(2, start_method="forkserver", preload=("model.experiment",))
+    executor.keep_open(wait_for_workers=True, import_main=False)
+    try:
+        pool = executor._pool
+        assert pool is not None and len(pool._processes) == 2  # every worker started at once
+        assert_same_numbers(serial, run_replications(scenario, REPLICATIONS, executor=executor))
+        with executor:
+            assert executor.map(_square_after, [0, 1, 2, 3]) == [0, 1, 4, 9]
+        assert executor._pool is pool and not executor.broken
+        assert_same_numbers(serial, run_replications(scenario, REPLICATIONS, executor=executor))
+    finally:
+        executor.close()
+    assert executor._pool is None
+
+
+@pytest.mark.parametrize("import_main", [True, False])
+def test_workers_import_the_main_module_again_only_when_asked(
+        import_main: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamlit runs each page script as ``__main__``: a worker that imported it again would
+    run the page. ``import_main=False`` starts the workers without it."""
+    import types
+
+    marker = tmp_path / "imported"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'a').write('x')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    executor = LocalProcessExecutor(2, start_method="forkserver")
+    try:
+        executor.keep_open(wait_for_workers=True, import_main=import_main)
+    finally:
+        executor.close()
+    assert sys.modules["__main__"] is page  # put back after the workers started
+    assert marker.exists() == import_main
+
+
 def test_get_executor_builds_dask_from_cli_options() -> None:
     executor = get_executor("dask", scheduler="tcp://127.0.0.1:8786", n_workers=3)
     assert isinstance(executor, DaskExecutor)

@@ -523,8 +523,11 @@ def page() -> None:
         monthly_path()
 
 
-try:
-    page()
-except Exception as error:  # noqa: BLE001 - the user sees a message, never a traceback
-    logging.getLogger(__name__).exception("Calibrate page failed")
-    st.error(f"Something went wrong: {error}. Check the data and options and try again.")
+# Streamlit runs a page as __main__; a worker process that imports the main module
+# again (as __mp_main__, app/state.py) must not run the page.
+if __name__ == "__main__":
+    try:
+        page()
+    except Exception as error:  # noqa: BLE001 - the user sees a message, never a traceback
+        logging.getLogger(__name__).exception("Calibrate page failed")
+        st.error(f"Something went wrong: {error}. Check the data and options and try again.")

@@ -88,7 +88,10 @@ def page() -> None:
                + " · ndpath " + core.provenance("", first_scenario)["ndpath_version"])
 
 
-try:
-    page()
-except Exception as error:  # noqa: BLE001 - the user sees a message, never a traceback
-    st.error(f"Something went wrong: {error}. Try other values or fewer scenarios.")
+# Streamlit runs a page as __main__; a worker process that imports the main module
+# again (as __mp_main__, app/state.py) must not run the page.
+if __name__ == "__main__":
+    try:
+        page()
+    except Exception as error:  # noqa: BLE001 - the user sees a message, never a traceback
+        st.error(f"Something went wrong: {error}. Try other values or fewer scenarios.")

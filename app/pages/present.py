@@ -130,7 +130,10 @@ def page() -> None:
                            mime="application/zip", key="pack_zip", on_click="ignore")
 
 
-try:
-    page()
-except Exception as error:  # noqa: BLE001 - the user sees a message, never a traceback
-    st.error(f"Something went wrong: {error}. Try fewer scenarios or other settings.")
+# Streamlit runs a page as __main__; a worker process that imports the main module
+# again (as __mp_main__, app/state.py) must not run the page.
+if __name__ == "__main__":
+    try:
+        page()
+    except Exception as error:  # noqa: BLE001 - the user sees a message, never a traceback
+        st.error(f"Something went wrong: {error}. Try fewer scenarios or other settings.")

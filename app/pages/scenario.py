@@ -9,11 +9,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import core, equity, figures, layout, sanity
+from app import charts, core, equity, figures, layout, sanity
 from app.scenario_files import scenario_from_toml
 from app.state import (
     CODE_VERSION,
     keep_scenario,
+    paired_differences,
     persist,
     run_least_lever,
     run_pair,
@@ -193,6 +194,17 @@ def lever_widgets(base: Scenario, settings: tuple[int, int, int, bool],
         replications=int(reps), seed=int(seed), include_uncertainty=bool(include))
 
 
+def scenario_figures(names: dict[str, Any], today: str, shown_result: Any,
+                     differences: pd.DataFrame | None) -> dict[str, Any]:
+    """The page's charts as matplotlib figures, by file name (the PNG download's figures)."""
+    out = {"waiting_list": figures.list_chart(names, today),
+           "waits": figures.wait_chart(names),
+           "list_by_wait_band": figures.bands_chart(shown_result)}
+    if differences is not None:
+        out["differences"] = figures.differences_chart(differences)
+    return out
+
+
 def headline(base_result, edit_result) -> None:  # type: ignore[no-untyped-def]
     """The headline cards: each the average of the projections, with the change against the
     starting scenario when there is an edit ("no change" without an arrow)."""
@@ -217,7 +229,7 @@ def headline(base_result, edit_result) -> None:  # type: ignore[no-untyped-def]
 
 def results(run: dict) -> None:  # type: ignore[type-arg]
     baseline, edited = run["baseline"], run["edited"]
-    base_result, edit_result, differences = run_pair(baseline, edited)
+    base_result, edit_result = run_pair(baseline, edited)
     names = {run["base_name"]: base_result}
     if edit_result is not None:
         names["Your scenario"] = edit_result
@@ -226,23 +238,21 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
         st.subheader(f"Projection: {run['base_name']}")
     headline(base_result, edit_result)
     today = core.month_today(baseline)
-    charts = {"waiting_list": figures.list_chart(names, today),
-              "waits": figures.wait_chart(names),
-              "list_by_wait_band": figures.bands_chart(edit_result or base_result)}
-    if differences is not None:
-        charts["differences"] = figures.differences_chart(differences)
+    shown_result = edit_result or base_result
+    # the on-screen charts are drawn by the browser from the bands (app/charts.py); the same
+    # charts as matplotlib figures (app/figures.py) are drawn only for the PNG download
     tabs = st.tabs(["Waiting list", "Waits", "Differences", "All numbers",
                     "Provenance and downloads", "Who benefits?"])
-    with tabs[5]:
-        equity.who_benefits(names, key="scenario")  # issue 11
     with tabs[0]:
-        st.pyplot(charts["waiting_list"], clear_figure=False)
-        st.caption(core.takeaway_list(edit_result or base_result) + " "
+        charts.draw(charts.list_chart(names, today))
+        st.caption(core.takeaway_list(shown_result) + " "
                    + core.band_words(baseline.uncertainty.enabled))
+    # the cards and the first chart are on the screen: now the rest
+    differences = paired_differences(base_result, edit_result) if edit_result is not None else None
     with tabs[1]:
-        st.pyplot(charts["waits"], clear_figure=False)
+        charts.draw(charts.wait_chart(names))
         st.caption(HELP["13_weeks"])
-        st.pyplot(charts["list_by_wait_band"], clear_figure=False)
+        charts.draw(charts.bands_chart(shown_result, today))
     with tabs[2]:
         if differences is None:
             st.info("Nothing changed from the starting scenario yet: move a lever and press Run.")
@@ -250,7 +260,7 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
             st.caption("Paired differences: both scenarios ran with the same seed, so each "
                        "replication sees the same children and the difference is the change, "
                        "not luck. An interval that excludes zero is a clear change.")
-            st.pyplot(charts["differences"], clear_figure=False)
+            charts.draw(charts.differences_chart(differences, core.HEADLINE_METRICS))
             layout.table(core.differences_table(differences, run["base_name"],
                                                 "Your scenario"))
     with tabs[3]:
@@ -270,21 +280,27 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
                    f" · uncertainty about the assumptions {info['parameter_uncertainty']}")
         c1, c2, c3, c4 = st.columns(4)
         toml_name = core.scenario_filename(shown.meta.name)
-        c1.download_button("Scenario (TOML)", shown.to_toml(), toml_name,
+        # every file is made when its button is clicked, not on every rerun
+        c1.download_button("Scenario (TOML)", shown.to_toml, toml_name,
                            mime="application/toml", key="dl_toml", on_click="ignore",
                            help=f"Run it again with: ndpath run {toml_name}")
-        csv = core.results_csv(run["base_name"], base_result,
-                               "Your scenario" if edit_result is not None else None, edit_result,
-                               differences)
-        c2.download_button("Results (CSV)", csv, "results.csv", mime="text/csv", key="dl_csv", on_click="ignore")
-        series = figures.combined_timeseries(names).to_csv(index=False)
-        c3.download_button("Monthly series (CSV)", series, "timeseries.csv", mime="text/csv",
-                           key="dl_timeseries", on_click="ignore")
+        edit_name = "Your scenario" if edit_result is not None else None
+        c2.download_button("Results (CSV)",
+                           lambda: core.results_csv(run["base_name"], base_result, edit_name,
+                                                    edit_result, differences),
+                           "results.csv", mime="text/csv", key="dl_csv", on_click="ignore")
+        c3.download_button("Monthly series (CSV)",
+                           lambda: figures.combined_timeseries(names).to_csv(index=False),
+                           "timeseries.csv", mime="text/csv", key="dl_timeseries",
+                           on_click="ignore")
         extra = {"provenance.json": json.dumps(info, indent=2, default=str).encode()}
-        # drawn only when asked for: rendering every figure again costs a second or two
-        c4.download_button("Figures (PNG, zip)", lambda: figures.pngs_zip(charts, extra),
+        c4.download_button("Figures (PNG, zip)",
+                           lambda: figures.pngs_zip(
+                               scenario_figures(names, today, shown_result, differences), extra),
                            "figures.zip", mime="application/zip", key="dl_png",
                            on_click="ignore")
+    with tabs[5]:
+        equity.who_benefits(names, key="scenario")  # issue 11
     sanity.render(edit_result or base_result)  # the NHS waiting-list formulas beside it
     what_would_it_take(edited if edited is not None else baseline)
     sensitivity(edited if edited is not None else baseline)
@@ -491,8 +507,11 @@ def page() -> None:
     results(run)
 
 
-try:
-    page()
-except Exception as error:  # noqa: BLE001 - the user sees a message, never a traceback
-    st.error(f"Something went wrong: {error}. Try other values, or report this with the "
-             "scenario TOML from the downloads.")
+# Streamlit runs a page as __main__; a worker process that imports the main module
+# again (as __mp_main__, app/state.py) must not run the page.
+if __name__ == "__main__":
+    try:
+        page()
+    except Exception as error:  # noqa: BLE001 - the user sees a message, never a traceback
+        st.error(f"Something went wrong: {error}. Try other values, or report this with the "
+                 "scenario TOML from the downloads.")

@@ -1,0 +1,135 @@
+"""The app's on-screen charts (Vega-Lite, drawn by the browser) show the numbers the matplotlib
+figures of the downloads and the pack show: the same bands, intervals and differences; and each
+description is valid Vega-Lite."""
+
+from __future__ import annotations
+
+import math
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import pytest
+from altair.vegalite.v6.schema.core import load_schema
+
+from app import charts, core, equity, figures
+from model.experiment import compare, run_replications
+from model.labels import short_label
+from model.metrics import WAIT_BANDS, mean_ci
+from model.plots import WAIT_METRICS
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """The default and a +2 psychologist WTE edit, 12 months, 3 replications, same seed."""
+    base = core.load_shipped("default")[0]
+    levers = core.levers_from(base, replications=3).with_changes(horizon_months=12)
+    edited = core.apply_levers(base, levers.with_changes(wte=(3.0, 5.0, 2.0)))
+    baseline = core.with_run_settings(base, levers)
+    results = {"Status quo": run_replications(baseline, executor="serial"),
+               "Your scenario": run_replications(edited, executor="serial")}
+    return results, compare(results["Status quo"], results["Your scenario"])
+
+
+@pytest.fixture(scope="module")
+def validator():
+    schema = load_schema()
+    return jsonschema.Draft7Validator(schema)
+
+
+def every_chart(runs):
+    results, differences = runs
+    today = core.month_today(results["Status quo"].scenario)
+    tables = equity._tables(results)
+    return [charts.list_chart(results, today), charts.wait_chart(results),
+            charts.bands_chart(results["Your scenario"], today),
+            charts.differences_chart(differences, core.HEADLINE_METRICS),
+            charts.who_benefits_chart(tables, "deprivation_quintile", "list_wait_weeks_p50_end"),
+            charts.who_benefits_chart({"Status quo": tables["Status quo"]},
+                                      "looked_after_or_cin", "escalations")]
+
+
+def test_every_chart_is_valid_vega_lite_with_a_title_and_words_for_screen_readers(runs,
+                                                                                validator):
+    for chart in every_chart(runs):
+        errors = [e.message for e in validator.iter_errors(chart.spec)]
+        assert errors == [], errors[:3]
+        assert chart.spec["title"]["text"] and chart.alt
+        assert not chart.data.empty
+
+
+def test_the_fan_draws_the_percentile_bands_of_every_scenario(runs):
+    results, _ = runs
+    chart = charts.list_chart(results, "2026-01")
+    for name, result in results.items():
+        drawn = chart.data[chart.data["scenario"] == name].reset_index(drop=True)
+        bands = result.timeseries
+        bands = bands[bands["metric"] == "waiting_list"].sort_values("month").reset_index(
+            drop=True)
+        for p in ("p5", "p25", "p50", "p75", "p95"):
+            np.testing.assert_array_equal(drawn[p].to_numpy(), bands[p].to_numpy())
+        assert list(drawn["month"]) == list(bands["month"].astype(str))
+    # the y axis says what is counted; colours follow the palette, scenario by scenario
+    line = chart.spec["layer"][2]["encoding"]
+    assert line["y"]["title"] == core.label("waiting_list")
+    assert line["color"]["scale"]["domain"] == list(results)
+
+
+def test_the_wait_bars_are_the_means_and_intervals_of_the_summary(runs):
+    results, _ = runs
+    drawn = charts.wait_chart(results).data
+    for name, result in results.items():
+        for metric in WAIT_METRICS:
+            row = drawn[(drawn["scenario"] == name) & (drawn["metric"] == metric)].iloc[0]
+            mean, low, high, _ = mean_ci(result.per_replication[metric].to_numpy())
+            assert (row["mean"], row["ci_low"], row["ci_high"]) == (mean, low, high)
+            assert result.metric(metric)["mean"] == mean  # the card's number
+
+
+def test_the_stacked_bands_are_the_medians_of_each_wait_band(runs):
+    results, _ = runs
+    result = results["Your scenario"]
+    drawn = charts.bands_chart(result, "2026-01").data
+    bands = result.timeseries
+    for name, _, _ in WAIT_BANDS:
+        expected = bands[bands["metric"] == name].sort_values("month")["p50"].to_numpy()
+        got = drawn[drawn["band"] == core.label(name)]["children"].to_numpy()
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_the_differences_are_the_paired_differences_as_a_share_of_the_baseline(runs):
+    _, differences = runs
+    chart = charts.differences_chart(differences, core.HEADLINE_METRICS)
+    for row in chart.data.itertuples():
+        d = differences.set_index("metric").loc[row.metric]
+        assert row.pct == pytest.approx(100 * d["difference"] / abs(d["baseline"]), rel=1e-12)
+        assert row.measure == short_label(row.metric)
+    shown = [m for m in core.HEADLINE_METRICS if m in set(chart.data["metric"])]
+    assert list(chart.data["metric"]) == shown  # in the cards' order
+
+
+def test_who_benefits_bars_are_the_disclosure_controlled_table(runs):
+    results, _ = runs
+    tables = equity._tables(results)
+    drawn = charts.who_benefits_chart(tables, "deprivation_quintile",
+                                      "list_wait_weeks_p50_end").data
+    assert len(drawn) == 10  # five quintiles, two scenarios
+    for row in drawn.itertuples():
+        table = tables[row.scenario]
+        cell = table[(table["variable"] == "deprivation_quintile") & (table["group"] == row.group)
+                     & (table["metric"] == "list_wait_weeks_p50_end")].iloc[0]
+        if row.shown:
+            assert row.mean == cell["mean"]
+        else:  # suppressed: no number leaves the table
+            assert math.isnan(cell["mean"]) and pd.isna(row.mean)
+
+
+def test_the_png_download_keeps_the_matplotlib_figures(runs):
+    from app.pages import scenario  # noqa: F401 - importing a page must not run it
+
+    results, differences = runs
+    made = scenario.scenario_figures(results, "2026-01", results["Your scenario"], differences)
+    assert list(made) == ["waiting_list", "waits", "list_by_wait_band", "differences"]
+    assert all(type(f).__name__ == "Figure" for f in made.values())
+    assert made["waiting_list"].axes[0].get_title() == figures.list_chart(
+        results, "2026-01").axes[0].get_title()
