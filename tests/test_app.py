@@ -47,6 +47,9 @@ def test_landing_page_shows_the_default_projection(scenario_page):
     assert 5000 < list_end < 12000  # a 12-month projection of a 7,000-child list
     assert not at.button(key="run").disabled
     assert at.session_state["ndpath_scenario_run"]["baseline"].simulation.horizon_months == 12
+    # the default assesses by profession: its clinician levers apply (no "do not apply" note)
+    assert at.session_state["ndpath_scenario_run"]["baseline"].assessment.capacity_model == "by_profession"
+    assert not any("do not apply" in i.value for i in at.info)
 
 
 def test_more_clinicians_then_run_shows_a_shorter_list_against_the_baseline():

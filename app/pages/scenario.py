@@ -130,7 +130,7 @@ def lever_widgets(base: Scenario, settings: tuple[int, int, int, bool],
     with side.expander("Clinicians in the assessment team (MDT)", expanded=True):
         st.caption(HELP["WTE"] + " " + HELP["MDT"])
         wte = []
-        if a.capacity_model != "clinical_hours":
+        if a.capacity_model == "servers":
             st.info("This scenario uses a textbook server model: clinician levers do not apply.")
         for i, profession in enumerate(a.professions):
             now = float(profession.wte)
