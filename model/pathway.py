@@ -238,7 +238,7 @@ class _Children:
     def n(self) -> int:
         return len(self.referral)
 
-    def extend(self, more: dict[str, np.ndarray]) -> None:
+    def extend(self, more: dict[str, Any]) -> None:
         """Append rows in place (every field), so code holding this object sees them."""
         for name, values in more.items():
             old = getattr(self, name)
@@ -367,7 +367,7 @@ def _recipe_draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> 
     return out
 
 
-def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[str, np.ndarray]:
+def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[str, Any]:
     """Per-child random numbers for every later stage, from per-element streams."""
     a = scenario.assessment
     hours_model = a.capacity_model != "servers"  # clinical hours, pooled or by profession
@@ -544,6 +544,17 @@ def _backlog(scenario: Scenario, streams: Streams) -> tuple[np.ndarray, dict[str
     return -waited[order], {k: v[order] for k, v in attrs.items()}
 
 
+def _joined(parts: list[Any]) -> Any:
+    """Rows of the backlog, new referrals and earlier leavers one after another (arrays, or
+    durations worked out on demand)."""
+    if isinstance(parts[0], _OnDemand):
+        out = parts[0]
+        for part in parts[1:]:
+            out = out.concatenate(part)
+        return out
+    return np.concatenate(parts)
+
+
 def draw_children(scenario: Scenario, streams: Streams, horizon_days: float) -> _Children:
     """Everyone the run will see: the backlog (oldest first), then new referrals in time order."""
     backlog_days, backlog_attrs = _backlog(scenario, streams)
@@ -555,9 +566,7 @@ def draw_children(scenario: Scenario, streams: Streams, horizon_days: float) -> 
     back_attrs = _attributes(scenario, streams, "pending", len(back_days))
     p_draws = _draws(scenario, streams, "pending", len(back_days))
     joined = {k: np.concatenate([backlog_attrs[k], new_attrs[k], back_attrs[k]]) for k in new_attrs}
-    draws = {k: (b_draws[k].concatenate(n_draws[k]).concatenate(p_draws[k])
-                 if isinstance(n_draws[k], _OnDemand)
-                 else np.concatenate([b_draws[k], n_draws[k], p_draws[k]])) for k in n_draws}
+    draws = {k: _joined([b_draws[k], n_draws[k], p_draws[k]]) for k in n_draws}
     backlog_flag = np.concatenate([np.ones(len(backlog_days), bool),
                                    np.zeros(len(new_days) + len(back_days), bool)])
     n = len(backlog_flag)
@@ -588,6 +597,13 @@ def _returns_of_earlier_leavers(scenario: Scenario, streams: Streams,
 
 # -------------------------------------------------------------------------------------------------
 # The model
+
+
+def _pushing_onto(heap: list[Any]) -> Callable[[list[Any]], None]:
+    def push(items: list[Any]) -> None:
+        for item in items:
+            heapq.heappush(heap, item)
+    return push
 
 
 class _Intake:
@@ -645,8 +661,11 @@ class _Intake:
 
         if _D["withdrawn"] in model.return_rates:
             watch = joins & (model.exit_reason[ids] == _D["withdrawn"]) & (exit_time < model.horizon)
-            stream(watch, ids[watch].tolist(),
-                   lambda run: [model._watch_withdrawal(i, 0.0) for i in run])
+            def watch_all(run: list[int]) -> None:
+                for i in run:
+                    model._watch_withdrawal(i, 0.0)
+
+            stream(watch, ids[watch].tolist(), watch_all)
         if profiling:
             stream(joins, ids[joins].tolist(), model.profiling_queue.extend)
             return
@@ -661,7 +680,7 @@ class _Intake:
         stream(~placed, ids[~placed].tolist(), model.queues["routine"].extend)
         if model.near_18:
             stream(joins, list(zip(model.birthday[ids[joins]].tolist(), ids[joins].tolist())),
-                   lambda run: [heapq.heappush(model.birthday_heap, item) for item in run])
+                   _pushing_onto(model.birthday_heap))
         sup = model.scenario.support
         if not sup.enabled:
             return
@@ -672,7 +691,7 @@ class _Intake:
             stream(offered, ids[offered].tolist(), model.offer_window.extend)
         elif model.offer_rule == "longest_waiting":
             stream(offered, list(zip(c.referral[ids[offered]].tolist(), ids[offered].tolist())),
-                   lambda run: [heapq.heappush(model.offer_heap, item) for item in run])
+                   _pushing_onto(model.offer_heap))
         else:
             urgent, looked_after = c.urgent[ids], c.looked_after[ids]
             for name, here in (("urgent", offered & urgent),
