@@ -20,7 +20,7 @@ from typing import Annotated, Literal, Union
 
 import numpy as np
 from pydantic import ConfigDict, Field, model_validator
-from scipy import optimize, special
+from scipy import special
 
 from .strict import LARGEST, StrictInput, why
 
@@ -148,6 +148,8 @@ class Weibull(_Dist):
         def gap(k: float) -> float:
             g1 = special.gammaln(1 + 1 / k)
             return math.exp(special.gammaln(1 + 2 / k) - 2 * g1) - 1 - cv2
+
+        from scipy import optimize  # only a Weibull needs it (a third of a second to import)
 
         shape = optimize.brentq(gap, 0.05, 500.0)
         scale = self.mean / math.exp(special.gammaln(1 + 1 / shape))
