@@ -3,18 +3,34 @@ the reference that tests/test_summaries_equal.py holds the fast ones to, number 
 
 Copied from model/metrics.py (the per-replication functions and their helpers) and model/costs.py
 (``costs`` and ``support_weeks_delivered``) at the commit before the rewrite; only the imports
-differ. Do not "fix" anything here: it is the old behaviour, bugs and all.
+differ, and the helpers the rewrite left unchanged are imported from model.metrics rather than
+copied. Do not "fix" anything here: it is the old behaviour, bugs and all.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from model.costs import COST_COMPONENTS, staff_post_cost
+from model.metrics import (  # unchanged by the rewrite: shared, not copied
+    ChildHistory,
+    ChildTimes,
+    CumulativeIncidence,
+    _cohort_within,
+    _first_end_waited,
+    _in_window,
+    _list_child_weeks,
+    _monthly_medians,
+    _share,
+    _subset,
+    group_labels,
+    group_levels,
+    on_stage_at,
+    on_stage_counts,
+)
 from model.pathway import SimulationResult
 from model.scenario import DAYS_PER_WEEK, DAYS_PER_YEAR
 
@@ -52,26 +68,6 @@ WAIT_BANDS = (("list_wait_0_13w", 0, 13), ("list_wait_13_52w", 13, 52),
               ("list_wait_52_104w", 52, 104), ("list_wait_104w_plus", 104, math.inf))
 
 
-@dataclass(frozen=True)
-class ChildTimes:
-    """First time of each event per child (NaN if it never happened), from the log."""
-
-    referral: np.ndarray
-    backlog: np.ndarray
-    vetting_leave: np.ndarray
-    """When a new referral left vetting (accepted, rejected, or went straight on); NaN for the
-    backlog, who start on the list."""
-    list_join: np.ndarray
-    list_leave: np.ndarray
-    profiling_join: np.ndarray
-    profiling_leave: np.ndarray
-    assessment_start: np.ndarray
-    assessment_end: np.ndarray
-    exit: np.ndarray
-    exit_reason: np.ndarray
-    first_support: np.ndarray
-
-
 def _first(events: pd.DataFrame, name: str, n: int) -> np.ndarray:
     rows = events[events["event"] == name]
     out = np.full(n, np.nan)
@@ -107,43 +103,8 @@ def child_times(result: SimulationResult) -> ChildTimes:
     )
 
 
-def _in_window(times: np.ndarray, low: float, high: float) -> np.ndarray:
-    return (times >= low) & (times < high)
-
-
-def on_stage_at(join: np.ndarray, leave: np.ndarray, t: float) -> np.ndarray:
-    """Mask of children on a stage at time ``t`` (joined at or before, not yet left)."""
-    return (join <= t) & ~(leave <= t)
-
-
 # -------------------------------------------------------------------------------------------------
 # Time-to-event estimates over the referral cohort
-
-
-@dataclass(frozen=True)
-class CumulativeIncidence:
-    """Aalen-Johansen cumulative incidence of one event with a competing event and censoring.
-
-    ``days`` are the sorted follow-up times and ``incidence`` the estimate just after each; the
-    estimate is a step function, right-continuous. :meth:`at` is null (NaN) beyond the last
-    follow-up when that follow-up was censored (the data cannot say) and for an empty cohort.
-    """
-
-    days: np.ndarray
-    incidence: np.ndarray
-    last_censored: bool
-
-    def at(self, days: float) -> float:
-        """The estimated share with the event within ``days`` (inclusive)."""
-        if not len(self.days) or (days > self.days[-1] and self.last_censored):
-            return math.nan
-        k = int(np.searchsorted(self.days, days, side="right"))
-        return float(self.incidence[k - 1]) if k else 0.0
-
-    def median_days(self) -> float:
-        """The first time half the cohort has had the event; NaN if not reached."""
-        reached = np.flatnonzero(self.incidence >= 0.5)
-        return float(self.days[reached[0]]) if len(reached) else math.nan
 
 
 def cumulative_incidence(duration: np.ndarray, event: np.ndarray,
@@ -196,18 +157,6 @@ def assessment_incidence(times: ChildTimes, horizon: float) -> CumulativeInciden
 
 def _quantile(values: np.ndarray, q: float) -> float:
     return float(np.quantile(values, q)) if len(values) else math.nan
-
-
-def _share(mask: np.ndarray) -> float:
-    """A percentage of the children in ``mask``'s population; null for an empty population."""
-    return 100 * float(mask.mean()) if len(mask) else math.nan
-
-
-def _list_child_weeks(t: ChildTimes, horizon: float) -> float:
-    joined = np.isfinite(t.list_join)
-    begin = np.clip(t.list_join[joined], 0.0, horizon)
-    end = np.clip(np.fmin(t.list_leave[joined], horizon), 0.0, horizon)
-    return float(np.maximum(end - begin, 0.0).sum() / WEEK)
 
 
 def replication_metrics(result: SimulationResult, times: ChildTimes | None = None) -> dict[str, float]:
@@ -354,30 +303,6 @@ LEFT_UNASSESSED = ("rejected", "needs_led", "needs_met", "signposted", "withdraw
 """Leaving without an assessment here or elsewhere (moving away or going private are not)."""
 
 
-@dataclass(frozen=True)
-class ChildHistory:
-    """One entry per child (``child_id``), over all their referrals in the run.
-
-    ``first`` is the row of their first referral (whose attributes place them in a group).
-    """
-
-    first: np.ndarray
-    would_be_diagnosed: np.ndarray
-    assessed: np.ndarray
-    diagnosed: np.ndarray
-    supported: np.ndarray
-    weeks_to_support: np.ndarray
-    routed_away: np.ndarray
-    last_exit_reason: np.ndarray
-    left_unassessed: np.ndarray
-    """Their last referral ended without an assessment, here or elsewhere (LEFT_UNASSESSED)."""
-    needs_led_exit: np.ndarray
-    """Their last referral ended with a needs-led plan, needs met or signposting."""
-    still_in_pathway: np.ndarray
-    turns_18: np.ndarray
-    aged_out: np.ndarray
-
-
 def child_histories(result: SimulationResult, t: ChildTimes) -> ChildHistory:
     """Per child across referrals: assessed, diagnosed or supported by the horizon, routed away
     by the profiling tool, how their last referral ended, and whether they turn 18 in the horizon."""
@@ -455,38 +380,6 @@ def month_labels(result: SimulationResult) -> list[str]:
             for k in range(len(result.month_starts_days) - 1)]
 
 
-def on_stage_counts(join: np.ndarray, leave: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """How many children are on a stage at each of ``times``: :func:`on_stage_at` summed, by counting.
-
-    On at ``t`` means joined at or before ``t`` and not left at or before ``t``, so the count is
-    #(join <= t) - #(max(join, leave) <= t) over children who joined (NaN never compares true).
-    Two sorted searches replace a pass over every child per time point.
-    """
-    joined = np.isfinite(join)
-    left = joined & np.isfinite(leave)
-    n_joined = np.searchsorted(np.sort(join[joined]), times, side="right")
-    n_left = np.searchsorted(np.sort(np.maximum(join[left], leave[left])), times, side="right")
-    return (n_joined - n_left).astype(float)
-
-
-def _first_end_waited(ends: np.ndarray, referral: np.ndarray, threshold: float) -> np.ndarray:
-    """Per child, the index of the first of ``ends`` with ``end - referral >= threshold``
-    (``len(ends)`` if none), evaluated with exactly that float comparison.
-
-    A sorted search on ``referral + threshold`` lands within a grid point of the answer (the
-    two roundings can differ by an ulp); the comparison is monotone in ``end``, so stepping while
-    it disagrees gives the exact index.
-    """
-    last = len(ends)
-    k = np.searchsorted(ends, referral + threshold, side="left")
-    while True:
-        back = (k > 0) & (ends[np.maximum(k - 1, 0)] - referral >= threshold)
-        ahead = (k < last) & ~(ends[np.minimum(k, last - 1)] - referral >= threshold)
-        if not back.any() and not ahead.any():
-            return k
-        k = k - back + ahead
-
-
 def _wait_band_counts(t: ChildTimes, ends: np.ndarray) -> dict[str, np.ndarray]:
     """Children on the list at each month end by how long they had waited (WAIT_BANDS).
 
@@ -515,21 +408,6 @@ def _wait_band_counts(t: ChildTimes, ends: np.ndarray) -> dict[str, np.ndarray]:
             for name, low, high in WAIT_BANDS}
 
 
-def _monthly_medians(month: np.ndarray, values: np.ndarray, months: int) -> np.ndarray:
-    """Median of ``values`` within each month (NaN where none), as ``np.median`` computes it."""
-    order = np.lexsort((values, month))
-    month, values = month[order], values[order]
-    first = np.searchsorted(month, np.arange(months), side="left")
-    count = np.searchsorted(month, np.arange(months), side="right") - first
-    out = np.full(months, np.nan)
-    some = count > 0
-    low = first[some] + (count[some] - 1) // 2
-    high = first[some] + count[some] // 2
-    # np.median takes the mean of the middle pair (a single middle value for an odd count)
-    out[some] = np.where(low == high, values[low], (values[low] + values[high]) / 2.0)
-    return out
-
-
 def _list_wait_quantiles(t: ChildTimes, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Median and 92nd percentile of the time already waited (referral to each month end) by the
     children on the diagnostic list then, in weeks; NaN for a month with nobody waiting."""
@@ -541,23 +419,6 @@ def _list_wait_quantiles(t: ChildTimes, ends: np.ndarray) -> tuple[np.ndarray, n
         if len(waited):
             p50[k], p92[k] = np.quantile(waited, [0.5, 0.92]) / WEEK
     return p50, p92
-
-
-def _cohort_within(t: ChildTimes, edges: np.ndarray, days: float) -> np.ndarray:
-    """By referral month: the share of that month's new referrals whose assessment started within
-    ``days`` of referral (leaving first counts as not assessed). Null for a month whose referrals
-    have not all been followed for ``days`` by the horizon, or that had none."""
-    new = ~t.backlog
-    referral, start = t.referral[new], t.assessment_start[new]
-    month = np.searchsorted(edges, referral, side="right") - 1
-    months = len(edges) - 1
-    keep = (month >= 0) & (month < months)
-    month, within = month[keep], (start[keep] - referral[keep]) <= days
-    referred = np.bincount(month, minlength=months)[:months]
-    assessed = np.bincount(month[within], minlength=months)[:months]
-    followed = edges[1:] + days <= edges[-1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(followed & (referred > 0), 100.0 * assessed / referred, np.nan)
 
 
 def monthly_metrics(result: SimulationResult, times: ChildTimes | None = None) -> pd.DataFrame:
@@ -674,47 +535,6 @@ RATE_BASE = {
     "pct_supported_within_52w": "referrals",
 }
 """The count each rate is computed over (disclosure control suppresses a rate of few children)."""
-
-
-def group_labels(result: SimulationResult) -> dict[str, np.ndarray]:
-    """Each child row's group under each group variable, as strings."""
-    ch = result.children
-    age = ch["age_at_referral"].to_numpy(dtype=float)
-    band = np.full(len(ch), AGE_BANDS[-1][0], dtype=object)
-    for name, low, high in AGE_BANDS[::-1]:
-        band[(age >= low) & (age < high)] = name
-
-    def names(column: str) -> np.ndarray:
-        codes = ch[column].cat.codes.to_numpy()
-        return np.asarray(ch[column].cat.categories, dtype=object)[codes]
-
-    labels = {
-        "looked_after_or_cin": np.where(ch["looked_after_or_cin"].to_numpy(dtype=bool), "yes", "no"),
-        "deprivation_quintile": np.array(["1", "2", "3", "4", "5"], dtype=object)[
-            ch["deprivation_quintile"].to_numpy(dtype=int) - 1],
-        "age_band": band,
-        "pathway": names("pathway"),
-        "priority": names("priority"),
-    }
-    if "locality" in ch:
-        labels["locality"] = names("locality")
-    return labels
-
-
-def group_levels(variable: str, localities: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The groups of a variable in reporting order."""
-    return {
-        "looked_after_or_cin": ("yes", "no"),
-        "deprivation_quintile": ("1", "2", "3", "4", "5"),
-        "age_band": tuple(name for name, _, _ in AGE_BANDS),
-        "pathway": ("autism", "adhd", "both"),
-        "priority": ("urgent", "routine"),
-        "locality": localities,
-    }[variable]
-
-
-def _subset(t: ChildTimes, rows: np.ndarray) -> ChildTimes:
-    return ChildTimes(**{name: getattr(t, name)[rows] for name in ChildTimes.__dataclass_fields__})
 
 
 def cohort_metrics(t: ChildTimes, horizon: float, event_counts: dict[str, np.ndarray],
