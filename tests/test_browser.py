@@ -34,9 +34,14 @@ def app_url():
 
     try:
         with running_app() as app:
+            SERVERS.append(app)
             yield app.url
     except AppDidNotStart as error:
         pytest.fail("the app did not start:\n" + error.log)
+
+
+SERVERS: list = []  # type: ignore[type-arg]
+"""The running server of this module, so that a failing test can show what it printed."""
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +158,16 @@ def cut_text(page) -> list[str]:  # type: ignore[no-untyped-def]
 def test_the_calibrated_scenario_holds_through_a_slider_change_and_is_what_runs(app_url,
                                                                                 artifacts):
     """Calibrate -> Fit -> Use -> Scenario page -> move a slider -> Run: the calibrated numbers,
-    never a silent fall back to the status quo (the browser used to send the old choice back)."""
+    never a silent fall back to the status quo (a failure shows the server's last output)."""
+    try:
+        _calibrated_flow(app_url, artifacts)
+    except AssertionError as error:
+        log = SERVERS[-1].log(6000) if SERVERS else "(no server)"
+        raise AssertionError(f"{error}\n--- app server output ---\n{log}") from None
+
+
+def _calibrated_flow(app_url, artifacts):  # type: ignore[no-untyped-def]
+    """The steps of the test above (the browser used to send the old choice back)."""
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
