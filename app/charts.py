@@ -26,7 +26,8 @@ from model.equity import SHORT_LABELS, VARIABLE_LABELS
 from model.experiment import ExperimentResult
 from model.labels import PALETTE, label, short_label
 from model.metrics import WAIT_BANDS, mean_ci
-from model.plots import BAND_COLOURS, WAIT_METRICS, WAIT_WORDS, _fmt, colour, month_positions
+from model.labels import fmt_signed
+from model.plots import BAND_COLOURS, WAIT_METRICS, WAIT_WORDS, colour, month_positions
 
 from . import core
 
@@ -298,7 +299,7 @@ def differences_frame(differences: pd.DataFrame, metrics: Sequence[str]
         "metric": frame["metric"].to_numpy(),
         "measure": [short_label(m) for m in frame["metric"]],
         "pct": mid, "pct_low": low, "pct_high": high,
-        "words": [f"{_fmt(d)} ({_fmt(lo)} to {_fmt(hi)})" for d, lo, hi in
+        "words": [f"{fmt_signed(d)} ({fmt_signed(lo)} to {fmt_signed(hi)})" for d, lo, hi in
                   zip(frame["difference"], frame["ci_low"], frame["ci_high"])]})
     return data, skipped
 

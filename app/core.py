@@ -28,7 +28,7 @@ import pandas as pd
 import model
 from model.assumptions import assumptions
 from model.experiment import ExperimentResult
-from model.labels import label, undefined_reason
+from model.labels import fmt_number, fmt_signed, label, undefined_reason
 from model.scenario import Scenario, ScenarioError, load_scenario_with_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -453,21 +453,6 @@ def clear_change(metric: Any, low: float, high: float) -> str:
     if str(metric) in LOWER_IS_BETTER:
         return "worse" if up else "better"
     return "higher" if up else "lower"
-
-
-def fmt_number(value: float) -> str:
-    """A number as people read it: thousands separated, few decimals, NaN as a dash."""
-    if not math.isfinite(value):
-        return "-"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:,.1f}"
-    return f"{value:,.2f}"
-
-
-def fmt_signed(value: float) -> str:
-    return "-" if not math.isfinite(value) else ("+" if value > 0 else "") + fmt_number(value)
 
 
 def fmt_metric(metric: str, value: float) -> str:

@@ -5,6 +5,8 @@ Code, files and tests use the stable metric names; the app, figures and reports 
 
 from __future__ import annotations
 
+import math
+
 LABELS: dict[str, str] = {
     "referrals": "Referrals received",
     "waiting_list_end": "Children on the diagnostic waiting list at the end",
@@ -220,3 +222,21 @@ def label(name: str, professions: tuple[str, ...] = ()) -> str:
                 if name == f"{metric}_{profession}":
                     return profession_label(metric, profession)
     return LABELS.get(name, name.replace("_", " "))
+
+
+def fmt_number(value: float | None) -> str:
+    """A number as people read it, the same in the app, the command line and the checks:
+    thousands separated, no decimals from 100, one from 10, two below; undefined as a dash."""
+    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:,.1f}"
+    return f"{value:,.2f}"
+
+
+def fmt_signed(value: float | None) -> str:
+    """:func:`fmt_number` with its sign (``+`` for a rise), for a difference."""
+    text = fmt_number(value)
+    return text if text == "-" or value is None or value <= 0 else "+" + text

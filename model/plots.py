@@ -32,7 +32,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .labels import PALETTE, label, short_label
+from .labels import PALETTE, fmt_signed, label, short_label
 from .metrics import WAIT_BANDS, WEEK, child_times, mean_ci, on_stage_at
 
 if TYPE_CHECKING:
@@ -324,14 +324,6 @@ def wait_bands(timeseries: pd.DataFrame, *, today: str | None = None,
     return figure
 
 
-def _fmt(value: float) -> str:
-    if not math.isfinite(value):
-        return "-"
-    if abs(value) >= 100:
-        return f"{value:+,.0f}"
-    return f"{value:+.1f}"
-
-
 def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None = None, *,
                       title: str | None = None, short_labels: bool = False) -> Figure:
     """Paired differences against the baseline, with 95% intervals, one row per metric.
@@ -375,7 +367,7 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
                     capsize=6, markersize=9, linewidth=2.5, label=name or None)
         for yy, m, d, lo, hi in zip(y, rows["metric"], rows["difference"], rows["ci_low"],
                                     rows["ci_high"]):
-            ax.annotate(f"{_fmt(d)} ({_fmt(lo)} to {_fmt(hi)})", (1.0, yy),
+            ax.annotate(f"{fmt_signed(d)} ({fmt_signed(lo)} to {fmt_signed(hi)})", (1.0, yy),
                         xycoords=("axes fraction", "data"), xytext=(8, 0),
                         textcoords="offset points", va="center", fontsize=FONT - 3,
                         color=colour(i))

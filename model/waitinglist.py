@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .labels import fmt_number
 from .metrics import mean_ci
 from .pathway import PathwayModel, expected_monthly_referrals, month_starts, read_backlog_table
 from .scenario import Scenario
@@ -552,15 +553,8 @@ def sanity_panel(scenario: Scenario, per_replication: pd.DataFrame | None = None
     return pd.DataFrame([asdict(r) for r in rows], columns=list(COLUMNS))
 
 
-def format_value(value: float) -> str:
-    """A panel number as printed: thousands separated, few decimals, undefined as a dash."""
-    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return "-"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
+format_value = fmt_number
+"""A panel number as printed (:func:`model.labels.fmt_number`)."""
 
 
 def verdict(row: Any) -> str:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 # Only the standard library and two import-free modules here: ``ndpath --help`` must not wait for
 # numpy, pandas, scipy, matplotlib or dask. Each command imports what it uses.
-from model.labels import label, undefined_reason
+from model.labels import fmt_number, label, undefined_reason
 from model.names import SCALAR_METRICS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -372,20 +372,10 @@ def _progress(args: argparse.Namespace, total: int, desc: str) -> Any:
                 leave=False)
 
 
-def _fmt(value: float) -> str:
-    if value is None or not math.isfinite(value):
-        return "-"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:,.1f}"
-    return f"{value:.2f}"
-
-
 def _fmt_metric(metric: str, value: float) -> str:
     if metric == "backlog_cleared" and value is not None and math.isfinite(value):
         return f"{100 * value:.0f}%"
-    return _fmt(value)
+    return fmt_number(value)
 
 
 def summary_table(experiment: ExperimentResult, metrics: Sequence[str] = TABLE_METRICS) -> str:
@@ -889,7 +879,7 @@ def command_sensitivity(args: argparse.Namespace) -> int:
         "input_files": [{"path": p, "sha256": h} for p, h in loaded.file_hashes.items()]})
     rows = [(r.parameter, f"{r.low:g} to {r.high:g}", _fmt_signed(args.metric, r.diff_low),
              _fmt_signed(args.metric, r.diff_high)) for r in table.itertuples()]
-    print(f"{label(args.metric)}: baseline {_fmt(table['baseline'].iloc[0]) if len(table) else '-'}"
+    print(f"{label(args.metric)}: baseline {fmt_number(table['baseline'].iloc[0]) if len(table) else '-'}"
           f"; change at each end of the plausible range ({sim.replications} paired replications)")
     print(_table(("assumption", "range", "at low end", "at high end"), rows))
     _note(args, f"\nResults written to {out}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from model.labels import label
 from ndpath.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,3 +61,25 @@ def test_the_summary_table_says_when_a_metric_is_undefined_in_some_replications(
     line = next(row for row in out.splitlines() if "first support" in row)
     assert code == 0 and "defined in 0 of 3" in line
     assert "defined in" not in next(row for row in out.splitlines() if "Referrals received" in row)
+
+
+def test_the_command_line_prints_a_number_as_the_app_and_the_checks_do(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """One rule for digits everywhere (model.labels.fmt_number): a mean of 644.7 children is
+    "645" in the command line's table, the app and the sanity panel, not "644.7" in one."""
+    from app import core
+    from model.labels import fmt_number, fmt_signed
+    from model.results import read_results
+    from model.waitinglist import format_value
+
+    assert [fmt_number(v) for v in (12_345.6, 644.7, 92.34, 0.851, -150.2, math.nan, None)] == [
+        "12,346", "645", "92.3", "0.85", "-150", "-", "-"]
+    assert [fmt_signed(v) for v in (644.7, -3.21, 0.0, math.nan)] == ["+645", "-3.21", "0.00", "-"]
+    assert format_value(644.7) == core.fmt_number(644.7) == "645"
+    code = main(["run", str(DEFAULT), *FAST, "--no-figures", "--out", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    summary = read_results(tmp_path / "r").summary.set_index("metric")
+    for metric in ("rejected", "withdrawals", "waiting_list_end"):
+        mean = float(summary.at[metric, "mean"])
+        line = next(row for row in out.splitlines() if row.startswith(label(metric)))
+        assert code == 0 and line[len(label(metric)):].split()[0] == fmt_number(mean)
