@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import CancelledError, Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
@@ -36,7 +39,14 @@ import streamlit as st
 
 from model.assumptions import assumptions
 from model.executors import Executor, LocalProcessExecutor, get_executor
-from model.experiment import ExperimentResult, compare, run_replications
+from model.experiment import (
+    ExperimentResult,
+    _Task,
+    compare,
+    replication_tasks,
+    run_one,
+    run_replications,
+)
 from model.labels import HELP
 from model.questions import Lever, LeverAnswer, Target, least_lever
 from model.scenario import Scenario
@@ -102,7 +112,105 @@ def app_executor() -> Executor:
         import_main=False)
 
 
+# -- runs started before they are asked for -----------------------------------------------------
+#
+# When a lever moves, the Scenario page starts the new scenario's replications on the pool at
+# once (start_early) while it tells the user to press Run; the click then collects what has
+# finished instead of starting from nothing. The tasks are the ones run_replications would hand
+# the pool, so the numbers are the same; a newer lever position cancels the older one's tasks
+# that have not started, and a run nobody asks for is dropped after a few newer ones.
+
+START_EARLY = os.environ.get("NDPATH_APP_START_EARLY", "1") != "0"
+"""Whether a moved lever starts its run before Run is pressed (``NDPATH_APP_START_EARLY=0``
+turns it off: a server shared by many sessions may not want work nobody asked for)."""
+STARTED_LIMIT = 4
+"""Runs started early and not yet asked for, kept at most (the oldest is cancelled)."""
+STARTED_KEY = "ndpath_started_early"
+"""Session key: the run keys this session last started early."""
+_started: OrderedDict[str, tuple[list[_Task], list[Future[Any]]]] = OrderedDict()
+_started_lock = threading.Lock()
+_finished_keys: set[str] = set()
+"""Run keys :func:`_run_cached` has computed (so very likely cached: not started again)."""
+
+
+def _run_key(scenario: Scenario) -> str:
+    return f"{scenario.digest()}:{CODE_VERSION}"
+
+
+def _task_key(task: _Task) -> tuple[str, int, int, bool, bool]:
+    return task.scenario.digest(), task.replication, task.seed, task.keep_log, task.groups
+
+
+def _drop(key: str) -> None:
+    entry = _started.pop(key, None)
+    if entry is not None:
+        for future in entry[1]:
+            future.cancel()  # a task already running finishes; the rest never start
+
+
+def start_early(scenarios: Sequence[Scenario]) -> None:
+    """Start the replications of ``scenarios`` on the app's pool without waiting for them, and
+    cancel what this session started early for any other scenario (a lever moved on). Does
+    nothing for a scenario already run, or without a local pool."""
+    executor = app_executor()
+    keys = [_run_key(s) for s in scenarios]
+    with _started_lock:
+        for key in st.session_state.get(STARTED_KEY, []):
+            if key not in keys:
+                _drop(key)
+        st.session_state[STARTED_KEY] = keys
+        if not START_EARLY or not isinstance(executor, LocalProcessExecutor):
+            return
+        for key, scenario in zip(keys, scenarios):
+            if key in _finished_keys or key in _started:
+                continue
+            tasks = replication_tasks(scenario)
+            try:
+                _started[key] = (tasks, executor.submit(run_one, tasks))
+            except (RuntimeError, BrokenProcessPool):
+                return  # no pool to start on: the click runs it as usual
+            while len(_started) > STARTED_LIMIT:
+                _drop(next(iter(_started)))
+
+
+def cancel_started(keep: Sequence[Scenario] = ()) -> None:
+    """Cancel what this session started early, but for ``keep`` (a page that runs other things
+    calls this first, so that its runs do not queue behind a scenario nobody will ask for)."""
+    kept = {_run_key(s) for s in keep}
+    with _started_lock:
+        for key in st.session_state.get(STARTED_KEY, []):
+            if key not in kept:
+                _drop(key)
+        st.session_state[STARTED_KEY] = [k for k in st.session_state.get(STARTED_KEY, [])
+                                         if k in kept]
+
+
+class _StartedExecutor:
+    """Hands back the replications started early when asked for exactly those tasks; anything
+    else goes to the app's executor."""
+
+    def __init__(self, tasks: list[_Task], futures: list[Future[Any]], inner: Executor) -> None:
+        self.tasks, self.futures, self.inner = tasks, futures, inner
+        self.name = inner.name
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T],
+            on_done: Callable[[], None] | None = None) -> list[R]:
+        if fn is run_one and [_task_key(t) for t in items] == [  # type: ignore[arg-type]
+                _task_key(t) for t in self.tasks]:
+            return LocalProcessExecutor.collect(self.futures, on_done)
+        return self.inner.map(fn, items, on_done)
+
+
 def _replications(scenario: Scenario) -> ExperimentResult:
+    key = _run_key(scenario)
+    with _started_lock:
+        started = _started.pop(key, None)
+    if started is not None:
+        try:
+            return run_replications(scenario, executor=_StartedExecutor(*started,
+                                                                        app_executor()))
+        except (CancelledError, BrokenProcessPool):
+            pass  # cancelled meanwhile by another session, or a worker died: run it as usual
     try:
         return run_replications(scenario, executor=app_executor())
     except BrokenProcessPool:  # a worker died (killed, out of memory): once more on a new pool
@@ -114,12 +222,13 @@ def _replications(scenario: Scenario) -> ExperimentResult:
 def _run_cached(scenario: Scenario, code_version: str) -> ExperimentResult:
     result = _replications(scenario)
     result.summary, result.timeseries  # computed here once, and cached with the result
+    _finished_keys.add(_run_key(scenario))
     return result
 
 
 def run_scenario(scenario: Scenario) -> ExperimentResult:
     """Run the scenario's replications (its own horizon, replications and seed), cached on its
-    digest and the model's code version."""
+    digest and the model's code version (collecting them if :func:`start_early` started them)."""
     return _run_cached(scenario, CODE_VERSION)
 
 

@@ -124,8 +124,11 @@ def end_to_end(sizes: Sizes) -> dict[str, Any]:
                                     sizes.pairing_customers),
         "pathway": endtoend.pathway_rate(sizes.pathway_months, sizes.pathway_repeats,
                                          sizes.pairing_customers)}
+    skipped = {"available": False, "reason": "skipped with --quick"}
     out["app"] = (endtoend.app_run(sizes.app_clicks, sizes.pairing_customers) if sizes.app_clicks
-                  else {"available": False, "reason": "skipped with --quick"})
+                  else skipped)
+    out["app_at_once"] = (endtoend.app_run(sizes.app_clicks, sizes.pairing_customers,
+                                           settle=False) if sizes.app_clicks else skipped)
     return out
 
 
@@ -139,14 +142,16 @@ def end_to_end_rows(z: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     rows.append((f"0) ndpath run default {c['replications']}x{c['months']}, figures (subprocess)",
                  f"{c['median_seconds']:.2f} s wall, {c['median_normalised_seconds']:.2f} s "
                  "normalised", "<= 2 s", _status(c["median_normalised_seconds"] <= 2)))
-    if app.get("available"):
-        rows.append((f"0) app: Run click -> first card and chart updated (median of "
-                     f"{app['clicks']})",
-                     f"{app['median_seconds']:.2f} s wall, {app['median_normalised_seconds']:.2f}"
-                     " s normalised", "<= 2 s wall", _status(app["median_seconds"] <= 2)))
-    else:
-        rows.append(("0) app: Run click -> first card and chart updated", str(app["reason"]),
-                     "<= 2 s wall", "-"))
+    for run, when in ((app, "a second after the lever"),
+                      (z.get("app_at_once", {"reason": "not measured"}), "at once after the lever")):
+        what = "0) app: Run click -> first card and chart updated, click " + when
+        if run.get("available"):
+            rows.append((f"{what} (median of {run['clicks']})",
+                         f"{run['median_seconds']:.2f} s wall, "
+                         f"{run['median_normalised_seconds']:.2f} s normalised", "<= 2 s wall",
+                         _status(run["median_seconds"] <= 2)))
+        else:
+            rows.append((what, str(run["reason"]), "<= 2 s wall", "-"))
     rows.append((f"0) full default pathway, one core ({p['months']} months, "
                  f"{p['children']:,} children)",
                  f"{p['engine_children_per_second']:,.0f} children/s = "

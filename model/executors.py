@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import sys
 import types
-from concurrent.futures import ProcessPoolExecutor, as_completed, wait
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from typing import Any, Callable, Iterable, Iterator, Literal, Protocol, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -159,14 +159,24 @@ class LocalProcessExecutor:
         with self._new_pool(min(self.max_workers, len(items))) as pool:
             return self._gather(pool, fn, items, on_done)
 
+    def submit(self, fn: Callable[[T], R], items: Sequence[T]) -> list["Future[R]"]:
+        """Start ``fn`` on every item in the open pool and return at once (a server starting a
+        run it expects to be asked for); :meth:`collect` gathers the results in order. Raises
+        ``RuntimeError`` without an open pool (:meth:`keep_open` or a ``with`` block)."""
+        if self._pool is None:
+            raise RuntimeError("submit needs an open pool: use keep_open() or a with block")
+        return [self._pool.submit(fn, item) for item in items]
+
     @staticmethod
-    def _gather(pool: ProcessPoolExecutor, fn: Callable[[T], R], items: Sequence[T],
-                on_done: Callable[[], None] | None) -> list[R]:
-        results: list[Any] = [None] * len(items)
-        futures = {pool.submit(fn, item): k for k, item in enumerate(items)}
+    def collect(futures: Sequence["Future[R]"], on_done: Callable[[], None] | None = None
+                ) -> list[R]:
+        """The results of ``futures`` in their order, whatever order they finish in; on an
+        error (or an interruption) the ones not started are cancelled and it is raised."""
+        results: list[Any] = [None] * len(futures)
+        index = {future: k for k, future in enumerate(futures)}
         try:
             for future in as_completed(futures):
-                results[futures[future]] = future.result()
+                results[index[future]] = future.result()
                 if on_done:
                     on_done()
         except BaseException:
@@ -174,6 +184,11 @@ class LocalProcessExecutor:
                 future.cancel()
             raise
         return results
+
+    @staticmethod
+    def _gather(pool: ProcessPoolExecutor, fn: Callable[[T], R], items: Sequence[T],
+                on_done: Callable[[], None] | None) -> list[R]:
+        return LocalProcessExecutor.collect([pool.submit(fn, item) for item in items], on_done)
 
 
 def get_executor(name: str | Executor = "local", **options: Any) -> Executor:

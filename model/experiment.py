@@ -104,6 +104,21 @@ class ExperimentResult:
         return dict(self._cache["by_metric"][name])
 
 
+def replication_tasks(scenario: Scenario, replications: int | None = None,
+                      seed: int | None = None, keep_logs: bool = False, groups: bool = True
+                      ) -> list[_Task]:
+    """The tasks :func:`run_replications` maps :func:`run_one` over (defaults from
+    ``scenario.simulation``): what an executor is handed, in order.
+
+    Raises ``ValueError`` for a non-positive number of replications.
+    """
+    n = scenario.simulation.replications if replications is None else replications
+    base = scenario.simulation.seed if seed is None else seed
+    if n < 1:
+        raise ValueError(f"replications must be >= 1, got {n}")
+    return [_Task(scenario, k, base, keep_logs, groups) for k in range(n)]
+
+
 def run_replications(
     scenario: Scenario,
     replications: int | None = None,
@@ -120,11 +135,8 @@ def run_replications(
 
     Raises ``ValueError`` for a non-positive number of replications.
     """
-    n = scenario.simulation.replications if replications is None else replications
-    base = scenario.simulation.seed if seed is None else seed
-    if n < 1:
-        raise ValueError(f"replications must be >= 1, got {n}")
-    tasks = [_Task(scenario, k, base, keep_logs, groups) for k in range(n)]
+    tasks = replication_tasks(scenario, replications, seed, keep_logs, groups)
+    base = tasks[0].seed
     outputs = get_executor(executor).map(run_one, tasks, on_done)
     per_rep = pd.DataFrame([{"replication": o.replication, **o.metrics} for o in outputs])
     logs = [o.log for o in outputs if o.log is not None] if keep_logs else None

@@ -73,6 +73,35 @@ def test_more_clinicians_then_run_shows_a_shorter_list_against_the_baseline():
     assert "Your scenario (edited)" in at.session_state["ndpath_session_scenarios"]
 
 
+def test_a_moved_lever_starts_its_run_at_once_and_run_shows_the_same_numbers():
+    """Moving a lever starts the new scenario's replications on the pool while the page asks for
+    Run; a second move drops the first's; Run collects the second's, and its cards are exactly
+    what the same scenario run from nothing in this process gives."""
+    from concurrent.futures import wait
+
+    from app import state
+    from model.experiment import run_replications
+
+    at = start()
+    at.slider(key="add_wte_0").set_value(1.0).run()
+    first, = [k for k in at.session_state[state.STARTED_KEY] if k in state._started]
+    baseline = at.session_state["ndpath_scenario_run"]["baseline"]
+    assert state._run_key(baseline) not in state._started  # shown already: not run again
+    at.slider(key="add_wte_0").set_value(2.0).run()
+    assert first not in state._started
+    second, = [k for k in at.session_state[state.STARTED_KEY] if k in state._started]
+    wait(state._started[second][1], timeout=120)
+    at.button(key="run").click().run()
+    assert not at.exception and not at.error
+    assert second not in state._started  # collected by the click
+    edited = at.session_state["ndpath_scenario_run"]["edited"]
+    assert state._run_key(edited) == second
+    fresh = run_replications(edited, executor="serial")
+    for metric in core.HEADLINE_METRICS:
+        card = next(m for m in at.metric if m.label == short_label(metric))
+        assert card.value == core.fmt_metric(metric, fresh.metric(metric)["mean"]), metric
+
+
 @pytest.mark.parametrize("key, value, words", [
     ("horizon_months", 0, "horizon is 0 months"),
     ("replications", 1, "cannot show uncertainty"),

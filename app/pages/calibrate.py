@@ -18,6 +18,7 @@ import streamlit as st
 from app import calibrating as cal
 from app import layout
 from app.state import (
+    cancel_started,
     keep_scenario,
     persist,
     scenario_by_key,
@@ -510,6 +511,7 @@ def monthly_path() -> None:
 
 def page() -> None:
     layout.page_style()
+    cancel_started()  # what the Scenario page started early is not what this page runs
     st.title("Calibrate from your service's data")
     persist("cal_kind")
     st.session_state.setdefault("cal_kind", "extract")

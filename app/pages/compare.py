@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import core, equity, figures, layout
 from app.state import (
+    cancel_started,
     persist,
     run_many,
     run_settings_widgets,
@@ -25,6 +26,7 @@ TABLE_METRICS = core.HEADLINE_METRICS[:3] + ("waiting_list_end",) + core.HEADLIN
 
 def page() -> None:
     layout.page_style()
+    cancel_started()  # what the Scenario page started early is not what this page runs
     st.title("Compare scenarios")
     st.markdown("Every scenario runs with the same seed, so each sees the same children: "
                 "differences between them are the policies, not luck. The first one chosen is "

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import core, equity, layout, pack
 from app.state import (
+    cancel_started,
     persist,
     run_many,
     run_settings_widgets,
@@ -72,6 +73,7 @@ def one_slide(deck: list[pack.Slide]) -> None:
 
 def page() -> None:
     layout.page_style()
+    cancel_started()  # what the Scenario page started early is not what this page runs
     presenting = bool(st.session_state.get("present_mode", False))
     selected, settings, problems = chosen()
     request = st.session_state.get(RESULT)

@@ -12,6 +12,7 @@ import streamlit as st
 from app import charts, core, equity, figures, layout, sanity
 from app.scenario_files import scenario_from_toml
 from app.state import (
+    cancel_started,
     CODE_VERSION,
     keep_scenario,
     paired_differences,
@@ -24,6 +25,7 @@ from app.state import (
     scenario_choices,
     sensitivity_runs,
     set_start,
+    start_early,
     starting_key,
     uncertainty_badge,
 )
@@ -444,6 +446,15 @@ def sensitivity(scenario: Scenario) -> None:
                "every bar is a paired difference with its 95% interval.")
 
 
+def edited_scenario(base: Scenario, levers: Any, changes: list[str]) -> Scenario | None:
+    """The starting scenario with the levers applied, named as the app names it (``None``
+    when no lever has moved)."""
+    if not changes:
+        return None
+    return core.named(core.apply_levers(base, levers), f"{base.meta.name} (edited)",
+                      "Edited in the ndpath app: " + "; ".join(changes))
+
+
 def page() -> None:
     layout.page_style()
     choices = scenario_choices()
@@ -489,10 +500,8 @@ def page() -> None:
         return
     baseline = core.with_run_settings(base, levers)
     if pressed:
-        edited = None
-        if changes:
-            edited = core.named(core.apply_levers(base, levers), f"{base_name} (edited)",
-                                "Edited in the ndpath app: " + "; ".join(changes))
+        edited = edited_scenario(base, levers, changes)
+        if edited is not None:
             keep_scenario("Your scenario (edited)", edited)
         st.session_state[RUN_STATE] = {"baseline": baseline, "edited": edited,
                                        "base_name": base_name, "files": files, "levers": levers}
@@ -502,8 +511,13 @@ def page() -> None:
         run = {"baseline": baseline, "edited": None, "base_name": base_name, "files": files,
                "levers": levers}
         st.session_state[RUN_STATE] = run
+    edited = edited_scenario(base, levers, changes)
+    wanted = [baseline] + ([edited] if edited is not None else [])  # what Run would run now
     if run["levers"] != levers:
         st.info("You have moved levers since the last run: press **Run** to update the results.")
+        start_early(wanted)  # the pool starts on them now: the click finds them done, or nearly
+    else:
+        cancel_started(keep=wanted)  # what this run collects stays; an older lever's goes
     results(run)
 
 
