@@ -373,8 +373,12 @@ def sanity_panel(scenario: Scenario, per_replication: pd.DataFrame | None = None
     else:
         never_empty, list_mean = False, pd.Series(dtype=float)
 
-    # demand: the scenario's expected referrals against the simulated ones (always comparable)
-    sim_ref = _sim(per_rep, "referrals", 1 / weeks)
+    # demand: the scenario's expected referrals against the simulated new ones (always
+    # comparable); children referred again after leaving are failure demand the formula does
+    # not hold, so they are taken out of the simulated count, not compared with it
+    new_referrals = per_rep.assign(new_referrals=per_rep["referrals"] - per_rep.get(
+        "re_referrals", 0.0)) if "referrals" in per_rep else per_rep
+    sim_ref = _sim(new_referrals, "new_referrals", 1 / weeks)
     rows.append(SanityRow(
         "referrals_per_week", "New referrals a week (over the projection)",
         "expected referrals in the horizon / weeks", q.referrals_horizon, "children a week",
