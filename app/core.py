@@ -30,6 +30,7 @@ from model.assumptions import assumptions
 from model.experiment import ExperimentResult
 from model.labels import fmt_number, fmt_signed, label, undefined_reason
 from model.scenario import Scenario, ScenarioError, load_scenario_with_sources
+from model.uncertainty import centred_range
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = ROOT / "scenarios"
@@ -269,8 +270,9 @@ def with_uncertainty(scenario: Scenario, include: bool) -> Scenario:
     assumption_keys = {item.key for item in assumptions(scenario)}
     own = {key: dist.model_dump() for key, dist in scenario.uncertainty.parameters.items()
            if key not in assumption_keys}
-    ranges = {key: {"kind": "uniform", "low": low, "high": high}
-              for key, (low, high) in uncertain_ranges(scenario).items()}
+    # each drawn over its range with the scenario's value as its mean (model.uncertainty)
+    ranges = {item.key: centred_range(item.value, item.low, item.high).model_dump()
+              for item in assumptions(scenario)}
     return scenario.replace({"uncertainty.enabled": True, "uncertainty.from_assumptions": False,
                              "uncertainty.parameters": own | ranges})
 

@@ -974,7 +974,8 @@ class Uncertainty(_Frozen):
 
     Without it, intervals show only the chance variation of a service whose parameters are known
     exactly. With it, each replication first draws its own values (from ``parameters``, and with
-    ``from_assumptions`` every assumption uniformly over its plausible range), so fans and
+    ``from_assumptions`` every assumption over its plausible range with the scenario's value as
+    its mean: :func:`model.uncertainty.centred_range`), so fans and
     intervals also carry what we do not know. Draws depend only on (seed, replication, key), so
     two scenarios compared with the same seed share them (common random numbers).
     """
@@ -982,8 +983,8 @@ class Uncertainty(_Frozen):
     enabled: bool = Field(False, json_schema_extra=model_default("draw parameters per replication"))
     from_assumptions: bool = Field(
         False, json_schema_extra=model_default(
-            "draw every assumption uniformly over its plausible range, moved to centre on the "
-            "scenario's own value"))
+            "draw every assumption over its plausible range, moved with the scenario's own "
+            "value and drawn with that value as its mean"))
     parameters: dict[str, Distribution] = Field(
         default_factory=dict,
         json_schema_extra=model_default(

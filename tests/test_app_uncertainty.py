@@ -162,3 +162,19 @@ def test_the_summit_pack_states_which_band_it_shows():
         archive = pack.summit_pack({"Status quo": result}, {"Status quo": scenario})[1]
         text = zipfile.ZipFile(io.BytesIO(archive)).read("takeaways.txt").decode()
         assert text.startswith("Shading shows the range of projections") and words in text
+
+
+def test_the_app_draws_each_assumption_with_the_scenario_value_as_its_mean():
+    """Including what we don't know widens the bands about the scenario's own assumptions: each
+    drawn distribution's mean is the value the levers show, over the range the page states
+    (a uniform over 0-20% about 8% growth averaged 10%, and moved every projection's middle)."""
+    for name in ("default", "support_while_waiting"):
+        base = core.load_shipped(name)[0]
+        edge = base.replace({"arrivals.annual_growth": 0.02, "leaving.withdrawal_per_year": 0.3})
+        for scenario in (base, edge):
+            uncertain = core.with_uncertainty(scenario, True)
+            ranges = core.uncertain_ranges(scenario)
+            for item in core.assumptions(scenario):
+                dist = uncertain.uncertainty.parameters[item.key]
+                assert dist.mean_value == pytest.approx(item.value), (name, item.key)
+                assert dist.ppf([0.0, 1.0]).tolist() == pytest.approx(list(ranges[item.key]))
