@@ -58,7 +58,7 @@ where that applies:
 | `empirical` | `values`, optional `weights` | discrete values |
 | `histogram` | `edges`, `weights` | piecewise uniform, e.g. wait bands |
 
-Evidence: **source** is a public figure (see DESIGN.md section 5); **assumption** has no good
+Evidence: **source** is a public figure (see docs/DESIGN.md section 5); **assumption** has no good
 public figure, so it comes with a plausible range to test in sensitivity analysis; **setting** is a
 structural choice, not an empirical quantity.
 """

@@ -308,7 +308,7 @@ def backtest_section(table: Any, options: Any, base: Scenario, fit_key: str,
 def extract_path() -> None:
     st.markdown("Upload a patient-level pathway extract (one row per referral: `referral_id`, "
                 "`referral_date`, and where you have them the assessment, discharge, triage and "
-                "support dates; see DESIGN.md 4a), or try the synthetic example. The file stays "
+                "support dates; see docs/DESIGN.md section 4a), or try the synthetic example. The file stays "
                 "in this session's memory; ids are replaced by pseudonyms as it is read.")
     persist("cal_source", "cal_extract_date", "cal_on_error")
     st.session_state.setdefault("cal_source", "example")
@@ -407,7 +407,7 @@ def monthly_path() -> None:
     st.markdown("Upload a monthly series (`month`, `new_referrals`, and where you have them "
                 "`closed_referrals`, `open_referrals`, `open_over_13_weeks`, "
                 "`assessments_completed`, with optional `age_band` / `pathway` columns; "
-                "DESIGN.md 4b), or use NHS England's national series of new autism referrals. "
+                "docs/DESIGN.md section 4b), or use NHS England's national series of new autism referrals. "
                 "Aggregates identify fewer things than an extract: the page says what was fitted "
                 "and what stayed as the base scenario.")
     persist("cal_monthly_source", "cal_monthly_exclude", "cal_monthly_group")
