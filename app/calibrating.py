@@ -146,10 +146,12 @@ def tuning_summary(tuning: Tuning | None) -> str:
     warning = f"**{tuning.warning}**\n\n" if tuning.warning else ""
     return warning + (f"The last {len(tuning.observed)} months were replayed from the children waiting on "
             f"{tuning.replay_start:%d %B %Y} ({tuning.replications} replication(s) per candidate, "
-            f"common random numbers). Capacity was {moved}: loss {tuning.loss:.3g} against "
-            f"{tuning.loss_untuned:.3g} untuned. The simulated median list is within "
-            f"**{tuning.list_error_pct:.1f}%** of the observed on average; the largest gap "
-            f"between the observed and simulated waits curves is **{tuning.km_max_gap:.3f}**.")
+            f"common random numbers). Capacity was {moved}: the misfit (mean squared relative "
+            f"error of the list plus mean squared gap of the waits curve; 0 is a perfect fit) "
+            f"is {tuning.loss:.2g} against {tuning.loss_untuned:.2g} untuned. The simulated "
+            f"median list is within **{tuning.list_error_pct:.1f}%** of the observed on "
+            f"average; the largest gap between the observed and simulated shares still waiting "
+            f"at a given week is **{100 * tuning.km_max_gap:.1f} percentage points**.")
 
 
 def calibrated_name(source: str, calibration: Calibration | MonthlyCalibration) -> str:

@@ -28,7 +28,7 @@ import pandas as pd
 import model
 from model.assumptions import assumptions
 from model.experiment import ExperimentResult
-from model.labels import fmt_number, fmt_signed, label, undefined_reason
+from model.labels import fmt_number, fmt_signed, is_fraction, label, undefined_reason
 from model.scenario import Scenario, ScenarioError, load_scenario_with_sources
 from model.uncertainty import centred_range
 
@@ -466,6 +466,8 @@ def fmt_metric(metric: str, value: float) -> str:
         if metric.startswith(("list_wait_weeks_", "pct_waiting_over_")):
             return "nobody waiting"
         return "-"
+    if is_fraction(metric):  # a share from 0 to 1: 0.85 is 85% (it showed as "1")
+        value, metric = 100 * value, "pct_" + metric
     if metric.startswith("pct_"):
         return f"{value:.1f}%" if 0 < abs(value) < 10 else f"{value:.0f}%"
     if metric.startswith("cost"):
@@ -479,6 +481,8 @@ def fmt_delta(metric: str, change: float) -> str:
     """A change in a metric, signed; a change in a percentage is in percentage points."""
     if not math.isfinite(change):
         return "-"
+    if is_fraction(metric):  # a share from 0 to 1: its change in percentage points
+        change, metric = 100 * change, "pct_" + metric
     if metric.startswith("pct_"):
         return f"{change:+.1f} points" if abs(change) < 10 else f"{change:+.0f} points"
     text = fmt_metric(metric, abs(change))

@@ -874,7 +874,7 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         later = later_referrals(data)
         referrals = pd.Series(
             monthly_flows(data[~later], months)["referrals"].to_numpy(), index=indexed.index)
-        notes.append(f"Re-referrals: {int(later.sum())} referrals of children referred before "
+        notes.append(f"Re-referrals: {int(later.sum()):,} referrals of children referred before "
                      "in the extract are left out of the arrivals fit; the projection makes "
                      "re-referrals from the fitted hazards, including from the children who had "
                      "left and not come back by the start.")
@@ -1065,8 +1065,8 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         **at_risk_overrides(data, listed_on, rereferral, transfer_age),
         "simulation.start_date": start.date(),
         "meta.name": f"Calibrated from {Path(str(table.source)).name} at {until.date()}",
-        "meta.description": (f"Fitted to {len(data)} referrals ({months[0]} to {months[-1]}), "
-                             f"starting on {start.date()} from the {len(backlog)} children "
+        "meta.description": (f"Fitted to {len(data):,} referrals ({months[0]} to {months[-1]}), "
+                             f"starting on {start.date()} from the {len(backlog):,} children "
                              f"waiting at the end of {listed_on.date()}."),
         "meta.illustrative": False,
         **({"simulation.horizon_months": options.horizon_months} if options.horizon_months else {}),

@@ -207,7 +207,7 @@ def write_calibration(calibration: Calibration, out: str | Path, overwrite: bool
     scenario = with_backlog_file(calibration.scenario, BACKLOG_FILE)
     header = ("# Calibrated by ndpath calibrate from a pathway extract. Fitted values, intervals\n"
               "# and sources are in fit.json; the goodness of fit is in report.md.\n"
-              f"# backlog.table lists the {len(calibration.backlog)} children waiting at the start.\n")
+              f"# backlog.table lists the {len(calibration.backlog):,} children waiting at the start.\n")
     (folder / CALIBRATED).write_text(header + scenario.to_toml())
     tuning = calibration.tuning
     fit = {
@@ -298,12 +298,15 @@ def report_markdown(calibration: Calibration, figures: bool = True) -> str:
         lines += ["## Goodness of fit", "",
                   f"The last {len(t.observed)} months were replayed from the children waiting on "
                   f"{t.replay_start.date()} ({t.replications} replications, common random "
-                  f"numbers). Capacity multiplier **{t.capacity_multiplier:.3f}** (loss "
-                  f"{t.loss:.4g}, against {t.loss_untuned:.4g} untuned).", "",
+                  f"numbers). Capacity multiplier **{t.capacity_multiplier:.3f}** (misfit "
+                  f"{t.loss:.2g}, against {t.loss_untuned:.2g} untuned: the mean squared "
+                  f"relative error of the list plus the mean squared gap of the waits curve; 0 "
+                  f"is a perfect fit).", "",
                   f"- list size: mean absolute error of the simulated median "
                   f"**{t.list_error_pct:.1f}%** of the observed",
-                  f"- waits: largest gap between observed and simulated Kaplan-Meier curves "
-                  f"**{t.km_max_gap:.3f}**", ""]
+                  f"- waits: largest gap between the observed and simulated Kaplan-Meier "
+                  f"curves (shares not yet assessed at a given week) "
+                  f"**{100 * t.km_max_gap:.1f} percentage points**", ""]
         rows = [(f"{w:g}", _fmt(o), _fmt(s)) for w, o, s in
                 zip(t.km_weeks, t.km_observed, t.km_simulated)]
         lines += [_markdown_table(("weeks", "observed not yet assessed", "simulated"), rows), ""]

@@ -224,6 +224,16 @@ def label(name: str, professions: tuple[str, ...] = ()) -> str:
     return LABELS.get(name, name.replace("_", " "))
 
 
+FRACTION_METRICS = ("clinician_utilisation", "backlog_cleared")
+"""Metrics whose values are shares from 0 to 1 (shown as percentages); per-profession
+``utilisation_*`` columns are shares too (:func:`is_fraction`)."""
+
+
+def is_fraction(metric: str) -> bool:
+    """Whether ``metric``'s values are shares from 0 to 1 (shown as percentages: 0.85 is 85%)."""
+    return metric in FRACTION_METRICS or metric.startswith("utilisation_")
+
+
 def fmt_number(value: float | None) -> str:
     """A number as people read it, the same in the app, the command line and the checks:
     thousands separated, no decimals from 100, one from 10, two below; undefined as a dash."""

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 # Only the standard library and two import-free modules here: ``ndpath --help`` must not wait for
 # numpy, pandas, scipy, matplotlib or dask. Each command imports what it uses.
-from model.labels import fmt_number, label, undefined_reason
+from model.labels import fmt_number, is_fraction, label, undefined_reason
 from model.names import SCALAR_METRICS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -373,8 +373,8 @@ def _progress(args: argparse.Namespace, total: int, desc: str) -> Any:
 
 
 def _fmt_metric(metric: str, value: float) -> str:
-    if metric == "backlog_cleared" and value is not None and math.isfinite(value):
-        return f"{100 * value:.0f}%"
+    if is_fraction(metric) and value is not None and math.isfinite(value):
+        return f"{100 * value:.0f}%"  # a share from 0 to 1, as the app shows it
     return fmt_number(value)
 
 

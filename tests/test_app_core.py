@@ -165,6 +165,11 @@ def test_formatting_is_plain():
     assert core.fmt_metric("pct_of_those_assessed_within_13w", 12.4) == "12%"
     assert core.fmt_metric("time_to_first_support_weeks_p50", float("nan")) == "not reached"
     assert core.about(11_966) == "12,000" and core.about(187) == "190"
+    # shares from 0 to 1 read as percentages (utilisation 0.853 showed as "1", a 40% chance as "0")
+    assert core.fmt_metric("clinician_utilisation", 0.853) == "85%"
+    assert core.fmt_metric("utilisation_psychologist", 0.97) == "97%"
+    assert core.fmt_metric("backlog_cleared", 0.4) == "40%"
+    assert core.fmt_delta("clinician_utilisation", -0.031) == "-3.1 points"
 
 
 def test_no_page_draws_an_internal_note():
