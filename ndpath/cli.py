@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from model.executors import Executor
     from model.experiment import ExperimentResult
-    from model.scenario import LoadedScenario
+    from model.scenario import LoadedScenario, Scenario
 
 log = logging.getLogger("ndpath")
 
@@ -94,6 +94,10 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="base seed (default: the scenario's simulation.seed)")
     parser.add_argument("--months", type=int, metavar="M",
                         help="horizon in calendar months (simulation.horizon_months)")
+    parser.add_argument("--uncertainty", action="store_true",
+                        help="include what we don't know about the assumptions: each replication "
+                             "draws them from their plausible ranges, as the app does by default "
+                             "(uncertainty.enabled and uncertainty.from_assumptions)")
     parser.add_argument("--start", metavar="YYYY-MM-DD",
                         help="start date, 'today' on the charts (simulation.start_date)")
     parser.add_argument("--out", type=Path, metavar="DIR",
@@ -284,6 +288,8 @@ def _overrides(args: argparse.Namespace, forced: dict[str, Any] | None = None) -
         items.append(f"simulation.replications={args.replications}")
     if args.seed is not None:
         items.append(f"simulation.seed={args.seed}")
+    if getattr(args, "uncertainty", False):
+        items += ["uncertainty.enabled=true", "uncertainty.from_assumptions=true"]
     # the baseline's calendar in a comparison replaces each scenario's own (a note says so)
     forced_keys = {f"{key}=" for key in (forced or {})}
     items = [i for i in items if not any(i.replace(" ", "").startswith(k) for k in forced_keys)]
@@ -378,6 +384,15 @@ def _fmt_metric(metric: str, value: float) -> str:
     return fmt_number(value)
 
 
+def bands_note(scenario: Scenario) -> str:
+    """What the intervals include, in words (the app includes the assumptions by default)."""
+    u = scenario.uncertainty
+    if u.enabled and (u.from_assumptions or u.parameters):
+        return "intervals include what we don't know about the assumptions"
+    return ("intervals show chance only, the assumptions held fixed (--uncertainty includes "
+            "them, as the app does by default)")
+
+
 def summary_table(experiment: ExperimentResult, metrics: Sequence[str] = TABLE_METRICS) -> str:
     """The key metrics as a plain-text table: label, mean and 95% interval."""
     summary = experiment.summary.set_index("metric")
@@ -455,7 +470,8 @@ def command_run(args: argparse.Namespace) -> int:
     panel = write_sanity(out, experiment)
     sim = loaded.scenario.simulation
     print(f"{loaded.scenario.meta.name}: {experiment.replications} replications, "
-          f"{sim.horizon_months} months from {sim.start_date}, seed {experiment.seed}")
+          f"{sim.horizon_months} months from {sim.start_date}, seed {experiment.seed}; "
+          + bands_note(loaded.scenario))
     print(summary_table(experiment))
     print(sanity_section(panel))
     for variable in by:

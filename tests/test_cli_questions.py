@@ -83,3 +83,24 @@ def test_the_command_line_prints_a_number_as_the_app_and_the_checks_do(
         mean = float(summary.at[metric, "mean"])
         line = next(row for row in out.splitlines() if row.startswith(label(metric)))
         assert code == 0 and line[len(label(metric)):].split()[0] == fmt_number(mean)
+
+
+def test_run_with_uncertainty_gives_the_apps_numbers_and_says_what_its_intervals_hold(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The app includes what we don't know by default and the command line does not: the header
+    says which, and ``--uncertainty`` gives exactly the app's numbers for the same scenario."""
+    from app import core
+    from model.experiment import run_replications
+    from model.results import read_results
+    from model.scenario import load_scenario
+
+    assert main(["run", str(DEFAULT), *FAST, "--no-figures", "--out", str(tmp_path / "a")]) == 0
+    assert "intervals show chance only" in capsys.readouterr().out.splitlines()[0]
+    assert main(["run", str(DEFAULT), *FAST, "--no-figures", "--uncertainty",
+                 "--out", str(tmp_path / "b")]) == 0
+    assert "include what we don't know" in capsys.readouterr().out.splitlines()[0]
+    saved = read_results(tmp_path / "b").summary.set_index("metric")
+    base = load_scenario(DEFAULT, ["simulation.replications=3", "simulation.horizon_months=12"])
+    app = run_replications(core.with_uncertainty(base, True), executor="serial")
+    for metric in ("waiting_total_end", "list_wait_weeks_p50_end", "referrals", "withdrawals"):
+        assert saved.at[metric, "mean"] == pytest.approx(app.metric(metric)["mean"], rel=1e-9)
