@@ -17,6 +17,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -873,8 +874,17 @@ def command_sensitivity(args: argparse.Namespace) -> int:
         return command_global_sensitivity(args)
     if args.samples is not None or args.ranges:
         raise UserError("--samples and --range apply to --method global only")
+    if args.uncertainty:
+        raise UserError("--uncertainty does not apply to one-at-a-time sensitivity: it moves "
+                        "one assumption with the others held fixed (drop --uncertainty)")
     choice = executor_choice(args)
     loaded = _load(args.scenario, _overrides(args))
+    if loaded.scenario.uncertainty.enabled:
+        # drawn assumptions would replace the one being moved: held fixed, as the app does
+        loaded = dataclasses.replace(loaded, scenario=loaded.scenario.replace(
+            {"uncertainty.enabled": False}))
+        _note(args, "The scenario's parameter uncertainty is switched off here: one-at-a-time "
+                    "sensitivity moves one assumption with the others held fixed.")
     out = prepare_folder(args.out or _default_out(f"{args.scenario.stem}-sensitivity"),
                          args.overwrite)
     sim = loaded.scenario.simulation

@@ -104,3 +104,20 @@ def test_run_with_uncertainty_gives_the_apps_numbers_and_says_what_its_intervals
     app = run_replications(core.with_uncertainty(base, True), executor="serial")
     for metric in ("waiting_total_end", "list_wait_weeks_p50_end", "referrals", "withdrawals"):
         assert saved.at[metric, "mean"] == pytest.approx(app.metric(metric)["mean"], rel=1e-9)
+
+
+def test_sensitivity_holds_the_other_assumptions_fixed_even_when_the_scenario_draws_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A scenario that draws its assumptions would overwrite the one being moved with a draw:
+    one-at-a-time sensitivity switches the drawing off (and refuses --uncertainty)."""
+    only = ["--only", "leaving.withdrawal_per_year"]
+    assert main(["sensitivity", str(DEFAULT), *FAST, *only, "--uncertainty", "--out",
+                 str(tmp_path / "x")]) == 2
+    assert "--uncertainty does not apply" in capsys.readouterr().err
+    assert main(["sensitivity", str(DEFAULT), *FAST, *only, "--no-figures",
+                 "--out", str(tmp_path / "a")]) == 0
+    assert main(["sensitivity", str(DEFAULT), *FAST, *only, "--no-figures", "--set",
+                 "uncertainty.enabled=true", "--set", "uncertainty.from_assumptions=true",
+                 "--out", str(tmp_path / "b")]) == 0
+    fixed, drawn = (pd.read_csv(tmp_path / k / "sensitivity.csv") for k in "ab")
+    pd.testing.assert_frame_equal(fixed, drawn)
