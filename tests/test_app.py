@@ -55,15 +55,17 @@ def test_landing_page_shows_the_default_projection(scenario_page):
 def test_more_clinicians_then_run_shows_a_shorter_list_against_the_baseline():
     at = start()
     before = metric_values(at)[short_label("waiting_total_end")]
-    at.slider(key="add_wte_0").set_value(3.0)  # +3 paediatrician WTE, from 3
+    # +3 psychologist WTE, from 3: the profession whose hours bind in the default (more
+    # paediatricians alone change little, and the page says so)
+    at.slider(key="add_wte_1").set_value(3.0)
     at.button(key="run").click().run()
     assert not at.exception and not at.error
     assert at.subheader[0].value.startswith("Your scenario against")
     waiting = next(m for m in at.metric if m.label.startswith("Children waiting"))
     assert waiting.value != before and waiting.delta.startswith("-")
     run = at.session_state["ndpath_scenario_run"]
-    assert run["edited"].assessment.professions[0].wte == 6.0
-    assert "+3.0 paediatrician WTE (3.0 → 6.0)" in " ".join(m.value for m in at.markdown)
+    assert run["edited"].assessment.professions[1].wte == 6.0
+    assert "+3.0 psychologist WTE (3.0 → 6.0)" in " ".join(m.value for m in at.markdown)
     assert run["edited"].simulation.seed == run["baseline"].simulation.seed
     table = table_with(at, "Clear change?").set_index("Measure")
     assert table.loc[label("waiting_list_end"), "Clear change?"] == "better"
