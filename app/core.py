@@ -29,6 +29,7 @@ import model
 from model.assumptions import assumptions
 from model.experiment import ExperimentResult
 from model.labels import fmt_number, fmt_signed, is_fraction, label, undefined_reason
+from model.names import SCALAR_METRICS
 from model.scenario import Scenario, ScenarioError, load_scenario_with_sources
 from model.uncertainty import centred_range
 
@@ -59,13 +60,41 @@ HEADLINE_METRICS = (
 
 LOWER_IS_BETTER = {
     "waiting_list_end", "waiting_total_end", "list_wait_weeks_p50_end", "list_wait_weeks_p92_end",
+    "list_wait_weeks_mean_end",
     "pct_waiting_over_13w_end", "pct_waiting_over_52w_end", "pct_waiting_over_104w_end",
     "waiting_over_13w_end", "waiting_over_52w_end", "waiting_over_104w_end",
     "referral_to_assessment_weeks_p50", "wait_of_those_assessed_weeks_p50",
     "wait_of_those_assessed_weeks_p90", "wait_of_those_assessed_weeks_mean",
     "time_to_first_support_weeks_p50", "escalations", "aged_out", "cost_total",
-    "cost_per_assessment", "vetting_end", "profiling_queue_end",
+    "cost_per_assessment", "vetting_end", "profiling_queue_end", "list_child_weeks",
+    "re_referrals", "routed_away_would_be_diagnosed", "would_be_diagnosed_unassessed",
+    "would_be_diagnosed_left_unassessed", "turned_18_without_assessment",
+    "turned_18_after_needs_led_exit", "follow_up_hours_unmet",
+    "supported_without_diagnosis_weeks_to_support_p50",
 }
+"""Measures where less is better: for families (shorter waits, fewer crises), or, for the
+costs, for the commissioner's budget (the cards colour a fall in them green)."""
+
+HIGHER_IS_BETTER = {
+    "pct_referrals_assessed_within_13w", "pct_referrals_assessed_within_52w",
+    "pct_referrals_assessed_within_104w", "pct_of_those_assessed_within_13w",
+    "pct_supported_within_13w", "pct_supported_within_52w", "assessments_started",
+    "assessments_completed", "support_starts", "supported_without_diagnosis", "backlog_cleared",
+}
+"""Measures where more is better for families (sooner assessments, more support)."""
+
+COST_METRICS = {m for m in SCALAR_METRICS if m.startswith("cost")}
+"""Money: lower is better for the budget, but not better or worse for families in itself, so a
+clear change in it is said as "costs more" or "costs less"."""
+
+NEUTRAL_METRICS = {
+    "referrals", "waiting_list_start", "needs_led_exits", "signposted", "rejected",
+    "withdrawals", "clinician_utilisation", "in_assessment_end", "outsourced_assessments",
+    "profiles_completed", "assessments_no_condition", "pct_profiled_to_diagnostic",
+    "follow_up_starts", "follow_up_caseload_end", "follow_up_hours",
+}
+"""Measures that are neither better nor worse in themselves (more referrals, more children
+signposted): a clear change in them is said as "higher" or "lower"."""
 
 
 # -------------------------------------------------------------------------------------------------
@@ -377,34 +406,87 @@ def results_csv(baseline_name: str, baseline: ExperimentResult, edited_name: str
         index=False)
 
 
+def _own(row: Any, run: str) -> tuple[float, float, float, int]:
+    """A run's own ``mean, ci_low, ci_high, n`` from a :func:`model.experiment.compare` row
+    (the paired mean, over the pairs, for a frame without the own columns)."""
+    if hasattr(row, f"{run}_own_mean"):
+        return (float(getattr(row, f"{run}_own_mean")), float(getattr(row, f"{run}_own_ci_low")),
+                float(getattr(row, f"{run}_own_ci_high")), int(getattr(row, f"{run}_own_n")))
+    return float(getattr(row, run)), math.nan, math.nan, int(row.n)
+
+
+def _undefined_words(metric: str) -> tuple[str, str]:
+    """What an undefined value of ``metric`` is called ("not reached", "nobody waiting at the
+    end", "not defined") and, for "not defined", why (": no child started assessment"; else
+    '')."""
+    shown = fmt_metric(metric, math.nan)
+    if shown == "nobody waiting":
+        return "nobody waiting at the end", ""
+    if shown != "-":
+        return shown, ""
+    return "not defined", f": {undefined_reason(metric)}"
+
+
+def _no_difference(metric: str, baseline_name: str, scenario_name: str, baseline_n: int,
+                   scenario_n: int) -> str:
+    """Why a paired difference cannot be computed, naming the scenario(s) it is missing from
+    ("no difference: not reached in “Status quo”")."""
+    words, why = _undefined_words(metric)
+    if baseline_n == 0 and scenario_n == 0:
+        return f"no difference: {words} in either scenario{why}"
+    if baseline_n == 0:
+        return f"no difference: {words} in “{baseline_name}”{why}"
+    if scenario_n == 0:
+        return f"no difference: {words} in “{scenario_name}”{why}"
+    return "no difference: never defined in the same projection of both"
+
+
 def differences_table(differences: pd.DataFrame, baseline_name: str = "Starting scenario",
                       scenario_name: str = "Your scenario") -> pd.DataFrame:
-    """Paired differences for display, in the headline order: each measure in its own unit, the
-    change in points for percentages, the interval in words, and whether it is a clear change.
+    """Paired differences for display, in the headline order: each scenario's own value (as the
+    numbers table and the cards show it), the paired difference in the measure's own unit (in
+    points for percentages), its interval, and whether it is a clear change, in words.
 
-    The two value columns are named after the scenarios (``baseline_name``, ``scenario_name``);
-    each is the average over the projections, as on the cards."""
+    The two value columns are named after the scenarios (``baseline_name``, ``scenario_name``).
+    A difference that cannot be computed (a median reached in one scenario and not the other)
+    says so and why, beside each scenario's own value; a difference that rounds to zero reads
+    "no change", never "-0"."""
     order = {m: k for k, m in enumerate(HEADLINE_METRICS)}
     frame = differences.assign(_order=differences["metric"].map(lambda m: order.get(m, 99)))
     rows = []
     for r in frame.sort_values("_order", kind="stable").itertuples():
         metric = str(r.metric)
-        low, high = float(r.ci_low), float(r.ci_high)
+        difference, low, high, n = float(r.difference), float(r.ci_low), float(r.ci_high), int(r.n)
+        base, scen = _own(r, "baseline"), _own(r, "scenario")
+        if math.isfinite(difference):
+            shown = fmt_delta(metric, difference)
+            if math.isfinite(low) and math.isfinite(high):
+                interval = f"{fmt_bound(metric, low)} to {fmt_bound(metric, high)}"
+            else:
+                interval = "not enough projections for an interval"
+            if n < max(base[3], scen[3]):  # own averages over more projections than the pairs
+                interval += f" (from the {n} projections where both have a value)"
+        else:
+            shown = _no_difference(metric, baseline_name, scenario_name, base[3], scen[3])
+            interval = "-"
         rows.append({
             "Measure": label(metric),
-            baseline_name: fmt_metric(metric, float(r.baseline)),
-            scenario_name: fmt_metric(metric, float(r.scenario)),
-            "Difference": fmt_delta(metric, float(r.difference))
-            if math.isfinite(float(r.difference)) else "-",
-            "95% interval of the difference": (
-                f"{fmt_delta(metric, low)} to {fmt_delta(metric, high)}"
-                if math.isfinite(low) else
-                f"not comparable: in one or both, {undefined_reason(metric)}"
-                if int(r.n) == 0
-                else "not enough runs"),
-            "Clear change?": clear_change(metric, low, high),
+            baseline_name: fmt_estimate(metric, *base[:3]),
+            scenario_name: fmt_estimate(metric, *scen[:3]),
+            "Difference": shown,
+            "95% interval of the difference": interval,
+            "Clear change?": clear_change(metric, low, high, difference),
         })
     return pd.DataFrame(rows)
+
+
+def fmt_estimate(metric: str, mean: float, low: float = math.nan, high: float = math.nan) -> str:
+    """An average and its 95% interval in the measure's unit ("41 weeks (20 weeks to 62
+    weeks)"), as every table shows a scenario's own value; the interval is left off where it
+    is undefined."""
+    interval = (f" ({fmt_metric(metric, low)} to {fmt_metric(metric, high)})"
+                if math.isfinite(low) and math.isfinite(high) else "")
+    return fmt_metric(metric, mean) + interval
 
 
 def numbers_table(results: dict[str, ExperimentResult], metrics: Sequence[str],
@@ -422,10 +504,8 @@ def numbers_table(results: dict[str, ExperimentResult], metrics: Sequence[str],
                 row[name] = "-"
                 continue
             m = summary.loc[metric]
-            value, low, high = float(m["mean"]), float(m["ci_low"]), float(m["ci_high"])
-            interval = (f" ({fmt_metric(metric, low)} to {fmt_metric(metric, high)})"
-                        if math.isfinite(low) and math.isfinite(high) else "")
-            row[name] = fmt_metric(metric, value) + interval
+            row[name] = fmt_estimate(metric, float(m["mean"]), float(m["ci_low"]),
+                                     float(m["ci_high"]))
             note = undefined_note(metric, int(m["n"]), results[name].replications)
             if note:
                 why.append(f"{name}: {note}" if len(results) > 1 else note)
@@ -445,15 +525,50 @@ def statistic_note(replications: int) -> str:
             "ranges are 95% intervals of that average unless they say “9 in 10 projections”.")
 
 
-def clear_change(metric: Any, low: float, high: float) -> str:
-    """Whether the paired interval excludes zero, and in which direction, in words."""
+VERDICT_NOTE = ("Clear change? says “better” or “worse” for families where the direction has a "
+                "meaning for them, “costs more” or “costs less” for money, and “higher” or "
+                "“lower” for a measure that is neither better nor worse in itself; “not clear” "
+                "when the 95% interval includes no change (zero), so the difference could be "
+                "chance.")
+"""What the differences table's last column says, for a caption under it."""
+
+
+def direction(metric: str) -> Literal["lower is better", "higher is better", "cost", "neutral"]:
+    """Which way a change in ``metric`` counts (see :data:`LOWER_IS_BETTER` and the others)."""
+    if metric in COST_METRICS:
+        return "cost"
+    if metric in LOWER_IS_BETTER:
+        return "lower is better"
+    if metric in HIGHER_IS_BETTER:
+        return "higher is better"
+    return "neutral"
+
+
+def clear_change(metric: Any, low: float, high: float, difference: float | None = None) -> str:
+    """Whether the paired interval excludes zero, and in which direction, in words: "better" or
+    "worse" where the direction has a meaning for families, "costs more/less" for money,
+    "higher/lower" otherwise; "not clear ..." when the interval includes zero; "no change" when
+    the difference and its interval round to zero (or the difference does, with ``difference``
+    given); "cannot tell ..." without an interval."""
+    metric = str(metric)
+    if difference is not None and not math.isfinite(difference):
+        return "cannot tell: no difference to compute"
     if not (math.isfinite(low) and math.isfinite(high)):
-        return "-"
+        return "cannot tell: too few projections"
+    if rounds_to_zero(metric, low) and rounds_to_zero(metric, high):
+        return "no change"
     if low <= 0 <= high:
-        return "no clear change"
+        return "not clear: the interval includes zero"
+    if difference is not None and rounds_to_zero(metric, difference):
+        return "no change"  # clear but too small to show at this rounding
     up = low > 0
-    if str(metric) in LOWER_IS_BETTER:
+    kind = direction(metric)
+    if kind == "cost":
+        return "costs more" if up else "costs less"
+    if kind == "lower is better":
         return "worse" if up else "better"
+    if kind == "higher is better":
+        return "better" if up else "worse"
     return "higher" if up else "lower"
 
 
@@ -473,20 +588,52 @@ def fmt_metric(metric: str, value: float) -> str:
     if metric.startswith("cost"):
         return f"£{value / 1e6:,.1f}m" if abs(value) >= 1e6 else f"£{value:,.0f}"
     if "weeks" in metric:
-        return f"{value:,.0f} weeks"
+        number = f"{value:,.0f}"
+        return f"{number} week" if number in ("1", "-1") else f"{number} weeks"
     return f"{value:,.0f}"
 
 
+def _in_points(metric: str) -> bool:
+    """Whether a change in ``metric`` is in percentage points (a percentage or a share)."""
+    return metric.startswith("pct_") or is_fraction(metric)
+
+
+def rounds_to_zero(metric: str, change: float) -> bool:
+    """Whether a change in ``metric`` shows as zero at the rounding the tables use (0.4 weeks,
+    0.04 percentage points, £0.40): a change that rounds to zero is "no change", never "-0"."""
+    if not math.isfinite(change):
+        return False
+    if _in_points(metric):
+        return abs(100 * change if is_fraction(metric) else change) < 0.05
+    return not any(digit in fmt_metric(metric, abs(change)) for digit in "123456789")
+
+
 def fmt_delta(metric: str, change: float) -> str:
-    """A change in a metric, signed; a change in a percentage is in percentage points."""
+    """A change in a metric, signed; a change in a percentage is in percentage points; a change
+    that rounds to zero is "no change"."""
     if not math.isfinite(change):
         return "-"
-    if is_fraction(metric):  # a share from 0 to 1: its change in percentage points
-        change, metric = 100 * change, "pct_" + metric
-    if metric.startswith("pct_"):
-        return f"{change:+.1f} points" if abs(change) < 10 else f"{change:+.0f} points"
-    text = fmt_metric(metric, abs(change))
-    return text if change == 0 else ("+" if change > 0 else "-") + text
+    if rounds_to_zero(metric, change):
+        return "no change"
+    if _in_points(metric):  # a share from 0 to 1 changes in percentage points too
+        points = 100 * change if is_fraction(metric) else change
+        return f"{points:+.1f} points" if abs(points) < 10 else f"{points:+.0f} points"
+    return ("+" if change > 0 else "-") + fmt_metric(metric, abs(change))
+
+
+def fmt_bound(metric: str, value: float) -> str:
+    """One end of the interval of a change: as :func:`fmt_delta`, but a bound that rounds to
+    zero gets one more decimal ("+0.3 weeks": "0 weeks" would read as an interval that
+    reaches zero, beside a verdict that it does not), and one that still rounds to zero is a
+    zero without a sign ("0 weeks", "0 points")."""
+    if not rounds_to_zero(metric, value):
+        return fmt_delta(metric, value)
+    if _in_points(metric):
+        points = 100 * value if is_fraction(metric) else value
+        return f"{points:+.2f} points" if round(points, 2) != 0 else "0 points"
+    if metric.startswith("cost") or round(value, 1) == 0:
+        return fmt_metric(metric, 0.0)
+    return f"{value:+.1f}" + (" weeks" if "weeks" in metric else "")
 
 
 def undefined_note(metric: str, defined_in: int, replications: int) -> str:

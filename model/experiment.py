@@ -159,12 +159,31 @@ def _stacked(frames: list[tuple[int, pd.DataFrame]], columns: list[str]) -> pd.D
     return stacked[columns]
 
 
+OWN_COLUMNS = tuple(f"{run}_own_{stat}" for run in ("baseline", "scenario")
+                    for stat in ("mean", "ci_low", "ci_high", "n"))
+"""The columns :func:`compare` adds beside the paired ones: each run's own summary."""
+
+
 def compare(baseline: ExperimentResult, other: ExperimentResult) -> pd.DataFrame:
     """Paired differences ``other - baseline`` for every scalar metric, with 95% intervals.
+
+    ``baseline`` and ``scenario`` are the means over the pairs the difference uses (so that
+    baseline + difference = scenario); ``baseline_own_*`` and ``scenario_own_*`` (``mean,
+    ci_low, ci_high, n``) are each run's own summary, over every replication where the metric is
+    defined, as :attr:`ExperimentResult.summary` gives it. The two differ only where a metric is
+    undefined in some replications: a median of one run that is never reached in the other has
+    no paired value, but has its own.
 
     Raises ``ValueError`` if the two were not run with the same seed (no common random numbers).
     """
     if baseline.seed != other.seed:
         raise ValueError(f"paired comparison needs the same seed (got {baseline.seed} and "
                          f"{other.seed})")
-    return paired_differences(baseline.per_replication, other.per_replication)
+    paired = paired_differences(baseline.per_replication, other.per_replication)
+    if paired.empty:
+        return paired
+    for run, result in (("baseline", baseline), ("scenario", other)):
+        own = result.summary.set_index("metric")
+        for stat in ("mean", "ci_low", "ci_high", "n"):
+            paired[f"{run}_own_{stat}"] = paired["metric"].map(own[stat])
+    return paired

@@ -731,14 +731,16 @@ def comparison_frame(results: dict[str, ExperimentResult], baseline: str) -> pd.
     ci_high, n``.
     """
     import pandas as pd
-    from model.experiment import compare
+    from model.experiment import OWN_COLUMNS, compare
 
     frames = []
     for name, result in results.items():
         if name == baseline:
             continue
-        diff = compare(results[baseline], result).rename(
-            columns={"baseline": "baseline_mean", "scenario": "scenario_mean"})
+        # comparison.csv keeps its columns: the paired means, not each run's own summary
+        diff = compare(results[baseline], result).drop(columns=list(OWN_COLUMNS),
+                                                       errors="ignore")
+        diff = diff.rename(columns={"baseline": "baseline_mean", "scenario": "scenario_mean"})
         diff.insert(0, "comparison", name)
         diff.insert(2, "label", diff["metric"].map(label))
         frames.append(diff)

@@ -126,7 +126,8 @@ def test_more_clinicians_shorten_the_list_and_csv_holds_paired_differences(small
     assert row["mean"].iloc[0] == pytest.approx(diff.loc["waiting_list_end", "difference"])
     shown = core.differences_table(diff.reset_index()).set_index("Measure")
     assert shown.loc["Children on the diagnostic waiting list at the end", "Clear change?"] == "better"
-    assert shown.loc["Referrals received", "Clear change?"] == "no clear change"
+    assert (shown.loc["Referrals received", "Clear change?"]
+            == "not clear: the interval includes zero")
 
 
 def test_takeaways_quote_the_projection(small_runs):

@@ -1,0 +1,155 @@
+"""What the Compare and Present pages say: tables that never contradict one another, changes
+that never read "-0", and verdicts in one vocabulary.
+
+The differences table is checked on hand-made replications (exact numbers), and the pages under
+AppTest.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from app import core
+from app_helpers import start_app, table_with, tables
+from model.experiment import ExperimentResult, compare
+from model.labels import label
+from model.names import SCALAR_METRICS
+from model.scenario import Scenario
+
+NAN = math.nan
+SUPPORT = "time_to_first_support_weeks_p50"
+
+
+def result_of(values: dict[str, list[float]], scenario: Scenario | None = None
+              ) -> ExperimentResult:
+    """An experiment result with the given per-replication values (no monthly series)."""
+    per_rep = pd.DataFrame({"replication": range(len(next(iter(values.values())))), **values})
+    monthly = pd.DataFrame(columns=["replication", "month", "metric", "value"])
+    return ExperimentResult(scenario or Scenario(), 1, per_rep, monthly)
+
+
+# -------------------------------------------------------------------------------------------------
+# 1. The differences table shows each scenario's own value, as the numbers table does
+
+
+def test_a_median_not_reached_in_the_baseline_keeps_the_other_scenarios_own_value():
+    """Status quo never reaches the support median; Combined does (20, 41, 62 weeks). The
+    paired mean is undefined, but Combined's own value is not: the old table said "not
+    reached" for Combined under a numbers table that said 41 weeks."""
+    base = result_of({SUPPORT: [NAN, NAN, NAN], "waiting_total_end": [100.0, 110.0, 120.0]})
+    other = result_of({SUPPORT: [20.0, 41.0, 62.0], "waiting_total_end": [90.0, 95.0, 100.0]})
+    results = {"Status quo": base, "Combined": other}
+    numbers = core.numbers_table(results, [SUPPORT, "waiting_total_end"]).set_index("Measure")
+    shown = core.differences_table(compare(base, other), "Status quo", "Combined")
+    shown = shown.set_index("Measure")
+    for metric in (SUPPORT, "waiting_total_end"):
+        for name in results:  # the same words, interval and all, as the numbers table
+            assert shown.loc[label(metric), name] == numbers.loc[label(metric), name]
+    row = shown.loc[label(SUPPORT)]
+    assert row["Combined"].startswith("41 weeks (") and row["Status quo"] == "not reached"
+    assert row["Difference"] == "no difference: not reached in “Status quo”"
+    assert row["Clear change?"].startswith("cannot tell")
+    # and the other way round, and in both
+    shown = core.differences_table(compare(other, base), "Combined", "Status quo")
+    assert shown.set_index("Measure").loc[label(SUPPORT), "Difference"] == (
+        "no difference: not reached in “Status quo”")
+    shown = core.differences_table(compare(base, base), "A", "B").set_index("Measure")
+    assert shown.loc[label(SUPPORT), "Difference"] == "no difference: not reached in either scenario"
+
+
+def test_a_difference_over_fewer_projections_than_the_averages_says_so():
+    """Defined in 2 of 3 projections of the baseline: its own average is over those 2 (25
+    weeks), the scenario's over all 3 (20), the paired difference over the 2 pairs (-6)."""
+    base = result_of({SUPPORT: [20.0, 30.0, NAN]})
+    other = result_of({SUPPORT: [15.0, 23.0, 22.0]})
+    row = core.differences_table(compare(base, other), "A", "B").iloc[0]
+    assert row["A"].startswith("25 weeks") and row["B"].startswith("20 weeks")
+    assert row["Difference"] == "-6 weeks"
+    assert row["95% interval of the difference"].endswith(
+        "(from the 2 projections where both have a value)")
+
+
+def test_compare_carries_each_runs_own_summary():
+    base = result_of({SUPPORT: [20.0, 30.0, NAN]})
+    other = result_of({SUPPORT: [15.0, 23.0, 22.0]})
+    row = compare(base, other).set_index("metric").loc[SUPPORT]
+    assert row["baseline"] == 25.0 and row["baseline_own_mean"] == 25.0
+    assert row["scenario"] == 19.0 and row["scenario_own_mean"] == 20.0  # pairs vs all three
+    assert (row["baseline_own_n"], row["scenario_own_n"], row["n"]) == (2, 3, 2)
+    own = other.summary.set_index("metric").loc[SUPPORT]
+    assert (row["scenario_own_ci_low"], row["scenario_own_ci_high"]) == (own["ci_low"],
+                                                                         own["ci_high"])
+
+
+# -------------------------------------------------------------------------------------------------
+# 2. No "-0", and one vocabulary for the verdict
+
+
+def test_a_change_that_rounds_to_zero_is_no_change_never_minus_zero():
+    assert core.fmt_delta("list_wait_weeks_p50_end", -0.3) == "no change"
+    assert core.fmt_delta("waiting_total_end", -0.4) == "no change"
+    assert core.fmt_delta("pct_waiting_over_52w_end", -0.04) == "no change"
+    assert core.fmt_delta("cost_total", -0.3) == "no change"
+    assert core.fmt_delta("list_wait_weeks_p50_end", -0.6) == "-1 week"  # one week, not weeks
+    assert core.fmt_delta("list_wait_weeks_p50_end", 2.0) == "+2 weeks"
+    assert core.fmt_bound("list_wait_weeks_p50_end", -0.2) == "-0.2 weeks"  # not "0 weeks"
+    assert core.fmt_bound("list_wait_weeks_p50_end", 0.04) == "0 weeks"
+    assert core.fmt_bound("pct_waiting_over_52w_end", 0.03) == "+0.03 points"
+    assert core.fmt_metric("time_to_first_support_weeks_p50", 1.2) == "1 week"
+    # a shift of a third of a week in every projection: clear, but it shows as nothing
+    base = result_of({"list_wait_weeks_p50_end": [50.0, 60.0, 70.0]})
+    other = result_of({"list_wait_weeks_p50_end": [49.7, 59.65, 69.68]})
+    row = core.differences_table(compare(base, other)).iloc[0]
+    assert row["Difference"] == "no change" and row["Clear change?"] == "no change"
+    assert row["95% interval of the difference"] == "-0.4 weeks to -0.3 weeks"
+    assert "-0 " not in " ".join(row.astype(str))
+
+
+def test_every_measure_has_a_direction_and_the_verdict_uses_it():
+    sets = (core.LOWER_IS_BETTER - core.COST_METRICS, core.HIGHER_IS_BETTER, core.COST_METRICS,
+            core.NEUTRAL_METRICS)
+    assert set().union(*sets) == set(SCALAR_METRICS), "a new measure needs a direction"
+    assert sum(len(s) for s in sets) == len(SCALAR_METRICS), "a measure with two directions"
+    # similar rows read alike: the mean wait (was "lower") as the median; the 13-week share
+    # (was "higher") as better
+    assert core.clear_change("list_wait_weeks_mean_end", -5, -2) == "better"
+    assert core.clear_change("list_wait_weeks_p50_end", -5, -2) == "better"
+    assert core.clear_change("pct_referrals_assessed_within_13w", 2, 5) == "better"
+    assert core.clear_change("pct_referrals_assessed_within_13w", -5, -2) == "worse"
+    assert core.clear_change("cost_total", 2e5, 5e5) == "costs more"
+    assert core.clear_change("referrals", 20, 50) == "higher"
+    assert core.clear_change("waiting_total_end", -20, 30) == "not clear: the interval includes zero"
+    assert core.clear_change("waiting_total_end", NAN, NAN) == "cannot tell: too few projections"
+
+
+# -------------------------------------------------------------------------------------------------
+# The pages
+
+
+SMALL = {"horizon_months": 12, "replications": 3}
+
+
+def test_compare_page_differences_agree_with_the_numbers_table():
+    at = start_app(SMALL | {"compare_scenarios": ["shipped:default", "shipped:combined"]},
+                   "app/pages/compare.py")
+    at.button(key="compare_run").click().run()
+    assert not at.exception and not at.error
+    numbers = next(t for t in tables(at) if "Measure" in t.columns
+                   and "Difference" not in t.columns).set_index("Measure")
+    diff = table_with(at, "Clear change?").set_index("Measure")
+    base, other = "Status quo (illustrative Leeds-sized service)", "Combined package"
+    support = label(SUPPORT)
+    assert numbers.loc[support, base] == "not reached" and numbers.loc[support, other] != (
+        "not reached")  # the case at issue: reached only in Combined
+    for measure in diff.index:
+        for name in (base, other):
+            assert diff.loc[measure, name] == numbers.loc[measure, name], measure
+    assert diff.loc[support, "Difference"] == f"no difference: not reached in “{base}”"
+    assert not diff.apply(lambda column: column.str.contains(r"(?<![\d.])-0(?![\d.,])")).any().any()
+    verdicts = set(diff["Clear change?"])
+    assert verdicts <= {"better", "worse", "costs more", "costs less", "higher", "lower",
+                        "no change", "not clear: the interval includes zero",
+                        "cannot tell: no difference to compute"}, verdicts
