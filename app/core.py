@@ -654,8 +654,9 @@ def card_help(result: ExperimentResult, metric: str) -> str:
         words += (f". Not defined in {missing} of {len(per_rep)} projections: "
                   f"{undefined_reason(metric)}.")
     if metric == "waiting_total_end":
-        list_end = result.metric("waiting_list_end")["mean"]
-        words += f". Of them, about {about(list_end)} on the diagnostic waiting list."
+        parts = waiting_parts(result)
+        if parts:
+            words += f". Of them, about {_stages_words(parts)}."
     if metric == "waiting_over_52w_end":
         share = result.metric("pct_waiting_over_52w_end")["mean"]
         if math.isfinite(share):
@@ -709,9 +710,47 @@ def start_line_label(scenario: Scenario) -> str:
     return f"start of projection, {scenario.simulation.start_date:%b %Y}"
 
 
+def horizon_end_words(scenario: Scenario) -> str:
+    """The horizon's last month in words ("December 2030"): the month of the charts' last
+    point, which every "by the end of ..." sentence names.
+
+    Not the day after the horizon: a 60-month projection from 1 January 2026 ends at the end
+    of December 2030, and "by January 2031" would read as a month later. The months are those
+    :func:`model.metrics.month_labels` gives the monthly series.
+    """
+    start = scenario.simulation.start_date
+    month0 = start.year * 12 + start.month - 1 + scenario.simulation.horizon_months - 1
+    return f"{dt.date(month0 // 12, month0 % 12 + 1, 1):%B %Y}"
+
+
+WAITING_STAGES = (("waiting_list_end", "on the diagnostic list for an assessment"),
+                  ("profiling_queue_end", "waiting for a needs profile"),
+                  ("vetting_end", "waiting for their referral to be vetted"))
+"""The stages ``waiting_total_end`` adds up, and what the children at each are waiting for."""
+
+
+def waiting_parts(result: ExperimentResult) -> list[tuple[str, float]]:
+    """The children waiting at the end by stage (the averages of the projections, which add up
+    to ``waiting_total_end``'s), each with its words; the stages nobody is at are left out."""
+    parts = [(words, result.metric(metric)["mean"]) for metric, words in WAITING_STAGES]
+    return [(words, value) for words, value in parts if math.isfinite(value) and value > 0]
+
+
+def _stages_words(parts: list[tuple[str, float]], since: str = "") -> str:
+    """Each stage's count in words, the diagnostic list's with ``since`` after it: "4,600 on
+    the diagnostic list for an assessment (down from ...), 4,500 waiting for a needs profile
+    and 120 waiting for their referral to be vetted"."""
+    said = [f"{about(value)} {words}" + (f" ({since})" if since and words ==
+                                          WAITING_STAGES[0][1] else "")
+            for words, value in parts]
+    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+
+
 def takeaway_list(result: ExperimentResult) -> str:
-    """One sentence on how many children will be waiting: the averages of the projections (as
-    the cards show them), then the 9-in-10 range of the diagnostic list the chart draws."""
+    """One sentence on how many children will be waiting: everyone waiting at any stage, then
+    how many of them are at each stage (the diagnostic list, a needs profile, vetting), the
+    averages of the projections (as the cards show them), then the 9-in-10 range of the
+    diagnostic list the chart draws."""
     start = result.metric("waiting_list_start")["mean"]
     total = result.metric("waiting_total_end")["mean"]
     on_list = result.metric("waiting_list_end")["mean"]
@@ -722,11 +761,20 @@ def takeaway_list(result: ExperimentResult) -> str:
     covers = ("allowing for chance and what we don't know about the assumptions"
               if result.scenario.uncertainty.enabled else
               "by chance alone, with the assumptions held fixed")
-    return (f"By {_month_words(str(end['month']))} about {about(total)} children are likely "
-            f"to be waiting for an assessment, {about(on_list)} of them on the diagnostic list "
-            f"({change} {about(start)} in {start_words(result.scenario)}; average of "
-            f"{result.replications} projections; 9 in 10 projections between "
-            f"{about(end['p5'])} and {about(end['p95'])} on the list, {covers}).")
+    when = f"By the end of {horizon_end_words(result.scenario)}"
+    since = f"{change} {about(start)} in {start_words(result.scenario)}"
+    ranges = (f"9 in 10 projections had between {about(end['p5'])} and {about(end['p95'])} "
+              f"on the diagnostic list, {covers}")
+    parts = waiting_parts(result)
+    if not parts:
+        return f"{when} nobody is likely to be waiting ({since} on the diagnostic list; {ranges})."
+    if [words for words, _ in parts] == [WAITING_STAGES[0][1]]:  # only the diagnostic list
+        return (f"{when} about {about(total)} children are likely to be waiting, all "
+                f"{WAITING_STAGES[0][1]} ({since}; average of {result.replications} projections; "
+                f"{ranges}).")
+    return (f"{when} about {about(total)} children are likely to be waiting at any stage: "
+            f"{_stages_words(parts, since)} (averages of {result.replications} projections; "
+            f"{ranges}).")
 
 
 def _weeks_words(weeks: float) -> str:
@@ -735,10 +783,10 @@ def _weeks_words(weeks: float) -> str:
 
 
 def takeaway_wait(result: ExperimentResult) -> str:
-    """One sentence on long waits: how many children still waiting at the end have waited a year
-    or more, then how long half of them have waited (list-based, as NHS England publishes waits),
-    then the NICE 13-week share of new referrals: each the average of the projections, as the
-    cards show them.
+    """One sentence on long waits: how many children on the diagnostic list at the end have
+    waited a year or more, then how long half of them have waited (list-based, as NHS England
+    publishes waits), then the NICE 13-week share of new referrals: each the average of the
+    projections, as the cards show them.
 
     It leads with the count: a list that fewer new children join is older, so its median can
     rise while fewer children wait long."""
@@ -748,11 +796,11 @@ def takeaway_wait(result: ExperimentResult) -> str:
     end = _band(result, "waiting_over_52w")
     nice = (f" {within:.0f}% of new referrals start assessment within the 13 weeks NICE "
             "recommends." if math.isfinite(within) else "")
+    when = f"By the end of {horizon_end_words(result.scenario)}"
     if end is None or not math.isfinite(waited):
-        return f"Nobody is waiting for an assessment at the end of this projection.{nice}"
-    month = _month_words(str(end["month"]))
-    return (f"By {month} about {about(over_year)} children still waiting have waited a "
-            f"year or more; half of those still waiting have waited "
+        return f"{when} nobody is on the diagnostic list waiting for an assessment.{nice}"
+    return (f"{when} about {about(over_year)} children on the diagnostic list have waited a "
+            f"year or more; half of the children on the list have waited "
             f"{_weeks_words(waited)} or more (averages of {result.replications} projections)."
             f"{nice}")
 

@@ -21,7 +21,7 @@ from model.experiment import ExperimentResult
 from model.labels import PALETTE, label
 from model.metrics import GROUP_COUNT_METRICS
 
-from . import charts
+from . import charts, core
 from .state import derived
 
 VIEW_METRICS = (
@@ -202,7 +202,7 @@ def family_sentences(result: ExperimentResult) -> list[str]:
     lines.append(line + ".")
     unassessed = _mean(result, "would_be_diagnosed_unassessed")
     left = _mean(result, "would_be_diagnosed_left_unassessed")
-    lines.append(f"By {end}, {_count(unassessed)} children whom an assessment would diagnose had "
+    lines.append(f"By the end of {end}, {_count(unassessed)} children whom an assessment would diagnose had "
                  f"not had one; {_count(left)} of them had left without one (not accepted, routed "
                  "away, withdrew or turned 18).")
     if s.profiling.enabled:
@@ -227,9 +227,8 @@ def family_sentences(result: ExperimentResult) -> list[str]:
 
 
 def _end_words(result: ExperimentResult) -> str:
-    sim = result.scenario.simulation
-    end = pd.Timestamp(sim.start_date) + pd.DateOffset(months=sim.horizon_months)
-    return f"{end:%B %Y}"
+    """The horizon's last month, as every takeaway names it (not the day after the horizon)."""
+    return core.horizon_end_words(result.scenario)
 
 
 def families_panel(results: Mapping[str, ExperimentResult]) -> None:
@@ -238,8 +237,8 @@ def families_panel(results: Mapping[str, ExperimentResult]) -> None:
 
     st.header("What families worry about")
     st.caption("Losing support without a diagnosis, children who would be diagnosed never being "
-               "assessed, and turning 18 without one. Averages over the projections; "
-               + SUPPRESSION_NOTE.lower())
+               "assessed, and turning 18 without one. Averages over the projections. "
+               + SUPPRESSION_NOTE)
     for name, result in results.items():
         st.markdown(f"**{name}**")
         st.markdown("\n".join(f"- {line}" for line in family_sentences(result)))

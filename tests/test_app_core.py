@@ -134,15 +134,16 @@ def test_takeaways_quote_the_projection(small_runs):
     _, result, _, _ = small_runs
     end = result.timeseries.query("metric == 'waiting_list'").iloc[-1]
     sentence = core.takeaway_list(result)
-    assert core.about(end["p50"]) in sentence and "December 2026" in sentence
+    assert core.about(end["p50"]) in sentence and "By the end of December 2026" in sentence
     # the wait sentence leads with the count waiting a year or more (the chart's middle line),
     # then the list-based median waited, both from the monthly bands the charts show
     ts = result.timeseries
     over = ts.query("metric == 'waiting_over_52w'").iloc[-1]
     waited = ts.query("metric == 'list_wait_weeks_p50'").iloc[-1]
     sentence = core.takeaway_wait(result)
-    assert sentence.startswith(f"By December 2026 about {core.about(over['p50'])} children")
-    assert f"have waited {waited['p50']:.0f} weeks" in sentence and "still waiting" in sentence
+    assert sentence.startswith(f"By the end of December 2026 about {core.about(over['p50'])} "
+                               "children on the diagnostic list")
+    assert f"have waited {waited['p50']:.0f} weeks" in sentence
     assert "support" in core.takeaway_support(result)
 
 

@@ -1,8 +1,9 @@
 """What the Compare and Present pages say: tables that never contradict one another, changes
-that never read "-0", and verdicts in one vocabulary.
+that never read "-0", verdicts in one vocabulary, and sentences that say what they count and
+name one end date.
 
-The differences table is checked on hand-made replications (exact numbers), and the pages under
-AppTest.
+The differences table is checked on hand-made replications (exact numbers), the sentences on
+small runs of the shipped scenarios, and the pages under AppTest.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import math
 import pandas as pd
 import pytest
 
-from app import core
+from app import core, equity
 from app_helpers import start_app, table_with, tables
-from model.experiment import ExperimentResult, compare
+from model.experiment import ExperimentResult, compare, run_replications
 from model.labels import label
 from model.names import SCALAR_METRICS
 from model.scenario import Scenario
@@ -126,6 +127,54 @@ def test_every_measure_has_a_direction_and_the_verdict_uses_it():
 
 
 # -------------------------------------------------------------------------------------------------
+# 3 and 4. The sentences say what they count and name the horizon's last month
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, ExperimentResult]:
+    """The Present page's default pair: 12 months from January 2026, 3 replications."""
+    settings = {"simulation.horizon_months": 12, "simulation.replications": 3}
+    return {name: run_replications(core.load_shipped(stem)[0].replace(settings),
+                                   executor="serial")
+            for name, stem in (("Status quo", "default"), ("Combined package", "combined"))}
+
+
+def test_the_list_sentence_counts_every_stage_by_name(runs):
+    result = runs["Combined package"]
+    said = core.takeaway_list(result)
+    mean = {m: result.metric(m)["mean"] for m in ("waiting_total_end", "waiting_list_end",
+                                                  "profiling_queue_end", "vetting_end")}
+    assert mean["profiling_queue_end"] > 0  # the front door holds children: the case at issue
+    assert (f"about {core.about(mean['waiting_total_end'])} children are likely to be waiting at "
+            "any stage: ") in said
+    assert f"{core.about(mean['waiting_list_end'])} on the diagnostic list for an assessment" in said
+    assert f"{core.about(mean['profiling_queue_end'])} waiting for a needs profile" in said
+    assert f"{core.about(mean['vetting_end'])} waiting for their referral to be vetted" in said
+    assert "waiting for an assessment," not in said  # the old words: the total is not that
+    assert mean["waiting_total_end"] == pytest.approx(
+        mean["waiting_list_end"] + mean["profiling_queue_end"] + mean["vetting_end"])
+    helped = core.card_help(result, "waiting_total_end")
+    assert f"{core.about(mean['profiling_queue_end'])} waiting for a needs profile" in helped
+
+
+def test_every_sentence_names_the_last_month_of_the_horizon(runs):
+    """12 months from 1 January 2026 end at the end of December 2026 (the charts' last month):
+    the families' sentence said "By January 2027" beside the others' "By December 2026"."""
+    said = []
+    for result in runs.values():
+        assert result.timeseries["month"].max() == "2026-12"
+        assert core.horizon_end_words(result.scenario) == "December 2026"
+        said += [core.takeaway_list(result), core.takeaway_wait(result),
+                 *equity.family_sentences(result)]
+    text = " ".join(said)
+    assert "2027" not in text
+    assert text.count("By the end of December 2026") == 2 * 2 + 2  # list, wait; families
+    later = Scenario().replace({"simulation.start_date": "2026-03-15",
+                                "simulation.horizon_months": 60})
+    assert core.horizon_end_words(later) == "February 2031"
+
+
+# -------------------------------------------------------------------------------------------------
 # The pages
 
 
@@ -153,3 +202,13 @@ def test_compare_page_differences_agree_with_the_numbers_table():
     assert verdicts <= {"better", "worse", "costs more", "costs less", "higher", "lower",
                         "no change", "not clear: the interval includes zero",
                         "cannot tell: no difference to compute"}, verdicts
+
+
+def test_present_page_says_nhs_and_one_end_date():
+    at = start_app(SMALL, "app/pages/present.py")  # the default pair: Status quo and Combined
+    assert not at.exception and not at.error
+    captions = " ".join(c.value for c in at.caption)
+    assert "as NHS statistics do" in captions and "nhs statistics" not in captions
+    words = " ".join(m.value for m in at.markdown)
+    assert words.count("By the end of December 2026") >= 2 * 2 + 2 and "2027" not in words
+    assert "children are likely to be waiting at any stage" in words

@@ -307,8 +307,9 @@ def test_same_numbers_on_every_page_in_the_pack_and_nothing_cut_at_1024(app_url,
             # the sentence rounds the same average the card shows (to 100 above 1,000)
             assert said_about(said, "children are likely to be waiting") == pytest.approx(
                 waiting, abs=51)
-            over = page.get_by_text("children still waiting have waited a year").first.inner_text()
-            assert said_about(over, "children still waiting have waited") == pytest.approx(
+            over = page.get_by_text("children on the diagnostic list have waited a year"
+                                    ).first.inner_text()
+            assert said_about(over, "children on the diagnostic list have waited") == pytest.approx(
                 over_year, abs=51)
             page.get_by_role("button", name="Prepare the summit pack").click()
             expect(page.get_by_role("button", name="Slides (PowerPoint)")).to_be_visible(
