@@ -21,7 +21,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import pandas as pd
 
@@ -816,6 +816,45 @@ def takeaway_support(result: ExperimentResult) -> str:
         return f"{shares[0].upper()}{shares[1:]}; most families get no support while they wait."
     return (f"Half of new referrals get their first support within about {m['mean']:.0f} weeks; "
             f"{shares}.")
+
+
+# -------------------------------------------------------------------------------------------------
+# Scenarios of different services
+
+
+def service_words(result: ExperimentResult) -> str:
+    """What a scenario's service starts from, in words: its start date, the children on its
+    diagnostic list at the start (as run) and its referrals a month (before growth)."""
+    s = result.scenario
+    on_list = result.metric("waiting_list_start")["mean"]
+    rate = s.arrivals.referrals_per_month if s.arrivals.enabled else 0.0
+    listed = f"{on_list:,.0f}" if math.isfinite(on_list) else "no"
+    return (f"from {s.simulation.start_date:%-d %B %Y} with {listed} children on the diagnostic "
+            f"list and {rate:,.0f} referrals a month")
+
+
+def different_services(results: Mapping[str, ExperimentResult]) -> str:
+    """A warning when the scenarios start from different services (another start date, list at
+    the start or referral volume: a calibrated service beside the shipped example, say), so
+    their differences are not the effect of a policy; '' when they all start from the same.
+
+    Policies are levers on one service: none of them changes where it starts from."""
+    groups: dict[str, list[str]] = {}
+    for name, result in results.items():
+        groups.setdefault(service_words(result), []).append(name)
+    if len(groups) < 2:
+        return ""
+
+    def names(group: list[str]) -> str:
+        quoted = [f"“{n}”" for n in group]
+        return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+    starts = "; ".join(f"{names(group)} {'start' if len(group) > 1 else 'starts'} {words}"
+                       for words, group in groups.items())
+    return ("These scenarios describe different services, not one service under different "
+            f"policies: {starts}. Differences between them come from where each service starts, "
+            "not from the effect of a policy: compare a policy with a scenario of its own "
+            "service.")
 
 
 # -------------------------------------------------------------------------------------------------

@@ -188,18 +188,25 @@ def where_from(scenarios: Mapping[str, Scenario]) -> str:
     return " ".join(parts)
 
 
-def cover_lines(scenarios: Mapping[str, Scenario], title: str) -> tuple[str, list[str]]:
-    """The cover's title and its paragraphs (also the first slide of the deck)."""
+def cover_lines(scenarios: Mapping[str, Scenario], title: str,
+                results: Mapping[str, ExperimentResult] | None = None) -> tuple[str, list[str]]:
+    """The cover's title and its paragraphs (also the first slide of the deck); with the
+    results, a warning first when the scenarios start from different services."""
     first = next(iter(scenarios.values()))
     sim = first.simulation
+    services = core.different_services(results) if results else ""
     lines = [
+        *([f"WARNING: {services}"] if services else []),
         f"Prepared {dt.date.today():%d %B %Y} with ndpath "
         f"{core.provenance('', first)['ndpath_version']}.",
         "Where the numbers come from: " + where_from(scenarios),
         *[f"• {name}: {s.meta.description}" for name, s in scenarios.items()],
-        f"Projection from {core.start_words(first)} for {sim.horizon_months} months, "
+        f"Projection from {core.start_words(first)} to the end of "
+        f"{core.horizon_end_words(first)} ({sim.horizon_months} months), "
         f"{sim.replications} projections (replications) with seed {sim.seed}, shared by every "
-        "scenario, so differences between them are the policies, not luck.",
+        "scenario, so "
+        + ("each sees the same chance events (but see the warning above)." if services else
+           "differences between them are the policies, not luck."),
         "What the bands are: lines show the middle projection; shading shows the range that "
         "1 in 2 and 9 in 10 projections fall in. " + core.band_words(first.uncertainty.enabled),
         "Numbers in the sentences are the average of the projections, rounded.",
@@ -209,9 +216,10 @@ def cover_lines(scenarios: Mapping[str, Scenario], title: str) -> tuple[str, lis
     return title, lines
 
 
-def cover_page(scenarios: Mapping[str, Scenario], title: str) -> Figure:
+def cover_page(scenarios: Mapping[str, Scenario], title: str,
+               results: Mapping[str, ExperimentResult] | None = None) -> Figure:
     page = _page()
-    heading, lines = cover_lines(scenarios, title)
+    heading, lines = cover_lines(scenarios, title, results)
     heading_text, heading_size = fit_text([heading], 0.90 * PAGE_INCHES[0], 1.0, largest=26,
                                           smallest=16, bold=True, linespacing=1.0)
     page.text(0.05, 0.95, heading_text, fontsize=heading_size, fontweight="bold", ha="left",
@@ -229,7 +237,7 @@ _cover = cover_page  # the earlier name
 
 
 def pptx_deck(scenarios: Mapping[str, Scenario], deck: Sequence[Slide], title: str,
-              footer: str = "") -> bytes:
+              footer: str = "", results: Mapping[str, ExperimentResult] | None = None) -> bytes:
     """The same slides as a 16:9 PowerPoint deck (python-pptx): a cover, then each chart on
     the left with its sentences in a text box on the right, never overlapping."""
     from pptx import Presentation
@@ -252,7 +260,7 @@ def pptx_deck(scenarios: Mapping[str, Scenario], deck: Sequence[Slide], title: s
         return box
 
     W, H = PAGE_INCHES
-    heading, lines = cover_lines(scenarios, title)
+    heading, lines = cover_lines(scenarios, title, results)
     cover = deck_file.slides.add_slide(blank)
     text_box(cover, 0.6, 0.4, W - 1.2, 1.2, [heading], 28, bold=True)
     _, size = fit_text(lines, W - 1.2, H - 2.0, largest=16)
@@ -314,11 +322,13 @@ def build_pack(results: Mapping[str, ExperimentResult], scenarios: Mapping[str, 
     today = core.month_today(next(iter(scenarios.values())))
     deck = all_slides(results, today)
     footer = footer_words(scenarios, results)
-    pages = [cover_page(scenarios, title), *[slide_page(s, footer) for s in deck]]
+    pages = [cover_page(scenarios, title, results), *[slide_page(s, footer) for s in deck]]
     document = figures.pdf(pages, title, tight=False)
-    deck_bytes = pptx_deck(scenarios, deck, title, footer)
+    deck_bytes = pptx_deck(scenarios, deck, title, footer, results)
+    services = core.different_services(results)
     takeaways = "\n\n".join(
-        [core.band_words(next(iter(scenarios.values())).uncertainty.enabled)]
+        ([f"WARNING: {services}"] if services else [])
+        + [core.band_words(next(iter(scenarios.values())).uncertainty.enabled)]
         + [f"{slide.title}\n" + "\n".join(slide.takeaways) for slide in deck])
     provenance = {name: core.provenance(name, s) for name, s in scenarios.items()}
     archive = figures.pngs_zip(

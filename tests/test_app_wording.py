@@ -1,6 +1,6 @@
-"""What the Compare and Present pages say: tables that never contradict one another, changes
-that never read "-0", verdicts in one vocabulary, and sentences that say what they count and
-name one end date.
+"""What the Compare and Present pages and the summit pack say: tables that never contradict one
+another, changes that never read "-0", verdicts in one vocabulary, sentences that say what they
+count and name one end date, and a warning when the scenarios describe different services.
 
 The differences table is checked on hand-made replications (exact numbers), the sentences on
 small runs of the shipped scenarios, and the pages under AppTest.
@@ -13,7 +13,7 @@ import math
 import pandas as pd
 import pytest
 
-from app import core, equity
+from app import core, equity, pack
 from app_helpers import start_app, table_with, tables
 from model.experiment import ExperimentResult, compare, run_replications
 from model.labels import label
@@ -166,12 +166,45 @@ def test_every_sentence_names_the_last_month_of_the_horizon(runs):
         assert core.horizon_end_words(result.scenario) == "December 2026"
         said += [core.takeaway_list(result), core.takeaway_wait(result),
                  *equity.family_sentences(result)]
+    _, cover = pack.cover_lines({n: r.scenario for n, r in runs.items()}, "Title", runs)
+    said += cover
     text = " ".join(said)
     assert "2027" not in text
     assert text.count("By the end of December 2026") == 2 * 2 + 2  # list, wait; families
+    assert "to the end of December 2026 (12 months)" in text
     later = Scenario().replace({"simulation.start_date": "2026-03-15",
                                 "simulation.horizon_months": 60})
     assert core.horizon_end_words(later) == "February 2031"
+
+
+# -------------------------------------------------------------------------------------------------
+# 6. Scenarios of different services
+
+
+def test_scenarios_of_different_services_are_named_with_where_each_starts(runs):
+    combined = runs["Combined package"]
+    assert core.different_services(runs) == ""  # the shipped ones: one service
+    calibrated = combined.scenario.replace({"backlog.count": 10_200,
+                                            "arrivals.referrals_per_month": 240.0,
+                                            "meta.name": "Calibrated: synthetic example"})
+    per_rep = combined.per_replication.assign(waiting_list_start=10_200.0)
+    other = ExperimentResult(calibrated, combined.seed, per_rep, combined.monthly)
+    warning = core.different_services({"Calibrated: synthetic example": other,
+                                       "Combined package": combined,
+                                       "Status quo": runs["Status quo"]})
+    assert warning.startswith("These scenarios describe different services")
+    assert ("“Calibrated: synthetic example” starts from 1 January 2026 with 10,200 children on "
+            "the diagnostic list and 240 referrals a month") in warning
+    assert ("“Combined package” and “Status quo” start from 1 January 2026 with 7,000 children "
+            "on the diagnostic list and 250 referrals a month") in warning
+    assert "not from the effect of a policy" in warning
+    # a policy lever (growth) is not another service
+    grown = ExperimentResult(combined.scenario.replace({"arrivals.annual_growth": 0.2}),
+                             combined.seed, combined.per_replication, combined.monthly)
+    assert core.different_services({"a": combined, "b": grown}) == ""
+    lines = pack.cover_lines({"x": calibrated, "y": combined.scenario}, "T",
+                             {"x": other, "y": combined})[1]
+    assert lines[0] == f"WARNING: {core.different_services({'x': other, 'y': combined})}"
 
 
 # -------------------------------------------------------------------------------------------------
@@ -181,11 +214,18 @@ def test_every_sentence_names_the_last_month_of_the_horizon(runs):
 SMALL = {"horizon_months": 12, "replications": 3}
 
 
+def other_service() -> Scenario:
+    """A scenario of another service (a larger list at the start), as a calibrated one is."""
+    return core.load_shipped("default")[0].replace({"backlog.count": 9_000,
+                                                    "meta.name": "Another service"})
+
+
 def test_compare_page_differences_agree_with_the_numbers_table():
     at = start_app(SMALL | {"compare_scenarios": ["shipped:default", "shipped:combined"]},
                    "app/pages/compare.py")
     at.button(key="compare_run").click().run()
     assert not at.exception and not at.error
+    assert not any("different services" in w.value for w in at.warning)
     numbers = next(t for t in tables(at) if "Measure" in t.columns
                    and "Difference" not in t.columns).set_index("Measure")
     diff = table_with(at, "Clear change?").set_index("Measure")
@@ -204,9 +244,25 @@ def test_compare_page_differences_agree_with_the_numbers_table():
                         "cannot tell: no difference to compute"}, verdicts
 
 
-def test_present_page_says_nhs_and_one_end_date():
+@pytest.mark.parametrize("page, key, run", [("app/pages/compare.py", "compare_scenarios",
+                                             "compare_run"),
+                                            ("app/pages/present.py", "present_scenarios",
+                                             "present_run")])
+def test_the_pages_warn_when_the_scenarios_are_of_different_services(page, key, run):
+    settings = SMALL | {"ndpath_session_scenarios": {"Another service": other_service()},
+                        key: ["session:Another service", "shipped:combined"]}
+    at = start_app(settings, page)
+    at.button(key=run).click().run()
+    assert not at.exception and not at.error
+    warnings = [w.value for w in at.warning if "different services" in w.value]
+    assert warnings and "“Another service” starts from 1 January 2026 with 9,000 children" in \
+        warnings[0] and "not from the effect of a policy" in warnings[0]
+
+
+def test_present_page_says_nhs_and_one_end_date_and_no_warning_for_one_service():
     at = start_app(SMALL, "app/pages/present.py")  # the default pair: Status quo and Combined
     assert not at.exception and not at.error
+    assert not any("different services" in w.value for w in at.warning)
     captions = " ".join(c.value for c in at.caption)
     assert "as NHS statistics do" in captions and "nhs statistics" not in captions
     words = " ".join(m.value for m in at.markdown)

@@ -62,6 +62,9 @@ def page() -> None:
     results, scenarios = run_many(*request)
     first_scenario = next(iter(scenarios.values()))
     today = core.month_today(first_scenario)
+    services = core.different_services(results)  # a calibrated service beside the example
+    if services:
+        st.warning(services, icon="⚠️")
     st.caption(core.band_words(request[4]))
 
     # one chart to a row: readable on a laptop, legends clear of the bars
@@ -76,6 +79,10 @@ def page() -> None:
     names = list(results)
     if len(names) > 1:
         st.subheader(f"Paired differences against “{names[0]}”")
+        if services:
+            st.warning("These are differences between different services, not the effect of "
+                       "a policy (see the warning above).", icon="⚠️")
+        st.caption(core.VERDICT_NOTE)
         for name in names[1:]:
             diff = compare(results[names[0]], results[name])
             diff = diff[diff["metric"].isin(core.HEADLINE_METRICS)]

@@ -92,13 +92,18 @@ def page() -> None:
     results, scenarios = run_many(*request)
     today = core.month_today(next(iter(scenarios.values())))
     deck = pack.slides(results, today)
+    services = core.different_services(results)  # a calibrated service beside the example
     if presenting:
         layout.presentation_style()
+        if services:
+            st.warning(services, icon="⚠️")
         one_slide(deck)
         st.caption(core.band_words(request[4]))
         return
 
     top_left.title("What the projections show")
+    if services:
+        st.warning(services, icon="⚠️")
     if any(s.meta.illustrative for s in scenarios.values()):
         st.caption("Illustrative numbers, not a real service's data.")
     st.caption(uncertainty_badge(request[4]))
