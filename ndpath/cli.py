@@ -699,7 +699,8 @@ def command_compare(args: argparse.Namespace) -> int:
           f"seed {results[base_name].seed}")
     for name in names[1:]:
         print(f"\n{name} minus {base_name} ({results[name].scenario.meta.name}):")
-        print(comparison_table(comparison[comparison["comparison"] == name]))
+        print(comparison_table(comparison[comparison["comparison"] == name],
+                               own=(results[base_name], results[name])))
     print("\nWhen is the backlog cleared (nobody waiting over 13 weeks)?")
     print(clearance_table(clearance))
     _note(args, f"\nResults written to {out}")
@@ -765,19 +766,35 @@ def equity_comparison_frame(results: dict[str, ExperimentResult], baseline: str)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def comparison_table(frame: pd.DataFrame, metrics: Sequence[str] = TABLE_METRICS) -> str:
+def comparison_table(frame: pd.DataFrame, metrics: Sequence[str] = TABLE_METRICS,
+                     own: tuple[ExperimentResult, ExperimentResult] | None = None) -> str:
+    """The paired differences as a plain-text table. With ``own`` (the baseline's and the
+    scenario's results) the two value columns are each run's own mean, as ``ndpath run`` and
+    the app print them, rather than the means over the pairs the difference uses (a median
+    never reached in the baseline has no pair, but has its own value)."""
     rows = []
     indexed = frame.set_index("metric")
     for m in metrics:
         if m not in indexed.index:
             continue
         r = indexed.loc[m]
-        rows.append((label(m), _fmt_metric(m, r["baseline_mean"]), _fmt_metric(m, r["scenario_mean"]),
+        base_value, other_value = ((own[0].metric(m)["mean"], own[1].metric(m)["mean"])
+                                   if own is not None else (r["baseline_mean"], r["scenario_mean"]))
+        rows.append((label(m), _fmt_metric(m, base_value), _fmt_metric(m, other_value),
                      _fmt_signed(m, r["difference"]),
                      f"{_fmt_signed(m, r['ci_low'])} to {_fmt_signed(m, r['ci_high'])}"))
     undefined = [m for m in metrics if m in indexed.index
                  and not math.isfinite(float(indexed.at[m, "difference"]))]
-    notes = "".join(f"\n  - {label(m)}: not defined ({undefined_reason(m)})" for m in undefined)
+
+    def where(m: str) -> str:  # which run lacks the value, when one has it
+        if own is None:
+            return ""
+        lacking = [side for side, result in zip(("the baseline", "the scenario"), own)
+                   if not math.isfinite(result.metric(m)["mean"])]
+        return f" in {' and '.join(lacking)}" if len(lacking) == 1 else ""
+
+    notes = "".join(f"\n  - {label(m)}: no difference: not defined{where(m)} "
+                    f"({undefined_reason(m)})" for m in undefined)
     return _table(("", "baseline", "scenario", "difference", "95% interval"), rows) + (
         "\nNot defined (-):" + notes if notes else "")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model.labels import label
+from model.labels import fmt_number, label
 from ndpath.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,3 +121,24 @@ def test_sensitivity_holds_the_other_assumptions_fixed_even_when_the_scenario_dr
                  "--out", str(tmp_path / "b")]) == 0
     fixed, drawn = (pd.read_csv(tmp_path / k / "sensitivity.csv") for k in "ab")
     pd.testing.assert_frame_equal(fixed, drawn)
+
+
+def test_compare_prints_each_scenarios_own_value_where_the_difference_is_undefined(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The combined package reaches a median time to first support and the status quo does
+    not: the table shows the package's own median (as ndpath run and the app do), not "-",
+    and says the difference is undefined because the baseline has no value."""
+    from model.results import read_results
+
+    combined = ROOT / "scenarios" / "combined.toml"
+    assert main(["compare", str(DEFAULT), str(combined), *FAST, "--no-figures",
+                 "--out", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    metric = "time_to_first_support_weeks_p50"
+    row = next(r for r in out.splitlines() if r.startswith(label(metric)))
+    base, other = row[len(label(metric)):].split()[:2]
+    saved = {p.name: read_results(p).summary.set_index("metric")
+             for p in (tmp_path / "c").iterdir() if p.is_dir()}
+    own = [s.at[metric, "mean"] for s in saved.values()]
+    assert base == "-" and other == fmt_number(next(v for v in own if math.isfinite(v)))
+    assert f"{label(metric)}: no difference: not defined in the baseline" in out
