@@ -241,6 +241,10 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
     headline(base_result, edit_result)
     today = core.month_today(baseline)
     shown_result = edit_result or base_result
+    # by profession: which profession's hours run out, so more of another changes little
+    constraint = core.constraint_note(shown_result)
+    if constraint:
+        st.markdown(constraint)
     # the on-screen charts are drawn by the browser from the bands (app/charts.py); the same
     # charts as matplotlib figures (app/figures.py) are drawn only for the PNG download
     tabs = st.tabs(["Waiting list", "Waits", "Differences", "All numbers",
