@@ -139,6 +139,20 @@ def test_no_profession_is_named_when_the_team_pools_its_hours():
     assert not any("constraint" in m.value for m in at.markdown)
 
 
+def test_what_would_it_take_starts_at_the_headline_target_ndpath_capacity_uses(scenario_page):
+    """The list-based 13-week share (the README's headline), at the percentage
+    ``ndpath capacity`` aims for unless told otherwise."""
+    from app.pages import scenario
+    from ndpath.cli import build_parser
+
+    defaults = build_parser().parse_args(["capacity", "default.toml", "--by", "2027-01"])
+    at = scenario_page
+    target = at.selectbox(key="wwit_target")
+    assert target.value == {"list": "list_13w", "referrals": "referrals_13w"}[defaults.measure]
+    assert target.options[0] == scenario.TARGETS[target.value]  # the first on offer
+    assert at.number_input(key="wwit_pct").value == defaults.target
+
+
 @pytest.mark.parametrize("key, value, words", [
     ("horizon_months", 0, "horizon is 0 months"),
     ("replications", 1, "cannot show uncertainty"),
