@@ -5,6 +5,7 @@ Only the standard library is used here, so this runs on a fresh machine that has
 Python 3.11:
 
     python3.11 dev.py app      # set up, then start the app on the default scenario (port 8501)
+    python3.11 dev.py app --server.port 8601   # the same on another port (any streamlit option)
     python3.11 dev.py test     # set up, then run the whole test suite
 
 The environment lives in ``.venv`` beside this file. It is re-installed only when
@@ -19,12 +20,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Mapping, Sequence
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".dev-stamp"
+DEFAULT_PORT = 8501
 
 
 def _run(cmd: list[str], **kwargs: object) -> None:
@@ -58,6 +61,34 @@ def ensure_chromium() -> None:
     _run([apt, "install", "-y", "-qq", "chromium"], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
+def _option(args: Sequence[str], name: str) -> str | None:
+    """The value of ``--name VALUE`` or ``--name=VALUE`` in ``args`` (the last one given, as
+    streamlit reads it), or ``None``."""
+    value = None
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
+def app_command(rest: Sequence[str], environ: Mapping[str, str] = os.environ
+                ) -> tuple[list[str], str]:
+    """The ``streamlit run`` command for the app with the user's extra options, and the address
+    it serves: the port and address the user gave (``--server.port``, ``--server.address``, or
+    streamlit's ``STREAMLIT_SERVER_PORT`` / ``STREAMLIT_SERVER_ADDRESS``), else port 8501."""
+    port = _option(rest, "--server.port") or environ.get("STREAMLIT_SERVER_PORT")
+    address = _option(rest, "--server.address") or environ.get("STREAMLIT_SERVER_ADDRESS")
+    cmd = [str(PYTHON), "-m", "streamlit", "run", "streamlit_app.py"]
+    if port is None:
+        cmd += ["--server.port", str(DEFAULT_PORT)]
+    cmd += ["--server.headless", "true", "--browser.gatherUsageStats", "false", *rest]
+    host = address if address and address not in ("0.0.0.0", "::") else "localhost"
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address
+    return cmd, f"http://{host}:{port or DEFAULT_PORT}"
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"app", "test", "setup"}:
         print(__doc__)
@@ -67,10 +98,8 @@ def main(argv: list[str]) -> int:
     if job == "setup":
         return 0
     if job == "app":
-        cmd = [str(PYTHON), "-m", "streamlit", "run", "streamlit_app.py",
-               "--server.port", "8501", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", *rest]
-        print("ndpath app: open http://localhost:8501", flush=True)
+        cmd, url = app_command(rest)
+        print(f"ndpath app: open {url}", flush=True)
         return subprocess.call(cmd, cwd=ROOT)
     ensure_chromium()
     # The suite runs on every core (pytest-xdist) unless the caller chose a worker count;

@@ -24,9 +24,8 @@ import pandas as pd
 
 from model.equity import SHORT_LABELS, VARIABLE_LABELS
 from model.experiment import ExperimentResult
-from model.labels import PALETTE, label, short_label
+from model.labels import PALETTE, fmt_change_interval, label, short_label
 from model.metrics import WAIT_BANDS, mean_ci
-from model.labels import fmt_signed
 from model.plots import BAND_COLOURS, WAIT_METRICS, WAIT_WORDS, colour, month_positions
 
 from . import core
@@ -299,19 +298,31 @@ def differences_frame(differences: pd.DataFrame, metrics: Sequence[str]
         "metric": frame["metric"].to_numpy(),
         "measure": [short_label(m) for m in frame["metric"]],
         "pct": mid, "pct_low": low, "pct_high": high,
-        "words": [f"{fmt_signed(d)} ({fmt_signed(lo)} to {fmt_signed(hi)})" for d, lo, hi in
-                  zip(frame["difference"], frame["ci_low"], frame["ci_high"])]})
+        "words": [fmt_change_interval(m, d, lo, hi) for m, d, lo, hi in
+                  zip(frame["metric"], frame["difference"], frame["ci_low"], frame["ci_high"])]})
     return data, skipped
+
+
+WORDS_FONT = FONT - 1
+"""Points: the change's words right of the differences chart."""
 
 
 def differences_chart(differences: pd.DataFrame, metrics: Sequence[str]) -> Chart:
     """Paired differences of the headline measures against the starting scenario, each as a %
-    of its value with its 95% interval, and the change in the measure's own units beside it."""
+    of its value with its 95% interval, and the change in the measure's own units beside it
+    ("+£1.40m", "-0.38 weeks (-0.53 to -0.23)", "+1.20 %-points ...") in a column of its own,
+    as wide as its longest words.
+
+    The words are a text mark right of the plot, so the chart's automatic size (``AUTOSIZE``)
+    counts them: the plot takes what the names and the words leave. The padding is only a
+    margin: room for the words reserved there as well would be counted twice and squeeze the
+    plot (at 1024 wide, to a sliver with its dots against their words)."""
     data, skipped = differences_frame(differences, metrics)
     measures = list(data["measure"])
     rows = max(len(measures), 1)
     xtitle = ["Change (% of the starting value)", "dot: average; bar: 95% interval"]
-    subtitle = ["The change in each measure's own units on the right."]
+    subtitle = ["The change in each measure's own unit on the right (£, weeks, %-points or a "
+                "count), with its 95% interval."]
     if skipped:  # listed, not dropped silently (as model.plots does)
         subtitle.append("Not shown (its starting value is zero or undefined): "
                         + "; ".join(short_label(m) for m in skipped) + ".")
@@ -333,12 +344,12 @@ def differences_chart(differences: pd.DataFrame, metrics: Sequence[str]) -> Char
                   "opacity": 1},
          "encoding": {"y": y, "x": x | {"field": "pct"}, "tooltip": tooltip}},
         # the change in the measure's own units, right of the plot (as model.plots writes it)
-        {"mark": {"type": "text", "align": "left", "dx": 10, "fontSize": FONT - 1,
+        {"mark": {"type": "text", "align": "left", "dx": 10, "fontSize": WORDS_FONT,
                   "color": PALETTE[0]},
          "encoding": {"y": y, "x": {"value": {"expr": "width"}}, "text": {"field": "words"}}},
     ]
     spec = {"title": _title("What changes against the starting scenario", subtitle),
-            "height": 40 * rows, "padding": {"right": 220, "left": 5, "top": 5, "bottom": 5},
+            "height": 40 * rows, "padding": {"right": 12, "left": 5, "top": 5, "bottom": 5},
             "layer": layers, "config": CONFIG, "autosize": AUTOSIZE}
     return Chart(data, spec, "Change of each headline measure against the starting scenario, "
                              "with its 95% interval")

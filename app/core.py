@@ -31,6 +31,7 @@ from model.experiment import ExperimentResult
 from model.labels import fmt_number, fmt_signed, is_fraction, label, undefined_reason
 from model.names import SCALAR_METRICS
 from model.scenario import Scenario, ScenarioError, load_scenario_with_sources
+from model.staffing import constraint_sentence
 from model.uncertainty import centred_range
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -665,6 +666,18 @@ def card_help(result: ExperimentResult, metric: str) -> str:
         words += (". A list that fewer new children join is older: this can rise while fewer "
                   "children wait, so read it with the number waiting a year or more.")
     return words
+
+
+def constraint_note(result: ExperimentResult) -> str:
+    """Which profession's hours hold the assessments back in ``result``, in plain words
+    ("Psychologists' hours are the constraint: 97% of their clinical hours were used ..."),
+    from each profession's share of its hours used; ``""`` when the scenario pools the team's
+    hours or uses servers (no profession can be named).
+
+    It says why more of another profession changes little: an assessment starts only when every
+    profession it needs has hours (:func:`model.staffing.constraint_sentence`, the line
+    ``ndpath run`` prints)."""
+    return constraint_sentence(result)
 
 
 def about(value: float) -> str:

@@ -3,7 +3,8 @@ tables, and the presentation mode.
 
 Cards sit in a wrapping row of fixed-width boxes, so at 1440 they run four or five to a row and
 at 1024 three, never cutting a word; tables are HTML tables (``st.table``) whose cells wrap,
-rather than canvas grids that cut long text with an ellipsis.
+rather than canvas grids that cut long text with an ellipsis; a multiselect's chosen items wrap
+onto more lines instead of scrolling out of sight.
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ STYLE = """
 /* plain tables: cells wrap, small type */
 [data-testid="stTable"] td, [data-testid="stTable"] th {
   white-space: normal !important; overflow-wrap: anywhere; font-size: 0.85rem;
+}
+/* a multiselect's chosen items wrap onto more lines, each name whole, rather than scrolling
+   out of sight on one line (Compare's scenarios at 1024 wide: the third was hidden) */
+[data-testid="stMultiSelect"] [role="group"] { height: auto !important; max-height: none !important; }
+[data-testid="stMultiSelectTagsContainer"] {
+  flex-wrap: wrap !important; overflow: visible !important; height: auto !important; min-width: 0;
+  max-height: none !important; mask-image: none !important; -webkit-mask-image: none !important;
+}
+[data-testid="stMultiSelectTagsContainer"] [data-tag] { max-width: 100% !important; height: auto !important; }
+[data-testid="stMultiSelectTagsContainer"] [data-tag] > span {
+  white-space: normal !important; overflow-wrap: anywhere; text-overflow: clip !important;
 }
 /* a chart in sight on a 1280x800 laptop: less space above the title, a smaller title */
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }

@@ -250,3 +250,48 @@ def fmt_signed(value: float | None) -> str:
     """:func:`fmt_number` with its sign (``+`` for a rise), for a difference."""
     text = fmt_number(value)
     return text if text == "-" or value is None or value <= 0 else "+" + text
+
+
+def change_unit(name: str) -> str:
+    """What a change in metric ``name`` is counted in: ``"£"`` (costs), ``"weeks"``,
+    ``"%-points"`` (a change in a percentage, ``pct_*``) or ``""`` (a count of children or
+    events, whose label says what it counts)."""
+    if name.startswith("cost"):
+        return "£"
+    if name.startswith("pct_"):
+        return "%-points"
+    if "weeks" in name:
+        return "weeks"
+    return ""
+
+
+def _money(value: float) -> str:
+    """Pounds with their sign in front: "+£1.40m", "-£559,617"."""
+    sign = "+" if value > 0 else "-" if value < 0 else ""
+    size = abs(value)
+    return f"{sign}£{size / 1e6:,.2f}m" if size >= 1e6 else f"{sign}£{size:,.0f}"
+
+
+def fmt_change(name: str, value: float | None) -> str:
+    """A change in metric ``name`` with its sign and unit: "+£1.40m", "-0.38 weeks",
+    "+1.20 %-points", "-26.2" (a count); undefined as a dash."""
+    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "-"
+    unit = change_unit(name)
+    if unit == "£":
+        return _money(value)
+    return fmt_signed(value) + (f" {unit}" if unit else "")
+
+
+def fmt_change_interval(name: str, value: float, low: float, high: float) -> str:
+    """A change and its 95% interval, the unit said once: "-0.38 weeks (-0.53 to -0.23)",
+    "+£1.40m (+£1.39m to +£1.41m)"; only the change when the interval rounds to it (a cost
+    that is the same in every projection) or is undefined."""
+    change = fmt_change(name, value)
+    ends = [fmt_change(name, x) for x in (low, high)]
+    if "-" in ends or ends == [change, change]:
+        return change
+    if change_unit(name) in ("weeks", "%-points"):
+        # the unit once, after the change; the interval in the same unit
+        ends = [fmt_signed(x) for x in (low, high)]
+    return f"{change} ({ends[0]} to {ends[1]})"

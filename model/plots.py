@@ -32,7 +32,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .labels import PALETTE, fmt_signed, label, short_label
+from .labels import PALETTE, fmt_change_interval, label, short_label
 from .metrics import WAIT_BANDS, WEEK, child_times, mean_ci, on_stage_at
 
 if TYPE_CHECKING:
@@ -324,6 +324,20 @@ def wait_bands(timeseries: pd.DataFrame, *, today: str | None = None,
     return figure
 
 
+DIFFERENCE_LABEL_CHARS = 34
+"""Characters a line of a measure's name takes left of the differences chart (longer names wrap,
+so the plot keeps its width)."""
+WORDS_FONT = FONT - 3
+"""Points: the change's words right of the differences chart."""
+
+
+def _words_inches(words: Sequence[str]) -> float:
+    """Inches the widest of ``words`` takes at :data:`WORDS_FONT` (DejaVu Sans digits are 0.64
+    em wide; a little to spare)."""
+    longest = max((len(w) for w in words), default=0)
+    return 0.66 * WORDS_FONT / 72 * longest + 0.3
+
+
 def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None = None, *,
                       title: str | None = None, short_labels: bool = False) -> Figure:
     """Paired differences against the baseline, with 95% intervals, one row per metric.
@@ -332,8 +346,10 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
     difference, ci_low, ci_high, n``) or ``comparison.csv`` (with a ``comparison`` column naming
     the other scenario, one marker per comparison, and ``baseline_mean``). Metrics have different
     units, so the axis is the change as a % of the baseline mean; the change in the metric's own
-    units is written next to each marker. Metrics whose baseline is zero or undefined cannot be
-    shown as a % and are listed under the chart instead of dropped silently.
+    units ("+£1.40m", "-0.38 weeks (-0.53 to -0.23)", "+1.20 %-points ...") is written in a
+    column of its own right of the plot, as wide as its longest words, so it never runs into the
+    plot or past the figure. Metrics whose baseline is zero or undefined cannot be shown as a %
+    and are listed under the chart instead of dropped silently.
     """
     frame = compare_frame.copy()
     if "baseline_mean" in frame and "baseline" not in frame:
@@ -348,12 +364,16 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
         frame["difference"])
     skipped = sorted(set(frame.loc[~ok, "metric"]) - set(frame.loc[ok, "metric"]))
     frame = frame[ok]
+    frame = frame.assign(words=[fmt_change_interval(m, d, lo, hi) for m, d, lo, hi in zip(
+        frame["metric"], frame["difference"], frame["ci_low"], frame["ci_high"])])
     shown = [m for m in wanted if m in set(frame["metric"])]
     comparisons = list(dict.fromkeys(frame["comparison"]))
-    # the change in each metric's own units is written right of the axes: save with
-    # bbox_inches="tight" (as model.results does) to keep it in the picture
+    words_in = _words_inches(list(frame["words"]))
     figure = new_figure(12, 0.75 * max(len(shown), 1) * max(1, 0.6 * len(comparisons)) + 2.6)
-    ax = figure.subplots()
+    # the plot, then the words' column (sharing the rows): constrained layout keeps them apart
+    ax, side = figure.subplots(1, 2, sharey=True, gridspec_kw={
+        "width_ratios": [max(12 - 3.6 - words_in, 3.0), words_in], "wspace": 0.01})
+    side.axis("off")
     row = {m: k for k, m in enumerate(shown)}
     step = 0.7 / max(len(comparisons), 1)
     for i, name in enumerate(comparisons):
@@ -365,18 +385,18 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
         high = np.where(np.isfinite(rows["ci_high"]), rows["ci_high"] * scale, mid)
         ax.errorbar(mid, y, xerr=np.vstack([mid - low, high - mid]), fmt="o", color=colour(i),
                     capsize=6, markersize=9, linewidth=2.5, label=name or None)
-        for yy, m, d, lo, hi in zip(y, rows["metric"], rows["difference"], rows["ci_low"],
-                                    rows["ci_high"]):
-            ax.annotate(f"{fmt_signed(d)} ({fmt_signed(lo)} to {fmt_signed(hi)})", (1.0, yy),
-                        xycoords=("axes fraction", "data"), xytext=(8, 0),
-                        textcoords="offset points", va="center", fontsize=FONT - 3,
-                        color=colour(i))
+        for yy, words in zip(y, rows["words"]):
+            side.text(0.0, yy, words, transform=side.get_yaxis_transform(), va="center",
+                      ha="left", fontsize=WORDS_FONT, color=colour(i))
     ax.axvline(0, color="black", linewidth=1.2)
     # the app's narrow columns take the short card titles (the table beside it has the full ones)
     name = short_label if short_labels else label
-    ax.set_yticks(range(len(shown)), [name(m) for m in shown], fontsize=FONT - 1)
+    ax.set_yticks(range(len(shown)), [textwrap.fill(name(m), DIFFERENCE_LABEL_CHARS,
+                                                    break_on_hyphens=False) for m in shown],
+                  fontsize=FONT - 1)
     ax.set_ylim(len(shown) - 0.5, -0.5)
-    xlabel = "Change against the baseline (% of its value), dot: average, bar: 95% interval"
+    xlabel = ("Change against the baseline (% of its value), dot: average, bar: 95% interval\n"
+              "Right: the change in the measure's own unit, with its 95% interval")
     if skipped:
         xlabel += "\n" + textwrap.fill("Not shown (baseline is zero or undefined): " + "; ".join(
             label(m) for m in skipped), 80)

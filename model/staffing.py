@@ -123,6 +123,101 @@ def with_extra(scenario: Scenario, wte_by_profession: dict[str, float]) -> Scena
 
 
 # -------------------------------------------------------------------------------------------------
+# Which profession's hours ran out in a run (from its utilisation, not the arithmetic)
+
+CONSTRAINT_SHARE = 0.90
+"""A profession that used at least this share of its hours over the run is a constraint..."""
+CONSTRAINT_GAP = 0.05
+"""... when it is also within this much (5 points) of the busiest profession: an assessment
+starts only when every profession it needs has hours, so the busiest profession holds the
+others back, and one nearly as busy would hold them back as soon as it had more."""
+
+
+def hours_used_by_profession(experiment: ExperimentResult) -> dict[str, float]:
+    """Each profession's share of its clinical hours for the service used over the run
+    (assessment and follow-up), the average over replications as ``professions.csv`` gives it;
+    ``nan`` for a profession with no hours. Empty for a run that does not assess by
+    profession (the pooled model, servers)."""
+    from .results import profession_table
+
+    if experiment.scenario.assessment.capacity_model != "by_profession":
+        return {}
+    table = profession_table(experiment)
+    table = table[table["metric"] == "utilisation"]
+    return {str(r.profession): float(r.mean) for r in table.itertuples()}
+
+
+def constrained_professions(experiment: ExperimentResult) -> list[str]:
+    """The professions whose hours held the run's assessments back, busiest first: a profession
+    the recipes need that had no hours at all, or else those that used at least
+    :data:`CONSTRAINT_SHARE` of their hours and are within :data:`CONSTRAINT_GAP` of the busiest
+    (empty when none did, or when the run does not assess by profession)."""
+    used = hours_used_by_profession(experiment)
+    need = recipe_hours_by_profession(experiment.scenario) if used else {}
+    missing = [n for n, u in used.items() if not math.isfinite(u) and need.get(n, 0.0) > 0]
+    if missing:
+        return missing
+    finite = {n: u for n, u in used.items() if math.isfinite(u)}
+    if not finite:
+        return []
+    busiest = max(finite.values())
+    return sorted((n for n, u in finite.items()
+                   if u >= CONSTRAINT_SHARE and u >= busiest - CONSTRAINT_GAP),
+                  key=lambda n: -finite[n])
+
+
+def _people(name: str) -> str:
+    return name.replace("_", " ") + "s"
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def constraint_sentence(experiment: ExperimentResult) -> str:
+    """Which profession's hours are the constraint in this run, in plain words, from each
+    profession's share of its hours used (:func:`hours_used_by_profession`); ``""`` for a run
+    that does not assess by profession.
+
+    For example: "Psychologists' hours are the constraint: 97% of their clinical hours were
+    used over the 60 months (paediatricians 84%, speech and language therapists 67%; averages
+    of 10 projections). Adding other professions alone changes little."
+    """
+    used = hours_used_by_profession(experiment)
+    if not used:
+        return ""
+    binding = constrained_professions(experiment)
+    if binding and not math.isfinite(used[binding[0]]):
+        who = _and([_people(b) for b in binding])
+        return (f"{who[0].upper()}{who[1:]} have no clinical hours for the service (0 WTE), "
+                "and the assessments need them: those assessments cannot start until some are "
+                "added, whatever is added of the other professions.")
+
+    def pct(name: str) -> str:
+        return f"{100 * used[name]:.0f}%" if math.isfinite(used[name]) else "no hours"
+
+    def shares(names: list[str]) -> str:
+        """The others' shares, then how many projections they average, in brackets."""
+        listed = ", ".join(f"{_people(n)} {pct(n)}" for n in names)
+        return f"({listed + '; ' if listed else ''}averages of {experiment.replications} projections)"
+
+    others = sorted((n for n in used if n not in binding),
+                    key=lambda n: -used[n] if math.isfinite(used[n]) else 1.0)
+    over = f"over the {experiment.scenario.simulation.horizon_months} months"
+    if not binding:
+        busiest = others[0]
+        return (f"No profession's hours ran out: the busiest, {_people(busiest)}, used "
+                f"{pct(busiest)} of their clinical hours {over} {shares(others[1:])}.")
+    who = _and([_people(b) + "'" for b in binding])
+    sentence = (f"{who[0].upper()}{who[1:]} hours are the constraint: "
+                f"{_and([pct(b) for b in binding])} of their clinical hours were used {over} "
+                f"{shares(others)}.")
+    if others:
+        return sentence + " Adding other professions alone changes little."
+    return sentence + " Adding one profession alone changes little: the team needs more of each."
+
+
+# -------------------------------------------------------------------------------------------------
 # +1 WTE of each profession, with common random numbers
 
 
@@ -369,7 +464,8 @@ def _words(split: dict[str, float]) -> str:
     return ", ".join(f"{w:.1f} {n.replace('_', ' ')}" for n, w in split.items() if w > 0)
 
 
-__all__ = ["STAFFING_METRICS", "FewestWTE", "MixLever", "PostEffects", "assessments_per_week_by_profession",
-           "effects_table",
+__all__ = ["CONSTRAINT_GAP", "CONSTRAINT_SHARE", "STAFFING_METRICS", "FewestWTE", "MixLever",
+           "PostEffects", "assessments_per_week_by_profession", "constrained_professions",
+           "constraint_sentence", "effects_table", "hours_used_by_profession",
            "balanced_mix", "binding_profession", "candidate_mixes", "fewest_wte", "post_effects",
            "recipe_hours_by_profession", "with_extra"]

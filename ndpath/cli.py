@@ -455,6 +455,7 @@ def _run(args: argparse.Namespace, loaded: LoadedScenario, executor: Executor, b
 def command_run(args: argparse.Namespace) -> int:
     """``ndpath run``: one scenario to a results folder."""
     from model.results import build_provenance, prepare_folder, write_results
+    from model.staffing import constraint_sentence
 
     choice = executor_choice(args)
     loaded = _load(args.scenario, _overrides(args))
@@ -474,6 +475,9 @@ def command_run(args: argparse.Namespace) -> int:
           f"{sim.horizon_months} months from {sim.start_date}, seed {experiment.seed}; "
           + bands_note(loaded.scenario))
     print(summary_table(experiment))
+    constraint = constraint_sentence(experiment)
+    if constraint:  # by profession: which profession's hours run out (the app says the same)
+        print("\n" + constraint)
     print(sanity_section(panel))
     for variable in by:
         print(equity_text(experiment, variable))

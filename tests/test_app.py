@@ -104,6 +104,57 @@ def test_a_moved_lever_starts_its_run_at_once_and_run_shows_the_same_numbers():
         assert card.value == core.fmt_metric(metric, fresh.metric(metric)["mean"]), metric
 
 
+def constraint_notes(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown
+            if "hours are the constraint" in m.value or "hours ran out" in m.value]
+
+
+def test_the_results_say_which_profession_holds_assessments_back():
+    """+2 paediatrician WTE in a team that waits on its psychologists: the page says that the
+    psychologists' hours are the constraint, with the shares of the run shown (the edit's, the
+    same numbers a run of that scenario from nothing gives)."""
+    from model.experiment import run_replications
+
+    at = start()
+    first = constraint_notes(at)
+    baseline = at.session_state["ndpath_scenario_run"]["baseline"]
+    assert first == [core.constraint_note(run_replications(baseline, executor="serial"))]
+    assert first[0].startswith("Psychologists' hours are the constraint")
+    at.slider(key="add_wte_0").set_value(2.0)  # +2 paediatrician WTE, from 3
+    at.button(key="run").click().run()
+    assert not at.exception and not at.error
+    edited = at.session_state["ndpath_scenario_run"]["edited"]
+    after = constraint_notes(at)
+    assert after == [core.constraint_note(run_replications(edited, executor="serial"))]
+    assert after[0].startswith("Psychologists' hours are the constraint")
+    assert after != first  # the paediatricians' share of the edit, not of the starting team
+    assert after[0].endswith("Adding other professions alone changes little.")
+
+
+def test_no_profession_is_named_when_the_team_pools_its_hours():
+    pooled = core.load_shipped("default")[0].replace(
+        {"assessment.capacity_model": "clinical_hours", "meta.name": "Pooled team"})
+    at = start_app(SMALL | {"ndpath_session_scenarios": {"Pooled team": pooled},
+                            "ndpath_start": "session:Pooled team"})
+    assert at.subheader[0].value == "Projection: Pooled team"
+    assert constraint_notes(at) == []
+    assert not any("constraint" in m.value for m in at.markdown)
+
+
+def test_what_would_it_take_starts_at_the_headline_target_ndpath_capacity_uses(scenario_page):
+    """The list-based 13-week share (the README's headline), at the percentage
+    ``ndpath capacity`` aims for unless told otherwise."""
+    from app.pages import scenario
+    from ndpath.cli import build_parser
+
+    defaults = build_parser().parse_args(["capacity", "default.toml", "--by", "2027-01"])
+    at = scenario_page
+    target = at.selectbox(key="wwit_target")
+    assert target.value == {"list": "list_13w", "referrals": "referrals_13w"}[defaults.measure]
+    assert target.options[0] == scenario.TARGETS[target.value]  # the first on offer
+    assert at.number_input(key="wwit_pct").value == defaults.target
+
+
 @pytest.mark.parametrize("key, value, words", [
     ("horizon_months", 0, "horizon is 0 months"),
     ("replications", 1, "cannot show uncertainty"),

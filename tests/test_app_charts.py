@@ -108,6 +108,35 @@ def test_the_differences_are_the_paired_differences_as_a_share_of_the_baseline(r
     assert list(chart.data["metric"]) == shown  # in the cards' order
 
 
+def test_the_differences_say_each_change_in_its_own_unit_as_the_png_does(runs):
+    """"+£1.40m", not "+1,399,721"; weeks and %-points named; the browser's chart and the
+    download's figure write the same words."""
+    frame = pd.DataFrame({
+        "metric": ["waiting_total_end", "list_wait_weeks_p50_end",
+                   "pct_referrals_assessed_within_13w", "escalations", "cost_total"],
+        "baseline": [12_800.0, 95.0, 4.0, 900.0, 5_300_000.0],
+        "scenario": [12_759.0, 94.6, 5.2, 895.5, 6_699_721.0],
+        "difference": [-41.0, -0.38, 1.2, -4.5, 1_399_721.0],
+        "ci_low": [-58.5, -0.53, 0.8, -9.27, 1_399_619.0],
+        "ci_high": [-23.5, -0.23, 1.6, 0.27, 1_399_948.0], "n": [10] * 5})
+    chart = charts.differences_chart(frame, core.HEADLINE_METRICS)
+    words = dict(zip(chart.data["metric"], chart.data["words"]))
+    assert words == {"waiting_total_end": "-41.0 (-58.5 to -23.5)",
+                     "list_wait_weeks_p50_end": "-0.38 weeks (-0.53 to -0.23)",
+                     "pct_referrals_assessed_within_13w": "+1.20 %-points (+0.80 to +1.60)",
+                     "escalations": "-4.50 (-9.27 to +0.27)", "cost_total": "+£1.40m"}
+    png = figures.differences_chart(frame)
+    assert [t.get_text() for t in png.axes[1].texts] == list(chart.data["words"])
+    # a cost that differs across projections keeps its interval, in pounds
+    spread = frame.assign(difference=[-41.0, -0.38, 1.2, -4.5, 60_000.0],
+                          ci_low=[-58.5, -0.53, 0.8, -9.27, 40_000.0],
+                          ci_high=[-23.5, -0.23, 1.6, 0.27, 80_000.0])
+    cost = charts.differences_frame(spread, ["cost_total"])[0]["words"].iloc[0]
+    assert cost == "+£60,000 (+£40,000 to +£80,000)"
+    # the words are drawn beside the plot with only a margin: the chart's own size counts them
+    assert chart.spec["padding"]["right"] <= 20
+
+
 def test_who_benefits_bars_are_the_disclosure_controlled_table(runs):
     results, _ = runs
     tables = equity._tables(results)

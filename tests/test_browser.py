@@ -332,3 +332,118 @@ def test_same_numbers_on_every_page_in_the_pack_and_nothing_cut_at_1024(app_url,
             page.screenshot(path=str(artifacts / "present_mode_1024.png"))
         finally:
             browser.close()
+
+
+DIFFERENCES_FIT = """() => {
+  const svg = [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg')].find(
+    s => s.getBoundingClientRect().width > 0 && s.textContent.includes('What changes against'));
+  if (!svg) return {words: [], problems: ['no differences chart on screen']};
+  const box = svg.getBoundingClientRect();
+  const of = sel => [...svg.querySelectorAll(sel)].map(
+    el => ({text: el.textContent || sel, r: el.getBoundingClientRect()}));
+  const words = of('g.mark-text.role-mark text'), labels = of('g.role-axis-label text');
+  const marks = of('g.mark-symbol.role-mark path').concat(of('g.mark-rule.role-mark line'),
+                                                          of('g.mark-rule.role-mark path'));
+  const meet = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 &&
+                         a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  const problems = [];
+  // the plot: from the names' right edge to the words' left (the words start 10 px after it)
+  const plot = Math.min(...words.map(w => w.r.left)) - Math.max(...labels.filter(
+    l => l.r.bottom <= Math.max(...marks.map(m => m.r.bottom)) + 1).map(l => l.r.right));
+  if (plot < 0.35 * box.width) problems.push('plot squeezed to ' + Math.round(plot) + ' of ' +
+                                             Math.round(box.width) + ' px');
+  for (const w of words) {
+    if (w.r.right > box.right + 0.5 || w.r.left < box.left - 0.5) problems.push('cut: ' + w.text);
+    for (const o of labels.concat(marks, words))
+      if (o !== w && meet(w.r, o.r)) problems.push(w.text + ' over ' + o.text);
+  }
+  return {words: words.map(w => w.text), problems};
+}"""
+"""The differences chart's words (the change in each measure's unit) as drawn: any cut by the
+chart's edge or drawn over an axis label, a dot, a bar or other words, and a plot squeezed to
+less than a third of the chart's width by the names and the words beside it."""
+
+CHOSEN_CUT = """() => {
+  const cut = [];
+  for (const select of document.querySelectorAll('[data-testid="stMultiSelect"]')) {
+    if (!select.offsetParent) continue;
+    const field = select.querySelector('[role="group"]').getBoundingClientRect();
+    for (const tag of select.querySelectorAll('[data-tag]')) {
+      const r = tag.getBoundingClientRect(), name = tag.firstElementChild;
+      if (name.scrollWidth > name.clientWidth + 1 || r.right > field.right + 1 ||
+          r.left < field.left - 1 || r.bottom > field.bottom + 1 || r.top < field.top - 1)
+        cut.push(tag.getAttribute('aria-label'));
+    }
+    for (const button of select.querySelectorAll('[role="group"] > button')) {
+      const r = button.getBoundingClientRect();
+      if (r.right > field.right + 1 || r.left < field.left - 1)
+        cut.push('outside its box: ' + button.getAttribute('aria-label'));
+    }
+  }
+  return cut;
+}"""
+"""The chosen items of every multiselect on the page that are not shown whole inside its box,
+and its own buttons (clear, open) pushed out of it."""
+
+
+@pytest.mark.parametrize("width, height", [(1440, 900), (1024, 768)])
+def test_differences_say_their_units_clear_of_the_plot_and_compare_shows_every_choice(
+        app_url, artifacts, width, height):  # type: ignore[no-untyped-def]
+    """+2 paediatrician WTE: the differences chart writes the cost in £ (and waits in weeks)
+    where nothing covers it; on Compare the three scenarios chosen at first are each readable
+    whole, the third too."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from app import core
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(app_url)
+            expect(page.get_by_text("Projection: Status quo")).to_be_visible(timeout=120_000)
+            set_number(page, "Months to project", 24)
+            set_number(page, "Replications (more: narrower intervals, slower)", 4)
+            slider = page.get_by_role("slider", name="Paediatrician: change in WTE (now 3.0)")
+            for step in ("+0.5", "+1.0", "+1.5", "+2.0"):
+                wait_idle(page)
+                slider.focus()
+                slider.press("ArrowRight")
+                expect(page.get_by_text(f"{step} paediatrician WTE")).to_be_visible(
+                    timeout=60_000)
+            page.get_by_role("button", name="Run", exact=True).click()
+            expect(page.get_by_text("Your scenario against")).to_be_visible(timeout=180_000)
+            wait_idle(page)
+            expect(page.get_by_text("Psychologists' hours are the constraint")).to_be_visible()
+            page.get_by_role("tab", name="Differences").click()
+            page.wait_for_timeout(1500)  # drawn by the browser
+            drawn = page.evaluate(DIFFERENCES_FIT)
+            page.screenshot(path=str(artifacts / f"differences_{width}.png"), full_page=True)
+            assert drawn["problems"] == [], drawn
+            assert any(w.startswith("+£") for w in drawn["words"]), drawn["words"]
+            assert any(" weeks" in w for w in drawn["words"]), drawn["words"]
+            # a long choice in the sidebar's narrow multiselect wraps inside its box too
+            page.get_by_text("Demand and priority").click()
+            page.wait_for_timeout(500)  # the expander opens
+            page.get_by_role("combobox", name="Seen first, in this order (empty: first come, "
+                                              "first served)").click()
+            page.get_by_role("option", name=core.PRIORITY_GROUPS["looked_after"]).click()
+            page.keyboard.press("Escape")
+            wait_idle(page)
+            assert page.evaluate(CHOSEN_CUT) == []
+
+            page.get_by_role("link", name="Compare").click()
+            expect(page.get_by_role("button", name="Compare", exact=True)).to_be_visible(
+                timeout=60_000)
+            wait_idle(page)
+            chosen = page.locator('[data-testid="stMultiSelect"] [data-tag]')
+            assert chosen.count() == 3
+            page.screenshot(path=str(artifacts / f"compare_choices_{width}.png"))
+            assert page.evaluate(CHOSEN_CUT) == []
+            # nothing below the box is drawn over the last choice
+            last = chosen.nth(2).bounding_box()
+            below = page.get_by_text("Choose scenarios and press").bounding_box()
+            assert last is not None and below is not None
+            assert last["y"] + last["height"] <= below["y"]
+        finally:
+            browser.close()

@@ -414,3 +414,67 @@ def test_every_entry_point_reports_a_user_error_without_a_traceback(module: str,
                           timeout=120)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "ndpath scenarios" in done.stderr
+
+
+# -------------------------------------------------------------------------------------------------
+# Which profession's hours are the constraint: the line after the summary (the app says the same)
+
+
+def test_run_says_which_profession_holds_the_assessments_back(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two more paediatricians in a team that waits on its psychologists: the summary is
+    followed by the line naming the psychologists, with the shares professions.csv holds, the
+    same line the app shows for that scenario."""
+    from model.experiment import run_replications
+    from model.staffing import constraint_sentence
+
+    out = tmp_path / "more_paediatricians"
+    code, printed, _ = run_main(capsys, "run", DEFAULT, "--replications", "2", "--months", "6",
+                                "--executor", "serial", "--quiet", "--no-figures",
+                                "--set", "assessment.professions.0.wte=5", "--out", out)
+    assert code == 0
+    lines = printed.splitlines()
+    said = [line for line in lines if "hours are the constraint" in line]
+    assert len(said) == 1 and said[0].startswith("Psychologists' hours are the constraint: ")
+    sanity = next(i for i, line in enumerate(lines) if line.startswith("Queueing sanity check"))
+    assert lines.index(said[0]) < sanity  # after the summary table, before the sanity check
+    table = pd.read_csv(out / "professions.csv")
+    used = table[table["metric"] == "utilisation"].set_index("profession")["mean"]
+    assert used.idxmax() == "psychologist"
+    assert f"paediatricians {round(100 * used['paediatrician'])}%" in said[0]
+    assert (f"speech and language therapists "
+            f"{round(100 * used['speech_and_language_therapist'])}%") in said[0]
+    assert f"constraint: {round(100 * used['psychologist'])}% of their" in said[0]
+    # the app's words: the same sentence from the same scenario, run again with its seed
+    again = run_replications(load_scenario(out / "scenario.toml"), executor="serial")
+    assert said[0] == constraint_sentence(again)
+
+
+def test_run_of_a_pooled_team_names_no_profession(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, printed, _ = run_main(capsys, "run", DEFAULT, *FAST,
+                                "--set", "assessment.capacity_model=clinical_hours",
+                                "--out", tmp_path / "pooled")
+    assert code == 0
+    assert "hours are the constraint" not in printed and "hours ran out" not in printed
+
+
+def test_the_readme_pairs_its_two_runs_of_the_default():
+    """The README runs the default, then a variant to compare with it: the same seed,
+    replications and months, so the two folders are paired (each replication the same
+    children) and their difference is the change, not luck."""
+    import shlex
+
+    from ndpath.cli import _overrides, build_parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    runs = {}
+    for line in readme.splitlines():
+        if line.startswith("ndpath run scenarios/default.toml") and "--out results/" in line:
+            args = build_parser().parse_args(shlex.split(line.split("#")[0])[1:])
+            scenario = load_scenario(ROOT / args.scenario, _overrides(args))
+            runs[str(args.out)] = scenario.simulation
+    assert set(runs) == {"results/default", "results/more"}
+    first, more = runs["results/default"], runs["results/more"]
+    assert (more.seed, more.replications, more.horizon_months, more.start_date) == (
+        first.seed, first.replications, first.horizon_months, first.start_date)

@@ -166,7 +166,9 @@ def test_differences_chart_one_marker_per_metric_and_comparison(runs: dict[str, 
     x = bars[0].lines[0].get_xdata()
     rows = diff.set_index("metric").loc[metrics]
     assert np.allclose(x, 100 * rows["difference"] / rows["baseline"].abs())
-    assert [t.get_text() for t in ax.get_yticklabels()] == [label(m) for m in metrics]
+    # long names wrap onto more lines, the words unchanged
+    assert [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()] == [
+        label(m) for m in metrics]
     two = pd.concat([diff.assign(comparison="A"), diff.assign(comparison="B")])
     assert sum(isinstance(c, ErrorbarContainer) for c in plots.differences_chart(two, metrics).axes[0].containers) == 2
 
@@ -178,8 +180,56 @@ def test_differences_chart_lists_what_it_cannot_show() -> None:
                           "ci_high": [-8.0, 6.0], "n": [3, 3]})
     figure = plots.differences_chart(frame)
     ax = figure.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == [label("waiting_list_end")]
+    assert [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()] == [
+        label("waiting_list_end")]
     assert "Not shown (baseline is zero or undefined): Of all new referrals" in ax.get_xlabel()
+
+
+HEADLINE_DIFFERENCES = pd.DataFrame({
+    "metric": ["waiting_total_end", "list_wait_weeks_p50_end", "pct_referrals_assessed_within_13w",
+               "escalations", "cost_total"],
+    "baseline": [12_800.0, 95.0, 4.0, 900.0, 5_300_000.0],
+    "scenario": [12_759.0, 94.6, 5.2, 895.5, 6_699_721.0],
+    "difference": [-41.0, -0.38, 1.2, -4.5, 1_399_721.0],
+    "ci_low": [-58.5, -0.53, 0.8, -9.27, 1_399_619.0],
+    "ci_high": [-23.5, -0.23, 1.6, 0.27, 1_399_948.0],
+    "n": [10] * 5})
+"""Paired differences as +2 paediatrician WTE gives them, one measure of each unit."""
+UNITS_SAID = ["-41.0 (-58.5 to -23.5)", "-0.38 weeks (-0.53 to -0.23)",
+              "+1.20 %-points (+0.80 to +1.60)", "-4.50 (-9.27 to +0.27)", "+£1.40m"]
+
+
+def _boxes(figure: Figure, texts: list) -> list:  # type: ignore[type-arg]
+    renderer = figure.canvas.get_renderer()
+    return [t.get_window_extent(renderer) for t in texts if t.get_text()]
+
+
+@pytest.mark.parametrize("short_labels", [True, False])
+@pytest.mark.parametrize("comparisons", [1, 2])
+def test_differences_chart_says_each_change_in_its_unit_clear_of_the_plot(short_labels: bool,
+                                                                          comparisons: int) -> None:
+    """"+£1.40m", not "+1,399,721"; weeks and %-points named; and the words sit in their own
+    column: right of the plot (clear of the dots and of the names), inside the figure (kept
+    without cropping), never over one another."""
+    frame = HEADLINE_DIFFERENCES if comparisons == 1 else pd.concat(
+        [HEADLINE_DIFFERENCES.assign(comparison=name) for name in ("A", "Scenario B")])
+    figure = plots.differences_chart(frame, list(HEADLINE_DIFFERENCES["metric"]),
+                                     short_labels=short_labels)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure).draw()  # laid out and drawn as a saved PNG is
+    ax, side = figure.axes[:2]
+    words = [t for t in side.texts]
+    assert [t.get_text() for t in words] == UNITS_SAID * comparisons
+    names = _boxes(figure, ax.get_yticklabels())
+    said = _boxes(figure, words)
+    plot = ax.get_window_extent(figure.canvas.get_renderer())
+    edge = figure.bbox
+    assert all(b.x0 >= plot.x1 for b in said)  # right of the plot and its dots
+    assert all(b.x1 <= plot.x0 for b in names)  # the names left of it
+    assert all(b.x1 <= edge.x1 and b.x0 >= edge.x0 for b in said + names)
+    for i, a in enumerate(said):
+        assert not any(a.overlaps(b) for b in said[i + 1:])
 
 
 def test_scenario_bars_show_means(runs: dict[str, ExperimentResult]) -> None:
