@@ -201,16 +201,17 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 
 
 PROFESSION_LABELS: dict[str, str] = {
-    "utilisation": "Share of {who} clinical hours for the service used (assessment and follow-up)",
+    "utilisation": "Share of {whose} clinical hours for the service used (assessment and follow-up)",
     "follow_up_hours": "Clinical hours {who} gave to post-diagnostic follow-up",
 }
-"""Labels of the per-profession metrics ``{metric}_{profession}`` (``{who}``: the profession)."""
+"""Labels of the per-profession metrics ``{metric}_{profession}`` (``{who}``: "the
+psychologists", ``{whose}``: "the psychologists'")."""
 
 
 def profession_label(metric: str, profession: str) -> str:
     """The label of a per-profession metric, e.g. ``("utilisation", "psychologist")``."""
-    who = f"the {profession.replace('_', ' ')}s'"
-    return PROFESSION_LABELS[metric].format(who=who)
+    who = f"the {profession.replace('_', ' ')}s"
+    return PROFESSION_LABELS[metric].format(who=who, whose=who + "'")
 
 
 def label(name: str, professions: tuple[str, ...] = ()) -> str:

@@ -227,3 +227,12 @@ def test_a_calibrated_growth_below_the_default_runs_with_uncertainty_included(ba
     low, high = core.uncertain_ranges(scenario)["arrivals.annual_growth"]
     assert low == 0.0 and high == pytest.approx(0.197)
     assert run_replications(scenario, executor="serial").replications == 2
+
+
+def test_per_profession_labels_read_as_english():
+    from model.labels import profession_label
+
+    assert profession_label("follow_up_hours", "paediatrician") == (
+        "Clinical hours the paediatricians gave to post-diagnostic follow-up")
+    assert profession_label("utilisation", "psychologist").startswith(
+        "Share of the psychologists' clinical hours")

@@ -219,7 +219,7 @@ def headline(base_result, edit_result) -> None:  # type: ignore[no-untyped-def]
                                 "help": core.card_help(shown, metric)}
         if edit_result is not None:
             change = value - base_result.metric(metric)["mean"]
-            if math.isfinite(change) and change != 0:
+            if math.isfinite(change) and not core.rounds_to_zero(metric, change):
                 item |= {"delta": core.fmt_delta(metric, change),
                          "delta_color": "inverse" if metric in core.LOWER_IS_BETTER else "normal"}
             elif math.isfinite(change):
