@@ -31,7 +31,7 @@ def start(page: str | None = None) -> AppTest:
 def list_range_shown(at: AppTest) -> tuple[float, float]:
     """The "9 in 10 projections between A and B" the Waiting list tab quotes."""
     text = " ".join(c.value for c in at.caption)
-    found = re.search(r"9 in 10 projections between ([\d,]+) and ([\d,]+)", text)
+    found = re.search(r"9 in 10 projections had between ([\d,]+) and ([\d,]+)", text)
     assert found, text
     low, high = (float(x.replace(",", "")) for x in found.groups())
     return low, high
