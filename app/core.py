@@ -442,6 +442,19 @@ def _no_difference(metric: str, baseline_name: str, scenario_name: str, baseline
     return "no difference: never defined in the same projection of both"
 
 
+def _reached_in_one(metric: str, baseline_n: int, scenario_n: int) -> str | None:
+    """For a median wait ("not reached" when undefined: fewer than half got there within the
+    horizon), which run reached it when only one did ("baseline" or "scenario"), else None.
+    Reaching it at all is a shorter wait than never reaching it: a difference, not none."""
+    if fmt_metric(metric, math.nan) != "not reached":
+        return None
+    if baseline_n == 0 and scenario_n > 0:
+        return "scenario"
+    if scenario_n == 0 and baseline_n > 0:
+        return "baseline"
+    return None
+
+
 def differences_table(differences: pd.DataFrame, baseline_name: str = "Starting scenario",
                       scenario_name: str = "Your scenario") -> pd.DataFrame:
     """Paired differences for display, in the headline order: each scenario's own value (as the
@@ -470,13 +483,21 @@ def differences_table(differences: pd.DataFrame, baseline_name: str = "Starting 
         else:
             shown = _no_difference(metric, baseline_name, scenario_name, base[3], scen[3])
             interval = "-"
+        verdict = clear_change(metric, low, high, difference)
+        reached = _reached_in_one(metric, base[3], scen[3])
+        if reached is not None:  # a median wait one scenario reaches and the other never does
+            names = (scenario_name, baseline_name) if reached == "scenario" else (
+                baseline_name, scenario_name)
+            shown = f"reached in “{names[0]}”, not in “{names[1]}”"
+            better = (reached == "scenario") == (direction(metric) == "lower is better")
+            verdict = "better" if better else "worse"
         rows.append({
             "Measure": label(metric),
             baseline_name: fmt_estimate(metric, *base[:3]),
             scenario_name: fmt_estimate(metric, *scen[:3]),
             "Difference": shown,
             "95% interval of the difference": interval,
-            "Clear change?": clear_change(metric, low, high, difference),
+            "Clear change?": verdict,
         })
     return pd.DataFrame(rows)
 

@@ -797,7 +797,7 @@ def comparison_table(frame: pd.DataFrame, metrics: Sequence[str] = TABLE_METRICS
                    if not math.isfinite(result.metric(m)["mean"])]
         return f" in {' and '.join(lacking)}" if len(lacking) == 1 else ""
 
-    notes = "".join(f"\n  - {label(m)}: no difference: not defined{where(m)} "
+    notes = "".join(f"\n  - {label(m)}: no paired difference: not defined{where(m)} "
                     f"({undefined_reason(m)})" for m in undefined)
     return _table(("", "baseline", "scenario", "difference", "95% interval"), rows) + (
         "\nNot defined (-):" + notes if notes else "")

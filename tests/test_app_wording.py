@@ -51,12 +51,14 @@ def test_a_median_not_reached_in_the_baseline_keeps_the_other_scenarios_own_valu
             assert shown.loc[label(metric), name] == numbers.loc[label(metric), name]
     row = shown.loc[label(SUPPORT)]
     assert row["Combined"].startswith("41 weeks (") and row["Status quo"] == "not reached"
-    assert row["Difference"] == "no difference: not reached in “Status quo”"
-    assert row["Clear change?"].startswith("cannot tell")
-    # and the other way round, and in both
+    # reaching a median wait at all is shorter than never reaching it: a gain, not "no difference"
+    assert row["Difference"] == "reached in “Combined”, not in “Status quo”"
+    assert row["Clear change?"] == "better"
+    # and the other way round (a loss), and in both (nothing to compare)
     shown = core.differences_table(compare(other, base), "Combined", "Status quo")
-    assert shown.set_index("Measure").loc[label(SUPPORT), "Difference"] == (
-        "no difference: not reached in “Status quo”")
+    row = shown.set_index("Measure").loc[label(SUPPORT)]
+    assert row["Difference"] == "reached in “Combined”, not in “Status quo”"
+    assert row["Clear change?"] == "worse"
     shown = core.differences_table(compare(base, base), "A", "B").set_index("Measure")
     assert shown.loc[label(SUPPORT), "Difference"] == "no difference: not reached in either scenario"
 
@@ -236,7 +238,8 @@ def test_compare_page_differences_agree_with_the_numbers_table():
     for measure in diff.index:
         for name in (base, other):
             assert diff.loc[measure, name] == numbers.loc[measure, name], measure
-    assert diff.loc[support, "Difference"] == f"no difference: not reached in “{base}”"
+    assert diff.loc[support, "Difference"] == f"reached in “{other}”, not in “{base}”"
+    assert diff.loc[support, "Clear change?"] == "better"
     assert not diff.apply(lambda column: column.str.contains(r"(?<![\d.])-0(?![\d.,])")).any().any()
     verdicts = set(diff["Clear change?"])
     assert verdicts <= {"better", "worse", "costs more", "costs less", "higher", "lower",

@@ -141,4 +141,4 @@ def test_compare_prints_each_scenarios_own_value_where_the_difference_is_undefin
              for p in (tmp_path / "c").iterdir() if p.is_dir()}
     own = [s.at[metric, "mean"] for s in saved.values()]
     assert base == "-" and other == fmt_number(next(v for v in own if math.isfinite(v)))
-    assert f"{label(metric)}: no difference: not defined in the baseline" in out
+    assert f"{label(metric)}: no paired difference: not defined in the baseline" in out
