@@ -54,7 +54,7 @@ class Slide:
 
 
 TAKEAWAYS: tuple[tuple[str, str, Callable[[ExperimentResult], str]], ...] = (
-    ("projected_list", "How many children will be waiting?", core.takeaway_list),
+    ("projected_list", "How many children will be on the diagnostic waiting list?", core.takeaway_list),
     ("waits", "How many children have waited a year or more?", core.takeaway_wait),
     ("first_support", "How soon do families get support?", core.takeaway_support),
 )

@@ -202,3 +202,13 @@ def test_the_footer_names_the_projections_the_numbers_came_from(runs):
     first = next(iter(results.values()))
     assert f"{first.replications} projections, seed {first.seed}," in words
     assert "20 projections" not in words
+
+
+def test_each_slide_title_asks_about_what_its_chart_shows(deck):
+    """The list slide's chart is the diagnostic list (its axis says so); its title asked "How
+    many children will be waiting?" while the sentence beside it counted every stage (9,600
+    against the chart's 5,400 for Combined)."""
+    by_name = {s.name: s for s in deck}
+    axis = by_name["projected_list"].figure.axes[0].get_ylabel().lower()
+    assert "diagnostic waiting list" in axis
+    assert "diagnostic waiting list" in by_name["projected_list"].title
