@@ -259,7 +259,7 @@ def change_unit(name: str) -> str:
     events, whose label says what it counts)."""
     if name.startswith("cost"):
         return "£"
-    if name.startswith("pct_"):
+    if name.startswith("pct_") or is_fraction(name):
         return "%-points"
     if "weeks" in name:
         return "weeks"
@@ -281,6 +281,8 @@ def fmt_change(name: str, value: float | None) -> str:
     unit = change_unit(name)
     if unit == "£":
         return _money(value)
+    if is_fraction(name):  # a share from 0 to 1: its change in points, as the tables give it
+        value = 100 * value
     return fmt_signed(value) + (f" {unit}" if unit else "")
 
 
@@ -294,5 +296,6 @@ def fmt_change_interval(name: str, value: float, low: float, high: float) -> str
         return change
     if change_unit(name) in ("weeks", "%-points"):
         # the unit once, after the change; the interval in the same unit
-        ends = [fmt_signed(x) for x in (low, high)]
+        scale = 100 if is_fraction(name) else 1
+        ends = [fmt_signed(scale * x) for x in (low, high)]
     return f"{change} ({ends[0]} to {ends[1]})"
