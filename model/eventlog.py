@@ -119,16 +119,24 @@ class EventLog:
                   np.array(self.event, dtype=np.int8), np.array(self.detail, dtype=np.int8))
         if not self._blocks:
             return single
-        pieces: list[list[np.ndarray]] = [[], [], [], []]
-        done = 0
-        for at, block in self._blocks:
-            for k in range(4):
-                pieces[k].append(single[k][done:at])
-                pieces[k].append(block[k])
-            done = at
-        for k in range(4):
-            pieces[k].append(single[k][done:])
-        time, child, event, detail = (np.concatenate(piece) for piece in pieces)
+        # a block goes in after the single rows appended before it (``at`` of them): single row
+        # s moves down by the rows of the blocks appended before it, and block row g (counted
+        # over all blocks) lands at g plus its block's ``at``; one scatter per column, not a
+        # piece per block
+        at = np.array([a for a, _ in self._blocks], dtype=np.int64)
+        sizes = np.array([len(block[0]) for _, block in self._blocks], dtype=np.int64)
+        before = np.concatenate([[0], np.cumsum(sizes)])  # block rows before each block
+        n_single = len(single[0])
+        shift = before[np.searchsorted(at, np.arange(n_single), side="right")]
+        single_at = np.arange(n_single) + shift
+        block_at = np.repeat(at, sizes) + np.arange(before[-1])
+        columns = []
+        for k, dtype in enumerate((np.float64, np.int64, np.int8, np.int8)):
+            out = np.empty(n_single + before[-1], dtype=dtype)
+            out[single_at] = single[k]
+            out[block_at] = np.concatenate([block[k] for _, block in self._blocks])
+            columns.append(out)
+        time, child, event, detail = columns
         # kept as one block, so that asking again after more rows joins two pieces, not all
         self._blocks = [(0, (time, child, event, detail))]
         self.time, self.child, self.event, self.detail = (array("d"), array("q"), array("b"),

@@ -69,6 +69,30 @@ class _Late(simpy.events.Timeout):
         env.schedule(self, LATE, delay)  # type: ignore[arg-type]
 
 
+class _Call(simpy.events.Timeout):
+    """A timeout that calls ``action(child, time)`` when processed: a timer, not a process.
+
+    The same event as ``env.timeout(delay)`` with a callback appended (the same priority and
+    place in the queue), without a closure or a bound method per timer.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float,
+                 action: Callable[[int, float], None], child: int, time: float) -> None:
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        self.env = env
+        self.callbacks = [_call]
+        self._value = None
+        self._delay = delay
+        self._ok = True
+        self.action, self.child, self.time = action, child, time
+        env.schedule(self, simpy.events.NORMAL, delay)  # type: ignore[arg-type]
+
+
+def _call(event: simpy.Event) -> None:
+    event.action(event.child, event.time)  # type: ignore[attr-defined]
+
+
 def poisson_ppf(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Inverse CDF of the Poisson distribution: the smallest ``k`` with ``P(X <= k) > u``.
 
@@ -857,10 +881,7 @@ class PathwayModel:
     def _after(self, delay: float, action: Callable[[int, float], None], i: int,
                time: float) -> None:
         """Call ``action(i, time)`` ``delay`` days from now (an event, not a process)."""
-        def fire(_event: simpy.Event) -> None:
-            action(i, time)
-
-        self.env.timeout(delay).callbacks.append(fire)
+        _Call(self.env, delay, action, i, time)
 
     def _withdrawal_due(self, i: int, due: float) -> None:
         # still waiting and this withdrawal still the first exit (support may have met needs
@@ -1545,53 +1566,62 @@ class PathwayModel:
                     rows.append((now, f"follow_up:{name}", float(due[k]), float(charged[k])))
             yield env.timeout(interval)
 
-    def _fits(self, stage: list[tuple[int, int]], budget: np.ndarray) -> bool:
-        return all(budget[k] > 0 for k, _ in stage)
+    def _fits(self, stage: list[tuple[int, int]], budget: list[float]) -> bool:
+        for k, _ in stage:
+            if not budget[k] > 0:
+                return False
+        return True
 
-    def _charge(self, i: int, stage: list[tuple[int, int]], budget: np.ndarray) -> None:
+    def _charge(self, i: int, stage: list[tuple[int, int]], budget: list[float]) -> None:
         for k, column in stage:
             budget[k] -= self._part_hours(i, column)
 
     def _start_new(self, now: float, budget: np.ndarray) -> None:
         """Start children from the list while a pathway's first stage has the hours."""
-        c, stages = self.c, self.stages
-        blocked = {p for p in range(3) if p not in self.pathways_present
-                   or not self._fits(stages[p][0], budget)}
+        c, stages, fits = self.c, self.stages, self._fits
+        hours = budget.tolist()  # plain floats while children are charged: the same arithmetic
+        firsts = [stages[p][0] for p in range(3)]
+        present = self.pathways_present
+        blocked = [p not in present or not fits(firsts[p], hours) for p in range(3)]
         held: list[tuple[str, int]] = []
-        while len(blocked) < 3:
+        while not (blocked[0] and blocked[1] and blocked[2]):
             i = self._next_child(now)
             if i is None:
                 break
             p = int(c.pathway[i])
-            if p in blocked:
+            if blocked[p]:
                 held.append((self._taken_from, i))
                 continue
             recipe = stages[p]
-            self._charge(i, recipe[0], budget)
+            self._charge(i, recipe[0], hours)
             self._start_assessment(i, now, _D["nhs"], ends=len(recipe) == 1)
             if len(recipe) > 1:
                 self.in_progress.append((i, 1))
-            blocked.update(q for q in range(3)
-                           if q not in blocked and not self._fits(stages[q][0], budget))
+            for q in range(3):
+                if not blocked[q] and not fits(firsts[q], hours):
+                    blocked[q] = True
         if held:
             self._put_back(held)
+        budget[:] = hours
 
     def _continue_assessments(self, now: float, budget: np.ndarray) -> None:
         """Recipes in sequence: the next part of each assessment under way (in the order they
         reached it) when its professions have hours; the last part done, the outcome follows
         ``elapsed_weeks`` later. Parts started this session continue from the next."""
         waiting: list[tuple[int, int]] = []
+        hours = budget.tolist()
         for i, k in self.in_progress:
             recipe = self.stages[int(self.c.pathway[i])]
-            if not self._fits(recipe[k], budget):
+            if not self._fits(recipe[k], hours):
                 waiting.append((i, k))
                 continue
-            self._charge(i, recipe[k], budget)
+            self._charge(i, recipe[k], hours)
             if k + 1 < len(recipe):
                 waiting.append((i, k + 1))
             else:
                 self._end_assessment(i, now + float(self.c.elapsed_days[i]))
         self.in_progress = waiting
+        budget[:] = hours
 
     def _start_follow_up(self, i: int, diagnosed: float) -> None:
         """After a diagnosis at ``diagnosed``: medication follow-up (ADHD) or appointments

@@ -226,6 +226,28 @@ def test_batched_intake_matches_when_a_leaving_at_intake_schedules_a_return() ->
     _assert_same(batched, per_child)
 
 
+def test_event_log_interleaves_many_blocks_and_rows_as_appended() -> None:
+    """Random runs of single rows and blocks (a block first, several in a row, empty ones, a
+    block last) come back exactly in the order appended."""
+    from model.eventlog import EventLog
+
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        log, expected = EventLog(), []
+        for step in range(int(rng.integers(1, 40))):
+            if rng.random() < 0.5:
+                n = int(rng.integers(0, 4))
+                times = rng.random(n)
+                log.add_block(times, np.full(n, step), np.full(n, 1, np.int8),
+                              np.full(n, step % 7, np.int8))
+                expected.extend((t, step, 1, step % 7) for t in times.tolist())
+            else:
+                t = float(rng.random())
+                log.add(t, step, 2, 3)
+                expected.append((t, step, 2, 3))
+        assert list(zip(*(c.tolist() for c in log.columns()))) == expected
+
+
 def test_event_log_keeps_the_order_of_single_rows_and_blocks() -> None:
     """Rows added one at a time and blocks of numpy rows come back in the order appended, also
     when the columns are asked for before more rows come (as escalations do)."""
