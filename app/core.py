@@ -318,14 +318,15 @@ def band_words(include: bool) -> str:
         return ("Shading shows the range of projections: chance, and what we don't know about "
                 "the assumptions (how many families withdraw, how often children reach crisis, "
                 "how much support helps, how fast referrals grow ...), each drawn from its "
-                "plausible range.")
+                "plausible range, centred on the scenario's value.")
     return ("Shading shows the range of projections: chance only, with every assumption held "
             "at one value. What we don't know about the assumptions would make it wider.")
 
 
 def uncertainty_note(include: bool) -> str:
     """One line for provenance and the summit pack."""
-    return ("included: each replication drew the assumptions from their plausible ranges"
+    return ("included: each projection drew each assumption from its plausible range, "
+            "centred on the scenario's value"
             if include else "not included: the assumptions were held fixed (chance only)")
 
 
