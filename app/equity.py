@@ -195,10 +195,13 @@ def family_sentences(result: ExperimentResult) -> list[str]:
     s = result.scenario
     lines = []
     supported = _mean(result, "supported_without_diagnosis")
-    weeks = _mean(result, "supported_without_diagnosis_weeks_to_support_p50")
+    weeks_metric = "supported_without_diagnosis_weeks_to_support_p50"
+    weeks = _mean(result, weeks_metric)  # over the projections where any child was
     line = f"{_count(supported).capitalize()} children were supported without a diagnosis"
     if np.isfinite(weeks):
-        line += f"; half of them had waited {weeks:.0f} weeks or less for that support"
+        some = core.in_the_projections(result, weeks_metric, "where any were")
+        line += (f";{some}{',' if some else ''} half of them had waited {weeks:.0f} weeks or "
+                 "less for that support")
     lines.append(line + ".")
     unassessed = _mean(result, "would_be_diagnosed_unassessed")
     left = _mean(result, "would_be_diagnosed_left_unassessed")
@@ -260,7 +263,14 @@ def _gap_sentence(result: ExperimentResult, variable: str, metric: str) -> str:
     names = {"looked_after_or_cin": ("looked-after children and children in need", "others"),
              "deprivation_quintile": ("the most deprived fifth", "the least deprived fifth")}
     who_a, who_b = names.get(variable, (focus, reference))
-    return f"{who_a} {a['mean']:.0f} weeks, {who_b} {b['mean']:.0f}"
+    total = result.replications
+
+    def some(row: pd.Series) -> str:  # a group's median is over the projections it has a list in
+        n = int(row["n"])
+        return (f" (in the {n} of {total} projections where any are still waiting)"
+                if n < total else "")
+
+    return f"{who_a} {a['mean']:.0f} weeks{some(a)}, {who_b} {b['mean']:.0f}{some(b)}"
 
 
 def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:
