@@ -215,8 +215,9 @@ def family_sentences(result: ExperimentResult) -> list[str]:
                      + ("(it routes by what an assessment would find, with the accuracy "
                         "assumed)." if s.profiling_accuracy.enabled else
                         "(it routes at random here, whatever the child)."))
-        no_condition = _mean(result, "assessments_no_condition")
-        lines.append(f"{_count(no_condition).capitalize()} assessments found no condition.")
+    # every scenario's: said for one scenario of a pair only, it read as none in the other
+    no_condition = _mean(result, "assessments_no_condition")
+    lines.append(f"{_count(no_condition).capitalize()} assessments found no condition.")
     turned = _mean(result, "turned_18_without_assessment")
     lines.append(f"{_count(turned).capitalize()} children turned 18 without an assessment, on "
                  "the list or after leaving with a needs-led plan, needs met or signposting: "

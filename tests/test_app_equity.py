@@ -42,6 +42,21 @@ def test_family_sentences_name_the_concerns_and_round_counts(results):
     assert equity._count(3.2) == "fewer than 5" and equity._count(1234.0) == "about 1,235"
 
 
+def test_both_scenarios_say_how_many_assessments_found_no_condition(results):
+    """With and without the profiling tool: the line said for the one scenario with it alone
+    read as if the other's assessments found no child without a condition."""
+    assert not results["Status quo"].scenario.profiling.enabled
+    assert results["Needs-led"].scenario.profiling.enabled
+    for result in results.values():
+        found = result.per_replication["assessments_no_condition"]
+        assert found.notna().all() and found.mean() > 0
+        said = f"{equity._count(found.mean()).capitalize()} assessments found no condition."
+        assert said in equity.family_sentences(result)
+    slide = equity.pack_slides(results)[1]
+    text = slide.figure.texts[0].get_text().replace("\n    ", " ")
+    assert text.count("assessments found no condition") == 2
+
+
 def test_pack_has_who_benefits_and_families_slides(results):
     titles = [slide.title for slide in equity.pack_slides(results)]
     assert titles == ["Who benefits? Waits by group", "What families worry about"]
