@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from model.equity import (GAPS, SHORT_LABELS, VARIABLE_LABELS, equity_comparison, equity_table,
-                          format_interval)
+from model.disclosure import round_to_base
+from model.equity import GAPS, SHORT_LABELS, VARIABLE_LABELS, equity_comparison, equity_table
 from model.experiment import ExperimentResult
 from model.labels import PALETTE, label
 from model.metrics import GROUP_COUNT_METRICS
@@ -100,14 +100,42 @@ def who_benefits_chart(results: Mapping[str, ExperimentResult], variable: str,
     return figure
 
 
+def _number(metric: str, value: float, signed: bool = False) -> str:
+    """One number of a by-group table: a count of children rounded to the nearest 5 (as
+    :data:`SUPPRESSION_NOTE` says), a wait or a share as it is (one decimal under 100)."""
+    if not np.isfinite(value):
+        return "-"
+    if metric in GROUP_COUNT_METRICS:
+        value = float(round_to_base(value))
+    shown = f"{abs(value):,.0f}" if metric in GROUP_COUNT_METRICS or abs(value) >= 100 else \
+        f"{abs(value):,.1f}"
+    if not any(digit in shown for digit in "123456789"):
+        return shown  # zero, never "+0" or "-0"
+    return ("-" if value < 0 else "+" if signed else "") + shown
+
+
+def interval_words(metric: str, mean: float, low: float, high: float,
+                   signed: bool = False) -> str:
+    """A by-group value and its 95% interval in words, "1,855 (1,240 to 2,470)", as the other
+    tables write an interval ("-" where undefined; the interval left off where it is); counts
+    rounded to the nearest 5, signed with ``signed`` (a change)."""
+    if not np.isfinite(mean):
+        return "-"
+    shown = _number(metric, mean, signed)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return shown
+    return f"{shown} ({_number(metric, low, signed)} to {_number(metric, high, signed)})"
+
+
 def group_table(results: Mapping[str, ExperimentResult], variable: str,
                 metrics: tuple[str, ...] = VIEW_METRICS) -> pd.DataFrame:
-    """Rows: metric and group; columns: one per scenario, ``mean [low, high]`` or suppressed."""
+    """Rows: metric and group; columns: one per scenario, ``mean (low to high)`` (counts to the
+    nearest 5) or suppressed."""
     out = {}
     for name, table in _tables(results).items():
         sub = table[(table["variable"] == variable) & table["metric"].isin(metrics)]
         out[name] = [("not shown (fewer than 5)" if r.suppressed else
-                      format_interval(r.mean, r.ci_low, r.ci_high, r.metric in GROUP_COUNT_METRICS))
+                      interval_words(r.metric, r.mean, r.ci_low, r.ci_high))
                      for r in sub.itertuples()]
         index = pd.MultiIndex.from_arrays(
             [[SHORT_LABELS.get(m, label(m)) for m in sub["metric"]], list(sub["group"])],
@@ -119,7 +147,8 @@ def group_table(results: Mapping[str, ExperimentResult], variable: str,
 
 def differences_by_group(results: Mapping[str, ExperimentResult], variable: str,
                          metrics: tuple[str, ...] = VIEW_METRICS) -> pd.DataFrame:
-    """Paired differences by group against the first scenario, and the change in the gap."""
+    """Paired differences by group against the first scenario, and the change in the gap:
+    ``+430 (+295 to +565)``, a change in a count of children rounded to the nearest 5."""
     names = list(results)
     frames = []
     for name in names[1:]:
@@ -131,7 +160,8 @@ def differences_by_group(results: Mapping[str, ExperimentResult], variable: str,
             "group": diff["group"],
             "change (95% interval)": [
                 "not shown (fewer than 5)" if r.suppressed else
-                format_interval(r.difference, r.ci_low, r.ci_high) for r in diff.itertuples()],
+                interval_words(r.metric, r.difference, r.ci_low, r.ci_high, signed=True)
+                for r in diff.itertuples()],
             "clear change": ["" if r.suppressed or not np.isfinite(r.ci_low) else
                              ("yes" if r.ci_low > 0 or r.ci_high < 0 else "no")
                              for r in diff.itertuples()],
