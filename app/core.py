@@ -318,14 +318,15 @@ def band_words(include: bool) -> str:
         return ("Shading shows the range of projections: chance, and what we don't know about "
                 "the assumptions (how many families withdraw, how often children reach crisis, "
                 "how much support helps, how fast referrals grow ...), each drawn from its "
-                "plausible range.")
+                "plausible range, centred on the scenario's value.")
     return ("Shading shows the range of projections: chance only, with every assumption held "
             "at one value. What we don't know about the assumptions would make it wider.")
 
 
 def uncertainty_note(include: bool) -> str:
     """One line for provenance and the summit pack."""
-    return ("included: each replication drew the assumptions from their plausible ranges"
+    return ("included: each projection drew each assumption from its plausible range, "
+            "centred on the scenario's value"
             if include else "not included: the assumptions were held fixed (chance only)")
 
 
@@ -811,6 +812,24 @@ def takeaway_list(result: ExperimentResult) -> str:
             f"{ranges}).")
 
 
+def defined_in(result: ExperimentResult, metric: str) -> tuple[int, int]:
+    """(projections where ``metric`` has a value, all projections): its average is over the
+    first, a share beside it over the second."""
+    per_rep = result.per_replication
+    if metric not in per_rep:
+        return 0, len(per_rep)
+    return int(per_rep[metric].notna().sum()), len(per_rep)
+
+
+def in_the_projections(result: ExperimentResult, metric: str, where: str) -> str:
+    """" in the 9 of 10 projections {where}" when ``metric`` has a value in some projections
+    but not all ('' when in all or none): its average is over those alone, so a sentence that
+    quotes it beside a share of every projection says so, as the cards' help does ("not
+    defined in 1 of 10 projections")."""
+    n, total = defined_in(result, metric)
+    return f" in the {n} of {total} projections {where}" if 0 < n < total else ""
+
+
 def _weeks_words(weeks: float) -> str:
     years = f" (about {weeks / 52.18:.1f} years)" if weeks >= 52 else ""
     return f"{weeks:.0f} weeks{years}"
@@ -833,6 +852,12 @@ def takeaway_wait(result: ExperimentResult) -> str:
     when = f"By the end of {horizon_end_words(result.scenario)}"
     if end is None or not math.isfinite(waited):
         return f"{when} nobody is on the diagnostic list waiting for an assessment.{nice}"
+    some = in_the_projections(result, "list_wait_weeks_p50_end",
+                              "where anyone is still on the list")
+    if some:  # the median is of the projections with a list, the count of them all
+        return (f"{when} about {about(over_year)} children on the diagnostic list have waited "
+                f"a year or more (average of {result.replications} projections);{some}, half "
+                f"of the children on the list have waited {_weeks_words(waited)} or more.{nice}")
     return (f"{when} about {about(over_year)} children on the diagnostic list have waited a "
             f"year or more; half of the children on the list have waited "
             f"{_weeks_words(waited)} or more (averages of {result.replications} projections)."
@@ -840,16 +865,25 @@ def takeaway_wait(result: ExperimentResult) -> str:
 
 
 def takeaway_support(result: ExperimentResult) -> str:
-    """One sentence on the time from referral to first support (undefined said in words)."""
-    m = result.metric("time_to_first_support_weeks_p50")
+    """One sentence on the time from referral to first support (undefined said in words).
+
+    The median is the average over the projections where half of new referrals are supported
+    within the horizon; the shares beside it are over every projection. Where some
+    projections never get half supported the sentence says in how many it does ("... within
+    about 37 weeks in the 9 of 10 projections where half are supported at all"): the median
+    alone beside "50% within a year" read as if every projection reached it."""
+    metric = "time_to_first_support_weeks_p50"
+    m = result.metric(metric)
     within = result.metric("pct_supported_within_13w")["mean"]
     year = result.metric("pct_supported_within_52w")["mean"]
     shares = (f"{within:.0f}% of new referrals are supported within 13 weeks of referral"
               + (f" and {year:.0f}% within a year" if math.isfinite(year) else ""))
-    if result.per_replication["time_to_first_support_weeks_p50"].isna().mean() > 0.5:
+    reached, total = defined_in(result, metric)
+    if reached < 0.5 * total or not math.isfinite(m["mean"]):
         return f"{shares[0].upper()}{shares[1:]}; most families get no support while they wait."
-    return (f"Half of new referrals get their first support within about {m['mean']:.0f} weeks; "
-            f"{shares}.")
+    some = in_the_projections(result, metric, "where half are supported at all")
+    return (f"Half of new referrals get their first support within about {m['mean']:.0f} weeks"
+            f"{some}; {shares}.")
 
 
 # -------------------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from model.equity import (GAPS, SHORT_LABELS, VARIABLE_LABELS, equity_comparison, equity_table,
-                          format_interval)
+from model.disclosure import round_to_base
+from model.equity import GAPS, SHORT_LABELS, VARIABLE_LABELS, equity_comparison, equity_table
 from model.experiment import ExperimentResult
 from model.labels import PALETTE, label
 from model.metrics import GROUP_COUNT_METRICS
@@ -100,14 +100,42 @@ def who_benefits_chart(results: Mapping[str, ExperimentResult], variable: str,
     return figure
 
 
+def _number(metric: str, value: float, signed: bool = False) -> str:
+    """One number of a by-group table: a count of children rounded to the nearest 5 (as
+    :data:`SUPPRESSION_NOTE` says), a wait or a share as it is (one decimal under 100)."""
+    if not np.isfinite(value):
+        return "-"
+    if metric in GROUP_COUNT_METRICS:
+        value = float(round_to_base(value))
+    shown = f"{abs(value):,.0f}" if metric in GROUP_COUNT_METRICS or abs(value) >= 100 else \
+        f"{abs(value):,.1f}"
+    if not any(digit in shown for digit in "123456789"):
+        return shown  # zero, never "+0" or "-0"
+    return ("-" if value < 0 else "+" if signed else "") + shown
+
+
+def interval_words(metric: str, mean: float, low: float, high: float,
+                   signed: bool = False) -> str:
+    """A by-group value and its 95% interval in words, "1,855 (1,240 to 2,470)", as the other
+    tables write an interval ("-" where undefined; the interval left off where it is); counts
+    rounded to the nearest 5, signed with ``signed`` (a change)."""
+    if not np.isfinite(mean):
+        return "-"
+    shown = _number(metric, mean, signed)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return shown
+    return f"{shown} ({_number(metric, low, signed)} to {_number(metric, high, signed)})"
+
+
 def group_table(results: Mapping[str, ExperimentResult], variable: str,
                 metrics: tuple[str, ...] = VIEW_METRICS) -> pd.DataFrame:
-    """Rows: metric and group; columns: one per scenario, ``mean [low, high]`` or suppressed."""
+    """Rows: metric and group; columns: one per scenario, ``mean (low to high)`` (counts to the
+    nearest 5) or suppressed."""
     out = {}
     for name, table in _tables(results).items():
         sub = table[(table["variable"] == variable) & table["metric"].isin(metrics)]
         out[name] = [("not shown (fewer than 5)" if r.suppressed else
-                      format_interval(r.mean, r.ci_low, r.ci_high, r.metric in GROUP_COUNT_METRICS))
+                      interval_words(r.metric, r.mean, r.ci_low, r.ci_high))
                      for r in sub.itertuples()]
         index = pd.MultiIndex.from_arrays(
             [[SHORT_LABELS.get(m, label(m)) for m in sub["metric"]], list(sub["group"])],
@@ -119,7 +147,8 @@ def group_table(results: Mapping[str, ExperimentResult], variable: str,
 
 def differences_by_group(results: Mapping[str, ExperimentResult], variable: str,
                          metrics: tuple[str, ...] = VIEW_METRICS) -> pd.DataFrame:
-    """Paired differences by group against the first scenario, and the change in the gap."""
+    """Paired differences by group against the first scenario, and the change in the gap:
+    ``+430 (+295 to +565)``, a change in a count of children rounded to the nearest 5."""
     names = list(results)
     frames = []
     for name in names[1:]:
@@ -131,7 +160,8 @@ def differences_by_group(results: Mapping[str, ExperimentResult], variable: str,
             "group": diff["group"],
             "change (95% interval)": [
                 "not shown (fewer than 5)" if r.suppressed else
-                format_interval(r.difference, r.ci_low, r.ci_high) for r in diff.itertuples()],
+                interval_words(r.metric, r.difference, r.ci_low, r.ci_high, signed=True)
+                for r in diff.itertuples()],
             "clear change": ["" if r.suppressed or not np.isfinite(r.ci_low) else
                              ("yes" if r.ci_low > 0 or r.ci_high < 0 else "no")
                              for r in diff.itertuples()],
@@ -195,10 +225,13 @@ def family_sentences(result: ExperimentResult) -> list[str]:
     s = result.scenario
     lines = []
     supported = _mean(result, "supported_without_diagnosis")
-    weeks = _mean(result, "supported_without_diagnosis_weeks_to_support_p50")
+    weeks_metric = "supported_without_diagnosis_weeks_to_support_p50"
+    weeks = _mean(result, weeks_metric)  # over the projections where any child was
     line = f"{_count(supported).capitalize()} children were supported without a diagnosis"
     if np.isfinite(weeks):
-        line += f"; half of them had waited {weeks:.0f} weeks or less for that support"
+        some = core.in_the_projections(result, weeks_metric, "where any were")
+        line += (f";{some}{',' if some else ''} half of them had waited {weeks:.0f} weeks or "
+                 "less for that support")
     lines.append(line + ".")
     unassessed = _mean(result, "would_be_diagnosed_unassessed")
     left = _mean(result, "would_be_diagnosed_left_unassessed")
@@ -212,8 +245,9 @@ def family_sentences(result: ExperimentResult) -> list[str]:
                      + ("(it routes by what an assessment would find, with the accuracy "
                         "assumed)." if s.profiling_accuracy.enabled else
                         "(it routes at random here, whatever the child)."))
-        no_condition = _mean(result, "assessments_no_condition")
-        lines.append(f"{_count(no_condition).capitalize()} assessments found no condition.")
+    # every scenario's: said for one scenario of a pair only, it read as none in the other
+    no_condition = _mean(result, "assessments_no_condition")
+    lines.append(f"{_count(no_condition).capitalize()} assessments found no condition.")
     turned = _mean(result, "turned_18_without_assessment")
     lines.append(f"{_count(turned).capitalize()} children turned 18 without an assessment, on "
                  "the list or after leaving with a needs-led plan, needs met or signposting: "
@@ -260,7 +294,14 @@ def _gap_sentence(result: ExperimentResult, variable: str, metric: str) -> str:
     names = {"looked_after_or_cin": ("looked-after children and children in need", "others"),
              "deprivation_quintile": ("the most deprived fifth", "the least deprived fifth")}
     who_a, who_b = names.get(variable, (focus, reference))
-    return f"{who_a} {a['mean']:.0f} weeks, {who_b} {b['mean']:.0f}"
+    total = result.replications
+
+    def some(row: pd.Series) -> str:  # a group's median is over the projections it has a list in
+        n = int(row["n"])
+        return (f" (in the {n} of {total} projections where any are still waiting)"
+                if n < total else "")
+
+    return f"{who_a} {a['mean']:.0f} weeks{some(a)}, {who_b} {b['mean']:.0f}{some(b)}"
 
 
 def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:

@@ -311,7 +311,7 @@ def footer_words(scenarios: Mapping[str, Scenario],
             else "calibrated")
     return (f"ndpath {core.provenance('', first)['ndpath_version']} · {kind} numbers · "
             f"{projections} projections, seed {seed}, from {core.start_words(first)} · "
-            f"uncertainty about the assumptions {core.uncertainty_note(first.uncertainty.enabled)}")
+            f"uncertainty {core.uncertainty_note(first.uncertainty.enabled)}")
 
 
 def build_pack(results: Mapping[str, ExperimentResult], scenarios: Mapping[str, Scenario],

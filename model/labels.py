@@ -188,9 +188,10 @@ HELP: dict[str, str] = {
                  "(45-90 minutes) and decides what help comes next.",
     "uncertainty": "Some numbers in the model have no good public figure: how many families "
                    "withdraw, how often children reach crisis, how much support helps. With this "
-                   "on, each projection draws them from their plausible ranges, so the shading "
-                   "and intervals show what we don't know as well as chance. Differences between "
-                   "scenarios stay sharp: both draw the same values.",
+                   "on, each projection draws each of them from its plausible range, centred "
+                   "on the scenario's value, so the shading and intervals show what we don't "
+                   "know as well as chance. Differences between scenarios stay sharp: both draw "
+                   "the same values.",
     "sensitivity": "Moves each assumption to the low and then the high end of its plausible "
                    "range, one at a time, and shows how much the chosen number changes. Two "
                    "runs per assumption, so it takes a while.",

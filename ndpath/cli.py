@@ -97,7 +97,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="horizon in calendar months (simulation.horizon_months)")
     parser.add_argument("--uncertainty", action="store_true",
                         help="include what we don't know about the assumptions: each replication "
-                             "draws them from their plausible ranges, as the app does by default "
+                             "draws each from its plausible range, centred on the scenario's "
+                             "value, as the app does by default "
                              "(uncertainty.enabled and uncertainty.from_assumptions)")
     parser.add_argument("--start", metavar="YYYY-MM-DD",
                         help="start date, 'today' on the charts (simulation.start_date)")

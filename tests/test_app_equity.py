@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 import pytest
 
 from app import equity
+from model.equity import SHORT_LABELS, equity_comparison
 from model.experiment import run_replications
+from model.metrics import GROUP_COUNT_METRICS
 from model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +36,42 @@ def test_who_benefits_chart_table_and_differences(results):
     assert (diff["scenario"] == "Needs-led").all() and diff["group"].str.startswith("gap").any()
 
 
+def numbers_in(cell: str) -> list[float]:
+    return [float(n.replace(",", "")) for n in re.findall(r"[-+]?\d[\d,]*(?:\.\d+)?", cell)]
+
+
+def test_who_benefits_tables_round_counts_to_5_and_write_intervals_in_words(results):
+    """The caption says counts are rounded to the nearest 5: the changes in counts were not
+    ("-78.9 [-108, -49.6]"), and both tables wrote intervals "[a, b]" where every other table
+    says "a to b". Waits and shares keep their own figures."""
+    table = equity.group_table(results, "deprivation_quintile")
+    diff = equity.differences_by_group(results, "deprivation_quintile")
+    counts = {SHORT_LABELS[m] for m in GROUP_COUNT_METRICS if m in SHORT_LABELS}
+    cells = [(measure, cell) for (measure, _), row in table.iterrows() for cell in row]
+    cells += list(zip(diff["measure"], diff["change (95% interval)"]))
+    shown = [(m, c) for m, c in cells if c not in ("-", "not shown (fewer than 5)")]
+    assert not any("[" in c for _, c in shown)
+    assert all(re.fullmatch(r"\S+ \(\S+ to \S+\)", c) for _, c in shown), shown
+    counted = [n for m, c in shown if m in counts for n in numbers_in(c)]
+    assert counted and all(n % 5 == 0 for n in counted)
+    raw = equity_comparison(results["Status quo"].groups, results["Needs-led"].groups)
+    raw = raw[raw["variable"].eq("deprivation_quintile") & raw["metric"].isin(GROUP_COUNT_METRICS)
+              & ~raw["suppressed"]]
+    assert (raw["difference"] % 5 != 0).any()  # so the rounding is the table's doing
+    waits = [n for m, c in shown if m == SHORT_LABELS["list_wait_weeks_p50_end"]
+             for n in numbers_in(c)]
+    assert waits and any(n % 5 for n in waits)  # a wait is not a count: not rounded to 5
+    # exact: a count and its change rounded to 5, signed; a wait as it is; zero unsigned
+    assert equity.interval_words("escalations", -364.6, -574.2, -156.3, signed=True) == \
+        "-365 (-575 to -155)"
+    assert equity.interval_words("escalations", 2.4, -1.0, 6.0, signed=True) == "0 (0 to +5)"
+    assert equity.interval_words("list_wait_weeks_p50_end", 95.63, 88.2, 103.4) == \
+        "95.6 (88.2 to 103)"
+    assert equity.interval_words("pct_supported_within_52w", -12.7, -15.7, -9.6, signed=True) \
+        == "-12.7 (-15.7 to -9.6)"
+    assert equity.interval_words("escalations", 120.0, math.nan, math.nan) == "120"
+
+
 def test_family_sentences_name_the_concerns_and_round_counts(results):
     status_quo = equity.family_sentences(results["Status quo"])
     needs_led = equity.family_sentences(results["Needs-led"])
@@ -40,6 +80,21 @@ def test_family_sentences_name_the_concerns_and_round_counts(results):
     assert any("profiling tool routed" in line for line in needs_led)
     assert any("coming back" in line for line in needs_led)
     assert equity._count(3.2) == "fewer than 5" and equity._count(1234.0) == "about 1,235"
+
+
+def test_both_scenarios_say_how_many_assessments_found_no_condition(results):
+    """With and without the profiling tool: the line said for the one scenario with it alone
+    read as if the other's assessments found no child without a condition."""
+    assert not results["Status quo"].scenario.profiling.enabled
+    assert results["Needs-led"].scenario.profiling.enabled
+    for result in results.values():
+        found = result.per_replication["assessments_no_condition"]
+        assert found.notna().all() and found.mean() > 0
+        said = f"{equity._count(found.mean()).capitalize()} assessments found no condition."
+        assert said in equity.family_sentences(result)
+    slide = equity.pack_slides(results)[1]
+    text = slide.figure.texts[0].get_text().replace("\n    ", " ")
+    assert text.count("assessments found no condition") == 2
 
 
 def test_pack_has_who_benefits_and_families_slides(results):

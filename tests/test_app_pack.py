@@ -212,3 +212,27 @@ def test_each_slide_title_asks_about_what_its_chart_shows(deck):
     axis = by_name["projected_list"].figure.axes[0].get_ylabel().lower()
     assert "diagnostic waiting list" in axis
     assert "diagnostic waiting list" in by_name["projected_list"].title
+
+
+def test_the_footer_says_the_draws_are_centred_on_the_scenarios_own_values(runs, capsys):
+    """Each assumption is drawn over its range with the scenario's value as its mean
+    (:func:`model.uncertainty.centred_range`), not uniformly over the range: the footer, the
+    shading's words, the toggle's help, the provenance and ``ndpath run --help`` say so, and
+    the footer still fits on the page."""
+    from model.labels import HELP
+    from ndpath.cli import main
+
+    results, scenarios = runs
+    words = pack.footer_words(scenarios, results)
+    assert main(["run", "--help"]) == 0
+    run_help = capsys.readouterr().out.split("\n  --uncertainty", 1)[1].split("\n  --")[0]
+    first = next(iter(scenarios.values()))
+    for said in (words, core.band_words(True), HELP["uncertainty"], run_help,
+                 core.provenance("x", first)["parameter_uncertainty"]):
+        flat = " ".join(said.split())
+        assert "centred on the scenario's value" in flat, flat
+        assert "from their plausible ranges" not in flat, flat
+    page = pack.slide_page(pack.slides(results, core.month_today(first))[0], words)
+    texts, _, bounds = drawn_boxes(page)
+    footer = next(box for text, box in texts if text == words)
+    assert bounds.x0 <= footer.x0 and footer.x1 <= bounds.x1

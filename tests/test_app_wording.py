@@ -8,6 +8,7 @@ small runs of the shipped scenarios, and the pages under AppTest.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -177,6 +178,83 @@ def test_every_sentence_names_the_last_month_of_the_horizon(runs):
     later = Scenario().replace({"simulation.start_date": "2026-03-15",
                                 "simulation.horizon_months": 60})
     assert core.horizon_end_words(later) == "February 2031"
+
+
+def with_months(values: dict[str, list[float]], month_values: dict[str, list[float]]
+                ) -> ExperimentResult:
+    """:func:`result_of` with one month end of the given per-replication monthly values."""
+    rows = [{"replication": rep, "month": "2026-12", "metric": metric, "value": value}
+            for metric, per_rep in month_values.items() for rep, value in enumerate(per_rep)]
+    per_rep = pd.DataFrame({"replication": range(len(next(iter(values.values())))), **values})
+    return ExperimentResult(Scenario(), 1, per_rep, pd.DataFrame(rows))
+
+
+def test_a_median_some_projections_never_reach_says_in_how_many_it_is():
+    """Half supported in 3 of 5 projections (20, 30, 40 weeks: 30 on average) beside shares of
+    all 5: "within about 30 weeks" alone read as if every projection got there."""
+    shares = {"pct_supported_within_13w": [40.0, 30.0, 20.0, 10.0, 10.0],
+              "pct_supported_within_52w": [70.0, 60.0, 55.0, 30.0, 35.0]}
+    some = result_of({SUPPORT: [20.0, 30.0, 40.0, NAN, NAN], **shares})
+    said = core.takeaway_support(some)
+    assert said.startswith("Half of new referrals get their first support within about 30 weeks "
+                           "in the 3 of 5 projections where half are supported at all; ")
+    assert "22% of new referrals are supported within 13 weeks" in said and "50% within a year" \
+        in said
+    every = result_of({SUPPORT: [20.0, 30.0, 40.0, 25.0, 35.0], **shares})
+    assert core.takeaway_support(every).startswith(
+        "Half of new referrals get their first support within about 30 weeks; 22%")
+    most_never = result_of({SUPPORT: [20.0, 30.0, NAN, NAN, NAN], **shares})
+    assert core.takeaway_support(most_never).endswith("most families get no support while "
+                                                      "they wait.")
+    assert "projections" not in core.takeaway_support(most_never)
+
+
+def test_the_list_wait_median_says_in_how_many_projections_anyone_is_still_waiting():
+    """Nobody left on the list in 1 of 4 projections: the median wait (60 weeks) is of the other
+    3; the count waiting a year or more is of all 4 (0 where the list is empty)."""
+    values = {"list_wait_weeks_p50_end": [50.0, 60.0, 70.0, NAN],
+              "waiting_over_52w_end": [400.0, 500.0, 600.0, 0.0],
+              "pct_referrals_assessed_within_13w": [10.0, 10.0, 10.0, 30.0]}
+    some = with_months(values, {"waiting_over_52w": [400.0, 500.0, 600.0, 0.0]})
+    said = core.takeaway_wait(some)
+    assert ("about 380 children on the diagnostic list have waited a year or more (average of 4 "
+            "projections); in the 3 of 4 projections where anyone is still on the list, half of "
+            "the children on the list have waited 60 weeks (about 1.1 years) or more.") in said
+    every = with_months(values | {"list_wait_weeks_p50_end": [50.0, 60.0, 70.0, 60.0]},
+                        {"waiting_over_52w": [400.0, 500.0, 600.0, 0.0]})
+    assert "projections where" not in core.takeaway_wait(every)
+    assert "or more (averages of 4 projections)." in core.takeaway_wait(every)
+
+
+def test_the_families_support_wait_says_in_how_many_projections_any_were_supported():
+    supported = {"supported_without_diagnosis": [30.0, 20.0, 0.0, 0.0]}
+    some = result_of(supported | {"supported_without_diagnosis_weeks_to_support_p50":
+                                  [6.0, 10.0, NAN, NAN]})
+    assert equity.family_sentences(some)[0] == (
+        "About 10 children were supported without a diagnosis; in the 2 of 4 projections where "
+        "any were, half of them had waited 8 weeks or less for that support.")
+    every = result_of({"supported_without_diagnosis": [30.0, 20.0, 5.0, 5.0],
+                       "supported_without_diagnosis_weeks_to_support_p50": [6.0, 10.0, 8.0, 8.0]})
+    assert equity.family_sentences(every)[0] == (
+        "About 15 children were supported without a diagnosis; half of them had waited 8 weeks "
+        "or less for that support.")
+
+
+def test_a_groups_median_wait_says_in_how_many_projections_the_group_is_still_waiting():
+    """Looked-after children still waiting in 3 of 4 projections: their median (60 weeks) is of
+    those 3, the others' (80) of all 4."""
+    cells = {("yes", "waiting_list_end"): [20.0, 20.0, 0.0, 20.0],
+             ("yes", "list_wait_weeks_p50_end"): [50.0, 60.0, NAN, 70.0],
+             ("no", "waiting_list_end"): [200.0, 200.0, 200.0, 200.0],
+             ("no", "list_wait_weeks_p50_end"): [80.0, 80.0, 80.0, 80.0]}
+    groups = pd.DataFrame([{"replication": rep, "variable": "looked_after_or_cin", "group": group,
+                            "metric": metric, "value": value}
+                           for (group, metric), values in cells.items()
+                           for rep, value in enumerate(values)])
+    result = dataclasses.replace(result_of({"waiting_list_end": [220.0] * 4}), groups=groups)
+    said = equity._gap_sentence(result, "looked_after_or_cin", "list_wait_weeks_p50_end")
+    assert said == ("looked-after children and children in need 60 weeks (in the 3 of 4 "
+                    "projections where any are still waiting), others 80")
 
 
 # -------------------------------------------------------------------------------------------------
