@@ -84,8 +84,6 @@ def feasible_ranges(values: np.ndarray, mask: np.ndarray, row_totals: bool = Tru
     ``(n_suppressed, 2)`` in flat (row-major) order of the suppressed cells; the largest is
     ``inf`` where nothing bounds it.
     """
-    from scipy.optimize import linprog
-
     values = np.asarray(values, dtype=float)
     shape = values.shape
     flat, m = values.ravel(), np.asarray(mask).ravel()
@@ -96,6 +94,8 @@ def feasible_ranges(values: np.ndarray, mask: np.ndarray, row_totals: bool = Tru
             total_mask is None or not total_mask[0][0]):
         # one line with its total: each hidden cell is anywhere from 0 to their sum (no LP)
         return np.tile([0.0, float(flat[hidden].sum())], (len(hidden), 1))
+    from scipy.optimize import linprog  # a costly import, needed only for a table of lines
+
     position = {int(cell): k for k, cell in enumerate(hidden)}
     row_hidden = np.zeros(shape[0], bool) if total_mask is None else total_mask[0]
     col_hidden = np.zeros(shape[1], bool) if total_mask is None else total_mask[1]

@@ -201,18 +201,49 @@ def write_results(
     *,
     overwrite: bool = False,
     today: str | None = None,
+    executor: Any = None,
 ) -> Path:
     """Write ``experiment`` as a results folder (see the module docstring) and return its path.
 
     Raises :class:`ResultsFolderError` if the folder holds anything and ``overwrite`` is false.
     With ``overwrite`` the files this function writes are replaced (and stale figures removed
     when ``figures`` is false); other files in the folder are left alone.
-    """
-    from .questions import backlog_clearance
 
+    ``executor``: a local process pool that is open (the one the run used) draws the figures in
+    a worker while this process writes the tables; the files are the same either way.
+    """
     path = prepare_folder(out_dir, overwrite)
     for name in RESULT_FILES:
         (path / name).unlink(missing_ok=True)
+    drawing = _draw_elsewhere(executor, path, experiment, today) if figures else None
+    try:
+        _write_tables(path, experiment, provenance)
+    finally:
+        if drawing is not None:
+            drawing.result()  # the worker's error, if any, is raised here
+    if figures and drawing is None:
+        write_figures(path, experiment, today=today)
+    return path
+
+
+def _draw_elsewhere(executor: Any, path: Path, experiment: ExperimentResult,
+                    today: str | None) -> Any:
+    """The figures started in a worker of ``executor``'s open pool (a future), or ``None``
+    when there is no open local pool to draw them in."""
+    if getattr(executor, "name", None) != "local" or getattr(executor, "_pool", None) is None:
+        return None
+    return executor.submit(_draw_figures, [(str(path), experiment, today)])[0]
+
+
+def _draw_figures(task: tuple[str, ExperimentResult, str | None]) -> None:
+    path, experiment, today = task
+    write_figures(Path(path), experiment, today=today)
+
+
+def _write_tables(path: Path, experiment: ExperimentResult, provenance: Mapping[str, Any]) -> None:
+    """Every file of a results folder but the figures."""
+    from .questions import backlog_clearance
+
     provenance = dict(provenance)
     (path / SUMMARY).write_text(_json({"metrics": summary_dict(experiment),
                                        "provenance": provenance}), encoding="utf-8")
@@ -228,9 +259,6 @@ def write_results(
         professions.to_csv(path / PROFESSIONS, index=False)
     (path / SCENARIO).write_text(_scenario_toml(scenario_as_run(experiment), provenance),
                                  encoding="utf-8")
-    if figures:
-        write_figures(path, experiment, today=today)
-    return path
 
 
 def profession_table(experiment: ExperimentResult) -> pd.DataFrame:

@@ -467,9 +467,12 @@ def command_run(args: argparse.Namespace) -> int:
         bar = stack.enter_context(_progress(args, loaded.scenario.simulation.replications,
                                             args.scenario.stem))
         experiment = _run(args, loaded, executor, bar)
-    provenance = build_provenance(experiment, loaded.file_hashes, command=["ndpath", *args.argv],
-                                  executor=choice.describe())
-    write_results(out, experiment, provenance, figures=args.figures, overwrite=True)
+        bar.close()
+        provenance = build_provenance(experiment, loaded.file_hashes,
+                                      command=["ndpath", *args.argv], executor=choice.describe())
+        # with the pool still open: a worker draws the figures while the tables are written
+        write_results(out, experiment, provenance, figures=args.figures, overwrite=True,
+                      executor=executor)
     panel = write_sanity(out, experiment)
     sim = loaded.scenario.simulation
     print(f"{loaded.scenario.meta.name}: {experiment.replications} replications, "

@@ -139,3 +139,23 @@ def test_time_to_first_support_is_the_aalen_johansen_median_by_hand() -> None:
     weeks, incidence = ci.days / 7.0, ci.incidence
     np.testing.assert_allclose(weeks, [1, 2, 3, 4])
     np.testing.assert_allclose(incidence, [0.25, 0.25, 0.5, 0.5])
+
+
+def test_figures_drawn_in_a_pool_worker_are_the_files_drawn_here(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``ndpath run`` has a worker of its open pool draw the figures while it writes the tables:
+    the PNGs are byte for byte the ones drawn in this process."""
+    from model.executors import LocalProcessExecutor
+    from model.results import FIGURES, _draw_elsewhere, build_provenance, write_results
+
+    scenario = Scenario().replace({"simulation.horizon_months": 12, "simulation.replications": 2})
+    experiment = run_replications(scenario, 2, 3)
+    provenance = build_provenance(experiment)
+    write_results(tmp_path / "here", experiment, provenance, today="2026-01-01")
+    with LocalProcessExecutor(2) as pool:
+        probe = _draw_elsewhere(pool, tmp_path / "probe", experiment, "2026-01-01")
+        assert probe is not None  # an open local pool draws them
+        probe.result()
+        write_results(tmp_path / "worker", experiment, provenance, today="2026-01-01",
+                      executor=pool)
+    for name in FIGURES:
+        assert (tmp_path / "worker" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
