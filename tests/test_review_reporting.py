@@ -152,6 +152,7 @@ def test_figures_drawn_in_a_pool_worker_are_the_files_drawn_here(tmp_path) -> No
     provenance = build_provenance(experiment)
     write_results(tmp_path / "here", experiment, provenance, today="2026-01-01")
     with LocalProcessExecutor(2) as pool:
+        (tmp_path / "probe").mkdir()
         probe = _draw_elsewhere(pool, tmp_path / "probe", experiment, "2026-01-01")
         assert probe is not None  # an open local pool draws them
         probe.result()
