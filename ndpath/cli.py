@@ -678,11 +678,14 @@ def command_compare(args: argparse.Namespace) -> int:
         for name, item in zip(names, loaded):
             bar.set_description(name)
             results[name] = _run(args, item, executor, bar)
-    for name, item in zip(names, loaded):
-        provenance = build_provenance(results[name], item.file_hashes, command=["ndpath", *args.argv],
-                                      executor=choice.describe())
-        write_results(out / name, results[name], provenance, figures=args.figures,
-                      overwrite=args.overwrite)
+        bar.close()
+        for name, item in zip(names, loaded):
+            provenance = build_provenance(results[name], item.file_hashes,
+                                          command=["ndpath", *args.argv],
+                                          executor=choice.describe())
+            # a worker of the open pool draws each run's figures while its tables are written
+            write_results(out / name, results[name], provenance, figures=args.figures,
+                          overwrite=args.overwrite, executor=executor)
 
     base_name = names[0]
     (out / "provenance.json").write_text(json.dumps(
