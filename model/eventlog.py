@@ -73,8 +73,8 @@ class EventLog:
         self.child = array("q")
         self.event = array("b")
         self.detail = array("b")
-        # blocks of numpy rows, each with how many single rows came before it
-        self._blocks: list[tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = []
+        # blocks of numpy rows: (single rows before it, the four columns, first row, end row)
+        self._blocks: list[tuple[int, tuple[np.ndarray, ...], int, int]] = []
 
     def add(self, time: float, child: int, event: int, detail: int = 0) -> None:
         self.time.append(time)
@@ -105,10 +105,17 @@ class EventLog:
         """Append rows given as four equally long numpy arrays (float64, int64, int8, int8),
         in order; the arrays are kept, not copied, so the caller must not change them."""
         if len(time):
-            self._blocks.append((len(self.time), (time, child, event, detail)))
+            self._blocks.append((len(self.time), (time, child, event, detail), 0, len(time)))
+
+    def add_rows(self, columns: tuple[np.ndarray, ...], first: int, end: int) -> None:
+        """Append rows ``first`` to ``end - 1`` of ``columns`` (the four arrays of
+        :meth:`add_block`, kept and not copied). Rows taken from one set of columns in runs that
+        follow on are joined as one slice at the end, not one piece per run."""
+        if end > first:
+            self._blocks.append((len(self.time), columns, first, end))
 
     def __len__(self) -> int:
-        return len(self.time) + sum(len(block[0]) for _, block in self._blocks)
+        return len(self.time) + sum(end - first for _, _, first, end in self._blocks)
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Time, child, event code and detail code of every row, in the order appended."""
@@ -119,26 +126,33 @@ class EventLog:
                   np.array(self.event, dtype=np.int8), np.array(self.detail, dtype=np.int8))
         if not self._blocks:
             return single
+        # the block rows in the order appended, as few slices as possible: runs that follow on
+        # from the same columns are one slice
+        pieces: list[tuple[tuple[np.ndarray, ...], int, int]] = []
+        for _, source, first, end in self._blocks:
+            if pieces and pieces[-1][0] is source and pieces[-1][2] == first:
+                pieces[-1] = (source, pieces[-1][1], end)
+            else:
+                pieces.append((source, first, end))
         # a block goes in after the single rows appended before it (``at`` of them): single row
         # s moves down by the rows of the blocks appended before it, and block row g (counted
-        # over all blocks) lands at g plus its block's ``at``; one scatter per column, not a
-        # piece per block
-        at = np.array([a for a, _ in self._blocks], dtype=np.int64)
-        sizes = np.array([len(block[0]) for _, block in self._blocks], dtype=np.int64)
+        # over all blocks) lands at g plus its block's ``at``; one scatter per column
+        at = np.array([b[0] for b in self._blocks], dtype=np.int64)
+        sizes = np.array([b[3] - b[2] for b in self._blocks], dtype=np.int64)
         before = np.concatenate([[0], np.cumsum(sizes)])  # block rows before each block
         n_single = len(single[0])
         shift = before[np.searchsorted(at, np.arange(n_single), side="right")]
         single_at = np.arange(n_single) + shift
         block_at = np.repeat(at, sizes) + np.arange(before[-1])
-        columns = []
+        out_columns = []
         for k, dtype in enumerate((np.float64, np.int64, np.int8, np.int8)):
             out = np.empty(n_single + before[-1], dtype=dtype)
             out[single_at] = single[k]
-            out[block_at] = np.concatenate([block[k] for _, block in self._blocks])
-            columns.append(out)
-        time, child, event, detail = columns
+            out[block_at] = np.concatenate([source[k][first:end] for source, first, end in pieces])
+            out_columns.append(out)
+        time, child, event, detail = out_columns
         # kept as one block, so that asking again after more rows joins two pieces, not all
-        self._blocks = [(0, (time, child, event, detail))]
+        self._blocks = [(0, (time, child, event, detail), 0, len(time))]
         self.time, self.child, self.event, self.detail = (array("d"), array("q"), array("b"),
                                                           array("b"))
         return time, child, event, detail

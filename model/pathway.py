@@ -672,8 +672,10 @@ class _Intake:
                                      ).ravel()[rows].astype(np.int8)
         self.detail = np.column_stack([np.where(rejected, _D["rejected"], _D["accepted"]),
                                        np.where(gone, reason, 0)]).ravel()[rows].astype(np.int8)
+        self.rows = (self.time, self.child, self.event, self.detail)
         self.ids = ids
         self.stage = np.where(joins, _PROFILING if profiling else _LIST, _EXITED).astype(np.int8)
+        self.id_list, self.stage_list = ids.tolist(), self.stage.tolist()
         self.profiling = profiling
         position = np.arange(n)
         # what each run of children feeds, in intake order: [positions, items, apply, taken so far]
@@ -730,9 +732,11 @@ class _Intake:
             return k
         first = self.row_end[k - 1] if k else 0
         last = self.row_end[stop - 1]
-        model.log.add_block(self.time[first:last], self.child[first:last],
-                            self.event[first:last], self.detail[first:last])
-        model.stage[self.ids[k:stop]] = self.stage[k:stop]
+        model.log.add_rows(self.rows, first, last)
+        if stop - k == 1:
+            model.stage[self.id_list[k]] = self.stage_list[k]
+        else:
+            model.stage[self.ids[k:stop]] = self.stage[k:stop]
         for stream in self.streams:
             positions, items, apply, lo = stream
             hi = bisect.bisect_left(positions, stop, lo)

@@ -227,15 +227,24 @@ def test_batched_intake_matches_when_a_leaving_at_intake_schedules_a_return() ->
 
 
 def test_event_log_interleaves_many_blocks_and_rows_as_appended() -> None:
-    """Random runs of single rows and blocks (a block first, several in a row, empty ones, a
-    block last) come back exactly in the order appended."""
+    """Random runs of single rows, blocks and runs of a source's rows (a block first, several
+    in a row, empty ones, a block last; runs that follow on and runs that skip rows) come back
+    exactly in the order appended."""
     from model.eventlog import EventLog
 
     rng = np.random.default_rng(7)
+    source = (rng.random(200), np.arange(200), np.full(200, 5, np.int8),
+              (np.arange(200) % 9).astype(np.int8))
     for _ in range(20):
-        log, expected = EventLog(), []
+        log, expected, taken = EventLog(), [], 0
         for step in range(int(rng.integers(1, 40))):
-            if rng.random() < 0.5:
+            if rng.random() < 0.3:  # runs of a source's rows: mostly following on, some skipped
+                first = taken + int(rng.integers(0, 2))
+                end = first + int(rng.integers(0, 4))
+                log.add_rows(source, first, end)
+                expected.extend(zip(*(c[first:end].tolist() for c in source)))
+                taken = end
+            elif rng.random() < 0.5:
                 n = int(rng.integers(0, 4))
                 times = rng.random(n)
                 log.add_block(times, np.full(n, step), np.full(n, 1, np.int8),
