@@ -58,3 +58,27 @@ def test_quick_benchmark_reports_every_figure(tmp_path: Path, capsys: pytest.Cap
     d = results["d_memory"]
     assert 0 < d["sampled_peak_mib"] <= d["rusage_bound_mib"] * 1.5
     assert "available" in results["e_calibration"]
+
+
+def test_the_fingerprint_is_the_same_on_a_rerun_and_moves_with_a_rate_10_percent_off(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The digests a refactor is checked with: the same run twice gives the same digest, a
+    referral rate 10% off another, and ``--against`` lists what changed and exits 1."""
+    from benchmarks import fingerprint
+    from model.scenario import load_scenario
+
+    scenario = load_scenario(fingerprint.SCENARIOS / "default.toml",
+                             ["simulation.horizon_months=6"])
+    rate = scenario.arrivals.referrals_per_month
+    assert fingerprint.digest(scenario, 0) == fingerprint.digest(scenario, 0)
+    assert fingerprint.digest(scenario, 0) != fingerprint.digest(
+        scenario.replace({"arrivals.referrals_per_month": rate * 1.1}), 0)
+    before, after = tmp_path / "before.json", tmp_path / "after.json"
+    assert fingerprint.main([str(before), "--months", "3"]) == 0
+    assert fingerprint.main([str(after), "--months", "3", "--against", str(before)]) == 0
+    assert "26 of 26 the same float for float" in capsys.readouterr().out
+    moved = json.loads(before.read_text())
+    moved["default.toml#0"] = "0" * 16
+    before.write_text(json.dumps(moved))
+    assert fingerprint.main([str(after), "--months", "3", "--against", str(before)]) == 1
+    assert "changed: default.toml#0" in capsys.readouterr().out
