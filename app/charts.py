@@ -310,8 +310,8 @@ WORDS_FONT = FONT - 1
 def differences_chart(differences: pd.DataFrame, metrics: Sequence[str]) -> Chart:
     """Paired differences of the headline measures against the starting scenario, each as a %
     of its value with its 95% interval, and the change in the measure's own units beside it
-    ("+£1.40m", "-0.38 weeks (-0.53 to -0.23)", "+1.20 %-points ...") in a column of its own,
-    as wide as its longest words.
+    ("+£1.40m", "-0.38 weeks (-0.53 to -0.23)", "+1.2 points (+0.8 to +1.6)") in a column of
+    its own, as wide as its longest words.
 
     The words are a text mark right of the plot, so the chart's automatic size (``AUTOSIZE``)
     counts them: the plot takes what the names and the words leave. The padding is only a
@@ -321,7 +321,7 @@ def differences_chart(differences: pd.DataFrame, metrics: Sequence[str]) -> Char
     measures = list(data["measure"])
     rows = max(len(measures), 1)
     xtitle = ["Change (% of the starting value)", "dot: average; bar: 95% interval"]
-    subtitle = ["The change in each measure's own unit on the right (£, weeks, %-points or a "
+    subtitle = ["The change in each measure's own unit on the right (£, weeks, points or a "
                 "count), with its 95% interval."]
     if skipped:  # listed, not dropped silently (as model.plots does)
         subtitle.append("Not shown (its starting value is zero or undefined): "

@@ -346,9 +346,9 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
     difference, ci_low, ci_high, n``) or ``comparison.csv`` (with a ``comparison`` column naming
     the other scenario, one marker per comparison, and ``baseline_mean``). Metrics have different
     units, so the axis is the change as a % of the baseline mean; the change in the metric's own
-    units ("+£1.40m", "-0.38 weeks (-0.53 to -0.23)", "+1.20 %-points ...") is written in a
-    column of its own right of the plot, as wide as its longest words, so it never runs into the
-    plot or past the figure. Metrics whose baseline is zero or undefined cannot be shown as a %
+    units ("+£1.40m", "-0.38 weeks (-0.53 to -0.23)", "+1.2 points (+0.8 to +1.6)") is written
+    in a column of its own right of the plot, as wide as its longest words, so it never runs
+    into the plot or past the figure. Metrics whose baseline is zero or undefined cannot be shown as a %
     and are listed under the chart instead of dropped silently.
     """
     frame = compare_frame.copy()

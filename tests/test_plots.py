@@ -196,7 +196,7 @@ HEADLINE_DIFFERENCES = pd.DataFrame({
     "n": [10] * 5})
 """Paired differences as +2 paediatrician WTE gives them, one measure of each unit."""
 UNITS_SAID = ["-41.0 (-58.5 to -23.5)", "-0.38 weeks (-0.53 to -0.23)",
-              "+1.20 %-points (+0.80 to +1.60)", "-4.50 (-9.27 to +0.27)", "+£1.40m"]
+              "+1.2 points (+0.8 to +1.6)", "-4.50 (-9.27 to +0.27)", "+£1.40m"]
 
 
 def _boxes(figure: Figure, texts: list) -> list:  # type: ignore[type-arg]
@@ -208,7 +208,7 @@ def _boxes(figure: Figure, texts: list) -> list:  # type: ignore[type-arg]
 @pytest.mark.parametrize("comparisons", [1, 2])
 def test_differences_chart_says_each_change_in_its_unit_clear_of_the_plot(short_labels: bool,
                                                                           comparisons: int) -> None:
-    """"+£1.40m", not "+1,399,721"; weeks and %-points named; and the words sit in their own
+    """"+£1.40m", not "+1,399,721"; weeks and points named; and the words sit in their own
     column: right of the plot (clear of the dots and of the names), inside the figure (kept
     without cropping), never over one another."""
     frame = HEADLINE_DIFFERENCES if comparisons == 1 else pd.concat(
