@@ -2,13 +2,15 @@
 tables, and the presentation mode.
 
 Cards sit in a wrapping row of fixed-width boxes, so at 1440 they run four or five to a row and
-at 1024 three, never cutting a word; tables are HTML tables (``st.table``) whose cells wrap,
-rather than canvas grids that cut long text with an ellipsis; a multiselect's chosen items wrap
-onto more lines instead of scrolling out of sight.
+at 1024 three, never cutting a word; tables are HTML tables (``st.table``) whose cells wrap
+between words, rather than canvas grids that cut long text with an ellipsis, and a sign stays
+with its number ("+£5.4m" never ends a line on its "+"); a multiselect's chosen items wrap onto
+more lines instead of scrolling out of sight.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
 import pandas as pd
@@ -33,9 +35,10 @@ STYLE = """
 [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
-/* plain tables: cells wrap, small type */
+/* plain tables: cells wrap between words, small type. Not overflow-wrap: anywhere, which lets
+   the table squeeze a column below its longest word and break inside a number ("+3" / ".1") */
 [data-testid="stTable"] td, [data-testid="stTable"] th {
-  white-space: normal !important; overflow-wrap: anywhere; font-size: 0.85rem;
+  white-space: normal !important; overflow-wrap: break-word; font-size: 0.85rem;
 }
 /* a multiselect's chosen items wrap onto more lines, each name whole, rather than scrolling
    out of sight on one line (Compare's scenarios at 1024 wide: the third was hidden) */
@@ -74,6 +77,30 @@ PRESENTATION_STYLE = """
 """
 
 
+WORD_JOINER = "\u2060"
+"""Unicode's word joiner: invisible, it forbids a line break on either side of it."""
+
+_SIGN = re.compile(r"(?<![^\s(])([+\-\u2212])(?=[£\d.])")
+"""A sign (+, - or the minus sign) starting a word, before a number or a pound sign."""
+
+
+def keep_signs(text: str) -> str:
+    """``text`` with each sign joined to the number after it by a :data:`WORD_JOINER`, so that
+    a line never ends on the sign: a browser may break between "+" and "£" ("+£2.8m to +" then
+    "£5.4m"), as Unicode's line breaking allows. The text reads the same; hyphens inside words
+    ("assumption-driven") and a lone dash are left alone."""
+    return _SIGN.sub(lambda sign: sign.group(1) + WORD_JOINER, text)
+
+
+def cell(value: Any) -> Any:
+    """A table cell as the page shows it: a lone "-" as a dash ("–": Streamlit draws cells as
+    Markdown, where "-" becomes a bullet), and each sign kept with its number
+    (:func:`keep_signs`)."""
+    if not isinstance(value, str):
+        return value
+    return "–" if value.strip() == "-" else keep_signs(value)
+
+
 def page_style() -> None:
     """The shared style (call once at the top of each page)."""
     st.html(STYLE)
@@ -84,16 +111,16 @@ def presentation_style() -> None:
 
 
 def cards(items: Iterable[dict[str, Any]]) -> None:
-    """Headline cards (``st.metric`` keyword arguments each) in a row that wraps."""
+    """Headline cards (``st.metric`` keyword arguments each) in a row that wraps; a change's
+    sign stays with its number ("+£169,797" in a narrow card)."""
     with st.container(horizontal=True, gap="small"):
         for item in items:
+            if isinstance(item.get("delta"), str):
+                item = item | {"delta": keep_signs(item["delta"])}
             st.metric(border=True, width=CARD_WIDTH, **item)
 
 
 def table(frame: pd.DataFrame) -> None:
-    """A small table as HTML (cells wrap, nothing is cut), without the index.
-
-    Streamlit draws the cells as Markdown, where a lone "-" becomes a bullet: it is shown as a
-    dash ("–") instead."""
-    st.table(frame.map(lambda v: "–" if isinstance(v, str) and v.strip() == "-" else v),
-             hide_index=True)
+    """A small table as HTML (cells wrap, nothing is cut), without the index, each cell as
+    :func:`cell` shows it."""
+    st.table(frame.map(cell), hide_index=True)
