@@ -1,4 +1,5 @@
-"""How the pages lay numbers out: a sign stays with its number in the tables and on the cards.
+"""How the pages lay numbers out: a sign stays with its number in the tables and on the cards,
+and a card whose change rounds to zero says "no change" without an arrow.
 
 The line breaking is checked in a real Chromium on a bare HTML page with the app's own style
 (no app server): each cell in a column as narrow as its words allow, so that every line break
@@ -7,11 +8,16 @@ the browser may take is taken.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
+from streamlit.testing.v1 import AppTest
 
 from app import core, layout
+from model.experiment import ExperimentResult, run_replications
+from model.labels import short_label
 
 WJ = layout.WORD_JOINER
 CHROMIUM = Path("/usr/bin/chromium")
@@ -116,3 +122,46 @@ def test_no_table_cell_breaks_a_line_after_a_sign_in_a_browser():
             browser.close()
     assert max(drawn["lines"]) > 2  # squeezed: the cells do break (between words)
     assert drawn["found"] == []
+
+
+# -------------------------------------------------------------------------------------------------
+# The headline cards
+
+
+@pytest.fixture(scope="module")
+def starting_run() -> ExperimentResult:
+    base = core.load_shipped("default")[0]
+    levers = core.levers_from(base, replications=2).with_changes(horizon_months=6)
+    return run_replications(core.with_run_settings(base, levers), executor="serial")
+
+
+def _cards(base, edited):  # type: ignore[no-untyped-def]  # run by AppTest as a script
+    from app.pages.scenario import headline
+
+    headline(base, edited)
+
+
+def test_a_card_whose_change_rounds_to_zero_says_no_change_without_an_arrow(starting_run):
+    """+0.3 children waiting (shows as 0) is "no change", no arrow and no colour; +5 weeks is a
+    change with its arrow, in the colour that says worse for a wait."""
+    per_rep = starting_run.per_replication.copy()
+    per_rep["waiting_total_end"] += 0.3
+    per_rep["list_wait_weeks_p50_end"] += 5.0
+    edited = ExperimentResult(starting_run.scenario, starting_run.seed, per_rep,
+                              starting_run.monthly)
+    assert core.rounds_to_zero("waiting_total_end", 0.3)  # the case at issue
+    at = AppTest.from_function(_cards, args=(starting_run, edited), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    cards = {m.label: m for m in at.metric}
+    waiting = cards[short_label("waiting_total_end")]
+    assert waiting.delta == "no change"
+    assert waiting.proto.direction == MetricProto.MetricDirection.NONE
+    assert waiting.proto.color == MetricProto.MetricColor.GRAY
+    wait = cards[short_label("list_wait_weeks_p50_end")]
+    assert wait.delta == f"+{WJ}5 weeks"
+    assert wait.proto.direction == MetricProto.MetricDirection.UP
+    assert wait.proto.color == MetricProto.MetricColor.RED  # a longer wait is worse
+    for metric in core.HEADLINE_METRICS:  # the others did not move
+        if metric not in ("waiting_total_end", "list_wait_weeks_p50_end") and math.isfinite(
+                starting_run.metric(metric)["mean"]):
+            assert cards[short_label(metric)].delta == "no change", metric
