@@ -138,6 +138,29 @@ def test_the_differences_say_each_change_in_its_own_unit_as_the_png_does(runs):
     assert chart.spec["padding"]["right"] <= 20
 
 
+COMPARE_FIRST = ["Status quo (illustrative Leeds-sized service)",
+                 "ADHD follow-up on the same paediatricians", "Combined package"]
+"""The three scenarios Compare starts with."""
+
+
+def test_a_legend_of_long_scenario_names_wraps_into_columns_that_fit_at_1024(runs):
+    """Compare's three names in one row ran past the Who benefits? chart at 1024 wide ("Combined
+    package" cut): they take two columns; short names keep one row; each scenario legend of
+    the page's charts says so."""
+    assert charts.legend_columns(COMPARE_FIRST) == 2
+    assert charts.legend_columns(COMPARE_FIRST[:1] * 6) == 1
+    assert charts.legend_columns(["Status quo", "Your scenario", "Extra clinicians"]) == 3
+    results, _ = runs
+    many = {name: results["Status quo"] for name in COMPARE_FIRST}
+    tables = equity._tables(many)
+    today = core.month_today(results["Status quo"].scenario)
+    for chart in (charts.who_benefits_chart(tables, "looked_after_or_cin", "escalations"),
+                  charts.wait_chart(many), charts.list_chart(many, today)):
+        legends = [layer["encoding"]["color"]["legend"] for layer in chart.spec["layer"]
+                   if "color" in layer.get("encoding", {})]
+        assert legends and all(legend == {"columns": 2} for legend in legends), legends
+
+
 SHARE_CHANGES = pd.DataFrame({
     "metric": ["clinician_utilisation", "utilisation_psychologist",
                "pct_referrals_assessed_within_13w", "pct_waiting_over_52w_end"],

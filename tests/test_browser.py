@@ -155,6 +155,24 @@ def cut_text(page) -> list[str]:  # type: ignore[no-untyped-def]
     return list(page.evaluate(CUT_TEXT))
 
 
+LEGEND_CUT = """() => {
+  const cut = [];
+  for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+    const svg = chart.querySelector('svg');
+    if (!svg || !chart.offsetParent) continue;
+    const box = chart.getBoundingClientRect();
+    for (const t of svg.querySelectorAll('g.role-legend text')) {
+      const r = t.getBoundingClientRect();
+      if (r.right > box.right + 0.5 || r.left < box.left - 0.5 || t.textContent.includes('…'))
+        cut.push(t.textContent);
+    }
+  }
+  return cut;
+}"""
+"""The legend words of every chart the browser draws that run past the chart's edge or are
+shortened with an ellipsis."""
+
+
 def test_the_calibrated_scenario_holds_through_a_slider_change_and_is_what_runs(app_url,
                                                                                 artifacts):
     """Calibrate -> Fit -> Use -> Scenario page -> move a slider -> Run: the calibrated numbers,
@@ -296,6 +314,7 @@ def test_same_numbers_on_every_page_in_the_pack_and_nothing_cut_at_1024(app_url,
             row = table.locator("tr").filter(has_text=core.label("waiting_total_end")).first
             assert row.locator("td").nth(1).inner_text().startswith(f"{waiting:,}")
             assert cut_text(page) == [], cut_text(page)
+            assert page.evaluate(LEGEND_CUT) == []  # "Combined package" was cut at 1024
             page.screenshot(path=str(artifacts / "compare_1024.png"), full_page=True)
 
             page.get_by_role("link", name="Present").click()
