@@ -11,6 +11,7 @@ more lines instead of scrolling out of sight.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any, Iterable
 
 import pandas as pd
@@ -99,6 +100,39 @@ def cell(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     return "–" if value.strip() == "-" else keep_signs(value)
+
+
+SELECT_CHARS = 30
+"""Characters the sidebar's select box shows whole: its text is about 200 px wide at any
+screen width (the sidebar keeps its width), and 30 characters of Source Sans take about 185
+("Needs-led profiling front door"); a select box cannot wrap its choice onto a second line."""
+
+
+def short_names(names: Iterable[str], chars: int = SELECT_CHARS) -> dict[str, str]:
+    """Each name as a narrow select box shows it whole: as it is when it fits in ``chars``;
+    else without its closing bracket ("Status quo (illustrative Leeds-sized service)" ->
+    "Status quo"); else cut after a whole word, with "…" ("ADHD follow-up on the same…"), or
+    inside a long one.
+    Two names that would read alike keep their full names (the box then cuts them, but never
+    offers two choices that look the same); the page says each full name elsewhere."""
+    def shorter(name: str) -> str:
+        if len(name) <= chars:
+            return name
+        bare = re.sub(r"\s*\([^()]*\)$", "", name)
+        if bare and len(bare) <= chars:
+            return bare
+        cut = ""
+        for word in bare.split():
+            if len(cut) + len(word) + 1 > chars - 1:
+                break
+            cut = f"{cut} {word}" if cut else word
+        if len(cut) < chars // 2:  # a long first word ("Calibrated: leeds_extract_2025.csv")
+            cut = bare[:chars - 1].rstrip()
+        return cut + "…"
+
+    short = {name: shorter(name) for name in names}
+    times = Counter(short.values())
+    return {name: s if times[s] == 1 else name for name, s in short.items()}
 
 
 def page_style() -> None:

@@ -1,5 +1,6 @@
-"""How the pages lay numbers out: a sign stays with its number in the tables and on the cards,
-and a card whose change rounds to zero says "no change" without an arrow.
+"""How the pages lay numbers and names out: a sign stays with its number in the tables and on
+the cards, a card whose change rounds to zero says "no change" without an arrow, and the
+sidebar's Start from box shows each scenario's name whole.
 
 The line breaking is checked in a real Chromium on a bare HTML page with the app's own style
 (no app server): each cell in a column as narrow as its words allow, so that every line break
@@ -165,3 +166,36 @@ def test_a_card_whose_change_rounds_to_zero_says_no_change_without_an_arrow(star
         if metric not in ("waiting_total_end", "list_wait_weeks_p50_end") and math.isfinite(
                 starting_run.metric(metric)["mean"]):
             assert cards[short_label(metric)].delta == "no change", metric
+
+
+# -------------------------------------------------------------------------------------------------
+# The sidebar's Start from box
+
+
+def test_a_long_scenario_name_is_shortened_for_the_start_from_box_never_to_look_like_another():
+    names = ["Status quo (illustrative Leeds-sized service)",
+             "ADHD follow-up on the same paediatricians", "Needs-led profiling front door",
+             "Your scenario (edited)", "Calibrated: leeds_extract_2025_final.csv (extract)",
+             "Twin (from a.toml)", "Twin (from b.toml)"]
+    shown = layout.short_names(names)
+    assert shown["Status quo (illustrative Leeds-sized service)"] == "Status quo"
+    assert shown["ADHD follow-up on the same paediatricians"] == "ADHD follow-up on the same…"
+    assert shown["Needs-led profiling front door"] == "Needs-led profiling front door"  # fits
+    assert shown["Your scenario (edited)"] == "Your scenario (edited)"
+    assert shown["Calibrated: leeds_extract_2025_final.csv (extract)"].startswith(
+        "Calibrated: leeds_extract")
+    # two that would read alike keep their names
+    assert shown["Twin (from a.toml)"] == "Twin (from a.toml)"
+    assert all(len(short) <= layout.SELECT_CHARS for name, short in shown.items()
+               if not name.startswith("Twin"))
+    assert len(set(shown.values())) == len(names)
+
+
+def test_the_start_from_box_offers_the_short_names_and_its_help_says_the_full_one():
+    from app_helpers import start_app
+
+    at = start_app({"horizon_months": 6, "replications": 2})
+    box = at.selectbox(key="base_scenario")
+    names = [core.load_shipped(stem)[0].meta.name for stem in core.shipped_scenarios()]
+    assert box.options == [layout.short_names(names)[n] for n in names]
+    assert box.options[0] == "Status quo" and names[0] in box.help

@@ -172,6 +172,17 @@ LEGEND_CUT = """() => {
 """The legend words of every chart the browser draws that run past the chart's edge or are
 shortened with an ellipsis."""
 
+START_FROM_FITS = """(names) => {
+  const input = [...document.querySelectorAll('[data-testid="stSidebar"] input')].find(
+    i => i.getAttribute('aria-label') === 'Start from');
+  const style = getComputedStyle(input), pen = document.createElement('canvas').getContext('2d');
+  pen.font = style.font;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return names.filter(name => pen.measureText(name).width > room);
+}"""
+"""Which of the names given the sidebar's Start from box would not show whole (a select box
+cannot wrap its choice)."""
+
 
 def test_the_calibrated_scenario_holds_through_a_slider_change_and_is_what_runs(app_url,
                                                                                 artifacts):
@@ -413,7 +424,7 @@ def test_differences_say_their_units_clear_of_the_plot_and_compare_shows_every_c
     whole, the third too."""
     from playwright.sync_api import expect, sync_playwright
 
-    from app import core
+    from app import core, layout
 
     with sync_playwright() as p:
         browser = launch(p)
@@ -421,6 +432,10 @@ def test_differences_say_their_units_clear_of_the_plot_and_compare_shows_every_c
             page = browser.new_page(viewport={"width": width, "height": height})
             page.goto(app_url)
             expect(page.get_by_text("Projection: Status quo")).to_be_visible(timeout=120_000)
+            # every shipped scenario's name shows whole in the sidebar's Start from box
+            shown = layout.short_names(core.load_shipped(stem)[0].meta.name
+                                       for stem in core.shipped_scenarios())
+            assert page.evaluate(START_FROM_FITS, list(shown.values())) == []
             set_number(page, "Months to project", 24)
             set_number(page, "Replications (more: narrower intervals, slower)", 4)
             slider = page.get_by_role("slider", name="Paediatrician: change in WTE (now 3.0)")
