@@ -77,6 +77,33 @@ def _scenario_scale(names: Sequence[str]) -> Spec:
     return {"domain": list(names), "range": [colour(i) for i in range(len(names))]}
 
 
+LEGEND_WIDTH = 600
+"""Pixels a legend row under a chart may take: a chart is about 650 wide at 1024x768 with the
+sidebar open (Compare's, Scenario's), wider at 1440."""
+LEGEND_CHAR = 5.8
+"""Pixels: a generous average width of a character of a legend label (13 px Source Sans
+averages 5.2: "Status quo (illustrative Leeds-sized service)" is 233 px)."""
+LEGEND_ENTRY = 40
+"""Pixels of an entry besides its words: the swatch, the gap after it and the column gap."""
+
+
+def legend_columns(names: Sequence[str]) -> int:
+    """How many columns the legend of ``names`` (scenarios) under a chart takes: all of them in
+    one row when they fit :data:`LEGEND_WIDTH`, else as many as fit, each name whole (three long
+    names in one row ran past the chart at 1024 wide: "Combined package" was cut). Entries fill
+    the rows left to right, so column ``c`` holds names ``c``, ``c + columns``, ..."""
+    widths = [LEGEND_CHAR * len(str(name)) + LEGEND_ENTRY for name in names]
+    for columns in range(len(widths), 1, -1):
+        if sum(max(widths[c::columns]) for c in range(columns)) <= LEGEND_WIDTH:
+            return columns
+    return 1
+
+
+def _scenario_legend(names: Sequence[str]) -> Spec | None:
+    """The legend of a scenario colour: none for one scenario, else in rows that fit."""
+    return None if len(names) == 1 else {"columns": legend_columns(names)}
+
+
 def _epoch_ms(when: pd.Timestamp) -> float:
     """A naive timestamp as Vega-Lite reads the frame's: milliseconds since 1970 (UTC)."""
     return float(pd.Timestamp(when).value // 1_000_000)
@@ -134,7 +161,8 @@ def fan_chart(timeseries: pd.DataFrame, metric: str, scenarios: Sequence[str], t
         raise ValueError(f"no monthly series named {metric!r} in the timeseries")
     x = _month_x()
     color = {"field": "scenario", "type": "nominal", "title": FAN_LEGEND,
-             "scale": _scenario_scale(scenarios), "sort": list(scenarios)}
+             "scale": _scenario_scale(scenarios), "sort": list(scenarios),
+             "legend": {"columns": legend_columns(scenarios)}}
     y = {"field": "p50", "type": "quantitative", "title": label(metric),
          "scale": {"zero": True}, "axis": {"format": ",.0f"}}
     tooltip = [{"field": "scenario", "title": "Scenario"}, {"field": "month", "title": "Month"},
@@ -204,9 +232,7 @@ def wait_chart(results: Mapping[str, ExperimentResult]) -> Chart:
     offset = {"field": "scenario", "type": "nominal", "sort": names}
     y = {"type": "quantitative", "title": "Weeks waited so far"}
     color = {"field": "scenario", "type": "nominal", "scale": _scenario_scale(names),
-             "title": None, "sort": names}
-    if len(names) == 1:
-        color["legend"] = None
+             "title": None, "sort": names, "legend": _scenario_legend(names)}
     layers = [
         {"mark": {"type": "bar"},
          "encoding": {"x": x, "xOffset": offset, "y": y | {"field": "mean"}, "color": color,
@@ -310,8 +336,8 @@ WORDS_FONT = FONT - 1
 def differences_chart(differences: pd.DataFrame, metrics: Sequence[str]) -> Chart:
     """Paired differences of the headline measures against the starting scenario, each as a %
     of its value with its 95% interval, and the change in the measure's own units beside it
-    ("+£1.40m", "-0.38 weeks (-0.53 to -0.23)", "+1.20 %-points ...") in a column of its own,
-    as wide as its longest words.
+    ("+£1.40m", "-0.38 weeks (-0.53 to -0.23)", "+1.2 points (+0.8 to +1.6)") in a column of
+    its own, as wide as its longest words.
 
     The words are a text mark right of the plot, so the chart's automatic size (``AUTOSIZE``)
     counts them: the plot takes what the names and the words leave. The padding is only a
@@ -321,7 +347,7 @@ def differences_chart(differences: pd.DataFrame, metrics: Sequence[str]) -> Char
     measures = list(data["measure"])
     rows = max(len(measures), 1)
     xtitle = ["Change (% of the starting value)", "dot: average; bar: 95% interval"]
-    subtitle = ["The change in each measure's own unit on the right (£, weeks, %-points or a "
+    subtitle = ["The change in each measure's own unit on the right (£, weeks, points or a "
                 "count), with its 95% interval."]
     if skipped:  # listed, not dropped silently (as model.plots does)
         subtitle.append("Not shown (its starting value is zero or undefined): "
@@ -397,9 +423,7 @@ def who_benefits_chart(tables: Mapping[str, pd.DataFrame], variable: str, metric
     offset = {"field": "scenario", "type": "nominal", "sort": names}
     y = {"type": "quantitative", "title": ytitle}
     color = {"field": "scenario", "type": "nominal", "scale": _scenario_scale(names),
-             "title": None, "sort": names}
-    if len(names) == 1:
-        color["legend"] = None
+             "title": None, "sort": names, "legend": _scenario_legend(names)}
     shown = {"filter": "datum.shown"}
     layers = [
         {"transform": [shown], "mark": {"type": "bar"},

@@ -29,6 +29,7 @@ import model
 from model.assumptions import assumptions
 from model.experiment import ExperimentResult
 from model.labels import fmt_number, fmt_signed, is_fraction, label, undefined_reason
+from model.labels import POINTS_SHOWN_AS_ZERO, fmt_points, in_points
 from model.names import SCALAR_METRICS
 from model.scenario import Scenario, ScenarioError, load_scenario_with_sources
 from model.staffing import constraint_sentence
@@ -627,20 +628,20 @@ def rounds_to_zero(metric: str, change: float) -> bool:
     if not math.isfinite(change):
         return False
     if _in_points(metric):
-        return abs(100 * change if is_fraction(metric) else change) < 0.05
+        return abs(in_points(metric, change)) < POINTS_SHOWN_AS_ZERO
     return not any(digit in fmt_metric(metric, abs(change)) for digit in "123456789")
 
 
 def fmt_delta(metric: str, change: float) -> str:
-    """A change in a metric, signed; a change in a percentage is in percentage points; a change
-    that rounds to zero is "no change"."""
+    """A change in a metric, signed; a change in a percentage (or a share from 0 to 1) is in
+    percentage points, as the charts write it (:func:`model.labels.fmt_points`); a change that
+    rounds to zero is "no change"."""
     if not math.isfinite(change):
         return "-"
     if rounds_to_zero(metric, change):
         return "no change"
-    if _in_points(metric):  # a share from 0 to 1 changes in percentage points too
-        points = 100 * change if is_fraction(metric) else change
-        return f"{points:+.1f} points" if abs(points) < 10 else f"{points:+.0f} points"
+    if _in_points(metric):
+        return fmt_points(in_points(metric, change))
     return ("+" if change > 0 else "-") + fmt_metric(metric, abs(change))
 
 
@@ -652,8 +653,7 @@ def fmt_bound(metric: str, value: float) -> str:
     if not rounds_to_zero(metric, value):
         return fmt_delta(metric, value)
     if _in_points(metric):
-        points = 100 * value if is_fraction(metric) else value
-        return f"{points:+.2f} points" if round(points, 2) != 0 else "0 points"
+        return fmt_points(in_points(metric, value), bound=True)
     if metric.startswith("cost") or round(value, 1) == 0:
         return fmt_metric(metric, 0.0)
     return f"{value:+.1f}" + (" weeks" if "weeks" in metric else "")

@@ -2,13 +2,16 @@
 tables, and the presentation mode.
 
 Cards sit in a wrapping row of fixed-width boxes, so at 1440 they run four or five to a row and
-at 1024 three, never cutting a word; tables are HTML tables (``st.table``) whose cells wrap,
-rather than canvas grids that cut long text with an ellipsis; a multiselect's chosen items wrap
-onto more lines instead of scrolling out of sight.
+at 1024 three, never cutting a word; tables are HTML tables (``st.table``) whose cells wrap
+between words, rather than canvas grids that cut long text with an ellipsis, and a sign stays
+with its number ("+£5.4m" never ends a line on its "+"); a multiselect's chosen items wrap onto
+more lines instead of scrolling out of sight.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from typing import Any, Iterable
 
 import pandas as pd
@@ -33,9 +36,10 @@ STYLE = """
 [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
-/* plain tables: cells wrap, small type */
+/* plain tables: cells wrap between words, small type. Not overflow-wrap: anywhere, which lets
+   the table squeeze a column below its longest word and break inside a number ("+3" / ".1") */
 [data-testid="stTable"] td, [data-testid="stTable"] th {
-  white-space: normal !important; overflow-wrap: anywhere; font-size: 0.85rem;
+  white-space: normal !important; overflow-wrap: break-word; font-size: 0.85rem;
 }
 /* a multiselect's chosen items wrap onto more lines, each name whole, rather than scrolling
    out of sight on one line (Compare's scenarios at 1024 wide: the third was hidden) */
@@ -74,6 +78,63 @@ PRESENTATION_STYLE = """
 """
 
 
+WORD_JOINER = "\u2060"
+"""Unicode's word joiner: invisible, it forbids a line break on either side of it."""
+
+_SIGN = re.compile(r"(?<![^\s(])([+\-\u2212])(?=[£\d.])")
+"""A sign (+, - or the minus sign) starting a word, before a number or a pound sign."""
+
+
+def keep_signs(text: str) -> str:
+    """``text`` with each sign joined to the number after it by a :data:`WORD_JOINER`, so that
+    a line never ends on the sign: a browser may break between "+" and "£" ("+£2.8m to +" then
+    "£5.4m"), as Unicode's line breaking allows. The text reads the same; hyphens inside words
+    ("assumption-driven") and a lone dash are left alone."""
+    return _SIGN.sub(lambda sign: sign.group(1) + WORD_JOINER, text)
+
+
+def cell(value: Any) -> Any:
+    """A table cell as the page shows it: a lone "-" as a dash ("–": Streamlit draws cells as
+    Markdown, where "-" becomes a bullet), and each sign kept with its number
+    (:func:`keep_signs`)."""
+    if not isinstance(value, str):
+        return value
+    return "–" if value.strip() == "-" else keep_signs(value)
+
+
+SELECT_CHARS = 30
+"""Characters the sidebar's select box shows whole: its text is about 200 px wide at any
+screen width (the sidebar keeps its width), and 30 characters of Source Sans take about 185
+("Needs-led profiling front door"); a select box cannot wrap its choice onto a second line."""
+
+
+def short_names(names: Iterable[str], chars: int = SELECT_CHARS) -> dict[str, str]:
+    """Each name as a narrow select box shows it whole: as it is when it fits in ``chars``;
+    else without its closing bracket ("Status quo (illustrative Leeds-sized service)" ->
+    "Status quo"); else cut after a whole word, with "…" ("ADHD follow-up on the same…"), or
+    inside a long one.
+    Two names that would read alike keep their full names (the box then cuts them, but never
+    offers two choices that look the same); the page says each full name elsewhere."""
+    def shorter(name: str) -> str:
+        if len(name) <= chars:
+            return name
+        bare = re.sub(r"\s*\([^()]*\)$", "", name)
+        if bare and len(bare) <= chars:
+            return bare
+        cut = ""
+        for word in bare.split():
+            if len(cut) + len(word) + 1 > chars - 1:
+                break
+            cut = f"{cut} {word}" if cut else word
+        if len(cut) < chars // 2:  # a long first word ("Calibrated: leeds_extract_2025.csv")
+            cut = bare[:chars - 1].rstrip()
+        return cut + "…"
+
+    short = {name: shorter(name) for name in names}
+    times = Counter(short.values())
+    return {name: s if times[s] == 1 else name for name, s in short.items()}
+
+
 def page_style() -> None:
     """The shared style (call once at the top of each page)."""
     st.html(STYLE)
@@ -84,16 +145,16 @@ def presentation_style() -> None:
 
 
 def cards(items: Iterable[dict[str, Any]]) -> None:
-    """Headline cards (``st.metric`` keyword arguments each) in a row that wraps."""
+    """Headline cards (``st.metric`` keyword arguments each) in a row that wraps; a change's
+    sign stays with its number ("+£169,797" in a narrow card)."""
     with st.container(horizontal=True, gap="small"):
         for item in items:
+            if isinstance(item.get("delta"), str):
+                item = item | {"delta": keep_signs(item["delta"])}
             st.metric(border=True, width=CARD_WIDTH, **item)
 
 
 def table(frame: pd.DataFrame) -> None:
-    """A small table as HTML (cells wrap, nothing is cut), without the index.
-
-    Streamlit draws the cells as Markdown, where a lone "-" becomes a bullet: it is shown as a
-    dash ("–") instead."""
-    st.table(frame.map(lambda v: "–" if isinstance(v, str) and v.strip() == "-" else v),
-             hide_index=True)
+    """A small table as HTML (cells wrap, nothing is cut), without the index, each cell as
+    :func:`cell` shows it."""
+    st.table(frame.map(cell), hide_index=True)

@@ -256,15 +256,40 @@ def fmt_signed(value: float | None) -> str:
 
 def change_unit(name: str) -> str:
     """What a change in metric ``name`` is counted in: ``"£"`` (costs), ``"weeks"``,
-    ``"%-points"`` (a change in a percentage, ``pct_*``) or ``""`` (a count of children or
-    events, whose label says what it counts)."""
+    ``"points"`` (percentage points: a change in a percentage, ``pct_*``, or in a share from 0
+    to 1) or ``""`` (a count of children or events, whose label says what it counts)."""
     if name.startswith("cost"):
         return "£"
     if name.startswith("pct_") or is_fraction(name):
-        return "%-points"
+        return "points"
     if "weeks" in name:
         return "weeks"
     return ""
+
+
+def in_points(name: str, value: float) -> float:
+    """A change in metric ``name`` in percentage points: a change in a share from 0 to 1 times
+    100 (0.031 is 3.1 points), a change in a percentage as it is."""
+    return 100 * value if is_fraction(name) else value
+
+
+POINTS_SHOWN_AS_ZERO = 0.05
+"""Percentage points: a change smaller than this shows as zero at one decimal."""
+
+
+def fmt_points(points: float, bound: bool = False) -> str:
+    """A change in percentage points, as every table and chart writes it: signed, one decimal
+    below 10 ("+3.1 points"), none from 10 ("-12 points"); one that rounds to zero is
+    "no change". As one end of an interval (``bound``), one that rounds to zero keeps two
+    decimals ("+0.03 points": "0" would read as an interval that reaches zero) or, if it still
+    rounds to zero, is a zero without a sign ("0 points")."""
+    if not math.isfinite(points):
+        return "-"
+    if abs(points) < POINTS_SHOWN_AS_ZERO:
+        if not bound:
+            return "no change"
+        return f"{points:+.2f} points" if round(points, 2) != 0 else "0 points"
+    return f"{points:+.1f} points" if abs(points) < 10 else f"{points:+.0f} points"
 
 
 def _money(value: float) -> str:
@@ -276,27 +301,33 @@ def _money(value: float) -> str:
 
 def fmt_change(name: str, value: float | None) -> str:
     """A change in metric ``name`` with its sign and unit: "+£1.40m", "-0.38 weeks",
-    "+1.20 %-points", "-26.2" (a count); undefined as a dash."""
+    "+1.2 points" (a percentage or a share, as :func:`fmt_points` writes it for the tables too),
+    "-26.2" (a count); undefined as a dash."""
     if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
         return "-"
     unit = change_unit(name)
     if unit == "£":
         return _money(value)
-    if is_fraction(name):  # a share from 0 to 1: its change in points, as the tables give it
-        value = 100 * value
+    if unit == "points":
+        return fmt_points(in_points(name, value))
     return fmt_signed(value) + (f" {unit}" if unit else "")
+
+
+def _unitless(text: str, unit: str) -> str:
+    return text.removesuffix(f" {unit}")
 
 
 def fmt_change_interval(name: str, value: float, low: float, high: float) -> str:
     """A change and its 95% interval, the unit said once: "-0.38 weeks (-0.53 to -0.23)",
-    "+£1.40m (+£1.39m to +£1.41m)"; only the change when the interval rounds to it (a cost
-    that is the same in every projection) or is undefined."""
+    "+1.2 points (+0.8 to +1.6)", "+£1.40m (+£1.39m to +£1.41m)"; only the change when the
+    interval rounds to it (a cost that is the same in every projection) or is undefined."""
     change = fmt_change(name, value)
     ends = [fmt_change(name, x) for x in (low, high)]
     if "-" in ends or ends == [change, change]:
         return change
-    if change_unit(name) in ("weeks", "%-points"):
-        # the unit once, after the change; the interval in the same unit
-        scale = 100 if is_fraction(name) else 1
-        ends = [fmt_signed(scale * x) for x in (low, high)]
+    unit = change_unit(name)
+    if unit == "points":  # the ends as the tables write an interval's ends, the unit once
+        ends = [_unitless(fmt_points(in_points(name, x), bound=True), unit) for x in (low, high)]
+    elif unit == "weeks":  # the unit once, after the change; the interval in the same unit
+        ends = [fmt_signed(x) for x in (low, high)]
     return f"{change} ({ends[0]} to {ends[1]})"

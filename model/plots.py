@@ -84,6 +84,26 @@ def new_figure(width: float = 11.0, height: float = 5.8) -> Figure:
     return figure
 
 
+def legend_columns(labels: Sequence[str], figure: Figure, most: int = 4,
+                   fontsize: float = FONT - 1) -> int:
+    """How many columns (up to ``most``) a legend under ``figure`` takes so that it fits the
+    figure's width with each label whole: all in one row when they fit, else fewer columns
+    (three long scenario names in one row ran past both edges of the figure, "Combined
+    package" cut off a page drawn at its own size). Entries fill the rows left to right."""
+    from matplotlib.textpath import TextPath
+
+    em = fontsize / 72  # inches
+    # each entry: its words, the line sample (2 em) and the gap after it (0.8 em)
+    widths = [TextPath((0, 0), str(text), size=fontsize).get_extents().width / 72 + 2.8 * em
+              for text in labels]
+    room = figure.get_figwidth() - 2 * em  # the legend's own border
+    for columns in range(min(most, len(widths)), 1, -1):
+        grid = sum(max(widths[c::columns]) for c in range(columns))
+        if grid + 2.0 * em * (columns - 1) <= room:  # 2 em between columns
+            return columns
+    return 1
+
+
 def _style(ax: Axes, title: str, ylabel: str = "", xlabel: str = "") -> None:
     ax.set_title(title, fontsize=FONT + 4, loc="left", fontweight="bold")
     if ylabel:
@@ -184,7 +204,7 @@ def fan_chart(
     ax.yaxis.set_major_formatter("{x:,.0f}")
     _style(ax, title or label(metric), label(metric))
     figure.legend(fontsize=FONT - 1, frameon=False, loc="outside lower center",
-                  ncols=min(len(frames), 4),
+                  ncols=legend_columns([name or "Middle projection" for name in frames], figure),
                   title="Line: middle projection. Shading: 1 in 2 and 9 in 10 projections",
                   title_fontsize=FONT - 2)
     return figure
@@ -268,7 +288,7 @@ def _wait_histogram(waits: Mapping[str, np.ndarray], replications: Mapping[str, 
     _style(ax, title or "How long the children still waiting have waited",
            "Children waiting at the end (%)", "Weeks waited so far (13-week bins)")
     figure.legend(fontsize=FONT - 1, frameon=False, loc="outside lower center",
-                  ncols=min(len(waits), 2))
+                  ncols=legend_columns(ax.get_legend_handles_labels()[1], figure, most=2))
     return figure
 
 
@@ -346,9 +366,9 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
     difference, ci_low, ci_high, n``) or ``comparison.csv`` (with a ``comparison`` column naming
     the other scenario, one marker per comparison, and ``baseline_mean``). Metrics have different
     units, so the axis is the change as a % of the baseline mean; the change in the metric's own
-    units ("+£1.40m", "-0.38 weeks (-0.53 to -0.23)", "+1.20 %-points ...") is written in a
-    column of its own right of the plot, as wide as its longest words, so it never runs into the
-    plot or past the figure. Metrics whose baseline is zero or undefined cannot be shown as a %
+    units ("+£1.40m", "-0.38 weeks (-0.53 to -0.23)", "+1.2 points (+0.8 to +1.6)") is written
+    in a column of its own right of the plot, as wide as its longest words, so it never runs
+    into the plot or past the figure. Metrics whose baseline is zero or undefined cannot be shown as a %
     and are listed under the chart instead of dropped silently.
     """
     frame = compare_frame.copy()
@@ -405,7 +425,7 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
     ax.grid(axis="y", visible=False)
     if len(comparisons) > 1 or comparisons[:1] != [""]:
         figure.legend(fontsize=FONT - 1, frameon=False, loc="outside lower center",
-                      ncols=min(len(comparisons), 3))
+                      ncols=legend_columns(comparisons, figure, most=3))
     return figure
 
 

@@ -26,8 +26,19 @@ def errors(at: AppTest) -> str:
 
 def tables(at: AppTest) -> list[Any]:
     """Every table on the page as a frame: interactive grids (``st.dataframe``) and the plain
-    HTML tables (``st.table``) the pages use for results, whose cells wrap."""
-    return [d.value for d in at.dataframe] + [t.value for t in at.table]
+    HTML tables (``st.table``) the pages use for results, whose cells wrap; their text as a
+    reader reads it, without the invisible word joiners that keep a sign with its number
+    (``raw_tables`` keeps them)."""
+    return [d.value for d in at.dataframe] + [t.map(_as_read) for t in raw_tables(at)]
+
+
+def raw_tables(at: AppTest) -> list[Any]:
+    """The plain HTML tables (``st.table``) on the page, their cells as sent to the browser."""
+    return [t.value for t in at.table]
+
+
+def _as_read(value: Any) -> Any:
+    return value.replace("\u2060", "") if isinstance(value, str) else value
 
 
 def table_with(at: AppTest, column: str, index: int = 0) -> Any:

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_helpers import start_app, errors, table_with
 
-from app import calibrating
+from app import calibrating, layout
 from app.scenario_files import scenario_from_toml
 from calibration.backtest import run_backtest
 from calibration.calibrate import CalibrationOptions, Parameter, calibrate_extract
@@ -93,7 +93,8 @@ def test_synthetic_example_fits_backtests_and_runs_on_the_scenario_page() -> Non
     at.switch_page("app/pages/scenario.py").run()
     assert not at.exception and not at.error, errors(at)
     assert at.selectbox(key="base_scenario").value == f"session:{name}"
-    assert name in at.selectbox(key="base_scenario").options
+    offered = at.selectbox(key="base_scenario")  # under a name its narrow box shows whole
+    assert layout.short_names([name])[name] in offered.options and name in offered.help
     assert at.subheader[0].value == f"Projection: {name}"
     run = at.session_state["ndpath_scenario_run"]
     assert run["baseline"].simulation.horizon_months == 12  # the user's run settings stay

@@ -13,8 +13,9 @@ import pytest
 from altair.vegalite.v6.schema.core import load_schema
 
 from app import charts, core, equity, figures
+from model import plots
 from model.experiment import compare, run_replications
-from model.labels import short_label
+from model.labels import label, short_label
 from model.metrics import WAIT_BANDS, mean_ci
 from model.plots import WAIT_METRICS
 
@@ -109,7 +110,7 @@ def test_the_differences_are_the_paired_differences_as_a_share_of_the_baseline(r
 
 
 def test_the_differences_say_each_change_in_its_own_unit_as_the_png_does(runs):
-    """"+£1.40m", not "+1,399,721"; weeks and %-points named; the browser's chart and the
+    """"+£1.40m", not "+1,399,721"; weeks and points named; the browser's chart and the
     download's figure write the same words."""
     frame = pd.DataFrame({
         "metric": ["waiting_total_end", "list_wait_weeks_p50_end",
@@ -123,7 +124,7 @@ def test_the_differences_say_each_change_in_its_own_unit_as_the_png_does(runs):
     words = dict(zip(chart.data["metric"], chart.data["words"]))
     assert words == {"waiting_total_end": "-41.0 (-58.5 to -23.5)",
                      "list_wait_weeks_p50_end": "-0.38 weeks (-0.53 to -0.23)",
-                     "pct_referrals_assessed_within_13w": "+1.20 %-points (+0.80 to +1.60)",
+                     "pct_referrals_assessed_within_13w": "+1.2 points (+0.8 to +1.6)",
                      "escalations": "-4.50 (-9.27 to +0.27)", "cost_total": "+£1.40m"}
     png = figures.differences_chart(frame)
     assert [t.get_text() for t in png.axes[1].texts] == list(chart.data["words"])
@@ -135,6 +136,63 @@ def test_the_differences_say_each_change_in_its_own_unit_as_the_png_does(runs):
     assert cost == "+£60,000 (+£40,000 to +£80,000)"
     # the words are drawn beside the plot with only a margin: the chart's own size counts them
     assert chart.spec["padding"]["right"] <= 20
+
+
+COMPARE_FIRST = ["Status quo (illustrative Leeds-sized service)",
+                 "ADHD follow-up on the same paediatricians", "Combined package"]
+"""The three scenarios Compare starts with."""
+
+
+def test_a_legend_of_long_scenario_names_wraps_into_columns_that_fit_at_1024(runs):
+    """Compare's three names in one row ran past the Who benefits? chart at 1024 wide ("Combined
+    package" cut): they take two columns; short names keep one row; each scenario legend of
+    the page's charts says so."""
+    assert charts.legend_columns(COMPARE_FIRST) == 2
+    assert charts.legend_columns(COMPARE_FIRST[:1] * 6) == 1
+    assert charts.legend_columns(["Status quo", "Your scenario", "Extra clinicians"]) == 3
+    results, _ = runs
+    many = {name: results["Status quo"] for name in COMPARE_FIRST}
+    tables = equity._tables(many)
+    today = core.month_today(results["Status quo"].scenario)
+    for chart in (charts.who_benefits_chart(tables, "looked_after_or_cin", "escalations"),
+                  charts.wait_chart(many), charts.list_chart(many, today)):
+        legends = [layer["encoding"]["color"]["legend"] for layer in chart.spec["layer"]
+                   if "color" in layer.get("encoding", {})]
+        assert legends and all(legend == {"columns": 2} for legend in legends), legends
+
+
+SHARE_CHANGES = pd.DataFrame({
+    "metric": ["clinician_utilisation", "utilisation_psychologist",
+               "pct_referrals_assessed_within_13w", "pct_waiting_over_52w_end"],
+    "baseline": [0.80, 0.97, 4.0, 60.0],
+    "scenario": [0.769, 0.84, 5.2, 48.0],
+    "difference": [-0.031, -0.13, 1.2, -12.3],
+    "ci_low": [-0.05, -0.16, 0.03, -14.6],
+    "ci_high": [-0.012, -0.1, 2.44, -9.96],
+    "n": [10] * 4})
+"""Changes in shares (0 to 1) and percentages: under 10 points, from 10, an end near zero."""
+
+
+def test_the_chart_and_the_table_write_a_change_in_a_share_the_same_way():
+    """The differences chart (the browser's and the PNG's) and the differences table write the
+    same change in a share in the same words: "-3.1 points", never "-3.10 %-points" beside
+    it; the interval's ends the same numbers too, the chart saying the unit once."""
+    words = charts.differences_frame(SHARE_CHANGES, list(SHARE_CHANGES["metric"]))[0]
+    table = core.differences_table(SHARE_CHANGES)
+    png = plots.differences_chart(SHARE_CHANGES, list(SHARE_CHANGES["metric"]))
+    assert [t.get_text() for t in png.axes[1].texts] == list(words["words"])
+    table = table.set_index("Measure")
+    said = dict(zip(words["metric"], words["words"]))
+    unit = " points"
+    for metric in SHARE_CHANGES["metric"]:
+        row = table.loc[label(metric)]
+        low, high = row["95% interval of the difference"].split(" to ")
+        assert low.endswith(unit) and high.endswith(unit), row
+        assert said[metric] == (f"{row['Difference']} ({low.removesuffix(unit)} to "
+                                f"{high.removesuffix(unit)})")
+    assert [table.loc[label(m), "Difference"] for m in SHARE_CHANGES["metric"]] == [
+        "-3.1 points", "-13 points", "+1.2 points", "-12 points"]
+    assert said["pct_referrals_assessed_within_13w"] == "+1.2 points (+0.03 to +2.4)"
 
 
 def test_who_benefits_bars_are_the_disclosure_controlled_table(runs):

@@ -239,11 +239,11 @@ def test_per_profession_labels_read_as_english():
 
 
 def test_a_change_in_a_share_reads_in_points_on_the_charts_as_in_the_tables():
-    """Utilisation is a share from 0 to 1: a fall of 0.031 is "-3.1 points" in the tables, and
-    the differences charts gave it as a bare "-0.03"."""
+    """Utilisation is a share from 0 to 1: a fall of 0.031 is "-3.1 points" in the tables and
+    on the charts (which gave it as a bare "-0.03", then as "-3.10 %-points")."""
     from model.labels import fmt_change, fmt_change_interval
 
     assert core.fmt_delta("clinician_utilisation", -0.031) == "-3.1 points"
-    assert fmt_change("clinician_utilisation", -0.031) == "-3.10 %-points"
+    assert fmt_change("clinician_utilisation", -0.031) == "-3.1 points"
     assert fmt_change_interval("utilisation_psychologist", -0.031, -0.05, -0.012) == (
-        "-3.10 %-points (-5.00 to -1.20)")
+        "-3.1 points (-5.0 to -1.2)")

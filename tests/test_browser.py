@@ -155,6 +155,33 @@ def cut_text(page) -> list[str]:  # type: ignore[no-untyped-def]
     return list(page.evaluate(CUT_TEXT))
 
 
+LEGEND_CUT = """() => {
+  const cut = [];
+  for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+    const svg = chart.querySelector('svg');
+    if (!svg || !chart.offsetParent) continue;
+    const box = chart.getBoundingClientRect();
+    for (const t of svg.querySelectorAll('g.role-legend text')) {
+      const r = t.getBoundingClientRect();
+      if (r.right > box.right + 0.5 || r.left < box.left - 0.5 || t.textContent.includes('…'))
+        cut.push(t.textContent);
+    }
+  }
+  return cut;
+}"""
+"""The legend words of every chart the browser draws that run past the chart's edge or are
+shortened with an ellipsis."""
+
+START_FROM_FITS = """(input, names) => {
+  const style = getComputedStyle(input), pen = document.createElement('canvas').getContext('2d');
+  pen.font = style.font;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return names.filter(name => pen.measureText(name).width > room);
+}"""
+"""Which of the names given would not show whole in the sidebar's Start from box (its input,
+the argument; a select box cannot wrap its choice)."""
+
+
 def test_the_calibrated_scenario_holds_through_a_slider_change_and_is_what_runs(app_url,
                                                                                 artifacts):
     """Calibrate -> Fit -> Use -> Scenario page -> move a slider -> Run: the calibrated numbers,
@@ -296,6 +323,7 @@ def test_same_numbers_on_every_page_in_the_pack_and_nothing_cut_at_1024(app_url,
             row = table.locator("tr").filter(has_text=core.label("waiting_total_end")).first
             assert row.locator("td").nth(1).inner_text().startswith(f"{waiting:,}")
             assert cut_text(page) == [], cut_text(page)
+            assert page.evaluate(LEGEND_CUT) == []  # "Combined package" was cut at 1024
             page.screenshot(path=str(artifacts / "compare_1024.png"), full_page=True)
 
             page.get_by_role("link", name="Present").click()
@@ -394,7 +422,7 @@ def test_differences_say_their_units_clear_of_the_plot_and_compare_shows_every_c
     whole, the third too."""
     from playwright.sync_api import expect, sync_playwright
 
-    from app import core
+    from app import core, layout
 
     with sync_playwright() as p:
         browser = launch(p)
@@ -402,6 +430,13 @@ def test_differences_say_their_units_clear_of_the_plot_and_compare_shows_every_c
             page = browser.new_page(viewport={"width": width, "height": height})
             page.goto(app_url)
             expect(page.get_by_text("Projection: Status quo")).to_be_visible(timeout=120_000)
+            # every shipped scenario's name shows whole in the sidebar's Start from box
+            shown = layout.short_names(core.load_shipped(stem)[0].meta.name
+                                       for stem in core.shipped_scenarios())
+            start_box = page.locator('[data-testid="stSidebar"]').get_by_role(
+                "combobox", name="Start from")
+            start_box.wait_for(timeout=60_000)
+            assert start_box.evaluate(START_FROM_FITS, list(shown.values())) == []
             set_number(page, "Months to project", 24)
             set_number(page, "Replications (more: narrower intervals, slower)", 4)
             slider = page.get_by_role("slider", name="Paediatrician: change in WTE (now 3.0)")

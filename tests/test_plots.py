@@ -98,6 +98,34 @@ def test_fan_chart_overlays_scenarios(runs: dict[str, ExperimentResult]) -> None
     assert np.allclose(one.axes[0].lines[0].get_ydata(), more["p50"].to_numpy())
 
 
+LONG_NAMES = ("Status quo (illustrative Leeds-sized service)",
+              "ADHD follow-up on the same paediatricians", "Combined package",
+              "Needs-led profiling front door", "Prioritise vulnerable children",
+              "More support while waiting")
+"""Compare's first three scenarios, then more of the shipped ones (Compare takes up to six)."""
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 6])
+def test_a_legend_of_long_scenario_names_fits_the_figure(runs: dict[str, ExperimentResult],
+                                                         count: int) -> None:
+    """Under the list's fan chart, every scenario's name is whole inside the figure, as a page
+    of the pack drawn at its own size keeps it (three names in one row ran past both edges:
+    "Combined package" was cut); short names still share one row."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    timeseries = runs["Status quo"].timeseries
+    names = LONG_NAMES[:count]
+    figure = plots.fan_chart(scenarios={n: timeseries for n in names})
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    legend = figure.legends[0]
+    texts = [t.get_window_extent(canvas.get_renderer()) for t in legend.get_texts()]
+    assert [t.get_text() for t in legend.get_texts()] == list(names)
+    assert all(box.x0 >= 0 and box.x1 <= figure.bbox.x1 for box in texts)
+    short = plots.fan_chart(scenarios={n: timeseries for n in ("A", "B", "C")})
+    FigureCanvasAgg(short).draw()
+    assert len({round(t.get_window_extent().y0) for t in short.legends[0].get_texts()}) == 1
+
 def test_fan_chart_unknown_metric_is_an_error(runs: dict[str, ExperimentResult]) -> None:
     with pytest.raises(ValueError, match="no_such_metric"):
         plots.fan_chart(runs["Status quo"].timeseries, "no_such_metric")
@@ -196,7 +224,7 @@ HEADLINE_DIFFERENCES = pd.DataFrame({
     "n": [10] * 5})
 """Paired differences as +2 paediatrician WTE gives them, one measure of each unit."""
 UNITS_SAID = ["-41.0 (-58.5 to -23.5)", "-0.38 weeks (-0.53 to -0.23)",
-              "+1.20 %-points (+0.80 to +1.60)", "-4.50 (-9.27 to +0.27)", "+£1.40m"]
+              "+1.2 points (+0.8 to +1.6)", "-4.50 (-9.27 to +0.27)", "+£1.40m"]
 
 
 def _boxes(figure: Figure, texts: list) -> list:  # type: ignore[type-arg]
@@ -208,7 +236,7 @@ def _boxes(figure: Figure, texts: list) -> list:  # type: ignore[type-arg]
 @pytest.mark.parametrize("comparisons", [1, 2])
 def test_differences_chart_says_each_change_in_its_unit_clear_of_the_plot(short_labels: bool,
                                                                           comparisons: int) -> None:
-    """"+£1.40m", not "+1,399,721"; weeks and %-points named; and the words sit in their own
+    """"+£1.40m", not "+1,399,721"; weeks and points named; and the words sit in their own
     column: right of the plot (clear of the dots and of the names), inside the figure (kept
     without cropping), never over one another."""
     frame = HEADLINE_DIFFERENCES if comparisons == 1 else pd.concat(

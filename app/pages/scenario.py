@@ -471,8 +471,14 @@ def page() -> None:
     # uploaded file or on the Calibrate page), assigned on every run so the browser never keeps
     # an older choice
     st.session_state["base_scenario"] = starting_key()
+    # the box is too narrow for a long name and cannot wrap it: it shows a shorter one, and the
+    # help (as the page's first line) says the full name
+    shown = layout.short_names(choices)
+    full = {v: k for k, v in choices.items()}
     st.sidebar.selectbox("Start from", keys, key="base_scenario", on_change=on_base_change,
-                         format_func={v: k for k, v in choices.items()}.__getitem__)
+                         format_func=lambda key: shown[full[key]],
+                         help=f"Now: **{full[st.session_state['base_scenario']]}**. A long "
+                              "name is shortened in this box; the page says it in full.")
     upload_widget()
     base, files = scenario_by_key(st.session_state["base_scenario"])
     base_name = base.meta.name
