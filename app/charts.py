@@ -24,7 +24,7 @@ import pandas as pd
 
 from model.equity import SHORT_LABELS, VARIABLE_LABELS
 from model.experiment import ExperimentResult
-from model.labels import PALETTE, fmt_change_interval, label, short_label
+from model.labels import PALETTE, columns_that_fit, fmt_change_interval, label, short_label
 from model.metrics import WAIT_BANDS, mean_ci
 from model.plots import BAND_COLOURS, WAIT_METRICS, WAIT_WORDS, colour, month_positions
 
@@ -92,11 +92,8 @@ def legend_columns(names: Sequence[str]) -> int:
     one row when they fit :data:`LEGEND_WIDTH`, else as many as fit, each name whole (three long
     names in one row ran past the chart at 1024 wide: "Combined package" was cut). Entries fill
     the rows left to right, so column ``c`` holds names ``c``, ``c + columns``, ..."""
-    widths = [LEGEND_CHAR * len(str(name)) + LEGEND_ENTRY for name in names]
-    for columns in range(len(widths), 1, -1):
-        if sum(max(widths[c::columns]) for c in range(columns)) <= LEGEND_WIDTH:
-            return columns
-    return 1
+    return columns_that_fit([LEGEND_CHAR * len(str(name)) + LEGEND_ENTRY for name in names],
+                            LEGEND_WIDTH)
 
 
 def _scenario_legend(names: Sequence[str]) -> Spec | None:

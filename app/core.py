@@ -29,7 +29,7 @@ import model
 from model.assumptions import assumptions
 from model.experiment import ExperimentResult
 from model.labels import fmt_number, fmt_signed, is_fraction, label, undefined_reason
-from model.labels import POINTS_SHOWN_AS_ZERO, fmt_points, in_points
+from model.labels import POINTS_SHOWN_AS_ZERO, change_unit, fmt_points, in_points
 from model.names import SCALAR_METRICS
 from model.scenario import Scenario, ScenarioError, load_scenario_with_sources
 from model.staffing import constraint_sentence
@@ -619,7 +619,7 @@ def fmt_metric(metric: str, value: float) -> str:
 
 def _in_points(metric: str) -> bool:
     """Whether a change in ``metric`` is in percentage points (a percentage or a share)."""
-    return metric.startswith("pct_") or is_fraction(metric)
+    return change_unit(metric) == "points"
 
 
 def rounds_to_zero(metric: str, change: float) -> bool:

@@ -6,6 +6,7 @@ Code, files and tests use the stable metric names; the app, figures and reports 
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 LABELS: dict[str, str] = {
     "referrals": "Referrals received",
@@ -265,6 +266,18 @@ def change_unit(name: str) -> str:
     if "weeks" in name:
         return "weeks"
     return ""
+
+
+def columns_that_fit(widths: Sequence[float], room: float, gap: float = 0.0,
+                     most: int | None = None) -> int:
+    """How many columns (up to ``most``) a legend of entries ``widths`` wide takes within
+    ``room``, ``gap`` between columns: all in one row when they fit, else fewer, each entry
+    whole. Entries fill the rows left to right, so column ``c`` holds entries ``c``,
+    ``c + columns``, ... (the app's charts and the figures share this rule)."""
+    for columns in range(min(most or len(widths), len(widths)), 1, -1):
+        if sum(max(widths[c::columns]) for c in range(columns)) + gap * (columns - 1) <= room:
+            return columns
+    return 1
 
 
 def in_points(name: str, value: float) -> float:

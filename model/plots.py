@@ -32,7 +32,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .labels import PALETTE, fmt_change_interval, label, short_label
+from .labels import PALETTE, columns_that_fit, fmt_change_interval, label, short_label
 from .metrics import WAIT_BANDS, WEEK, child_times, mean_ci, on_stage_at
 
 if TYPE_CHECKING:
@@ -96,12 +96,8 @@ def legend_columns(labels: Sequence[str], figure: Figure, most: int = 4,
     # each entry: its words, the line sample (2 em) and the gap after it (0.8 em)
     widths = [TextPath((0, 0), str(text), size=fontsize).get_extents().width / 72 + 2.8 * em
               for text in labels]
-    room = figure.get_figwidth() - 2 * em  # the legend's own border
-    for columns in range(min(most, len(widths)), 1, -1):
-        grid = sum(max(widths[c::columns]) for c in range(columns))
-        if grid + 2.0 * em * (columns - 1) <= room:  # 2 em between columns
-            return columns
-    return 1
+    # within the legend's own border, 2 em between columns
+    return columns_that_fit(widths, figure.get_figwidth() - 2 * em, gap=2.0 * em, most=most)
 
 
 def _style(ax: Axes, title: str, ylabel: str = "", xlabel: str = "") -> None:
