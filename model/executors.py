@@ -138,6 +138,12 @@ class LocalProcessExecutor:
         return self
 
     @property
+    def is_open(self) -> bool:
+        """Whether a pool is running now (a ``with`` block or :meth:`keep_open`), so that
+        :meth:`submit` can start tasks on it."""
+        return self._pool is not None
+
+    @property
     def broken(self) -> bool:
         """Whether a worker of the open pool died (the pool then runs nothing more)."""
         return bool(self._pool is not None and getattr(self._pool, "_broken", False))

@@ -230,7 +230,7 @@ def _draw_elsewhere(executor: Any, path: Path, experiment: ExperimentResult,
                     today: str | None) -> Any:
     """The figures started in a worker of ``executor``'s open pool (a future), or ``None``
     when there is no open local pool to draw them in."""
-    if getattr(executor, "name", None) != "local" or getattr(executor, "_pool", None) is None:
+    if not getattr(executor, "is_open", False):  # a local pool, open: it can take a task
         return None
     return executor.submit(_draw_figures, [(str(path), experiment, today)])[0]
 
