@@ -12,7 +12,7 @@ rest stays at the base scenario's values, and :class:`MonthlyCalibration` says w
 
 from __future__ import annotations
 
-
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -191,6 +191,60 @@ class MonthlyCalibration:
     series: MonthlySeries
     changes: list[dict[str, object]] = field(default_factory=list)
     """Every aggregation, blank and exclusion: ``what, rows, effect``."""
+    warnings: list[str] = field(default_factory=list)
+    """What makes the calibrated scenario a poor picture of the service (see
+    :func:`size_warnings`): said before anyone runs it."""
+
+
+SIZE_RATIO = 2.0
+"""Fitted referrals this many times the base scenario's (or fewer than its 1 / SIZE_RATIO) make
+the base's team and starting list, kept where the series cannot give them, the wrong size."""
+
+
+def size_warnings(scenario: Scenario, base: Scenario, capacity_kept: bool,
+                  backlog_kept: bool) -> list[str]:
+    """Warnings when the fitted demand does not fit what was kept from ``base``.
+
+    An aggregate series without assessments_completed (or closed and open counts) leaves the
+    assessment team at the base scenario's, and one without open_referrals leaves its starting
+    list. Both are sized for the base's referrals; a series of a service two or more times
+    larger or smaller (a national series against the shipped local example) projects a list
+    that grows, or empties, because of the mismatch rather than the service.
+    """
+    from model.waitinglist import scenario_queue
+
+    fitted = scenario.arrivals.referrals_per_month
+    was = base.arrivals.referrals_per_month if base.arrivals.enabled else 0.0
+    if not (capacity_kept or backlog_kept) or was <= 0 or fitted <= 0:
+        return []
+    ratio = fitted / was
+    if 1 / SIZE_RATIO < ratio < SIZE_RATIO:
+        return []
+    size = (f"{ratio:.0f} times" if ratio >= SIZE_RATIO else f"{1 / ratio:.0f} times fewer than")
+    warnings = []
+    if capacity_kept:
+        q = scenario_queue(scenario)
+        capacity = q.capacity_start + q.outsourced_horizon
+        load = q.demand_first_year / capacity if capacity > 0 else math.inf
+        wte = sum(p.wte for p in scenario.assessment.professions)
+        growth = (f"the list grows by about {q.demand_first_year - capacity:,.0f} children a "
+                  "week" if load > 1 else "the team has time to spare")
+        warnings.append(
+            f"The fitted referrals at the start ({fitted:,.0f} a month) are {size} the base scenario's "
+            f"({was:,.0f} a month), but the assessment team is the base scenario's "
+            f"({wte:g} WTE, about {q.capacity_start:,.0f} assessments a week): demand is "
+            f"{load:.1f} times capacity in the first year, so {growth} because of that "
+            "mismatch. Give --base a scenario with this service's team (assessment.professions), "
+            "or a series with assessments_completed (or closed_referrals and open_referrals).")
+    if backlog_kept:
+        count = scenario.backlog.count if scenario.backlog.enabled else 0
+        start = (f"The starting list ({count:,} children) is the base scenario's, sized for "
+                 f"{was:,.0f} referrals a month, not {fitted:,.0f}." if count else
+                 "The projection starts with nobody waiting, as the base scenario does, though "
+                 f"a service with {fitted:,.0f} referrals a month has a list.")
+        warnings.append(f"{start} Give --base a scenario with this service's list "
+                        "(backlog.count), or a series with open_referrals.")
+    return warnings
 
 
 def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
@@ -312,8 +366,9 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
         scenario = base.replace(overrides)
     except ScenarioError as error:
         raise CalibrationError(f"the fitted values do not make a valid scenario: {error}") from None
+    warnings = size_warnings(scenario, base, capacity is None, not len(open_))
     return MonthlyCalibration(scenario, arrivals, capacity, parameters, notes, kept, flow, series,
-                              changes)
+                              changes, warnings)
 
 
 def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
@@ -328,6 +383,7 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
         "command": list(command), "source": result.series.source,
         "parameters": {p.name: p.as_dict() for p in result.parameters},
         "kept_defaults": result.kept_defaults, "notes": result.notes,
+        "warnings": result.warnings,
         "excluded_months": [str(m) for m in result.arrivals.excluded_months_],
         "groups": result.series.groups, "data_changes": result.changes,
     })
@@ -351,6 +407,7 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
     text = ["# Calibration from a monthly series", "",
             f"Source: {Path(result.series.source).name}; the scenario starts "
             f"{result.scenario.simulation.start_date}.", ""]
+    text += [f"**Warning:** {w}" for w in result.warnings] + ([""] if result.warnings else [])
     text += [f"- {n}" for n in result.notes] + [""]
     text += changes_section(result.changes)
     text += ["## Fitted values (95% intervals)", ""]

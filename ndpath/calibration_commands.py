@@ -324,6 +324,8 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
         for note in result.notes:
             print(f"  {note}")
         print("Kept from the base scenario: " + "; ".join(result.kept_defaults))
+        for warning in result.warnings:
+            print(f"Warning: {warning}", file=sys.stderr)
         print(f"Written to {out} (ndpath run {out / 'calibrated.toml'})")
         return 0
     if args.extract_date is None:

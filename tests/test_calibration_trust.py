@@ -310,3 +310,26 @@ def test_the_shipped_capacity_is_the_tuned_throughput(small_table) -> None:  # t
     tuned = (result.fitters["capacity"].assessments_per_month_
              * result.tuning.capacity_multiplier)
     assert shipped == pytest.approx(tuned, rel=0.002)
+
+
+def _referrals_only(per_month: float):  # type: ignore[no-untyped-def]
+    months = pd.period_range("2021-01", periods=30, freq="M")
+    return read_monthly(pd.DataFrame({"month": [str(m) for m in months],
+                                      "new_referrals": [f"{per_month:.0f}"] * len(months)}))
+
+
+def test_a_series_far_larger_than_the_base_is_warned_about_the_kept_team_and_list() -> None:
+    from calibration import ENGLAND_MONTHLY
+    from model.scenario import load_scenario
+
+    base = load_scenario("scenarios/default.toml")
+    result = calibrate_monthly(read_monthly(ENGLAND_MONTHLY), base=base)
+    assert len(result.warnings) == 2
+    team, start = result.warnings
+    assert "assessment team is the base scenario's" in team and "times capacity" in team
+    assert f"{base.backlog.count:,}" in start and "backlog.count" in start
+    # a series the size of the base's service keeps the team and the list without a warning
+    same = calibrate_monthly(_referrals_only(base.arrivals.referrals_per_month), base=base)
+    assert same.warnings == []
+    small = calibrate_monthly(_referrals_only(base.arrivals.referrals_per_month / 3), base=base)
+    assert len(small.warnings) == 2 and "times fewer than" in small.warnings[0]

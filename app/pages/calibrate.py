@@ -495,6 +495,8 @@ def monthly_path() -> None:
     start = result.scenario.simulation.start_date
     st.success(f"**Fitted.** Referrals grow by {result.arrivals.annual_growth_:+.1%} a year; the "
                f"scenario starts on {start:%d %B %Y}, the month after the data.")
+    for warning in result.warnings:
+        st.warning(warning)
     show_figure(cal.monthly_arrivals_figure(result))
     parameters = cal.parameters_table(result.parameters)
     st.dataframe(parameters, hide_index=True, width="stretch", key="cal_monthly_parameters")
