@@ -50,8 +50,8 @@ PRIORITY_GROUPS: dict[str, str] = {
 
 HEADLINE_METRICS = (
     "waiting_total_end",
-    "list_wait_weeks_p50_end",
-    "waiting_over_52w_end",
+    "total_wait_weeks_p50_end",
+    "waiting_total_over_52w_end",
     "pct_referrals_assessed_within_13w",
     "time_to_first_support_weeks_p50",
     "escalations",
@@ -65,6 +65,9 @@ LOWER_IS_BETTER = {
     "list_wait_weeks_mean_end",
     "pct_waiting_over_13w_end", "pct_waiting_over_52w_end", "pct_waiting_over_104w_end",
     "waiting_over_13w_end", "waiting_over_52w_end", "waiting_over_104w_end",
+    "total_wait_weeks_p50_end", "waiting_total_over_13w_end", "waiting_total_over_52w_end",
+    "waiting_total_over_104w_end", "profiling_wait_weeks_p50_end", "profiling_over_52w_end",
+    "vetting_over_52w_end",
     "referral_to_assessment_weeks_p50", "wait_of_those_assessed_weeks_p50",
     "wait_of_those_assessed_weeks_p90", "wait_of_those_assessed_weeks_mean",
     "time_to_first_support_weeks_p50", "escalations", "aged_out", "cost_total",
