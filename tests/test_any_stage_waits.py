@@ -44,3 +44,15 @@ def test_hand_built_list_gives_the_exact_median() -> None:
     assert m["total_wait_weeks_p50_end"] == pytest.approx(91 / 7)
     assert m["waiting_total_over_52w_end"] == 1 == m["waiting_over_52w_end"]
     assert m["waiting_total_over_13w_end"] == 3
+
+
+def test_a_slow_profiling_queue_holds_long_waiters_the_list_count_misses() -> None:
+    # one practitioner profiles far fewer children than are referred: the queue grows old
+    sc = load_scenario("scenarios/needs_led_profiling.toml").replace(
+        {"simulation.horizon_months": 30, "profiling.practitioner_wte": 0.5})
+    m = replication_metrics(simulate(sc, 0))
+    assert m["profiling_over_52w_end"] > 0
+    assert m["waiting_total_over_52w_end"] > m["waiting_over_52w_end"]
+    assert m["waiting_total_over_52w_end"] == (m["waiting_over_52w_end"] + m["profiling_over_52w_end"]
+                                               + m["vetting_over_52w_end"])
+    assert m["profiling_wait_weeks_p50_end"] > 26
