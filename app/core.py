@@ -50,8 +50,8 @@ PRIORITY_GROUPS: dict[str, str] = {
 
 HEADLINE_METRICS = (
     "waiting_total_end",
-    "list_wait_weeks_p50_end",
-    "waiting_over_52w_end",
+    "total_wait_weeks_p50_end",
+    "waiting_total_over_52w_end",
     "pct_referrals_assessed_within_13w",
     "time_to_first_support_weeks_p50",
     "escalations",
@@ -65,6 +65,9 @@ LOWER_IS_BETTER = {
     "list_wait_weeks_mean_end",
     "pct_waiting_over_13w_end", "pct_waiting_over_52w_end", "pct_waiting_over_104w_end",
     "waiting_over_13w_end", "waiting_over_52w_end", "waiting_over_104w_end",
+    "total_wait_weeks_p50_end", "waiting_total_over_13w_end", "waiting_total_over_52w_end",
+    "waiting_total_over_104w_end", "profiling_wait_weeks_p50_end", "profiling_over_52w_end",
+    "vetting_over_52w_end",
     "referral_to_assessment_weeks_p50", "wait_of_those_assessed_weeks_p50",
     "wait_of_those_assessed_weeks_p90", "wait_of_those_assessed_weeks_mean",
     "time_to_first_support_weeks_p50", "escalations", "aged_out", "cost_total",
@@ -684,6 +687,14 @@ def card_help(result: ExperimentResult, metric: str) -> str:
         share = result.metric("pct_waiting_over_52w_end")["mean"]
         if math.isfinite(share):
             words += f": {share:.0f}% of the children on the list."
+    if metric == "waiting_total_over_52w_end":
+        parts = [(words, result.metric(m)["mean"]) for m, words in WAITING_OVER_52W_STAGES]
+        parts = [(w, v) for w, v in parts if math.isfinite(v) and v > 0]
+        if parts:
+            words += f". Of them, about {_stages_words(parts)}."
+    if metric == "total_wait_weeks_p50_end":
+        words += (", counted from referral for every child waiting at any stage (diagnostic "
+                  "list, needs profile, vetting)")
     if metric == "list_wait_weeks_p50_end":
         words += (". A list that fewer new children join is older: this can rise while fewer "
                   "children wait, so read it with the number waiting a year or more.")
@@ -762,6 +773,11 @@ WAITING_STAGES = (("waiting_list_end", "on the diagnostic list for an assessment
                   ("profiling_queue_end", "waiting for a needs profile"),
                   ("vetting_end", "waiting for their referral to be vetted"))
 """The stages ``waiting_total_end`` adds up, and what the children at each are waiting for."""
+
+WAITING_OVER_52W_STAGES = (("waiting_over_52w_end", "on the diagnostic list for an assessment"),
+                           ("profiling_over_52w_end", "waiting for a needs profile"),
+                           ("vetting_over_52w_end", "waiting for their referral to be vetted"))
+"""The stages ``waiting_total_over_52w_end`` adds up (the same stages as WAITING_STAGES)."""
 
 
 def waiting_parts(result: ExperimentResult) -> list[tuple[str, float]]:

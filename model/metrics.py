@@ -502,6 +502,12 @@ def _replication_metrics(s: _Replication) -> dict[str, float]:
     waits_sorted, waited_end_sorted = np.sort(waits), np.sort(waited_end)
     vetting_end = on_stage_at(t.referral, t.vetting_leave, horizon) & ~t.backlog
     profiling_end = on_stage_at(t.profiling_join, t.profiling_leave, horizon)
+    # waited so far, from referral, by everyone waiting at any stage at the end (diagnostic
+    # list, needs profile, vetting): a child moved off the list into a queue still waits
+    profiling_waited_end = horizon - t.referral[profiling_end]
+    vetting_waited_end = horizon - t.referral[vetting_end]
+    total_waited_end = np.sort(np.concatenate([waited_end, profiling_waited_end,
+                                               vetting_waited_end]))
     # the list as it stands at the start, before the first session (at day 0) takes anyone
     start_list = (t.list_join <= 0.0) & ~(t.list_leave < 0.0)
     support = s.support.incidence()
@@ -529,6 +535,14 @@ def _replication_metrics(s: _Replication) -> dict[str, float]:
         "waiting_over_13w_end": float((waited_end >= THIRTEEN_WEEKS).sum()),
         "waiting_over_52w_end": float((waited_end >= 52 * WEEK).sum()),
         "waiting_over_104w_end": float((waited_end >= 104 * WEEK).sum()),
+        # the same, of everyone waiting at any stage (list, needs profile, vetting), from referral
+        "total_wait_weeks_p50_end": _sorted_quantile(total_waited_end, 0.5) / WEEK,
+        "waiting_total_over_13w_end": float((total_waited_end >= THIRTEEN_WEEKS).sum()),
+        "waiting_total_over_52w_end": float((total_waited_end >= 52 * WEEK).sum()),
+        "waiting_total_over_104w_end": float((total_waited_end >= 104 * WEEK).sum()),
+        "profiling_wait_weeks_p50_end": _sorted_quantile(np.sort(profiling_waited_end), 0.5) / WEEK,
+        "profiling_over_52w_end": float((profiling_waited_end >= 52 * WEEK).sum()),
+        "vetting_over_52w_end": float((vetting_waited_end >= 52 * WEEK).sum()),
         "pct_referrals_assessed_within_13w": 100 * assessed.at(THIRTEEN_WEEKS),
         "pct_referrals_assessed_within_52w": 100 * assessed.at(52 * WEEK),
         "pct_referrals_assessed_within_104w": 100 * assessed.at(104 * WEEK),

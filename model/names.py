@@ -17,6 +17,14 @@ SCALAR_METRICS = (
     "waiting_over_13w_end",
     "waiting_over_52w_end",
     "waiting_over_104w_end",
+    # of everyone waiting at any stage at the end (list, needs profile, vetting), from referral
+    "total_wait_weeks_p50_end",
+    "waiting_total_over_13w_end",
+    "waiting_total_over_52w_end",
+    "waiting_total_over_104w_end",
+    "profiling_wait_weeks_p50_end",
+    "profiling_over_52w_end",
+    "vetting_over_52w_end",
     # referral cohort: of the children referred in the horizon (NICE QS51)
     "pct_referrals_assessed_within_13w",
     "pct_referrals_assessed_within_52w",

@@ -50,6 +50,7 @@ EXIT_USER_ERROR = 2
 
 TABLE_METRICS = (
     "referrals", "waiting_list_end", "waiting_total_end",
+    "total_wait_weeks_p50_end", "waiting_total_over_52w_end", "profiling_over_52w_end",
     "list_wait_weeks_p50_end", "list_wait_weeks_p92_end",
     "pct_waiting_over_13w_end", "pct_waiting_over_52w_end", "pct_waiting_over_104w_end",
     "waiting_over_52w_end",

@@ -113,7 +113,7 @@ def test_the_differences_say_each_change_in_its_own_unit_as_the_png_does(runs):
     """"+£1.40m", not "+1,399,721"; weeks and points named; the browser's chart and the
     download's figure write the same words."""
     frame = pd.DataFrame({
-        "metric": ["waiting_total_end", "list_wait_weeks_p50_end",
+        "metric": ["waiting_total_end", "total_wait_weeks_p50_end",
                    "pct_referrals_assessed_within_13w", "escalations", "cost_total"],
         "baseline": [12_800.0, 95.0, 4.0, 900.0, 5_300_000.0],
         "scenario": [12_759.0, 94.6, 5.2, 895.5, 6_699_721.0],
@@ -123,7 +123,7 @@ def test_the_differences_say_each_change_in_its_own_unit_as_the_png_does(runs):
     chart = charts.differences_chart(frame, core.HEADLINE_METRICS)
     words = dict(zip(chart.data["metric"], chart.data["words"]))
     assert words == {"waiting_total_end": "-41.0 (-58.5 to -23.5)",
-                     "list_wait_weeks_p50_end": "-0.38 weeks (-0.53 to -0.23)",
+                     "total_wait_weeks_p50_end": "-0.38 weeks (-0.53 to -0.23)",
                      "pct_referrals_assessed_within_13w": "+1.2 points (+0.8 to +1.6)",
                      "escalations": "-4.50 (-9.27 to +0.27)", "cost_total": "+£1.40m"}
     png = figures.differences_chart(frame)

@@ -185,5 +185,13 @@ def test_a_smaller_older_list_still_shows_fewer_children_waiting_a_year() -> Non
     diff = compare(base, front).set_index("metric")
     assert diff.at["waiting_list_end", "ci_high"] < 0
     assert diff.at["waiting_over_52w_end", "ci_high"] < 0
-    assert "waiting_over_52w_end" in core.HEADLINE_METRICS
+    # the card counts every stage: the children moved into the needs-profile queue still count
+    assert "waiting_total_over_52w_end" in core.HEADLINE_METRICS
+    assert "total_wait_weeks_p50_end" in core.HEADLINE_METRICS
+    assert "waiting_over_52w_end" not in core.HEADLINE_METRICS
+    assert "list_wait_weeks_p50_end" not in core.HEADLINE_METRICS
     assert "pct_waiting_over_52w_end" not in core.HEADLINE_METRICS
+    per = front.per_replication
+    assert (per["waiting_total_over_52w_end"] >= per["waiting_over_52w_end"]).all()
+    assert (per["waiting_total_over_52w_end"] == per["waiting_over_52w_end"]
+            + per["profiling_over_52w_end"] + per["vetting_over_52w_end"]).all()

@@ -18,9 +18,12 @@ from app.state import (
 from model.experiment import compare
 
 RESULT = "ndpath_compare_run"
-TABLE_METRICS = core.HEADLINE_METRICS[:3] + ("waiting_list_end",) + core.HEADLINE_METRICS[3:] + (
+TABLE_METRICS = core.HEADLINE_METRICS[:3] + (
+    "waiting_list_end", "list_wait_weeks_p50_end", "waiting_over_52w_end",
+    "profiling_over_52w_end") + core.HEADLINE_METRICS[3:] + (
     "assessments_completed",)
-# the numbers table: the cards' measures in the cards' order, with the diagnostic list and the
+# the numbers table: the cards' measures in the cards' order (waits of every stage), with the
+# diagnostic list's own count and waits, the needs-profile queue's long waiters and the
 # assessments completed beside the children waiting (a comment: a bare string would be drawn)
 
 
