@@ -4,7 +4,9 @@ the reference that tests/test_summaries_equal.py holds the fast ones to, number 
 Copied from model/metrics.py (the per-replication functions and their helpers) and model/costs.py
 (``costs`` and ``support_weeks_delivered``) at the commit before the rewrite; only the imports
 differ, and the helpers the rewrite left unchanged are imported from model.metrics rather than
-copied. Do not "fix" anything here: it is the old behaviour, bugs and all.
+copied. Do not "fix" anything here: it is the old behaviour, bugs and all. Metrics added
+since the rewrite (the any-stage waits) are added here written the plain way (np.quantile on
+unsorted values, a count per stage), so the fast code is held to them too.
 """
 
 from __future__ import annotations
@@ -207,6 +209,22 @@ def replication_metrics(result: SimulationResult, times: ChildTimes | None = Non
         "waiting_over_13w_end": float((waited_end >= THIRTEEN_WEEKS).sum()),
         "waiting_over_52w_end": float((waited_end >= 52 * WEEK).sum()),
         "waiting_over_104w_end": float((waited_end >= 104 * WEEK).sum()),
+        # added with the any-stage waits: everyone waiting at any stage at the end, from referral
+        "total_wait_weeks_p50_end": _quantile(np.concatenate([
+            waited_end, horizon - t.referral[profiling_end], horizon - t.referral[vetting_end]]),
+            0.5) / WEEK,
+        "waiting_total_over_13w_end": float(sum(
+            ((horizon - t.referral[m]) >= THIRTEEN_WEEKS).sum()
+            for m in (end_list, profiling_end, vetting_end))),
+        "waiting_total_over_52w_end": float(sum(
+            ((horizon - t.referral[m]) >= 52 * WEEK).sum()
+            for m in (end_list, profiling_end, vetting_end))),
+        "waiting_total_over_104w_end": float(sum(
+            ((horizon - t.referral[m]) >= 104 * WEEK).sum()
+            for m in (end_list, profiling_end, vetting_end))),
+        "profiling_wait_weeks_p50_end": _quantile(horizon - t.referral[profiling_end], 0.5) / WEEK,
+        "profiling_over_52w_end": float(((horizon - t.referral[profiling_end]) >= 52 * WEEK).sum()),
+        "vetting_over_52w_end": float(((horizon - t.referral[vetting_end]) >= 52 * WEEK).sum()),
         "pct_referrals_assessed_within_13w": 100 * assessed.at(THIRTEEN_WEEKS),
         "pct_referrals_assessed_within_52w": 100 * assessed.at(52 * WEEK),
         "pct_referrals_assessed_within_104w": 100 * assessed.at(104 * WEEK),

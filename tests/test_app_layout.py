@@ -147,7 +147,7 @@ def test_a_card_whose_change_rounds_to_zero_says_no_change_without_an_arrow(star
     change with its arrow, in the colour that says worse for a wait."""
     per_rep = starting_run.per_replication.copy()
     per_rep["waiting_total_end"] += 0.3
-    per_rep["list_wait_weeks_p50_end"] += 5.0
+    per_rep["total_wait_weeks_p50_end"] += 5.0
     edited = ExperimentResult(starting_run.scenario, starting_run.seed, per_rep,
                               starting_run.monthly)
     assert core.rounds_to_zero("waiting_total_end", 0.3)  # the case at issue
@@ -158,12 +158,12 @@ def test_a_card_whose_change_rounds_to_zero_says_no_change_without_an_arrow(star
     assert waiting.delta == "no change"
     assert waiting.proto.direction == MetricProto.MetricDirection.NONE
     assert waiting.proto.color == MetricProto.MetricColor.GRAY
-    wait = cards[short_label("list_wait_weeks_p50_end")]
+    wait = cards[short_label("total_wait_weeks_p50_end")]
     assert wait.delta == f"+{WJ}5 weeks"
     assert wait.proto.direction == MetricProto.MetricDirection.UP
     assert wait.proto.color == MetricProto.MetricColor.RED  # a longer wait is worse
     for metric in core.HEADLINE_METRICS:  # the others did not move
-        if metric not in ("waiting_total_end", "list_wait_weeks_p50_end") and math.isfinite(
+        if metric not in ("waiting_total_end", "total_wait_weeks_p50_end") and math.isfinite(
                 starting_run.metric(metric)["mean"]):
             assert cards[short_label(metric)].delta == "no change", metric
 

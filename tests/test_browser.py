@@ -267,7 +267,9 @@ def test_same_numbers_on_every_page_in_the_pack_and_nothing_cut_at_1024(app_url,
             short_projections(page)
             waiting_text, first_delta = metric(page, LIST_LABEL)
             waiting = number(waiting_text)
-            over_year = number(metric(page, short_label("waiting_over_52w_end"))[0])
+            # the card counts a year or more at any stage; the families' sentence, the diagnostic
+            # list only (as NHS England publishes waits), which is part of it
+            over_year = number(metric(page, short_label("waiting_total_over_52w_end"))[0])
             assert first_delta == ""  # the starting projection: nothing to compare yet
             before_chart = chart_bytes(page)
 
@@ -337,8 +339,8 @@ def test_same_numbers_on_every_page_in_the_pack_and_nothing_cut_at_1024(app_url,
                 waiting, abs=51)
             over = page.get_by_text("children on the diagnostic list have waited a year"
                                     ).first.inner_text()
-            assert said_about(over, "children on the diagnostic list have waited") == pytest.approx(
-                over_year, abs=51)
+            on_list = said_about(over, "children on the diagnostic list have waited")
+            assert 0 < on_list <= over_year + 50
             page.get_by_role("button", name="Prepare the summit pack").click()
             expect(page.get_by_role("button", name="Slides (PowerPoint)")).to_be_visible(
                 timeout=300_000)
