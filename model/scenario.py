@@ -1219,8 +1219,9 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return found
 
 
-def _field_info(loc: Sequence[Any]) -> Any:
-    """The pydantic ``FieldInfo`` of the key at ``loc`` (``None`` when it cannot be followed)."""
+def _follow(loc: Sequence[Any]) -> tuple[Any, list[type[BaseModel]]] | None:
+    """The pydantic ``FieldInfo`` of the key at ``loc`` and the models its value can be
+    (``None`` when it cannot be followed)."""
     from .distributions import DISTRIBUTION_KINDS
 
     kinds = {m.__name__.lower(): m for m in _models_in(Distribution)}
@@ -1237,7 +1238,26 @@ def _field_info(loc: Sequence[Any]) -> Any:
             return None
         info = owners[0].model_fields[item]
         candidates = _models_in(info.annotation)
-    return info
+    return info, candidates
+
+
+def _field_info(loc: Sequence[Any]) -> Any:
+    """The pydantic ``FieldInfo`` of the key at ``loc`` (``None`` when it cannot be followed)."""
+    followed = _follow(loc)
+    return None if followed is None else followed[0]
+
+
+def _did_you_mean(loc: Sequence[Any]) -> str:
+    """"did you mean 'arrivals'?" for a misspelt key at ``loc``: the closest key its section
+    has, or "" when none is close."""
+    import difflib
+
+    followed = _follow(loc[:-1])
+    if followed is None or not isinstance(loc[-1], str):
+        return ""
+    keys = sorted({k for m in followed[1] for k in m.model_fields})
+    close = difflib.get_close_matches(loc[-1], keys, n=1, cutoff=0.75)
+    return f"did you mean {close[0]!r}?" if close else ""
 
 
 def _reason(loc: Sequence[Any]) -> str | None:
@@ -1252,7 +1272,9 @@ def _problems_from(error: ValidationError, data: Mapping[str, Any]) -> list[str]
         loc = _format_loc(e["loc"])
         msg = describe(e, _reason(e["loc"]))
         if e["type"] == "extra_forbidden":
-            problems.append(f"{loc}: unknown key (remove it or check its spelling against "
+            close = _did_you_mean(e["loc"])
+            problems.append(f"{loc}: unknown key; {close} (or remove it)" if close else
+                            f"{loc}: unknown key (remove it or check its spelling against "
                             "docs/scenario-reference.md)")
         elif e["type"] == "union_tag_invalid":
             problems.append(f"{loc}: kind = {e['input'].get('kind')!r} is not a distribution; "
@@ -1347,6 +1369,19 @@ def _extended(path: Path, base_name: Any) -> Path:
     return candidate
 
 
+def _closest_file(path: Path) -> str:
+    """"; did you mean scenarios/default.toml?" for a misspelt scenario file: the closest .toml
+    in its folder, or "" when none is close (or the folder does not exist)."""
+    import difflib
+
+    try:
+        names = sorted(p.name for p in path.parent.glob("*.toml"))
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.75)
+    return f"; did you mean {path.parent / close[0]}?" if close else ""
+
+
 def _read_toml(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[Path]]:
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
@@ -1359,7 +1394,8 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], lis
         raw = path.read_bytes()
     except FileNotFoundError:
         hint = "" if chain else "; ndpath scenarios lists the shipped scenarios, runnable by name"
-        raise ScenarioError([f"file not found: {path}{where}{hint}"], str(path)) from None
+        raise ScenarioError([f"file not found: {path}{where}{_closest_file(path)}{hint}"],
+                            str(path)) from None
     except OSError as error:
         raise ScenarioError([f"cannot be read: {error.strerror}{where}"], str(path)) from None
     text = _decode(path, raw)

@@ -178,3 +178,30 @@ def test_replace_does_not_change_the_overrides_it_is_given() -> None:
     assert variant.assessment.professions[0].wte == 0.0
     assert professions == [{"name": "clinician", "wte": 1.0}]
     assert overrides["assessment.professions"] is professions
+
+
+@pytest.mark.parametrize("text, said", [
+    ("[arivals]\nreferrals_per_month = 100\n", "did you mean 'arrivals'?"),
+    ("[arrivals]\nreferals_per_month = 100\n", "did you mean 'referrals_per_month'?"),
+    ('[assessment]\nprofessions = [{ name = "psychologist", wte = 3, wtee = 1 }]\n',
+     "did you mean 'wte'?"),
+])
+def test_a_misspelt_key_is_told_the_key_it_is_close_to(tmp_path: Path, text: str,
+                                                        said: str) -> None:
+    problems = _problems(tmp_path, BASE + text)
+    assert len(problems) == 1 and "unknown key" in problems[0] and said in problems[0]
+
+
+def test_a_key_close_to_nothing_gets_no_guess(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, BASE + "zzz = 1\n")
+    assert "did you mean" not in problems[0] and "docs/scenario-reference.md" in problems[0]
+
+
+def test_a_misspelt_file_is_told_the_file_beside_it(tmp_path: Path) -> None:
+    (tmp_path / "default.toml").write_text("")
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(tmp_path / "defualt.toml")
+    assert f"did you mean {tmp_path / 'default.toml'}?" in error.value.problems[0]
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(tmp_path / "qqq.toml")
+    assert "did you mean" not in error.value.problems[0]
