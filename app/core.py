@@ -688,8 +688,7 @@ def card_help(result: ExperimentResult, metric: str) -> str:
         if math.isfinite(share):
             words += f": {share:.0f}% of the children on the list."
     if metric == "waiting_total_over_52w_end":
-        parts = [(words, result.metric(m)["mean"]) for m, words in WAITING_OVER_52W_STAGES]
-        parts = [(w, v) for w, v in parts if math.isfinite(v) and v > 0]
+        parts = waiting_parts(result, WAITING_OVER_52W_STAGES)
         if parts:
             words += f". Of them, about {_stages_words(parts)}."
     if metric == "total_wait_weeks_p50_end":
@@ -774,16 +773,19 @@ WAITING_STAGES = (("waiting_list_end", "on the diagnostic list for an assessment
                   ("vetting_end", "waiting for their referral to be vetted"))
 """The stages ``waiting_total_end`` adds up, and what the children at each are waiting for."""
 
-WAITING_OVER_52W_STAGES = (("waiting_over_52w_end", "on the diagnostic list for an assessment"),
-                           ("profiling_over_52w_end", "waiting for a needs profile"),
-                           ("vetting_over_52w_end", "waiting for their referral to be vetted"))
-"""The stages ``waiting_total_over_52w_end`` adds up (the same stages as WAITING_STAGES)."""
+WAITING_OVER_52W_STAGES = tuple(zip(
+    ("waiting_over_52w_end", "profiling_over_52w_end", "vetting_over_52w_end"),
+    (words for _, words in WAITING_STAGES)))
+"""The stages ``waiting_total_over_52w_end`` adds up: WAITING_STAGES' children who have waited
+a year or more, in the same order and words."""
 
 
-def waiting_parts(result: ExperimentResult) -> list[tuple[str, float]]:
+def waiting_parts(result: ExperimentResult,
+                  stages: tuple[tuple[str, str], ...] = WAITING_STAGES) -> list[tuple[str, float]]:
     """The children waiting at the end by stage (the averages of the projections, which add up
-    to ``waiting_total_end``'s), each with its words; the stages nobody is at are left out."""
-    parts = [(words, result.metric(metric)["mean"]) for metric, words in WAITING_STAGES]
+    to ``waiting_total_end``'s, or to the total of the ``stages`` given), each with its words;
+    the stages nobody is at are left out."""
+    parts = [(words, result.metric(metric)["mean"]) for metric, words in stages]
     return [(words, value) for words, value in parts if math.isfinite(value) and value > 0]
 
 
