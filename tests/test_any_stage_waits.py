@@ -56,3 +56,18 @@ def test_a_slow_profiling_queue_holds_long_waiters_the_list_count_misses() -> No
     assert m["waiting_total_over_52w_end"] == (m["waiting_over_52w_end"] + m["profiling_over_52w_end"]
                                                + m["vetting_over_52w_end"])
     assert m["profiling_wait_weeks_p50_end"] > 26
+
+
+def test_the_year_or_more_card_says_how_many_wait_at_each_stage() -> None:
+    from app import core
+    from model.experiment import run_replications
+
+    sc = load_scenario("scenarios/needs_led_profiling.toml").replace(
+        {"simulation.horizon_months": 30, "profiling.practitioner_wte": 0.5})
+    result = run_replications(sc, 2, seed=0, executor="serial")
+    helped = core.card_help(result, "waiting_total_over_52w_end")
+    listed = result.metric("waiting_over_52w_end")["mean"]
+    profiled = result.metric("profiling_over_52w_end")["mean"]
+    assert profiled > 0
+    assert (f"about {core.about(listed)} on the diagnostic list for an assessment" in helped
+            and f"{core.about(profiled)} waiting for a needs profile" in helped), helped

@@ -185,6 +185,7 @@ def test_a_smaller_older_list_still_shows_fewer_children_waiting_a_year() -> Non
     diff = compare(base, front).set_index("metric")
     assert diff.at["waiting_list_end", "ci_high"] < 0
     assert diff.at["waiting_over_52w_end", "ci_high"] < 0
+    assert diff.at["waiting_total_over_52w_end", "ci_high"] < 0  # the card shows the fall too
     # the card counts every stage: the children moved into the needs-profile queue still count
     assert "waiting_total_over_52w_end" in core.HEADLINE_METRICS
     assert "total_wait_weeks_p50_end" in core.HEADLINE_METRICS
