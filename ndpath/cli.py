@@ -1020,7 +1020,8 @@ def command_sweep(args: argparse.Namespace) -> int:
         try:
             result = run_sweep(loaded.scenario, grid, out, sim.replications, sim.seed, executor,
                                overwrite=args.overwrite, on_done=lambda: bar.update(1),
-                               on_scenario=saved.append, on_plan=plan)
+                               on_scenario=saved.append, on_plan=plan,
+                               file_hashes=loaded.file_hashes, command=["ndpath", *args.argv])
         except SweepError as error:
             raise UserError(str(error)) from None
         except KeyboardInterrupt:
