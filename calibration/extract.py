@@ -618,12 +618,17 @@ def check_pairs(raw: pd.DataFrame, checked: _Checked) -> None:
             # an unknown code is already reported: count it as given, not blank
             code_given = ~blank_mask(raw[code_col])
             date_given = ~blank_mask(raw[date_col])
-            no_code = date_given & ~code_given
-            _add(checked, no_code, raw[date_col], code_col, f"is blank but {date_col} is given",
-                 f"give the {code_col.replace('_', ' ')} (one of {', '.join(CODES[code_col])})")
-            no_date = code_given & ~date_given
-            _add(checked, no_date, raw[code_col], date_col, f"is blank but {code_col} is given",
-                 f"give the {date_col.replace('_', ' ')}, or blank the {code_col}")
+            # the blank cell is the problem, so no value is quoted as its own; the other
+            # column's value is said in the message
+            for blank, given in ((code_col, date_col), (date_col, code_col)):
+                fix = (f"give the {code_col.replace('_', ' ')} (one of "
+                       f"{', '.join(CODES[code_col])})" if blank == code_col else
+                       f"give the {date_col.replace('_', ' ')}, or blank the {code_col}")
+                missing = (date_given & ~code_given) if blank == code_col else (code_given & ~date_given)
+                for i in np.flatnonzero(np.asarray(missing, dtype=bool)):
+                    checked.problems.append(Problem(
+                        _row(i), blank, "",
+                        f"is blank but {given} is given ({str(raw[given].iloc[i])!r})", fix))
 
 
 def validate_extract(raw: pd.DataFrame, extract_date: str | dt.date | pd.Timestamp
@@ -833,6 +838,11 @@ def quality_report(table: PathwayTable) -> dict[str, object]:
         "valid_rows": len(d),
         "quarantined_rows": len(table.quarantine),
         "problems": len(table.problems),
+        # rows with any problem: those set aside, and those kept with a bad optional value read
+        # as missing (so rows with problems = quarantined + kept_with_missing)
+        "rows_with_problems": len({p.row for p in table.problems if p.row is not None}),
+        "kept_with_missing": len({p.row for p in table.set_missing}
+                                 - {int(r) for r in table.quarantine.get("row", [])}),
         "still_waiting": int(still_waiting(d).sum()),
         "assessed": int(d["assessment_start_date"].notna().sum()) if "assessment_start_date" in d else 0,
         "discharged": int(d["discharge_date"].notna().sum()) if "discharge_date" in d else 0,

@@ -255,9 +255,12 @@ def is_fraction(metric: str) -> bool:
 
 def fmt_number(value: float | None) -> str:
     """A number as people read it, the same in the app, the command line and the checks:
-    thousands separated, no decimals from 100, one from 10, two below; undefined as a dash."""
+    thousands separated, no decimals from 100, one from 10, two below; exactly nothing as "0"
+    (not "0.00", which reads as a rounded small amount); undefined as a dash."""
     if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
         return "-"
+    if value == 0:
+        return "0"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 10:

@@ -138,12 +138,26 @@ def _replication_metrics(task: tuple[Scenario, int, int]) -> dict[str, float]:
     return run_one(_Task(scenario, replication, seed, False, False)).metrics
 
 
-def _metadata(base: Scenario, grid: Mapping[str, Sequence[str]], replications: int, seed: int
+def _metadata(base: Scenario, grid: Mapping[str, Sequence[str]], replications: int, seed: int,
+              file_hashes: Mapping[str, str] | None = None, command: Sequence[str] | None = None
               ) -> dict[str, Any]:
+    """The sweep's settings and where it came from: what makes it this sweep (compared on resume)
+    and what reproduces it (package and library versions, the command)."""
+    import platform
+    import shlex
+
+    import numpy as np
+
     from . import __version__
 
-    return {"base_scenario_digest": base.digest(), "grid": {k: list(v) for k, v in grid.items()},
-            "replications": replications, "seed": seed, "package_version": __version__}
+    return {"base_scenario_digest": base.digest(), "base_scenario_name": base.meta.name,
+            "grid": {k: list(v) for k, v in grid.items()},
+            "replications": replications, "seed": seed, "package_version": __version__,
+            "input_files": [{"path": path, "sha256": digest}
+                            for path, digest in (file_hashes or {}).items()],
+            "versions": {"python": platform.python_version(), "numpy": np.__version__,
+                         "pandas": pd.__version__},
+            "command": shlex.join(command) if command is not None else None}
 
 
 def parts_folder(out: Path) -> Path:
@@ -154,9 +168,17 @@ def _part_path(parts: Path, point_id: str) -> Path:
     return parts / (hashlib.sha256(point_id.encode()).hexdigest()[:20] + ".parquet")
 
 
+def _input_digests(metadata: Mapping[str, Any]) -> list[str]:
+    # the files' contents, not where they were read from: a sweep resumed from another folder is
+    # the same sweep; a backlog table edited in between is not
+    return sorted(f["sha256"] for f in metadata.get("input_files") or [])
+
+
 def _same_sweep(found: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     keys = ("base_scenario_digest", "grid", "replications", "seed")
-    return all(found.get(k) == wanted.get(k) for k in keys)
+    same_inputs = (not found.get("input_files") or not wanted.get("input_files")
+                   or _input_digests(found) == _input_digests(wanted))
+    return same_inputs and all(found.get(k) == wanted.get(k) for k in keys)
 
 
 def read_sweep_metadata(path: Path) -> dict[str, Any] | None:
@@ -192,12 +214,23 @@ def _finished(out: Path, parts: Path, wanted: Mapping[str, Any]) -> dict[str, pd
             continue
         if found is None or not _same_sweep(found, wanted):
             raise SweepError(
-                f"{path} holds a different sweep (another base scenario, grid, seed or number "
-                "of replications); choose another --out or pass --overwrite to start afresh")
+                f"{path} holds a different sweep ({_difference(found, wanted)}); choose another "
+                "--out or pass --overwrite to start afresh")
         frame = pd.read_parquet(path)
         for point_id, rows in frame.groupby("scenario", sort=False):
             frames[str(point_id)] = rows.reset_index(drop=True)
     return frames
+
+
+def _difference(found: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
+    """What differs between the sweep in a file and the one asked for, in words."""
+    words = {"base_scenario_digest": "another base scenario", "grid": "another grid",
+             "replications": "another number of replications", "seed": "another seed"}
+    differ = [word for key, word in words.items() if found.get(key) != wanted.get(key)]
+    if (found.get("input_files") and wanted.get("input_files")
+            and _input_digests(found) != _input_digests(wanted)):
+        differ.append("input files (the scenario or its backlog table) changed since")
+    return ", ".join(differ) or "other settings"
 
 
 def _rows(point: SweepPoint, metrics: Sequence[Mapping[str, float]], seed: int) -> pd.DataFrame:
@@ -216,7 +249,9 @@ def run_sweep(base: Scenario, grid: Mapping[str, Sequence[str]], out: str | Path
               on_done: Callable[[], None] | None = None,
               on_scenario: Callable[[str], None] | None = None,
               on_plan: Callable[[int, int], None] | None = None,
-              tasks_per_batch: int = TASKS_PER_BATCH) -> SweepResult:
+              tasks_per_batch: int = TASKS_PER_BATCH,
+              file_hashes: Mapping[str, str] | None = None,
+              command: Sequence[str] | None = None) -> SweepResult:
     """Run every grid point of ``base`` (see the module docstring) into the Parquet file ``out``.
 
     ``on_plan(to_run, already_finished)`` is called once the finished scenarios are known,
@@ -224,6 +259,11 @@ def run_sweep(base: Scenario, grid: Mapping[str, Sequence[str]], out: str | Path
     the id of each scenario once its rows are safely on disk. ``tasks_per_batch`` replications
     go to the executor at once (whole scenarios; at least one). An interruption (KeyboardInterrupt)
     leaves every finished scenario on disk and ``out`` holding them; calling again resumes.
+
+    ``file_hashes`` (``LoadedScenario.file_hashes``: path -> SHA-256 of the scenario file, the
+    files it extends and its backlog table) and ``command`` (the argument list) are recorded in
+    the file's metadata with the package and library versions; a resume whose input files'
+    contents have changed is refused, as a different sweep.
 
     Raises :class:`SweepError` when ``out`` holds a different sweep (unless ``overwrite``) and
     :class:`~model.scenario.ScenarioError` when a grid value is not valid for its key.
@@ -234,7 +274,7 @@ def run_sweep(base: Scenario, grid: Mapping[str, Sequence[str]], out: str | Path
     if n < 1:
         raise SweepError(f"replications must be at least 1, got {n}")
     points = grid_points(base, grid)
-    metadata = _metadata(base, grid, n, seed)
+    metadata = _metadata(base, grid, n, seed, file_hashes, command)
     parts = parts_folder(out)
     if overwrite:
         out.unlink(missing_ok=True)

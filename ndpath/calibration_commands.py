@@ -268,14 +268,17 @@ def command_validate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(f"{args.extract}: {report['input_rows']} rows, extract date {report['extract_date']}")
-        print(f"  valid rows {report['valid_rows']}, rows with problems "
-              f"{report['quarantined_rows']}, problems {report['problems']}")
+        print(f"  rows with problems {report['rows_with_problems']} of {report['input_rows']} "
+              f"({report['problems']} problem(s)); with --on-error quarantine "
+              f"{report['quarantined_rows']} would be set aside and "
+              f"{report['kept_with_missing']} kept with a bad value read as missing, "
+              f"so {report['valid_rows']} row(s) used")
         print(f"  still waiting {report['still_waiting']}, assessed {report['assessed']}, "
               f"discharged {report['discharged']}")
-        print("  dates:")
+        print(f"  dates (of the {report['valid_rows']} rows used):")
         for column, d in report["dates"].items():  # type: ignore[attr-defined]
             print(f"    {column:<24} {d['first'] or '-'} to {d['last'] or '-'} ({d['count']} given)")
-        print("  completeness (share of rows with a value):")
+        print(f"  completeness (share of the {report['valid_rows']} rows used with a value):")
         for column, share in report["completeness"].items():  # type: ignore[attr-defined]
             print(f"    {column:<24} {share:.1%}")
         if report["ignored_columns"]:
@@ -285,8 +288,18 @@ def command_validate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
             print("  columns not in the file:")
             for column, meaning in absent.items():  # type: ignore[attr-defined]
                 print(f"    {column:<24} {meaning}")
-    if table.problems:
+    if table.problems and args.on_error == "stop":
         raise _user_error(str(ExtractError(table.problems, str(args.extract))))
+    if table.problems:  # --on-error quarantine: usable, the problems said as what happens
+        print(f"{len(table.problems)} problem(s), handled as --on-error quarantine says "
+              f"(ndpath calibrate with --on-error quarantine writes the set-aside rows to "
+              f"quarantine.csv):", file=sys.stderr)
+        for problem in table.problems[:ExtractError.SHOWN]:
+            print(f"  - {problem}", file=sys.stderr)
+        if len(table.problems) > ExtractError.SHOWN:
+            print(f"  ... and {len(table.problems) - ExtractError.SHOWN} more (--problems FILE "
+                  "writes them all)", file=sys.stderr)
+        return 0
     print("No problems found.")
     return 0
 

@@ -396,10 +396,31 @@ def bands_note(scenario: Scenario) -> str:
             "them, as the app does by default)")
 
 
+STAGE_METRICS = {
+    "profiling": ("profiling_over_52w_end", "signposted", "pct_profiled_to_diagnostic",
+                  "routed_away_would_be_diagnosed"),
+    "vetting": ("rejected",),
+    "rereferral": ("re_referrals",),
+}
+"""Rows about a stage of the pathway: left out of one scenario's table when the scenario does not
+have that stage (a row of zeros there reads as if the stage were in the service)."""
+
+STAGE_WORDS = {"profiling": "no profiling tool (needs profiles)", "vetting": "no vetting",
+               "rereferral": "no re-referral of children who left"}
+
+
+def stages_off(scenario: Scenario) -> list[str]:
+    """The stages of :data:`STAGE_METRICS` this scenario does not have."""
+    return [stage for stage in STAGE_METRICS if not getattr(scenario, stage).enabled]
+
+
 def summary_table(experiment: ExperimentResult, metrics: Sequence[str] = TABLE_METRICS) -> str:
-    """The key metrics as a plain-text table: label, mean and 95% interval."""
+    """The key metrics as a plain-text table: label, mean and 95% interval. Rows about a stage
+    the scenario does not have are left out, and a line says so."""
     summary = experiment.summary.set_index("metric")
     total = experiment.replications
+    off = stages_off(experiment.scenario)
+    metrics = [m for m in metrics if not any(m in STAGE_METRICS[stage] for stage in off)]
 
     def defined_in(m: str) -> str:
         # a metric undefined in some replications (e.g. the median time to first support when
@@ -412,8 +433,10 @@ def summary_table(experiment: ExperimentResult, metrics: Sequence[str] = TABLE_M
              f"{_fmt_metric(m, summary.at[m, 'ci_low'])} to {_fmt_metric(m, summary.at[m, 'ci_high'])}",
              defined_in(m))
             for m in shown]
-    return _table(("", "mean", "95% interval", "replications"), rows) + undefined_notes(
-        summary, shown, total)
+    left_out = ("\nRows about a stage this scenario does not have are left out: "
+                + "; ".join(STAGE_WORDS[stage] for stage in off) + "." if off else "")
+    return (_table(("", "mean", "95% interval", "replications"), rows) + left_out
+            + undefined_notes(summary, shown, total))
 
 
 def undefined_notes(summary: pd.DataFrame, metrics: Sequence[str], total: int) -> str:
@@ -1020,7 +1043,8 @@ def command_sweep(args: argparse.Namespace) -> int:
         try:
             result = run_sweep(loaded.scenario, grid, out, sim.replications, sim.seed, executor,
                                overwrite=args.overwrite, on_done=lambda: bar.update(1),
-                               on_scenario=saved.append, on_plan=plan)
+                               on_scenario=saved.append, on_plan=plan,
+                               file_hashes=loaded.file_hashes, command=["ndpath", *args.argv])
         except SweepError as error:
             raise UserError(str(error)) from None
         except KeyboardInterrupt:

@@ -478,3 +478,23 @@ def test_the_readme_pairs_its_two_runs_of_the_default():
     first, more = runs["results/default"], runs["results/more"]
     assert (more.seed, more.replications, more.horizon_months, more.start_date) == (
         first.seed, first.replications, first.horizon_months, first.start_date)
+
+
+def test_the_run_table_leaves_out_rows_about_a_stage_the_scenario_does_not_have() -> None:
+    """A row of zeros about needs profiles in a scenario with no profiling tool reads as if the
+    service profiled children and none waited; the table leaves such rows out and says so."""
+    from model.experiment import run_replications
+    from model.labels import label
+    from ndpath.cli import summary_table
+
+    small = {"simulation.horizon_months": 6, "backlog.count": 300}
+    without = Scenario().replace({**small, "profiling.enabled": False, "vetting.enabled": True})
+    text = summary_table(run_replications(without, 2, 1, "serial", groups=False))
+    for metric in ("profiling_over_52w_end", "signposted", "routed_away_would_be_diagnosed"):
+        assert label(metric) not in text
+    assert label("rejected") in text and label("waiting_total_over_52w_end") in text
+    assert "left out: no profiling tool (needs profiles)" in text
+    with_tool = without.replace({"profiling.enabled": True, "vetting.enabled": False})
+    text = summary_table(run_replications(with_tool, 2, 1, "serial", groups=False))
+    assert label("profiling_over_52w_end") in text and label("signposted") in text
+    assert label("rejected") not in text and "no vetting" in text

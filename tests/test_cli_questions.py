@@ -72,9 +72,10 @@ def test_the_command_line_prints_a_number_as_the_app_and_the_checks_do(
     from model.results import read_results
     from model.waitinglist import format_value
 
-    assert [fmt_number(v) for v in (12_345.6, 644.7, 92.34, 0.851, -150.2, math.nan, None)] == [
-        "12,346", "645", "92.3", "0.85", "-150", "-", "-"]
-    assert [fmt_signed(v) for v in (644.7, -3.21, 0.0, math.nan)] == ["+645", "-3.21", "0.00", "-"]
+    assert [fmt_number(v) for v in (12_345.6, 644.7, 92.34, 0.851, -150.2, math.nan, None,
+                                    0.0, 0.004)] == [
+        "12,346", "645", "92.3", "0.85", "-150", "-", "-", "0", "0.00"]
+    assert [fmt_signed(v) for v in (644.7, -3.21, 0.0, math.nan)] == ["+645", "-3.21", "0", "-"]
     assert format_value(644.7) == core.fmt_number(644.7) == "645"
     code = main(["run", str(DEFAULT), *FAST, "--no-figures", "--out", str(tmp_path / "r")])
     out = capsys.readouterr().out

@@ -3,6 +3,7 @@ Parquet file, resumable, with the same numbers serial, on a local pool and on Da
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +158,35 @@ def test_the_help_lists_the_sweep_without_loading_numerical_libraries() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                           timeout=120)
     assert done.stdout.split() == ["True", "False", "False"], done.stderr
+
+
+def test_the_file_records_its_inputs_and_an_edited_backlog_table_is_not_resumed_as_the_same(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A sweep file says what it was built from (each input file's SHA-256, the command, the
+    versions); rerunning after the backlog table was edited must not pass off the old numbers as
+    the new table's (the scenario itself, naming the same file, is unchanged)."""
+    table = tmp_path / "waiting.csv"
+    table.write_text("referral_date,priority,looked_after_or_cin,age_at_referral\n"
+                     "2024-01-01,routine,false,6.0\n2025-06-01,urgent,true,9.5\n")
+    toml = tmp_path / "base.toml"
+    toml.write_text(BASE.replace({"backlog.table": str(table)}).to_toml())
+    out = tmp_path / "s.parquet"
+    args = ["sweep", str(toml), "--grid", "support.places=0,100", "--replications", "1",
+            "--out", str(out), "--quiet", "--executor", "serial"]
+    assert main(args) == 0
+    meta = read_sweep_metadata(out)
+    recorded = {Path(f["path"]).name: f["sha256"] for f in meta["input_files"]}
+    assert recorded == {"base.toml": hashlib.sha256(toml.read_bytes()).hexdigest(),
+                        "waiting.csv": hashlib.sha256(table.read_bytes()).hexdigest()}
+    assert meta["command"].startswith("ndpath sweep ") and "support.places=0,100" in meta["command"]
+    assert meta["package_version"] and meta["versions"]["numpy"]
+    capsys.readouterr()
+    assert main(args) == 0  # unchanged inputs: resumed, nothing rerun
+    assert "ran 0, already finished 2" in capsys.readouterr().out
+    with table.open("a") as f:
+        f.write("2023-03-04,routine,false,12.0\n")  # one more child waiting
+    assert main(args) == 2
+    assert "input files" in capsys.readouterr().err
+    assert main([*args, "--overwrite"]) == 0
+    again = {Path(f["path"]).name: f["sha256"] for f in read_sweep_metadata(out)["input_files"]}
+    assert again["waiting.csv"] == hashlib.sha256(table.read_bytes()).hexdigest()
