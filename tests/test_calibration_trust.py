@@ -333,3 +333,28 @@ def test_a_series_far_larger_than_the_base_is_warned_about_the_kept_team_and_lis
     assert same.warnings == []
     small = calibrate_monthly(_referrals_only(base.arrivals.referrals_per_month / 3), base=base)
     assert len(small.warnings) == 2 and "times fewer than" in small.warnings[0]
+
+
+def test_the_kept_team_warning_says_the_capacity_and_demand_the_simulation_shows() -> None:
+    """The warning's numbers come from the queueing formulas; the simulation of the calibrated
+    scenario checks them independently: assessments started a week (the team is never idle with
+    the base's list of 7,000) and children joining the diagnostic list a week in the first year."""
+    import re
+
+    from model.experiment import run_replications
+    from model.scenario import load_scenario
+
+    base = load_scenario("scenarios/default.toml")
+    result = calibrate_monthly(_referrals_only(base.arrivals.referrals_per_month * 2.5),
+                               base=base)
+    team = result.warnings[0]
+    capacity = float(re.search(r"about ([\d,.]+) assessments a week", team)[1].replace(",", ""))
+    load = float(re.search(r"demand is ([\d.]+) times capacity", team)[1])
+    scenario = result.scenario.replace({"simulation.horizon_months": 12})
+    runs = run_replications(scenario, 3, 11, "serial", keep_logs=True, groups=False)
+    weeks = 12 * 52.1786 / 12
+    started = runs.metric("assessments_started")["mean"] / weeks
+    assert started == pytest.approx(capacity, rel=0.03)
+    joined = np.mean([float(((r.events["event"] == "list_join") & (r.events["time_days"] > 0)
+                             ).sum()) for r in runs.logs or []]) / weeks
+    assert joined / started == pytest.approx(load, rel=0.06)  # joins: before anyone leaves
