@@ -27,6 +27,8 @@ from .state import derived
 VIEW_METRICS = (
     "list_wait_weeks_p50_end",
     "pct_waiting_over_52w_end",
+    "total_wait_weeks_p50_end",
+    "waiting_total_over_52w_end",
     "pct_referrals_assessed_within_52w",
     "time_to_first_support_weeks_p50",
     "pct_supported_within_52w",
@@ -35,7 +37,9 @@ VIEW_METRICS = (
     "would_be_diagnosed_unassessed",
     "routed_away_would_be_diagnosed",
 )
-"""What the "Who benefits?" view offers, the list-based wait first (the headline)."""
+"""What the "Who benefits?" view offers, the list-based wait first (the headline), then the
+any-stage wait and count (diagnostic list, needs profile, vetting, from referral) that a front
+door moving children off the list cannot hide."""
 
 SUPPRESSION_NOTE = ("Counts are rounded to the nearest 5; fewer than 5 children are not shown "
                     "(nor a number that would give them away), as NHS statistics do.")
@@ -319,7 +323,7 @@ def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:
                              _gap_sentence(result, "deprivation_quintile", metric)) if p]
         if parts:
             lines.append(f"{name}: median time waited so far by the children still waiting "
-                         "at the end: " + "; ".join(parts) + ".")
+                         "on the diagnostic list at the end: " + "; ".join(parts) + ".")
     benefit = Slide("who_benefits", "Who benefits? Waits by group", chart, tuple(lines))
     words = Figure(figsize=(9, 4.6))
     text = []

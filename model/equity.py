@@ -251,10 +251,13 @@ SHORT_LABELS = {
     "children": "Children",
     "referrals": "Referrals",
     "re_referrals": "Re-referrals",
-    "waiting_list_end": "On the list at the end",
-    "waiting_over_52w_end": "Waiting a year or more",
-    "list_wait_weeks_p50_end": "Waited so far, median (weeks)",
-    "list_wait_weeks_p92_end": "Waited so far, 92nd pct (weeks)",
+    "waiting_list_end": "On the diagnostic list at the end",
+    "waiting_over_52w_end": "Waiting a year+, diagnostic list",
+    "waiting_total_end": "Waiting at any stage at the end",
+    "waiting_total_over_52w_end": "Waiting a year+, any stage",
+    "list_wait_weeks_p50_end": "Waited so far on the list, median (wks)",
+    "list_wait_weeks_p92_end": "Waited so far on the list, 92nd pct (wks)",
+    "total_wait_weeks_p50_end": "Waited so far, any stage, median (wks)",
     "pct_waiting_over_52w_end": "Of the list, waiting a year+ (%)",
     "pct_referrals_assessed_within_13w": "Referrals assessed in 13 wks (%)",
     "pct_referrals_assessed_within_52w": "Referrals assessed in 1 year (%)",
@@ -274,7 +277,9 @@ SHORT_LABELS = {
     "would_be_diagnosed_left_unassessed": "Diagnosable, left unassessed",
     "turned_18_without_assessment": "Turned 18, never assessed",
 }
-"""Row titles for by-group tables (the full label is in ``model.labels``)."""
+"""Row titles for by-group tables (the full label is in ``model.labels``). The diagnostic list's
+counts and waits and the any-stage ones (list, needs profile, vetting, from referral) sit in the
+same tables, so each title says which it is."""
 
 
 def by_variable(table: pd.DataFrame, variable: str,

@@ -11,7 +11,7 @@ from typing import Sequence
 LABELS: dict[str, str] = {
     "referrals": "Referrals received",
     "waiting_list_end": "Children on the diagnostic waiting list at the end",
-    "waiting_total_end": "Children waiting at any stage at the end (vetting, needs profile, diagnostic list)",
+    "waiting_total_end": "Children waiting at any stage (diagnostic list, needs profile, vetting) at the end",
     "list_wait_weeks_p50_end": "Typical time waited so far by the children still waiting on the diagnostic list (weeks, median)",
     "list_wait_weeks_p92_end": "Long time waited so far by the children still waiting on the diagnostic list (weeks, 92nd percentile)",
     "list_wait_weeks_mean_end": "Average time waited so far by the children still waiting on the diagnostic list (weeks, mean)",

@@ -186,6 +186,15 @@ def on_stage_at(join: np.ndarray, leave: np.ndarray, t: float) -> np.ndarray:
     return (join <= t) & ~(leave <= t)
 
 
+def waiting_at(t: ChildTimes, day: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Masks of the child rows waiting at ``day`` on the diagnostic list, for a needs profile,
+    and in vetting (new referrals only: the list at the start was vetted before it): the stages
+    the any-stage waits are over, each wait counted from referral."""
+    return (on_stage_at(t.list_join, t.list_leave, day),
+            on_stage_at(t.profiling_join, t.profiling_leave, day),
+            on_stage_at(t.referral, t.vetting_leave, day) & ~t.backlog)
+
+
 # -------------------------------------------------------------------------------------------------
 # Time-to-event estimates over the referral cohort
 
@@ -496,12 +505,10 @@ def _replication_metrics(s: _Replication) -> dict[str, float]:
 
     started = _in_window(t.assessment_start, 0.0, horizon)
     waits = t.assessment_start[started] - t.referral[started]
-    end_list = on_stage_at(t.list_join, t.list_leave, horizon)
+    end_list, profiling_end, vetting_end = waiting_at(t, horizon)
     waited_end = horizon - t.referral[end_list]
     # sorted copies for the quantiles (the means sum in the original order)
     waits_sorted, waited_end_sorted = np.sort(waits), np.sort(waited_end)
-    vetting_end = on_stage_at(t.referral, t.vetting_leave, horizon) & ~t.backlog
-    profiling_end = on_stage_at(t.profiling_join, t.profiling_leave, horizon)
     # waited so far, from referral, by everyone waiting at any stage at the end (diagnostic
     # list, needs profile, vetting): a child moved off the list into a queue still waits
     profiling_waited_end = horizon - t.referral[profiling_end]
@@ -1124,6 +1131,8 @@ GROUP_COUNT_METRICS = (
     "re_referrals",
     "waiting_list_end",
     "waiting_over_52w_end",
+    "waiting_total_end",
+    "waiting_total_over_52w_end",
     "assessments_started",
     "needs_led_exits",
     "signposted",
@@ -1143,6 +1152,7 @@ GROUP_RATE_METRICS = (
     "list_wait_weeks_p50_end",
     "list_wait_weeks_p92_end",
     "pct_waiting_over_52w_end",
+    "total_wait_weeks_p50_end",
     "pct_referrals_assessed_within_13w",
     "pct_referrals_assessed_within_52w",
     "referral_to_assessment_weeks_p50",
@@ -1158,6 +1168,7 @@ RATE_BASE = {
     "list_wait_weeks_p50_end": "waiting_list_end",
     "list_wait_weeks_p92_end": "waiting_list_end",
     "pct_waiting_over_52w_end": "waiting_list_end",
+    "total_wait_weeks_p50_end": "waiting_total_end",
     "pct_referrals_assessed_within_13w": "referrals",
     "pct_referrals_assessed_within_52w": "referrals",
     "referral_to_assessment_weeks_p50": "referrals",
@@ -1215,8 +1226,11 @@ def cohort_metrics(t: ChildTimes, horizon: float, event_counts: dict[str, np.nda
     :func:`replication_metrics` (which equals this over every row). :func:`group_metrics` gives
     the same numbers for every group at once, without a subset per group."""
     s = _subset(t, rows)
-    end_list = on_stage_at(s.list_join, s.list_leave, horizon)
+    end_list, profiling_end, vetting_end = waiting_at(s, horizon)
     waited_end = horizon - s.referral[end_list]
+    # every wait at any stage at the end (diagnostic list, needs profile, vetting), from referral
+    waited_any = np.concatenate([horizon - s.referral[on]
+                                 for on in (end_list, profiling_end, vetting_end)])
     support = support_incidence(s, horizon)
     assessed = assessment_incidence(s, horizon)
     out = {
@@ -1226,6 +1240,9 @@ def cohort_metrics(t: ChildTimes, horizon: float, event_counts: dict[str, np.nda
         "list_wait_weeks_p50_end": _quantile(waited_end, 0.5) / WEEK,
         "list_wait_weeks_p92_end": _quantile(waited_end, 0.92) / WEEK,
         "pct_waiting_over_52w_end": _share(waited_end >= 52 * WEEK),
+        "waiting_total_end": float(end_list.sum() + vetting_end.sum() + profiling_end.sum()),
+        "waiting_total_over_52w_end": float((waited_any >= 52 * WEEK).sum()),
+        "total_wait_weeks_p50_end": _quantile(waited_any, 0.5) / WEEK,
         "pct_referrals_assessed_within_13w": 100 * assessed.at(THIRTEEN_WEEKS),
         "pct_referrals_assessed_within_52w": 100 * assessed.at(52 * WEEK),
         "referral_to_assessment_weeks_p50": assessed.median_days() / WEEK,
@@ -1312,10 +1329,17 @@ def _group_metrics(s: _Replication, variables: tuple[str, ...] = GROUP_VARIABLES
     result, t, h, horizon = s.result, s.times, s.history, s.horizon
     children = result.children
     localities = result.scenario.localities.names
-    end_list = np.flatnonzero(on_stage_at(t.list_join, t.list_leave, horizon))
+    stages = [np.flatnonzero(on) for on in waiting_at(t, horizon)]
+    end_list = stages[0]
     waited = horizon - t.referral[end_list]
     by_wait = np.argsort(waited, kind="stable")
     end_list, waited = end_list[by_wait], waited[by_wait]
+    # every child row waiting at any stage at the end (list, needs profile, vetting), by wait
+    # from referral: the any-stage waits, sorted once like the list's
+    end_any = np.concatenate(stages)
+    waited_any = horizon - t.referral[end_any]
+    by_wait = np.argsort(waited_any, kind="stable")
+    end_any, waited_any = end_any[by_wait], waited_any[by_wait]
     started = _in_window(t.assessment_start, 0.0, horizon)
     event_children = s.event_children
     assessment, support = s.assessment, s.support
@@ -1349,6 +1373,11 @@ def _group_metrics(s: _Replication, variables: tuple[str, ...] = GROUP_VARIABLES
         on_list = per_group(list_group)
         starts = np.concatenate(([0], np.cumsum(on_list)))
         over_52w = per_group(list_group[waited >= 52 * WEEK])
+        any_group = binned[end_any]
+        group_any_waits = waited_any[np.argsort(_small_codes(any_group, size + 1), kind="stable")]
+        on_any = per_group(any_group)
+        starts_any = np.concatenate(([0], np.cumsum(on_any)))
+        any_over_52w = per_group(any_group[waited_any >= 52 * WEEK])
         shares = {"children": per_group(binned), "assessments_started": per_group(binned[started])}
         event_counts = {name: per_group(binned[c]) for name, c in event_children.items()}
         first_group = binned[h.first]
@@ -1357,6 +1386,7 @@ def _group_metrics(s: _Replication, variables: tuple[str, ...] = GROUP_VARIABLES
         supported_by_group = support.by_group(code, size)
         for k, group in enumerate(levels):
             waits = group_waits[starts[k]:starts[k + 1]]
+            any_waits = group_any_waits[starts_any[k]:starts_any[k + 1]]
             assessed, supported = assessed_by_group[k], supported_by_group[k]
             values = {
                 "children": float(shares["children"][k]),
@@ -1366,6 +1396,9 @@ def _group_metrics(s: _Replication, variables: tuple[str, ...] = GROUP_VARIABLES
                 "list_wait_weeks_p92_end": _sorted_quantile(waits, 0.92) / WEEK,
                 "pct_waiting_over_52w_end": (100 * float(over_52w[k] / on_list[k])
                                              if on_list[k] else math.nan),
+                "waiting_total_end": float(on_any[k]),
+                "waiting_total_over_52w_end": float(any_over_52w[k]),
+                "total_wait_weeks_p50_end": _sorted_quantile(any_waits, 0.5) / WEEK,
                 "pct_referrals_assessed_within_13w": 100 * assessed.at(THIRTEEN_WEEKS),
                 "pct_referrals_assessed_within_52w": 100 * assessed.at(52 * WEEK),
                 "referral_to_assessment_weeks_p50": assessed.median_days() / WEEK,

@@ -514,13 +514,18 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 EQUITY_TABLE_METRICS = (
-    "children", "waiting_list_end", "list_wait_weeks_p50_end", "pct_waiting_over_52w_end",
-    "waiting_over_52w_end", "pct_referrals_assessed_within_13w", "pct_referrals_assessed_within_52w",
+    "children",
+    "waiting_list_end", "list_wait_weeks_p50_end", "pct_waiting_over_52w_end",
+    "waiting_over_52w_end",
+    "waiting_total_end", "total_wait_weeks_p50_end", "waiting_total_over_52w_end",
+    "pct_referrals_assessed_within_13w", "pct_referrals_assessed_within_52w",
     "time_to_first_support_weeks_p50", "escalations", "needs_led_exits", "aged_out",
     "re_referrals", "routed_away_would_be_diagnosed", "would_be_diagnosed_unassessed",
     "turned_18_without_assessment",
 )
-"""What ``ndpath run --by GROUP`` prints (equity.csv has every by-group metric)."""
+"""What ``ndpath run --by GROUP`` prints (equity.csv has every by-group metric): the diagnostic
+list's count and waits, then the same of everyone waiting at any stage (list, needs profile,
+vetting, from referral), each row titled with which it is."""
 
 
 def _group_variables(names: Sequence[str]) -> list[str]:

@@ -5,8 +5,8 @@ Copied from model/metrics.py (the per-replication functions and their helpers) a
 (``costs`` and ``support_weeks_delivered``) at the commit before the rewrite; only the imports
 differ, and the helpers the rewrite left unchanged are imported from model.metrics rather than
 copied. Do not "fix" anything here: it is the old behaviour, bugs and all. Metrics added
-since the rewrite (the any-stage waits) are added here written the plain way (np.quantile on
-unsorted values, a count per stage), so the fast code is held to them too.
+since the rewrite (the any-stage waits, whole-run and by group) are added here written the plain
+way (np.quantile on unsorted values, a count per stage), so the fast code is held to them too.
 """
 
 from __future__ import annotations
@@ -511,6 +511,8 @@ GROUP_COUNT_METRICS = (
     "re_referrals",
     "waiting_list_end",
     "waiting_over_52w_end",
+    "waiting_total_end",  # added with the any-stage waits by group
+    "waiting_total_over_52w_end",
     "assessments_started",
     "needs_led_exits",
     "signposted",
@@ -530,6 +532,7 @@ GROUP_RATE_METRICS = (
     "list_wait_weeks_p50_end",
     "list_wait_weeks_p92_end",
     "pct_waiting_over_52w_end",
+    "total_wait_weeks_p50_end",  # added with the any-stage waits by group
     "pct_referrals_assessed_within_13w",
     "pct_referrals_assessed_within_52w",
     "referral_to_assessment_weeks_p50",
@@ -545,6 +548,7 @@ RATE_BASE = {
     "list_wait_weeks_p50_end": "waiting_list_end",
     "list_wait_weeks_p92_end": "waiting_list_end",
     "pct_waiting_over_52w_end": "waiting_list_end",
+    "total_wait_weeks_p50_end": "waiting_total_end",
     "pct_referrals_assessed_within_13w": "referrals",
     "pct_referrals_assessed_within_52w": "referrals",
     "referral_to_assessment_weeks_p50": "referrals",
@@ -562,6 +566,8 @@ def cohort_metrics(t: ChildTimes, horizon: float, event_counts: dict[str, np.nda
     s = _subset(t, rows)
     end_list = on_stage_at(s.list_join, s.list_leave, horizon)
     waited_end = horizon - s.referral[end_list]
+    vetting_end = on_stage_at(s.referral, s.vetting_leave, horizon) & ~s.backlog
+    profiling_end = on_stage_at(s.profiling_join, s.profiling_leave, horizon)
     support = support_incidence(s, horizon)
     assessed = assessment_incidence(s, horizon)
     out = {
@@ -571,6 +577,15 @@ def cohort_metrics(t: ChildTimes, horizon: float, event_counts: dict[str, np.nda
         "list_wait_weeks_p50_end": _quantile(waited_end, 0.5) / WEEK,
         "list_wait_weeks_p92_end": _quantile(waited_end, 0.92) / WEEK,
         "pct_waiting_over_52w_end": _share(waited_end >= 52 * WEEK),
+        # added with the any-stage waits by group: the group's children waiting at the end on
+        # the diagnostic list, for a needs profile or in vetting, each wait from referral
+        "waiting_total_end": float(end_list.sum() + vetting_end.sum() + profiling_end.sum()),
+        "waiting_total_over_52w_end": float(sum(
+            ((horizon - s.referral[m]) >= 52 * WEEK).sum()
+            for m in (end_list, profiling_end, vetting_end))),
+        "total_wait_weeks_p50_end": _quantile(np.concatenate([
+            waited_end, horizon - s.referral[profiling_end], horizon - s.referral[vetting_end]]),
+            0.5) / WEEK,
         "pct_referrals_assessed_within_13w": 100 * assessed.at(THIRTEEN_WEEKS),
         "pct_referrals_assessed_within_52w": 100 * assessed.at(52 * WEEK),
         "referral_to_assessment_weeks_p50": assessed.median_days() / WEEK,

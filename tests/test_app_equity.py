@@ -11,7 +11,8 @@ import pytest
 from app import equity
 from model.equity import SHORT_LABELS, equity_comparison
 from model.experiment import run_replications
-from model.metrics import GROUP_COUNT_METRICS
+from model.labels import label
+from model.metrics import GROUP_COUNT_METRICS, GROUP_METRICS
 from model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,28 @@ def test_who_benefits_chart_table_and_differences(results):
     assert table.index.get_level_values("group").isin(["yes", "no"]).all()
     diff = equity.differences_by_group(results, "deprivation_quintile")
     assert (diff["scenario"] == "Needs-led").all() and diff["group"].str.startswith("gap").any()
+
+
+def test_who_benefits_shows_the_any_stage_year_or_more_count_beside_the_lists(results):
+    """A front door that moves children off the diagnostic list into a needs-profile queue does
+    not hide them: the view offers the any-stage wait and count, titled apart from the list's."""
+    assert {"total_wait_weeks_p50_end", "waiting_total_over_52w_end"} <= set(equity.VIEW_METRICS)
+    table = equity.group_table(results, "looked_after_or_cin")
+    measures = list(dict.fromkeys(table.index.get_level_values("measure")))
+    assert SHORT_LABELS["waiting_total_over_52w_end"] in measures
+    assert SHORT_LABELS["total_wait_weeks_p50_end"] in measures
+    assert SHORT_LABELS["list_wait_weeks_p50_end"] in measures
+    # every by-group title is its own, and says which waiting it counts
+    titles = [SHORT_LABELS[m] for m in GROUP_METRICS if m in SHORT_LABELS]
+    assert len(set(titles)) == len(titles)
+    for name in ("waiting_total_end", "waiting_total_over_52w_end", "total_wait_weeks_p50_end"):
+        assert "any stage" in SHORT_LABELS[name], name
+        assert "any stage (diagnostic list, needs profile, vetting)" in label(name), name
+    for name in ("waiting_list_end", "waiting_over_52w_end", "list_wait_weeks_p50_end",
+                 "list_wait_weeks_p92_end", "pct_waiting_over_52w_end"):
+        assert "list" in SHORT_LABELS[name] and "any stage" not in SHORT_LABELS[name], name
+    assert "from referral" in label("total_wait_weeks_p50_end")
+    assert "since referral" in label("waiting_total_over_52w_end")
 
 
 def numbers_in(cell: str) -> list[float]:

@@ -480,6 +480,12 @@ def test_run_by_group_prints_and_writes_equity(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "By looked-after child or child in need" in proc.stdout
     assert "Gap, most minus least deprived" in proc.stdout
+    # the diagnostic list's year-or-more count and the any-stage one, each row saying which
+    rows = [line.split("  ")[0].strip() for line in proc.stdout.splitlines()]
+    for title in ("Waiting a year+, diagnostic list", "Waiting a year+, any stage",
+                  "Waited so far on the list, median (wks)", "Waited so far, any stage, median (wks)",
+                  "On the diagnostic list at the end", "Waiting at any stage at the end"):
+        assert rows.count(title) >= 2, title  # in both tables (the gaps have the medians too)
     equity = pd.read_csv(out / "equity.csv", dtype={"group": str})
     assert {"variable", "group", "metric", "mean", "ci_low", "ci_high", "suppressed"} <= set(equity)
     assert (out / "equity_gaps.csv").is_file()

@@ -5,10 +5,11 @@ one sort, counts by group) instead of pandas masks and a frame per group. The st
 code it replaced is kept, unchanged, in ``tests/summaries_reference.py``; here both summarise the
 same event logs, for scenarios that take different paths through the code (profiling, priority
 for the vulnerable, ADHD follow-up by profession, localities, support while waiting, outsourcing,
-staffing changes, the fast FIFO path, a horizon too short for some groups to have anyone), and
-every table, dict and array must be equal float for float: same keys in the same order, same
-columns, dtypes and row order, NaN where the old code had NaN. Not approximately: nothing here
-changes the order of a floating-point sum, so nothing is allowed to change a last bit.
+staffing changes, a slow front door, the fast FIFO path, a horizon too short for some groups to
+have anyone), and every table, dict and array must be equal float for float: same keys in the
+same order, same columns, dtypes and row order, NaN where the old code had NaN. Not
+approximately: nothing here changes the order of a floating-point sum, so nothing is allowed to
+change a last bit.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ CASES: dict[str, tuple[str, dict, tuple[int, ...]]] = {
     "localities": ("default.toml", {**SHORT, "localities.names": ["North", "South", "Coast"],
                                     "localities.shares": [0.6, 0.4, 0.0]}, (0,)),
     "support_while_waiting": ("support_while_waiting.toml", SHORT, (0,)),
+    # a front door that cannot keep up: year-long waiters in the needs-profile queue and in vetting, so the
+    # any-stage waits (whole run and by group) differ from the diagnostic list's
+    "front_door_queues": ("needs_led_profiling.toml", {
+        **SHORT, "profiling.practitioner_wte": 0.5,
+        "vetting.duration_days": {"kind": "gamma", "mean": 300.0, "sd": 150.0}}, (0,)),
     "outsourced_backlog": ("outsourced_backlog.toml", SHORT, (0,)),
     "combined": ("combined.toml", SHORT, (0,)),
     # the FIFO fast path (no SimPy), with a list at the start, vetting and every way of leaving
