@@ -853,11 +853,42 @@ def _weeks_words(weeks: float) -> str:
     return f"{weeks:.0f} weeks{years}"
 
 
+def _stages_besides_list(parts: list[tuple[str, float]]) -> str:
+    """The stages other than the diagnostic list that ``parts`` holds, as one phrase: "waiting
+    for a needs profile or for their referral to be vetted" ('' when there are none)."""
+    said = [words for words, _ in parts if words != WAITING_STAGES[0][1]]
+    return " or ".join(said[:1] + [words.removeprefix("waiting ") for words in said[1:]])
+
+
+def over_year_elsewhere(result: ExperimentResult) -> tuple[str, str]:
+    """(the stages besides the diagnostic list whose children have waited a year or more, in
+    words; the count at every stage, rounded as the sentences round it) when counting every
+    stage changes the rounded count of the diagnostic list's (``waiting_over_52w_end``), as the
+    app's "Waiting a year or more, any stage" card (``waiting_total_over_52w_end``) counts: a
+    slow needs-profile queue holds children the list count misses. ``("", "")`` when the two
+    round to the same number."""
+    try:
+        on_list = result.metric("waiting_over_52w_end")["mean"]
+        anywhere = result.metric("waiting_total_over_52w_end")["mean"]
+    except KeyError:  # results from before the any-stage waits
+        return "", ""
+    if not (math.isfinite(on_list) and math.isfinite(anywhere)) or about(anywhere) == about(
+            on_list):
+        return "", ""
+    stages = _stages_besides_list(waiting_parts(result, WAITING_OVER_52W_STAGES))
+    return (stages, about(anywhere)) if stages else ("", "")
+
+
 def takeaway_wait(result: ExperimentResult) -> str:
     """One sentence on long waits: how many children on the diagnostic list at the end have
-    waited a year or more, then how long half of them have waited (list-based, as NHS England
-    publishes waits), then the NICE 13-week share of new referrals: each the average of the
-    projections, as the cards show them.
+    waited a year or more (list-based, as NHS England publishes waits), then, when it differs,
+    how many have including the children still waiting for a needs profile or for their
+    referral to be vetted (the app's "Waiting a year or more, any stage" card, rounded), then how
+    long half of the children on the list have waited, then the NICE 13-week share of new
+    referrals: each the average of the projections, as the cards show them ("... about 4,200
+    children on the diagnostic list have waited a year or more; including children still
+    waiting for a needs profile, about 6,000 have. Half of the children on the diagnostic list
+    have waited ...").
 
     It leads with the count: a list that fewer new children join is older, so its median can
     rise while fewer children wait long."""
@@ -868,16 +899,31 @@ def takeaway_wait(result: ExperimentResult) -> str:
     nice = (f" {within:.0f}% of new referrals start assessment within the 13 weeks NICE "
             "recommends." if math.isfinite(within) else "")
     when = f"By the end of {horizon_end_words(result.scenario)}"
+    elsewhere, anywhere = over_year_elsewhere(result)
     if end is None or not math.isfinite(waited):
+        if elsewhere:  # nobody on the list, but a queue before it holds long waiters
+            return (f"{when} nobody is on the diagnostic list waiting for an assessment, but "
+                    f"about {anywhere} children still {elsewhere} have waited a year or more "
+                    f"(average of {result.replications} projections).{nice}")
         return f"{when} nobody is on the diagnostic list waiting for an assessment.{nice}"
+    counted = (f"{when} about {about(over_year)} children on the diagnostic list have waited a "
+               "year or more")
     some = in_the_projections(result, "list_wait_weeks_p50_end",
-                              "where anyone is still on the list")
+                              "where anyone is still on the "
+                              + ("diagnostic list" if elsewhere else "list"))
+    if elsewhere:  # the list count first (as published), then every stage's (the app's card)
+        counted += f"; including children still {elsewhere}, about {anywhere} have"
+        if some:  # the median is of the projections with a list, the counts of them all
+            return (f"{counted} (averages of {result.replications} projections). "
+                    f"In{some.removeprefix(' in')}, half of the children on it have waited "
+                    f"{_weeks_words(waited)} or more.{nice}")
+        return (f"{counted}. Half of the children on the diagnostic list have waited "
+                f"{_weeks_words(waited)} or more (averages of {result.replications} projections)."
+                f"{nice}")
     if some:  # the median is of the projections with a list, the count of them all
-        return (f"{when} about {about(over_year)} children on the diagnostic list have waited "
-                f"a year or more (average of {result.replications} projections);{some}, half "
+        return (f"{counted} (average of {result.replications} projections);{some}, half "
                 f"of the children on the list have waited {_weeks_words(waited)} or more.{nice}")
-    return (f"{when} about {about(over_year)} children on the diagnostic list have waited a "
-            f"year or more; half of the children on the list have waited "
+    return (f"{counted}; half of the children on the list have waited "
             f"{_weeks_words(waited)} or more (averages of {result.replications} projections)."
             f"{nice}")
 

@@ -14,7 +14,9 @@ from typing import Mapping
 
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from model import plots
 from model.experiment import ExperimentResult
@@ -51,14 +53,60 @@ def wait_chart(results: Mapping[str, ExperimentResult]) -> Figure:
     return plots.wait_distribution(combined_per_replication(results), scenarios=list(results))
 
 
+EVERY_STAGE_MARK = "Any stage, at the end (the app's card)"
+"""The legend's words for the waits chart's diamonds: the app's card "Waiting a year or more,
+any stage" (diagnostic list, needs profile, vetting), short enough to share a legend row."""
+
+
 def wait_trend_chart(results: Mapping[str, ExperimentResult], today: str) -> Figure:
-    """Month by month, how many children on the list have waited a year or more (list-based).
+    """Month by month, how many children on the diagnostic list have waited a year or more
+    (list-based, as NHS England publishes waits), with a hollow diamond at the end, in the
+    scenario's colour, at the count of every stage (the app's "Waiting a year or more, any
+    stage" card) for each scenario where counting the children waiting for a needs profile or
+    vetting changes the rounded count (:func:`core.over_year_elsewhere`, as the sentence says).
 
     The count, not the median: a list that fewer new children join is older, so its median
     time waited can rise while fewer children wait long; the count does not mislead that way."""
-    return plots.fan_chart(combined_timeseries(results), "waiting_over_52w",
-                           scenarios=list(results), today=today,
-                           today_label=_start_label(results))
+    figure = plots.fan_chart(combined_timeseries(results), "waiting_over_52w",
+                             scenarios=list(results), today=today,
+                             today_label=_start_label(results))
+    _mark_every_stage(figure, results)
+    return figure
+
+
+def _mark_every_stage(figure: Figure, results: Mapping[str, ExperimentResult]) -> None:
+    """The diamonds of :func:`wait_trend_chart` and their legend entry (nothing where no
+    scenario's count changes)."""
+    ax = figure.axes[0]
+    left, right = ax.get_xlim()  # the diamonds sit on the last month: the axis stays as drawn
+    highest = 0.0
+    for i, result in enumerate(results.values()):
+        if not core.over_year_elsewhere(result)[0]:
+            continue
+        ts = result.timeseries
+        months = ts.loc[ts["metric"] == "waiting_over_52w", "month"]
+        if months.empty:
+            continue
+        x = plots.month_positions([max(months)], "waiting_over_52w")[0]
+        y = result.metric("waiting_total_over_52w_end")["mean"]
+        ax.plot([x], [y], linestyle="none", marker="D", markersize=12, markerfacecolor="white",
+                markeredgecolor=plots.colour(i), markeredgewidth=3, zorder=5)
+        highest = max(highest, y)
+    if not highest:
+        return
+    ax.set_xlim(left, right)
+    bottom, top = ax.get_ylim()
+    ax.set_ylim(bottom, max(top, 1.06 * highest))
+    old = figure.legends[0]  # fan_chart's: the scenarios' lines; rebuilt with the diamond
+    diamond = Line2D([], [], linestyle="none", marker="D", markersize=10,
+                     markerfacecolor="white", markeredgecolor="#444444", markeredgewidth=2.5)
+    handles: list[Artist] = [*(h for h in old.legend_handles if h is not None), diamond]
+    labels = [*(t.get_text() for t in old.get_texts()), EVERY_STAGE_MARK]
+    title = old.get_title()
+    old.remove()
+    figure.legend(handles, labels, fontsize=plots.FONT - 1, frameon=False,
+                  loc="outside lower center", ncols=plots.legend_columns(labels, figure),
+                  title=title.get_text(), title_fontsize=title.get_fontsize())
 
 
 def bands_chart(result: ExperimentResult) -> Figure:

@@ -95,7 +95,7 @@ LABELS: dict[str, str] = {
     "list_wait_weeks_p50": "Typical time waited so far by the children waiting (weeks, median)",
     "list_wait_weeks_p92": "Long time waited so far by the children waiting (weeks, 92nd percentile)",
     "pct_waiting_over_13w": "Of the children waiting, waiting 13 weeks or more (%)",
-    "waiting_over_52w": "Children on the list who have waited a year or more",
+    "waiting_over_52w": "Children on the diagnostic list who have waited a year or more",
     "assessments_started_monthly": "Assessments started per month",
     "list_wait_0_13w": "Waiting under 13 weeks",
     "list_wait_13_52w": "Waiting 13 weeks to 1 year",

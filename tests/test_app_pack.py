@@ -236,3 +236,76 @@ def test_the_footer_says_the_draws_are_centred_on_the_scenarios_own_values(runs,
     texts, _, bounds = drawn_boxes(page)
     footer = next(box for text, box in texts if text == words)
     assert bounds.x0 <= footer.x0 and footer.x1 <= bounds.x1
+
+
+@pytest.fixture(scope="module")
+def slow_queue():
+    """The status quo (no needs profiling) beside a needs-led front door with one half-time
+    profiling practitioner: its needs-profile queue holds children a year and more, whom the
+    diagnostic list's count misses and the app's any-stage card counts."""
+    settings = {"simulation.horizon_months": 24, "simulation.replications": 2}
+    scenarios = {"Status quo": core.load_shipped("default")[0].replace(settings),
+                 "Slow front door": core.load_shipped("needs_led_profiling")[0].replace(
+                     settings | {"profiling.practitioner_wte": 0.5})}
+    results = {n: run_replications(s, executor="serial") for n, s in scenarios.items()}
+    return results, scenarios
+
+
+def test_the_waits_slide_counts_a_slow_needs_profile_queue_as_the_apps_card_does(slow_queue):
+    """The pack's waits slide said only the diagnostic list's count (4,200) while the app's
+    "Waiting a year or more, any stage" card said 6,000: a facilitator could not say why. The
+    slide says both, the list's first; the chart, of the list, says so, and marks the card's
+    number at the end."""
+    from app import figures
+    from model import plots
+
+    results, scenarios = slow_queue
+    slow, status_quo = results["Slow front door"], results["Status quo"]
+    card = slow.metric("waiting_total_over_52w_end")["mean"]  # the app's card
+    on_list = slow.metric("waiting_over_52w_end")["mean"]
+    assert "waiting_total_over_52w_end" in core.HEADLINE_METRICS
+    assert core.about(card) != core.about(on_list)  # the case at issue
+    waits = {s.name: s for s in pack.slides(results, core.month_today(scenarios["Status quo"]))
+             }["waits"]
+    said = {line.split(": ", 1)[0]: line for line in waits.takeaways}
+    listed = f"about {core.about(on_list)} children on the diagnostic list have waited a year"
+    every = f"including children still waiting for a needs profile, about {core.about(card)} have"
+    assert listed in said["Slow front door"] and every in said["Slow front door"]
+    assert said["Slow front door"].index(listed) < said["Slow front door"].index(every)
+    for count in (on_list, card):  # each count once
+        assert said["Slow front door"].count(f"about {core.about(count)} ") == 1
+    # no needs profiling: one count, the list's (the same as every stage's)
+    assert core.about(status_quo.metric("waiting_total_over_52w_end")["mean"]) == core.about(
+        status_quo.metric("waiting_over_52w_end")["mean"])
+    assert "including" not in said["Status quo"]
+    assert said["Status quo"].count("have waited a year or more") == 1
+    # the chart is of the diagnostic list, and its diamond is the card's number, in the slow
+    # scenario's colour, for that scenario only
+    ax = waits.figure.axes[0]
+    assert "diagnostic list" in ax.get_title(loc="left") and "diagnostic list" in ax.get_ylabel()
+    diamonds = [line for line in ax.lines if line.get_marker() == "D"]
+    assert len(diamonds) == 1
+    assert diamonds[0].get_ydata()[0] == card
+    assert diamonds[0].get_markeredgecolor() == plots.colour(1)
+    assert ax.get_ylim()[1] > card
+    legend = [t.get_text() for t in waits.figure.legends[0].get_texts()]
+    assert legend == [*results, figures.EVERY_STAGE_MARK]
+    # nothing runs over the chart or off the page
+    texts, axes, bounds = drawn_boxes(pack.slide_page(waits, pack.footer_words(scenarios)))
+    for words, box in texts:
+        assert not overlap(box, axes[0]), words[:60]
+        assert bounds.x0 <= box.x0 and box.x1 <= bounds.x1, words[:60]
+        assert bounds.y0 <= box.y0 and box.y1 <= bounds.y1, words[:60]
+    # the same words in the pack's takeaways
+    archive = zipfile.ZipFile(io.BytesIO(pack.build_pack(results, scenarios).zip))
+    assert said["Slow front door"] in archive.read("takeaways.txt").decode()
+
+
+def test_a_waits_chart_with_no_queue_of_long_waiters_marks_nothing(slow_queue):
+    """Where counting every stage changes nothing, the chart is the list's alone."""
+    results, scenarios = slow_queue
+    alone = {"Status quo": results["Status quo"]}
+    waits = pack.slides(alone, core.month_today(scenarios["Status quo"]))[1]
+    assert waits.name == "waits"
+    assert not [line for line in waits.figure.axes[0].lines if line.get_marker() == "D"]
+    assert [t.get_text() for t in waits.figure.legends[0].get_texts()] == ["Status quo"]

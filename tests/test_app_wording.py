@@ -226,6 +226,92 @@ def test_the_list_wait_median_says_in_how_many_projections_anyone_is_still_waiti
     assert "or more (averages of 4 projections)." in core.takeaway_wait(every)
 
 
+def long_waits(on_list: list[float], profiling: list[float], vetting: list[float],
+               median: list[float] | None = None) -> ExperimentResult:
+    """:func:`with_months` with the year-or-more counts by stage (the any-stage count their
+    sum, as the engine adds them up) and the list's median wait (60 weeks unless given)."""
+    values = {"waiting_over_52w_end": on_list, "profiling_over_52w_end": profiling,
+              "vetting_over_52w_end": vetting,
+              "waiting_total_over_52w_end": [a + b + c for a, b, c in
+                                             zip(on_list, profiling, vetting)],
+              "list_wait_weeks_p50_end": median or [60.0] * len(on_list),
+              "pct_referrals_assessed_within_13w": [10.0] * len(on_list)}
+    return with_months(values, {"waiting_over_52w": on_list})
+
+
+def test_the_year_or_more_sentence_adds_the_children_a_needs_profile_queue_holds():
+    """The app's card counts a year or more at any stage; the sentence (the pack's waits slide,
+    Present) counted the diagnostic list only, so a slow needs-profile queue made the card and
+    the pack differ with nothing to say why. The list count comes first (as NHS England
+    publishes it), then the count of every stage, the card's."""
+    slow = long_waits([400.0, 500.0, 600.0, 500.0], [800.0, 700.0, 900.0, 800.0], [0.0] * 4)
+    said = core.takeaway_wait(slow)
+    assert said == (
+        "By the end of December 2030 about 500 children on the diagnostic list have waited a "
+        "year or more; including children still waiting for a needs profile, about 1,300 have. "
+        "Half of the children on the diagnostic list have waited 60 weeks (about 1.1 years) or "
+        "more (averages of 4 projections). 10% of new referrals start assessment within the 13 "
+        "weeks NICE recommends.")
+    card = slow.metric("waiting_total_over_52w_end")["mean"]  # the app's card
+    assert "waiting_total_over_52w_end" in core.HEADLINE_METRICS
+    assert f"about {core.about(card)} have" in said and core.fmt_metric(
+        "waiting_total_over_52w_end", card) == "1,300"
+    # vetting too, and vetting alone, by their own words
+    both = long_waits([500.0] * 4, [800.0] * 4, [20.0] * 4)
+    assert ("; including children still waiting for a needs profile or for their referral to be "
+            "vetted, about 1,300 have.") in core.takeaway_wait(both)
+    vetting = long_waits([500.0] * 4, [0.0] * 4, [60.0] * 4)
+    assert ("; including children still waiting for their referral to be vetted, about 560 "
+            "have.") in core.takeaway_wait(vetting)
+
+
+def test_the_year_or_more_sentence_says_one_count_when_every_stage_rounds_to_it():
+    """No profiling (or a queue with nobody a year in it): one count, in the words it had. A
+    few children in vetting that round away add nothing either: "about 4,600 ...; including
+    ..., about 4,600 have" would say the same number twice."""
+    same = long_waits([4600.0] * 4, [0.0] * 4, [0.0] * 4)
+    said = core.takeaway_wait(same)
+    assert said == (
+        "By the end of December 2030 about 4,600 children on the diagnostic list have waited a "
+        "year or more; half of the children on the list have waited 60 weeks (about 1.1 years) "
+        "or more (averages of 4 projections). 10% of new referrals start assessment within the "
+        "13 weeks NICE recommends.")
+    rounded_away = long_waits([4610.0] * 4, [0.0] * 4, [20.0] * 4)  # 4,630 is about 4,600 too
+    assert core.takeaway_wait(rounded_away) == said
+    assert "including" not in core.takeaway_wait(rounded_away)
+    assert core.over_year_elsewhere(rounded_away) == ("", "")
+    # results from before the any-stage counts: the list count alone, no error
+    old = with_months({"waiting_over_52w_end": [500.0] * 4,
+                       "list_wait_weeks_p50_end": [60.0] * 4,
+                       "pct_referrals_assessed_within_13w": [10.0] * 4},
+                      {"waiting_over_52w": [500.0] * 4})
+    assert "including" not in core.takeaway_wait(old)
+
+
+def test_the_every_stage_count_is_over_every_projection_the_median_over_those_with_a_list():
+    """Nobody left on the list in 1 of 4 projections: both counts are averages of all 4 (0 on
+    the list where it is empty), the median of the other 3; and with nobody on the list in any,
+    the queue's long waiters are still said."""
+    some = long_waits([400.0, 500.0, 600.0, 0.0], [700.0, 800.0, 900.0, 1000.0], [0.0] * 4,
+                      median=[50.0, 60.0, 70.0, NAN])
+    said = core.takeaway_wait(some)
+    assert said.startswith(
+        "By the end of December 2030 about 380 children on the diagnostic list have waited a "
+        "year or more; including children still waiting for a needs profile, about 1,200 have "
+        "(averages of 4 projections). In the 3 of 4 projections where anyone is still on the "
+        "diagnostic list, half of the children on it have waited 60 weeks (about 1.1 years) or "
+        "more."), said
+    empty = long_waits([0.0] * 4, [700.0] * 4, [0.0] * 4, median=[NAN] * 4)
+    assert core.takeaway_wait(empty).startswith(
+        "By the end of December 2030 nobody is on the diagnostic list waiting for an assessment, "
+        "but about 700 children still waiting for a needs profile have waited a year or more "
+        "(average of 4 projections).")
+    nobody = long_waits([0.0] * 4, [0.0] * 4, [0.0] * 4, median=[NAN] * 4)
+    assert core.takeaway_wait(nobody).startswith(
+        "By the end of December 2030 nobody is on the diagnostic list waiting for an "
+        "assessment. 10%")
+
+
 def test_the_families_support_wait_says_in_how_many_projections_any_were_supported():
     supported = {"supported_without_diagnosis": [30.0, 20.0, 0.0, 0.0]}
     some = result_of(supported | {"supported_without_diagnosis_weeks_to_support_p50":
