@@ -947,7 +947,7 @@ def takeaway_support(result: ExperimentResult) -> str:
     reached, total = defined_in(result, metric)
     if reached < 0.5 * total or not math.isfinite(m["mean"]):
         return f"{shares}; most families get no support while they wait."
-    half = f"half are supported within about {m['mean']:.0f} weeks"
+    half = f"half of new referrals are supported within about {m['mean']:.0f} weeks"
     some = in_the_projections(result, metric, "where half are supported at all")
     if some:
         return f"{shares}; {some.strip()}, {half}."

@@ -199,11 +199,11 @@ def test_a_median_some_projections_never_reach_says_in_how_many_it_is():
     # the shares every projection has come first, then the median with the projections it is of
     assert said == ("22% of new referrals are supported within 13 weeks of referral and 50% "
                     "within a year; in the 3 of 5 projections where half are supported at all, "
-                    "half are supported within about 30 weeks.")
+                    "half of new referrals are supported within about 30 weeks.")
     every = result_of({SUPPORT: [20.0, 30.0, 40.0, 25.0, 35.0], **shares})
     assert core.takeaway_support(every) == (
         "22% of new referrals are supported within 13 weeks of referral and 50% within a year; "
-        "half are supported within about 30 weeks.")
+        "half of new referrals are supported within about 30 weeks.")
     most_never = result_of({SUPPORT: [20.0, 30.0, NAN, NAN, NAN], **shares})
     assert core.takeaway_support(most_never).endswith("most families get no support while "
                                                       "they wait.")
