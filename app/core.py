@@ -931,11 +931,13 @@ def takeaway_wait(result: ExperimentResult) -> str:
 def takeaway_support(result: ExperimentResult) -> str:
     """One sentence on the time from referral to first support (undefined said in words).
 
-    The median is the average over the projections where half of new referrals are supported
-    within the horizon; the shares beside it are over every projection. Where some
-    projections never get half supported the sentence says in how many it does ("... within
-    about 37 weeks in the 9 of 10 projections where half are supported at all"): the median
-    alone beside "50% within a year" read as if every projection reached it."""
+    It leads with the shares supported within 13 weeks and a year, which every projection has
+    (averages over all of them), then the median time to first support. The median exists only
+    in the projections where half of new referrals are supported within the horizon, and those
+    are the projections with the most support: averaged over them alone it reads better than
+    the service does, so where some projections never get half supported the sentence says in
+    how many it is ("in the 9 of 10 projections where half are supported at all, half are
+    supported within about 37 weeks")."""
     metric = "time_to_first_support_weeks_p50"
     m = result.metric(metric)
     within = result.metric("pct_supported_within_13w")["mean"]
@@ -944,10 +946,12 @@ def takeaway_support(result: ExperimentResult) -> str:
               + (f" and {year:.0f}% within a year" if math.isfinite(year) else ""))
     reached, total = defined_in(result, metric)
     if reached < 0.5 * total or not math.isfinite(m["mean"]):
-        return f"{shares[0].upper()}{shares[1:]}; most families get no support while they wait."
+        return f"{shares}; most families get no support while they wait."
+    half = f"half of new referrals are supported within about {m['mean']:.0f} weeks"
     some = in_the_projections(result, metric, "where half are supported at all")
-    return (f"Half of new referrals get their first support within about {m['mean']:.0f} weeks"
-            f"{some}; {shares}.")
+    if some:
+        return f"{shares}; {some.strip()}, {half}."
+    return f"{shares}; {half}."
 
 
 # -------------------------------------------------------------------------------------------------
