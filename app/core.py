@@ -588,7 +588,13 @@ def clear_change(metric: Any, low: float, high: float, difference: float | None 
         return "not clear: the interval includes zero"
     if difference is not None and rounds_to_zero(metric, difference):
         return "no change"  # clear but too small to show at this rounding
-    up = low > 0
+    return change_words(metric, up=low > 0)
+
+
+def change_words(metric: str, up: bool) -> str:
+    """A clear change in ``metric`` in words, as :data:`VERDICT_NOTE` says: "better" or "worse"
+    for families where the direction has a meaning for them, "costs more" or "costs less" for
+    money, "higher" or "lower" otherwise (``up``: the change is a rise)."""
     kind = direction(metric)
     if kind == "cost":
         return "costs more" if up else "costs less"

@@ -67,7 +67,7 @@ def test_more_clinicians_then_run_shows_a_shorter_list_against_the_baseline():
     assert run["edited"].assessment.professions[1].wte == 6.0
     assert "+3.0 psychologist WTE (3.0 → 6.0)" in " ".join(m.value for m in at.markdown)
     assert run["edited"].simulation.seed == run["baseline"].simulation.seed
-    table = table_with(at, "Clear change?").set_index("Measure")
+    table = table_with(at, "95% interval of the difference").set_index("Measure")
     assert table.loc[label("waiting_list_end"), "Clear change?"] == "better"
     assert [b.label for b in at.get("download_button")] == [
         "Scenario (TOML)", "Results (CSV)", "Monthly series (CSV)", "Figures (PNG, zip)"]
@@ -223,7 +223,7 @@ def test_compare_page_runs_scenarios_side_by_side():
     # the cards' measures in the cards' order, each in its unit with its interval
     assert list(table["Measure"][:3]) == [label(m) for m in core.HEADLINE_METRICS[:3]]
     assert list(table["Measure"]).index(label("cost_total")) > 3  # not alphabetical
-    diff = table_with(at, "Clear change?").set_index("Measure")
+    diff = table_with(at, "95% interval of the difference").set_index("Measure")
     assert diff.loc[label("waiting_total_end"), "Clear change?"] == "better"
     # the difference table names the two scenarios, not "Starting scenario/Your scenario"
     assert "Extra clinicians" in diff.columns and "Your scenario" not in diff.columns
