@@ -718,14 +718,22 @@ def constraint_note(result: ExperimentResult) -> str:
     return constraint_sentence(result)
 
 
+ABOUT_FIGURES = 3
+"""Significant figures of a count said "about": an average of projections is not known to the
+child ("about 21,400", never "about 21,355"; "about 123,000", never "about 123,456")."""
+
+
 def about(value: float) -> str:
-    """A count rounded the way people say it ("about 12,000")."""
+    """A count rounded the way people say it, no more precise than a projection is: to the
+    nearest 10 from 100, to the nearest 100 from 1,000 and to :data:`ABOUT_FIGURES`
+    significant figures from 100,000 ("about 460", "about 1,200", "about 21,400", "about
+    123,000"); whole below 100."""
     if not math.isfinite(value):
         return "-"
-    if abs(value) >= 1000:
-        return f"{round(value, -2):,.0f}"
-    if abs(value) >= 100:
-        return f"{round(value, -1):,.0f}"
+    size = abs(value)
+    if size >= 100:
+        digits = max(1 if size < 1000 else 2, int(math.floor(math.log10(size))) + 1 - ABOUT_FIGURES)
+        value = round(value, -digits)
     return f"{value:,.0f}"
 
 

@@ -254,12 +254,16 @@ def _mean(result: ExperimentResult, metric: str) -> float:
 
 
 def _count(value: float) -> str:
-    """A count for people: rounded to 5, 'fewer than 5' when small (disclosure control)."""
+    """A count for people: 'fewer than 5' when small, rounded to the nearest 5 below 100
+    (disclosure control) and from 100 as :func:`app.core.about` says a count ("about 21,400",
+    no more precise than an average of projections is)."""
     if not np.isfinite(value):
         return "no"
     if 0 < value < 5:
         return "fewer than 5"
-    return f"about {round(value / 5) * 5:,.0f}"
+    if abs(value) < 100:
+        return f"about {round(value / 5) * 5:,.0f}"
+    return f"about {core.about(value)}"  # a multiple of 10 from 100: rounded to 5 too
 
 
 def family_sentences(result: ExperimentResult) -> list[str]:

@@ -167,6 +167,10 @@ def test_formatting_is_plain():
     assert core.fmt_metric("pct_of_those_assessed_within_13w", 12.4) == "12%"
     assert core.fmt_metric("time_to_first_support_weeks_p50", float("nan")) == "not reached"
     assert core.about(11_966) == "12,000" and core.about(187) == "190"
+    # an average of projections is not known to the child: never "about 123,456"
+    assert core.about(21_355) == "21,400" and core.about(123_456) == "123,000"
+    assert core.about(1_234_567) == "1,230,000" and core.about(1_234) == "1,200"
+    assert core.about(47.4) == "47"
     # shares from 0 to 1 read as percentages (utilisation 0.853 showed as "1", a 40% chance as "0")
     assert core.fmt_metric("clinician_utilisation", 0.853) == "85%"
     assert core.fmt_metric("utilisation_psychologist", 0.97) == "97%"

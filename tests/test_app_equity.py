@@ -79,7 +79,10 @@ def test_family_sentences_name_the_concerns_and_round_counts(results):
     assert not any("profiling tool" in line for line in status_quo)
     assert any("profiling tool routed" in line for line in needs_led)
     assert any("coming back" in line for line in needs_led)
-    assert equity._count(3.2) == "fewer than 5" and equity._count(1234.0) == "about 1,235"
+    assert equity._count(3.2) == "fewer than 5" and equity._count(47.0) == "about 45"
+    # from 100, as honest as an average of projections is: never "about 21,355"
+    assert equity._count(1234.0) == "about 1,200" and equity._count(21_353.0) == "about 21,400"
+    assert equity._count(187.0) == "about 190"
 
 
 def test_both_scenarios_say_how_many_assessments_found_no_condition(results):
