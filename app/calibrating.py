@@ -30,6 +30,7 @@ from calibration.monthly import MonthlyCalibration, MonthlySeries
 from model.labels import PALETTE
 from model.scenario import Scenario
 
+from .core import about
 from .upload import SMALL_COUNT, suppress_small
 
 EXAMPLE_MONTHLY = ENGLAND_MONTHLY
@@ -176,6 +177,23 @@ def referrals_over_horizon(scenario: Scenario) -> float:
                                                           else 0)
 
 
+LARGE_RUN = 250_000
+"""Children a replication simulates above which the Calibrate page warns that projections are
+slow."""
+
+
+def large_run_warning(scenario: Scenario) -> str:
+    """The Calibrate page's warning for a scenario that simulates more than :data:`LARGE_RUN`
+    children a replication, the number said as :func:`app.core.about` says a count ("about
+    312,000", never "about 311,852": it is an estimate); ``""`` below that."""
+    children = referrals_over_horizon(scenario)
+    if children <= LARGE_RUN:
+        return ""
+    return (f"This scenario simulates about {about(children)} children per replication over "
+            "its horizon: a projection will take minutes. Shorten the horizon or use fewer "
+            "replications on the Scenario page.")
+
+
 # -------------------------------------------------------------------------------------------------
 # Back-test
 
@@ -283,6 +301,7 @@ def monthly_arrivals_figure(result: MonthlyCalibration) -> Figure:
 
 __all__ = ["app_options", "fingerprint", "parameters_table", "list_fit_table", "km_table",
            "tuning_summary", "calibrated_name", "renamed", "referrals_over_horizon",
+           "LARGE_RUN", "large_run_warning",
            "backtest_errors_table", "backtest_comparison_table", "backtest_figure",
            "backtest_sentence", "example_monthly", "monthly_table", "monthly_arrivals_figure",
            "EXAMPLE_MONTHLY", "EXAMPLE_MONTHLY_AGE_BAND", "EXAMPLE_MONTHLY_EXCLUDE"]

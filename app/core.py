@@ -29,7 +29,7 @@ import model
 from model.assumptions import assumptions
 from model.experiment import ExperimentResult
 from model.labels import fmt_number, fmt_signed, is_fraction, label, undefined_reason
-from model.labels import POINTS_SHOWN_AS_ZERO, change_unit, fmt_points, in_points
+from model.labels import POINTS_SHOWN_AS_ZERO, change_unit, fmt_money, fmt_points, in_points
 from model.names import SCALAR_METRICS
 from model.scenario import Scenario, ScenarioError, load_scenario_with_sources
 from model.staffing import constraint_sentence
@@ -588,7 +588,13 @@ def clear_change(metric: Any, low: float, high: float, difference: float | None 
         return "not clear: the interval includes zero"
     if difference is not None and rounds_to_zero(metric, difference):
         return "no change"  # clear but too small to show at this rounding
-    up = low > 0
+    return change_words(metric, up=low > 0)
+
+
+def change_words(metric: str, up: bool) -> str:
+    """A clear change in ``metric`` in words, as :data:`VERDICT_NOTE` says: "better" or "worse"
+    for families where the direction has a meaning for them, "costs more" or "costs less" for
+    money, "higher" or "lower" otherwise (``up``: the change is a rise)."""
     kind = direction(metric)
     if kind == "cost":
         return "costs more" if up else "costs less"
@@ -613,7 +619,7 @@ def fmt_metric(metric: str, value: float) -> str:
     if metric.startswith("pct_"):
         return f"{value:.1f}%" if 0 < abs(value) < 10 else f"{value:.0f}%"
     if metric.startswith("cost"):
-        return f"£{value / 1e6:,.1f}m" if abs(value) >= 1e6 else f"£{value:,.0f}"
+        return fmt_money(value)
     if "weeks" in metric:
         number = f"{value:,.0f}"
         return f"{number} week" if number in ("1", "-1") else f"{number} weeks"
@@ -712,14 +718,22 @@ def constraint_note(result: ExperimentResult) -> str:
     return constraint_sentence(result)
 
 
+ABOUT_FIGURES = 3
+"""Significant figures of a count said "about": an average of projections is not known to the
+child ("about 21,400", never "about 21,355"; "about 123,000", never "about 123,456")."""
+
+
 def about(value: float) -> str:
-    """A count rounded the way people say it ("about 12,000")."""
+    """A count rounded the way people say it, no more precise than a projection is: to the
+    nearest 10 from 100, to the nearest 100 from 1,000 and to :data:`ABOUT_FIGURES`
+    significant figures from 100,000 ("about 460", "about 1,200", "about 21,400", "about
+    123,000"); whole below 100."""
     if not math.isfinite(value):
         return "-"
-    if abs(value) >= 1000:
-        return f"{round(value, -2):,.0f}"
-    if abs(value) >= 100:
-        return f"{round(value, -1):,.0f}"
+    size = abs(value)
+    if size >= 100:
+        digits = max(1 if size < 1000 else 2, int(math.floor(math.log10(size))) + 1 - ABOUT_FIGURES)
+        value = round(value, -digits)
     return f"{value:,.0f}"
 
 
@@ -1070,7 +1084,7 @@ def describe_changes(base: Scenario, levers: Levers) -> list[str]:
             start = _add_months(base.simulation.start_date, levers.outsourced_start_month)
             words.append(f"{levers.outsourced_assessments:,} assessments bought from another "
                          f"provider over {levers.outsourced_months} months from {start:%B %Y}, "
-                         f"at £{levers.outsourced_cost:,.0f} each")
+                         f"at {fmt_money(levers.outsourced_cost, exact=True)} each")
         else:
             words.append("no assessments bought from another provider")
     return words
@@ -1087,13 +1101,21 @@ def _range_words(key: str, low: float, high: float) -> str:
     if key.endswith("risk_ratio"):
         return f"{low:g} to {high:g} times"
     if key.startswith(("support.cost", "profiling.cost")):
-        return f"£{low:,.0f} to £{high:,.0f}"
+        return f"{fmt_money(low, exact=True)} to {fmt_money(high, exact=True)}"
     return f"{low:g} to {high:g}"
 
 
 def sensitivity_for_chart(table: pd.DataFrame) -> pd.DataFrame:
     """The :func:`model.sensitivity.one_at_a_time` table with plain labels for the chart."""
     return table.assign(parameter=table["parameter"].map(label))
+
+
+def _swing(metric: str, change: float) -> str:
+    """One end of an assumption's swing in ``metric``: money as every table writes it
+    ("+£850k"), other measures as numbers with their sign."""
+    if change_unit(metric) == "£":
+        return fmt_money(float(change), signed=True)
+    return fmt_signed(float(change))
 
 
 def sensitivity_sentence(table: pd.DataFrame, metric: str) -> str:
@@ -1107,7 +1129,7 @@ def sensitivity_sentence(table: pd.DataFrame, metric: str) -> str:
         key = str(row.parameter)
         return (f"“{label(key)}”: from one end of its plausible range to the other "
                 f"({_range_words(key, float(row.low), float(row.high))}) the number changes by "
-                f"{fmt_signed(float(row.diff_low))} to {fmt_signed(float(row.diff_high))}")
+                f"{_swing(metric, row.diff_low)} to {_swing(metric, row.diff_high)}")
 
     rows = list(table.head(2).itertuples())
     sentence = (f"The assumption that matters most for “{label(metric)}” is {words(rows[0])}.")
@@ -1115,5 +1137,5 @@ def sensitivity_sentence(table: pd.DataFrame, metric: str) -> str:
         second = rows[1]
         sentence += (f" Next comes “{label(str(second.parameter))}” "
                      f"({_range_words(str(second.parameter), float(second.low), float(second.high))}:"
-                     f" {fmt_signed(float(second.diff_low))} to {fmt_signed(float(second.diff_high))}).")
+                     f" {_swing(metric, second.diff_low)} to {_swing(metric, second.diff_high)}).")
     return sentence

@@ -104,17 +104,27 @@ def who_benefits_chart(results: Mapping[str, ExperimentResult], variable: str,
     return figure
 
 
-def _number(metric: str, value: float, signed: bool = False) -> str:
-    """One number of a by-group table: a count of children rounded to the nearest 5 (as
-    :data:`SUPPRESSION_NOTE` says), a wait or a share as it is (one decimal under 100)."""
-    if not np.isfinite(value):
-        return "-"
+def _shown(metric: str, value: float) -> float:
+    """A by-group number as the tables show it: a count of children rounded to the nearest 5
+    (as :data:`SUPPRESSION_NOTE` says), a wait or a share to one decimal under 100 and whole
+    from 100; a value shown as zero is 0.0 (never -0.0)."""
     if metric in GROUP_COUNT_METRICS:
         value = float(round_to_base(value))
+    else:
+        value = float(round(value, 1 if abs(value) < 100 else 0))
+    return value + 0.0 if value != 0 else 0.0
+
+
+def _number(metric: str, value: float, signed: bool = False) -> str:
+    """One number of a by-group table, as :func:`_shown` rounds it; signed with ``signed`` (a
+    change), a zero never "+0" or "-0"."""
+    if not np.isfinite(value):
+        return "-"
+    value = _shown(metric, value)
     shown = f"{abs(value):,.0f}" if metric in GROUP_COUNT_METRICS or abs(value) >= 100 else \
         f"{abs(value):,.1f}"
-    if not any(digit in shown for digit in "123456789"):
-        return shown  # zero, never "+0" or "-0"
+    if value == 0:
+        return shown
     return ("-" if value < 0 else "+" if signed else "") + shown
 
 
@@ -149,6 +159,37 @@ def group_table(results: Mapping[str, ExperimentResult], variable: str,
     return frame.sort_index(level=0, key=lambda level: level.map(order), sort_remaining=False)
 
 
+GROUP_VERDICT_NOTE = ("Clear change? says “better” or “worse” for families, as the other tables "
+                      "do, and “higher” or “lower” for a gap row (a change in the gap between "
+                      "two groups is better or worse depending on which group was ahead); “not "
+                      "clear” when the 95% interval as shown here (counts rounded to the nearest "
+                      "5) includes zero, so the difference could be chance: “0 (0 to +5)” is "
+                      "not clear.")
+"""What the by-group differences' "Clear change?" column says, for a caption under it."""
+
+
+def group_clear_change(metric: str, low: float, high: float, difference: float | None = None,
+                       gap: bool = False) -> str:
+    """Whether a by-group change is clear, in the words of the app's other tables
+    (:func:`app.core.change_words`: "better"/"worse" for families, "higher"/"lower" for a gap or
+    a measure that is neither), decided on the interval **as shown** (:func:`_shown`): the
+    counts are rounded to the nearest 5 for disclosure control, so more figures cannot be
+    shown, and an interval shown as reaching zero ("0 (0 to +5)") is "not clear" even where
+    the unrounded one just misses zero. Without a difference (``difference`` undefined) or an
+    interval, "cannot tell", as :func:`app.core.clear_change` says it."""
+    if difference is not None and not np.isfinite(difference):
+        return "cannot tell: no difference to compute"
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "cannot tell: too few projections"
+    low, high = _shown(metric, low), _shown(metric, high)
+    if low == 0 and high == 0:
+        return "no change"
+    if low <= 0 <= high:
+        return "not clear: the interval includes zero"
+    up = low > 0
+    return ("higher" if up else "lower") if gap else core.change_words(metric, up)
+
+
 def differences_by_group(results: Mapping[str, ExperimentResult], variable: str,
                          metrics: tuple[str, ...] = VIEW_METRICS) -> pd.DataFrame:
     """Paired differences by group against the first scenario, and the change in the gap:
@@ -166,9 +207,10 @@ def differences_by_group(results: Mapping[str, ExperimentResult], variable: str,
                 "not shown (fewer than 5)" if r.suppressed else
                 interval_words(r.metric, r.difference, r.ci_low, r.ci_high, signed=True)
                 for r in diff.itertuples()],
-            "clear change": ["" if r.suppressed or not np.isfinite(r.ci_low) else
-                             ("yes" if r.ci_low > 0 or r.ci_high < 0 else "no")
-                             for r in diff.itertuples()],
+            "Clear change?": ["" if r.suppressed else
+                              group_clear_change(r.metric, r.ci_low, r.ci_high, r.difference,
+                                                 gap=str(r.group).startswith("gap"))
+                              for r in diff.itertuples()],
         }))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -199,6 +241,7 @@ def who_benefits(results: Mapping[str, ExperimentResult], key: str) -> None:
         st.markdown(f"**Change against “{names[0]}”, by group** (paired: the same children in "
                     "both; a gap row is the change in the difference between the two groups "
                     "named)")
+        st.caption(GROUP_VERDICT_NOTE)
         st.dataframe(differences_by_group(results, variable), hide_index=True, width="stretch",
                      key=f"{key}_equity_diff")
 
@@ -215,12 +258,16 @@ def _mean(result: ExperimentResult, metric: str) -> float:
 
 
 def _count(value: float) -> str:
-    """A count for people: rounded to 5, 'fewer than 5' when small (disclosure control)."""
+    """A count for people: 'fewer than 5' when small, rounded to the nearest 5 below 100
+    (disclosure control) and from 100 as :func:`app.core.about` says a count ("about 21,400",
+    no more precise than an average of projections is)."""
     if not np.isfinite(value):
         return "no"
     if 0 < value < 5:
         return "fewer than 5"
-    return f"about {round(value / 5) * 5:,.0f}"
+    if abs(value) < 100:
+        return f"about {round(value / 5) * 5:,.0f}"
+    return f"about {core.about(value)}"  # a multiple of 10 from 100: rounded to 5 too
 
 
 def family_sentences(result: ExperimentResult) -> list[str]:
@@ -341,4 +388,5 @@ def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:
 
 
 __all__ = ["who_benefits", "who_benefits_chart", "group_table", "differences_by_group",
+           "group_clear_change", "GROUP_VERDICT_NOTE",
            "families_panel", "family_sentences", "pack_slides"]

@@ -10,9 +10,10 @@ more lines instead of scrolling out of sight.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -73,9 +74,38 @@ PRESENTATION_STYLE = """
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {
   font-size: 1.45rem !important; line-height: 1.4;
 }
-[data-testid="stHeading"] h2 { font-size: 2.4rem !important; }
+/* a slide's title on one line at 1024 px: its type shrinks with the screen's width */
+[data-testid="stHeading"] h2 { font-size: min(2.4rem, 3.1vw) !important; }
 </style>
 """
+
+SLIDE_CHROME_PX = 300
+"""Pixels of a presentation-mode screen that are not a slide's sentences: the toggle, the
+buttons, the slide's title above them and the caption under the slide (measured at 1440x900
+and 1024x768)."""
+
+WORDS_AREA = 1.3
+"""A slide's sentences fill about ``chars * size**2 / WORDS_AREA`` square pixels of their
+column at ``size`` pixels (Source Sans at line height 1.4, the column two fifths of the width):
+the constant that makes them fit the screen's height left by :data:`SLIDE_CHROME_PX`, with room
+to spare, on a 16:10 or a 4:3 screen."""
+
+
+def words_factor(takeaways: Sequence[str]) -> float:
+    """The sentences' type size as a share of the screen's height left to them: smaller for
+    longer sentences (the area they take grows with the square of the size), each paragraph's
+    margin and last line counted as 60 characters."""
+    chars = sum(len(t) for t in takeaways) + 60 * len(takeaways)
+    return math.sqrt(WORDS_AREA / max(chars, 1))
+
+
+def words_style(takeaways: Sequence[str], key: str) -> None:
+    """Presentation mode: the type of the sentences in the container ``key`` sized so that they
+    fit the screen below the title without scrolling (as large as the page's 1.45rem when they
+    are short, never below 0.75rem)."""
+    st.html(f"<style>.st-key-{key} [data-testid=\"stMarkdownContainer\"] p {{ font-size: "
+            f"clamp(0.75rem, calc({words_factor(takeaways):.4f} * (100vh - {SLIDE_CHROME_PX}px)),"
+            " 1.45rem) !important; }</style>")
 
 
 WORD_JOINER = "\u2060"

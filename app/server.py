@@ -48,13 +48,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(timeout_seconds: float = 60.0) -> Iterator[RunningApp]:
-    """``streamlit run streamlit_app.py`` on a free local port, until the block ends.
+def running_app(timeout_seconds: float = 60.0, port: int | None = None) -> Iterator[RunningApp]:
+    """``streamlit run streamlit_app.py`` on a free local port (or on ``port``, where a shared
+    machine sets aside ports for each person), until the block ends.
 
     Raises :class:`AppDidNotStart` (with the server's output) if it exits or does not answer
     its health check within ``timeout_seconds``.
     """
-    port = free_port()
+    port = port or free_port()
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",

@@ -324,11 +324,41 @@ def fmt_points(points: float, bound: bool = False) -> str:
     return f"{points:+.1f} points" if abs(points) < 10 else f"{points:+.0f} points"
 
 
-def _money(value: float) -> str:
-    """Pounds with their sign in front: "+£1.40m", "-£559,617"."""
-    sign = "+" if value > 0 else "-" if value < 0 else ""
-    size = abs(value)
-    return f"{sign}£{size / 1e6:,.2f}m" if size >= 1e6 else f"{sign}£{size:,.0f}"
+MONEY_FIGURES = 3
+"""Significant figures of a projected sum of money: a projection's average is not known to the
+pound, so "£849,912" is written "£850k" and "£1,399,721" "£1.40m"."""
+
+_MONEY_UNITS = ((1e9, 1e9, "bn"), (1e6, 1e6, "m"), (1e4, 1e3, "k"))
+"""From £10,000 a sum is written in thousands, from £1m in millions, from £1bn in billions;
+below £10,000 in full ("£2,350")."""
+
+
+def fmt_money(value: float | None, signed: bool = False, exact: bool = False) -> str:
+    """Pounds as every table, card, chart and sentence writes them: to :data:`MONEY_FIGURES`
+    significant figures ("£600", "£2,350", "£12.3k", "£850k", "£1.40m", "£12.3m"), with its
+    sign in front when ``signed`` (a change: "+£850k", "-£1.40m"; zero is "£0", never "+£0").
+    ``exact`` writes whole pounds ("£2,345"): for a price someone typed, not a projection.
+    Undefined is a dash.
+
+    >>> fmt_money(849_912), fmt_money(1_399_721, signed=True), fmt_money(-2_346)
+    ('£850k', '+£1.40m', '-£2,350')
+    """
+    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "-"
+    size = float(round(abs(value)))
+    if not exact and size >= 10 ** MONEY_FIGURES:
+        size = float(f"{size:.{MONEY_FIGURES}g}")  # rounded first: £999,600 is "£1.00m"
+    text = f"£{size:,.0f}"
+    if not exact:
+        for start, base, unit in _MONEY_UNITS:
+            if size >= start:
+                scaled = size / base
+                decimals = max(0, MONEY_FIGURES - 1 - int(math.floor(math.log10(scaled))))
+                text = f"£{scaled:,.{decimals}f}{unit}"
+                break
+    if size == 0:
+        return text
+    return ("-" if value < 0 else "+" if signed else "") + text
 
 
 def fmt_change(name: str, value: float | None) -> str:
@@ -339,7 +369,7 @@ def fmt_change(name: str, value: float | None) -> str:
         return "-"
     unit = change_unit(name)
     if unit == "£":
-        return _money(value)
+        return fmt_money(value, signed=True)
     if unit == "points":
         return fmt_points(in_points(name, value))
     return fmt_signed(value) + (f" {unit}" if unit else "")

@@ -32,7 +32,15 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .labels import PALETTE, columns_that_fit, fmt_change_interval, label, short_label
+from .labels import (
+    PALETTE,
+    change_unit,
+    columns_that_fit,
+    fmt_change_interval,
+    fmt_money,
+    label,
+    short_label,
+)
 from .metrics import WAIT_BANDS, WEEK, child_times, mean_ci, on_stage_at
 
 if TYPE_CHECKING:
@@ -445,7 +453,8 @@ def scenario_bars(per_replication: pd.DataFrame, metric: str,
     ax.set_yticks(y, [n or label(metric) for n in names], fontsize=FONT)
     ax.invert_yaxis()
     for k, m in enumerate(means):
-        ax.text(m, k, f"  {m:,.0f}", va="center", ha="left", fontsize=FONT, fontweight="bold")
+        shown = fmt_money(m) if change_unit(metric) == "£" else f"{m:,.0f}"  # money as everywhere
+        ax.text(m, k, f"  {shown}", va="center", ha="left", fontsize=FONT, fontweight="bold")
     _style(ax, title or label(metric), xlabel="Bar: average over projections; whisker: 95% interval")
     ax.grid(axis="y", visible=False)
     return figure

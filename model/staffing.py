@@ -21,6 +21,7 @@ import pandas as pd
 
 from .executors import Executor
 from .experiment import ExperimentResult, compare, run_replications
+from .labels import fmt_change_interval, fmt_money
 from .questions import Lever, LeverAnswer, Target, least_lever
 from .scenario import Scenario, StaffingChange
 
@@ -249,7 +250,7 @@ class PostEffects:
                  f" to {-best['waiting_list_end_ci_low']:,.0f})")
         cost = best["cost_per_child_week_avoided"]
         if math.isfinite(cost):
-            words += f", at £{cost:,.0f} per child-week of waiting avoided"
+            words += f", at {fmt_money(cost)} per child-week of waiting avoided"
         return words + f" ({self.replications} paired projections)."
 
 
@@ -260,6 +261,12 @@ def _change(mean: float, low: float, high: float, digits: int = 0) -> str:
     if math.isfinite(low) and math.isfinite(high):
         text += f" ({low:+,.{digits}f} to {high:+,.{digits}f})"
     return text
+
+
+def _money_change(mean: float, low: float, high: float) -> str:
+    """A change in pounds and its interval, as every table writes money ("+£85.0k (+£85.0k to
+    +£85.0k)" is "+£85.0k"): :func:`model.labels.fmt_change_interval`."""
+    return fmt_change_interval("cost_total", mean, low, high)
 
 
 def effects_table(effects: PostEffects) -> pd.DataFrame:
@@ -277,13 +284,14 @@ def effects_table(effects: PostEffects) -> pd.DataFrame:
             "median waited (weeks)": col("list_wait_weeks_p50_end", 1),
             "92nd percentile waited (weeks)": col("list_wait_weeks_p92_end", 1),
             "assessed within 13 weeks (points)": col("pct_referrals_assessed_within_13w", 1),
-            "cost (£)": col("cost_total"),
+            "cost (£)": _money_change(r["cost_total"], r["cost_total_ci_low"],
+                                      r["cost_total_ci_high"]),
             "child-weeks of waiting avoided": (
                 f"{r['child_weeks_avoided'] + 0.0:,.0f} ({r['child_weeks_avoided_ci_low'] + 0.0:,.0f}"
                 f" to {r['child_weeks_avoided_ci_high'] + 0.0:,.0f})"),
             "£ per child-week avoided": (
-                f"{cost:,.0f} ({r['cost_per_child_week_avoided_ci_low']:,.0f} to "
-                f"{r['cost_per_child_week_avoided_ci_high']:,.0f})" if math.isfinite(cost)
+                f"{fmt_money(cost)} ({fmt_money(r['cost_per_child_week_avoided_ci_low'])} to "
+                f"{fmt_money(r['cost_per_child_week_avoided_ci_high'])})" if math.isfinite(cost)
                 else "not defined: no waiting avoided beyond chance"),
         })
     return pd.DataFrame(rows)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 # Only the standard library and two import-free modules here: ``ndpath --help`` must not wait for
 # numpy, pandas, scipy, matplotlib or dask. Each command imports what it uses.
-from model.labels import fmt_number, is_fraction, label, undefined_reason
+from model.labels import change_unit, fmt_money, fmt_number, is_fraction, label, undefined_reason
 from model.names import SCALAR_METRICS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -384,6 +384,8 @@ def _progress(args: argparse.Namespace, total: int, desc: str) -> Any:
 def _fmt_metric(metric: str, value: float) -> str:
     if is_fraction(metric) and value is not None and math.isfinite(value):
         return f"{100 * value:.0f}%"  # a share from 0 to 1, as the app shows it
+    if change_unit(metric) == "£":
+        return fmt_money(value)  # "£1.40m", as the app and the pack write money
     return fmt_number(value)
 
 
@@ -840,6 +842,8 @@ def comparison_table(frame: pd.DataFrame, metrics: Sequence[str] = TABLE_METRICS
 
 
 def _fmt_signed(metric: str, value: float) -> str:
+    if change_unit(metric) == "£":
+        return fmt_money(value, signed=True)
     text = _fmt_metric(metric, value)
     return text if text == "-" or text.startswith("-") else f"+{text}"
 
@@ -964,7 +968,7 @@ def command_sensitivity(args: argparse.Namespace) -> int:
         "input_files": [{"path": p, "sha256": h} for p, h in loaded.file_hashes.items()]})
     rows = [(r.parameter, f"{r.low:g} to {r.high:g}", _fmt_signed(args.metric, r.diff_low),
              _fmt_signed(args.metric, r.diff_high)) for r in table.itertuples()]
-    print(f"{label(args.metric)}: baseline {fmt_number(table['baseline'].iloc[0]) if len(table) else '-'}"
+    print(f"{label(args.metric)}: baseline {_fmt_metric(args.metric, table['baseline'].iloc[0]) if len(table) else '-'}"
           f"; change at each end of the plausible range ({sim.replications} paired replications)")
     print(_table(("assumption", "range", "at low end", "at high end"), rows))
     _note(args, f"\nResults written to {out}")

@@ -37,6 +37,13 @@ def scenario_page() -> AppTest:
     return start()
 
 
+def figures_of(money: str) -> int:
+    """The significant figures of a sum of money as shown ("£1.40m": 2, "£849,912": 6)."""
+    import re
+
+    return len(re.sub(r"\D", "", money.split("(")[0]).strip("0"))
+
+
 def test_landing_page_shows_the_default_projection(scenario_page):
     at = scenario_page
     assert not at.error
@@ -63,11 +70,15 @@ def test_more_clinicians_then_run_shows_a_shorter_list_against_the_baseline():
     assert at.subheader[0].value.startswith("Your scenario against")
     waiting = next(m for m in at.metric if m.label.startswith("Children waiting"))
     assert waiting.value != before and waiting.delta.startswith("-")
+    cost = next(m for m in at.metric if m.label == short_label("cost_total"))
+    delta = cost.delta.replace("\u2060", "")  # the word joiner that keeps the sign with it
+    assert delta.startswith("+£") and figures_of(delta) <= 3, delta  # not "+£849,912"
+    assert figures_of(cost.value) <= 3, cost.value
     run = at.session_state["ndpath_scenario_run"]
     assert run["edited"].assessment.professions[1].wte == 6.0
     assert "+3.0 psychologist WTE (3.0 → 6.0)" in " ".join(m.value for m in at.markdown)
     assert run["edited"].simulation.seed == run["baseline"].simulation.seed
-    table = table_with(at, "Clear change?").set_index("Measure")
+    table = table_with(at, "95% interval of the difference").set_index("Measure")
     assert table.loc[label("waiting_list_end"), "Clear change?"] == "better"
     assert [b.label for b in at.get("download_button")] == [
         "Scenario (TOML)", "Results (CSV)", "Monthly series (CSV)", "Figures (PNG, zip)"]
@@ -223,12 +234,15 @@ def test_compare_page_runs_scenarios_side_by_side():
     # the cards' measures in the cards' order, each in its unit with its interval
     assert list(table["Measure"][:3]) == [label(m) for m in core.HEADLINE_METRICS[:3]]
     assert list(table["Measure"]).index(label("cost_total")) > 3  # not alphabetical
-    diff = table_with(at, "Clear change?").set_index("Measure")
+    diff = table_with(at, "95% interval of the difference").set_index("Measure")
     assert diff.loc[label("waiting_total_end"), "Clear change?"] == "better"
     # the difference table names the two scenarios, not "Starting scenario/Your scenario"
     assert "Extra clinicians" in diff.columns and "Your scenario" not in diff.columns
     cost = table.set_index("Measure").loc[label("cost_total"), "Extra clinicians"]
     assert cost.startswith("£") and " to £" in cost
+    assert all(figures_of(pounds) <= 3 for pounds in cost.split(" to ")), cost
+    change = diff.loc[label("cost_total"), "Difference"]
+    assert change.startswith("+£") and figures_of(change) <= 3, change
     at.multiselect(key="compare_scenarios").set_value([]).run()
     assert at.button(key="compare_run").disabled and "at least one scenario" in errors(at)
 

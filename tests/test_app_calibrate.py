@@ -305,3 +305,17 @@ def test_the_bundled_monthly_example_is_the_public_series_with_its_source_note()
     assert frame["month"].min() == "2019-04" and frame["month"].max() == "2021-06"
     note = (Path(calibrating.EXAMPLE_MONTHLY).parent / "README.md").read_text()
     assert "Open Government Licence v3.0" in note and "ASD12" in note
+
+
+def test_a_large_run_warning_says_the_children_as_an_estimate() -> None:
+    """The warning said "about 311,852 children": an estimate, said to the child."""
+    base = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "default.toml")
+    small = base.replace({"simulation.horizon_months": 12})
+    assert calibrating.large_run_warning(small) == ""
+    large = base.replace({"simulation.horizon_months": 120,
+                          "arrivals.referrals_per_month": 2_500.0})
+    children = calibrating.referrals_over_horizon(large)
+    assert calibrating.LARGE_RUN < children < 1e6 and round(children) % 1000  # not already round
+    said = calibrating.large_run_warning(large)
+    shown = said.split("about ")[1].split(" children")[0]
+    assert shown == f"{round(children, -3):,.0f}", said  # three figures from 100,000

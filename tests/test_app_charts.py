@@ -133,7 +133,7 @@ def test_the_differences_say_each_change_in_its_own_unit_as_the_png_does(runs):
                           ci_low=[-58.5, -0.53, 0.8, -9.27, 40_000.0],
                           ci_high=[-23.5, -0.23, 1.6, 0.27, 80_000.0])
     cost = charts.differences_frame(spread, ["cost_total"])[0]["words"].iloc[0]
-    assert cost == "+£60,000 (+£40,000 to +£80,000)"
+    assert cost == "+£60.0k (+£40.0k to +£80.0k)"  # three figures, as all money
     # the words are drawn beside the plot with only a margin: the chart's own size counts them
     assert chart.spec["padding"]["right"] <= 20
 

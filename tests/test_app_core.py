@@ -163,10 +163,14 @@ def test_summit_pack_has_a_pdf_and_pngs_that_need_no_server(small_runs):
 
 
 def test_formatting_is_plain():
-    assert core.fmt_metric("cost_total", 3_614_702) == "£3.6m"
+    assert core.fmt_metric("cost_total", 3_614_702) == "£3.61m"  # as the charts write money
     assert core.fmt_metric("pct_of_those_assessed_within_13w", 12.4) == "12%"
     assert core.fmt_metric("time_to_first_support_weeks_p50", float("nan")) == "not reached"
     assert core.about(11_966) == "12,000" and core.about(187) == "190"
+    # an average of projections is not known to the child: never "about 123,456"
+    assert core.about(21_355) == "21,400" and core.about(123_456) == "123,000"
+    assert core.about(1_234_567) == "1,230,000" and core.about(1_234) == "1,200"
+    assert core.about(47.4) == "47"
     # shares from 0 to 1 read as percentages (utilisation 0.853 showed as "1", a 40% chance as "0")
     assert core.fmt_metric("clinician_utilisation", 0.853) == "85%"
     assert core.fmt_metric("utilisation_psychologist", 0.97) == "97%"
@@ -212,7 +216,7 @@ def test_changes_read_as_sentences_with_exact_steps(base):
 def test_a_percentage_changes_in_points_and_no_change_says_so():
     assert core.fmt_delta("pct_referrals_assessed_within_13w", 2.14) == "+2.1 points"
     assert core.fmt_delta("waiting_total_end", -120.0) == "-120"
-    assert core.fmt_delta("cost_total", 2_400_000) == "+£2.4m"
+    assert core.fmt_delta("cost_total", 2_400_000) == "+£2.40m"
     assert core.fmt_delta("waiting_total_end", float("nan")) == "-"
 
 
@@ -247,3 +251,27 @@ def test_a_change_in_a_share_reads_in_points_on_the_charts_as_in_the_tables():
     assert fmt_change("clinician_utilisation", -0.031) == "-3.1 points"
     assert fmt_change_interval("utilisation_psychologist", -0.031, -0.05, -0.012) == (
         "-3.1 points (-5.0 to -1.2)")
+
+
+def test_money_is_written_the_same_way_on_the_cards_in_the_tables_and_the_sentences():
+    """A cost change on the Scenario page's card read "+£849,912" beside "+£1.40m" on the
+    differences chart: every place writes money to three significant figures."""
+    from model.labels import fmt_change, fmt_change_interval
+
+    assert core.fmt_delta("cost_total", 849_912) == "+£850k"  # the card's change
+    assert core.fmt_delta("cost_total", -849_912) == "-£850k"
+    assert core.fmt_metric("cost_total", 849_912) == "£850k"  # the card's value
+    assert core.fmt_metric("cost_per_assessment", 2_346.2) == "£2,350"
+    assert fmt_change("cost_total", 849_912) == "+£850k"  # the differences chart's words
+    assert fmt_change_interval("cost_total", 849_912, 812_345, 887_654) == \
+        "+£850k (+£812k to +£888k)"
+    # the differences table's interval of a cost change
+    assert core.fmt_bound("cost_total", 1_399_721) == "+£1.40m"
+    # an assumption's swing in the cost, in the sensitivity sentence
+    table = pd.DataFrame({"parameter": ["support.cost_per_week"], "low": [40.0], "high": [60.0],
+                          "diff_low": [-849_912.0], "diff_high": [1_399_721.0],
+                          "swing": [2_249_633.0]})
+    said = core.sensitivity_sentence(table, "cost_total")
+    assert "-£850k to +£1.40m" in said and "£40 to £60" in said, said
+    # a price someone typed is said as typed, not rounded as a projection is
+    assert core._range_words("support.cost_per_week", 2_345.0, 2_999.0) == "£2,345 to £2,999"

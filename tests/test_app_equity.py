@@ -102,7 +102,10 @@ def test_family_sentences_name_the_concerns_and_round_counts(results):
     assert not any("profiling tool" in line for line in status_quo)
     assert any("profiling tool routed" in line for line in needs_led)
     assert any("coming back" in line for line in needs_led)
-    assert equity._count(3.2) == "fewer than 5" and equity._count(1234.0) == "about 1,235"
+    assert equity._count(3.2) == "fewer than 5" and equity._count(47.0) == "about 45"
+    # from 100, as honest as an average of projections is: never "about 21,355"
+    assert equity._count(1234.0) == "about 1,200" and equity._count(21_353.0) == "about 21,400"
+    assert equity._count(187.0) == "about 190"
 
 
 def test_both_scenarios_say_how_many_assessments_found_no_condition(results):
@@ -123,3 +126,51 @@ def test_both_scenarios_say_how_many_assessments_found_no_condition(results):
 def test_pack_has_who_benefits_and_families_slides(results):
     titles = [slide.title for slide in equity.pack_slides(results)]
     assert titles == ["Who benefits? Waits by group", "What families worry about"]
+
+
+def test_a_clear_change_by_group_says_better_or_worse_as_the_other_tables_do():
+    """The by-group differences said "yes" beside "0 (0 to +5)": the verdict came from the
+    unrounded interval, and said yes/no where every other table says better/worse. It is
+    decided on the interval as shown, in the words of the differences table."""
+    from app import core
+
+    # escalations: fewer is better for families; the interval as shown reaches zero
+    assert equity.interval_words("escalations", 2.4, 0.4, 4.6, signed=True) == "0 (0 to +5)"
+    assert equity.group_clear_change("escalations", 0.4, 4.6) == \
+        "not clear: the interval includes zero"
+    assert equity.group_clear_change("escalations", 2.6, 9.0) == "worse"  # "+5 to +10"
+    assert equity.group_clear_change("escalations", -9.0, -2.6) == "better"
+    assert equity.group_clear_change("escalations", -2.0, 2.0) == "no change"  # "0 to 0"
+    # a wait, one decimal: "+0.0" is zero as shown
+    assert equity.group_clear_change("list_wait_weeks_p50_end", 0.04, 3.0) == \
+        "not clear: the interval includes zero"
+    assert equity.group_clear_change("list_wait_weeks_p50_end", 0.06, 3.0) == "worse"
+    # more supported within a year is better
+    assert equity.group_clear_change("pct_supported_within_52w", 1.0, 3.0) == "better"
+    # a gap's change is neither: it depends on which group was ahead
+    assert equity.group_clear_change("list_wait_weeks_p50_end", 1.0, 3.0, gap=True) == "higher"
+    assert equity.group_clear_change("list_wait_weeks_p50_end", -3.0, -1.0, gap=True) == "lower"
+    assert equity.group_clear_change("escalations", math.nan, math.nan) == \
+        "cannot tell: too few projections"
+    assert equity.group_clear_change("escalations", math.nan, math.nan, math.nan) == \
+        "cannot tell: no difference to compute"
+    for metric in equity.VIEW_METRICS:  # the same words as the differences table
+        assert equity.group_clear_change(metric, 10.0, 20.0) == core.clear_change(metric, 10.0, 20.0)
+        assert equity.group_clear_change(metric, -20.0, -10.0) == \
+            core.clear_change(metric, -20.0, -10.0)
+
+
+def test_the_differences_by_group_never_say_clear_beside_an_interval_shown_reaching_zero(results):
+    diff = equity.differences_by_group(results, "deprivation_quintile")
+    assert "clear change" not in diff.columns and "Clear change?" in diff.columns
+    verdicts = set(diff["Clear change?"]) - {""}
+    assert verdicts and verdicts <= {"better", "worse", "higher", "lower", "no change",
+                                     "not clear: the interval includes zero",
+                                     "cannot tell: too few projections",
+                                     "cannot tell: no difference to compute"}
+    for change, verdict in zip(diff["change (95% interval)"], diff["Clear change?"]):
+        if verdict in ("better", "worse", "higher", "lower"):
+            low, high = numbers_in(change)[1:]
+            assert low * high > 0, (change, verdict)  # both ends shown, on one side of zero
+    gaps = diff[diff["group"].str.startswith("gap")]
+    assert not gaps["Clear change?"].isin(["better", "worse"]).any()

@@ -395,7 +395,7 @@ def test_compare_page_differences_agree_with_the_numbers_table():
     assert not any("different services" in w.value for w in at.warning)
     numbers = next(t for t in tables(at) if "Measure" in t.columns
                    and "Difference" not in t.columns).set_index("Measure")
-    diff = table_with(at, "Clear change?").set_index("Measure")
+    diff = table_with(at, "95% interval of the difference").set_index("Measure")
     base, other = "Status quo (illustrative Leeds-sized service)", "Combined package"
     support = label(SUPPORT)
     assert numbers.loc[support, base] == "not reached" and numbers.loc[support, other] != (

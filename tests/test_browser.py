@@ -33,7 +33,9 @@ def app_url():
     from app.server import AppDidNotStart, running_app
 
     try:
-        with running_app() as app:
+        # NDPATH_APP_PORT: a port set aside for these tests on a shared machine (else a free one)
+        port = int(os.environ["NDPATH_APP_PORT"]) if os.environ.get("NDPATH_APP_PORT") else None
+        with running_app(port=port) as app:
             SERVERS.append(app)
             yield app.url
     except AppDidNotStart as error:
@@ -360,6 +362,62 @@ def test_same_numbers_on_every_page_in_the_pack_and_nothing_cut_at_1024(app_url,
             # one slide: its title once, and no page title
             assert page.get_by_text("What the projections show").count() == 0
             page.screenshot(path=str(artifacts / "present_mode_1024.png"))
+        finally:
+            browser.close()
+
+
+SLIDE_FITS = """() => {
+  const words = document.querySelector('.st-key-present_slide_words');
+  const captions = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')];
+  const last = captions[captions.length - 1];
+  return {words: words ? words.getBoundingClientRect().bottom : null,
+          caption: last ? last.getBoundingClientRect().bottom : null,
+          title: document.querySelector('[data-testid="stHeading"] h2').getBoundingClientRect().height,
+          screen: innerHeight};
+}"""
+"""Where a presentation-mode slide's sentences and the caption under it end, and the screen's
+height (a slide that runs past it is cut on a projector: nobody scrolls)."""
+
+
+@pytest.mark.parametrize("width, height", [(1440, 900), (1024, 768)])
+def test_present_mode_fits_each_slide_on_the_screen_and_its_buttons_stop_at_the_ends(
+        app_url, artifacts, width, height):
+    """Slide 1's two long takeaways ran past the bottom of a 1024x768 screen, and past the
+    caption at 1440x900; Previous stayed disabled after the first Next, and Next was enabled on
+    the last slide (pressing it showed an error)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(f"{app_url}/present")
+            page.get_by_text("Presentation mode").wait_for(timeout=240_000)
+            wait_idle(page)
+            set_number(page, "Months to project", 24)
+            set_number(page, "Replications (more: narrower intervals, slower)", 4)
+            wait_idle(page)
+            page.get_by_role("button", name="Show").click()
+            wait_idle(page)
+            page.get_by_text("Presentation mode").click()
+            previous = page.get_by_role("button", name="◀ Previous")
+            following = page.get_by_role("button", name="Next ▶")
+            expect(following).to_be_visible(timeout=120_000)
+            wait_idle(page)
+            count = int(page.get_by_text("Slide 1 of ").inner_text().split()[-1])
+            for slide in range(1, count + 1):
+                expect(page.get_by_text(f"Slide {slide} of {count}")).to_be_visible()
+                page.screenshot(path=str(artifacts / f"present_slide_{slide}_{width}.png"))
+                fits = page.evaluate(SLIDE_FITS)
+                print(f"slide {slide} at {width}x{height}: {fits}")
+                assert fits["words"] is not None and fits["caption"] <= height, fits
+                assert fits["title"] < 100, fits  # one line (two were 131 px at 1024)
+                assert previous.is_enabled() == (slide > 1)
+                assert following.is_enabled() == (slide < count)
+                if slide < count:
+                    following.click()
+                    wait_idle(page)
+            assert page.get_by_text("Something went wrong").count() == 0
         finally:
             browser.close()
 

@@ -265,6 +265,12 @@ def test_scenario_bars_show_means(runs: dict[str, ExperimentResult]) -> None:
     figure = plots.scenario_bars(stacked, "waiting_list_end")
     widths = [p.get_width() for p in figure.axes[0].patches if isinstance(p, Rectangle)]
     assert np.allclose(widths, [r.per_replication["waiting_list_end"].mean() for r in runs.values()])
+    # a cost's bar says its money as every table does ("£1.40m"), not "1,399,721"
+    from model.labels import fmt_money
+
+    costs = plots.scenario_bars(stacked, "cost_total")
+    said = [t.get_text().strip() for t in costs.axes[0].texts if t.get_text().startswith("  ")]
+    assert said == [fmt_money(r.per_replication["cost_total"].mean()) for r in runs.values()]
 
 
 def test_no_pyplot_figures_are_left_open(runs: dict[str, ExperimentResult]) -> None:

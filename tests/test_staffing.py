@@ -5,6 +5,7 @@ adding one that does not bind changes little; the fewest-WTE search by professio
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -76,6 +77,8 @@ def test_adding_the_binding_profession_shortens_the_list_and_a_non_binding_one_c
     words = effects_table(effects)
     assert words.iloc[0]["+1 WTE of"] == "psychologist"
     assert words.iloc[-1]["£ per child-week avoided"].startswith("not defined")
+    # money as every table writes it: "+£128k", not "+127,500"
+    assert re.fullmatch(r"\+£\d+(\.\d)?k( \(.*\))?", words.iloc[0]["cost (£)"]), words.iloc[0]
     # the pooled model cannot tell the posts apart by profession: any hours shorten the list
     pooled = s.replace({"assessment.capacity_model": "clinical_hours"})
     base, more = (run_replications(x, 2, groups=False) for x in (

@@ -43,8 +43,6 @@ MONTHLY = "ndpath_calibration_monthly"
 # (comments, not docstrings: a bare string in a page script is drawn on the page by Streamlit)
 # the base-scenario choice meaning ndpath's built-in defaults (as `ndpath calibrate` uses)
 DEFAULTS = "defaults"
-# children a replication simulates above which the page warns that projections are slow
-LARGE_RUN = 250_000
 
 
 @st.cache_data(show_spinner="Making the synthetic example extract…")
@@ -123,10 +121,9 @@ def use_section(prefix: str, scenario: Scenario, default_name: str) -> None:
         st.session_state[name_key] = default_name  # a new fit: propose its own name
         st.session_state[f"_{name_key}_for"] = default_name
     name = st.text_input("Name on the other pages", key=name_key).strip()
-    if cal.referrals_over_horizon(scenario) > LARGE_RUN:
-        st.warning(f"This scenario simulates about {cal.referrals_over_horizon(scenario):,.0f} "
-                   "children per replication over its horizon: a projection will take minutes. "
-                   "Shorten the horizon or use fewer replications on the Scenario page.")
+    warning = cal.large_run_warning(scenario)
+    if warning:
+        st.warning(warning)
     if st.button("Use this calibrated scenario", key=f"{prefix}_use", type="primary",
                  disabled=not name):
         kept = cal.renamed(scenario, name)

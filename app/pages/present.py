@@ -19,6 +19,7 @@ from model.labels import HELP
 
 RESULT = "ndpath_present_run"
 SLIDE = "present_slide"
+SLIDE_WORDS = "present_slide_words"
 
 
 def chosen() -> tuple[list[str], tuple[int, int, int, bool], list[str]]:
@@ -49,24 +50,31 @@ def chosen() -> tuple[list[str], tuple[int, int, int, bool], list[str]]:
     return selected, settings, problems
 
 
+def _step(by: int, count: int) -> None:
+    """Move ``by`` slides, within the deck of ``count`` (a button's callback: it runs before
+    the page is drawn again, so each button is drawn knowing the slide it leads from)."""
+    st.session_state[SLIDE] = min(max(int(st.session_state.get(SLIDE, 0)) + by, 0), count - 1)
+
+
 def one_slide(deck: list[pack.Slide]) -> None:
-    """Presentation mode: one chart and its sentences per screen, with Previous and Next."""
-    st.session_state.setdefault(SLIDE, 0)
-    index = min(max(int(st.session_state[SLIDE]), 0), len(deck) - 1)
-    left, middle, right = st.columns([1, 3, 1], vertical_alignment="center")
-    if left.button("◀ Previous", key="present_previous", disabled=index == 0,
-                   width="stretch"):
-        index -= 1
-    if right.button("Next ▶", key="present_next", disabled=index == len(deck) - 1,
-                    width="stretch"):
-        index += 1
+    """Presentation mode: one chart and its sentences per screen, with Previous and Next
+    (Previous disabled on the first slide, Next on the last); the sentences' type shrinks as
+    they grow (:func:`app.layout.words_style`), so a slide with long sentences fits the
+    screen without scrolling."""
+    index = min(max(int(st.session_state.get(SLIDE, 0)), 0), len(deck) - 1)
     st.session_state[SLIDE] = index
+    left, middle, right = st.columns([1, 3, 1], vertical_alignment="center")
+    left.button("◀ Previous", key="present_previous", disabled=index == 0, width="stretch",
+                on_click=_step, args=(-1, len(deck)))
+    right.button("Next ▶", key="present_next", disabled=index == len(deck) - 1,
+                 width="stretch", on_click=_step, args=(1, len(deck)))
     middle.caption(f"Slide {index + 1} of {len(deck)}")
     slide = deck[index]
     st.header(slide.title)
     chart, words = st.columns([3, 2], vertical_alignment="top")
     chart.pyplot(slide.figure, clear_figure=False)
-    with words:
+    layout.words_style(slide.takeaways, key=SLIDE_WORDS)
+    with words.container(key=SLIDE_WORDS):
         for line in slide.takeaways:
             st.markdown(line)
 
