@@ -44,6 +44,11 @@ door moving children off the list cannot hide."""
 SUPPRESSION_NOTE = ("Counts are rounded to the nearest 5; fewer than 5 children are not shown "
                     "(nor a number that would give them away), as NHS statistics do.")
 
+FAMILY_COUNTS_NOTE = ("Counts are rounded: to the nearest 5 under 100, and above that to no more "
+                      "figures than an average of projections can give (about 1,200; about "
+                      "21,400); fewer than 5 children are not shown, as NHS statistics do.")
+"""What the families' sentences do to their counts (:func:`_count`), said beside them."""
+
 
 @derived()
 def _table(result: ExperimentResult) -> pd.DataFrame:
@@ -323,7 +328,7 @@ def families_panel(results: Mapping[str, ExperimentResult]) -> None:
     st.header("What families worry about")
     st.caption("Losing support without a diagnosis, children who would be diagnosed never being "
                "assessed, and turning 18 without one. Averages over the projections. "
-               + SUPPRESSION_NOTE)
+               + FAMILY_COUNTS_NOTE)
     for name, result in results.items():
         st.markdown(f"**{name}**")
         st.markdown("\n".join(f"- {line}" for line in family_sentences(result)))
@@ -383,7 +388,7 @@ def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:
     words.text(0.02, 0.98, "\n".join(textwrap.fill(t, 110, subsequent_indent="    ")
                                      for t in text), ha="left", va="top", fontsize=10)
     families = Slide("families", "What families worry about", words,
-                     (SUPPRESSION_NOTE,))
+                     (FAMILY_COUNTS_NOTE,))
     return [benefit, families]
 
 

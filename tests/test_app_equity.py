@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app import equity
+from app import core, equity
 from model.equity import SHORT_LABELS, equity_comparison
 from model.experiment import run_replications
 from model.labels import label
@@ -126,6 +126,21 @@ def test_both_scenarios_say_how_many_assessments_found_no_condition(results):
 def test_pack_has_who_benefits_and_families_slides(results):
     titles = [slide.title for slide in equity.pack_slides(results)]
     assert titles == ["Who benefits? Waits by group", "What families worry about"]
+
+
+def test_the_families_slide_says_how_its_counts_are_rounded_as_they_are(results):
+    """The slide's note said "rounded to the nearest 5" beside "about 1,500": the note beside the
+    sentences says the rule the sentences follow, and every count in them follows it."""
+    import re
+
+    slide = equity.pack_slides(results)[1]
+    assert slide.takeaways == (equity.FAMILY_COUNTS_NOTE,)
+    assert "nearest 5 under 100" in equity.FAMILY_COUNTS_NOTE
+    for result in results.values():
+        for line in equity.family_sentences(result):
+            for text in re.findall(r"about ([\d,]+)", line):
+                n = int(text.replace(",", ""))
+                assert (n % 5 == 0) if n < 100 else (core.about(n) == text), line
 
 
 def test_a_clear_change_by_group_says_better_or_worse_as_the_other_tables_do():
