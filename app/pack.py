@@ -60,6 +60,11 @@ TAKEAWAYS: tuple[tuple[str, str, Callable[[ExperimentResult], str]], ...] = (
 )
 
 
+FAN_SLIDES = frozenset({"projected_list", "waits"})
+"""The slides whose charts are fans (shaded ranges of projections); the others are bars with
+an interval of the average, which the shading words do not describe."""
+
+
 def slides(results: Mapping[str, ExperimentResult], today: str) -> list[Slide]:
     """The Present page's charts, in order, with their takeaways."""
     charts = {

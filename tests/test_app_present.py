@@ -45,3 +45,20 @@ def test_longer_sentences_get_smaller_type_that_still_fills_the_screen():
     area = [layout.words_factor(t) ** 2 * (sum(map(len, t)) + 60 * len(t))
             for t in (short, long)]
     assert abs(area[0] - area[1]) < 1e-9
+
+
+def test_the_shading_words_show_only_under_a_chart_with_shading():
+    """The support slide is bars with a 95% interval of the average: "Shading shows the range
+    of projections" under it described nothing on the screen."""
+    at = start_app(SMALL, "app/pages/present.py")
+    at.toggle(key="present_mode").set_value(True).run()
+
+    def shading_said() -> bool:
+        return any(c.value.startswith("Shading shows") for c in at.caption)
+
+    said = []
+    for _ in range(3):
+        said.append((slide_caption(at), shading_said()))
+        if not at.button(key="present_next").disabled:
+            at.button(key="present_next").click().run()
+    assert said == [("Slide 1 of 3", True), ("Slide 2 of 3", True), ("Slide 3 of 3", False)]

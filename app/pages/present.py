@@ -56,7 +56,7 @@ def _step(by: int, count: int) -> None:
     st.session_state[SLIDE] = min(max(int(st.session_state.get(SLIDE, 0)) + by, 0), count - 1)
 
 
-def one_slide(deck: list[pack.Slide]) -> None:
+def one_slide(deck: list[pack.Slide]) -> pack.Slide:
     """Presentation mode: one chart and its sentences per screen, with Previous and Next
     (Previous disabled on the first slide, Next on the last); the sentences' type shrinks as
     they grow (:func:`app.layout.words_style`), so a slide with long sentences fits the
@@ -77,6 +77,7 @@ def one_slide(deck: list[pack.Slide]) -> None:
     with words.container(key=SLIDE_WORDS):
         for line in slide.takeaways:
             st.markdown(line)
+    return slide
 
 
 def page() -> None:
@@ -105,8 +106,8 @@ def page() -> None:
         layout.presentation_style()
         if services:
             st.warning(services, icon="⚠️")
-        one_slide(deck)
-        st.caption(core.band_words(request[4]))
+        if one_slide(deck).name in pack.FAN_SLIDES:  # a bar chart has no shading to explain
+            st.caption(core.band_words(request[4]))
         return
 
     top_left.title("What the projections show")
