@@ -212,7 +212,11 @@ def _finished(out: Path, parts: Path, wanted: Mapping[str, Any]) -> dict[str, pd
             found = read_sweep_metadata(path)
         except Exception:  # noqa: BLE001 - an unreadable part is a scenario to run again
             continue
-        if found is None or not _same_sweep(found, wanted):
+        if found is None:
+            raise SweepError(
+                f"{path} is a Parquet file but not an ndpath sweep (it has no sweep settings); "
+                "choose another --out, or pass --overwrite to replace it")
+        if not _same_sweep(found, wanted):
             raise SweepError(
                 f"{path} holds a different sweep ({_difference(found, wanted)}); choose another "
                 "--out or pass --overwrite to start afresh")

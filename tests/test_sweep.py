@@ -190,3 +190,16 @@ def test_the_file_records_its_inputs_and_an_edited_backlog_table_is_not_resumed_
     assert main([*args, "--overwrite"]) == 0
     again = {Path(f["path"]).name: f["sha256"] for f in read_sweep_metadata(out)["input_files"]}
     assert again["waiting.csv"] == hashlib.sha256(table.read_bytes()).hexdigest()
+
+
+def test_a_parquet_file_that_is_not_a_sweep_is_not_taken_for_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "mine.parquet"
+    pd.DataFrame({"x": [1, 2]}).to_parquet(out)
+    args = ["sweep", "default", "--grid", "support.places=0,100", "--replications", "1",
+            "--months", "2", "--set", "backlog.count=50", "--out", str(out), "--quiet",
+            "--executor", "serial"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "not an ndpath sweep" in err and "Traceback" not in err
+    assert pd.read_parquet(out).equals(pd.DataFrame({"x": [1, 2]}))  # nothing overwritten
