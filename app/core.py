@@ -676,14 +676,35 @@ def undefined_note(metric: str, defined_in: int, replications: int) -> str:
             f"{undefined_reason(metric)}")
 
 
+NOT_REACHED_IN_MOST = "not reached in most"
+"""A median wait's card when fewer than half of the projections reach it: the average of the
+few that do is of the luckiest projections, and shown alone it read as the service's."""
+
+
+def card_value(result: ExperimentResult, metric: str) -> str:
+    """A headline card's value: the average of the projections, as :func:`fmt_metric` writes
+    it; a median wait that fewer than half of the projections reach is "not reached in most"
+    (its help gives the few and their average)."""
+    n, total = defined_in(result, metric)
+    if 0 < n < 0.5 * total and fmt_metric(metric, math.nan) == "not reached":
+        return NOT_REACHED_IN_MOST
+    return fmt_metric(metric, result.metric(metric)["mean"])
+
+
 def card_help(result: ExperimentResult, metric: str) -> str:
-    """A headline card's help: the full label, the statistic shown, and why it is undefined
-    where it is."""
-    words = f"{label(metric)}: the average of {result.replications} projections"
+    """A headline card's help: the full label, the statistic shown (the average of the
+    projections it is defined in, saying how many), and why it is undefined where it is."""
     per_rep = result.per_replication
-    if metric in per_rep and per_rep[metric].isna().any():
-        missing = int(per_rep[metric].isna().sum())
-        words += (f". Not defined in {missing} of {len(per_rep)} projections: "
+    missing = int(per_rep[metric].isna().sum()) if metric in per_rep else 0
+    total = len(per_rep)
+    if missing == 0 or missing == total:
+        words = f"{label(metric)}: the average of {result.replications} projections"
+    else:
+        words = (f"{label(metric)}: the average of the {total - missing} of {total} projections "
+                 f"where it is defined, "
+                 f"{fmt_metric(metric, result.metric(metric)['mean'])}")
+    if missing:
+        words += (f". Not defined in {missing} of {total} projections: "
                   f"{undefined_reason(metric)}.")
     if metric == "waiting_total_end":
         parts = waiting_parts(result)

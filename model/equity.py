@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 from .disclosure import THRESHOLD, protect_line, round_to_base
-from .metrics import GROUP_COUNT_METRICS, GROUP_METRICS, GROUP_VARIABLES, RATE_BASE, mean_ci
+from .metrics import (GROUP_COUNT_METRICS, GROUP_METRICS, GROUP_VARIABLES, RATE_BASE, mean_ci,
+                      possible_range)
 
 VARIABLE_ALIASES = {
     "quintile": "deprivation_quintile", "deprivation": "deprivation_quintile",
@@ -93,7 +94,13 @@ def _raw_table(groups: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         half = np.where(n >= 2, special.stdtrit(np.maximum(n - 1, 1), 0.975)
                         * agg["std"].to_numpy() / np.sqrt(np.maximum(n, 1)), np.nan)
-    agg["ci_low"], agg["ci_high"] = agg["mean"] - half, agg["mean"] + half
+    # cut to the values each metric can take (model.metrics.within_range): a count of a small
+    # group has no negative lower end
+    ranges = [possible_range(m) for m in agg["metric"]]
+    lowest = np.array([r[0] for r in ranges]) if ranges else np.zeros(0)
+    highest = np.array([r[1] for r in ranges]) if ranges else np.zeros(0)
+    agg["ci_low"] = np.maximum(agg["mean"].to_numpy() - half, lowest)
+    agg["ci_high"] = np.minimum(agg["mean"].to_numpy() + half, highest)
     agg["n"] = n
     out = order.merge(agg[keys + ["mean", "ci_low", "ci_high", "n"]], on=keys, how="left")
     out["n"] = out["n"].fillna(0).astype(int)

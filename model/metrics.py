@@ -1022,12 +1022,38 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     return mean, mean - half, mean + half, n
 
 
+def possible_range(metric: str) -> tuple[float, float]:
+    """The values metric ``metric`` can take: 0 to 100 for a percentage (``pct_*``), 0 to 1 for
+    a share (:func:`model.labels.is_fraction`), otherwise 0 and up (every scalar metric is a
+    count, a time, hours or money; a difference between scenarios is not a metric)."""
+    from .labels import is_fraction
+
+    if metric.startswith("pct_"):
+        return 0.0, 100.0
+    if is_fraction(metric):
+        return 0.0, 1.0
+    return 0.0, math.inf
+
+
+def within_range(metric: str, low: float, high: float) -> tuple[float, float]:
+    """A t-interval cut to the values ``metric`` can take (:func:`possible_range`).
+
+    With few replications, or a metric defined in few of them, a symmetric t-interval can run
+    below zero or above 100% ("-55 to 117 weeks", "97% to 101%"): a range nobody can be in.
+    The part outside is cut; the interval stays as wide as it is on the possible side."""
+    lo, hi = possible_range(metric)
+    return (max(low, lo) if math.isfinite(low) else low,
+            min(high, hi) if math.isfinite(high) else high)
+
+
 def summarise(per_replication: pd.DataFrame, metrics: tuple[str, ...] = SCALAR_METRICS) -> pd.DataFrame:
-    """``metric, mean, ci_low, ci_high, n`` (n = replications with a finite value)."""
+    """``metric, mean, ci_low, ci_high, n`` (n = replications with a finite value); each
+    interval cut to the values its metric can take (:func:`within_range`)."""
     rows = []
     for name in metrics:
         if name in per_replication:
             mean, low, high, n = mean_ci(per_replication[name].to_numpy())
+            low, high = within_range(name, low, high)
             rows.append({"metric": name, "mean": mean, "ci_low": low, "ci_high": high, "n": n})
     return pd.DataFrame(rows)
 

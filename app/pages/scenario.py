@@ -215,10 +215,12 @@ def headline(base_result, edit_result) -> None:  # type: ignore[no-untyped-def]
     for metric in core.HEADLINE_METRICS:
         value = shown.metric(metric)["mean"]
         item: dict[str, Any] = {"label": short_label(metric),
-                                "value": core.fmt_metric(metric, value),
+                                "value": core.card_value(shown, metric),
                                 "help": core.card_help(shown, metric)}
         if edit_result is not None:
             change = value - base_result.metric(metric)["mean"]
+            if core.NOT_REACHED_IN_MOST in (item["value"], core.card_value(base_result, metric)):
+                change = math.nan  # averages of a few projections each: no change to say
             if math.isfinite(change) and not core.rounds_to_zero(metric, change):
                 item |= {"delta": core.fmt_delta(metric, change),
                          "delta_color": "inverse" if metric in core.LOWER_IS_BETTER else "normal"}
