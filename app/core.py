@@ -967,12 +967,12 @@ def takeaway_support(result: ExperimentResult) -> str:
     """One sentence on the time from referral to first support (undefined said in words).
 
     It leads with the shares supported within 13 weeks and a year, which every projection has
-    (averages over all of them), then the median time to first support. The median exists only
-    in the projections where half of new referrals are supported within the horizon, and those
-    are the projections with the most support: averaged over them alone it reads better than
-    the service does, so where some projections never get half supported the sentence says in
-    how many it is ("in the 9 of 10 projections where half are supported at all, half are
-    supported within about 37 weeks")."""
+    (averages over all of them). The median time to first support follows only when every
+    projection has one: it exists only where half of new referrals are supported within the
+    horizon, so averaged over those projections alone it is of the ones with the most support,
+    and beside the shares it read as a contradiction ("50% within a year; ... half within about
+    37 weeks"). Otherwise the sentence says in how many projections fewer than half are
+    supported by the end."""
     metric = "time_to_first_support_weeks_p50"
     m = result.metric(metric)
     within = result.metric("pct_supported_within_13w")["mean"]
@@ -982,11 +982,13 @@ def takeaway_support(result: ExperimentResult) -> str:
     reached, total = defined_in(result, metric)
     if reached < 0.5 * total or not math.isfinite(m["mean"]):
         return f"{shares}; most families get no support while they wait."
-    half = f"half of new referrals are supported within about {m['mean']:.0f} weeks"
-    some = in_the_projections(result, metric, "where half are supported at all")
-    if some:
-        return f"{shares}; {some.strip()}, {half}."
-    return f"{shares}; {half}."
+    if reached < total:
+        # the median of the projections that reach it, beside shares of every projection, read
+        # as a contradiction ("50% within a year; ... half within about 37 weeks"): the shares
+        # alone, and how many projections never get half supported
+        return (f"{shares}; in {total - reached} of {total} projections fewer than half are "
+                f"supported by the end.")
+    return f"{shares}; half of new referrals are supported within about {m['mean']:.0f} weeks."
 
 
 # -------------------------------------------------------------------------------------------------
