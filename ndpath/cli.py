@@ -394,8 +394,9 @@ def bands_note(scenario: Scenario) -> str:
     u = scenario.uncertainty
     if u.enabled and (u.from_assumptions or u.parameters):
         return "intervals include what we don't know about the assumptions"
-    return ("intervals show chance only, the assumptions held fixed (--uncertainty includes "
-            "them, as the app does by default)")
+    return ("intervals show chance only, the assumptions held fixed; the app by default, and "
+            "--uncertainty here, also draws the assumptions from their plausible ranges, which "
+            "moves the averages too, not only the intervals")
 
 
 STAGE_METRICS = {
