@@ -293,7 +293,8 @@ def family_sentences(result: ExperimentResult) -> list[str]:
     left = _mean(result, "would_be_diagnosed_left_unassessed")
     lines.append(f"By the end of {end}, {_count(unassessed)} children whom an assessment would diagnose had "
                  f"not had one; {_count(left)} of them had left without one (not accepted, routed "
-                 "away, withdrew or turned 18).")
+                 "away, needs met by support, withdrew or turned 18; children who moved away or went private, who may "
+                 "be assessed there, are not among them).")
     if s.profiling.enabled:
         routed = _mean(result, "routed_away_would_be_diagnosed")
         lines.append(f"The profiling tool routed {_count(routed)} children to needs-led support "

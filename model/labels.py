@@ -78,8 +78,10 @@ LABELS: dict[str, str] = {
     "would_be_diagnosed_unassessed": ("Children an assessment would diagnose who had no "
                                       "assessment by the end (waiting or left)"),
     "would_be_diagnosed_left_unassessed": ("Children an assessment would diagnose who left the "
-                                           "pathway without one (routed away, withdrew, turned "
-                                           "18, not accepted)"),
+                                           "pathway without one (routed away, needs met by "
+                                           "support, withdrew, turned 18, not accepted; not "
+                                           "those who moved away or went private, who may be "
+                                           "assessed there)"),
     "turned_18_without_assessment": ("Children who turned 18 without an assessment: on the list, "
                                      "or after leaving with a needs-led plan, needs met by "
                                      "support, or signposting"),

@@ -74,3 +74,27 @@ def test_a_median_few_projections_reach_is_not_reached_in_most_on_its_card() -> 
     assert core.card_help(every, SUPPORT).startswith(f"{core.label(SUPPORT)}: the average of 2 ")
     never = result_of({SUPPORT: [NAN, NAN]})
     assert core.card_value(never, SUPPORT) == "not reached"
+
+
+def test_children_who_moved_away_are_not_among_those_said_to_have_left_without_an_assessment():
+    """The families' sentence and the label say who "left without one" counts; a child who
+    moved away or went private may be assessed there and is not among them."""
+    from app import equity
+    from model.experiment import run_replications
+    from model.labels import label
+
+    moving = Scenario().replace({"simulation.horizon_months": 12, "backlog.count": 400,
+                                 "leaving.withdrawal_per_year": 0.0, "leaving.moved_per_year": 2.0,
+                                 "leaving.private_per_year": 0.0, "vetting.enabled": False,
+                                 "rereferral.enabled": False})
+    result = run_replications(moving, 2, 3, "serial")
+    per_rep = result.per_replication
+    assert (per_rep["withdrawals"] > 100).all()  # plenty left the list: they moved away
+    assert (per_rep["would_be_diagnosed_unassessed"] > 100).all()
+    # left without one: only those who turned 18 or whose needs support met (nobody withdrew,
+    # was not accepted or was routed away), not the 1,700 who moved
+    left = per_rep["would_be_diagnosed_left_unassessed"]
+    assert (left <= per_rep["aged_out"] + per_rep["needs_led_exits"]).all()
+    assert (left > 0).all() and (left < 0.1 * per_rep["withdrawals"]).all()
+    assert "moved away or went private" in label("would_be_diagnosed_left_unassessed")
+    assert any("moved away or went private" in line for line in equity.family_sentences(result))
