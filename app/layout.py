@@ -188,3 +188,28 @@ def table(frame: pd.DataFrame) -> None:
     """A small table as HTML (cells wrap, nothing is cut), without the index, each cell as
     :func:`cell` shows it."""
     st.table(frame.map(cell), hide_index=True)
+
+
+CODE_FAULTS = (AttributeError, ImportError, NameError)
+"""Failures that no choice on the page causes (a fault in ndpath, or its code upgraded under a
+running app): advice to change the values would send the user in circles."""
+
+
+def failure_words(error: Exception, advice: str) -> str:
+    """What a page says when it fails: the error and ``advice`` about the user's choices, or, for
+    a fault in the code itself (:data:`CODE_FAULTS`), to restart the app and report it."""
+    if isinstance(error, CODE_FAULTS):
+        return (f"ndpath itself failed, not your choices ({type(error).__name__}: {error}). If "
+                "ndpath was just upgraded, restart the app (stop it and run `python3.11 dev.py "
+                "app` again); if it happens again, report it with the scenario TOML from the "
+                "downloads.")
+    return f"Something went wrong: {error}. {advice}"
+
+
+def page_failed(error: Exception, advice: str) -> None:
+    """Show :func:`failure_words` (never a traceback) and log the traceback for whoever runs
+    the app."""
+    import logging
+
+    logging.getLogger("ndpath.app").error("page failed", exc_info=error)
+    st.error(failure_words(error, advice))

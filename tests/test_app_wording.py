@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -437,3 +438,21 @@ def test_present_page_says_nhs_and_one_end_date_and_no_warning_for_one_service()
     words = " ".join(m.value for m in at.markdown)
     assert words.count("By the end of December 2026") >= 2 * 2 + 2 and "2027" not in words
     assert "children are likely to be waiting at any stage" in words
+
+
+def test_a_fault_in_the_code_is_not_blamed_on_the_users_choices():
+    """A page whose code changed under a running server said "Something went wrong: module
+    'app.layout' has no attribute 'words_style'. Try fewer scenarios or other settings.": no
+    setting fixes that. A fault in the code says to restart the app and report it."""
+    from app import layout
+
+    fault = layout.failure_words(AttributeError("module 'app.layout' has no attribute 'x'"),
+                                 "Try fewer scenarios or other settings.")
+    assert "restart the app" in fault and "Try fewer scenarios" not in fault
+    assert "not your choices" in fault
+    choice = layout.failure_words(ValueError("no scenario chosen"),
+                                  "Try fewer scenarios or other settings.")
+    assert choice == "Something went wrong: no scenario chosen. Try fewer scenarios or other settings."
+    for page in ("compare", "present", "scenario", "calibrate"):  # every page says it one way
+        text = (Path(__file__).resolve().parents[1] / "app" / "pages" / f"{page}.py").read_text()
+        assert "layout.page_failed(error," in text and 'st.error(f"Something went wrong' not in text

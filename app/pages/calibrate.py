@@ -530,5 +530,4 @@ if __name__ == "__main__":
     try:
         page()
     except Exception as error:  # noqa: BLE001 - the user sees a message, never a traceback
-        logging.getLogger(__name__).exception("Calibrate page failed")
-        st.error(f"Something went wrong: {error}. Check the data and options and try again.")
+        layout.page_failed(error, "Check the data and options and try again.")

@@ -106,4 +106,4 @@ if __name__ == "__main__":
     try:
         page()
     except Exception as error:  # noqa: BLE001 - the user sees a message, never a traceback
-        st.error(f"Something went wrong: {error}. Try other values or fewer scenarios.")
+        layout.page_failed(error, "Try other values or fewer scenarios.")

@@ -152,4 +152,4 @@ if __name__ == "__main__":
     try:
         page()
     except Exception as error:  # noqa: BLE001 - the user sees a message, never a traceback
-        st.error(f"Something went wrong: {error}. Try fewer scenarios or other settings.")
+        layout.page_failed(error, "Try fewer scenarios or other settings.")
