@@ -451,13 +451,24 @@ def undefined_notes(summary: pd.DataFrame, metrics: Sequence[str], total: int) -
             if lines else "")
 
 
+LABEL_WIDTH = 72
+"""The widest the first column of a printed table gets: a longer label wraps onto more lines,
+its numbers on the last, so the table fits a terminal (labels run to 140 characters)."""
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(len(header))]
+    import textwrap
+
+    first = [textwrap.wrap(str(r[0]), LABEL_WIDTH) or [""] for r in [header, *rows]]
+    widths = [max(len(line) for lines in first for line in lines)]
+    widths += [max(len(str(r[k])) for r in [header, *rows]) for k in range(1, len(header))]
     lines = []
-    for r in [header, *rows]:
-        cells = [str(r[0]).ljust(widths[0])] + [str(c).rjust(w) for c, w in zip(r[1:], widths[1:])]
+    for r, label_lines in zip([header, *rows], first):
+        lines.extend(line.rstrip() for line in label_lines[:-1])
+        cells = ([label_lines[-1].ljust(widths[0])]
+                 + [str(c).rjust(w) for c, w in zip(r[1:], widths[1:])])
         lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.insert(len(first[0]), "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 

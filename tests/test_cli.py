@@ -489,12 +489,33 @@ def test_the_run_table_leaves_out_rows_about_a_stage_the_scenario_does_not_have(
 
     small = {"simulation.horizon_months": 6, "backlog.count": 300}
     without = Scenario().replace({**small, "profiling.enabled": False, "vetting.enabled": True})
-    text = summary_table(run_replications(without, 2, 1, "serial", groups=False))
+
+    def flat(text: str) -> str:  # a long label wraps over lines: its words, in order
+        return " ".join(text.split())
+
+    text = flat(summary_table(run_replications(without, 2, 1, "serial", groups=False)))
     for metric in ("profiling_over_52w_end", "signposted", "routed_away_would_be_diagnosed"):
         assert label(metric) not in text
     assert label("rejected") in text and label("waiting_total_over_52w_end") in text
     assert "left out: no profiling tool (needs profiles)" in text
     with_tool = without.replace({"profiling.enabled": True, "vetting.enabled": False})
-    text = summary_table(run_replications(with_tool, 2, 1, "serial", groups=False))
+    text = flat(summary_table(run_replications(with_tool, 2, 1, "serial", groups=False)))
     assert label("profiling_over_52w_end") in text and label("signposted") in text
     assert label("rejected") not in text and "no vetting" in text
+
+
+def test_a_long_label_wraps_so_the_table_fits_a_terminal_with_its_numbers_on_its_last_line() -> None:
+    from ndpath.cli import LABEL_WIDTH, _table
+
+    long = "Children waiting at any stage (diagnostic list, needs profile, vetting) at the end " \
+           "who have waited 1 year or more since referral"
+    text = _table(("", "mean", "95% interval"), [(long, "9,148", "9,108 to 9,188"),
+                                                  ("Referrals received", "18,809", "18,740 to 18,878")])
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= LABEL_WIDTH + 2 + 6 + 2 + 16
+    assert len(long) > LABEL_WIDTH and " ".join(text.split()).count(long) == 1
+    wrapped = [line for line in lines if line.startswith("Children waiting")]
+    assert wrapped and "9,148" not in wrapped[0]  # the numbers sit on the label's last line
+    last = next(line for line in lines if "9,148" in line)
+    assert long.endswith(last.split("  ")[0].strip()) and last.rstrip().endswith("9,108 to 9,188")
+    assert lines[1].startswith("---")  # the rule under a one-line header
