@@ -41,7 +41,7 @@ from .labels import (
     label,
     short_label,
 )
-from .metrics import WAIT_BANDS, WEEK, child_times, mean_ci, on_stage_at
+from .metrics import WAIT_BANDS, WEEK, child_times, mean_ci, on_stage_at, within_range
 
 if TYPE_CHECKING:
     from .experiment import ExperimentResult
@@ -296,21 +296,33 @@ def _wait_histogram(waits: Mapping[str, np.ndarray], replications: Mapping[str, 
     return figure
 
 
+def _bar_interval(values: np.ndarray, metric: str) -> tuple[float, float, float]:
+    """A bar's mean and its 95% interval, cut to the values the metric can take (as every
+    table does: :func:`model.metrics.within_range`)."""
+    mean, low, high, _ = mean_ci(values)
+    low, high = within_range(metric, low, high)
+    return mean, low, high
+
+
 def _wait_bars(frames: Mapping[str, pd.DataFrame], title: str | None) -> Figure:
     figure = new_figure()
     ax = figure.subplots()
     width = 0.8 / max(len(frames), 1)
     x = np.arange(len(WAIT_METRICS))
     for i, (name, frame) in enumerate(frames.items()):
-        stats = [mean_ci(frame[m].to_numpy()) if m in frame else (math.nan,) * 3 + (0,)
+        stats = [_bar_interval(frame[m].to_numpy(), m) if m in frame else (math.nan,) * 3
                  for m in WAIT_METRICS]
         means = np.array([s[0] for s in stats], dtype=float)
         err = np.array([[s[0] - s[1], s[2] - s[0]] if math.isfinite(s[1]) else [0.0, 0.0]
                         for s in stats]).T
-        bars = ax.bar(x + i * width, np.nan_to_num(means), width * 0.95, yerr=err, capsize=6,
-                      color=colour(i), label=name or None, error_kw={"linewidth": 2})
-        ax.bar_label(bars, labels=[f"{m:.0f}" if math.isfinite(m) else "nobody waiting"
-                                   for m in means], fontsize=FONT, padding=4)
+        ax.bar(x + i * width, np.nan_to_num(means), width * 0.95, yerr=err, capsize=6,
+               color=colour(i), label=name or None, error_kw={"linewidth": 2})
+        # each number above its whisker, not drawn over it
+        for k, (m, top) in enumerate(zip(means, np.nan_to_num(means) + err[1])):
+            ax.annotate(f"{m:.0f}" if math.isfinite(m) else "nobody waiting",
+                        (x[k] + i * width, top), xytext=(0, 4), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=FONT)
+    ax.margins(y=0.15)  # room above the tallest whisker for its number
     ax.set_xticks(x + width * (len(frames) - 1) / 2, WAIT_WORDS, fontsize=FONT)
     _style(ax, title or "How long the children still waiting have waited", "Weeks waited so far",
            "Children on the diagnostic list at the end; whiskers: 95% interval")
@@ -443,7 +455,7 @@ def scenario_bars(per_replication: pd.DataFrame, metric: str,
     names = list(frames)
     figure = new_figure(11, 1.0 * len(names) + 2.0)
     ax = figure.subplots()
-    stats = [mean_ci(frames[n][metric].to_numpy()) for n in names]
+    stats = [_bar_interval(frames[n][metric].to_numpy(), metric) for n in names]
     means = np.array([s[0] if math.isfinite(s[0]) else 0.0 for s in stats])
     err = np.array([[s[0] - s[1], s[2] - s[0]] if math.isfinite(s[1]) else [0.0, 0.0]
                     for s in stats]).T
@@ -452,9 +464,11 @@ def scenario_bars(per_replication: pd.DataFrame, metric: str,
             ecolor="black")
     ax.set_yticks(y, [n or label(metric) for n in names], fontsize=FONT)
     ax.invert_yaxis()
-    for k, m in enumerate(means):
+    for k, (m, end) in enumerate(zip(means, means + err[1])):
         shown = fmt_money(m) if change_unit(metric) == "£" else f"{m:,.0f}"  # money as everywhere
-        ax.text(m, k, f"  {shown}", va="center", ha="left", fontsize=FONT, fontweight="bold")
+        # beyond the whisker's end, not over the whisker
+        ax.text(end, k, f"  {shown}", va="center", ha="left", fontsize=FONT, fontweight="bold")
+    ax.margins(x=0.18)  # room beyond the longest whisker for its number
     _style(ax, title or label(metric), xlabel="Bar: average over projections; whisker: 95% interval")
     ax.grid(axis="y", visible=False)
     return figure

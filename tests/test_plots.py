@@ -281,3 +281,30 @@ def test_no_pyplot_figures_are_left_open(runs: dict[str, ExperimentResult]) -> N
     plots.wait_bands(runs["Status quo"].timeseries)
     plots.wait_distribution(runs)
     assert plt.get_fignums() == before
+
+
+def test_a_bar_s_number_sits_beyond_its_whisker_and_the_whisker_stays_above_zero() -> None:
+    """The support slide's numbers were drawn over the error whiskers; and a whisker of a share
+    from few, spread projections ran below zero."""
+    frame = pd.concat([pd.DataFrame({"scenario": "A", "pct_supported_within_13w": [1.0, 30.0, 2.0]}),
+                       pd.DataFrame({"scenario": "B", "pct_supported_within_13w": [50.0, 52.0, 48.0]})])
+    figure = plots.scenario_bars(frame, "pct_supported_within_13w")
+    ax = figure.axes[0]
+    ends = []
+    for container in ax.containers:
+        if isinstance(container, BarContainer) and container.errorbar is not None:
+            segments = container.errorbar.lines[2][0].get_segments()
+            ends = [(seg[:, 0].min(), seg[:, 0].max()) for seg in segments]
+    assert ends and all(low >= 0 for low, _ in ends)  # cut at zero, as the tables are
+    said = [t for t in ax.texts if t.get_text().startswith("  ")]
+    assert len(said) == 2
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    to_data = ax.transData.inverted()
+    for text, (_, high) in zip(said, ends):
+        left = to_data.transform(text.get_window_extent(renderer))[0][0]
+        assert left >= high - 1e-9  # the number starts where the whisker ends
+        assert text.get_window_extent(renderer).x1 <= ax.get_window_extent(renderer).x1 + 1
