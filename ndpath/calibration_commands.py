@@ -73,7 +73,8 @@ def _add_calibration_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--referrals-from", metavar="YYYY-MM",
                    help="first month from which the extract holds every referral")
     p.add_argument("--exclude-months", metavar="RANGES",
-                   help="months left out of the arrivals fit, e.g. 2020-03..2020-08,2021-01")
+                   help="months left out of the arrivals fit, e.g. 2020-03..2020-08,2021-01, "
+                        "or 'none' (default: none; 2020-03..2020-08 for --monthly england)")
     p.add_argument("--break-month", metavar="YYYY-MM",
                    help="first month of a reporting break (a step change in the number of "
                         "providers submitting, e.g. 2025-12): the referral forecast fits a step "
@@ -111,8 +112,13 @@ def add_subcommands(subparsers: Any) -> None:
     c.add_argument("extract", type=Path, nargs="?", metavar="EXTRACT")
     c.add_argument("--monthly", type=Path, metavar="FILE",
                    help="an aggregate monthly series (month, new_referrals, ...) instead; "
-                        "'england' is the bundled NHS England series (use with --age-band 0-17)")
-    c.add_argument("--age-band", help="with --monthly: keep only this age band (e.g. 0-17)")
+                        "'england' is the bundled NHS England series, fitted by default to "
+                        "age band 0-17 without 2020-03..2020-08 (the COVID-19 trough), as in "
+                        "the app")
+    c.add_argument("--age-band", help="with --monthly: keep only this age band (e.g. 0-17; "
+                                      "'all' sums every band; default: 0-17 for 'england', "
+                                      "every band summed for a file, warned about when the "
+                                      "bands include adults)")
     c.add_argument("--pathway", help="with --monthly: keep only this pathway")
     c.add_argument("--extract-date", type=_date, metavar="YYYY-MM-DD",
                    help="the date the extract was pulled (required with EXTRACT)")
@@ -213,6 +219,8 @@ def _options(args: argparse.Namespace) -> Any:
     if getattr(args, "months", None) is not None and not 1 <= args.months <= 600:
         raise _user_error(f"--months {args.months}: the calibrated scenario's horizon, from 1 to "
                           "600 months")
+    if args.exclude_months is not None and args.exclude_months.strip().lower() == "none":
+        args.exclude_months = ""  # none left out, said explicitly (over a default)
     try:
         parse_month_ranges(args.exclude_months)
     except ValueError as error:
@@ -316,13 +324,16 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
     if args.monthly is not None:
         from calibration.monthly import calibrate_monthly, read_monthly, write_monthly_calibration
 
-        if str(args.monthly).lower() == "england" and not args.monthly.exists():
-            from calibration import ENGLAND_MONTHLY
+        from calibration import ENGLAND_MONTHLY
 
+        if str(args.monthly).lower() == "england" and not args.monthly.exists():
             args.monthly = ENGLAND_MONTHLY  # the bundled series, installed with the package
+        if args.monthly.resolve() == ENGLAND_MONTHLY:
+            _england_defaults(args)
         try:
             series = read_monthly(args.monthly, args.age_band, args.pathway)
-            result = calibrate_monthly(series, args.exclude_months, base, args.break_month)
+            result = calibrate_monthly(series, args.exclude_months or None, base,
+                                       args.break_month)
         except (ExtractError, CalibrationError) as error:
             raise _user_error(str(error)) from None
         if args.months:
@@ -331,9 +342,11 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
         write_monthly_calibration(result, out, _command(args, argv))
         a = result.arrivals
         low, high = a.annual_growth_ci_
+        print(_groups_used(series, args))
         print(f"Arrivals: {a.referrals_per_month_:,.0f} referrals/month, growth "
               f"{a.annual_growth_:+.1%}/yr (95% {low:+.1%} to {high:+.1%}), lowest month "
-              f"{a.trough_month_}, {len(a.excluded_months_)} month(s) excluded")
+              f"{a.trough_month_}, {len(a.excluded_months_)} month(s) excluded"
+              + (f" ({_month_list(a.excluded_months_)})" if len(a.excluded_months_) else ""))
         for note in result.notes:
             print(f"  {note}")
         print("Kept from the base scenario: " + "; ".join(result.kept_defaults))
@@ -360,6 +373,52 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
     _print_summary(calibration)
     print(f"Written to {out} (ndpath run {out / 'calibrated.toml'})")
     return 0
+
+
+def _england_defaults(args: argparse.Namespace) -> None:
+    """The bundled England series' defaults (the app's: one definition in :mod:`calibration`)
+    where the command line chose none, said on the console with how to change them."""
+    from calibration import ENGLAND_MONTHLY_AGE_BAND, ENGLAND_MONTHLY_EXCLUDE
+
+    if args.age_band is None:
+        args.age_band = ENGLAND_MONTHLY_AGE_BAND
+        print(f"note: the England series counts referrals of every age; fitting age band "
+              f"{ENGLAND_MONTHLY_AGE_BAND} (children), as the app does. --age-band all sums "
+              "every band, adults included; --age-band 18-24 (etc.) fits another.",
+              file=sys.stderr)
+    if args.exclude_months is None:
+        args.exclude_months = ENGLAND_MONTHLY_EXCLUDE
+        print(f"note: leaving {ENGLAND_MONTHLY_EXCLUDE} (the COVID-19 trough) out of the "
+              "referrals fit, as the app does. --exclude-months none keeps every month; "
+              "--exclude-months 2020-04..2020-06 (etc.) leaves out others.", file=sys.stderr)
+
+
+def _month_list(months: Any) -> str:
+    """Months as ranges: ``2020-03..2020-08, 2021-01``."""
+    runs: list[list[Any]] = []
+    for month in sorted(months):
+        if runs and month == runs[-1][-1] + 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(f"{r[0]}..{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _groups_used(series: Any, args: argparse.Namespace) -> str:
+    """Which age band and pathway of the series were fitted, in one line."""
+    said = []
+    for column, chosen in (("age_band", args.age_band), ("pathway", args.pathway)):
+        values = series.groups.get(column)
+        if not values:
+            continue
+        option = f"--{column.replace('_', '-')}"
+        if chosen is not None and chosen in values:
+            said.append(f"{column.replace('_', ' ')} {chosen} ({option} to change)")
+        else:
+            said.append(f"every {column.replace('_', ' ')} summed ({', '.join(values)}; "
+                        f"{option} keeps one)")
+    return "Series: " + ("; ".join(said) if said else "one count a month (no age bands or "
+                                                        "pathways)")
 
 
 def _print_summary(calibration: Any) -> None:
