@@ -55,13 +55,23 @@ def _date(text: str) -> pd.Timestamp:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as YYYY-MM-DD") from None
 
 
-def _add_extract_options(p: argparse.ArgumentParser) -> None:
+ON_ERROR_HELP = ("stop on any bad row (default, listing every problem) or set bad rows aside "
+                 "in quarantine.csv (in --out) and use the rest; a bad optional attribute "
+                 "(pathway, age, priority, ...) is read as missing and its row kept")
+VALIDATE_ON_ERROR_HELP = (
+    "stop (default): list every problem, each marked with what quarantine would do with its "
+    "row, and exit 2 if there are any; quarantine: report the extract as calibrate "
+    "--on-error quarantine would use it (bad rows set aside, a bad optional attribute read as "
+    "missing and its row kept) and exit 0. validate writes no quarantine.csv: --problems FILE "
+    "lists every problem with what is done with its row")
+
+
+def _add_extract_options(p: argparse.ArgumentParser, on_error_help: str = ON_ERROR_HELP) -> None:
     p.add_argument("--extract-date", type=_date, required=True, metavar="YYYY-MM-DD",
                    help="the date the extract was pulled: children with no assessment or "
                         "discharge by then are still waiting (censored)")
     p.add_argument("--on-error", choices=("stop", "quarantine"), default="stop",
-                   help="stop on any bad row (default, listing every problem) or set bad rows "
-                        "aside in quarantine.csv and use the rest")
+                   help=on_error_help)
 
 
 def _add_calibration_options(p: argparse.ArgumentParser) -> None:
@@ -99,8 +109,10 @@ def add_subcommands(subparsers: Any) -> None:
                                           "Parquet): counts, date ranges, completeness, and every "
                                           "problem with its row, column and fix.")
     v.add_argument("extract", type=Path, metavar="EXTRACT")
-    _add_extract_options(v)
-    v.add_argument("--problems", type=Path, metavar="FILE", help="write every problem to a CSV")
+    _add_extract_options(v, VALIDATE_ON_ERROR_HELP)
+    v.add_argument("--problems", type=Path, metavar="FILE",
+                   help="write every problem to a CSV (row, column, value, problem, fix, and "
+                        "handling: row set aside, or row kept with the value read as missing)")
     v.add_argument("--json", action="store_true", help="print the report as JSON")
     v.set_defaults(handler=command_validate)
 
@@ -123,7 +135,7 @@ def add_subcommands(subparsers: Any) -> None:
     c.add_argument("--extract-date", type=_date, metavar="YYYY-MM-DD",
                    help="the date the extract was pulled (required with EXTRACT)")
     c.add_argument("--on-error", choices=("stop", "quarantine"), default="stop",
-                   help="stop on bad rows (default) or quarantine them")
+                   help=ON_ERROR_HELP)
     c.add_argument("--months", type=int, metavar="M",
                    help="horizon of the calibrated scenario in months")
     _add_calibration_options(c)
@@ -263,15 +275,20 @@ def _prepare(out: Path, overwrite: bool) -> Path:
 
 def command_validate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     """``ndpath validate``: the data-quality report (exit 2 when there are problems)."""
-    from calibration.extract import ExtractError, problems_frame, quality_report, read_extract
+    from calibration.extract import (ExtractError, problem_handling, problems_frame,
+                                     quality_report, read_extract)
 
     try:
-        table = read_extract(args.extract, args.extract_date, on_error="quarantine")
+        # read as quarantine would, to count what it would do; in stop mode nothing is set
+        # aside, so nothing is logged as if it were
+        table = read_extract(args.extract, args.extract_date, on_error="quarantine",
+                             quiet=args.on_error == "stop")
     except ExtractError as error:  # whole-file problems
         raise _user_error(str(error)) from None
     report = quality_report(table)
+    marks = problem_handling(table, table.problems)
     if args.problems is not None:
-        problems_frame(table.problems).to_csv(args.problems, index=False)
+        problems_frame(table.problems, table).to_csv(args.problems, index=False)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -297,13 +314,13 @@ def command_validate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
             for column, meaning in absent.items():  # type: ignore[attr-defined]
                 print(f"    {column:<24} {meaning}")
     if table.problems and args.on_error == "stop":
-        raise _user_error(str(ExtractError(table.problems, str(args.extract))))
+        raise _user_error(str(ExtractError(table.problems, str(args.extract), marks=marks)))
     if table.problems:  # --on-error quarantine: usable, the problems said as what happens
         print(f"{len(table.problems)} problem(s), handled as --on-error quarantine says "
               f"(ndpath calibrate with --on-error quarantine writes the set-aside rows to "
               f"quarantine.csv):", file=sys.stderr)
-        for problem in table.problems[:ExtractError.SHOWN]:
-            print(f"  - {problem}", file=sys.stderr)
+        for problem, mark in zip(table.problems[:ExtractError.SHOWN], marks):
+            print(f"  - {problem}" + (f" [{mark}]" if mark else ""), file=sys.stderr)
         if len(table.problems) > ExtractError.SHOWN:
             print(f"  ... and {len(table.problems) - ExtractError.SHOWN} more (--problems FILE "
                   "writes them all)", file=sys.stderr)
