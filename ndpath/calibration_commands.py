@@ -246,7 +246,7 @@ def _options(args: argparse.Namespace) -> Any:
                               "e.g. 2025-12") from None
     return CalibrationOptions(history_months=args.history_months,
                               referrals_from=args.referrals_from,
-                              exclude_months=args.exclude_months,
+                              exclude_months=args.exclude_months or None,
                               break_month=args.break_month,
                               replay_months=args.replay_months, replications=args.replications,
                               seed=args.seed, tune=args.tune,
