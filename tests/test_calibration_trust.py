@@ -457,3 +457,13 @@ def test_a_series_with_adult_bands_summed_is_warned_about(tmp_path, capsys) -> N
     assert "note:" not in said.err  # a user's own series gets no England defaults
     assert any("include adults" in w for w in _fit_json(out)["warnings"])
     assert "include adults" in (out / "report.md").read_text()
+
+
+def test_exclude_months_none_leaves_no_month_out_of_an_extract_fit() -> None:
+    from ndpath.calibration_commands import _options
+    from ndpath.cli import build_parser
+
+    for given, wanted in (("none", None), ("None", None), ("2020-03..2020-08", "2020-03..2020-08")):
+        args = build_parser().parse_args(["calibrate", "x.csv", "--extract-date", "2025-01-01",
+                                          "--exclude-months", given, "--out", "o"])
+        assert _options(args).exclude_months == wanted
