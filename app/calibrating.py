@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from calibration import ENGLAND_MONTHLY
+from calibration import ENGLAND_MONTHLY, ENGLAND_MONTHLY_AGE_BAND, ENGLAND_MONTHLY_EXCLUDE
 from calibration.backtest import Backtest
 from calibration.calibrate import Calibration, CalibrationOptions, Parameter, Tuning
 from calibration.monthly import MonthlyCalibration, MonthlySeries
@@ -35,9 +35,10 @@ from .upload import SMALL_COUNT, suppress_small
 
 EXAMPLE_MONTHLY = ENGLAND_MONTHLY
 """NHS England's monthly new autism referrals (ASD12, OGL v3.0), the monthly example."""
-EXAMPLE_MONTHLY_AGE_BAND = "0-17"
-EXAMPLE_MONTHLY_EXCLUDE = "2020-03..2020-08"
-"""The COVID-19 trough, left out of the arrivals fit of the example."""
+EXAMPLE_MONTHLY_AGE_BAND = ENGLAND_MONTHLY_AGE_BAND
+"""The children's age band, chosen for the example (the command line's default too)."""
+EXAMPLE_MONTHLY_EXCLUDE = ENGLAND_MONTHLY_EXCLUDE
+"""The COVID-19 trough, left out of the arrivals fit of the example (as on the command line)."""
 
 SOURCES = {"fitted": "fitted from the data", "simulation-calibrated": "tuned by simulation",
            "extract": "counted in the extract", "series": "read from the series"}

@@ -52,9 +52,16 @@ def __getattr__(name: str) -> Any:
 
 ENGLAND_MONTHLY = Path(__file__).resolve().parent / "data" / "england_autism_new_referrals_2019-04_2021-06.csv"
 """The public England series of monthly new suspected-autism referrals (see data/README.md)."""
+ENGLAND_MONTHLY_AGE_BAND = "0-17"
+"""The age band of :data:`ENGLAND_MONTHLY` fitted unless another is chosen: the series counts
+referrals of every age (0-17 to 65andOver) and ndpath models a children's pathway. The command
+line (``ndpath calibrate --monthly england``) and the app's Calibrate page both default to it."""
+ENGLAND_MONTHLY_EXCLUDE = "2020-03..2020-08"
+"""Months of :data:`ENGLAND_MONTHLY` left out of the arrivals fit unless others are chosen: the
+COVID-19 trough of spring and summer 2020 (the command line's and the app's default)."""
 
 __all__ = [
-    "ENGLAND_MONTHLY",
+    "ENGLAND_MONTHLY", "ENGLAND_MONTHLY_AGE_BAND", "ENGLAND_MONTHLY_EXCLUDE",
     "read_extract", "PathwayTable", "ExtractError", "Problem", "quality_report",
     "ArrivalsFitter", "ReferralMixFitter", "DurationFitter", "ExitHazardFitter", "CapacityFitter",
     "calibrate_extract", "CalibrationOptions", "Calibration", "CalibrationError",

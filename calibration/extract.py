@@ -183,24 +183,53 @@ class ExtractError(ValueError):
     SHOWN = 100
 
     def __init__(self, problems: Sequence[Problem], origin: str = "extract",
-                 quarantine_hint: bool = True) -> None:
+                 quarantine_hint: bool = True, marks: Sequence[str | None] | None = None) -> None:
+        """``marks``: beside each problem, what ``on_error="quarantine"`` does with it (see
+        :func:`problem_handling`), said as such in the first line."""
         self.problems = list(problems)
         self.origin = origin
-        lines = [f"  - {p}" for p in self.problems[: self.SHOWN]]
+        shown = list(marks) if marks is not None else [None] * len(self.problems)
+        lines = [f"  - {p}" + (f" [{mark}]" if mark else "")
+                 for p, mark in zip(self.problems[: self.SHOWN], shown)]
         more = len(self.problems) - self.SHOWN
         if more > 0:
             lines.append(f"  ... and {more} more (ndpath validate --problems FILE writes them all)")
         hint = ("\nFix these in the extract, or pass --on-error quarantine to set the bad rows "
                 "aside and use the rest." if quarantine_hint
                 and any(p.row is not None for p in self.problems) else "")
-        super().__init__(f"{origin} has {len(self.problems)} problem(s):\n" + "\n".join(lines)
-                         + hint)
+        marked = (", each marked with what --on-error quarantine does with it"
+                  if marks is not None and any(shown) else "")
+        super().__init__(f"{origin} has {len(self.problems)} problem(s){marked}:\n"
+                         + "\n".join(lines) + hint)
 
 
-def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
-    """Problems as a table (``row, column, value, problem, fix``) for files and the app."""
-    return pd.DataFrame([p.as_dict() for p in problems],
-                        columns=["row", "column", "value", "problem", "fix"])
+def problems_frame(problems: Sequence[Problem], table: "PathwayTable | None" = None
+                   ) -> pd.DataFrame:
+    """Problems as a table (``row, column, value, problem, fix``) for files and the app; with
+    the ``table`` read with ``on_error="quarantine"``, a ``handling`` column says what was done
+    with each (:func:`problem_handling`)."""
+    frame = pd.DataFrame([p.as_dict() for p in problems],
+                         columns=["row", "column", "value", "problem", "fix"])
+    if table is not None:
+        frame["handling"] = [h or "" for h in problem_handling(table, problems)]
+    return frame
+
+
+SET_ASIDE = "row set aside"
+"""What ``on_error="quarantine"`` does with a row that has a problem other than a bad optional
+attribute: the whole referral is left out (into quarantine.csv)."""
+KEPT_AS_MISSING = "row kept; value read as missing"
+"""... and with a bad optional attribute (:data:`ATTRIBUTE_COLUMNS`) on an otherwise sound row."""
+
+
+def problem_handling(table: "PathwayTable", problems: Sequence[Problem]) -> list[str | None]:
+    """For each of ``problems``, :data:`SET_ASIDE` or :data:`KEPT_AS_MISSING`: what reading
+    ``table`` with ``on_error="quarantine"`` did with its row (``None`` for a whole-file
+    problem). A bad optional value on a row set aside for another problem goes with its row."""
+    aside = {int(r) for r in table.quarantine.get("row", [])}
+    missing = set(table.set_missing)
+    return [None if p.row is None else SET_ASIDE if p.row in aside
+            else KEPT_AS_MISSING if p in missing else SET_ASIDE for p in problems]
 
 
 # -------------------------------------------------------------------------------------------------
@@ -761,6 +790,7 @@ def read_extract(
     extract_date: str | dt.date | pd.Timestamp,
     on_error: OnError = "stop",
     key: bytes | None = None,
+    quiet: bool = False,
 ) -> PathwayTable:
     """Read, validate and pseudonymise a patient-level extract.
 
@@ -768,7 +798,9 @@ def read_extract(
     ``"quarantine"`` sets aside every row with a problem (reported in the table's
     ``quarantine``, never dropped silently) and keeps the rest. Problems with the whole file (a
     missing column, an unreadable file) always stop. ``key`` fixes the pseudonym key (a random
-    key per reading by default, so pseudonyms cannot be linked across readings).
+    key per reading by default, so pseudonyms cannot be linked across readings). ``quiet``: log
+    nothing about rows set aside or values read as missing, for a caller that reads with
+    quarantine only to report what it would do (``ndpath validate`` in its default stop mode).
     """
     if on_error not in ("stop", "quarantine"):
         raise ValueError(f"on_error must be 'stop' or 'quarantine', got {on_error!r}")
@@ -814,11 +846,14 @@ def read_extract(
     ignored = tuple(c for c in raw.columns if c not in KNOWN_COLUMNS)
     if ignored:
         log.info("columns not used by ndpath: %s", ", ".join(ignored))
-    if bad.any():
+    if bad.any() and not quiet:
         log.warning("%d of %d rows quarantined (%d problems)", int(bad.sum()), len(raw),
                     len(problems))
-    if set_missing:
-        log.warning("%d bad optional attribute value(s) read as missing", len(set_missing))
+    aside = set(bad_rows)
+    kept_missing = [p for p in set_missing if p.row not in aside]  # not on a row set aside
+    if kept_missing and not quiet:
+        log.warning("%d bad optional attribute value(s) read as missing, their rows kept",
+                    len(kept_missing))
     return PathwayTable(data, when, len(raw), quarantine.reset_index(drop=True), tuple(problems),
                         present, ignored, str(origin), set_missing)
 
@@ -871,7 +906,8 @@ def write_quarantine(table: PathwayTable, path: str | Path) -> Path:
 
 __all__ = ["Problem", "ExtractError", "PathwayTable", "read_extract", "read_raw",
            "validate_extract", "quality_report", "write_quarantine", "still_waiting",
-           "problems_frame", "parse_dates", "parse_codes", "SYNONYMS", "CODES", "DATE_COLUMNS",
+           "problems_frame", "problem_handling", "SET_ASIDE", "KEPT_AS_MISSING", "parse_dates",
+           "parse_codes", "SYNONYMS", "CODES", "DATE_COLUMNS",
            "ATTRIBUTE_COLUMNS",
            "BLANKS"]
 

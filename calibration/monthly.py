@@ -13,6 +13,7 @@ rest stays at the base scenario's values, and :class:`MonthlyCalibration` says w
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -30,6 +31,9 @@ from .fitters import ArrivalsFitter, CapacityFitter
 COUNT_COLUMNS = ("new_referrals", "closed_referrals", "open_referrals", "open_over_13_weeks",
                  "assessments_completed")
 GROUP_COLUMNS = ("age_band", "pathway")
+ALL_GROUPS = "all"
+"""``age_band="all"`` (``--age-band all``) sums every band on purpose, as no choice does (unless
+the file has a band of that name, which is then the one kept)."""
 LARGEST_COUNT = 10_000_000
 """No service, nor all of England, counts 10 million referrals (or children waiting) in a month:
 a bigger count is a typing or unit mistake."""
@@ -46,6 +50,31 @@ class MonthlySeries:
     """Group values present, and which were kept."""
     changes: list[dict[str, object]] = field(default_factory=list)
     """Every aggregation and blank made on reading: ``what, rows, effect``."""
+    warnings: list[str] = field(default_factory=list)
+    """What makes the series a poor picture of a children's service (adults' referrals summed
+    in, see :func:`adult_bands`); carried into :attr:`MonthlyCalibration.warnings`."""
+
+
+def includes_adults(band: str) -> bool:
+    """Whether an age band's label covers anyone 18 or over: ``"18-24"``, ``"65andOver"``,
+    ``"18+"``, ``"16-25"``, ``"Adults"`` do; ``"0-17"``, ``"5-11"``, ``"Under 18"`` do not. A
+    label with no age in it (``"Unknown"``) is not taken for adults."""
+    text = band.strip().lower()
+    if re.search(r"adult", text):
+        return True
+    ages = [int(n) for n in re.findall(r"\d+", text)]
+    if not ages:
+        return False
+    if re.search(r"under|below|less than|younger than|<", text):
+        return ages[0] - 1 >= 18
+    if len(ages) >= 2:
+        return max(ages[:2]) >= 18
+    return ages[0] >= 18 or bool(re.search(r"over|plus|older|\+|>", text))
+
+
+def adult_bands(bands: Sequence[str]) -> list[str]:
+    """The bands among ``bands`` that cover adults (see :func:`includes_adults`)."""
+    return [b for b in bands if includes_adults(b)]
 
 
 def check_month_column(raw: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
@@ -69,7 +98,9 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
     """Read and validate a monthly series; raises :class:`ExtractError` with every problem.
 
     ``age_band`` / ``pathway`` keep only those rows (e.g. ``"0-17"`` for a children's service);
-    otherwise rows are summed over every group.
+    otherwise (or with :data:`ALL_GROUPS`, ``"all"``) rows are summed over every group. Summing
+    age bands that cover adults (:func:`adult_bands`) is done as asked but warned about in
+    :attr:`MonthlySeries.warnings`: ndpath models a children's pathway.
     """
     raw = read_raw(source)
     origin = str(source) if not isinstance(source, pd.DataFrame) else "monthly series"
@@ -106,6 +137,7 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
                          for i in np.flatnonzero(mask.to_numpy())]
         counts[column] = values
     groups: dict[str, list[str]] = {}
+    summed_on_purpose = False
     keep = pd.Series(True, index=raw.index)
     for column, chosen in (("age_band", age_band), ("pathway", pathway)):
         if column not in raw.columns:
@@ -116,6 +148,12 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
             continue
         values = raw[column].str.strip()
         groups[column] = sorted(values.unique().tolist())
+        if chosen is not None and chosen.strip().lower() == ALL_GROUPS and chosen not in groups[column]:
+            chosen = None  # every group summed, on purpose
+            if column == "age_band":
+                age_band, summed_on_purpose = None, True
+            else:
+                pathway = None
         if chosen is not None:
             if chosen not in groups[column]:
                 problems.append(Problem(None, column, chosen, "is not in the file",
@@ -174,7 +212,20 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
         raise ExtractError([Problem(None, "month", str(m), "is missing from the series",
                                     "add the month (a blank count is allowed)") for m in missing],
                            origin)
-    return MonthlySeries(series, origin, groups, changes)
+    warnings = []
+    adults = adult_bands(groups.get("age_band", [])) if age_band is None else []
+    if adults:
+        children = [b for b in groups["age_band"] if b not in adults]
+        how = ("every age band was asked for (--age-band all)" if summed_on_purpose else
+               "no age band was chosen")
+        warnings.append(
+            f"The series' age bands include adults ({', '.join(adults)}) and {how}, so the "
+            "referrals of every band were summed, adults' with children's; ndpath models a "
+            "children's pathway, so the fitted demand is larger than a children's service's."
+            + ("" if summed_on_purpose else " Choose the children's band (--age-band on the "
+               "command line" + (f", e.g. --age-band {children[0]}" if children else "")
+               + "), or give --age-band all to sum every band on purpose."))
+    return MonthlySeries(series, origin, groups, changes, warnings)
 
 
 @dataclass
@@ -366,7 +417,7 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
         scenario = base.replace(overrides)
     except ScenarioError as error:
         raise CalibrationError(f"the fitted values do not make a valid scenario: {error}") from None
-    warnings = size_warnings(scenario, base, capacity is None, not len(open_))
+    warnings = [*series.warnings, *size_warnings(scenario, base, capacity is None, not len(open_))]
     return MonthlyCalibration(scenario, arrivals, capacity, parameters, notes, kept, flow, series,
                               changes, warnings)
 
@@ -419,6 +470,7 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
 
 
 __all__ = ["MonthlySeries", "MonthlyCalibration", "read_monthly", "calibrate_monthly",
-           "write_monthly_calibration", "COUNT_COLUMNS"]
+           "write_monthly_calibration", "COUNT_COLUMNS", "ALL_GROUPS", "adult_bands",
+           "includes_adults"]
 
 

@@ -150,14 +150,44 @@ def _metadata(base: Scenario, grid: Mapping[str, Sequence[str]], replications: i
 
     from . import __version__
 
-    return {"base_scenario_digest": base.digest(), "base_scenario_name": base.meta.name,
+    return {"base_scenario_digest": base.digest(),
+            BASE_DIGEST_KEY: base_digest_without_runs(base),
+            "base_scenario_name": base.meta.name,
             "grid": {k: list(v) for k, v in grid.items()},
-            "replications": replications, "seed": seed, "package_version": __version__,
+            "replications": replications, "seed": seed,
+            "horizon_months": base.simulation.horizon_months,
+            "start_date": base.simulation.start_date.isoformat(),
+            "package_version": __version__,
             "input_files": [{"path": path, "sha256": digest}
                             for path, digest in (file_hashes or {}).items()],
             "versions": {"python": platform.python_version(), "numpy": np.__version__,
-                         "pandas": pd.__version__},
+                         "pandas": pd.__version__, "scipy": _version("scipy"),
+                         "simpy": _version("simpy")},
             "command": shlex.join(command) if command is not None else None}
+
+
+BASE_DIGEST_KEY = "base_scenario_digest_without_replications_seed"
+"""The metadata key of :func:`base_digest_without_runs` (files written by ndpath before it was
+recorded have only ``base_scenario_digest``, of the whole base)."""
+
+
+def base_digest_without_runs(base: Scenario) -> str:
+    """A SHA-256 of the base scenario with ``simulation.replications`` and ``simulation.seed``
+    left out: the sweep records those itself, so a resume that changes only the number of
+    replications (or the seed) is told that, not 'another base scenario' as well."""
+    settings = base.model_dump(mode="json")
+    for key in ("replications", "seed"):
+        settings["simulation"].pop(key, None)
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+def _version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
 
 
 def parts_folder(out: Path) -> Path:
@@ -174,8 +204,15 @@ def _input_digests(metadata: Mapping[str, Any]) -> list[str]:
     return sorted(f["sha256"] for f in metadata.get("input_files") or [])
 
 
+def _base_key(found: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
+    """The base digest to compare: the one without replications and seed when both files have
+    it, else (a file from before it was recorded) the whole base's."""
+    return BASE_DIGEST_KEY if BASE_DIGEST_KEY in found and BASE_DIGEST_KEY in wanted else \
+        "base_scenario_digest"
+
+
 def _same_sweep(found: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
-    keys = ("base_scenario_digest", "grid", "replications", "seed")
+    keys = (_base_key(found, wanted), "grid", "replications", "seed")
     same_inputs = (not found.get("input_files") or not wanted.get("input_files")
                    or _input_digests(found) == _input_digests(wanted))
     return same_inputs and all(found.get(k) == wanted.get(k) for k in keys)
@@ -228,9 +265,18 @@ def _finished(out: Path, parts: Path, wanted: Mapping[str, Any]) -> dict[str, pd
 
 def _difference(found: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
     """What differs between the sweep in a file and the one asked for, in words."""
-    words = {"base_scenario_digest": "another base scenario", "grid": "another grid",
-             "replications": "another number of replications", "seed": "another seed"}
+    words = {"grid": "another grid", "replications": "another number of replications",
+             "seed": "another seed"}
     differ = [word for key, word in words.items() if found.get(key) != wanted.get(key)]
+    base = _base_key(found, wanted)
+    runs_differ = any(found.get(k) != wanted.get(k) for k in ("replications", "seed"))
+    if found.get(base) != wanted.get(base):
+        if base == BASE_DIGEST_KEY or not runs_differ:
+            differ.insert(0, "another base scenario")
+        else:  # the whole base's digest holds its replications and seed: it cannot tell
+            differ.append("perhaps another base scenario too (the file, from an earlier "
+                          "ndpath, records only a digest of the whole base, its replications "
+                          "and seed included)")
     if (found.get("input_files") and wanted.get("input_files")
             and _input_digests(found) != _input_digests(wanted)):
         differ.append("input files (the scenario or its backlog table) changed since")

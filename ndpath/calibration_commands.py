@@ -55,13 +55,23 @@ def _date(text: str) -> pd.Timestamp:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as YYYY-MM-DD") from None
 
 
-def _add_extract_options(p: argparse.ArgumentParser) -> None:
+ON_ERROR_HELP = ("stop on any bad row (default, listing every problem) or set bad rows aside "
+                 "in quarantine.csv (in --out) and use the rest; a bad optional attribute "
+                 "(pathway, age, priority, ...) is read as missing and its row kept")
+VALIDATE_ON_ERROR_HELP = (
+    "stop (default): list every problem, each marked with what quarantine would do with its "
+    "row, and exit 2 if there are any; quarantine: report the extract as calibrate "
+    "--on-error quarantine would use it (bad rows set aside, a bad optional attribute read as "
+    "missing and its row kept) and exit 0. validate writes no quarantine.csv: --problems FILE "
+    "lists every problem with what is done with its row")
+
+
+def _add_extract_options(p: argparse.ArgumentParser, on_error_help: str = ON_ERROR_HELP) -> None:
     p.add_argument("--extract-date", type=_date, required=True, metavar="YYYY-MM-DD",
                    help="the date the extract was pulled: children with no assessment or "
                         "discharge by then are still waiting (censored)")
     p.add_argument("--on-error", choices=("stop", "quarantine"), default="stop",
-                   help="stop on any bad row (default, listing every problem) or set bad rows "
-                        "aside in quarantine.csv and use the rest")
+                   help=on_error_help)
 
 
 def _add_calibration_options(p: argparse.ArgumentParser) -> None:
@@ -73,7 +83,8 @@ def _add_calibration_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--referrals-from", metavar="YYYY-MM",
                    help="first month from which the extract holds every referral")
     p.add_argument("--exclude-months", metavar="RANGES",
-                   help="months left out of the arrivals fit, e.g. 2020-03..2020-08,2021-01")
+                   help="months left out of the arrivals fit, e.g. 2020-03..2020-08,2021-01, "
+                        "or 'none' (default: none; 2020-03..2020-08 for --monthly england)")
     p.add_argument("--break-month", metavar="YYYY-MM",
                    help="first month of a reporting break (a step change in the number of "
                         "providers submitting, e.g. 2025-12): the referral forecast fits a step "
@@ -98,8 +109,10 @@ def add_subcommands(subparsers: Any) -> None:
                                           "Parquet): counts, date ranges, completeness, and every "
                                           "problem with its row, column and fix.")
     v.add_argument("extract", type=Path, metavar="EXTRACT")
-    _add_extract_options(v)
-    v.add_argument("--problems", type=Path, metavar="FILE", help="write every problem to a CSV")
+    _add_extract_options(v, VALIDATE_ON_ERROR_HELP)
+    v.add_argument("--problems", type=Path, metavar="FILE",
+                   help="write every problem to a CSV (row, column, value, problem, fix, and "
+                        "handling: row set aside, or row kept with the value read as missing)")
     v.add_argument("--json", action="store_true", help="print the report as JSON")
     v.set_defaults(handler=command_validate)
 
@@ -111,13 +124,18 @@ def add_subcommands(subparsers: Any) -> None:
     c.add_argument("extract", type=Path, nargs="?", metavar="EXTRACT")
     c.add_argument("--monthly", type=Path, metavar="FILE",
                    help="an aggregate monthly series (month, new_referrals, ...) instead; "
-                        "'england' is the bundled NHS England series (use with --age-band 0-17)")
-    c.add_argument("--age-band", help="with --monthly: keep only this age band (e.g. 0-17)")
+                        "'england' is the bundled NHS England series, fitted by default to "
+                        "age band 0-17 without 2020-03..2020-08 (the COVID-19 trough), as in "
+                        "the app")
+    c.add_argument("--age-band", help="with --monthly: keep only this age band (e.g. 0-17; "
+                                      "'all' sums every band; default: 0-17 for 'england', "
+                                      "every band summed for a file, warned about when the "
+                                      "bands include adults)")
     c.add_argument("--pathway", help="with --monthly: keep only this pathway")
     c.add_argument("--extract-date", type=_date, metavar="YYYY-MM-DD",
                    help="the date the extract was pulled (required with EXTRACT)")
     c.add_argument("--on-error", choices=("stop", "quarantine"), default="stop",
-                   help="stop on bad rows (default) or quarantine them")
+                   help=ON_ERROR_HELP)
     c.add_argument("--months", type=int, metavar="M",
                    help="horizon of the calibrated scenario in months")
     _add_calibration_options(c)
@@ -213,6 +231,8 @@ def _options(args: argparse.Namespace) -> Any:
     if getattr(args, "months", None) is not None and not 1 <= args.months <= 600:
         raise _user_error(f"--months {args.months}: the calibrated scenario's horizon, from 1 to "
                           "600 months")
+    if args.exclude_months is not None and args.exclude_months.strip().lower() == "none":
+        args.exclude_months = ""  # none left out, said explicitly (over a default)
     try:
         parse_month_ranges(args.exclude_months)
     except ValueError as error:
@@ -226,7 +246,7 @@ def _options(args: argparse.Namespace) -> Any:
                               "e.g. 2025-12") from None
     return CalibrationOptions(history_months=args.history_months,
                               referrals_from=args.referrals_from,
-                              exclude_months=args.exclude_months,
+                              exclude_months=args.exclude_months or None,
                               break_month=args.break_month,
                               replay_months=args.replay_months, replications=args.replications,
                               seed=args.seed, tune=args.tune,
@@ -255,15 +275,20 @@ def _prepare(out: Path, overwrite: bool) -> Path:
 
 def command_validate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     """``ndpath validate``: the data-quality report (exit 2 when there are problems)."""
-    from calibration.extract import ExtractError, problems_frame, quality_report, read_extract
+    from calibration.extract import (ExtractError, problem_handling, problems_frame,
+                                     quality_report, read_extract)
 
     try:
-        table = read_extract(args.extract, args.extract_date, on_error="quarantine")
+        # read as quarantine would, to count what it would do; in stop mode nothing is set
+        # aside, so nothing is logged as if it were
+        table = read_extract(args.extract, args.extract_date, on_error="quarantine",
+                             quiet=args.on_error == "stop")
     except ExtractError as error:  # whole-file problems
         raise _user_error(str(error)) from None
     report = quality_report(table)
+    marks = problem_handling(table, table.problems)
     if args.problems is not None:
-        problems_frame(table.problems).to_csv(args.problems, index=False)
+        problems_frame(table.problems, table).to_csv(args.problems, index=False)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -289,13 +314,13 @@ def command_validate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
             for column, meaning in absent.items():  # type: ignore[attr-defined]
                 print(f"    {column:<24} {meaning}")
     if table.problems and args.on_error == "stop":
-        raise _user_error(str(ExtractError(table.problems, str(args.extract))))
+        raise _user_error(str(ExtractError(table.problems, str(args.extract), marks=marks)))
     if table.problems:  # --on-error quarantine: usable, the problems said as what happens
         print(f"{len(table.problems)} problem(s), handled as --on-error quarantine says "
               f"(ndpath calibrate with --on-error quarantine writes the set-aside rows to "
               f"quarantine.csv):", file=sys.stderr)
-        for problem in table.problems[:ExtractError.SHOWN]:
-            print(f"  - {problem}", file=sys.stderr)
+        for problem, mark in zip(table.problems[:ExtractError.SHOWN], marks):
+            print(f"  - {problem}" + (f" [{mark}]" if mark else ""), file=sys.stderr)
         if len(table.problems) > ExtractError.SHOWN:
             print(f"  ... and {len(table.problems) - ExtractError.SHOWN} more (--problems FILE "
                   "writes them all)", file=sys.stderr)
@@ -316,13 +341,16 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
     if args.monthly is not None:
         from calibration.monthly import calibrate_monthly, read_monthly, write_monthly_calibration
 
-        if str(args.monthly).lower() == "england" and not args.monthly.exists():
-            from calibration import ENGLAND_MONTHLY
+        from calibration import ENGLAND_MONTHLY
 
+        if str(args.monthly).lower() == "england" and not args.monthly.exists():
             args.monthly = ENGLAND_MONTHLY  # the bundled series, installed with the package
+        if args.monthly.resolve() == ENGLAND_MONTHLY:
+            _england_defaults(args)
         try:
             series = read_monthly(args.monthly, args.age_band, args.pathway)
-            result = calibrate_monthly(series, args.exclude_months, base, args.break_month)
+            result = calibrate_monthly(series, args.exclude_months or None, base,
+                                       args.break_month)
         except (ExtractError, CalibrationError) as error:
             raise _user_error(str(error)) from None
         if args.months:
@@ -331,9 +359,11 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
         write_monthly_calibration(result, out, _command(args, argv))
         a = result.arrivals
         low, high = a.annual_growth_ci_
+        print(_groups_used(series, args))
         print(f"Arrivals: {a.referrals_per_month_:,.0f} referrals/month, growth "
               f"{a.annual_growth_:+.1%}/yr (95% {low:+.1%} to {high:+.1%}), lowest month "
-              f"{a.trough_month_}, {len(a.excluded_months_)} month(s) excluded")
+              f"{a.trough_month_}, {len(a.excluded_months_)} month(s) excluded"
+              + (f" ({_month_list(a.excluded_months_)})" if len(a.excluded_months_) else ""))
         for note in result.notes:
             print(f"  {note}")
         print("Kept from the base scenario: " + "; ".join(result.kept_defaults))
@@ -360,6 +390,52 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
     _print_summary(calibration)
     print(f"Written to {out} (ndpath run {out / 'calibrated.toml'})")
     return 0
+
+
+def _england_defaults(args: argparse.Namespace) -> None:
+    """The bundled England series' defaults (the app's: one definition in :mod:`calibration`)
+    where the command line chose none, said on the console with how to change them."""
+    from calibration import ENGLAND_MONTHLY_AGE_BAND, ENGLAND_MONTHLY_EXCLUDE
+
+    if args.age_band is None:
+        args.age_band = ENGLAND_MONTHLY_AGE_BAND
+        print(f"note: the England series counts referrals of every age; fitting age band "
+              f"{ENGLAND_MONTHLY_AGE_BAND} (children), as the app does. --age-band all sums "
+              "every band, adults included; --age-band 18-24 (etc.) fits another.",
+              file=sys.stderr)
+    if args.exclude_months is None:
+        args.exclude_months = ENGLAND_MONTHLY_EXCLUDE
+        print(f"note: leaving {ENGLAND_MONTHLY_EXCLUDE} (the COVID-19 trough) out of the "
+              "referrals fit, as the app does. --exclude-months none keeps every month; "
+              "--exclude-months 2020-04..2020-06 (etc.) leaves out others.", file=sys.stderr)
+
+
+def _month_list(months: Any) -> str:
+    """Months as ranges: ``2020-03..2020-08, 2021-01``."""
+    runs: list[list[Any]] = []
+    for month in sorted(months):
+        if runs and month == runs[-1][-1] + 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(f"{r[0]}..{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _groups_used(series: Any, args: argparse.Namespace) -> str:
+    """Which age band and pathway of the series were fitted, in one line."""
+    said = []
+    for column, chosen in (("age_band", args.age_band), ("pathway", args.pathway)):
+        values = series.groups.get(column)
+        if not values:
+            continue
+        option = f"--{column.replace('_', '-')}"
+        if chosen is not None and chosen in values:
+            said.append(f"{column.replace('_', ' ')} {chosen} ({option} to change)")
+        else:
+            said.append(f"every {column.replace('_', ' ')} summed ({', '.join(values)}; "
+                        f"{option} keeps one)")
+    return "Series: " + ("; ".join(said) if said else "one count a month (no age bands or "
+                                                        "pathways)")
 
 
 def _print_summary(calibration: Any) -> None:

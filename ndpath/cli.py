@@ -46,6 +46,8 @@ log = logging.getLogger("ndpath")
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+"""Ctrl-C, as a shell reports a program stopped by SIGINT (128 + 2)."""
 
 
 TABLE_METRICS = (
@@ -1068,10 +1070,10 @@ def command_sweep(args: argparse.Namespace) -> int:
                                file_hashes=loaded.file_hashes, command=["ndpath", *args.argv])
         except SweepError as error:
             raise UserError(str(error)) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # said here, once (not again as main's 'ndpath: interrupted')
             print(f"ndpath sweep: interrupted; {len(saved)} more scenario(s) saved in {out}; "
                   "run the same command again to resume", file=sys.stderr)
-            raise
+            return EXIT_INTERRUPTED
     import pandas as pd
 
     table = pd.read_parquet(out)
@@ -1280,7 +1282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args))
     except KeyboardInterrupt:
         print("ndpath: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # the output was piped into a program that stopped reading (head)
         import os
 

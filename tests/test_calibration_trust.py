@@ -323,7 +323,7 @@ def test_a_series_far_larger_than_the_base_is_warned_about_the_kept_team_and_lis
     from model.scenario import load_scenario
 
     base = load_scenario("scenarios/default.toml")
-    result = calibrate_monthly(read_monthly(ENGLAND_MONTHLY), base=base)
+    result = calibrate_monthly(read_monthly(ENGLAND_MONTHLY, "0-17"), base=base)
     assert len(result.warnings) == 2
     team, start = result.warnings
     assert "assessment team is the base scenario's" in team and "times capacity" in team
@@ -358,3 +358,112 @@ def test_the_kept_team_warning_says_the_capacity_and_demand_the_simulation_shows
     joined = np.mean([float(((r.events["event"] == "list_join") & (r.events["time_days"] > 0)
                              ).sum()) for r in runs.logs or []]) / weeks
     assert joined / started == pytest.approx(load, rel=0.06)  # joins: before anyone leaves
+
+
+# -------------------------------------------------------------------------------------------------
+# 6. A children's pathway is fitted to children's referrals
+
+
+def _fit_json(out):  # type: ignore[no-untyped-def]
+    import json
+
+    return json.loads((out / "fit.json").read_text())
+
+
+def test_the_england_series_is_fitted_on_the_command_line_as_the_app_fits_it(
+        tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``ndpath calibrate --monthly england`` with no options fits what the app's Calibrate page
+    fits by default (children's referrals, the spring-2020 trough left out), and says so."""
+    from app import calibrating
+    from model.scenario import Scenario
+    from ndpath.cli import main
+
+    out = tmp_path / "cli"
+    assert main(["calibrate", "--monthly", "england", "--out", str(out)]) == 0
+    said = capsys.readouterr()
+    app = calibrate_monthly(read_monthly(calibrating.EXAMPLE_MONTHLY,
+                                         age_band=calibrating.EXAMPLE_MONTHLY_AGE_BAND),
+                            calibrating.EXAMPLE_MONTHLY_EXCLUDE, Scenario())
+    fit = _fit_json(out)
+    assert fit["parameters"].keys() == {p.name for p in app.parameters}
+    for p in app.parameters:
+        cli = fit["parameters"][p.name]
+        written = [np.nan if cli[k] is None else cli[k] for k in ("estimate", "ci_low", "ci_high")]
+        assert written == pytest.approx([p.estimate, p.ci_low, p.ci_high], rel=1e-9,
+                                        nan_ok=True), p.name
+    assert (out / "calibrated.toml").read_text().endswith(app.scenario.to_toml())
+    assert fit["excluded_months"] == [f"2020-0{m}" for m in range(3, 9)]
+    assert fit["warnings"] == app.warnings  # no word of adults summed in
+    assert "7,561 referrals/month" in said.out and "age band 0-17" in said.out
+    assert "6 month(s) excluded (2020-03..2020-08)" in said.out
+    assert "--age-band all" in said.err and "--exclude-months none" in said.err
+    # both defaults can be set aside: every band summed, every month kept, as the user asked
+    out = tmp_path / "all"
+    assert main(["calibrate", "--monthly", "england", "--age-band", "all", "--exclude-months",
+                 "none", "--out", str(out)]) == 0
+    said = capsys.readouterr()
+    assert "9,923 referrals/month" in said.out and "0 month(s) excluded" in said.out
+    assert "note:" not in said.err and "include adults" in said.err
+    assert _fit_json(out)["excluded_months"] == []
+    # another choice replaces the default; the other default stays
+    assert main(["calibrate", "--monthly", "england", "--age-band", "18-24",
+                 "--out", str(tmp_path / "young")]) == 0
+    said = capsys.readouterr()
+    assert "age band 18-24" in said.out and "6 month(s) excluded" in said.out
+    assert "include adults" not in said.err
+
+
+def test_the_app_and_the_command_line_share_one_definition_of_the_england_defaults() -> None:
+    import calibration
+    from app import calibrating
+
+    assert calibrating.EXAMPLE_MONTHLY_AGE_BAND == calibration.ENGLAND_MONTHLY_AGE_BAND == "0-17"
+    assert (calibrating.EXAMPLE_MONTHLY_EXCLUDE == calibration.ENGLAND_MONTHLY_EXCLUDE
+            == "2020-03..2020-08")
+
+
+@pytest.mark.parametrize("band, adults", [
+    ("0-17", False), ("5-11", False), ("Under 18", False), ("17", False), ("Unknown", False),
+    ("18-24", True), ("65andOver", True), ("18+", True), ("16-25", True), ("Adults", True),
+    ("5 and over", True)])
+def test_age_bands_covering_adults_are_recognised(band: str, adults: bool) -> None:
+    from calibration.monthly import includes_adults
+
+    assert includes_adults(band) is adults
+
+
+def test_a_series_with_adult_bands_summed_is_warned_about(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from ndpath.cli import main
+
+    rows = [{"month": str(m), "age_band": band, "new_referrals": n}
+            for m in pd.period_range("2022-01", periods=30, freq="M")
+            for band, n in (("0-17", "100"), ("18-64", "60"))]
+    path = tmp_path / "series.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    summed = calibrate_monthly(read_monthly(path))
+    assert summed.arrivals.referrals_per_month_ == pytest.approx(160, rel=0.01)
+    assert "include adults (18-64)" in summed.warnings[0]
+    assert "--age-band 0-17" in summed.warnings[0]
+    children = calibrate_monthly(read_monthly(path, "0-17"))
+    assert children.arrivals.referrals_per_month_ == pytest.approx(100, rel=0.01)
+    assert not any("adults" in w for w in children.warnings)
+    only_children = pd.DataFrame([r for r in rows if r["age_band"] == "0-17"])
+    assert not any("adults" in w for w in calibrate_monthly(read_monthly(only_children)).warnings)
+    out = tmp_path / "out"
+    assert main(["calibrate", "--monthly", str(path), "--out", str(out)]) == 0
+    said = capsys.readouterr()
+    assert "Warning: The series' age bands include adults (18-64)" in said.err
+    assert "every age band summed (0-17, 18-64; --age-band keeps one)" in said.out
+    assert "note:" not in said.err  # a user's own series gets no England defaults
+    assert any("include adults" in w for w in _fit_json(out)["warnings"])
+    assert "include adults" in (out / "report.md").read_text()
+
+
+def test_exclude_months_none_leaves_no_month_out_of_an_extract_fit() -> None:
+    from ndpath.calibration_commands import _options
+    from ndpath.cli import build_parser
+
+    for given, wanted in (("none", None), ("None", None), ("2020-03..2020-08", "2020-03..2020-08")):
+        args = build_parser().parse_args(["calibrate", "x.csv", "--extract-date", "2025-01-01",
+                                          "--exclude-months", given, "--out", "o"])
+        assert _options(args).exclude_months == wanted

@@ -203,3 +203,114 @@ def test_a_parquet_file_that_is_not_a_sweep_is_not_taken_for_one(
     err = capsys.readouterr().err
     assert "not an ndpath sweep" in err and "Traceback" not in err
     assert pd.read_parquet(out).equals(pd.DataFrame({"x": [1, 2]}))  # nothing overwritten
+
+
+def _quick_cli(out: Path, *more: str) -> list[str]:
+    return ["sweep", "default", "--grid", "support.places=0,100", "--replications", "1",
+            "--months", "2", "--set", "backlog.count=50", "--out", str(out), "--quiet",
+            "--executor", "serial", *more]
+
+
+def _with(args: list[str], option: str, value: str) -> list[str]:
+    args = list(args)
+    args[args.index(option) + 1] = value
+    return args
+
+
+def _replaced(args: list[str], item: str, by: str) -> list[str]:
+    return [by if a == item else a for a in args]
+
+
+def test_a_resume_that_changes_only_the_replications_or_seed_says_only_that(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line puts --replications and --seed into the base scenario, whose digest
+    therefore changed with them: the refusal named 'another base scenario' the user never
+    changed."""
+    out = tmp_path / "s.parquet"
+    args = _quick_cli(out)
+    assert main(args) == 0
+    capsys.readouterr()
+    for changed, words in ((_with(args, "--replications", "2"), "another number of replications"),
+                           ([*args, "--seed", "7"], "another seed"),
+                           (_replaced(args, "backlog.count=50", "backlog.count=60"),
+                            "another base scenario")):
+        assert main(changed) == 2
+        err = capsys.readouterr().err
+        assert f"holds a different sweep ({words}); choose another --out" in err, err
+    # the same in the library: bases that differ only in their own replications and seed
+    grid = {"support.places": ["0"]}
+    lib = tmp_path / "lib.parquet"
+    run_sweep(BASE.replace({"simulation.replications": 1}), grid, lib, 1, executor="serial")
+    with pytest.raises(SweepError, match=r"\(another number of replications\)"):
+        run_sweep(BASE.replace({"simulation.replications": 2}), grid, lib, 2, executor="serial")
+    # the numbers depend on the replications and seed the sweep ran with, not the base's own
+    same = run_sweep(BASE.replace({"simulation.replications": 5, "simulation.seed": 3}), grid,
+                     lib, 1, BASE.simulation.seed, executor="serial")
+    assert same.skipped == ["support.places=0"] and not same.ran
+
+
+def test_a_sweep_file_from_before_the_base_digest_without_runs_still_resumes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pyarrow.parquet as pq
+
+    from model.sweep import BASE_DIGEST_KEY, METADATA_KEY, _write_table
+
+    out = tmp_path / "old.parquet"
+    args = _quick_cli(out)
+    assert main(args) == 0
+
+    def as_written_before() -> None:
+        meta = read_sweep_metadata(out)
+        meta.pop(BASE_DIGEST_KEY, None)  # as an earlier ndpath wrote it
+        _write_table(pq.read_table(out).to_pandas(), out, meta)
+        assert METADATA_KEY in pq.read_schema(out).metadata
+
+    as_written_before()
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "ran 0, already finished 2" in capsys.readouterr().out
+    assert BASE_DIGEST_KEY in read_sweep_metadata(out)  # the resumed file records it now
+    as_written_before()
+    assert main(_with(args, "--replications", "2")) == 2
+    err = capsys.readouterr().err
+    assert "another number of replications, perhaps another base scenario too" in err
+    assert main(_replaced(args, "backlog.count=50", "backlog.count=60")) == 2
+    assert "(another base scenario)" in capsys.readouterr().err
+
+
+def test_ctrl_c_says_once_what_was_saved_and_the_sweep_resumes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import model.sweep as sweep
+
+    out = tmp_path / "s.parquet"
+    real = sweep._replication_metrics
+    calls: list[int] = []
+
+    def interrupted(task):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(task)
+
+    monkeypatch.setattr(sweep, "_replication_metrics", interrupted)
+    assert main(_quick_cli(out)) == 130
+    err = capsys.readouterr().err
+    assert err.count("interrupted") == 1, err
+    assert "ndpath sweep: interrupted; 0 more scenario(s) saved" in err
+    assert "run the same command again to resume" in err
+    monkeypatch.setattr(sweep, "_replication_metrics", real)
+    assert main(_quick_cli(out)) == 0
+    assert "ran 2, already finished 0" in capsys.readouterr().out
+
+
+def test_the_file_records_the_horizon_start_date_and_simulation_libraries(
+        tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    out = tmp_path / "s.parquet"
+    assert main([*_quick_cli(out), "--set", "simulation.start_date=2026-04-01"]) == 0
+    meta = read_sweep_metadata(out)
+    assert meta["horizon_months"] == 2 and meta["start_date"] == "2026-04-01"
+    assert meta["versions"]["scipy"] == version("scipy")
+    assert meta["versions"]["simpy"] == version("simpy")

@@ -4,8 +4,10 @@ cell it is about."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from ndpath.cli import main
@@ -66,3 +68,79 @@ def test_with_quarantine_the_extract_is_usable_and_the_problems_are_still_listed
     assert "pass --on-error quarantine" not in err  # it was passed
     code, _, _ = _report(path, capsys)
     assert code == 2  # the default still stops
+
+
+# row 3: a bad optional pathway on a sound row (kept, read as missing); row 4: an unreadable
+# referral date (set aside); row 5: both (set aside, the bad pathway going with its row)
+MIXED = ("1,2024-01-05,autism,2024-06-01,2024-07-01,autism\n"
+         "2,2024-02-05,dyslexia,,,\n"
+         "3,2024-13-05,adhd,,,\n"
+         "4,2024-13-06,banana,,,\n"
+         "5,2024-03-05,adhd,,,\n")
+
+
+def test_the_default_stop_mode_logs_no_rows_as_quarantined(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    path = _extract(tmp_path, MIXED)
+    with caplog.at_level(logging.INFO, logger="calibration.extract"):
+        assert main(["validate", str(path), "--extract-date", "2025-01-01"]) == 2
+    said = caplog.text + capsys.readouterr().err
+    assert "quarantined" not in said and "read as missing, their rows kept" not in said
+    caplog.clear()
+    # asked for, quarantine is what happens, and the log may say so (with the true counts)
+    with caplog.at_level(logging.INFO, logger="calibration.extract"):
+        assert main(["validate", str(path), "--extract-date", "2025-01-01",
+                     "--on-error", "quarantine"]) == 0
+    assert "2 of 5 rows quarantined" in caplog.text
+    assert "1 bad optional attribute value(s) read as missing, their rows kept" in caplog.text
+
+
+def _help(command: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main([command, "--help"]) == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_validate_help_does_not_promise_a_quarantine_file_it_does_not_write(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = _help("validate", capsys)
+    assert "validate writes no quarantine.csv" in text
+    assert "aside in quarantine.csv" not in text
+    assert "handling: row set aside, or row kept with the value read as missing" in text
+    # calibrate, which does write it, still says so
+    assert "set bad rows aside in quarantine.csv (in --out)" in _help("calibrate", capsys)
+    # and validate indeed writes none, in either mode
+    path = _extract(tmp_path, MIXED)
+    for mode in ("stop", "quarantine"):
+        main(["validate", str(path), "--extract-date", "2025-01-01", "--on-error", mode,
+              "--problems", str(tmp_path / "problems.csv")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["extract.csv", "problems.csv"]
+
+
+def test_each_problem_says_whether_its_row_is_set_aside_or_kept(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _extract(tmp_path, MIXED)
+    problems = tmp_path / "problems.csv"
+    expected = {(3, "pathway"): "row kept; value read as missing",
+                (4, "referral_date"): "row set aside",
+                (5, "referral_date"): "row set aside",
+                (5, "pathway"): "row set aside"}
+    for mode, code in (("stop", 2), ("quarantine", 0)):
+        assert main(["validate", str(path), "--extract-date", "2025-01-01", "--on-error", mode,
+                     "--problems", str(problems)]) == code
+        err = capsys.readouterr().err
+        lines = [line for line in err.splitlines() if line.startswith("  - row")]
+        assert len(lines) == 4
+        for line in lines:
+            row = int(line.split(",")[0].removeprefix("  - row "))
+            column = line.split("column ")[1].split(":")[0]
+            assert line.endswith(f"[{expected[(row, column)]}]"), line
+        if mode == "stop":
+            assert "each marked with what --on-error quarantine does with it" in err
+        frame = pd.read_csv(problems)
+        assert list(frame.columns) == ["row", "column", "value", "problem", "fix", "handling"]
+        assert {(r, c): h for r, c, h in zip(frame["row"], frame["column"], frame["handling"])
+                } == expected
+    # the marks agree with the counts: one row kept with a value read as missing, two set aside
+    _, report, _ = _report(path, capsys)
+    assert report["kept_with_missing"] == 1 and report["quarantined_rows"] == 2
