@@ -9,6 +9,7 @@ number shown is from :mod:`model.equity` under disclosure control: counts under 
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any, Mapping
 
 import numpy as np
@@ -21,7 +22,7 @@ from model.experiment import ExperimentResult
 from model.labels import PALETTE, label
 from model.metrics import GROUP_COUNT_METRICS
 
-from . import charts, core
+from . import charts, core, layout
 from .state import derived
 
 VIEW_METRICS = (
@@ -111,7 +112,8 @@ def who_benefits_chart(results: Mapping[str, ExperimentResult], variable: str,
     ax.set_xticks(x, groups)
     ax.set_xlabel(VARIABLE_LABELS.get(variable, variable))
     ax.set_ylabel(SHORT_LABELS.get(metric, label(metric)))
-    ax.set_title(label(metric), fontsize=11, loc="left")
+    # wrapped: one line as long as the label made the figure, and so the bars, narrower
+    ax.set_title(textwrap.fill(label(metric), 75), fontsize=11, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     if len(names) > 1:
         ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -233,6 +235,18 @@ def differences_by_group(results: Mapping[str, ExperimentResult], variable: str,
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def differences_by_scenario(results: Mapping[str, ExperimentResult], variable: str,
+                            metrics: tuple[str, ...] = VIEW_METRICS) -> dict[str, pd.DataFrame]:
+    """:func:`differences_by_group` as one table per scenario compared, without the scenario
+    column: a long scenario name repeated on every row pushed the change and its verdict off a
+    1024-wide screen."""
+    table = differences_by_group(results, variable, metrics)
+    if table.empty:
+        return {}
+    return {str(name): frame.drop(columns="scenario").reset_index(drop=True)
+            for name, frame in table.groupby("scenario", sort=False)}
+
+
 def who_benefits(results: Mapping[str, ExperimentResult], key: str) -> None:
     """The "Who benefits?" view: choose a group and a measure; bars, table and differences."""
     import streamlit as st
@@ -253,15 +267,23 @@ def who_benefits(results: Mapping[str, ExperimentResult], key: str) -> None:
     # drawn by the browser; the pack draws the same bars with who_benefits_chart
     charts.draw(charts.who_benefits_chart(_tables(results), variable, metric))
     st.caption(SUPPRESSION_NOTE)
-    st.dataframe(group_table(results, variable), width="stretch", key=f"{key}_equity_table")
+    # each scenario's column headed by its short name (the full one on hover): a long name
+    # made its column as wide as it, and the columns ran off a 1024-wide screen
+    short = layout.short_names(results)
+    st.dataframe(group_table(results, variable), width="stretch", key=f"{key}_equity_table",
+                 column_config={name: st.column_config.Column(short[name], help=name)
+                                for name in results})
     if len(results) > 1:
         names = list(results)
         st.markdown(f"**Change against “{names[0]}”, by group** (paired: the same children in "
                     "both; a gap row is the change in the difference between the two groups "
                     "named)")
         st.caption(GROUP_VERDICT_NOTE)
-        st.dataframe(differences_by_group(results, variable), hide_index=True, width="stretch",
-                     key=f"{key}_equity_diff")
+        for k, (name, frame) in enumerate(differences_by_scenario(results, variable).items()):
+            if len(names) > 2:
+                st.markdown(f"**{name}**")
+            st.dataframe(frame, hide_index=True, width="stretch",
+                         key=f"{key}_equity_diff" + (f"_{k}" if k else ""))
 
 
 # -------------------------------------------------------------------------------------------------
@@ -425,8 +447,6 @@ def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:
         text.append(name)
         text.extend(f"  • {line}" for line in family_sentences(result))
         text.append("")
-    import textwrap
-
     words.text(0.02, 0.98, "\n".join(textwrap.fill(t, 110, subsequent_indent="    ")
                                      for t in text), ha="left", va="top", fontsize=10)
     families = Slide("families", "What families worry about", words,

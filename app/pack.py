@@ -60,6 +60,11 @@ TAKEAWAYS: tuple[tuple[str, str, Callable[[ExperimentResult], str]], ...] = (
 )
 
 
+AVERAGE_DOT_WORDS = ("The line is the middle projection; the dot at its end is the average of "
+                     "the projections, the number in the sentence.")
+"""Said under a fan slide: a facilitator reading the line's end quoted another number than the
+sentence's (5,000 against 5,400)."""
+
 FAN_SLIDES = frozenset({"projected_list", "waits"})
 """The slides whose charts are fans (shaded ranges of projections); the others are bars with
 an interval of the average, which the shading words do not describe."""

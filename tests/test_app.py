@@ -255,7 +255,7 @@ def test_compare_page_runs_scenarios_side_by_side():
     cost = table.set_index("Measure").loc[cost_label, "Extra clinicians"]
     assert cost.startswith("£") and " to £" in cost
     assert all(figures_of(pounds) <= 3 for pounds in cost.split(" to ")), cost
-    change = diff.loc[label("cost_total"), "Difference"]
+    change = diff.loc[cost_label, "Difference"]
     assert change.startswith("+£") and figures_of(change) <= 3, change
     at.multiselect(key="compare_scenarios").set_value([]).run()
     assert at.button(key="compare_run").disabled and "at least one scenario" in errors(at)
