@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
-from app import core, pack
+from app import core, figures, pack
 from model.experiment import run_replications
 
 SIXTEEN_NINE = 16 / 9
