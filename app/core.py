@@ -30,6 +30,7 @@ from model.assumptions import assumptions
 from model.experiment import ExperimentResult
 from model.labels import fmt_number, fmt_signed, is_fraction, label, undefined_reason
 from model.labels import POINTS_SHOWN_AS_ZERO, change_unit, fmt_money, fmt_points, in_points
+from model.labels import short_label
 from model.names import SCALAR_METRICS
 from model.scenario import Scenario, ScenarioError, load_scenario_with_sources
 from model.staffing import constraint_sentence
@@ -87,6 +88,20 @@ HIGHER_IS_BETTER = {
     "assessments_completed", "support_starts", "supported_without_diagnosis", "backlog_cleared",
 }
 """Measures where more is better for families (sooner assessments, more support)."""
+
+HORIZON_TOTALS = {
+    "referrals", "re_referrals", "assessments_started", "assessments_completed",
+    "needs_led_exits", "signposted", "rejected", "withdrawals", "aged_out", "escalations",
+    "outsourced_assessments", "profiles_completed", "support_starts", "follow_up_starts",
+    "follow_up_hours", "follow_up_hours_unmet", "list_child_weeks", "routed_away_would_be_diagnosed",
+    "assessments_no_condition", "supported_without_diagnosis",
+    "would_be_diagnosed_left_unassessed", "turned_18_without_assessment",
+    "turned_18_after_needs_led_exit",
+    *(m for m in SCALAR_METRICS if m.startswith("cost") and m != "cost_per_assessment"),
+}
+"""Measures that add up over the whole projection (crises, costs, assessments done), not a
+count at its end: each says its period ("Total cost, 60 months"), or a commissioner may read a
+five-year cost as a year's."""
 
 COST_METRICS = {m for m in SCALAR_METRICS if m.startswith("cost")}
 """Money: lower is better for the budget, but not better or worse for families in itself, so a
@@ -461,7 +476,8 @@ def _reached_in_one(metric: str, baseline_n: int, scenario_n: int) -> str | None
 
 
 def differences_table(differences: pd.DataFrame, baseline_name: str = "Starting scenario",
-                      scenario_name: str = "Your scenario") -> pd.DataFrame:
+                      scenario_name: str = "Your scenario",
+                      scenario: Scenario | None = None) -> pd.DataFrame:
     """Paired differences for display, in the headline order: each scenario's own value (as the
     numbers table and the cards show it), the paired difference in the measure's own unit (in
     points for percentages), its interval, and whether it is a clear change, in words.
@@ -469,7 +485,8 @@ def differences_table(differences: pd.DataFrame, baseline_name: str = "Starting 
     The two value columns are named after the scenarios (``baseline_name``, ``scenario_name``).
     A difference that cannot be computed (a median reached in one scenario and not the other)
     says so and why, beside each scenario's own value; a difference that rounds to zero reads
-    "no change", never "-0"."""
+    "no change", never "-0". With the ``scenario`` run, a total over the projection says its
+    period (:func:`period_label`)."""
     order = {m: k for k, m in enumerate(HEADLINE_METRICS)}
     frame = differences.assign(_order=differences["metric"].map(lambda m: order.get(m, 99)))
     rows = []
@@ -497,7 +514,7 @@ def differences_table(differences: pd.DataFrame, baseline_name: str = "Starting 
             better = (reached == "scenario") == (direction(metric) == "lower is better")
             verdict = "better" if better else "worse"
         rows.append({
-            "Measure": label(metric),
+            "Measure": period_label(metric, scenario),
             baseline_name: fmt_estimate(metric, *base[:3]),
             scenario_name: fmt_estimate(metric, *scen[:3]),
             "Difference": shown,
@@ -520,11 +537,14 @@ def numbers_table(results: dict[str, ExperimentResult], metrics: Sequence[str],
                   notes: bool = False) -> pd.DataFrame:
     """One row per measure (in the order given, labelled), one column per scenario: the average
     over the projections and its 95% interval, both in the measure's own unit; with ``notes``, a
-    last column saying where a number is not defined in some projections."""
+    last column saying where a number is not defined in some projections. A total over the
+    projection says its period (:func:`period_label`, of the first result's scenario: the
+    results are run over the same months)."""
     summaries = {name: r.summary.set_index("metric") for name, r in results.items()}
+    first = next(iter(results.values())).scenario if results else None
     rows = []
     for metric in metrics:
-        row = {"Measure": label(metric)}
+        row = {"Measure": period_label(metric, first)}
         why = []
         for name, summary in summaries.items():
             if metric not in summary.index:
@@ -542,6 +562,12 @@ def numbers_table(results: dict[str, ExperimentResult], metrics: Sequence[str],
     return pd.DataFrame(rows)
 
 
+NOT_CLEAR = "not clear"
+"""The verdict on a difference whose 95% interval includes zero (:data:`VERDICT_NOTE` says
+why, under the table: the cell stays short enough for the column to fit)."""
+CANNOT_TELL = "cannot tell"
+"""The verdict without a difference to compute or an interval (said in :data:`VERDICT_NOTE`)."""
+
 STATISTIC = "average of the projections"
 """The one statistic every number on the cards, in the sentences and in the tables is."""
 
@@ -556,7 +582,8 @@ VERDICT_NOTE = ("Clear change? says “better” or “worse” for families whe
                 "meaning for them, “costs more” or “costs less” for money, and “higher” or "
                 "“lower” for a measure that is neither better nor worse in itself; “not clear” "
                 "when the 95% interval includes no change (zero), so the difference could be "
-                "chance.")
+                "chance; “cannot tell” when there is no difference to compute (a number not "
+                "defined in a scenario) or too few projections for an interval.")
 """What the differences table's last column says, for a caption under it."""
 
 
@@ -574,18 +601,19 @@ def direction(metric: str) -> Literal["lower is better", "higher is better", "co
 def clear_change(metric: Any, low: float, high: float, difference: float | None = None) -> str:
     """Whether the paired interval excludes zero, and in which direction, in words: "better" or
     "worse" where the direction has a meaning for families, "costs more/less" for money,
-    "higher/lower" otherwise; "not clear ..." when the interval includes zero; "no change" when
+    "higher/lower" otherwise; "not clear" when the interval includes zero; "no change" when
     the difference and its interval round to zero (or the difference does, with ``difference``
-    given); "cannot tell ..." without an interval."""
+    given); "cannot tell" without a difference or an interval. Two words at most, so the
+    table's column fits a laptop's screen; :data:`VERDICT_NOTE` says why under the table."""
     metric = str(metric)
     if difference is not None and not math.isfinite(difference):
-        return "cannot tell: no difference to compute"
+        return CANNOT_TELL
     if not (math.isfinite(low) and math.isfinite(high)):
-        return "cannot tell: too few projections"
+        return CANNOT_TELL
     if rounds_to_zero(metric, low) and rounds_to_zero(metric, high):
         return "no change"
     if low <= 0 <= high:
-        return "not clear: the interval includes zero"
+        return NOT_CLEAR
     if difference is not None and rounds_to_zero(metric, difference):
         return "no change"  # clear but too small to show at this rounding
     return change_words(metric, up=low > 0)
@@ -692,15 +720,18 @@ def card_value(result: ExperimentResult, metric: str) -> str:
 
 
 def card_help(result: ExperimentResult, metric: str) -> str:
-    """A headline card's help: the full label, the statistic shown (the average of the
-    projections it is defined in, saying how many), and why it is undefined where it is."""
+    """A headline card's help: the full label (with its period for a total over the
+    projection, :func:`period_label`), the statistic shown (the average of the projections it is
+    defined in, saying how many), and why it is undefined where it is; the parts of a count
+    written as the card writes it, so none reads bigger than it."""
     per_rep = result.per_replication
     missing = int(per_rep[metric].isna().sum()) if metric in per_rep else 0
     total = len(per_rep)
     if missing == 0 or missing == total:
-        words = f"{label(metric)}: the average of {result.replications} projections"
+        words = f"{period_label(metric, result.scenario)}: the average of {total} projections"
     else:
-        words = (f"{label(metric)}: the average of the {total - missing} of {total} projections "
+        words = (f"{period_label(metric, result.scenario)}: the average of the {total - missing} "
+                 f"of {total} projections "
                  f"where it is defined, "
                  f"{fmt_metric(metric, result.metric(metric)['mean'])}")
     if missing:
@@ -708,16 +739,16 @@ def card_help(result: ExperimentResult, metric: str) -> str:
                   f"{undefined_reason(metric)}.")
     if metric == "waiting_total_end":
         parts = waiting_parts(result)
-        if parts:
-            words += f". Of them, about {_stages_words(parts)}."
+        if parts:  # written as the card writes the whole, so no part reads bigger than it
+            words += f". Of them, {_stages_words(parts, exact=True)}."
     if metric == "waiting_over_52w_end":
         share = result.metric("pct_waiting_over_52w_end")["mean"]
         if math.isfinite(share):
             words += f": {share:.0f}% of the children on the list."
     if metric == "waiting_total_over_52w_end":
         parts = waiting_parts(result, WAITING_OVER_52W_STAGES)
-        if parts:
-            words += f". Of them, about {_stages_words(parts)}."
+        if parts:  # written as the card writes the whole, so no part reads bigger than it
+            words += f". Of them, {_stages_words(parts, exact=True)}."
     if metric == "total_wait_weeks_p50_end":
         words += (", counted from referral for every child waiting at any stage (diagnostic "
                   "list, needs profile, vetting)")
@@ -737,6 +768,11 @@ def constraint_note(result: ExperimentResult) -> str:
     profession it needs has hours (:func:`model.staffing.constraint_sentence`, the line
     ``ndpath run`` prints)."""
     return constraint_sentence(result)
+
+
+def fmt_number_whole(value: float) -> str:
+    """A count to the whole child, as a card writes it ("9,756")."""
+    return f"{value:,.0f}"
 
 
 ABOUT_FIGURES = 3
@@ -790,6 +826,34 @@ def start_line_label(scenario: Scenario) -> str:
     return f"start of projection, {scenario.simulation.start_date:%b %Y}"
 
 
+def period_words(scenario: Scenario) -> str:
+    """The projection's period, as a total over it says it: "the 60 months to December 2030"."""
+    months = scenario.simulation.horizon_months
+    return f"the {months} month{'s' if months != 1 else ''} to {horizon_end_words(scenario)}"
+
+
+def card_label(metric: str, scenario: Scenario) -> str:
+    """A headline card's title: its short label, with the period for a total over the
+    projection ("Total cost, 60 months", "Crises while waiting, 60 months")."""
+    if metric in HORIZON_TOTALS:
+        months = scenario.simulation.horizon_months
+        return f"{short_label(metric)}, {months} month{'s' if months != 1 else ''}"
+    return short_label(metric)
+
+
+def period_label(metric: str, scenario: Scenario | None) -> str:
+    """A measure's full label for a table, with the period for a total over the projection
+    ("Crises or school breakdowns while waiting (assumption-driven), over the 60 months to
+    December 2030"); the label alone without a scenario."""
+    if scenario is None or metric not in HORIZON_TOTALS:
+        return label(metric)
+    words = label(metric)
+    if ": " in words:  # "Total cost (£) over the 60 months to ...: whole staff posts ..."
+        head, rest = words.split(": ", 1)
+        return f"{head} over {period_words(scenario)}: {rest}"
+    return f"{words}, over {period_words(scenario)}"
+
+
 def horizon_end_words(scenario: Scenario) -> str:
     """The horizon's last month in words ("December 2030"): the month of the charts' last
     point, which every "by the end of ..." sentence names.
@@ -824,11 +888,14 @@ def waiting_parts(result: ExperimentResult,
     return [(words, value) for words, value in parts if math.isfinite(value) and value > 0]
 
 
-def _stages_words(parts: list[tuple[str, float]], since: str = "") -> str:
+def _stages_words(parts: list[tuple[str, float]], since: str = "", exact: bool = False) -> str:
     """Each stage's count in words, the diagnostic list's with ``since`` after it: "4,600 on
     the diagnostic list for an assessment (down from ...), 4,500 waiting for a needs profile
-    and 120 waiting for their referral to be vetted"."""
-    said = [f"{about(value)} {words}" + (f" ({since})" if since and words ==
+    and 120 waiting for their referral to be vetted"; rounded as :func:`about` rounds (as the
+    sentences round their whole), or with ``exact`` to the whole child (as the cards write
+    theirs: a part rounded to "about 9,800" read bigger than a card's 9,756)."""
+    said = [f"{fmt_number_whole(value) if exact else about(value)} {words}"
+            + (f" ({since})" if since and words ==
                                           WAITING_STAGES[0][1] else "")
             for words, value in parts]
     return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]

@@ -9,6 +9,7 @@ number shown is from :mod:`model.equity` under disclosure control: counts under 
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any, Mapping
 
 import numpy as np
@@ -21,14 +22,14 @@ from model.experiment import ExperimentResult
 from model.labels import PALETTE, label
 from model.metrics import GROUP_COUNT_METRICS
 
-from . import charts, core
+from . import charts, core, layout
 from .state import derived
 
 VIEW_METRICS = (
-    "list_wait_weeks_p50_end",
-    "pct_waiting_over_52w_end",
     "total_wait_weeks_p50_end",
     "waiting_total_over_52w_end",
+    "list_wait_weeks_p50_end",
+    "pct_waiting_over_52w_end",
     "pct_referrals_assessed_within_52w",
     "time_to_first_support_weeks_p50",
     "pct_supported_within_52w",
@@ -37,9 +38,21 @@ VIEW_METRICS = (
     "would_be_diagnosed_unassessed",
     "routed_away_would_be_diagnosed",
 )
-"""What the "Who benefits?" view offers, the list-based wait first (the headline), then the
-any-stage wait and count (diagnostic list, needs profile, vetting, from referral) that a front
-door moving children off the list cannot hide."""
+"""What the "Who benefits?" view offers, the first its default: the any-stage wait and count
+(diagnostic list, needs profile, vetting, from referral), which a front door moving children off
+the list cannot flatter or blacken, then the diagnostic list's own. A front door that supports
+children off the list leaves an older list behind, so the list's own median wait lengthens
+while children wait less: shown first, it made the combined package look harmful."""
+
+PACK_WAIT_METRIC = "total_wait_weeks_p50_end"
+"""The wait the pack's "Who benefits?" slide shows by group: of every stage, as the view's
+default (:data:`VIEW_METRICS`)."""
+
+LIST_WAITS_NOTE = ("Waits on the diagnostic list alone: where a front door gives children "
+                   "needs-led support instead, they leave the list, so the children left on it "
+                   "have waited longer and its waits lengthen even when children wait less "
+                   "overall; the waits of every stage (the cards, and “Who benefits?”) count them.")
+"""One sentence under a chart of the diagnostic list's own waits."""
 
 SUPPRESSION_NOTE = ("Counts are rounded to the nearest 5; fewer than 5 children are not shown "
                     "(nor a number that would give them away), as NHS statistics do.")
@@ -99,7 +112,8 @@ def who_benefits_chart(results: Mapping[str, ExperimentResult], variable: str,
     ax.set_xticks(x, groups)
     ax.set_xlabel(VARIABLE_LABELS.get(variable, variable))
     ax.set_ylabel(SHORT_LABELS.get(metric, label(metric)))
-    ax.set_title(label(metric), fontsize=11, loc="left")
+    # wrapped: one line as long as the label made the figure, and so the bars, narrower
+    ax.set_title(textwrap.fill(label(metric), 75), fontsize=11, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     if len(names) > 1:
         ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -169,7 +183,8 @@ GROUP_VERDICT_NOTE = ("Clear change? says “better” or “worse” for famili
                       "two groups is better or worse depending on which group was ahead); “not "
                       "clear” when the 95% interval as shown here (counts rounded to the nearest "
                       "5) includes zero, so the difference could be chance: “0 (0 to +5)” is "
-                      "not clear.")
+                      "not clear; “cannot tell” when there is no difference to compute or too "
+                      "few projections for an interval.")
 """What the by-group differences' "Clear change?" column says, for a caption under it."""
 
 
@@ -183,14 +198,14 @@ def group_clear_change(metric: str, low: float, high: float, difference: float |
     the unrounded one just misses zero. Without a difference (``difference`` undefined) or an
     interval, "cannot tell", as :func:`app.core.clear_change` says it."""
     if difference is not None and not np.isfinite(difference):
-        return "cannot tell: no difference to compute"
+        return core.CANNOT_TELL
     if not (np.isfinite(low) and np.isfinite(high)):
-        return "cannot tell: too few projections"
+        return core.CANNOT_TELL
     low, high = _shown(metric, low), _shown(metric, high)
     if low == 0 and high == 0:
         return "no change"
     if low <= 0 <= high:
-        return "not clear: the interval includes zero"
+        return core.NOT_CLEAR
     up = low > 0
     return ("higher" if up else "lower") if gap else core.change_words(metric, up)
 
@@ -220,6 +235,18 @@ def differences_by_group(results: Mapping[str, ExperimentResult], variable: str,
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def differences_by_scenario(results: Mapping[str, ExperimentResult], variable: str,
+                            metrics: tuple[str, ...] = VIEW_METRICS) -> dict[str, pd.DataFrame]:
+    """:func:`differences_by_group` as one table per scenario compared, without the scenario
+    column: a long scenario name repeated on every row pushed the change and its verdict off a
+    1024-wide screen."""
+    table = differences_by_group(results, variable, metrics)
+    if table.empty:
+        return {}
+    return {str(name): frame.drop(columns="scenario").reset_index(drop=True)
+            for name, frame in table.groupby("scenario", sort=False)}
+
+
 def who_benefits(results: Mapping[str, ExperimentResult], key: str) -> None:
     """The "Who benefits?" view: choose a group and a measure; bars, table and differences."""
     import streamlit as st
@@ -240,15 +267,23 @@ def who_benefits(results: Mapping[str, ExperimentResult], key: str) -> None:
     # drawn by the browser; the pack draws the same bars with who_benefits_chart
     charts.draw(charts.who_benefits_chart(_tables(results), variable, metric))
     st.caption(SUPPRESSION_NOTE)
-    st.dataframe(group_table(results, variable), width="stretch", key=f"{key}_equity_table")
+    # each scenario's column headed by its short name (the full one on hover): a long name
+    # made its column as wide as it, and the columns ran off a 1024-wide screen
+    short = layout.short_names(results)
+    st.dataframe(group_table(results, variable), width="stretch", key=f"{key}_equity_table",
+                 column_config={name: st.column_config.Column(short[name], help=name)
+                                for name in results})
     if len(results) > 1:
         names = list(results)
         st.markdown(f"**Change against “{names[0]}”, by group** (paired: the same children in "
                     "both; a gap row is the change in the difference between the two groups "
                     "named)")
         st.caption(GROUP_VERDICT_NOTE)
-        st.dataframe(differences_by_group(results, variable), hide_index=True, width="stretch",
-                     key=f"{key}_equity_diff")
+        for k, (name, frame) in enumerate(differences_by_scenario(results, variable).items()):
+            if len(names) > 2:
+                st.markdown(f"**{name}**")
+            st.dataframe(frame, hide_index=True, width="stretch",
+                         key=f"{key}_equity_diff" + (f"_{k}" if k else ""))
 
 
 # -------------------------------------------------------------------------------------------------
@@ -322,6 +357,14 @@ def _end_words(result: ExperimentResult) -> str:
     return core.horizon_end_words(result.scenario)
 
 
+def families_period(results: Mapping[str, ExperimentResult]) -> str:
+    """The period the families' counts add up over, in words ("Counts are over the 60 months
+    to December 2030, unless they say “by the end”."): a commissioner may read a total over
+    five years as a year's."""
+    first = next(iter(results.values())).scenario
+    return f"Counts are over {core.period_words(first)}, unless they say “by the end”."
+
+
 def families_panel(results: Mapping[str, ExperimentResult]) -> None:
     """Present's "What families worry about" panel: plain sentences per scenario."""
     import streamlit as st
@@ -329,7 +372,7 @@ def families_panel(results: Mapping[str, ExperimentResult]) -> None:
     st.header("What families worry about")
     st.caption("Losing support without a diagnosis, children who would be diagnosed never being "
                "assessed, and turning 18 without one. Averages over the projections. "
-               + FAMILY_COUNTS_NOTE)
+               + families_period(results) + " " + FAMILY_COUNTS_NOTE)
     for name, result in results.items():
         st.markdown(f"**{name}**")
         st.markdown("\n".join(f"- {line}" for line in family_sentences(result)))
@@ -340,25 +383,45 @@ def families_panel(results: Mapping[str, ExperimentResult]) -> None:
 
 
 def _gap_sentence(result: ExperimentResult, variable: str, metric: str) -> str:
+    """The median wait of the two groups :data:`model.equity.GAPS` names for ``variable``
+    ("looked-after children and children in need 60 weeks, others 80"), a group whose number
+    is suppressed said so ("looked-after children and children in need: too few to show"),
+    never left out of the sentence in silence; '' when neither group has a number."""
     table = equity_table(result.groups).set_index(["variable", "group", "metric"])
     focus, reference, _ = GAPS[variable]
-    a = table.loc[(variable, focus, metric)] if (variable, focus, metric) in table.index else None
-    b = table.loc[(variable, reference, metric)] if (variable, reference, metric) in table.index \
-        else None
-    if a is None or b is None or a["suppressed"] or b["suppressed"] or not (
-            np.isfinite(a["mean"]) and np.isfinite(b["mean"])):
-        return ""
     names = {"looked_after_or_cin": ("looked-after children and children in need", "others"),
              "deprivation_quintile": ("the most deprived fifth", "the least deprived fifth")}
     who_a, who_b = names.get(variable, (focus, reference))
     total = result.replications
 
-    def some(row: pd.Series) -> str:  # a group's median is over the projections it has a list in
-        n = int(row["n"])
-        return (f" (in the {n} of {total} projections where any are still waiting)"
+    def words(group: str, who: str) -> tuple[str, float] | None:
+        row = table.loc[(variable, group, metric)] if (variable, group, metric) in table.index \
+            else None
+        if row is None:
+            return None  # no such group in these results
+        if row["suppressed"]:
+            return f"{who}: {TOO_FEW}", math.nan
+        if not np.isfinite(row["mean"]):
+            return f"{who}: nobody still waiting", math.nan
+        n = int(row["n"])  # a group's median is over the projections it has a list in
+        some = (f" (in the {n} of {total} projections where any are still waiting)"
                 if n < total else "")
+        return f"{who} {{weeks}}{some}", float(row["mean"])
 
-    return f"{who_a} {a['mean']:.0f} weeks{some(a)}, {who_b} {b['mean']:.0f}{some(b)}"
+    said, unit = [], " weeks"  # the unit after the first number only: "60 weeks, others 80"
+    for found in (words(focus, who_a), words(reference, who_b)):
+        if found is None:
+            continue
+        text, weeks = found
+        if np.isfinite(weeks):
+            text, unit = text.replace("{weeks}", f"{weeks:.0f}{unit}"), ""
+        said.append(text)
+    return ", ".join(said)
+
+
+TOO_FEW = "too few to show"
+"""A group's number withheld for disclosure control (fewer than 5 children), as a sentence
+says it."""
 
 
 def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:
@@ -368,15 +431,16 @@ def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:
     results = {n: r for n, r in results.items() if r.groups is not None}
     if not results:
         return []
-    metric = "list_wait_weeks_p50_end"
+    metric = PACK_WAIT_METRIC
     chart = who_benefits_chart(results, "looked_after_or_cin", metric)
     lines = []
     for name, result in results.items():
         parts = [p for p in (_gap_sentence(result, "looked_after_or_cin", metric),
                              _gap_sentence(result, "deprivation_quintile", metric)) if p]
         if parts:
-            lines.append(f"{name}: median time waited so far by the children still waiting "
-                         "on the diagnostic list at the end: " + "; ".join(parts) + ".")
+            lines.append(f"{name}: median time waited so far, from referral, by the children "
+                         "still waiting at any stage (diagnostic list, needs profile, vetting) "
+                         "at the end: " + "; ".join(parts) + ".")
     benefit = Slide("who_benefits", "Who benefits? Waits by group", chart, tuple(lines))
     words = Figure(figsize=(9, 4.6))
     text = []
@@ -384,12 +448,10 @@ def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:
         text.append(name)
         text.extend(f"  • {line}" for line in family_sentences(result))
         text.append("")
-    import textwrap
-
     words.text(0.02, 0.98, "\n".join(textwrap.fill(t, 110, subsequent_indent="    ")
                                      for t in text), ha="left", va="top", fontsize=10)
     families = Slide("families", "What families worry about", words,
-                     (FAMILY_COUNTS_NOTE,))
+                     (families_period(results), FAMILY_COUNTS_NOTE))
     return [benefit, families]
 
 

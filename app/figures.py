@@ -40,12 +40,83 @@ def _start_label(results: Mapping[str, ExperimentResult]) -> str:
     return core.start_line_label(next(iter(results.values())).scenario)
 
 
-def list_chart(results: Mapping[str, ExperimentResult], today: str) -> Figure:
+AVERAGE_MARK = "Average of the projections, at the end: the number in the sentence"
+"""The legend's words for a fan chart's dot at its last month: the line is the middle
+projection (the median), the sentences beside the chart give the average of the projections,
+which can differ; the dot shows the number a facilitator reads out."""
+
+LIST_AVERAGE_METRIC = "waiting_list_end"
+"""The end-of-horizon number the list chart's sentence gives for its series (``waiting_list``):
+the children on the diagnostic list (:func:`app.core.takeaway_list`)."""
+WAITS_AVERAGE_METRIC = "waiting_over_52w_end"
+"""The end-of-horizon number the waits chart's sentence gives for its series
+(``waiting_over_52w``): the list's children waiting a year or more (:func:`core.takeaway_wait`)."""
+
+
+def list_chart(results: Mapping[str, ExperimentResult], today: str,
+               mark_average: bool = False) -> Figure:
     """Children waiting, month by month, with 50% and 90% bands and the start-of-projection
-    line labelled with its date."""
-    return plots.fan_chart(combined_timeseries(results), "waiting_list",
-                           scenarios=list(results), today=today,
-                           today_label=_start_label(results))
+    line labelled with its date; with ``mark_average`` (the Present page and the pack, where a
+    sentence stands beside it), a dot at the last month at the average of the projections
+    (:func:`mark_averages`)."""
+    figure = plots.fan_chart(combined_timeseries(results), "waiting_list",
+                             scenarios=list(results), today=today,
+                             today_label=_start_label(results))
+    if mark_average:
+        mark_averages(figure, results, "waiting_list", LIST_AVERAGE_METRIC)
+    return figure
+
+
+def average_marks(results: Mapping[str, ExperimentResult], series: str,
+                  metric: str) -> list[tuple[int, str, float]]:
+    """(scenario's index, last month of ``series``, average of ``metric`` over the projections)
+    for each scenario with both: where :func:`mark_averages` puts its dots."""
+    marks = []
+    for i, result in enumerate(results.values()):
+        ts = result.timeseries
+        months = ts.loc[ts["metric"] == series, "month"]
+        value = result.metric(metric)["mean"] if metric in set(result.summary["metric"]) \
+            else float("nan")
+        if months.empty or not pd.notna(value):
+            continue
+        marks.append((i, str(max(months)), float(value)))
+    return marks
+
+
+def mark_averages(figure: Figure, results: Mapping[str, ExperimentResult], series: str,
+                  metric: str) -> None:
+    """A filled dot in each scenario's colour at the last month of the fan of ``series``, at
+    the average over the projections of ``metric`` (the number its sentence gives), with a
+    legend entry saying so (:data:`AVERAGE_MARK`): the line is the middle projection, and a
+    facilitator reading the line's end would quote another number than the sentence's."""
+    ax = figure.axes[0]
+    left, right = ax.get_xlim()
+    marks = average_marks(results, series, metric)
+    for i, month, value in marks:
+        x = plots.month_positions([month], series)[0]
+        ax.plot([x], [value], linestyle="none", marker="o", markersize=11,
+                markerfacecolor=plots.colour(i), markeredgecolor="white", markeredgewidth=1.5,
+                zorder=6, gid="average_of_projections")
+    if not marks:
+        return
+    ax.set_xlim(left, right)
+    bottom, top = ax.get_ylim()
+    ax.set_ylim(bottom, max(top, 1.06 * max(value for _, _, value in marks)))
+    dot = Line2D([], [], linestyle="none", marker="o", markersize=10, markerfacecolor="#444444",
+                 markeredgecolor="white")
+    _add_to_legend(figure, dot, AVERAGE_MARK)
+
+
+def _add_to_legend(figure: Figure, handle: Artist, words: str) -> None:
+    """The figure's legend (fan_chart's: the scenarios' lines) rebuilt with one entry more."""
+    old = figure.legends[0]
+    handles: list[Artist] = [*(h for h in old.legend_handles if h is not None), handle]
+    labels = [*(t.get_text() for t in old.get_texts()), words]
+    title = old.get_title()
+    old.remove()
+    figure.legend(handles, labels, fontsize=plots.FONT - 1, frameon=False,
+                  loc="outside lower center", ncols=plots.legend_columns(labels, figure),
+                  title=title.get_text(), title_fontsize=title.get_fontsize())
 
 
 def wait_chart(results: Mapping[str, ExperimentResult]) -> Figure:
@@ -53,12 +124,14 @@ def wait_chart(results: Mapping[str, ExperimentResult]) -> Figure:
     return plots.wait_distribution(combined_per_replication(results), scenarios=list(results))
 
 
-EVERY_STAGE_MARK = "Any stage, at the end (the app's card)"
+EVERY_STAGE_MARK = "Waiting at any stage, at the end"
 """The legend's words for the waits chart's diamonds: the app's card "Waiting a year or more,
-any stage" (diagnostic list, needs profile, vetting), short enough to share a legend row."""
+any stage" (diagnostic list, needs profile, vetting) in words a summit audience reads, short
+enough to share a legend row."""
 
 
-def wait_trend_chart(results: Mapping[str, ExperimentResult], today: str) -> Figure:
+def wait_trend_chart(results: Mapping[str, ExperimentResult], today: str,
+                     mark_average: bool = False) -> Figure:
     """Month by month, how many children on the diagnostic list have waited a year or more
     (list-based, as NHS England publishes waits), with a hollow diamond at the end, in the
     scenario's colour, at the count of every stage (the app's "Waiting a year or more, any
@@ -66,10 +139,14 @@ def wait_trend_chart(results: Mapping[str, ExperimentResult], today: str) -> Fig
     vetting changes the rounded count (:func:`core.over_year_elsewhere`, as the sentence says).
 
     The count, not the median: a list that fewer new children join is older, so its median
-    time waited can rise while fewer children wait long; the count does not mislead that way."""
+    time waited can rise while fewer children wait long; the count does not mislead that way.
+    With ``mark_average``, a dot at the last month at the list's average of the projections,
+    the number the sentence gives (:func:`mark_averages`)."""
     figure = plots.fan_chart(combined_timeseries(results), "waiting_over_52w",
                              scenarios=list(results), today=today,
                              today_label=_start_label(results))
+    if mark_average:
+        mark_averages(figure, results, "waiting_over_52w", WAITS_AVERAGE_METRIC)
     _mark_every_stage(figure, results)
     return figure
 
@@ -97,16 +174,9 @@ def _mark_every_stage(figure: Figure, results: Mapping[str, ExperimentResult]) -
     ax.set_xlim(left, right)
     bottom, top = ax.get_ylim()
     ax.set_ylim(bottom, max(top, 1.06 * highest))
-    old = figure.legends[0]  # fan_chart's: the scenarios' lines; rebuilt with the diamond
     diamond = Line2D([], [], linestyle="none", marker="D", markersize=10,
                      markerfacecolor="white", markeredgecolor="#444444", markeredgewidth=2.5)
-    handles: list[Artist] = [*(h for h in old.legend_handles if h is not None), diamond]
-    labels = [*(t.get_text() for t in old.get_texts()), EVERY_STAGE_MARK]
-    title = old.get_title()
-    old.remove()
-    figure.legend(handles, labels, fontsize=plots.FONT - 1, frameon=False,
-                  loc="outside lower center", ncols=plots.legend_columns(labels, figure),
-                  title=title.get_text(), title_fontsize=title.get_fontsize())
+    _add_to_legend(figure, diamond, EVERY_STAGE_MARK)
 
 
 def bands_chart(result: ExperimentResult) -> Figure:

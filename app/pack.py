@@ -60,6 +60,11 @@ TAKEAWAYS: tuple[tuple[str, str, Callable[[ExperimentResult], str]], ...] = (
 )
 
 
+AVERAGE_DOT_WORDS = ("The line is the middle projection; the dot at its end is the average of "
+                     "the projections, the number in the sentence.")
+"""Said under a fan slide: a facilitator reading the line's end quoted another number than the
+sentence's (5,000 against 5,400)."""
+
 FAN_SLIDES = frozenset({"projected_list", "waits"})
 """The slides whose charts are fans (shaded ranges of projections); the others are bars with
 an interval of the average, which the shading words do not describe."""
@@ -68,8 +73,8 @@ an interval of the average, which the shading words do not describe."""
 def slides(results: Mapping[str, ExperimentResult], today: str) -> list[Slide]:
     """The Present page's charts, in order, with their takeaways."""
     charts = {
-        "projected_list": figures.list_chart(results, today),
-        "waits": figures.wait_trend_chart(results, today),
+        "projected_list": figures.list_chart(results, today, mark_average=True),
+        "waits": figures.wait_trend_chart(results, today, mark_average=True),
         "first_support": figures.support_chart(results),
     }
     return [Slide(name, title, charts[name],
@@ -214,7 +219,9 @@ def cover_lines(scenarios: Mapping[str, Scenario], title: str,
            "differences between them are the policies, not luck."),
         "What the bands are: lines show the middle projection; shading shows the range that "
         "1 in 2 and 9 in 10 projections fall in. " + core.band_words(first.uncertainty.enabled),
-        "Numbers in the sentences are the average of the projections, rounded.",
+        "Numbers in the sentences are the average of the projections, rounded; a dot at the "
+        "end of each line marks that average, which can differ from where the line (the "
+        "middle projection) ends.",
         "Words: WTE (whole-time equivalent): 1.0 WTE is one full-time post, 37.5 hours a week. "
         "MDT (multi-disciplinary team): " + HELP["MDT"].split(":", 1)[-1].strip(),
     ]

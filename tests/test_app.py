@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_helpers import start_app, errors, table_with, tables
 
-from app import core
+from app import core, equity
 from model.labels import label, short_label
 
 SMALL = {"horizon_months": 12, "replications": 3}
@@ -44,12 +44,19 @@ def figures_of(money: str) -> int:
     return len(re.sub(r"\D", "", money.split("(")[0]).strip("0"))
 
 
+def run_of(at: AppTest):  # type: ignore[no-untyped-def]
+    """The starting scenario the page last ran (its horizon names the cards' period)."""
+    return at.session_state["ndpath_scenario_run"]["baseline"]
+
+
 def test_landing_page_shows_the_default_projection(scenario_page):
     at = scenario_page
     assert not at.error
     assert at.subheader[0].value.startswith("Projection: Status quo")
     values = metric_values(at)
-    assert list(values) == [short_label(m) for m in core.HEADLINE_METRICS]
+    shown = at.session_state["ndpath_scenario_run"]["baseline"]  # 12 months: "Total cost, 12 months"
+    assert list(values) == [core.card_label(m, shown) for m in core.HEADLINE_METRICS]
+    assert values.get("Total cost, 12 months") and values.get("Crises while waiting, 12 months")
     list_end = int(values[short_label("waiting_total_end")].replace(",", ""))
     assert 5000 < list_end < 12000  # a 12-month projection of a 7,000-child list
     assert not at.button(key="run").disabled
@@ -70,7 +77,7 @@ def test_more_clinicians_then_run_shows_a_shorter_list_against_the_baseline():
     assert at.subheader[0].value.startswith("Your scenario against")
     waiting = next(m for m in at.metric if m.label.startswith("Children waiting"))
     assert waiting.value != before and waiting.delta.startswith("-")
-    cost = next(m for m in at.metric if m.label == short_label("cost_total"))
+    cost = next(m for m in at.metric if m.label == core.card_label("cost_total", run_of(at)))
     delta = cost.delta.replace("\u2060", "")  # the word joiner that keeps the sign with it
     assert delta.startswith("+£") and figures_of(delta) <= 3, delta  # not "+£849,912"
     assert figures_of(cost.value) <= 3, cost.value
@@ -111,7 +118,7 @@ def test_a_moved_lever_starts_its_run_at_once_and_run_shows_the_same_numbers():
     assert state._run_key(edited) == second
     fresh = run_replications(edited, executor="serial")
     for metric in core.HEADLINE_METRICS:
-        card = next(m for m in at.metric if m.label == short_label(metric))
+        card = next(m for m in at.metric if m.label == core.card_label(metric, edited))
         assert card.value == core.fmt_metric(metric, fresh.metric(metric)["mean"]), metric
 
 
@@ -233,15 +240,22 @@ def test_compare_page_runs_scenarios_side_by_side():
                                    "Extra clinicians"]
     # the cards' measures in the cards' order, each in its unit with its interval
     assert list(table["Measure"][:3]) == [label(m) for m in core.HEADLINE_METRICS[:3]]
-    assert list(table["Measure"]).index(label("cost_total")) > 3  # not alphabetical
+    # a total over the projection says its period, in both tables: not read as a year's
+    cost_label = "Total cost (£) over the 12 months to December 2026: " + label(
+        "cost_total").split(": ", 1)[1]
+    assert list(table["Measure"]).index(cost_label) > 3  # not alphabetical
     diff = table_with(at, "95% interval of the difference").set_index("Measure")
     assert diff.loc[label("waiting_total_end"), "Clear change?"] == "better"
+    assert cost_label in diff.index
+    assert label("escalations") + ", over the 12 months to December 2026" in diff.index
+    # the list-only waits chart says why a front door lengthens the list's own waits
+    assert equity.LIST_WAITS_NOTE in [c.value for c in at.caption]
     # the difference table names the two scenarios, not "Starting scenario/Your scenario"
     assert "Extra clinicians" in diff.columns and "Your scenario" not in diff.columns
-    cost = table.set_index("Measure").loc[label("cost_total"), "Extra clinicians"]
+    cost = table.set_index("Measure").loc[cost_label, "Extra clinicians"]
     assert cost.startswith("£") and " to £" in cost
     assert all(figures_of(pounds) <= 3 for pounds in cost.split(" to ")), cost
-    change = diff.loc[label("cost_total"), "Difference"]
+    change = diff.loc[cost_label, "Difference"]
     assert change.startswith("+£") and figures_of(change) <= 3, change
     at.multiselect(key="compare_scenarios").set_value([]).run()
     assert at.button(key="compare_run").disabled and "at least one scenario" in errors(at)

@@ -127,7 +127,7 @@ def test_more_clinicians_shorten_the_list_and_csv_holds_paired_differences(small
     shown = core.differences_table(diff.reset_index()).set_index("Measure")
     assert shown.loc["Children on the diagnostic waiting list at the end", "Clear change?"] == "better"
     assert (shown.loc["Referrals received", "Clear change?"]
-            == "not clear: the interval includes zero")
+            == "not clear")
 
 
 def test_takeaways_quote_the_projection(small_runs):

@@ -165,7 +165,7 @@ def test_a_card_whose_change_rounds_to_zero_says_no_change_without_an_arrow(star
     for metric in core.HEADLINE_METRICS:  # the others did not move
         if metric not in ("waiting_total_end", "total_wait_weeks_p50_end") and math.isfinite(
                 starting_run.metric(metric)["mean"]):
-            assert cards[short_label(metric)].delta == "no change", metric
+            assert cards[core.card_label(metric, edited.scenario)].delta == "no change", metric
 
 
 # -------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
-from app import core, pack
+from app import core, figures, pack
 from model.experiment import run_replications
 
 SIXTEEN_NINE = 16 / 9
@@ -289,7 +289,7 @@ def test_the_waits_slide_counts_a_slow_needs_profile_queue_as_the_apps_card_does
     assert diamonds[0].get_markeredgecolor() == plots.colour(1)
     assert ax.get_ylim()[1] > card
     legend = [t.get_text() for t in waits.figure.legends[0].get_texts()]
-    assert legend == [*results, figures.EVERY_STAGE_MARK]
+    assert legend == [*results, figures.AVERAGE_MARK, figures.EVERY_STAGE_MARK]
     # nothing runs over the chart or off the page
     texts, axes, bounds = drawn_boxes(pack.slide_page(waits, pack.footer_words(scenarios)))
     for words, box in texts:
@@ -302,10 +302,12 @@ def test_the_waits_slide_counts_a_slow_needs_profile_queue_as_the_apps_card_does
 
 
 def test_a_waits_chart_with_no_queue_of_long_waiters_marks_nothing(slow_queue):
-    """Where counting every stage changes nothing, the chart is the list's alone."""
+    """Where counting every stage changes nothing, the chart is the list's alone (with the dot
+    at the average its sentence gives)."""
     results, scenarios = slow_queue
     alone = {"Status quo": results["Status quo"]}
     waits = pack.slides(alone, core.month_today(scenarios["Status quo"]))[1]
     assert waits.name == "waits"
     assert not [line for line in waits.figure.axes[0].lines if line.get_marker() == "D"]
-    assert [t.get_text() for t in waits.figure.legends[0].get_texts()] == ["Status quo"]
+    assert [t.get_text() for t in waits.figure.legends[0].get_texts()] == [
+        "Status quo", figures.AVERAGE_MARK]

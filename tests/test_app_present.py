@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app_helpers import start_app
 
-from app import layout
+from app import layout, pack
 
 SMALL = {"horizon_months": 12, "replications": 3}
 
@@ -54,11 +54,15 @@ def test_the_shading_words_show_only_under_a_chart_with_shading():
     at.toggle(key="present_mode").set_value(True).run()
 
     def shading_said() -> bool:
-        return any(c.value.startswith("Shading shows") for c in at.caption)
+        return any("Shading shows" in c.value for c in at.caption)
+
+    def dot_said() -> bool:  # the line is the median, the sentence (and the dot) the average
+        return any(pack.AVERAGE_DOT_WORDS in c.value for c in at.caption)
 
     said = []
     for _ in range(3):
-        said.append((slide_caption(at), shading_said()))
+        said.append((slide_caption(at), shading_said(), dot_said()))
         if not at.button(key="present_next").disabled:
             at.button(key="present_next").click().run()
-    assert said == [("Slide 1 of 3", True), ("Slide 2 of 3", True), ("Slide 3 of 3", False)]
+    assert said == [("Slide 1 of 3", True, True), ("Slide 2 of 3", True, True),
+                    ("Slide 3 of 3", False, False)]

@@ -73,6 +73,7 @@ def page() -> None:
     # one chart to a row: readable on a laptop, legends clear of the bars
     st.pyplot(figures.list_chart(results, today), clear_figure=False)
     st.pyplot(figures.wait_chart(results), clear_figure=False)
+    st.caption(equity.LIST_WAITS_NOTE)
     st.pyplot(figures.support_chart(results), clear_figure=False)
 
     st.subheader("The numbers")
@@ -90,7 +91,7 @@ def page() -> None:
             diff = compare(results[names[0]], results[name])
             diff = diff[diff["metric"].isin(core.HEADLINE_METRICS)]
             st.markdown(f"**{name}**")
-            layout.table(core.differences_table(diff, names[0], name))
+            layout.table(core.differences_table(diff, names[0], name, results[name].scenario))
     equity.who_benefits(results, key="compare")  # issue 11
     st.download_button("All numbers (CSV)", core.summary_table(results).to_csv(index=False),
                        "comparison.csv", mime="text/csv", key="compare_csv", on_click="ignore")

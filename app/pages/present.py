@@ -107,7 +107,7 @@ def page() -> None:
         if services:
             st.warning(services, icon="⚠️")
         if one_slide(deck).name in pack.FAN_SLIDES:  # a bar chart has no shading to explain
-            st.caption(core.band_words(request[4]))
+            st.caption(pack.AVERAGE_DOT_WORDS + " " + core.band_words(request[4]))
         return
 
     top_left.title("What the projections show")
@@ -122,6 +122,8 @@ def page() -> None:
     for slide in deck:
         st.header(slide.title)
         st.pyplot(slide.figure, clear_figure=False)
+        if slide.name in pack.FAN_SLIDES:
+            st.caption(pack.AVERAGE_DOT_WORDS)
         for line in slide.takeaways:
             st.markdown(f"#### {line}")
         st.divider()

@@ -29,7 +29,7 @@ from app.state import (
     starting_key,
     uncertainty_badge,
 )
-from model.labels import HELP, label, short_label
+from model.labels import HELP, label
 from model.questions import Lever, Target
 from model.scenario import Scenario, ScenarioError
 from model.sensitivity import tornado_chart
@@ -214,7 +214,7 @@ def headline(base_result, edit_result) -> None:  # type: ignore[no-untyped-def]
     items = []
     for metric in core.HEADLINE_METRICS:
         value = shown.metric(metric)["mean"]
-        item: dict[str, Any] = {"label": short_label(metric),
+        item: dict[str, Any] = {"label": core.card_label(metric, shown.scenario),
                                 "value": core.card_value(shown, metric),
                                 "help": core.card_help(shown, metric)}
         if edit_result is not None:
@@ -259,7 +259,7 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
     differences = paired_differences(base_result, edit_result) if edit_result is not None else None
     with tabs[1]:
         charts.draw(charts.wait_chart(names))
-        st.caption(HELP["13_weeks"])
+        st.caption(equity.LIST_WAITS_NOTE + " " + HELP["13_weeks"])
         charts.draw(charts.bands_chart(shown_result, today))
     with tabs[2]:
         if differences is None:
@@ -270,7 +270,7 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
                        "not luck. An interval that excludes zero is a clear change.")
             charts.draw(charts.differences_chart(differences, core.HEADLINE_METRICS))
             layout.table(core.differences_table(differences, run["base_name"],
-                                                "Your scenario"))
+                                                "Your scenario", baseline))
     with tabs[3]:
         metrics = list(dict.fromkeys(base_result.summary["metric"]))
         table = core.numbers_table(names, metrics, notes=True)
