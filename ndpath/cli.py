@@ -464,7 +464,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     first = [textwrap.wrap(str(r[0]), LABEL_WIDTH) or [""] for r in [header, *rows]]
     widths = [max(len(line) for lines in first for line in lines)]
     widths += [max(len(str(r[k])) for r in [header, *rows]) for k in range(1, len(header))]
-    lines = []
+    lines: list[str] = []
     for r, label_lines in zip([header, *rows], first):
         lines.extend(line.rstrip() for line in label_lines[:-1])
         cells = ([label_lines[-1].ljust(widths[0])]
