@@ -451,7 +451,8 @@ def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:
     words.text(0.02, 0.98, "\n".join(textwrap.fill(t, 110, subsequent_indent="    ")
                                      for t in text), ha="left", va="top", fontsize=10)
     families = Slide("families", "What families worry about", words,
-                     (families_period(results), FAMILY_COUNTS_NOTE))
+                     (families_period(results), FAMILY_COUNTS_NOTE),
+                     tuple(t for t in text if t))
     return [benefit, families]
 
 

@@ -51,6 +51,9 @@ class Slide:
     title: str
     figure: Figure
     takeaways: tuple[str, ...]
+    text: tuple[str, ...] = ()
+    """Words the figure draws as its picture (a slide of sentences, not a chart): the deck
+    writes them as editable text in the chart's place, and takeaways.txt holds them."""
 
 
 TAKEAWAYS: tuple[tuple[str, str, Callable[[ExperimentResult], str]], ...] = (
@@ -280,14 +283,20 @@ def pptx_deck(scenarios: Mapping[str, Scenario], deck: Sequence[Slide], title: s
     for slide in deck:
         page = deck_file.slides.add_slide(blank)
         text_box(page, 0.4, 0.25, W - 0.8, 0.8, [slide.title], 28, bold=True)
-        png = io.BytesIO(figures.to_png(slide.figure))
         left, bottom, width, height = CHART_BOX
-        picture = page.shapes.add_picture(png, Inches(left * W), Inches((1 - bottom - height) * H),
-                                          width=Inches(width * W))
-        if picture.height > Inches(height * H):  # a tall chart: fit its height instead
-            ratio = Inches(height * H) / picture.height
-            picture.height = int(picture.height * ratio)
-            picture.width = int(picture.width * ratio)
+        if slide.text:  # sentences, not a chart: editable and searchable text in its place
+            _, size = fit_text(slide.text, width * W, height * H, largest=16)
+            text_box(page, left * W, (1 - bottom - height) * H, width * W, height * H,
+                     list(slide.text), size)
+        else:
+            png = io.BytesIO(figures.to_png(slide.figure))
+            picture = page.shapes.add_picture(png, Inches(left * W),
+                                              Inches((1 - bottom - height) * H),
+                                              width=Inches(width * W))
+            if picture.height > Inches(height * H):  # a tall chart: fit its height instead
+                ratio = Inches(height * H) / picture.height
+                picture.height = int(picture.height * ratio)
+                picture.width = int(picture.width * ratio)
         w_in, h_in = (TEXT_RIGHT - TEXT_LEFT) * W, (TEXT_TOP - TEXT_BOTTOM) * H
         _, size = fit_text(slide.takeaways, w_in, h_in)
         text_box(page, TEXT_LEFT * W, (1 - TEXT_TOP) * H, w_in, h_in, list(slide.takeaways),
@@ -341,7 +350,7 @@ def build_pack(results: Mapping[str, ExperimentResult], scenarios: Mapping[str, 
     takeaways = "\n\n".join(
         ([f"WARNING: {services}"] if services else [])
         + [core.band_words(next(iter(scenarios.values())).uncertainty.enabled)]
-        + [f"{slide.title}\n" + "\n".join(slide.takeaways) for slide in deck])
+        + [f"{slide.title}\n" + "\n".join((*slide.text, *slide.takeaways)) for slide in deck])
     provenance = {name: core.provenance(name, s) for name, s in scenarios.items()}
     archive = figures.pngs_zip(
         {f"{k + 1}_{slide.name}": page for k, (slide, page) in enumerate(zip(deck, pages[1:]))},

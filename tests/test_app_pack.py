@@ -142,9 +142,14 @@ def test_the_deck_opens_with_the_same_slides_and_nothing_overlaps(made, runs, de
     titles = [s.shapes[0].text_frame.text for s in slides[1:]]
     assert titles == [s.title for s in shown]
     assert titles[:3] == [title for _, title, _ in pack.TAKEAWAYS]
-    for slide in slides[1:]:
+    for slide, made_from in zip(slides[1:], shown):
         pictures = [s for s in slide.shapes if s.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
         texts = [s for s in slide.shapes if s.has_text_frame]
+        if made_from.text:  # a slide of sentences: editable text where a chart would be
+            assert not pictures
+            said = [t.text_frame.text for t in texts]
+            assert any(all(line in box for line in made_from.text) for box in said)
+            continue
         assert len(pictures) == 1
         chart = pictures[0]
         for box in texts:
@@ -311,3 +316,18 @@ def test_a_waits_chart_with_no_queue_of_long_waiters_marks_nothing(slow_queue):
     assert not [line for line in waits.figure.axes[0].lines if line.get_marker() == "D"]
     assert [t.get_text() for t in waits.figure.legends[0].get_texts()] == [
         "Status quo", figures.AVERAGE_MARK]
+
+
+def test_the_families_sentences_are_text_in_the_deck_and_the_takeaways_file(made, runs, deck):
+    """They were drawn only as a picture: takeaways.txt and the deck's slide held nothing but
+    the note on rounding, so a facilitator could not edit, search or copy them."""
+    from app import equity
+
+    results, _ = runs
+    archive = zipfile.ZipFile(io.BytesIO(made.zip))
+    takeaways = archive.read("takeaways.txt").decode()
+    families = next(s for s in deck if s.name == "families")
+    for result in results.values():
+        for line in equity.family_sentences(result):
+            assert f"• {line}" in takeaways
+            assert f"  • {line}" in families.text
