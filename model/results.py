@@ -93,6 +93,13 @@ def _version(module: str) -> str:
         return "not installed"
 
 
+def library_versions() -> dict[str, str]:
+    """The versions of Python and the libraries the numbers depend on, for provenance (a run's
+    and a sweep's)."""
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "pandas": pd.__version__, "simpy": _version("simpy"), "scipy": _version("scipy")}
+
+
 def scenario_as_run(experiment: ExperimentResult) -> Scenario:
     """The scenario with the seed and number of replications that actually ran.
 
@@ -134,9 +141,7 @@ def build_provenance(
         "months": sim.horizon_months,
         "start": sim.start_date.isoformat(),
         "package": {"name": "ndpath", "version": __version__},
-        "versions": {"python": platform.python_version(), "numpy": np.__version__,
-                     "pandas": pd.__version__, "simpy": _version("simpy"),
-                     "scipy": _version("scipy")},
+        "versions": library_versions(),
         "command": shlex.join(command) if command is not None else None,
         "created": (created or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
         "executor": {"name": executor} if isinstance(executor, str) else dict(executor),

@@ -143,12 +143,10 @@ def _metadata(base: Scenario, grid: Mapping[str, Sequence[str]], replications: i
               ) -> dict[str, Any]:
     """The sweep's settings and where it came from: what makes it this sweep (compared on resume)
     and what reproduces it (package and library versions, the command)."""
-    import platform
     import shlex
 
-    import numpy as np
-
     from . import __version__
+    from .results import library_versions
 
     return {"base_scenario_digest": base.digest(),
             BASE_DIGEST_KEY: base_digest_without_runs(base),
@@ -160,9 +158,7 @@ def _metadata(base: Scenario, grid: Mapping[str, Sequence[str]], replications: i
             "package_version": __version__,
             "input_files": [{"path": path, "sha256": digest}
                             for path, digest in (file_hashes or {}).items()],
-            "versions": {"python": platform.python_version(), "numpy": np.__version__,
-                         "pandas": pd.__version__, "scipy": _version("scipy"),
-                         "simpy": _version("simpy")},
+            "versions": library_versions(),
             "command": shlex.join(command) if command is not None else None}
 
 
@@ -179,15 +175,6 @@ def base_digest_without_runs(base: Scenario) -> str:
     for key in ("replications", "seed"):
         settings["simulation"].pop(key, None)
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-
-
-def _version(package: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return None
 
 
 def parts_folder(out: Path) -> Path:
