@@ -178,10 +178,12 @@ class _OnDemand:
     """Per-child durations whose inverse CDF is worked out only for the children who need one.
 
     The uniforms are drawn for every child (so every stream is where it was) and
-    ``scale * dist.ppf(u)`` is computed for a block of children the first time one of them is
-    read: most children never start an assessment or a support episode within the horizon, and a
-    gamma's inverse CDF is the costliest draw. The inverse CDFs are elementwise, so each value is
-    the one computing them all at once gives (``tests/test_model_distributions.py``).
+    ``scale * dist.ppf(u)`` is computed the first time a child's value is needed: for the children
+    a session is about to start, all at once (:meth:`prepare`), or else for the rest of the
+    child's block when it is read. Most children never start an assessment or a support episode
+    within the horizon, and a gamma's inverse CDF is the costliest draw. The inverse CDFs are
+    elementwise, so each value is the one computing them all at once gives
+    (``tests/test_model_distributions.py``).
     """
 
     BLOCK = 256
@@ -189,7 +191,7 @@ class _OnDemand:
     def __init__(self, dist: Distribution, u: np.ndarray, scale: float = 1.0) -> None:
         self.dist, self.u, self.scale = dist, u, scale
         self.values = np.zeros(len(u))
-        self.ready = np.zeros(-(-len(u) // self.BLOCK), dtype=bool)
+        self.ready = np.zeros(len(u), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.u)
@@ -200,23 +202,31 @@ class _OnDemand:
             if start != 0 or step != 1:
                 raise ValueError("only a leading slice of on-demand durations is supported")
             return self._rows(stop)
-        block = i // self.BLOCK
-        if not self.ready[block]:
-            rows = slice(block * self.BLOCK, (block + 1) * self.BLOCK)
-            self.values[rows] = self.scale * self.dist.ppf(self.u[rows])
-            self.ready[block] = True
+        if not self.ready[i]:
+            first = i - i % self.BLOCK
+            self._work_out(first + np.flatnonzero(~self.ready[first:first + self.BLOCK]))
         return self.values[i]
 
+    def prepare(self, rows: list[int]) -> None:
+        """Work out the values of the children in ``rows`` in one call of the inverse CDF
+        (a session's starts: one call rather than a block for each child)."""
+        index = np.asarray(rows, dtype=np.int64)
+        self._work_out(index[~self.ready[index]])
+
+    def _work_out(self, index: np.ndarray) -> None:
+        if len(index):
+            self.values[index] = self.scale * self.dist.ppf(self.u[index])
+            self.ready[index] = True
+
     def all(self) -> np.ndarray:
-        """Every child's value (the blocks not yet needed worked out now)."""
-        for block in np.flatnonzero(~self.ready).tolist():
-            self[block * self.BLOCK]
+        """Every child's value (those not yet needed worked out now)."""
+        self._work_out(np.flatnonzero(~self.ready))
         return self.values
 
     def _rows(self, n: int) -> "_OnDemand":
         out = _OnDemand(self.dist, self.u[:n], self.scale)
         out.values[:] = self.values[:n]
-        out.ready[:] = self.ready[:len(out.ready)]
+        out.ready[:] = self.ready[:n]
         return out
 
     def concatenate(self, more: "_OnDemand") -> "_OnDemand":
@@ -392,7 +402,12 @@ def _recipe_draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> 
 
 
 def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[str, Any]:
-    """Per-child random numbers for every later stage, from per-element streams."""
+    """Per-child random numbers for every later stage, from per-element streams.
+
+    The list at the start was vetted before it (``prefix`` ``"backlog"``): its vetting delays
+    are never read, so their inverse CDF is not worked out (zeros; the stream is its own, so no
+    other number moves).
+    """
     a = scenario.assessment
     hours_model = a.capacity_model != "servers"  # clinical hours, pooled or by profession
 
@@ -407,7 +422,8 @@ def _draws(scenario: Scenario, streams: Streams, prefix: str, n: int) -> dict[st
             _OnDemand(Fixed(kind="fixed", value=0.0), np.zeros(n)))
 
     return {
-        "vet_delay": durations(scenario.vetting.enabled, scenario.vetting.duration_days, "vetting_delay"),
+        "vet_delay": durations(scenario.vetting.enabled and prefix != "backlog",
+                               scenario.vetting.duration_days, "vetting_delay"),
         "vet_accept_u": streams.uniforms(f"{prefix}.vetting_accept", n),
         "profile_hours": on_demand(scenario.profiling.enabled,
                                    scenario.profiling.hours_per_profile, "profiling_hours"),
@@ -1209,14 +1225,26 @@ class PathwayModel:
             else:
                 budget += per_week
                 free = int(budget + 1e-9)
-            started, nobody_left = 0, False
-            while started < free:
+            # the children this intake starts, chosen first: choosing one changes nothing the
+            # next choice reads but that child's own state (a child chosen twice would be
+            # passed over once supported, as here), so their episode lengths are worked out in
+            # one call
+            chosen: list[int] = []
+            picked: set[int] = set()
+            nobody_left = False
+            while len(chosen) < free:
                 i = self._next_offer(now)
                 if i is None:
                     nobody_left = True
                     break
+                if i not in picked:
+                    picked.add(i)
+                    chosen.append(i)
+            if chosen:
+                self.c.support_days.prepare(chosen)
+            for i in chosen:
                 self._start_support(i, now, _D["support_while_waiting"])
-                started += 1
+            started = len(chosen)
             if caseload:
                 # places, and places in use after the intake
                 self.capacity_rows.append((now, "support", float(s.places), float(self.caseload)))

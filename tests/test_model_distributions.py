@@ -123,6 +123,13 @@ def test_durations_worked_out_on_demand_are_those_drawn_at_once(spec: dict) -> N
     u, more = rng.random(3000), rng.random(700)
     expected = 7.0 * dist.ppf(np.concatenate([u, more]))  # type: ignore[attr-defined]
     lazy = _OnDemand(dist, u, 7.0)  # type: ignore[arg-type]
+    # a session's starts worked out at once, some of them twice, some already read
+    session = rng.permutation(3000)[:40].tolist()
+    lazy[session[0]]
+    lazy.prepare(session + session[:5])
+    assert lazy.ready.sum() <= 256 + 40  # only the children asked for (and one block read)
+    for i in session:
+        assert lazy.values[i] == expected[i]
     for i in rng.permutation(3000)[:500].tolist():
         assert lazy[i] == expected[i]
     cut = lazy[:2900]  # the rows kept, a block cut short among them
