@@ -1968,12 +1968,31 @@ class PathwayModel:
         """Log the exits that fell due before the horizon and escalations while waiting."""
         c, horizon = self.c, self.horizon
         waiting = np.flatnonzero((self.stage == _LIST) | (self.stage == _PROFILING))
-        due = waiting[self.exit_time[waiting] <= horizon]
-        for i in due.tolist():
-            self._exit(i, float(self.exit_time[i]), int(self.exit_reason[i]))
+        self._exit_all(waiting[self.exit_time[waiting] <= horizon])
         self._release_support(horizon)  # episodes that ran their length by the horizon
         if self.scenario.escalation.enabled:
             self._escalations()
+
+    def _exit_all(self, due: np.ndarray) -> None:
+        """:meth:`_exit` for each child in ``due`` in turn, at their exit times, once the run
+        has stopped: the same rows in the same order (each exit, then the end of the support it
+        cuts short), as arrays. A return it would schedule falls after the run, so none is."""
+        if not len(due):
+            return
+        time = self.exit_time[due]
+        supported = self.in_support[due]
+        # each child's rows: the exit, then (if supported) the support's end, both at its exit
+        rows = np.column_stack([np.ones(len(due), dtype=bool), supported]).ravel()
+        self.log.add_block(np.repeat(time, 2)[rows], np.repeat(due.astype(np.int64), 2)[rows],
+                           np.tile(np.array([_E["exit"], _E["support_end"]], dtype=np.int8),
+                                   len(due))[rows],
+                           np.column_stack([self.exit_reason[due].astype(np.int8),
+                                            np.full(len(due), _D["left"], dtype=np.int8)]
+                                           ).ravel()[rows])
+        self.stage[due] = _EXITED
+        ended = due[supported]
+        self.in_support[ended] = False
+        self.caseload -= int((self.support_kind[ended] == _D["support_while_waiting"]).sum())
 
     def _escalations(self) -> None:
         """Escalations: a Poisson process while waiting, at a lower rate while supported.
