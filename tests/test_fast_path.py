@@ -206,14 +206,18 @@ def test_batched_intake_matches_child_by_child_exactly(case: str) -> None:
     _assert_same(batched, per_child)
 
 
-def test_batched_intake_matches_when_a_leaving_at_intake_schedules_a_return() -> None:
+@pytest.mark.parametrize("at_start", [50, 0], ids=["start_and_vetting", "vetting_only"])
+def test_batched_intake_matches_when_a_leaving_at_intake_schedules_a_return(at_start: int
+                                                                           ) -> None:
     """A child whose withdrawal falls at the moment they are taken in (at the start, or when
-    vetted) leaves then and may come back: the batch falls back to child by child."""
+    vetted) leaves then and may come back: the batch falls back to child by child. With only
+    the feed's referrals falling back, the list at the start is still taken in as a batch and
+    its withdrawals, kept on the feed's clock, must become events of their own."""
     scenario = load_scenario(SHIPPED / "default.toml", PATHWAY_SHORT)
 
     def withdraw_at_intake(model: PathwayModel) -> None:
         c = model.c
-        backlog = np.flatnonzero(c.backlog)[:50]
+        backlog = np.flatnonzero(c.backlog)[:at_start]
         new = np.flatnonzero(~c.backlog)[:: 97]
         model.exit_time[backlog] = 0.0
         model.exit_time[new] = c.referral[new] + c.vet_delay[new]
