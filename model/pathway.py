@@ -651,8 +651,9 @@ class _Intake:
     :meth:`PathwayModel._take_in` (or, for the list at the start, ``_gone``,
     ``_watch_withdrawal`` and ``_join_list``) would do to each, worked out at once from the
     children's own draws (nothing another child does changes them before they are taken in), then
-    applied a run of children at a time by :meth:`take`: log rows in the same order, withdrawal
-    timers in the same order, the same queues and offers, so the numbers are the same float for
+    applied a run of children at a time by :meth:`take`: log rows in the same order, the same
+    queues and offers, and each withdrawal logged on the feed's clock at the time its timer
+    would have fired (:meth:`PathwayModel._feed_watch`), so the numbers are the same float for
     float (``tests/test_fast_path.py``).
 
     ``possible`` is False when a child leaves at the moment of intake by a route that brings them
