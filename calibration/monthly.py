@@ -93,15 +93,21 @@ def check_month_column(raw: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
     return months.dt.to_period("M"), problems
 
 
-def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
+def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str] | None = None,
                  pathway: str | None = None) -> MonthlySeries:
     """Read and validate a monthly series; raises :class:`ExtractError` with every problem.
 
     ``age_band`` / ``pathway`` keep only those rows (e.g. ``"0-17"`` for a children's service);
-    otherwise (or with :data:`ALL_GROUPS`, ``"all"``) rows are summed over every group. Summing
-    age bands that cover adults (:func:`adult_bands`) is done as asked but warned about in
+    otherwise (or with :data:`ALL_GROUPS`, ``"all"``) rows are summed over every group.
+    ``age_band`` may be several bands (``["5-11", "12-17"]``), summed month by month: each must
+    be in the file, none given twice, and each must have a row in every month another has (a
+    band missing from a month would be counted as none). Summing age bands that cover adults
+    (:func:`adult_bands`), every band or chosen ones, is done as asked but warned about in
     :attr:`MonthlySeries.warnings`: ndpath models a children's pathway.
     """
+    bands = [age_band] if isinstance(age_band, str) else list(age_band or [])
+    several = len(bands) > 1
+    age_band = bands if several else (bands[0] if bands else None)  # one band: as before
     raw = read_raw(source)
     origin = str(source) if not isinstance(source, pd.DataFrame) else "monthly series"
     problems: list[Problem] = []
@@ -142,12 +148,17 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
     for column, chosen in (("age_band", age_band), ("pathway", pathway)):
         if column not in raw.columns:
             if chosen is not None:
-                problems.append(Problem(None, column, chosen, f"--{column.replace('_', '-')} was "
+                given = chosen if isinstance(chosen, str) else ", ".join(chosen)
+                problems.append(Problem(None, column, given, f"--{column.replace('_', '-')} was "
                                         f"given but the file has no {column} column",
                                         "drop the option or add the column"))
             continue
         values = raw[column].str.strip()
         groups[column] = sorted(values.unique().tolist())
+        if not isinstance(chosen, (str, type(None))):  # several age bands, to be summed
+            problems += _chosen_band_problems(list(chosen), groups[column])
+            keep &= values.isin(list(chosen))
+            continue
         if chosen is not None and chosen.strip().lower() == ALL_GROUPS and chosen not in groups[column]:
             chosen = None  # every group summed, on purpose
             if column == "age_band":
@@ -157,7 +168,8 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
         if chosen is not None:
             if chosen not in groups[column]:
                 problems.append(Problem(None, column, chosen, "is not in the file",
-                                        f"choose one of {', '.join(groups[column])}"))
+                                        f"choose one of {', '.join(groups[column])}"
+                                        + _comma_hint(column, chosen)))
             keep &= values == chosen
     if problems:
         raise ExtractError(problems, origin, quarantine_hint=False)
@@ -171,6 +183,11 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
              for i in np.flatnonzero(keep.to_numpy()) if duplicated.loc[i]]
     if dupes:
         raise ExtractError(dupes, origin, quarantine_hint=False)
+    if several:
+        gaps = _bands_missing_months(raw["age_band"].str.strip()[keep.to_numpy()],
+                                     months[keep.to_numpy()], bands)
+        if gaps:
+            raise ExtractError(gaps, origin, quarantine_hint=False)
     grouped = counts.groupby("month")
     series = grouped.sum(min_count=1).sort_index()
     if series.empty:
@@ -183,10 +200,13 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
     changes: list[dict[str, object]] = []
     size = grouped.size().sort_index()
     if group_cols and (size > 1).any():
-        picked = {c for c, v in (("age_band", age_band), ("pathway", pathway)) if v is not None}
+        picked = {c for c, v in (("age_band", age_band), ("pathway", pathway))
+                  if isinstance(v, str)}
         summed = [c for c in group_cols if c not in picked]
+        values_summed = {c: bands if c == "age_band" and several else groups[c] for c in summed}
         changes.append({"what": f"rows summed over {', '.join(summed)} "
-                        f"({', '.join(', '.join(groups[c]) for c in summed)}) to one count a month",
+                        f"({', '.join(', '.join(values_summed[c]) for c in summed)}) to one "
+                        "count a month",
                         "rows": int(size.sum()), "effect": f"{len(size)} monthly totals"})
     # a month whose count is blank for some groups but not others is not the sum of the rest:
     # summing what is there (pandas' min_count=1) turned one blank cell of 200 into 100
@@ -218,14 +238,99 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | None = None,
         children = [b for b in groups["age_band"] if b not in adults]
         how = ("every age band was asked for (--age-band all)" if summed_on_purpose else
                "no age band was chosen")
+        if len(children) > 1:  # children in several bands: the hint names them all
+            choose = (" Choose the children's bands (--age-band on the command line, once for "
+                      "each: " + _band_options(children) + ")")
+        else:
+            choose = (" Choose the children's band (--age-band on the command line"
+                      + (f", e.g. --age-band {children[0]}" if children else "") + ")")
         warnings.append(
             f"The series' age bands include adults ({', '.join(adults)}) and {how}, so the "
             "referrals of every band were summed, adults' with children's; ndpath models a "
             "children's pathway, so the fitted demand is larger than a children's service's."
-            + ("" if summed_on_purpose else " Choose the children's band (--age-band on the "
-               "command line" + (f", e.g. --age-band {children[0]}" if children else "")
-               + "), or give --age-band all to sum every band on purpose."))
+            + ("" if summed_on_purpose else
+               choose + ", or give --age-band all to sum every band on purpose."))
+    chosen_adults = adult_bands(bands) if several else []
+    if chosen_adults:
+        children = [b for b in bands if b not in chosen_adults]
+        warnings.append(
+            f"The age bands chosen ({', '.join(bands)}) include adults "
+            f"({', '.join(chosen_adults)}), whose referrals were summed into the series"
+            + (f" with the children's ({', '.join(children)}); ndpath models a children's "
+               "pathway, so the fitted demand is larger than a children's service's. Leave the "
+               f"adult band(s) out to fit children's referrals: {_band_options(children)}."
+               if children else "; ndpath models a children's pathway, so the fitted demand is "
+               "not a children's service's."))
     return MonthlySeries(series, origin, groups, changes, warnings)
+
+
+def _band_options(bands: Sequence[str]) -> str:
+    """``--age-band 0-4 --age-band 5-11 ...``, youngest band first."""
+    def youngest(band: str) -> tuple[float, str]:
+        ages = re.findall(r"\d+", band)
+        return (float(ages[0]) if ages else math.inf, band)
+
+    return " ".join(f"--age-band {b}" for b in sorted(bands, key=youngest))
+
+
+def _comma_hint(column: str, chosen: str) -> str:
+    """How to sum bands, for a band name with commas in it (``--age-band 5-11,12-17``)."""
+    parts = [p.strip() for p in chosen.split(",") if p.strip()]
+    if column != "age_band" or len(parts) < 2:
+        return ""
+    return ("; to sum several bands give --age-band once for each, e.g. "
+            + " ".join(f"--age-band {p}" for p in parts))
+
+
+def _chosen_band_problems(chosen: list[str], present: list[str]) -> list[Problem]:
+    """What is wrong with several age bands chosen to be summed: a band given twice (counted
+    twice), ``all`` beside others, a band not in the file."""
+    problems = []
+    for band in dict.fromkeys(chosen):
+        times = chosen.count(band)
+        if times > 1:
+            problems.append(Problem(
+                None, "age_band", band, f"is given {times} times in --age-band, so its "
+                f"referrals would be counted {times} times", "give each band once"))
+        elif band.strip().lower() == ALL_GROUPS and band not in present:
+            problems.append(Problem(
+                None, "age_band", band, "sums every band, so it cannot be given with other "
+                "bands", "give either --age-band all or the bands to sum, each once"))
+        elif band not in present:
+            problems.append(Problem(
+                None, "age_band", band, "is not in the file", f"the file's bands are "
+                f"{', '.join(present)}: "
+                + (_comma_hint("age_band", band).removeprefix("; ") or "give --age-band once "
+                   "for each band to sum, each spelt as in the file")))
+    return problems
+
+
+def _bands_missing_months(band_of: pd.Series, month_of: pd.Series,
+                          bands: Sequence[str]) -> list[Problem]:
+    """A chosen band with no row in a month another chosen band has: its referrals would
+    silently count as none that month, so the sum would dip."""
+    every = set(month_of)
+    problems = []
+    for band in bands:
+        lacking = sorted(every - set(month_of[(band_of == band).to_numpy()]))
+        if lacking:
+            problems.append(Problem(
+                None, "age_band", band, f"has no row for {len(lacking)} month(s) that the other "
+                f"chosen band(s) have: {_month_ranges(lacking)}; summed, those months would "
+                "count none of its referrals", "add the band's rows for those months, with a "
+                "blank count where it is not known, or leave the band out of --age-band"))
+    return problems
+
+
+def _month_ranges(months: Sequence[pd.Period]) -> str:
+    """Months as ranges: ``2021-04..2021-06, 2021-09``."""
+    runs: list[list[pd.Period]] = []
+    for month in sorted(months):
+        if runs and month == runs[-1][-1] + 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(f"{r[0]}..{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 @dataclass

@@ -127,10 +127,11 @@ def add_subcommands(subparsers: Any) -> None:
                         "'england' is the bundled NHS England series, fitted by default to "
                         "age band 0-17 without 2020-03..2020-08 (the COVID-19 trough), as in "
                         "the app")
-    c.add_argument("--age-band", help="with --monthly: keep only this age band (e.g. 0-17; "
-                                      "'all' sums every band; default: 0-17 for 'england', "
-                                      "every band summed for a file, warned about when the "
-                                      "bands include adults)")
+    c.add_argument("--age-band", action="append", metavar="BAND",
+                   help="with --monthly: keep only this age band (e.g. 0-17); repeat it to sum "
+                        "several bands month by month (--age-band 5-11 --age-band 12-17); "
+                        "'all' sums every band; default: 0-17 for 'england', every band summed "
+                        "for a file; a sum including adults' bands is warned about")
     c.add_argument("--pathway", help="with --monthly: keep only this pathway")
     c.add_argument("--extract-date", type=_date, metavar="YYYY-MM-DD",
                    help="the date the extract was pulled (required with EXTRACT)")
@@ -422,14 +423,19 @@ def _month_list(months: Any) -> str:
 
 
 def _groups_used(series: Any, args: argparse.Namespace) -> str:
-    """Which age band and pathway of the series were fitted, in one line."""
+    """Which age band(s) and pathway of the series were fitted, in one line."""
     said = []
-    for column, chosen in (("age_band", args.age_band), ("pathway", args.pathway)):
+    bands = [args.age_band] if isinstance(args.age_band, str) else list(args.age_band or [])
+    age_band: str | list[str] | None = bands[0] if len(bands) == 1 else (bands or None)
+    for column, chosen in (("age_band", age_band), ("pathway", args.pathway)):
         values = series.groups.get(column)
         if not values:
             continue
         option = f"--{column.replace('_', '-')}"
-        if chosen is not None and chosen in values:
+        if isinstance(chosen, list):  # several bands (each in the file: read_monthly checked)
+            said.append(f"age bands {', '.join(chosen)} summed month by month ({option} to "
+                        "change)")
+        elif chosen is not None and chosen in values:
             said.append(f"{column.replace('_', ' ')} {chosen} ({option} to change)")
         else:
             said.append(f"every {column.replace('_', ' ')} summed ({', '.join(values)}; "
