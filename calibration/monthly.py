@@ -183,11 +183,18 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
              for i in np.flatnonzero(keep.to_numpy()) if duplicated.loc[i]]
     if dupes:
         raise ExtractError(dupes, origin, quarantine_hint=False)
+    gaps_summed: list[str] = []  # every band summed: the bands some months lack, said
     if several:
         gaps = _bands_missing_months(raw["age_band"].str.strip()[keep.to_numpy()],
                                      months[keep.to_numpy()], bands)
         if gaps:
             raise ExtractError(gaps, origin, quarantine_hint=False)
+    elif age_band is None and len(groups.get("age_band", [])) > 1:
+        for band, lacking in _lacking_months(raw["age_band"].str.strip()[keep.to_numpy()],
+                                             months[keep.to_numpy()], groups["age_band"]):
+            gaps_summed.append(f"age band {band} has no row for {len(lacking)} month(s) the "
+                               f"other bands have ({_month_ranges(lacking)}): those months' "
+                               "totals count none of its referrals")
     grouped = counts.groupby("month")
     series = grouped.sum(min_count=1).sort_index()
     if series.empty:
@@ -232,7 +239,10 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
         raise ExtractError([Problem(None, "month", str(m), "is missing from the series",
                                     "add the month (a blank count is allowed)") for m in missing],
                            origin)
-    warnings = []
+    for gap in gaps_summed:
+        changes.append({"what": gap, "rows": 0, "effect": "summed without that band"})
+    warnings = [f"The {gap}; add its rows (a blank count where it is not known) or choose "
+                "bands with --age-band." for gap in gaps_summed]
     adults = adult_bands(groups.get("age_band", [])) if age_band is None else []
     if adults:
         children = [b for b in groups["age_band"] if b not in adults]
@@ -305,21 +315,25 @@ def _chosen_band_problems(chosen: list[str], present: list[str]) -> list[Problem
     return problems
 
 
+def _lacking_months(band_of: pd.Series, month_of: pd.Series,
+                    bands: Sequence[str]) -> list[tuple[str, list[pd.Period]]]:
+    """Each band with no row in some month another of ``bands`` has, and those months."""
+    every = set(month_of)
+    lacking = [(band, sorted(every - set(month_of[(band_of == band).to_numpy()])))
+               for band in bands]
+    return [(band, months) for band, months in lacking if months]
+
+
 def _bands_missing_months(band_of: pd.Series, month_of: pd.Series,
                           bands: Sequence[str]) -> list[Problem]:
     """A chosen band with no row in a month another chosen band has: its referrals would
     silently count as none that month, so the sum would dip."""
-    every = set(month_of)
-    problems = []
-    for band in bands:
-        lacking = sorted(every - set(month_of[(band_of == band).to_numpy()]))
-        if lacking:
-            problems.append(Problem(
-                None, "age_band", band, f"has no row for {len(lacking)} month(s) that the other "
-                f"chosen band(s) have: {_month_ranges(lacking)}; summed, those months would "
-                "count none of its referrals", "add the band's rows for those months, with a "
-                "blank count where it is not known, or leave the band out of --age-band"))
-    return problems
+    return [Problem(None, "age_band", band, f"has no row for {len(lacking)} month(s) that the "
+                    f"other chosen band(s) have: {_month_ranges(lacking)}; summed, those months "
+                    "would count none of its referrals", "add the band's rows for those months, "
+                    "with a blank count where it is not known, or leave the band out of "
+                    "--age-band")
+            for band, lacking in _lacking_months(band_of, month_of, bands)]
 
 
 def _month_ranges(months: Sequence[pd.Period]) -> str:

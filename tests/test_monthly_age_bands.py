@@ -266,3 +266,24 @@ def test_the_help_says_how_to_give_several_bands(capsys, monkeypatch) -> None:  
     assert main(["calibrate", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "repeat it to sum several bands month by month (--age-band 5-11 --age-band 12-17)" in text
+
+
+@pytest.mark.parametrize("age_band", ["all", None], ids=["all", "none_chosen"])
+def test_every_band_summed_says_which_band_some_months_lack(tmp_path: Path,
+                                                            age_band: str | None) -> None:
+    """Summing every band (``--age-band all``, or none chosen) over months where one band has
+    no row counts none of that band's referrals then: the sum goes on (the published England
+    series lacks 65andOver for three months) but the band and the months are said, in the
+    warnings and in the record of the data changes; the totals are those of the rows there."""
+    gap = (("12-17", "2021-04"), ("12-17", "2021-05"), ("12-17", "2022-01"))
+    path = _write(tmp_path / "gap.csv", drop=gap)
+    series = read_monthly(path, age_band)
+    said = [w for w in series.warnings if "12-17" in w and "no row" in w]
+    assert len(said) == 1
+    assert "3 month(s)" in said[0] and "2021-04..2021-05, 2022-01" in said[0]
+    assert any("age band 12-17 has no row" in str(c["what"]) for c in series.changes)
+    april = [i for i, m in enumerate(MONTHS) if str(m) == "2021-04"][0]
+    assert _referrals(series).iloc[april] == sum(COUNTS[b][april] for b in BANDS if b != "12-17")
+    # every band present every month: nothing said
+    whole = read_monthly(_write(tmp_path / "whole.csv"), age_band)
+    assert not any("no row" in w for w in whole.warnings)
