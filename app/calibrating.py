@@ -52,8 +52,10 @@ COUNT_PARAMETERS = {"backlog_children", "backlog.count"}
 
 def file_problem_words(problem: Any) -> str:
     """A problem with the whole file (no row) as a sentence: what is wrong and the fix."""
-    where = f"Column “{problem.column}”" if problem.column else (
-        f"“{problem.value}”" if problem.value else "The file")
+    # the value too: "Column “age_band” value “18-24” has no row for 2 month(s) ..." names
+    # which band of several, where the column alone did not
+    where = (f"Column “{problem.column}”" + (f" value “{problem.value}”" if problem.value else "")
+             if problem.column else f"“{problem.value}”" if problem.value else "The file")
     return f"{where} {problem.message} ({problem.fix})"
 
 

@@ -331,8 +331,8 @@ def _bands_missing_months(band_of: pd.Series, month_of: pd.Series,
     return [Problem(None, "age_band", band, f"has no row for {len(lacking)} month(s) that the "
                     f"other chosen band(s) have: {_month_ranges(lacking)}; summed, those months "
                     "would count none of its referrals", "add the band's rows for those months, "
-                    "with a blank count where it is not known, or leave the band out of "
-                    "--age-band")
+                    "with a blank count where it is not known, or leave the band out of the "
+                    "bands chosen (--age-band on the command line)")
             for band, lacking in _lacking_months(band_of, month_of, bands)]
 
 

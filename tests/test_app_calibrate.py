@@ -139,7 +139,7 @@ def test_monthly_example_calibrates_and_is_offered_to_the_other_pages() -> None:
     at = start()
     at.radio(key="cal_kind").set_value("monthly").run()
     assert not at.exception and not at.error, errors(at)
-    assert at.selectbox(key="cal_monthly_age_band").value == "0-17"
+    assert at.multiselect(key="cal_monthly_age_bands").value == ["0-17"]
     assert at.text_input(key="cal_monthly_exclude").value == "2020-03..2020-08"
     assert at.success[0].value.startswith("Read 27 months, 2019-04 to 2021-06")
     at.button(key="cal_monthly_fit").click().run()
@@ -319,3 +319,34 @@ def test_a_large_run_warning_says_the_children_as_an_estimate() -> None:
     said = calibrating.large_run_warning(large)
     shown = said.split("about ")[1].split(" children")[0]
     assert shown == f"{round(children, -3):,.0f}", said  # three figures from 100,000
+
+
+def test_monthly_upload_sums_the_age_bands_chosen_and_says_a_band_some_months_lack() -> None:
+    """Several bands chosen are summed month by month (the command line's ``--age-band`` once
+    for each); none chosen sums every band and says which band some months lack."""
+    months = pd.period_range("2022-01", periods=24, freq="M").astype(str)
+    rows = [f"{m},{band},{count}" for k, m in enumerate(months)
+            for band, count in (("5-11", 100 + k), ("12-17", 50 + 2 * k), ("18-24", 30))
+            if not (band == "18-24" and k < 2)]
+    data = ("month,age_band,new_referrals\n" + "\n".join(rows)).encode()
+    at = start()
+    at.radio(key="cal_kind").set_value("monthly").run()
+    at.radio(key="cal_monthly_source").set_value("upload").run()
+    at.file_uploader(key="cal_monthly_upload").set_value(("bands.csv", data, "text/csv")).run()
+    assert not at.exception, errors(at)
+    at.multiselect(key="cal_monthly_age_bands").set_value(["5-11", "12-17"]).run()
+    assert not at.exception and not at.error, errors(at)
+    series = table_with(at, "new_referrals")
+    assert series["new_referrals"].astype(int).tolist() == [150 + 3 * k for k in range(24)]
+    at.multiselect(key="cal_monthly_age_bands").set_value(["12-17"]).run()
+    assert table_with(at, "new_referrals")["new_referrals"].astype(int).tolist() == [
+        50 + 2 * k for k in range(24)]
+    # the two months without an 18-24 row: said when every band is summed
+    at.multiselect(key="cal_monthly_age_bands").set_value([]).run()
+    at.button(key="cal_monthly_fit").click().run()
+    assert not at.exception, errors(at)
+    said = " ".join(w.value for w in at.warning)
+    assert "18-24 has no row for 2 month(s)" in said and "2022-01..2022-02" in said
+    # several bands, one lacking months: refused with the band named
+    at.multiselect(key="cal_monthly_age_bands").set_value(["5-11", "18-24"]).run()
+    assert "18-24" in errors(at) and "2022-01..2022-02" in errors(at)

@@ -188,7 +188,7 @@ def test_a_band_missing_in_some_months_is_refused_naming_the_months(tmp_path, ca
                     str(tmp_path / "o")], capsys)
     assert ("column age_band: '12-17' has no row for 3 month(s) that the other chosen band(s) "
             "have: 2021-03, 2022-07..2022-08") in err
-    assert "leave the band out of --age-band" in err and "'0-4'" not in err  # 0-4 not chosen
+    assert "leave the band out of the bands chosen (--age-band" in err and "'0-4'" not in err  # 0-4 not chosen
     # the last months, as in the bundled England series (no 65andOver rows after 2021-03)
     err = _refused(["england", "--age-band", "0-17", "--age-band", "65andOver", "--out",
                     str(tmp_path / "o")], capsys)

@@ -400,6 +400,21 @@ def extract_path() -> None:
 # Monthly series
 
 
+def _age_bands_widget(values: list[str]) -> str | list[str] | None:
+    """The age bands to fit, summed month by month (as ``--age-band`` given once for each on
+    the command line): one band, several, or none chosen for every band summed."""
+    key = "cal_monthly_age_bands"
+    chosen = st.session_state.get(key)
+    if not isinstance(chosen, list) or not set(chosen) <= set(values):
+        st.session_state[key] = ([cal.EXAMPLE_MONTHLY_AGE_BAND]
+                                 if cal.EXAMPLE_MONTHLY_AGE_BAND in values else [])
+    chosen = st.multiselect("Which age bands (summed month by month)", values, key=key,
+                            placeholder="Every band, summed",
+                            help="Choose the children's bands of your service, e.g. 0-4, 5-11 "
+                                 "and 12-17. None chosen sums every band, adults' too.")
+    return None if not chosen else chosen[0] if len(chosen) == 1 else list(chosen)
+
+
 def monthly_path() -> None:
     st.markdown("Upload a monthly series (`month`, `new_referrals`, and where you have them "
                 "`closed_referrals`, `open_referrals`, `open_over_13_weeks`, "
@@ -407,7 +422,8 @@ def monthly_path() -> None:
                 "docs/DESIGN.md section 4b), or use NHS England's national series of new autism referrals. "
                 "Aggregates identify fewer things than an extract: the page says what was fitted "
                 "and what stayed as the base scenario.")
-    persist("cal_monthly_source", "cal_monthly_exclude", "cal_monthly_group")
+    persist("cal_monthly_source", "cal_monthly_exclude", "cal_monthly_group",
+            "cal_monthly_age_bands")
     st.session_state.setdefault("cal_monthly_source", "example")
     st.session_state.setdefault("cal_monthly_exclude", cal.EXAMPLE_MONTHLY_EXCLUDE)
     source = st.radio("Series", ["example", "upload"], key="cal_monthly_source", horizontal=True,
@@ -432,11 +448,14 @@ def monthly_path() -> None:
                        "so part of the rise is coverage. It is national: it shows the monthly "
                        "path, it is not a service to plan with.")
         columns = raw.columns.astype(str).str.strip().str.lower().str.replace(" ", "_")
-        groups: dict[str, str | None] = {}
+        groups: dict[str, str | list[str] | None] = {}
         for column in ("age_band", "pathway"):
             if column in columns:
                 values = sorted(raw[raw.columns[list(columns).index(column)]].astype(str)
                                 .str.strip().unique())
+                if column == "age_band":
+                    groups[column] = _age_bands_widget(values)
+                    continue
                 options = ["(all, summed)", *values]
                 key = f"cal_monthly_{column}"
                 if st.session_state.get(key) not in options:
