@@ -832,13 +832,16 @@ def period_words(scenario: Scenario) -> str:
     return f"the {months} month{'s' if months != 1 else ''} to {horizon_end_words(scenario)}"
 
 
-def card_label(metric: str, scenario: Scenario) -> str:
-    """A headline card's title: its short label, with the period for a total over the
-    projection ("Total cost, 60 months", "Crises while waiting, 60 months")."""
+def card_label(metric: str, scenario: Scenario, title: str | None = None) -> str:
+    """A headline card's title: its short label (or ``title``, a table's or a chart's own short
+    words for it), with the period for a total over the projection ("Total cost, 60 months",
+    "Crises while waiting, 60 months"): the one way a short title says its period, so the
+    cards, the differences chart and the by-group tables say it alike."""
+    words = short_label(metric) if title is None else title
     if metric in HORIZON_TOTALS:
         months = scenario.simulation.horizon_months
-        return f"{short_label(metric)}, {months} month{'s' if months != 1 else ''}"
-    return short_label(metric)
+        return f"{words}, {months} month{'s' if months != 1 else ''}"
+    return words
 
 
 def period_label(metric: str, scenario: Scenario | None) -> str:

@@ -203,7 +203,7 @@ def scenario_figures(names: dict[str, Any], today: str, shown_result: Any,
            "waits": figures.wait_chart(names),
            "list_by_wait_band": figures.bands_chart(shown_result)}
     if differences is not None:
-        out["differences"] = figures.differences_chart(differences)
+        out["differences"] = figures.differences_chart(differences, shown_result.scenario)
     return out
 
 
@@ -268,7 +268,7 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
             st.caption("Paired differences: both scenarios ran with the same seed, so each "
                        "replication sees the same children and the difference is the change, "
                        "not luck. An interval that excludes zero is a clear change.")
-            charts.draw(charts.differences_chart(differences, core.HEADLINE_METRICS))
+            charts.draw(charts.differences_chart(differences, core.HEADLINE_METRICS, baseline))
             layout.table(core.differences_table(differences, run["base_name"],
                                                 "Your scenario", baseline))
     with tabs[3]:
