@@ -243,6 +243,10 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
     headline(base_result, edit_result)
     today = core.month_today(baseline)
     shown_result = edit_result or base_result
+    # demand against capacity, from the sanity check's own load: why ~0% are seen in 13 weeks
+    load = sanity._load_line(shown_result)
+    if load:
+        st.markdown(load)
     # by profession: which profession's hours run out, so more of another changes little
     constraint = core.constraint_note(shown_result)
     if constraint:
