@@ -16,6 +16,7 @@ through Altair, whose checks of the description cost a tenth of a second a chart
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -56,7 +57,12 @@ def draw(chart: Chart) -> None:
     st.vega_lite_chart(chart.data, chart.spec, width="stretch", alt=chart.alt)
 
 
-def _title(text: str, subtitle: str | list[str] | None = None) -> Spec:
+TITLE_CHARS = 64
+"""Characters in a line of a long chart title: the by-group chart's full label and period fits
+its column at 1024 wide in lines this long (about 77 fit in one)."""
+
+
+def _title(text: str | list[str], subtitle: str | list[str] | None = None) -> Spec:
     out: Spec = {"text": text, "anchor": "start", "fontSize": FONT + 4, "fontWeight": "bold"}
     if subtitle:
         out |= {"subtitle": subtitle, "subtitleFontSize": FONT - 1, "subtitleColor": "#444444"}
@@ -452,7 +458,10 @@ def who_benefits_chart(tables: Mapping[str, pd.DataFrame], variable: str, metric
          "encoding": {"x": x, "xOffset": offset, "y": {"value": {"expr": "height"}},
                       "text": {"field": "text"}}},
     ]
-    spec = {"title": _title(title, "Bars: average over replications; lines: 95% "
+    # in lines: a title cannot wrap, and one line cut the period off at 1024 wide ("over the
+    # 36 mo…")
+    lines = textwrap.wrap(title, TITLE_CHARS, break_on_hyphens=False)
+    spec = {"title": _title(lines, "Bars: average over replications; lines: 95% "
                                    "interval; n/s: not shown (fewer than 5 children)."),
             "height": HEIGHT - 40, "layer": layers, "config": CONFIG,
             "autosize": AUTOSIZE}
