@@ -16,6 +16,7 @@ through Altair, whose checks of the description cost a tenth of a second a chart
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -24,9 +25,10 @@ import pandas as pd
 
 from model.equity import SHORT_LABELS, VARIABLE_LABELS
 from model.experiment import ExperimentResult
-from model.labels import PALETTE, columns_that_fit, fmt_change_interval, label, short_label
+from model.labels import PALETTE, columns_that_fit, fmt_change_interval, label
 from model.metrics import WAIT_BANDS, mean_ci
 from model.plots import BAND_COLOURS, WAIT_METRICS, WAIT_WORDS, colour, month_positions
+from model.scenario import Scenario
 
 from . import core
 
@@ -55,7 +57,12 @@ def draw(chart: Chart) -> None:
     st.vega_lite_chart(chart.data, chart.spec, width="stretch", alt=chart.alt)
 
 
-def _title(text: str, subtitle: str | list[str] | None = None) -> Spec:
+TITLE_CHARS = 64
+"""Characters in a line of a long chart title: the by-group chart's full label and period fits
+its column at 1024 wide in lines this long (about 77 fit in one)."""
+
+
+def _title(text: str | list[str], subtitle: str | list[str] | None = None) -> Spec:
     out: Spec = {"text": text, "anchor": "start", "fontSize": FONT + 4, "fontWeight": "bold"}
     if subtitle:
         out |= {"subtitle": subtitle, "subtitleFontSize": FONT - 1, "subtitleColor": "#444444"}
@@ -301,11 +308,13 @@ def bands_chart(result: ExperimentResult, today: str) -> Chart:
 # Paired differences
 
 
-def differences_frame(differences: pd.DataFrame, metrics: Sequence[str]
+def differences_frame(differences: pd.DataFrame, metrics: Sequence[str], scenario: Scenario
                       ) -> tuple[pd.DataFrame, list[str]]:
     """The rows of the differences chart, as :func:`model.plots.differences_chart` computes
     them: each change as a % of the baseline mean with its 95% interval, and the change in the
-    metric's own units in words; and the metrics not shown (their baseline zero or undefined)."""
+    metric's own units in words; and the metrics not shown (their baseline zero or undefined).
+    Each row is titled as its card is, a total over the projection with the period of the
+    ``scenario`` run ("Total cost, 60 months": :func:`app.core.card_label`)."""
     frame = differences[differences["metric"].isin(list(metrics))]
     ok = np.isfinite(frame["baseline"]) & (frame["baseline"].abs() > 1e-9) & np.isfinite(
         frame["difference"])
@@ -319,7 +328,7 @@ def differences_frame(differences: pd.DataFrame, metrics: Sequence[str]
     high = np.where(np.isfinite(frame["ci_high"]), frame["ci_high"] * scale, mid)
     data = pd.DataFrame({
         "metric": frame["metric"].to_numpy(),
-        "measure": [short_label(m) for m in frame["metric"]],
+        "measure": [core.card_label(m, scenario) for m in frame["metric"]],
         "pct": mid, "pct_low": low, "pct_high": high,
         "words": [fmt_change_interval(m, d, lo, hi) for m, d, lo, hi in
                   zip(frame["metric"], frame["difference"], frame["ci_low"], frame["ci_high"])]})
@@ -330,17 +339,19 @@ WORDS_FONT = FONT - 1
 """Points: the change's words right of the differences chart."""
 
 
-def differences_chart(differences: pd.DataFrame, metrics: Sequence[str]) -> Chart:
+def differences_chart(differences: pd.DataFrame, metrics: Sequence[str],
+                      scenario: Scenario) -> Chart:
     """Paired differences of the headline measures against the starting scenario, each as a %
     of its value with its 95% interval, and the change in the measure's own units beside it
     ("+£1.40m", "-0.38 weeks (-0.53 to -0.23)", "+1.2 points (+0.8 to +1.6)") in a column of
-    its own, as wide as its longest words.
+    its own, as wide as its longest words. A total's row says the period of the ``scenario``
+    run, as its card does ("Crises while waiting, 60 months").
 
     The words are a text mark right of the plot, so the chart's automatic size (``AUTOSIZE``)
     counts them: the plot takes what the names and the words leave. The padding is only a
     margin: room for the words reserved there as well would be counted twice and squeeze the
     plot (at 1024 wide, to a sliver with its dots against their words)."""
-    data, skipped = differences_frame(differences, metrics)
+    data, skipped = differences_frame(differences, metrics, scenario)
     measures = list(data["measure"])
     rows = max(len(measures), 1)
     xtitle = ["Change (% of the starting value)", "dot: average; bar: 95% interval"]
@@ -348,7 +359,7 @@ def differences_chart(differences: pd.DataFrame, metrics: Sequence[str]) -> Char
                 "count), with its 95% interval."]
     if skipped:  # listed, not dropped silently (as model.plots does)
         subtitle.append("Not shown (its starting value is zero or undefined): "
-                        + "; ".join(short_label(m) for m in skipped) + ".")
+                        + "; ".join(core.card_label(m, scenario) for m in skipped) + ".")
     extent = float(np.nanmax(np.abs(data[["pct_low", "pct_high"]].to_numpy()))) if len(data) \
         else math.nan
     extent = extent * 1.1 if math.isfinite(extent) and extent > 0 else 1.0
@@ -408,12 +419,17 @@ def who_benefits_frame(tables: Mapping[str, pd.DataFrame], variable: str,
     return pd.DataFrame(rows)
 
 
-def who_benefits_chart(tables: Mapping[str, pd.DataFrame], variable: str, metric: str) -> Chart:
-    """Bars by group for each scenario with 95% intervals, suppressed groups marked "n/s"."""
+def who_benefits_chart(tables: Mapping[str, pd.DataFrame], variable: str, metric: str,
+                       scenario: Scenario | None = None) -> Chart:
+    """Bars by group for each scenario with 95% intervals, suppressed groups marked "n/s"; a
+    total over the projection says the period of the ``scenario`` run in its title and axis
+    (:func:`app.core.period_label`, :func:`app.core.card_label`)."""
     data = who_benefits_frame(tables, variable, metric)
     names = list(tables)
     groups = list(dict.fromkeys(data["group"]))
-    ytitle = SHORT_LABELS.get(metric, label(metric))
+    short = SHORT_LABELS.get(metric, label(metric))
+    ytitle = core.card_label(metric, scenario, short) if scenario is not None else short
+    title = core.period_label(metric, scenario)
     x = {"field": "group", "type": "nominal", "sort": groups,
          "title": VARIABLE_LABELS.get(variable, variable),
          "axis": {"labelAngle": 0, "labelLimit": 200}}
@@ -442,11 +458,14 @@ def who_benefits_chart(tables: Mapping[str, pd.DataFrame], variable: str, metric
          "encoding": {"x": x, "xOffset": offset, "y": {"value": {"expr": "height"}},
                       "text": {"field": "text"}}},
     ]
-    spec = {"title": _title(label(metric), "Bars: average over replications; lines: 95% "
-                                           "interval; n/s: not shown (fewer than 5 children)."),
+    # in lines: a title cannot wrap, and one line cut the period off at 1024 wide ("over the
+    # 36 mo…")
+    lines = textwrap.wrap(title, TITLE_CHARS, break_on_hyphens=False)
+    spec = {"title": _title(lines, "Bars: average over replications; lines: 95% "
+                                   "interval; n/s: not shown (fewer than 5 children)."),
             "height": HEIGHT - 40, "layer": layers, "config": CONFIG,
             "autosize": AUTOSIZE}
-    return Chart(data, spec, f"{label(metric)} by group, per scenario, with 95% intervals")
+    return Chart(data, spec, f"{title} by group, per scenario, with 95% intervals")
 
 
 __all__ = ["Chart", "draw", "list_chart", "fan_chart", "wait_chart", "bands_chart",

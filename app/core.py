@@ -832,13 +832,16 @@ def period_words(scenario: Scenario) -> str:
     return f"the {months} month{'s' if months != 1 else ''} to {horizon_end_words(scenario)}"
 
 
-def card_label(metric: str, scenario: Scenario) -> str:
-    """A headline card's title: its short label, with the period for a total over the
-    projection ("Total cost, 60 months", "Crises while waiting, 60 months")."""
+def card_label(metric: str, scenario: Scenario, title: str | None = None) -> str:
+    """A headline card's title: its short label (or ``title``, a table's or a chart's own short
+    words for it), with the period for a total over the projection ("Total cost, 60 months",
+    "Crises while waiting, 60 months"): the one way a short title says its period, so the
+    cards, the differences chart and the by-group tables say it alike."""
+    words = short_label(metric) if title is None else title
     if metric in HORIZON_TOTALS:
         months = scenario.simulation.horizon_months
-        return f"{short_label(metric)}, {months} month{'s' if months != 1 else ''}"
-    return short_label(metric)
+        return f"{words}, {months} month{'s' if months != 1 else ''}"
+    return words
 
 
 def period_label(metric: str, scenario: Scenario | None) -> str:
@@ -981,19 +984,59 @@ def over_year_elsewhere(result: ExperimentResult) -> tuple[str, str]:
     return (stages, about(anywhere)) if stages else ("", "")
 
 
+OLDER_LIST_WORDS = ("When fewer children join the list, the children on it have waited "
+                    "longer, so this wait can grow while fewer children wait.")
+"""Why a front door lengthens the list's own median wait, for families (the cards' help and the
+list-waits note under the charts say the same): said when the wait of every stage is not."""
+
+
+def any_stage_wait(result: ExperimentResult) -> str:
+    """A sentence on the median time waited so far by every child still waiting, at any stage
+    (``total_wait_weeks_p50_end``: diagnostic list, needs profile, vetting, from referral),
+    naming the stages besides the list that hold children at the end ("Counting the children
+    still waiting for a needs profile too, half of all the children waiting have waited 91
+    weeks (about 1.7 years) or more."), with the projections it is defined in when not all;
+    ``""`` when no stage besides the list holds anyone, when it rounds to the list's own median
+    (the same number said twice) or for results from before it.
+
+    A front door that moves children off the list leaves an older list behind: its median rises
+    while fewer children wait, and the median of every stage does not."""
+    try:
+        anywhere = result.metric("total_wait_weeks_p50_end")["mean"]
+        on_list = result.metric("list_wait_weeks_p50_end")["mean"]
+        stages = _stages_besides_list(waiting_parts(result))
+    except KeyError:  # results from before the any-stage waits
+        return ""
+    if not stages or not math.isfinite(anywhere) or (
+            math.isfinite(on_list) and _weeks_words(anywhere) == _weeks_words(on_list)):
+        return ""
+    some = in_the_projections(result, "total_wait_weeks_p50_end", "where anyone is still waiting")
+    said = (f"counting the children still {stages} too, half of all the children waiting have "
+            f"waited {_weeks_words(anywhere)} or more")
+    if some:
+        return f"In{some.removeprefix(' in')}, {said}."
+    listed, total = defined_in(result, "list_wait_weeks_p50_end")
+    every = f" (average of all {total} projections)" if listed < total else ""
+    return f"{said[0].upper()}{said[1:]}{every}."
+
+
 def takeaway_wait(result: ExperimentResult) -> str:
     """One sentence on long waits: how many children on the diagnostic list at the end have
     waited a year or more (list-based, as NHS England publishes waits), then, when it differs,
     how many have including the children still waiting for a needs profile or for their
     referral to be vetted (the app's "Waiting a year or more, any stage" card, rounded), then how
-    long half of the children on the list have waited, then the NICE 13-week share of new
+    long half of the children on the list have waited, then how long half of all the children
+    waiting at any stage have (:func:`any_stage_wait`), then the NICE 13-week share of new
     referrals: each the average of the projections, as the cards show them ("... about 4,200
     children on the diagnostic list have waited a year or more; including children still
     waiting for a needs profile, about 6,000 have. Half of the children on the diagnostic list
     have waited ...").
 
     It leads with the count: a list that fewer new children join is older, so its median can
-    rise while fewer children wait long."""
+    rise while fewer children wait long. The median of every stage follows the list's, so a
+    front door that moves children off the list does not read as longer waits; where it cannot
+    (a front door, and nobody waiting for a profile at the end) the sentence says why the list's
+    median rises (:data:`OLDER_LIST_WORDS`)."""
     over_year = result.metric("waiting_over_52w_end")["mean"]
     waited = result.metric("list_wait_weeks_p50_end")["mean"]
     within = result.metric("pct_referrals_assessed_within_13w")["mean"]
@@ -1013,21 +1056,31 @@ def takeaway_wait(result: ExperimentResult) -> str:
     some = in_the_projections(result, "list_wait_weeks_p50_end",
                               "where anyone is still on the "
                               + ("diagnostic list" if elsewhere else "list"))
+    # the median of every stage after the list's (or, with a front door, why the list's rises)
+    stages = any_stage_wait(result)
+    why = "" if stages or not result.scenario.profiling.enabled else OLDER_LIST_WORDS
+    more = " " + (stages or why) if stages or why else ""
+    averages = f"averages of {result.replications} projections"
     if elsewhere:  # the list count first (as published), then every stage's (the app's card)
         counted += f"; including children still {elsewhere}, about {anywhere} have"
         if some:  # the median is of the projections with a list, the counts of them all
-            return (f"{counted} (averages of {result.replications} projections). "
+            return (f"{counted} ({averages}). "
                     f"In{some.removeprefix(' in')}, half of the children on it have waited "
-                    f"{_weeks_words(waited)} or more.{nice}")
+                    f"{_weeks_words(waited)} or more.{more}{nice}")
+        if stages:  # the averages said once, after both medians
+            return (f"{counted}. Half of the children on the diagnostic list have waited "
+                    f"{_weeks_words(waited)} or more.{more[:-1]} ({averages}).{nice}")
         return (f"{counted}. Half of the children on the diagnostic list have waited "
-                f"{_weeks_words(waited)} or more (averages of {result.replications} projections)."
-                f"{nice}")
+                f"{_weeks_words(waited)} or more ({averages}).{more}{nice}")
     if some:  # the median is of the projections with a list, the count of them all
         return (f"{counted} (average of {result.replications} projections);{some}, half "
-                f"of the children on the list have waited {_weeks_words(waited)} or more.{nice}")
+                f"of the children on the list have waited {_weeks_words(waited)} or more."
+                f"{more}{nice}")
+    if stages:  # the averages said once, after both medians
+        return (f"{counted}; half of the children on the list have waited "
+                f"{_weeks_words(waited)} or more.{more[:-1]} ({averages}).{nice}")
     return (f"{counted}; half of the children on the list have waited "
-            f"{_weeks_words(waited)} or more (averages of {result.replications} projections)."
-            f"{nice}")
+            f"{_weeks_words(waited)} or more ({averages}).{more}{nice}")
 
 
 def takeaway_support(result: ExperimentResult) -> str:

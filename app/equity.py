@@ -21,6 +21,7 @@ from model.equity import GAPS, SHORT_LABELS, VARIABLE_LABELS, equity_comparison,
 from model.experiment import ExperimentResult
 from model.labels import PALETTE, label
 from model.metrics import GROUP_COUNT_METRICS
+from model.scenario import Scenario
 
 from . import charts, core, layout
 from .state import derived
@@ -81,7 +82,8 @@ def _tables(results: Mapping[str, ExperimentResult]) -> dict[str, pd.DataFrame]:
 
 def who_benefits_chart(results: Mapping[str, ExperimentResult], variable: str,
                        metric: str) -> Figure:
-    """Bars by group for each scenario with 95% intervals (suppressed groups marked)."""
+    """Bars by group for each scenario with 95% intervals (suppressed groups marked); a total
+    over the projection says its period in the title and axis, as the browser's chart does."""
     tables = _tables(results)
     figure = Figure(figsize=(9, 4.6))
     ax = figure.add_subplot()
@@ -111,9 +113,11 @@ def who_benefits_chart(results: Mapping[str, ExperimentResult], variable: str,
                         rotation=90)
     ax.set_xticks(x, groups)
     ax.set_xlabel(VARIABLE_LABELS.get(variable, variable))
-    ax.set_ylabel(SHORT_LABELS.get(metric, label(metric)))
+    period = _period_of(results) if results else None
+    ax.set_ylabel(measure_title(metric, period) if period is not None else
+                  SHORT_LABELS.get(metric, label(metric)))
     # wrapped: one line as long as the label made the figure, and so the bars, narrower
-    ax.set_title(textwrap.fill(label(metric), 75), fontsize=11, loc="left")
+    ax.set_title(textwrap.fill(core.period_label(metric, period), 75), fontsize=11, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     if len(names) > 1:
         ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -160,21 +164,35 @@ def interval_words(metric: str, mean: float, low: float, high: float,
     return f"{shown} ({_number(metric, low, signed)} to {_number(metric, high, signed)})"
 
 
+def measure_title(metric: str, scenario: Scenario) -> str:
+    """A by-group row's title: its short words, with the period of the ``scenario`` run for a
+    total over the projection, as its card says it ("Crises while waiting, 60 months":
+    :func:`app.core.card_label`); a count at the end or a wait has none."""
+    return core.card_label(metric, scenario, SHORT_LABELS.get(metric, label(metric)))
+
+
+def _period_of(results: Mapping[str, ExperimentResult]) -> Scenario:
+    """The scenario whose period the by-group rows say: the first's (the scenarios compared
+    are run over the same months, as the numbers table assumes)."""
+    return next(iter(results.values())).scenario
+
+
 def group_table(results: Mapping[str, ExperimentResult], variable: str,
                 metrics: tuple[str, ...] = VIEW_METRICS) -> pd.DataFrame:
     """Rows: metric and group; columns: one per scenario, ``mean (low to high)`` (counts to the
-    nearest 5) or suppressed."""
+    nearest 5) or suppressed. A total's rows say their period (:func:`measure_title`)."""
     out = {}
+    period = _period_of(results) if results else Scenario()
     for name, table in _tables(results).items():
         sub = table[(table["variable"] == variable) & table["metric"].isin(metrics)]
         out[name] = [("not shown (fewer than 5)" if r.suppressed else
                       interval_words(r.metric, r.mean, r.ci_low, r.ci_high))
                      for r in sub.itertuples()]
         index = pd.MultiIndex.from_arrays(
-            [[SHORT_LABELS.get(m, label(m)) for m in sub["metric"]], list(sub["group"])],
+            [[measure_title(m, period) for m in sub["metric"]], list(sub["group"])],
             names=["measure", "group"])
     frame = pd.DataFrame(out, index=index) if out else pd.DataFrame()
-    order = {SHORT_LABELS.get(m, label(m)): k for k, m in enumerate(metrics)}
+    order = {measure_title(m, period): k for k, m in enumerate(metrics)}
     return frame.sort_index(level=0, key=lambda level: level.map(order), sort_remaining=False)
 
 
@@ -221,7 +239,7 @@ def differences_by_group(results: Mapping[str, ExperimentResult], variable: str,
         diff = diff[(diff["variable"] == variable) & diff["metric"].isin(metrics)]
         frames.append(pd.DataFrame({
             "scenario": name,
-            "measure": [SHORT_LABELS.get(m, label(m)) for m in diff["metric"]],
+            "measure": [measure_title(m, results[name].scenario) for m in diff["metric"]],
             "group": diff["group"],
             "change (95% interval)": [
                 "not shown (fewer than 5)" if r.suppressed else
@@ -262,10 +280,11 @@ def who_benefits(results: Mapping[str, ExperimentResult], key: str) -> None:
     c1, c2 = st.columns(2)
     variable = c1.selectbox("Group children by", variables, key=f"{key}_equity_by",
                             format_func=VARIABLE_LABELS.__getitem__)
+    period = _period_of(results)
     metric = c2.selectbox("Measure", VIEW_METRICS, key=f"{key}_equity_metric",
-                          format_func=lambda m: SHORT_LABELS.get(m, label(m)))
+                          format_func=lambda m: measure_title(m, period))
     # drawn by the browser; the pack draws the same bars with who_benefits_chart
-    charts.draw(charts.who_benefits_chart(_tables(results), variable, metric))
+    charts.draw(charts.who_benefits_chart(_tables(results), variable, metric, period))
     st.caption(SUPPRESSION_NOTE)
     # each scenario's column headed by its short name (the full one on hover): a long name
     # made its column as wide as it, and the columns ran off a 1024-wide screen

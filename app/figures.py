@@ -20,6 +20,7 @@ from matplotlib.lines import Line2D
 
 from model import plots
 from model.experiment import ExperimentResult
+from model.scenario import Scenario
 
 from . import core
 
@@ -184,10 +185,13 @@ def bands_chart(result: ExperimentResult) -> Figure:
     return plots.wait_bands(result.timeseries, today=core.month_today(result.scenario))
 
 
-def differences_chart(differences: pd.DataFrame) -> Figure:
-    """Paired differences of the headline measures, with their 95% intervals."""
-    return plots.differences_chart(differences, metrics=list(core.HEADLINE_METRICS),
-                                   short_labels=True)
+def differences_chart(differences: pd.DataFrame, scenario: Scenario) -> Figure:
+    """Paired differences of the headline measures, with their 95% intervals, each row titled
+    as its card is (a total with the period of the ``scenario`` run: "Total cost, 60
+    months")."""
+    metrics = list(core.HEADLINE_METRICS)
+    return plots.differences_chart(differences, metrics=metrics, short_labels=True,
+                                   labels={m: core.card_label(m, scenario) for m in metrics})
 
 
 def support_chart(results: Mapping[str, ExperimentResult]) -> Figure:

@@ -15,7 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from model.experiment import ExperimentResult
-from model.waitinglist import SOURCE, format_value, sanity_panel, verdict
+from model.scenario import Scenario
+from model.waitinglist import SOURCE, format_value, list_load, sanity_panel, scenario_queue, verdict
 
 from .state import derived
 
@@ -49,6 +50,46 @@ def _sanity_table(result: ExperimentResult) -> pd.DataFrame:
     return sanity_table(result)
 
 
+def load_line(scenario: Scenario) -> str:
+    """One plain line on demand against capacity, for the top of a projection: the sanity
+    panel's load (:func:`model.waitinglist.list_load`, the "Load: demand / capacity" row),
+    rounded as people say it. Above 1 the list grows whatever the queue order, which is why
+    almost no new referral is assessed within 13 weeks; below 1 the team can keep up; ``""``
+    when nobody reaches the list. The shipped default: "Referrals reaching the diagnostic list
+    are about 4.9 times the assessments the team can start a week: the list grows whatever the
+    queue order (first year's referrals against the team at the start; see the sanity check
+    below)."
+    """
+    queue = scenario_queue(scenario)
+    load = list_load(queue)
+    outsourced = queue.outsourced_horizon > 0
+    who = "the team and the outsourced provider" if outsourced else "the team"
+    months = min(12, scenario.simulation.horizon_months)  # the panel's demand: the first year's
+    first = ("first year's" if months == 12 else
+             f"first {months} months'" if months > 1 else "first month's")
+    counted = (f" ({first} referrals against the team at the start"
+               + (" and the outsourced assessments spread over the projection" if outsourced
+                  else "") + "; see the sanity check below)")
+    if not math.isfinite(load):
+        return (f"{who.capitalize()} can start no assessments a week: every referral reaching "
+                f"the diagnostic list adds to it{counted}.")
+    if load <= 0:
+        return ""
+    if load > 1:
+        times = f"about {load:.1f} times" if round(load, 1) > 1 else "a little more than"
+        return (f"Referrals reaching the diagnostic list are {times} the assessments {who} can "
+                f"start a week: the list grows whatever the queue order{counted}.")
+    times = f"about {load:.1f} times" if round(load, 1) < 1 else "a little fewer than"
+    return (f"Referrals reaching the diagnostic list are {times} the assessments {who} can "
+            f"start a week: the team can keep up, so the list can come down{counted}.")
+
+
+@derived()
+def _load_line(result: ExperimentResult) -> str:
+    """:func:`load_line` of a result's scenario, once per result."""
+    return load_line(result.scenario)
+
+
 def render(result: ExperimentResult) -> None:
     """A closed expander with the sanity panel of ``result`` (call under the projection)."""
     import streamlit as st
@@ -80,4 +121,4 @@ def pack_page(result: ExperimentResult, name: str = "") -> Figure:
     return page
 
 
-__all__ = ["render", "sanity_table", "pack_page", "TITLE"]
+__all__ = ["render", "sanity_table", "pack_page", "load_line", "TITLE"]

@@ -375,8 +375,13 @@ def _words_inches(words: Sequence[str]) -> float:
 
 
 def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None = None, *,
-                      title: str | None = None, short_labels: bool = False) -> Figure:
+                      title: str | None = None, short_labels: bool = False,
+                      labels: Mapping[str, str] | None = None) -> Figure:
     """Paired differences against the baseline, with 95% intervals, one row per metric.
+
+    Rows are titled by ``labels`` where it names the metric (the app's titles, a total with its
+    period: "Total cost, 60 months"), else by the short card title (``short_labels``) or the
+    full label.
 
     ``compare_frame`` is :func:`model.experiment.compare`'s output (``metric, baseline, scenario,
     difference, ci_low, ci_high, n``) or ``comparison.csv`` (with a ``comparison`` column naming
@@ -426,8 +431,12 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
                       ha="left", fontsize=WORDS_FONT, color=colour(i))
     ax.axvline(0, color="black", linewidth=1.2)
     # the app's narrow columns take the short card titles (the table beside it has the full ones)
-    name = short_label if short_labels else label
-    ax.set_yticks(range(len(shown)), [textwrap.fill(name(m), DIFFERENCE_LABEL_CHARS,
+    default = short_label if short_labels else label
+
+    def row_title(metric: str) -> str:
+        return labels[metric] if labels and metric in labels else default(metric)
+
+    ax.set_yticks(range(len(shown)), [textwrap.fill(row_title(m), DIFFERENCE_LABEL_CHARS,
                                                     break_on_hyphens=False) for m in shown],
                   fontsize=FONT - 1)
     ax.set_ylim(len(shown) - 0.5, -0.5)
@@ -435,7 +444,7 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
               "Right: the change in the measure's own unit, with its 95% interval")
     if skipped:
         xlabel += "\n" + textwrap.fill("Not shown (baseline is zero or undefined): " + "; ".join(
-            label(m) for m in skipped), 80)
+            labels[m] if labels and m in labels else label(m) for m in skipped), 80)
     _style(ax, title or "What changes against the baseline", xlabel=xlabel)
     ax.grid(axis="x", alpha=0.3)
     ax.grid(axis="y", visible=False)

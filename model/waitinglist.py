@@ -281,6 +281,13 @@ def scenario_queue(scenario: Scenario) -> ScenarioQueue:
                               if a.capacity_model == "by_profession" else 1))
 
 
+def list_load(queue: ScenarioQueue) -> float:
+    """The panel's load: children joining the diagnostic list a week in the first year over the
+    assessments the team can start a week at the start (outsourced ones added, averaged over the
+    horizon). Above 1 the list grows without end, whatever the order it is seen in."""
+    return queue_load(queue.demand_first_year, queue.capacity_start + queue.outsourced_horizon)
+
+
 # -------------------------------------------------------------------------------------------------
 # The panel
 
@@ -423,7 +430,7 @@ def sanity_panel(scenario: Scenario, per_replication: pd.DataFrame | None = None
             "outsourced_per_week", "Outsourced assessments a week (over the projection)",
             "block assessments inside the horizon / weeks", q.outsourced_horizon,
             "assessments a week", *_sim(per_rep, "outsourced_assessments", 1 / weeks)[:3]))
-    load = queue_load(demand, capacity + q.outsourced_horizon)
+    load = list_load(q)
     rows.append(SanityRow(
         "load", "Load: demand / capacity (above 1 the list grows without end)",
         "demand / (capacity + outsourced)", load, "ratio",
@@ -591,5 +598,5 @@ def panel_text(panel: pd.DataFrame) -> str:
 
 __all__ = ["format_value", "queue_load", "target_mean_wait", "target_queue_size", "relief_capacity",
            "target_capacity", "waiting_list_pressure", "kingman_mean_wait", "share_over",
-           "scenario_queue", "ScenarioQueue", "SanityRow", "sanity_panel", "panel_text",
+           "scenario_queue", "ScenarioQueue", "list_load", "SanityRow", "sanity_panel", "panel_text",
            "join_share", "verdict", "SOURCE", "NICE_TARGET_WEEKS"]

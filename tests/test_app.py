@@ -66,6 +66,19 @@ def test_landing_page_shows_the_default_projection(scenario_page):
     assert not any("do not apply" in i.value for i in at.info)
 
 
+def test_the_scenario_page_says_demand_against_capacity_with_the_sanity_checks_load(
+        scenario_page):
+    """Every status-quo view shows about 0% assessed within 13 weeks: one line under the cards
+    says why, with the sanity table's own load (4.88, "about 4.9 times")."""
+    at = scenario_page
+    said = [m.value for m in at.markdown if m.value.startswith("Referrals reaching the diagnostic")]
+    assert len(said) == 1
+    sanity = next(d.value for d in at.dataframe if "Formula" in d.value.columns)
+    load = float(sanity[sanity["What"].str.startswith("Load")].iloc[0]["Formula"])
+    assert load > 4 and f"about {load:.1f} times the assessments the team can start a week: " \
+        "the list grows whatever the queue order" in said[0]
+
+
 def test_more_clinicians_then_run_shows_a_shorter_list_against_the_baseline():
     at = start()
     before = metric_values(at)[short_label("waiting_total_end")]

@@ -18,6 +18,7 @@ from model.experiment import compare, run_replications
 from model.labels import label, short_label
 from model.metrics import WAIT_BANDS, mean_ci
 from model.plots import WAIT_METRICS
+from model.scenario import Scenario
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,8 @@ def every_chart(runs):
     tables = equity._tables(results)
     return [charts.list_chart(results, today), charts.wait_chart(results),
             charts.bands_chart(results["Your scenario"], today),
-            charts.differences_chart(differences, core.HEADLINE_METRICS),
+            charts.differences_chart(differences, core.HEADLINE_METRICS,
+                                     results["Status quo"].scenario),
             charts.who_benefits_chart(tables, "deprivation_quintile", "list_wait_weeks_p50_end"),
             charts.who_benefits_chart({"Status quo": tables["Status quo"]},
                                       "looked_after_or_cin", "escalations")]
@@ -99,12 +101,13 @@ def test_the_stacked_bands_are_the_medians_of_each_wait_band(runs):
 
 
 def test_the_differences_are_the_paired_differences_as_a_share_of_the_baseline(runs):
-    _, differences = runs
-    chart = charts.differences_chart(differences, core.HEADLINE_METRICS)
+    results, differences = runs
+    scenario = results["Status quo"].scenario
+    chart = charts.differences_chart(differences, core.HEADLINE_METRICS, scenario)
     for row in chart.data.itertuples():
         d = differences.set_index("metric").loc[row.metric]
         assert row.pct == pytest.approx(100 * d["difference"] / abs(d["baseline"]), rel=1e-12)
-        assert row.measure == short_label(row.metric)
+        assert row.measure == core.card_label(row.metric, scenario)  # titled as its card
     shown = [m for m in core.HEADLINE_METRICS if m in set(chart.data["metric"])]
     assert list(chart.data["metric"]) == shown  # in the cards' order
 
@@ -120,22 +123,57 @@ def test_the_differences_say_each_change_in_its_own_unit_as_the_png_does(runs):
         "difference": [-41.0, -0.38, 1.2, -4.5, 1_399_721.0],
         "ci_low": [-58.5, -0.53, 0.8, -9.27, 1_399_619.0],
         "ci_high": [-23.5, -0.23, 1.6, 0.27, 1_399_948.0], "n": [10] * 5})
-    chart = charts.differences_chart(frame, core.HEADLINE_METRICS)
+    chart = charts.differences_chart(frame, core.HEADLINE_METRICS, Scenario())
     words = dict(zip(chart.data["metric"], chart.data["words"]))
     assert words == {"waiting_total_end": "-41.0 (-58.5 to -23.5)",
                      "total_wait_weeks_p50_end": "-0.38 weeks (-0.53 to -0.23)",
                      "pct_referrals_assessed_within_13w": "+1.2 points (+0.8 to +1.6)",
                      "escalations": "-4.50 (-9.27 to +0.27)", "cost_total": "+£1.40m"}
-    png = figures.differences_chart(frame)
+    png = figures.differences_chart(frame, Scenario())
     assert [t.get_text() for t in png.axes[1].texts] == list(chart.data["words"])
     # a cost that differs across projections keeps its interval, in pounds
     spread = frame.assign(difference=[-41.0, -0.38, 1.2, -4.5, 60_000.0],
                           ci_low=[-58.5, -0.53, 0.8, -9.27, 40_000.0],
                           ci_high=[-23.5, -0.23, 1.6, 0.27, 80_000.0])
-    cost = charts.differences_frame(spread, ["cost_total"])[0]["words"].iloc[0]
+    cost = charts.differences_frame(spread, ["cost_total"], Scenario())[0]["words"].iloc[0]
     assert cost == "+£60.0k (+£40.0k to +£80.0k)"  # three figures, as all money
     # the words are drawn beside the plot with only a margin: the chart's own size counts them
     assert chart.spec["padding"]["right"] <= 20
+
+
+@pytest.mark.parametrize(("months", "said"), [(36, "36 months"), (60, "60 months"),
+                                            (1, "1 month")])
+def test_the_differences_chart_says_the_period_of_a_total_as_its_card_does(months, said):
+    """"Total cost" and "Crises while waiting" on the chart of changes, beside cards reading
+    "Total cost, 60 months", did not say over what: a five-year cost read as a year's. The
+    browser's chart and the download's PNG title a total's row as its card does; a count at the
+    end, a wait and a share have no period."""
+    scenario = Scenario().replace({"simulation.horizon_months": months})
+    frame = pd.DataFrame({
+        "metric": ["waiting_total_end", "total_wait_weeks_p50_end",
+                   "pct_referrals_assessed_within_13w", "escalations", "cost_total"],
+        "baseline": [12_800.0, 95.0, 4.0, 900.0, 5_300_000.0],
+        "scenario": [12_759.0, 94.6, 5.2, 895.5, 6_699_721.0],
+        "difference": [-41.0, -0.38, 1.2, -4.5, 1_399_721.0],
+        "ci_low": [-58.5, -0.53, 0.8, -9.27, 1_399_619.0],
+        "ci_high": [-23.5, -0.23, 1.6, 0.27, 1_399_948.0], "n": [10] * 5})
+    chart = charts.differences_chart(frame, core.HEADLINE_METRICS, scenario)
+    titles = dict(zip(chart.data["metric"], chart.data["measure"]))
+    assert titles == {"waiting_total_end": "Children waiting",
+                      "total_wait_weeks_p50_end": "Waited so far, any stage (median)",
+                      "pct_referrals_assessed_within_13w": "Assessed within 13 weeks",
+                      "escalations": f"Crises while waiting, {said}",
+                      "cost_total": f"Total cost, {said}"}
+    assert all(titles[m] == core.card_label(m, scenario) for m in titles)  # the cards' words
+    png = figures.differences_chart(frame, scenario)
+    ticks = [t.get_text().replace("\n", " ") for t in png.axes[0].get_yticklabels()]
+    assert ticks == list(chart.data["measure"])
+    # a total that cannot be shown as a % is listed under the chart with its period too
+    zero = frame.assign(baseline=[12_800.0, 95.0, 4.0, 0.0, 5_300_000.0])
+    subtitle = charts.differences_chart(zero, core.HEADLINE_METRICS, scenario).spec["title"]
+    assert f"Crises while waiting, {said}." in subtitle["subtitle"][-1]
+    figure = figures.differences_chart(zero, scenario)
+    assert f"Crises while waiting, {said}" in figure.axes[0].get_xlabel().replace("\n", " ")
 
 
 COMPARE_FIRST = ["Status quo (illustrative Leeds-sized service)",
@@ -177,7 +215,7 @@ def test_the_chart_and_the_table_write_a_change_in_a_share_the_same_way():
     """The differences chart (the browser's and the PNG's) and the differences table write the
     same change in a share in the same words: "-3.1 points", never "-3.10 %-points" beside
     it; the interval's ends the same numbers too, the chart saying the unit once."""
-    words = charts.differences_frame(SHARE_CHANGES, list(SHARE_CHANGES["metric"]))[0]
+    words = charts.differences_frame(SHARE_CHANGES, list(SHARE_CHANGES["metric"]), Scenario())[0]
     table = core.differences_table(SHARE_CHANGES)
     png = plots.differences_chart(SHARE_CHANGES, list(SHARE_CHANGES["metric"]))
     assert [t.get_text() for t in png.axes[1].texts] == list(words["words"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app import core, equity
+from app import charts, core, equity
 from model.equity import SHORT_LABELS, equity_comparison
 from model.experiment import run_replications
 from model.labels import label
@@ -69,7 +69,9 @@ def test_who_benefits_tables_round_counts_to_5_and_write_intervals_in_words(resu
     says "a to b". Waits and shares keep their own figures."""
     table = equity.group_table(results, "deprivation_quintile")
     diff = equity.differences_by_group(results, "deprivation_quintile")
-    counts = {SHORT_LABELS[m] for m in GROUP_COUNT_METRICS if m in SHORT_LABELS}
+    period = results["Status quo"].scenario
+    counts = {equity.measure_title(m, period) for m in GROUP_COUNT_METRICS if m in SHORT_LABELS}
+    assert "Crises while waiting, 6 months" in counts  # a total's rows say their period
     cells = [(measure, cell) for (measure, _), row in table.iterrows() for cell in row]
     cells += list(zip(diff["measure"], diff["change (95% interval)"]))
     shown = [(m, c) for m, c in cells if c not in ("-", "not shown (fewer than 5)")]
@@ -93,6 +95,47 @@ def test_who_benefits_tables_round_counts_to_5_and_write_intervals_in_words(resu
     assert equity.interval_words("pct_supported_within_52w", -12.7, -15.7, -9.6, signed=True) \
         == "-12.7 (-15.7 to -9.6)"
     assert equity.interval_words("escalations", 120.0, math.nan, math.nan) == "120"
+
+
+@pytest.fixture(scope="module")
+def three_years():
+    """The status quo and the needs-led front door over 36 months (2 replications)."""
+    settings = ["simulation.horizon_months=36", "simulation.replications=2", "backlog.count=600"]
+    return {name: run_replications(load_scenario(ROOT / "scenarios" / f, settings),
+                                   executor="serial")
+            for name, f in (("Status quo", "default.toml"),
+                            ("Needs-led", "needs_led_profiling.toml"))}
+
+
+def test_the_by_group_totals_say_their_period_as_the_cards_do(three_years):
+    """"Crises while waiting" by group, beside a card reading "Crises while waiting, 36
+    months", did not say over what; the same words as the card now, in the table, the changes
+    by group and the chart's title and axis. A count at the end or a wait has no period."""
+    crises = "Crises while waiting, 36 months"
+    scenario = three_years["Status quo"].scenario
+    assert core.card_label("escalations", scenario) == crises  # the card's title
+    table = equity.group_table(three_years, "looked_after_or_cin")
+    measures = list(dict.fromkeys(table.index.get_level_values("measure")))
+    assert crises in measures and "Crises while waiting" not in measures
+    assert "Turned 18, never assessed, 36 months" in measures  # every total, not only crises
+    assert len(table.loc[crises]) == 2  # its groups (yes, no) under the one title
+    assert SHORT_LABELS["waiting_total_over_52w_end"] in measures  # at the end: no period
+    assert SHORT_LABELS["total_wait_weeks_p50_end"] in measures  # a wait: no period
+    # in the order offered, the total where its metric is
+    order = [equity.measure_title(m, scenario) for m in equity.VIEW_METRICS]
+    assert measures == [m for m in order if m in measures]
+    diff = equity.differences_by_group(three_years, "looked_after_or_cin")
+    assert crises in set(diff["measure"]) and "Crises while waiting" not in set(diff["measure"])
+    chart = charts.who_benefits_chart(equity._tables(three_years), "looked_after_or_cin",
+                                      "escalations", scenario)
+    title = " ".join(chart.spec["title"]["text"])  # in lines that fit a 1024-wide column
+    assert title == core.period_label("escalations", scenario)
+    assert "over the 36 months to December 2028" in title
+    assert max(len(line) for line in chart.spec["title"]["text"]) <= charts.TITLE_CHARS
+    assert chart.spec["layer"][0]["encoding"]["y"]["title"] == crises
+    figure = equity.who_benefits_chart(three_years, "looked_after_or_cin", "escalations")
+    assert figure.axes[0].get_ylabel() == crises
+    assert "36 months to December 2028" in figure.axes[0].get_title(loc="left").replace("\n", " ")
 
 
 def test_family_sentences_name_the_concerns_and_round_counts(results):

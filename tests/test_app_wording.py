@@ -315,6 +315,118 @@ def test_the_every_stage_count_is_over_every_projection_the_median_over_those_wi
         "assessment. 10%")
 
 
+FRONT_DOOR = Scenario().replace({"profiling.enabled": True})
+"""A scenario with the profiling front door (needs-led routing) on."""
+
+
+def waits_by_stage(list_median: list[float], any_median: list[float],
+                   profiling: list[float], scenario: Scenario | None = None,
+                   on_list: list[float] | None = None) -> ExperimentResult:
+    """A result with the diagnostic list's median wait and every stage's, the children waiting
+    for a needs profile (``profiling``) beside 5,000 on the list (or ``on_list``), nobody in
+    vetting and 4,000 on the list a year or more (none in the profile queue)."""
+    n = len(list_median)
+    listed = on_list or [5000.0] * n
+    values = {"waiting_over_52w_end": [4000.0] * n, "profiling_over_52w_end": [0.0] * n,
+              "vetting_over_52w_end": [0.0] * n, "waiting_total_over_52w_end": [4000.0] * n,
+              "waiting_list_end": listed, "profiling_queue_end": profiling,
+              "vetting_end": [0.0] * n,
+              "list_wait_weeks_p50_end": list_median, "total_wait_weeks_p50_end": any_median,
+              "pct_referrals_assessed_within_13w": [10.0] * n}
+    rows = [{"replication": rep, "month": "2030-12", "metric": "waiting_over_52w",
+             "value": 4000.0} for rep in range(n)]
+    per_rep = pd.DataFrame({"replication": range(n), **values})
+    return ExperimentResult(scenario or Scenario(), 1, per_rep, pd.DataFrame(rows))
+
+
+def test_a_front_door_that_lengthens_the_lists_wait_says_the_wait_of_every_stage():
+    """The front door moves children off the list: the list's own median rises (100 -> 130
+    weeks) while the median of every child still waiting, at any stage, falls (100 -> 85). The
+    sentence said only the list's, so the package read as longer waits for families."""
+    status_quo = waits_by_stage([100.0] * 4, [100.0] * 4, [0.0] * 4)
+    front = waits_by_stage([120.0, 130.0, 140.0, 130.0], [80.0, 85.0, 90.0, 85.0],
+                           [2000.0] * 4, FRONT_DOOR)
+    assert front.metric("list_wait_weeks_p50_end")["mean"] > status_quo.metric(
+        "list_wait_weeks_p50_end")["mean"]  # the case at issue: the list's median rises
+    assert front.metric("total_wait_weeks_p50_end")["mean"] < status_quo.metric(
+        "total_wait_weeks_p50_end")["mean"]  # while every stage's falls
+    assert core.takeaway_wait(front) == (
+        "By the end of December 2030 about 4,000 children on the diagnostic list have waited a "
+        "year or more; half of the children on the list have waited 130 weeks (about 2.5 years) "
+        "or more. Counting the children still waiting for a needs profile too, half of all the "
+        "children waiting have waited 85 weeks (about 1.6 years) or more (averages of 4 "
+        "projections). 10% of new referrals start assessment within the 13 weeks NICE "
+        "recommends.")
+    # the status quo has only the list: one median, said once, and no explanation
+    said = core.takeaway_wait(status_quo)
+    assert "half of all the children waiting" not in said and core.OLDER_LIST_WORDS not in said
+    assert "have waited 100 weeks (about 1.9 years) or more (averages of 4 projections)." in said
+    # the combined package's 60-month numbers: a list of 150 weeks, every stage 91
+    combined = waits_by_stage([150.0] * 4, [91.0] * 4, [2000.0] * 4, FRONT_DOOR)
+    assert "have waited 91 weeks (about 1.7 years) or more" in core.takeaway_wait(combined)
+
+
+def test_the_wait_of_every_stage_is_said_for_a_real_front_door(runs):
+    result = runs["Combined package"]
+    anywhere = result.metric("total_wait_weeks_p50_end")["mean"]
+    on_list = result.metric("list_wait_weeks_p50_end")["mean"]
+    assert result.metric("profiling_queue_end")["mean"] > 0  # the front door holds children
+    assert f"{anywhere:.0f}" != f"{on_list:.0f}"  # two numbers to say
+    said = core.takeaway_wait(result)
+    assert f"half of the children on the list have waited {on_list:.0f} weeks" in said
+    assert ("Counting the children still waiting for a needs profile or for their referral to "
+            f"be vetted too, half of all the children waiting have waited {anywhere:.0f} weeks"
+            in said)
+    assert said.count("projections") == 1  # the averages said once
+    # and the status quo says its own, so the two can be set side by side
+    status_quo = runs["Status quo"]
+    assert (f"half of all the children waiting have waited "
+            f"{status_quo.metric('total_wait_weeks_p50_end')['mean']:.0f} weeks"
+            in core.takeaway_wait(status_quo))
+
+
+def test_the_wait_of_every_stage_says_the_projections_it_is_of():
+    """Nobody left on the list in 1 of 4 projections (its median of the other 3) while
+    children wait for a profile in all 4 (every stage's median of all 4); and nobody waiting
+    anywhere in 1 of 4 (every stage's median of the other 3)."""
+    some_list = waits_by_stage([120.0, 130.0, 140.0, NAN], [80.0, 85.0, 90.0, 95.0],
+                               [2000.0] * 4, FRONT_DOOR, on_list=[5000.0] * 3 + [0.0])
+    assert core.takeaway_wait(some_list) == (
+        "By the end of December 2030 about 4,000 children on the diagnostic list have waited a "
+        "year or more (average of 4 projections); in the 3 of 4 projections where anyone is "
+        "still on the list, half of the children on the list have waited 130 weeks (about 2.5 "
+        "years) or more. Counting the children still waiting for a needs profile too, half of "
+        "all the children waiting have waited 88 weeks (about 1.7 years) or more (average of "
+        "all 4 projections). 10% of new referrals start assessment within the 13 weeks NICE "
+        "recommends.")
+    some_anywhere = waits_by_stage([120.0, 130.0, 140.0, NAN], [80.0, 85.0, 90.0, NAN],
+                                   [2000.0] * 3 + [0.0], FRONT_DOOR,
+                                   on_list=[5000.0] * 3 + [0.0])
+    assert ("half of the children on the list have waited 130 weeks (about 2.5 years) or "
+            "more. In the 3 of 4 projections where anyone is still waiting, counting the "
+            "children still waiting for a needs profile too, half of all the children waiting "
+            "have waited 85 weeks (about 1.6 years) or more. 10%") in core.takeaway_wait(
+                some_anywhere)
+
+
+def test_a_front_door_with_nobody_waiting_for_a_profile_says_why_the_lists_wait_rises():
+    """No needs-profile queue at the end: every stage's median is the list's, so the sentence
+    says why the list's can rise (fewer children join it) instead; the same median for every
+    stage is not said twice."""
+    same = waits_by_stage([130.0] * 4, [130.2] * 4, [0.0] * 4, FRONT_DOOR)
+    said = core.takeaway_wait(same)
+    assert said.count("130 weeks") == 1 and "half of all the children waiting" not in said
+    assert said.endswith(f"or more (averages of 4 projections). {core.OLDER_LIST_WORDS} 10% of "
+                         "new referrals start assessment within the 13 weeks NICE recommends.")
+    # a queue for a profile whose children's waits round to the list's: nothing to add but why
+    rounds = waits_by_stage([130.0] * 4, [130.3] * 4, [50.0] * 4, FRONT_DOOR)
+    assert "half of all the children waiting" not in core.takeaway_wait(rounds)
+    assert core.OLDER_LIST_WORDS in core.takeaway_wait(rounds)
+    # without a front door, no explanation is needed
+    assert core.OLDER_LIST_WORDS not in core.takeaway_wait(
+        waits_by_stage([130.0] * 4, [130.0] * 4, [0.0] * 4))
+
+
 def test_the_families_support_wait_says_in_how_many_projections_any_were_supported():
     supported = {"supported_without_diagnosis": [30.0, 20.0, 0.0, 0.0]}
     some = result_of(supported | {"supported_without_diagnosis_weeks_to_support_p50":

@@ -203,7 +203,7 @@ def scenario_figures(names: dict[str, Any], today: str, shown_result: Any,
            "waits": figures.wait_chart(names),
            "list_by_wait_band": figures.bands_chart(shown_result)}
     if differences is not None:
-        out["differences"] = figures.differences_chart(differences)
+        out["differences"] = figures.differences_chart(differences, shown_result.scenario)
     return out
 
 
@@ -243,6 +243,10 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
     headline(base_result, edit_result)
     today = core.month_today(baseline)
     shown_result = edit_result or base_result
+    # demand against capacity, from the sanity check's own load: why ~0% are seen in 13 weeks
+    load = sanity._load_line(shown_result)
+    if load:
+        st.markdown(load)
     # by profession: which profession's hours run out, so more of another changes little
     constraint = core.constraint_note(shown_result)
     if constraint:
@@ -268,7 +272,7 @@ def results(run: dict) -> None:  # type: ignore[type-arg]
             st.caption("Paired differences: both scenarios ran with the same seed, so each "
                        "replication sees the same children and the difference is the change, "
                        "not luck. An interval that excludes zero is a clear change.")
-            charts.draw(charts.differences_chart(differences, core.HEADLINE_METRICS))
+            charts.draw(charts.differences_chart(differences, core.HEADLINE_METRICS, baseline))
             layout.table(core.differences_table(differences, run["base_name"],
                                                 "Your scenario", baseline))
     with tabs[3]:
