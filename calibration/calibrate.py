@@ -156,6 +156,10 @@ class Parameter:
         return out
 
 
+KM_BLIND_SHARE = 0.95
+"""At the last checkpoint, this share or more of children not yet assessed in both the data and
+the replay: the waits check cannot see the waits (:attr:`Tuning.km_blind`)."""
+
 MULTIPLIER_RANGE = (0.8, 1.25)
 """Capacity multipliers inside this range are read as the simulation refining the throughput
 estimate (hours lost when nobody is waiting, leaving interacting with capacity: a few percent to
@@ -232,6 +236,22 @@ class Tuning:
         return float(np.nanmax(gap)) if np.isfinite(gap).any() else math.nan
 
     @property
+    def km_blind(self) -> str | None:
+        """Why the waits check tells little, when at its last checkpoint nearly every child
+        (95% or more) was still not assessed in the data and in the replay: waits longer than
+        the checkpoints all look alike to it, so a small gap is no sign of a good fit."""
+        obs, sim = self.km_observed[-1:], self.km_simulated[-1:]
+        if not len(obs) or not (np.isfinite(obs[0]) and np.isfinite(sim[0])):
+            return None
+        if min(obs[0], sim[0]) < KM_BLIND_SHARE:
+            return None
+        weeks = f"{self.km_weeks[-1]:g}"
+        return (f"the waits check sees little here: {obs[0]:.0%} of the children in the data "
+                f"and {sim[0]:.0%} in the replay were not yet assessed {weeks} weeks after "
+                f"referral, so it cannot tell waits longer than {weeks} weeks apart; the list "
+                "size is the check that can")
+
+    @property
     def in_range(self) -> bool:
         low, high = MULTIPLIER_RANGE
         return low <= self.capacity_multiplier <= high
@@ -264,8 +284,10 @@ class Tuning:
             f"Fit of the replay of the last {len(self.observed)} months from "
             f"{self.replay_start.date()}: list size within {self.list_error_pct:.1f}% on average "
             f"({self.list_end_error_pct:+.1f}% at the end); censored waits (share not yet "
-            f"assessed, Kaplan-Meier) within {self.km_max_gap:.3f}; referrals within "
-            f"{self.referral_error_pct:.1f}% a month.")
+            f"assessed, Kaplan-Meier) within {100 * self.km_max_gap:.1f} percentage points; "
+            f"referrals within {self.referral_error_pct:.1f}% a month.")
+        if self.km_blind:
+            lines.append(f"Note: {self.km_blind}.")
         return lines
 
 

@@ -184,6 +184,11 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
     return "\n".join(lines)
 
 
+def _pct(share: float) -> str:
+    """A share as a percentage with one decimal ("99.6%"), "-" when undefined."""
+    return f"{100 * share:.1f}%" if math.isfinite(share) else "-"
+
+
 def _fmt(v: Any) -> str:
     if v is None:
         return "-"
@@ -307,9 +312,12 @@ def report_markdown(calibration: Calibration, figures: bool = True) -> str:
                   f"- waits: largest gap between the observed and simulated Kaplan-Meier "
                   f"curves (shares not yet assessed at a given week) "
                   f"**{100 * t.km_max_gap:.1f} percentage points**", ""]
-        rows = [(f"{w:g}", _fmt(o), _fmt(s)) for w, o, s in
+        if t.km_blind:
+            lines += [f"Note: {t.km_blind}.", ""]
+        rows = [(f"{w:g}", _pct(o), _pct(s)) for w, o, s in
                 zip(t.km_weeks, t.km_observed, t.km_simulated)]
-        lines += [_markdown_table(("weeks", "observed not yet assessed", "simulated"), rows), ""]
+        lines += [_markdown_table(("weeks after referral", "observed not yet assessed",
+                                   "simulated not yet assessed"), rows), ""]
         rows = [(m, suppress_small(o), suppress_small(s)) for m, o, s in
                 zip(t.observed["month"], t.observed["waiting_end"], t.simulated["p50"])]
         lines += [_markdown_table(("month", "observed list", "simulated median"), rows), ""]

@@ -467,3 +467,24 @@ def test_exclude_months_none_leaves_no_month_out_of_an_extract_fit() -> None:
         args = build_parser().parse_args(["calibrate", "x.csv", "--extract-date", "2025-01-01",
                                           "--exclude-months", given, "--out", "o"])
         assert _options(args).exclude_months == wanted
+
+
+@pytest.mark.parametrize("observed, simulated, blind", [
+    ((1.0, 1.0), (1.0, 1.0), True),      # nobody assessed by the last checkpoint: sees nothing
+    ((0.99, 0.96), (1.0, 0.95), True),   # 96% and 95% still waiting at 26 weeks
+    ((0.99, 0.96), (1.0, 0.94), False),  # the replay assesses 6% by then: the check can see
+    ((0.9, 0.5), (0.9, 0.45), False)])
+def test_a_waits_check_that_cannot_see_the_waits_says_so(observed: tuple, simulated: tuple,
+                                                         blind: bool) -> None:
+    """When nearly every child (95% or more) is still waiting at the last checkpoint in the data
+    and in the replay, a gap of 0 says nothing about the waits: the headline says so, and the
+    gap is given in percentage points as in the report (it read 'within 0.000')."""
+    t = _tuning(1.0)
+    t.km_observed, t.km_simulated = np.array(observed), np.array(simulated)
+    said = " ".join(t.headline())
+    gap = 100 * max(abs(o - s) for o, s in zip(observed, simulated))
+    assert f"within {gap:.1f} percentage points" in said
+    assert ("the waits check sees little" in said) is blind
+    if blind:
+        assert f"{observed[-1]:.0%} of the children in the data" in said
+        assert "not yet assessed 26 weeks after referral" in said
