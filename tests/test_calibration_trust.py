@@ -222,7 +222,7 @@ def test_a_multiplier_outside_its_range_is_warned_with_causes(multiplier: float,
         assert head[1].startswith("WARNING") and "Likely causes" in head[1]
     fit = head[-1]
     assert "list size within 5.0%" in fit and "+10.0% at the end" in fit
-    assert "censored waits" in fit and "within 0.050" in fit and "referrals within 5.0%" in fit
+    assert "censored waits" in fit and "within 5.0 percentage points" in fit and "referrals within 5.0%" in fit
 
 
 def test_the_report_leads_with_the_multiplier_fit_and_changes(small_table) -> None:  # type: ignore[no-untyped-def]
