@@ -205,6 +205,8 @@ class Tuning:
     replay_start: pd.Timestamp
     replications: int
     bounds: tuple[float, float] = (0.5, 2.0)
+    tuned: bool = True
+    """False with ``tune=False`` (``--no-tune``): the multiplier is 1, not searched for."""
 
     @property
     def list_error_pct(self) -> float:
@@ -276,8 +278,13 @@ class Tuning:
 
     def headline(self) -> list[str]:
         """The first lines of a report: the multiplier, what it is, a warning, the fit."""
-        lines = [f"Capacity multiplier {self.capacity_multiplier:.3f} ({MULTIPLIER_MEANING}; "
-                 f"expected within {MULTIPLIER_RANGE[0]:g}-{MULTIPLIER_RANGE[1]:g})."]
+        if not self.tuned:
+            lines = ["Capacity multiplier not tuned (--no-tune): the simulation uses the capacity "
+                     "measured from throughput as it is (a multiplier of 1); the replay below "
+                     "shows how well that reproduces the history."]
+        else:
+            lines = [f"Capacity multiplier {self.capacity_multiplier:.3f} ({MULTIPLIER_MEANING}; "
+                     f"expected within {MULTIPLIER_RANGE[0]:g}-{MULTIPLIER_RANGE[1]:g})."]
         if self.warning:
             lines.append(self.warning)
         lines.append(
@@ -808,7 +815,7 @@ def _tune_capacity(replay: Scenario, data: pd.DataFrame, months: pd.PeriodIndex,
     tuning = Tuning(theta, _loss(lists, obs_list, kms, obs_km), untuned, evaluations,
                     observed[["month", "waiting_end", "referrals"]], simulated, obs_km,
                     _nanmean(kms), weeks, start, options.replications,
-                    tuple(options.capacity_bounds))  # type: ignore[arg-type]
+                    tuple(options.capacity_bounds), options.tune)  # type: ignore[arg-type]
     if tuning.warning:
         log.warning("%s", tuning.warning)
     return tuning
@@ -1120,8 +1127,11 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
     hours = final.assessment.hours_per_assessment.mean_value
     low, high = capacity.assessments_per_month_ci_
     parameters.append(Parameter("capacity_multiplier", tuning.capacity_multiplier, None, None,
-                                "x throughput capacity", "simulation-calibrated",
-                                note=tuning.warning or MULTIPLIER_MEANING))
+                                "x throughput capacity",
+                                "simulation-calibrated" if tuning.tuned else "not tuned",
+                                note=tuning.warning or (MULTIPLIER_MEANING if tuning.tuned else
+                                                        "not tuned (--no-tune): the capacity "
+                                                        "measured from throughput as it is")))
     parameters.append(Parameter(
         "clinical_hours_per_week", final.assessment.clinical_hours_per_week(),
         capacity.clinical_hours_per_week(low * tuning.capacity_multiplier, hours),

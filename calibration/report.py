@@ -303,7 +303,9 @@ def report_markdown(calibration: Calibration, figures: bool = True) -> str:
         lines += ["## Goodness of fit", "",
                   f"The last {len(t.observed)} months were replayed from the children waiting on "
                   f"{t.replay_start.date()} ({t.replications} replications, common random "
-                  f"numbers). Capacity multiplier **{t.capacity_multiplier:.3f}** (misfit "
+                  f"numbers). Capacity multiplier **{t.capacity_multiplier:.3f}**"
+                  + ("" if t.tuned else " (not tuned: the capacity measured from throughput "
+                     "as it is)") + " (misfit "
                   f"{t.loss:.2g}, against {t.loss_untuned:.2g} untuned: the mean squared "
                   f"relative error of the list plus the mean squared gap of the waits curve; 0 "
                   f"is a perfect fit).", "",

@@ -232,7 +232,7 @@ def test_the_report_leads_with_the_multiplier_fit_and_changes(small_table) -> No
     result = calibrate_extract(table, QUICK)
     lines = report_markdown(result, figures=False).splitlines()
     assert lines[0] == "# Calibration report"
-    assert lines[2].startswith("Capacity multiplier 1.000")
+    assert lines[2].startswith("Capacity multiplier not tuned")  # QUICK does not tune
     assert lines[3].startswith("Fit of the replay")
     assert lines[4].startswith("Data changed on the way in")
     text = "\n".join(lines)
@@ -488,3 +488,14 @@ def test_a_waits_check_that_cannot_see_the_waits_says_so(observed: tuple, simula
     if blind:
         assert f"{observed[-1]:.0%} of the children in the data" in said
         assert "not yet assessed 26 weeks after referral" in said
+
+
+def test_an_untuned_multiplier_is_not_described_as_fitted() -> None:
+    """With ``--no-tune`` the multiplier is 1 by choice: the headline must not say the
+    simulation scaled the capacity to reproduce the history (it did not search)."""
+    from dataclasses import replace
+
+    untuned = replace(_tuning(1.0), tuned=False)
+    said = " ".join(untuned.headline())
+    assert "not tuned" in said and "scaled the capacity" not in said
+    assert "scaled the capacity" in " ".join(_tuning(1.0).headline())
