@@ -91,20 +91,38 @@ the constant that makes them fit the screen's height left by :data:`SLIDE_CHROME
 to spare, on a 16:10 or a 4:3 screen."""
 
 
-def words_factor(takeaways: Sequence[str]) -> float:
+WORDS_SHARE = 0.4
+"""The share of a presentation-mode screen's width a slide's sentences take (the column right
+of the chart); a slide of words alone puts its words in the chart's three fifths."""
+
+SLIDE_CHART_PX = {(1440, 900): 753, (1024, 768): 575}
+"""Pixels: how wide presentation mode shows a slide's chart (its column, three fifths of the
+screen less the page's padding), measured in Chromium at each screen size (width, height);
+``tests/test_browser.py`` measures them again. :data:`app.figures.SLIDE_SIZE` is chosen so
+that the charts' type is at least :data:`SLIDE_TYPE_PX` on the narrower."""
+
+SLIDE_TYPE_PX = 14
+"""Pixels: the least height of type on a presentation-mode chart, legible from the back of a
+room on a projector (the sentences beside it are 17 to 23)."""
+
+
+def words_factor(takeaways: Sequence[str], share: float = WORDS_SHARE) -> float:
     """The sentences' type size as a share of the screen's height left to them: smaller for
     longer sentences (the area they take grows with the square of the size), each paragraph's
-    margin and last line counted as 60 characters."""
+    margin and last line counted as 60 characters; in a column ``share`` of the screen wide
+    (the area grows with the width)."""
     chars = sum(len(t) for t in takeaways) + 60 * len(takeaways)
-    return math.sqrt(WORDS_AREA / max(chars, 1))
+    return math.sqrt(WORDS_AREA * share / WORDS_SHARE / max(chars, 1))
 
 
-def words_style(takeaways: Sequence[str], key: str) -> None:
+def words_style(takeaways: Sequence[str], key: str, factor: float | None = None) -> None:
     """Presentation mode: the type of the sentences in the container ``key`` sized so that they
     fit the screen below the title without scrolling (as large as the page's 1.45rem when they
-    are short, never below 0.75rem)."""
-    st.html(f"<style>.st-key-{key} [data-testid=\"stMarkdownContainer\"] p {{ font-size: "
-            f"clamp(0.75rem, calc({words_factor(takeaways):.4f} * (100vh - {SLIDE_CHROME_PX}px)),"
+    are short, never below 0.75rem); ``factor`` instead of :func:`words_factor`'s, to give two
+    columns the same size."""
+    factor = words_factor(takeaways) if factor is None else factor
+    st.html(f"<style>.st-key-{key} [data-testid=\"stMarkdownContainer\"] :is(p, li) {{ "
+            f"font-size: clamp(0.75rem, calc({factor:.4f} * (100vh - {SLIDE_CHROME_PX}px)),"
             " 1.45rem) !important; }</style>")
 
 
