@@ -65,6 +65,11 @@ screen: drawn at the pack's 11 inches, the legend's 12 points were 8.7 pixels at
 for the caption under it."""
 
 
+SLIDE_LEAST_POINTS = plots.FONT - 2
+"""Points: the smallest type on a chart of the slides (the legend's title; ticks and legend
+entries are a point larger)."""
+
+
 def on_screen_px(points: float, dpi: float, picture_px: float, shown_px: float) -> float:
     """How many pixels tall type of ``points`` is on screen, in a picture drawn at ``dpi``
     ``picture_px`` pixels wide that the browser shows ``shown_px`` wide."""

@@ -115,15 +115,34 @@ def words_factor(takeaways: Sequence[str], share: float = WORDS_SHARE) -> float:
     return math.sqrt(WORDS_AREA * share / WORDS_SHARE / max(chars, 1))
 
 
+WORDS_REM = (0.75, 1.45)
+"""The least and the most a presentation-mode slide's sentences are (rem, 16 px)."""
+
+
+def text_slide_factor(text: Sequence[str], note: Sequence[str]) -> float:
+    """A slide of sentences (:attr:`app.pack.Slide.text`, in the chart's three fifths) and its
+    note (in the column beside): one size for both, the smaller of the two that fit, so the
+    note is never larger than the sentences it is about."""
+    return min(words_factor(text, share=0.6), words_factor(note))
+
+
+def words_px(factor: float, screen_height: float) -> float:
+    """Pixels: the sentences' type on a screen ``screen_height`` tall, as
+    :func:`words_style` sizes it with ``factor``."""
+    low, high = (16 * rem for rem in WORDS_REM)
+    return min(max(factor * (screen_height - SLIDE_CHROME_PX), low), high)
+
+
 def words_style(takeaways: Sequence[str], key: str, factor: float | None = None) -> None:
     """Presentation mode: the type of the sentences in the container ``key`` sized so that they
     fit the screen below the title without scrolling (as large as the page's 1.45rem when they
-    are short, never below 0.75rem); ``factor`` instead of :func:`words_factor`'s, to give two
-    columns the same size."""
+    are short, never below 0.75rem: :func:`words_px`); ``factor`` instead of
+    :func:`words_factor`'s, to give two columns the same size."""
     factor = words_factor(takeaways) if factor is None else factor
+    low, high = WORDS_REM
     st.html(f"<style>.st-key-{key} [data-testid=\"stMarkdownContainer\"] :is(p, li) {{ "
-            f"font-size: clamp(0.75rem, calc({factor:.4f} * (100vh - {SLIDE_CHROME_PX}px)),"
-            " 1.45rem) !important; }</style>")
+            f"font-size: clamp({low}rem, calc({factor:.4f} * (100vh - {SLIDE_CHROME_PX}px)),"
+            f" {high}rem) !important; }}</style>")
 
 
 WORD_JOINER = "\u2060"

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from app_helpers import start_app
+import io
 
-from app import core, figures, layout, pack, state
+import pytest
+from app_helpers import start_app
+from matplotlib.text import Text
+
+from model.experiment import run_replications
+
+from app import core, equity, figures, layout, pack, state
 from app.pages import present
 
 SMALL = {"horizon_months": 12, "replications": 3}
@@ -109,3 +115,90 @@ def test_the_shading_words_show_only_under_a_chart_with_shading():
             at.button(key="present_next").click().run()
     fans = [True, True, False, False, False, False]  # the list and the waits
     assert said == [(f"Slide {k + 1} of 6", fan, fan) for k, fan in enumerate(fans)]
+
+
+# -------------------------------------------------------------------------------------------------
+# Type a room can read: the rule that sizes presentation mode's charts and words
+
+
+@pytest.fixture(scope="module")
+def three():
+    """Three scenarios, as a summit often compares: results and the day the projection starts."""
+    settings = {"simulation.horizon_months": 12, "simulation.replications": 3}
+    scenarios = [core.load_shipped(stem)[0].replace(settings)
+                 for stem in ("default", "needs_led_profiling", "combined")]
+    results = {s.meta.name: run_replications(s, executor="serial") for s in scenarios}
+    return results, core.month_today(scenarios[0])
+
+
+def as_streamlit_draws(figure) -> bytes:  # type: ignore[no-untyped-def]
+    """The PNG ``st.pyplot`` sends the browser (its defaults: 200 dpi, cropped to what is
+    drawn), which the browser scales to the chart's column."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=STREAMLIT_DPI, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+STREAMLIT_DPI = 200
+
+
+def drawn_points(figure) -> list[float]:  # type: ignore[no-untyped-def]
+    """The size of every text the figure shows (titles, ticks, legend, labels, notes)."""
+    return [t.get_fontsize() for t in figure.findobj(Text)
+            if t.get_visible() and t.get_text().strip()]
+
+
+@pytest.mark.parametrize("screen", sorted(layout.SLIDE_CHART_PX))
+def test_presentation_charts_type_is_at_least_14_px_on_a_projector(three, screen):
+    """Drawn at the pack's 11 inches and scaled down to the slide's chart column, the charts'
+    ticks and legend were 8-9 px at 1024x768, unreadable from the back of a room. On screen a
+    point is (dpi / 72) * (shown width / picture width) pixels; every chart of presentation
+    mode's slides is at least 14 px at 1024x768 and 1440x900, and the pack's own are not (so
+    the check can fail)."""
+    from matplotlib import image
+
+    results, today = three
+    shown = layout.SLIDE_CHART_PX[screen]
+    charts = [s for s in pack.all_slides(results, today, size=figures.SLIDE_SIZE) if not s.text]
+    assert [s.name for s in charts] == ["projected_list", "waits", "first_support", "who_benefits"]
+    for slide in charts:
+        png = as_streamlit_draws(slide.figure)
+        width = image.imread(io.BytesIO(png), format="png").shape[1]
+        # every word inside the figure: nothing runs past it and widens (so shrinks) the picture
+        assert width <= (figures.SLIDE_SIZE[0] + 0.25) * STREAMLIT_DPI, slide.name
+        least = min(drawn_points(slide.figure))
+        assert least >= figures.SLIDE_LEAST_POINTS, slide.name
+        px = figures.on_screen_px(least, STREAMLIT_DPI, width, shown)
+        assert px >= layout.SLIDE_TYPE_PX, (slide.name, screen, round(px, 1))
+    for slide in pack.slides(results, today):  # the pack's size, shown in the same column
+        width = image.imread(io.BytesIO(as_streamlit_draws(slide.figure)), format="png").shape[1]
+        if screen == (1024, 768):
+            assert figures.on_screen_px(min(drawn_points(slide.figure)), STREAMLIT_DPI, width,
+                                        shown) < layout.SLIDE_TYPE_PX, slide.name
+
+
+def test_each_scenario_has_its_own_families_slide_in_type_no_smaller_than_its_note(three):
+    """Three scenarios' sentences on one "What families worry about" slide were 8 points in the
+    deck beside a 16-point note on rounding; on screen they could not fit above 12 px. A slide
+    for each scenario: its sentences at least 16 px at 1024x768, and the note beside them the
+    same size, never larger."""
+    results, today = three
+    families = [s for s in pack.all_slides(results, today, size=figures.SLIDE_SIZE)
+                if s.text]
+    assert [s.title for s in families] == [equity.FAMILIES_TITLE] * 3
+    assert [s.text[0] for s in families] == list(results)
+    for slide in families:
+        factor = layout.text_slide_factor(slide.text, slide.takeaways)
+        assert factor <= layout.words_factor(slide.takeaways)  # the note no larger
+        for height in (768, 900):
+            px = layout.words_px(factor, height)
+            assert px >= 16 if height == 768 else px >= 20, (slide.text[0], height, px)
+    # all three on one slide would not have fitted in legible type
+    together = [line for s in families for line in s.text]
+    assert layout.words_px(layout.text_slide_factor(together, families[0].takeaways), 768) < 14
+
+
+def test_a_slide_of_sentences_shows_them_as_the_deck_has_them():
+    text = ("Status quo", "  • About 45 children *were* supported.", "  • Fewer than 5 turned 18.")
+    assert present.text_markdown(text) == ("**Status quo**\n\n- About 45 children \\*were\\* "
+                                          "supported.\n- Fewer than 5 turned 18.")

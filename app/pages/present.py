@@ -80,9 +80,7 @@ def one_slide(deck: list[pack.Slide]) -> pack.Slide:
     chart, words = st.columns([3, 2], vertical_alignment="top")
     factor = None
     if slide.text:  # a slide of sentences: words in the chart's place, as the deck has them
-        # the sentences and the note beside them in one size, the smaller of the two that fit
-        factor = min(layout.words_factor(slide.text, share=0.6),
-                     layout.words_factor(slide.takeaways))
+        factor = layout.text_slide_factor(slide.text, slide.takeaways)
         layout.words_style(slide.text, key=SLIDE_TEXT, factor=factor)
         with chart.container(key=SLIDE_TEXT):
             st.markdown(text_markdown(slide.text))
