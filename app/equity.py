@@ -20,6 +20,7 @@ from model.disclosure import round_to_base
 from model.equity import GAPS, SHORT_LABELS, VARIABLE_LABELS, equity_comparison, equity_table
 from model.experiment import ExperimentResult
 from model.labels import PALETTE, label
+from model import plots
 from model.metrics import GROUP_COUNT_METRICS
 from model.scenario import Scenario
 
@@ -80,12 +81,20 @@ def _tables(results: Mapping[str, ExperimentResult]) -> dict[str, pd.DataFrame]:
     return {name: _table(r) for name, r in results.items() if r.groups is not None}
 
 
+BARS_NOTE = ("Bars: average over replications; lines: 95% interval; n/s: not shown (fewer than "
+             "5 children).")
+"""What the "Who benefits?" bars, whiskers and "n/s" marks are, said under the chart."""
+
+
 def who_benefits_chart(results: Mapping[str, ExperimentResult], variable: str,
-                       metric: str) -> Figure:
+                       metric: str, size: tuple[float, float] | None = None) -> Figure:
     """Bars by group for each scenario with 95% intervals (suppressed groups marked); a total
-    over the projection says its period in the title and axis, as the browser's chart does."""
+    over the projection says its period in the title and axis, as the browser's chart does. In
+    the type sizes of the other charts (:data:`model.plots.FONT`), the scenarios and
+    :data:`BARS_NOTE` in a legend under the plot. ``size`` is the figure's (width, height) in
+    inches, by default 9 x 5.2; presentation mode passes :data:`app.figures.SLIDE_SIZE`."""
     tables = _tables(results)
-    figure = Figure(figsize=(9, 4.6))
+    figure = plots.new_figure(*(size or (9, 5.2)))
     ax = figure.add_subplot()
     names = list(tables)
     groups: list[str] = []
@@ -106,24 +115,30 @@ def who_benefits_chart(results: Mapping[str, ExperimentResult], variable: str,
         error = np.vstack([np.where(np.isfinite(low), means - low, 0),
                            np.where(np.isfinite(high), high - means, 0)])
         ax.bar(pos[shown], means[shown], width * 0.95, color=PALETTE[k % len(PALETTE)],
-               label=name, yerr=error[:, shown], capsize=3, ecolor="#333333")
+               label=plots.legend_words(name, figure), yerr=error[:, shown], capsize=3,
+               ecolor="#333333")
         for p, hidden in zip(pos, ~shown):
             if hidden:
-                ax.text(p, 0, "n/s", ha="center", va="bottom", fontsize=8, color="#555555",
-                        rotation=90)
+                ax.text(p, 0, "n/s", ha="center", va="bottom", fontsize=plots.FONT - 2,
+                        color="#555555", rotation=90)
     ax.set_xticks(x, groups)
-    ax.set_xlabel(VARIABLE_LABELS.get(variable, variable))
+    ax.tick_params(labelsize=plots.FONT - 1)
+    ax.set_xlabel(VARIABLE_LABELS.get(variable, variable), fontsize=plots.FONT)
     period = _period_of(results) if results else None
-    ax.set_ylabel(measure_title(metric, period) if period is not None else
-                  SHORT_LABELS.get(metric, label(metric)))
-    # wrapped: one line as long as the label made the figure, and so the bars, narrower
-    ax.set_title(textwrap.fill(core.period_label(metric, period), 75), fontsize=11, loc="left")
+    ax.set_ylabel(textwrap.fill(measure_title(metric, period) if period is not None else
+                                SHORT_LABELS.get(metric, label(metric)), 30),
+                  fontsize=plots.FONT)
+    # wrapped to the figure: one line as long as the label made the figure, and so the bars,
+    # narrower
+    ax.set_title(plots.wrap_to(core.period_label(metric, period),
+                               figure.get_figwidth() - plots.TITLE_INDENT, plots.FONT),
+                 fontsize=plots.FONT, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
-    if len(names) > 1:
-        ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    figure.text(0.01, 0.01, "Bars: average over replications; lines: 95% interval; n/s: not "
-                "shown (fewer than 5 children).", fontsize=8, color="#555555")
-    figure.tight_layout(rect=(0, 0.04, 1, 1))
+    handles, labels = ax.get_legend_handles_labels()
+    figure.legend(handles, labels, fontsize=plots.FONT - 1, frameon=False,
+                  loc="outside lower center", ncols=plots.legend_columns(labels, figure),
+                  title=plots.legend_words(BARS_NOTE, figure, plots.FONT - 2),
+                  title_fontsize=plots.FONT - 2)
     return figure
 
 
@@ -443,15 +458,21 @@ TOO_FEW = "too few to show"
 says it."""
 
 
-def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:
-    """The pack's "Who benefits?" and "What families worry about" slides (``pack.Slide``)."""
+FAMILIES_TITLE = "What families worry about"
+
+
+def pack_slides(results: Mapping[str, ExperimentResult],
+                size: tuple[float, float] | None = None) -> list[Any]:
+    """The pack's "Who benefits?" slide (its chart at ``size``, as :func:`who_benefits_chart`)
+    and a "What families worry about" slide for each scenario (``pack.Slide``): the sentences
+    of three scenarios on one slide were 8 points in the deck, too small to read in a room."""
     from .pack import Slide
 
     results = {n: r for n, r in results.items() if r.groups is not None}
     if not results:
         return []
     metric = PACK_WAIT_METRIC
-    chart = who_benefits_chart(results, "looked_after_or_cin", metric)
+    chart = who_benefits_chart(results, "looked_after_or_cin", metric, size=size)
     lines = []
     for name, result in results.items():
         parts = [p for p in (_gap_sentence(result, "looked_after_or_cin", metric),
@@ -461,20 +482,26 @@ def pack_slides(results: Mapping[str, ExperimentResult]) -> list[Any]:
                          "still waiting at any stage (diagnostic list, needs profile, vetting) "
                          "at the end: " + "; ".join(parts) + ".")
     benefit = Slide("who_benefits", "Who benefits? Waits by group", chart, tuple(lines))
+    return [benefit, *(families_slide(name, result, results)
+                       for name, result in results.items())]
+
+
+def families_slide(name: str, result: ExperimentResult,
+                   results: Mapping[str, ExperimentResult]) -> Any:
+    """One scenario's "What families worry about" slide: its name and sentences as the slide's
+    text (drawn as the picture in the PDF, editable text in the deck, Markdown in presentation
+    mode), the period and the rounding rule (:data:`FAMILY_COUNTS_NOTE`) beside them."""
+    from .pack import Slide
+
+    text = (name, *(f"  • {line}" for line in family_sentences(result)))
     words = Figure(figsize=(9, 4.6))
-    text = []
-    for name, result in results.items():
-        text.append(name)
-        text.extend(f"  • {line}" for line in family_sentences(result))
-        text.append("")
-    words.text(0.02, 0.98, "\n".join(textwrap.fill(t, 110, subsequent_indent="    ")
-                                     for t in text), ha="left", va="top", fontsize=10)
-    families = Slide("families", "What families worry about", words,
-                     (families_period(results), FAMILY_COUNTS_NOTE),
-                     tuple(t for t in text if t))
-    return [benefit, families]
+    words.text(0.02, 0.98, "\n".join(textwrap.fill(t, 90, subsequent_indent="    ")
+                                     for t in text), ha="left", va="top", fontsize=12,
+               linespacing=1.4)
+    return Slide("families", FAMILIES_TITLE, words,
+                 (families_period(results), FAMILY_COUNTS_NOTE), text)
 
 
 __all__ = ["who_benefits", "who_benefits_chart", "group_table", "differences_by_group",
            "group_clear_change", "GROUP_VERDICT_NOTE",
-           "families_panel", "family_sentences", "pack_slides"]
+           "families_panel", "family_sentences", "pack_slides", "families_slide"]

@@ -54,15 +54,38 @@ WAITS_AVERAGE_METRIC = "waiting_over_52w_end"
 (``waiting_over_52w``): the list's children waiting a year or more (:func:`core.takeaway_wait`)."""
 
 
+Size = tuple[float, float] | None
+"""A chart's (width, height) in inches; None: its own size (the pack's and the page's)."""
+
+SLIDE_SIZE: tuple[float, float] = (6.4, 4.8)
+"""Inches: a chart as presentation mode draws it, for the slide's chart column (three fifths
+of the screen, :data:`app.layout.SLIDE_CHART_PX` pixels wide). The browser scales the picture
+to the column, so a point of type is ``column pixels / (72 * picture inches)`` pixels on
+screen: drawn at the pack's 11 inches, the legend's 12 points were 8.7 pixels at 1024x768; at
+6.4 inches they are 15 (:func:`on_screen_px`), and the 4:3 shape leaves the column's height
+for the caption under it."""
+
+
+SLIDE_LEAST_POINTS = plots.FONT - 2
+"""Points: the smallest type on a chart of the slides (the legend's title; ticks and legend
+entries are a point larger)."""
+
+
+def on_screen_px(points: float, dpi: float, picture_px: float, shown_px: float) -> float:
+    """How many pixels tall type of ``points`` is on screen, in a picture drawn at ``dpi``
+    ``picture_px`` pixels wide that the browser shows ``shown_px`` wide."""
+    return points / 72 * dpi * shown_px / picture_px
+
+
 def list_chart(results: Mapping[str, ExperimentResult], today: str,
-               mark_average: bool = False) -> Figure:
+               mark_average: bool = False, size: Size = None) -> Figure:
     """Children waiting, month by month, with 50% and 90% bands and the start-of-projection
     line labelled with its date; with ``mark_average`` (the Present page and the pack, where a
     sentence stands beside it), a dot at the last month at the average of the projections
-    (:func:`mark_averages`)."""
+    (:func:`mark_averages`). ``size``: :data:`SLIDE_SIZE` for presentation mode."""
     figure = plots.fan_chart(combined_timeseries(results), "waiting_list",
                              scenarios=list(results), today=today,
-                             today_label=_start_label(results))
+                             today_label=_start_label(results), size=size)
     if mark_average:
         mark_averages(figure, results, "waiting_list", LIST_AVERAGE_METRIC)
     return figure
@@ -112,7 +135,7 @@ def _add_to_legend(figure: Figure, handle: Artist, words: str) -> None:
     """The figure's legend (fan_chart's: the scenarios' lines) rebuilt with one entry more."""
     old = figure.legends[0]
     handles: list[Artist] = [*(h for h in old.legend_handles if h is not None), handle]
-    labels = [*(t.get_text() for t in old.get_texts()), words]
+    labels = [*(t.get_text() for t in old.get_texts()), plots.legend_words(words, figure)]
     title = old.get_title()
     old.remove()
     figure.legend(handles, labels, fontsize=plots.FONT - 1, frameon=False,
@@ -132,7 +155,7 @@ enough to share a legend row."""
 
 
 def wait_trend_chart(results: Mapping[str, ExperimentResult], today: str,
-                     mark_average: bool = False) -> Figure:
+                     mark_average: bool = False, size: Size = None) -> Figure:
     """Month by month, how many children on the diagnostic list have waited a year or more
     (list-based, as NHS England publishes waits), with a hollow diamond at the end, in the
     scenario's colour, at the count of every stage (the app's "Waiting a year or more, any
@@ -142,10 +165,10 @@ def wait_trend_chart(results: Mapping[str, ExperimentResult], today: str,
     The count, not the median: a list that fewer new children join is older, so its median
     time waited can rise while fewer children wait long; the count does not mislead that way.
     With ``mark_average``, a dot at the last month at the list's average of the projections,
-    the number the sentence gives (:func:`mark_averages`)."""
+    the number the sentence gives (:func:`mark_averages`). ``size`` as :func:`list_chart`'s."""
     figure = plots.fan_chart(combined_timeseries(results), "waiting_over_52w",
                              scenarios=list(results), today=today,
-                             today_label=_start_label(results))
+                             today_label=_start_label(results), size=size)
     if mark_average:
         mark_averages(figure, results, "waiting_over_52w", WAITS_AVERAGE_METRIC)
     _mark_every_stage(figure, results)
@@ -194,10 +217,11 @@ def differences_chart(differences: pd.DataFrame, scenario: Scenario) -> Figure:
                                    labels={m: core.card_label(m, scenario) for m in metrics})
 
 
-def support_chart(results: Mapping[str, ExperimentResult]) -> Figure:
-    """Share of families supported within 13 weeks of referral, per scenario, with intervals."""
+def support_chart(results: Mapping[str, ExperimentResult], size: Size = None) -> Figure:
+    """Share of families supported within 13 weeks of referral, per scenario, with intervals
+    (``size`` as :func:`list_chart`'s)."""
     return plots.scenario_bars(combined_per_replication(results), "pct_supported_within_13w",
-                               scenarios=list(results))
+                               scenarios=list(results), size=size)
 
 
 def to_png(figure: Figure, dpi: int = 150, tight: bool = True) -> bytes:

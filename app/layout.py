@@ -91,21 +91,58 @@ the constant that makes them fit the screen's height left by :data:`SLIDE_CHROME
 to spare, on a 16:10 or a 4:3 screen."""
 
 
-def words_factor(takeaways: Sequence[str]) -> float:
+WORDS_SHARE = 0.4
+"""The share of a presentation-mode screen's width a slide's sentences take (the column right
+of the chart); a slide of words alone puts its words in the chart's three fifths."""
+
+SLIDE_CHART_PX = {(1440, 900): 753, (1024, 768): 575}
+"""Pixels: how wide presentation mode shows a slide's chart (its column, three fifths of the
+screen less the page's padding), measured in Chromium at each screen size (width, height);
+``tests/test_browser.py`` measures them again. :data:`app.figures.SLIDE_SIZE` is chosen so
+that the charts' type is at least :data:`SLIDE_TYPE_PX` on the narrower."""
+
+SLIDE_TYPE_PX = 14
+"""Pixels: the least height of type on a presentation-mode chart, legible from the back of a
+room on a projector (the sentences beside it are 17 to 23)."""
+
+
+def words_factor(takeaways: Sequence[str], share: float = WORDS_SHARE) -> float:
     """The sentences' type size as a share of the screen's height left to them: smaller for
     longer sentences (the area they take grows with the square of the size), each paragraph's
-    margin and last line counted as 60 characters."""
+    margin and last line counted as 60 characters; in a column ``share`` of the screen wide
+    (the area grows with the width)."""
     chars = sum(len(t) for t in takeaways) + 60 * len(takeaways)
-    return math.sqrt(WORDS_AREA / max(chars, 1))
+    return math.sqrt(WORDS_AREA * share / WORDS_SHARE / max(chars, 1))
 
 
-def words_style(takeaways: Sequence[str], key: str) -> None:
+WORDS_REM = (0.75, 1.45)
+"""The least and the most a presentation-mode slide's sentences are (rem, 16 px)."""
+
+
+def text_slide_factor(text: Sequence[str], note: Sequence[str]) -> float:
+    """A slide of sentences (:attr:`app.pack.Slide.text`, in the chart's three fifths) and its
+    note (in the column beside): one size for both, the smaller of the two that fit, so the
+    note is never larger than the sentences it is about."""
+    return min(words_factor(text, share=0.6), words_factor(note))
+
+
+def words_px(factor: float, screen_height: float) -> float:
+    """Pixels: the sentences' type on a screen ``screen_height`` tall, as
+    :func:`words_style` sizes it with ``factor``."""
+    low, high = (16 * rem for rem in WORDS_REM)
+    return min(max(factor * (screen_height - SLIDE_CHROME_PX), low), high)
+
+
+def words_style(takeaways: Sequence[str], key: str, factor: float | None = None) -> None:
     """Presentation mode: the type of the sentences in the container ``key`` sized so that they
     fit the screen below the title without scrolling (as large as the page's 1.45rem when they
-    are short, never below 0.75rem)."""
-    st.html(f"<style>.st-key-{key} [data-testid=\"stMarkdownContainer\"] p {{ font-size: "
-            f"clamp(0.75rem, calc({words_factor(takeaways):.4f} * (100vh - {SLIDE_CHROME_PX}px)),"
-            " 1.45rem) !important; }</style>")
+    are short, never below 0.75rem: :func:`words_px`); ``factor`` instead of
+    :func:`words_factor`'s, to give two columns the same size."""
+    factor = words_factor(takeaways) if factor is None else factor
+    low, high = WORDS_REM
+    st.html(f"<style>.st-key-{key} [data-testid=\"stMarkdownContainer\"] :is(p, li) {{ "
+            f"font-size: clamp({low}rem, calc({factor:.4f} * (100vh - {SLIDE_CHROME_PX}px)),"
+            f" {high}rem) !important; }}</style>")
 
 
 WORD_JOINER = "\u2060"

@@ -73,22 +73,26 @@ FAN_SLIDES = frozenset({"projected_list", "waits"})
 an interval of the average, which the shading words do not describe."""
 
 
-def slides(results: Mapping[str, ExperimentResult], today: str) -> list[Slide]:
-    """The Present page's charts, in order, with their takeaways."""
+def slides(results: Mapping[str, ExperimentResult], today: str,
+           size: figures.Size = None) -> list[Slide]:
+    """The Present page's charts, in order, with their takeaways; the charts drawn at ``size``
+    (:data:`app.figures.SLIDE_SIZE` for presentation mode), by default their own."""
     charts = {
-        "projected_list": figures.list_chart(results, today, mark_average=True),
-        "waits": figures.wait_trend_chart(results, today, mark_average=True),
-        "first_support": figures.support_chart(results),
+        "projected_list": figures.list_chart(results, today, mark_average=True, size=size),
+        "waits": figures.wait_trend_chart(results, today, mark_average=True, size=size),
+        "first_support": figures.support_chart(results, size=size),
     }
     return [Slide(name, title, charts[name],
                   tuple(f"{scenario}: {sentence(result)}" for scenario, result in results.items()))
             for name, title, sentence in TAKEAWAYS]
 
 
-def all_slides(results: Mapping[str, ExperimentResult], today: str) -> list[Slide]:
-    """Every slide of the pack, in order: the three charts, then the "Who benefits?" slides
-    (issue 11) where the results carry groups."""
-    return slides(results, today) + equity.pack_slides(results)
+def all_slides(results: Mapping[str, ExperimentResult], today: str,
+               size: figures.Size = None) -> list[Slide]:
+    """Every slide of the pack, in order: the three charts, then the "Who benefits?" slide and
+    a "What families worry about" slide for each scenario (issue 11) where the results carry
+    groups. Presentation mode shows these same slides, their charts drawn at ``size``."""
+    return slides(results, today, size) + equity.pack_slides(results, size)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -159,9 +163,25 @@ def chart_image(figure: Figure) -> np.ndarray:
 
 def slide_page(slide: Slide, footer: str = "") -> Figure:
     """One slide as a 16:9 page: the title on top, the chart in its box on the left, the
-    takeaways in the column on the right, sized to fit it."""
+    takeaways in the column on the right, sized to fit it. A slide of sentences
+    (:attr:`Slide.text`) has them in the chart's box, as text sized to fit it, and the note
+    beside them no larger (drawn as a picture, they were 8 points beside a 16-point note)."""
     page = _page()
     page.text(0.03, TITLE_Y, slide.title, fontsize=24, fontweight="bold", ha="left", va="top")
+    w_in = (TEXT_RIGHT - TEXT_LEFT) * PAGE_INCHES[0]
+    h_in = (TEXT_TOP - TEXT_BOTTOM) * PAGE_INCHES[1]
+    if slide.text:  # sentences, not a chart: text in the chart's box, as the deck has them
+        left, bottom, width, height = CHART_BOX
+        words, words_size = fit_text(slide.text, width * PAGE_INCHES[0],
+                                     height * PAGE_INCHES[1])
+        page.text(left, bottom + height, words, fontsize=words_size, ha="left", va="top",
+                  multialignment="left", linespacing=1.3)
+        text, size = fit_text(slide.takeaways, w_in, h_in, largest=words_size)
+        page.text(TEXT_LEFT, TEXT_TOP, text, fontsize=size, ha="left", va="top",
+                  multialignment="left", linespacing=1.3)
+        if footer:
+            _footer(page, footer)
+        return page
     chart = chart_image(slide.figure)
     height, width = chart.shape[:2]
     ax = page.add_axes(CHART_BOX)
@@ -171,8 +191,6 @@ def slide_page(slide: Slide, footer: str = "") -> Figure:
     ax.set_aspect("equal")
     ax.set_xlim(0, width)
     ax.set_ylim(height, 0)
-    w_in = (TEXT_RIGHT - TEXT_LEFT) * PAGE_INCHES[0]
-    h_in = (TEXT_TOP - TEXT_BOTTOM) * PAGE_INCHES[1]
     text, size = fit_text(slide.takeaways, w_in, h_in)
     page.text(TEXT_LEFT, TEXT_TOP, text, fontsize=size, ha="left", va="top",
               multialignment="left", linespacing=1.3)
@@ -284,10 +302,11 @@ def pptx_deck(scenarios: Mapping[str, Scenario], deck: Sequence[Slide], title: s
         page = deck_file.slides.add_slide(blank)
         text_box(page, 0.4, 0.25, W - 0.8, 0.8, [slide.title], 28, bold=True)
         left, bottom, width, height = CHART_BOX
+        largest = 16.0
         if slide.text:  # sentences, not a chart: editable and searchable text in its place
-            _, size = fit_text(slide.text, width * W, height * H, largest=16)
+            _, largest = fit_text(slide.text, width * W, height * H, largest=16)
             text_box(page, left * W, (1 - bottom - height) * H, width * W, height * H,
-                     list(slide.text), size)
+                     list(slide.text), largest)
         else:
             png = io.BytesIO(figures.to_png(slide.figure))
             picture = page.shapes.add_picture(png, Inches(left * W),
@@ -298,7 +317,8 @@ def pptx_deck(scenarios: Mapping[str, Scenario], deck: Sequence[Slide], title: s
                 picture.height = int(picture.height * ratio)
                 picture.width = int(picture.width * ratio)
         w_in, h_in = (TEXT_RIGHT - TEXT_LEFT) * W, (TEXT_TOP - TEXT_BOTTOM) * H
-        _, size = fit_text(slide.takeaways, w_in, h_in)
+        # beside sentences, the note no larger than they are
+        _, size = fit_text(slide.takeaways, w_in, h_in, largest=largest)
         text_box(page, TEXT_LEFT * W, (1 - TEXT_TOP) * H, w_in, h_in, list(slide.takeaways),
                  size)
         if footer:

@@ -102,14 +102,84 @@ def legend_columns(labels: Sequence[str], figure: Figure, most: int = 4,
 
     em = fontsize / 72  # inches
     # each entry: its words, the line sample (2 em) and the gap after it (0.8 em)
-    widths = [TextPath((0, 0), str(text), size=fontsize).get_extents().width / 72 + 2.8 * em
-              for text in labels]
+    widths = [max(TextPath((0, 0), line, size=fontsize).get_extents().width / 72
+                  for line in str(text).split("\n")) + 2.8 * em
+              for text in labels]  # a wrapped entry (legend_words): its widest line
     # within the legend's own border, 2 em between columns
     return columns_that_fit(widths, figure.get_figwidth() - 2 * em, gap=2.0 * em, most=most)
 
 
-def _style(ax: Axes, title: str, ylabel: str = "", xlabel: str = "") -> None:
-    ax.set_title(title, fontsize=FONT + 4, loc="left", fontweight="bold")
+def text_inches(text: str, fontsize: float, bold: bool = False) -> float:
+    """Inches ``text`` (one line) takes at ``fontsize`` points in matplotlib's default font."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    if not text.strip():
+        return 0.0
+    prop = FontProperties(size=fontsize, weight="bold" if bold else "normal")
+    return float(TextPath((0, 0), text, prop=prop).get_extents().width) / 72
+
+
+def wrap_to(text: str, inches: float, fontsize: float, bold: bool = False) -> str:
+    """``text`` wrapped between words so that no line is wider than ``inches`` at ``fontsize``
+    (a word wider than that stays whole on its own line); as it is when it fits. A chart drawn
+    narrow for a projector's slide keeps its words inside the figure, where the browser shows
+    them at the size they were drawn, rather than widening the picture past its own width."""
+    if text_inches(text, fontsize, bold) <= inches:
+        return text
+
+    def greedy(room: float) -> list[str]:
+        lines: list[str] = []
+        for word in text.split(" "):
+            if lines and text_inches(f"{lines[-1]} {word}", fontsize, bold) <= room:
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+        return lines
+
+    lines = greedy(inches)
+    # as many lines, of even lengths: the narrowest room that needs no more of them (never a
+    # last line of one short word, "(%)", under a full one)
+    low, high = inches / len(lines), inches
+    for _ in range(12):
+        middle = (low + high) / 2
+        low, high = (low, middle) if len(greedy(middle)) <= len(lines) else (middle, high)
+    return "\n".join(greedy(high))
+
+
+TITLE_INDENT = 1.1
+"""Inches left of a chart's title: the axis label and tick numbers, where the title starts (it
+is aligned with the plot's left edge)."""
+
+
+def legend_words(text: str, figure: Figure, fontsize: float = FONT - 1) -> str:
+    """A legend entry (or its title) wrapped to the width of ``figure``, less the legend's
+    border, the line sample and the gap after it (:func:`legend_columns`' measure)."""
+    em = fontsize / 72
+    return wrap_to(text, figure.get_figwidth() - 4.8 * em, fontsize)
+
+
+TICK_INCHES = 1.0
+"""Inches of a time axis each month's label ("2026-01") takes with room either side, at the
+ticks' size: a narrow chart gets fewer labels rather than labels run into one another."""
+
+
+def _date_ticks(ax: Axes) -> None:
+    """Month labels on a time axis no closer than :data:`TICK_INCHES` (at the pack's 11 inches
+    the labels matplotlib chooses anyway)."""
+    from matplotlib.dates import AutoDateLocator
+
+    most = max(3, int(ax.figure.get_figwidth() / TICK_INCHES))
+    ax.xaxis.set_major_locator(AutoDateLocator(maxticks=most))
+
+
+def _style(ax: Axes, title: str, ylabel: str = "", xlabel: str = "",
+           title_room: float | None = None) -> None:
+    """Title (wrapped to ``title_room`` inches, by default the figure's width less
+    :data:`TITLE_INDENT`), axis labels and ticks at the projector's sizes."""
+    room = ax.figure.get_figwidth() - TITLE_INDENT if title_room is None else title_room
+    ax.set_title(wrap_to(title, room, FONT + 4, bold=True), fontsize=FONT + 4, loc="left",
+                 fontweight="bold")
     if ylabel:
         # a long label wraps rather than running past the axis
         ax.set_ylabel(textwrap.fill(ylabel, 40), fontsize=FONT)
@@ -180,6 +250,7 @@ def fan_chart(
     today: str | None = None,
     title: str | None = None,
     today_label: str | None = None,
+    size: tuple[float, float] | None = None,
 ) -> Figure:
     """A monthly series as a fan: median line, p25-p75 and p5-p95 bands across replications.
 
@@ -189,9 +260,12 @@ def fan_chart(
     line marks ``today`` (``YYYY-MM`` or a date), by default the start of the first month.
 
     Draws, per scenario, two bands (``PolyCollection``) and one median line, plus the today line.
+    ``size`` is the figure's (width, height) in inches (by default 11 x 5.8): narrower, the same
+    type is larger beside the plot, as a projector's slide needs; the title and the legend's
+    words wrap to fit it.
     """
     frames = _scenario_frames(timeseries, scenarios)
-    figure = new_figure()
+    figure = new_figure(*(size or (11.0, 5.8)))
     ax = figure.subplots()
     all_months = pd.concat([f.loc[f["metric"] == metric, "month"] for f in frames.values()])
     if all_months.empty:
@@ -204,12 +278,15 @@ def fan_chart(
         ax.fill_between(x, rows["p25"], rows["p75"], color=c, alpha=0.35, linewidth=0)
         ax.plot(x, rows["p50"], color=c, linewidth=3, label=name or "Middle projection")
     _draw_today(ax, _today(today, all_months), today_label)
+    _date_ticks(ax)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter("{x:,.0f}")
     _style(ax, title or label(metric), label(metric))
-    figure.legend(fontsize=FONT - 1, frameon=False, loc="outside lower center",
-                  ncols=legend_columns([name or "Middle projection" for name in frames], figure),
-                  title="Line: middle projection. Shading: 1 in 2 and 9 in 10 projections",
+    names = [legend_words(name or "Middle projection", figure) for name in frames]
+    figure.legend(ax.get_legend_handles_labels()[0], names, fontsize=FONT - 1, frameon=False,
+                  loc="outside lower center", ncols=legend_columns(names, figure),
+                  title=legend_words("Line: middle projection. Shading: 1 in 2 and 9 in 10 "
+                                     "projections", figure, FONT - 2),
                   title_fontsize=FONT - 2)
     return figure
 
@@ -454,15 +531,23 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
     return figure
 
 
+BAR_NAMES_SHARE = 0.4
+"""The share of a bar chart's width its scenarios' names may take before they wrap (the
+shipped names stay on one line at 11 inches)."""
+
+
 def scenario_bars(per_replication: pd.DataFrame, metric: str,
-                  scenarios: Sequence[str] | None = None, *, title: str | None = None) -> Figure:
+                  scenarios: Sequence[str] | None = None, *, title: str | None = None,
+                  size: tuple[float, float] | None = None) -> Figure:
     """One horizontal bar per scenario: the mean over replications with its 95% interval.
 
-    ``per_replication`` holds several scenarios stacked with a ``scenario`` column.
+    ``per_replication`` holds several scenarios stacked with a ``scenario`` column. ``size``
+    is the figure's (width, height) in inches (by default 11 wide, an inch a bar and 2 more);
+    the scenarios' names wrap to :data:`BAR_NAMES_SHARE` of its width, the title to the rest.
     """
     frames, _ = _as_results(per_replication, scenarios)
     names = list(frames)
-    figure = new_figure(11, 1.0 * len(names) + 2.0)
+    figure = new_figure(*(size or (11, 1.0 * len(names) + 2.0)))
     ax = figure.subplots()
     stats = [_bar_interval(frames[n][metric].to_numpy(), metric) for n in names]
     means = np.array([s[0] if math.isfinite(s[0]) else 0.0 for s in stats])
@@ -471,14 +556,24 @@ def scenario_bars(per_replication: pd.DataFrame, metric: str,
     y = np.arange(len(names))
     ax.barh(y, means, color=[colour(i) for i in range(len(names))], xerr=err, capsize=6,
             ecolor="black")
-    ax.set_yticks(y, [n or label(metric) for n in names], fontsize=FONT)
+    room = BAR_NAMES_SHARE * figure.get_figwidth()
+    shown_names = [wrap_to(n or label(metric), room, FONT) for n in names]
+    ax.set_yticks(y, shown_names, fontsize=FONT)
     ax.invert_yaxis()
     for k, (m, end) in enumerate(zip(means, means + err[1])):
         shown = fmt_money(m) if change_unit(metric) == "£" else f"{m:,.0f}"  # money as everywhere
         # beyond the whisker's end, not over the whisker
         ax.text(end, k, f"  {shown}", va="center", ha="left", fontsize=FONT, fontweight="bold")
     ax.margins(x=0.18)  # room beyond the longest whisker for its number
-    _style(ax, title or label(metric), xlabel="Bar: average over projections; whisker: 95% interval")
+    widest = max(text_inches(line, FONT) for n in shown_names for line in n.split("\n"))
+    plot = figure.get_figwidth() - widest - 0.5  # inches: the bars' width, about
+    _style(ax, "", xlabel=wrap_to("Bar: average over projections; whisker: 95% interval",
+                                  max(plot, 2.0), FONT))
+    # the title over the whole figure, from its left edge: over the bars alone it ran past the
+    # figure's right edge (and wrapped to three lines on a narrow one)
+    words = title or label(metric)
+    figure.suptitle(wrap_to(words, figure.get_figwidth() - 0.2, FONT + 4, bold=True),
+                    x=0.01, ha="left", fontsize=FONT + 4, fontweight="bold")
     ax.grid(axis="y", visible=False)
     return figure
 

@@ -156,7 +156,8 @@ def test_summit_pack_has_a_pdf_and_pngs_that_need_no_server(small_runs):
     names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
     assert sorted(n for n in names if n.endswith(".png")) == [
         "1_projected_list.png", "2_waits.png", "3_first_support.png",
-        "4_who_benefits.png", "5_families.png"]  # issue 11: who benefits, what families worry about
+        "4_who_benefits.png", "5_families.png", "6_families.png"]
+    # issue 11: who benefits, and what families worry about (a slide for each scenario)
     assert {"summit_pack.pdf", "takeaways.txt", "provenance.json"} <= set(names)
     text = zipfile.ZipFile(io.BytesIO(archive)).read("takeaways.txt").decode()
     assert "More staff:" in text and "Status quo:" in text

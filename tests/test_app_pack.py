@@ -84,6 +84,15 @@ def test_no_text_runs_over_the_chart_or_off_the_page(runs, deck):
     for slide in deck:
         page = pack.slide_page(slide, pack.footer_words(scenarios))
         texts, axes, bounds = drawn_boxes(page)
+        if slide.text:  # sentences in the chart's place: text beside text, on the page
+            (_, title), (_, words), (_, note), (_, footer) = texts
+            for box in (title, words, note, footer):
+                assert bounds.x0 <= box.x0 and box.x1 <= bounds.x1, slide.name
+                assert bounds.y0 <= box.y0 and box.y1 <= bounds.y1, slide.name
+            assert words.x1 <= note.x0 and not overlap(title, words), slide.name
+            sizes = [t.get_fontsize() for t in page.texts]
+            assert sizes[2] <= sizes[1], slide.name  # the note no larger than the sentences
+            continue
         assert len(axes) == 1 and len(texts) >= 3, slide.name  # title, takeaways, footer
         for words, box in texts:
             assert not overlap(box, axes[0]), f"{slide.name}: {words[:60]!r} is over the chart"
@@ -326,8 +335,9 @@ def test_the_families_sentences_are_text_in_the_deck_and_the_takeaways_file(made
     results, _ = runs
     archive = zipfile.ZipFile(io.BytesIO(made.zip))
     takeaways = archive.read("takeaways.txt").decode()
-    families = next(s for s in deck if s.name == "families")
-    for result in results.values():
+    families = [s for s in deck if s.name == "families"]
+    assert [s.text[0] for s in families] == list(results)  # a slide for each scenario
+    for slide, result in zip(families, results.values()):
         for line in equity.family_sentences(result):
             assert f"• {line}" in takeaways
-            assert f"  • {line}" in families.text
+            assert f"  • {line}" in slide.text

@@ -373,10 +373,27 @@ SLIDE_FITS = """() => {
   return {words: words ? words.getBoundingClientRect().bottom : null,
           caption: last ? last.getBoundingClientRect().bottom : null,
           title: document.querySelector('[data-testid="stHeading"] h2').getBoundingClientRect().height,
+          heading: document.querySelector('[data-testid="stHeading"] h2').textContent,
           screen: innerHeight};
 }"""
 """Where a presentation-mode slide's sentences and the caption under it end, and the screen's
 height (a slide that runs past it is cut on a projector: nobody scrolls)."""
+
+SLIDE_TYPE = """() => {
+  const chart = [...document.querySelectorAll('[data-testid="stImage"] img, ' +
+                 '[data-testid="stFullScreenFrame"] img')].find(i => i.offsetParent);
+  const size = sel => { const p = document.querySelector(sel);
+                        return p ? parseFloat(getComputedStyle(p).fontSize) : null; };
+  const text = document.querySelector('.st-key-present_slide_text');
+  return {shown: chart ? chart.getBoundingClientRect().width : null,
+          bottom: chart ? chart.getBoundingClientRect().bottom : null,
+          natural: chart ? chart.naturalWidth : null,
+          text: size('.st-key-present_slide_text li'),
+          note: size('.st-key-present_slide_words p'),
+          text_bottom: text ? text.getBoundingClientRect().bottom : null};
+}"""
+"""A presentation-mode slide's chart as shown (its width on screen and the picture's own) or,
+on a slide of sentences, their type's size and the note's beside them (pixels)."""
 
 
 @pytest.mark.parametrize("width, height", [(1440, 900), (1024, 768)])
@@ -384,8 +401,12 @@ def test_present_mode_fits_each_slide_on_the_screen_and_its_buttons_stop_at_the_
         app_url, artifacts, width, height):
     """Slide 1's two long takeaways ran past the bottom of a 1024x768 screen, and past the
     caption at 1440x900; Previous stayed disabled after the first Next, and Next was enabled on
-    the last slide (pressing it showed an error)."""
+    the last slide (pressing it showed an error). The slides are the pack's, in its order; a
+    chart's type is at least 14 px on screen (it was 7-9: the pack's figure scaled down), and
+    the families' sentences no smaller than the note beside them."""
     from playwright.sync_api import expect, sync_playwright
+
+    from app import equity, figures, layout, pack
 
     with sync_playwright() as p:
         browser = launch(p)
@@ -405,19 +426,37 @@ def test_present_mode_fits_each_slide_on_the_screen_and_its_buttons_stop_at_the_
             expect(following).to_be_visible(timeout=120_000)
             wait_idle(page)
             count = int(page.get_by_text("Slide 1 of ").inner_text().split()[-1])
+            titles = []
             for slide in range(1, count + 1):
                 expect(page.get_by_text(f"Slide {slide} of {count}")).to_be_visible()
                 page.screenshot(path=str(artifacts / f"present_slide_{slide}_{width}.png"))
                 fits = page.evaluate(SLIDE_FITS)
                 print(f"slide {slide} at {width}x{height}: {fits}")
                 assert fits["words"] is not None and fits["caption"] <= height, fits
+                assert fits["words"] <= height, fits
                 assert fits["title"] < 100, fits  # one line (two were 131 px at 1024)
+                titles.append(fits["heading"])
+                drawn = page.evaluate(SLIDE_TYPE)
+                print(f"  type: {drawn}")
+                if drawn["shown"] is not None:  # a chart: the column the rule was set for
+                    assert abs(drawn["shown"] - layout.SLIDE_CHART_PX[(width, height)]) <= 3
+                    assert drawn["natural"] < 1460  # Streamlit's PNG as drawn, not resized
+                    assert drawn["bottom"] <= height, drawn
+                    least = figures.on_screen_px(figures.SLIDE_LEAST_POINTS, 200,
+                                                 drawn["natural"], drawn["shown"])
+                    assert least >= layout.SLIDE_TYPE_PX, drawn
+                else:  # sentences: on the screen, no smaller than the note beside them
+                    assert drawn["text_bottom"] <= height, drawn
+                    assert layout.SLIDE_TYPE_PX <= drawn["note"] <= drawn["text"], drawn
                 assert previous.is_enabled() == (slide > 1)
                 assert following.is_enabled() == (slide < count)
                 if slide < count:
                     following.click()
                     wait_idle(page)
             assert page.get_by_text("Something went wrong").count() == 0
+            # the pack's slides (the page shows two scenarios: a families slide for each)
+            assert titles == [*(title for _, title, _ in pack.TAKEAWAYS),
+                              "Who benefits? Waits by group", *[equity.FAMILIES_TITLE] * 2]
         finally:
             browser.close()
 

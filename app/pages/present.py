@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
 import streamlit as st
 
-from app import core, equity, layout, pack
+from app import core, equity, figures, layout, pack
 from app.state import (
     cancel_started,
     persist,
@@ -15,11 +17,15 @@ from app.state import (
     starting_key,
     uncertainty_badge,
 )
+from model.experiment import ExperimentResult
 from model.labels import HELP
+from model.scenario import Scenario
 
 RESULT = "ndpath_present_run"
 SLIDE = "present_slide"
 SLIDE_WORDS = "present_slide_words"
+SLIDE_TEXT = "present_slide_text"
+DECK = "ndpath_present_deck"
 
 
 def chosen() -> tuple[list[str], tuple[int, int, int, bool], list[str]]:
@@ -72,12 +78,44 @@ def one_slide(deck: list[pack.Slide]) -> pack.Slide:
     slide = deck[index]
     st.header(slide.title)
     chart, words = st.columns([3, 2], vertical_alignment="top")
-    chart.pyplot(slide.figure, clear_figure=False)
-    layout.words_style(slide.takeaways, key=SLIDE_WORDS)
+    factor = None
+    if slide.text:  # a slide of sentences: words in the chart's place, as the deck has them
+        factor = layout.text_slide_factor(slide.text, slide.takeaways)
+        layout.words_style(slide.text, key=SLIDE_TEXT, factor=factor)
+        with chart.container(key=SLIDE_TEXT):
+            st.markdown(text_markdown(slide.text))
+    else:
+        chart.pyplot(slide.figure, clear_figure=False)
+    layout.words_style(slide.takeaways, key=SLIDE_WORDS, factor=factor)
     with words.container(key=SLIDE_WORDS):
         for line in slide.takeaways:
             st.markdown(line)
     return slide
+
+
+def text_markdown(text: Sequence[str]) -> str:
+    """A slide's text (:attr:`app.pack.Slide.text`: a name, then "  • " sentences) as Markdown:
+    the name in bold, the sentences a list; the words as the deck has them."""
+    lines = []
+    for line in text:
+        bullet = line.strip().startswith("•")
+        words = line.strip().lstrip("•").strip().replace("*", "\\*")
+        lines.append(f"- {words}" if bullet else f"\n**{words}**\n")
+    return "\n".join(lines).strip()
+
+
+def slide_deck(results: Mapping[str, ExperimentResult], scenarios: Mapping[str, Scenario],
+               today: str) -> list[pack.Slide]:
+    """Presentation mode's slides: the pack's (:func:`app.pack.all_slides`), in its order and
+    words, the charts drawn for the slide's column (:data:`app.figures.SLIDE_SIZE`); drawn once
+    for the scenarios as run (their names and digests), so Previous and Next do not draw every
+    chart again."""
+    runs = tuple((name, s.digest()) for name, s in scenarios.items())
+    kept = st.session_state.get(DECK)
+    if kept is None or kept[0] != runs:
+        kept = (runs, pack.all_slides(results, today, size=figures.SLIDE_SIZE))
+        st.session_state[DECK] = kept
+    return kept[1]
 
 
 def page() -> None:
@@ -100,13 +138,12 @@ def page() -> None:
                           "shown.")
     results, scenarios = run_many(*request)
     today = core.month_today(next(iter(scenarios.values())))
-    deck = pack.slides(results, today)
     services = core.different_services(results)  # a calibrated service beside the example
     if presenting:
         layout.presentation_style()
         if services:
             st.warning(services, icon="⚠️")
-        if one_slide(deck).name in pack.FAN_SLIDES:  # a bar chart has no shading to explain
+        if one_slide(slide_deck(results, scenarios, today)).name in pack.FAN_SLIDES:  # a bar chart has no shading to explain
             st.caption(pack.AVERAGE_DOT_WORDS + " " + core.band_words(request[4]))
         return
 
@@ -119,7 +156,7 @@ def page() -> None:
     st.markdown(core.band_words(request[4]), help=HELP["uncertainty"])
     if request != (list(selected), *settings):
         st.info("The choices changed since these projections: press **Show** to update.")
-    for slide in deck:
+    for slide in pack.slides(results, today):
         st.header(slide.title)
         st.pyplot(slide.figure, clear_figure=False)
         if slide.name in pack.FAN_SLIDES:
