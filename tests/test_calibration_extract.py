@@ -216,3 +216,90 @@ def test_monthly_series_problems_are_listed() -> None:
     gap = pd.DataFrame({"month": ["2024-01", "2024-03"], "new_referrals": ["1", "2"]})
     with pytest.raises(ExtractError, match="2024-02.*is missing from the series"):
         read_monthly(gap)
+
+
+# -------------------------------------------------------------------------------------------------
+# The day/month order of a date column
+
+
+def _referral_dates(dates: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"referral_id": [f"R{i}" for i in range(len(dates))],
+                         "referral_date": dates})
+
+
+def _column_problems(error: ExtractError) -> list:
+    return [p for p in error.problems if p.row is None]
+
+
+@pytest.mark.parametrize("on_error", ["stop", "quarantine"])
+def test_a_month_first_column_stops_even_with_quarantine_naming_its_counts(on_error: str) -> None:
+    # 03/04/2024 on five rows would read as 3 April; 03/24/2024 shows the column is month-first
+    frame = _referral_dates(["03/04/2024"] * 5 + ["03/24/2024", "04/13/2024", "2024-03-01"])
+    with pytest.raises(ExtractError) as info:
+        read_extract(frame, EXTRACT_DATE, on_error=on_error)  # type: ignore[arg-type]
+    [column] = _column_problems(info.value)
+    assert column.column == "referral_date"
+    assert "month-first (US order" in column.message
+    assert "2 cell(s) can only be MM/DD" in column.message
+    assert "5 ambiguous cell(s)" in column.message
+    assert "'03/04/2024' on row 2" in column.message and "'03/24/2024' on row 7" in column.message
+    assert column.fix == "write dates as YYYY-MM-DD, or DD/MM/YYYY throughout"
+    assert str(column).startswith("column referral_date: looks written month-first")
+    assert "stops the reading even with --on-error quarantine" in str(info.value)
+
+
+def test_a_column_mixing_day_first_and_month_first_cells_is_a_column_problem() -> None:
+    frame = _referral_dates(["25/03/2024", "03/04/2024", "03/24/2024", "01/02/2024"])
+    with pytest.raises(ExtractError) as info:
+        read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    [column] = _column_problems(info.value)
+    assert column.column == "referral_date" and "mixes day-first and month-first" in column.message
+    assert "1 cell(s) can only be DD/MM" in column.message
+    assert "1 cell(s) can only be MM/DD" in column.message
+    assert "2 ambiguous cell(s)" in column.message
+    # mixed with no ambiguous cell: still unknown which order the column is in
+    with pytest.raises(ExtractError) as info:
+        read_extract(_referral_dates(["25/03/2024", "03/24/2024"]), EXTRACT_DATE,
+                     on_error="quarantine")
+    [column] = _column_problems(info.value)
+    assert "there are no ambiguous cells" in column.message
+
+
+def test_only_the_column_with_the_month_first_cells_is_a_problem() -> None:
+    # a US-order support column beside a UK referral column: the problem names that column
+    frame = _referral_dates(["25/01/2024", "03/02/2024", "04/03/2024"])
+    frame["support_start_date"] = ["02/03/2024", "03/25/2024", "04/05/2024"]
+    with pytest.raises(ExtractError) as info:
+        read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert [p.column for p in _column_problems(info.value)] == ["support_start_date"]
+
+
+@pytest.mark.parametrize("dates, expected", [
+    # all day-first, with cells that can only be day-first
+    (["03/04/2024", "25/03/2024", "2024-05-01"], ["2024-04-03", "2024-03-25", "2024-05-01"]),
+    # all ambiguous: read day-first (the UK order), as before
+    (["03/04/2024", "01/02/2024", "05/05/2024"], ["2024-04-03", "2024-02-01", "2024-05-05"]),
+])
+def test_a_day_first_or_all_ambiguous_column_reads_day_first_and_says_so(
+        dates: list[str], expected: list[str]) -> None:
+    table = read_extract(_referral_dates(dates), EXTRACT_DATE)
+    assert list(table.data["referral_date"].dt.strftime("%Y-%m-%d")) == expected
+    [(column, cells, ambiguous, only)] = table.read_day_first
+    slashed = sum("/" in d for d in dates)
+    assert (column, cells) == ("referral_date", slashed)
+    assert ambiguous == sum(d in ("03/04/2024", "01/02/2024") for d in dates)  # not 05/05
+    assert only == dates.count("25/03/2024")
+    assert quality_report(table)["read_day_first"] == {
+        "referral_date": {"cells": cells, "ambiguous": ambiguous, "day_first_only": only}}
+
+
+def test_month_first_cells_with_no_ambiguous_cell_stay_row_problems() -> None:
+    # nothing would be misread: the month-first row is set aside, the others used
+    frame = _referral_dates(["03/25/2024", "2024-03-01", "2024-03-02"])
+    table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert len(table.data) == 2 and list(table.quarantine["row"]) == [2]
+    assert table.read_day_first == ()
+
+
+def test_an_iso_extract_says_nothing_was_read_day_first() -> None:
+    assert read_extract(clean_rows(), EXTRACT_DATE).read_day_first == ()
