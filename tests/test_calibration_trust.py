@@ -10,6 +10,7 @@ Greenwood), with the planted error's size beside them so the test can tell the t
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -467,3 +468,74 @@ def test_exclude_months_none_leaves_no_month_out_of_an_extract_fit() -> None:
         args = build_parser().parse_args(["calibrate", "x.csv", "--extract-date", "2025-01-01",
                                           "--exclude-months", given, "--out", "o"])
         assert _options(args).exclude_months == wanted
+
+
+# -------------------------------------------------------------------------------------------------
+# 5. A month with no referrals is said, not fitted silently
+
+
+@pytest.fixture(scope="module")
+def gap_extract():  # type: ignore[no-untyped-def]
+    """The small service's extract (30 months) with every 2024-08 referral removed."""
+    frame = synthesise_extract(service("status_quo_capacity_limited", 0.15), EXTRACT_DATE, 30)
+    return frame[~frame["referral_date"].astype(str).str.startswith("2024-08")].reset_index(
+        drop=True)
+
+
+def test_empty_months_are_the_months_of_the_span_with_no_referral(gap_extract) -> None:  # type: ignore[no-untyped-def]
+    from calibration.calibrate import empty_months
+
+    data = read_extract(gap_extract, EXTRACT_DATE).data
+    assert [str(m) for m in empty_months(data, pd.Timestamp(EXTRACT_DATE))] == ["2024-08"]
+    # the span runs to the last complete month, not the last referral: an empty last month counts
+    last = data[data["referral_date"] < pd.Timestamp("2025-12-01")]
+    assert [str(m) for m in empty_months(last, pd.Timestamp(EXTRACT_DATE))] == ["2024-08",
+                                                                                "2025-12"]
+    # ... and an extract date mid-month leaves that (incomplete) month out of the span
+    assert [str(m) for m in empty_months(last, pd.Timestamp("2025-12-15"))] == ["2024-08"]
+
+
+def test_a_month_with_no_referrals_is_warned_in_the_report_and_fit(gap_extract) -> None:  # type: ignore[no-untyped-def]
+    from calibration.report import report_markdown
+
+    result = calibrate_extract(read_extract(gap_extract, EXTRACT_DATE), QUICK)
+    [warning] = result.warnings
+    assert warning.startswith("2024-08 has no referrals: is the extract incomplete? It is "
+                              "fitted as a month with none")
+    assert "--exclude-months 2024-08" in warning
+    assert f"WARNING: {warning}" in result.headline()
+    assert f"**WARNING: {warning}**" in report_markdown(result, figures=False)
+    # left out of the referral fit by the analyst: not fitted, so not warned
+    excluded = calibrate_extract(read_extract(gap_extract, EXTRACT_DATE),
+                                 replace(QUICK, exclude_months="2024-08"))
+    assert excluded.warnings == []
+
+
+def test_an_empty_month_before_the_fitted_history_is_warned_for_the_list(gap_extract) -> None:  # type: ignore[no-untyped-def]
+    # 12 months fitted (2025-01..2025-12): 2024-08 is before them
+    options = replace(QUICK, history_months=12)
+    [warning] = calibrate_extract(read_extract(gap_extract, EXTRACT_DATE), options).warnings
+    assert warning.startswith("2024-08 has no referrals: is the extract incomplete? It is "
+                              "before the fitted history (2025-01 to 2025-12)")
+    assert "missing from the list at the start" in warning
+
+
+def test_a_complete_extract_has_no_empty_month_warning(small_table) -> None:  # type: ignore[no-untyped-def]
+    assert calibrate_extract(small_table[1], QUICK).warnings == []
+
+
+def test_calibrate_prints_the_empty_month_and_writes_it_to_fit_json(gap_extract, tmp_path,
+                                                                    capsys) -> None:  # type: ignore[no-untyped-def]
+    from ndpath.cli import main
+
+    path = tmp_path / "gap.csv"
+    gap_extract.to_csv(path, index=False)
+    out = tmp_path / "cal"
+    assert main(["calibrate", str(path), "--extract-date", EXTRACT_DATE, "--out", str(out),
+                 "--no-tune", "--history-months", "24", "--replay-months", "6",
+                 "--replications", "1"]) == 0
+    said = capsys.readouterr().out
+    assert "WARNING: 2024-08 has no referrals: is the extract incomplete?" in said
+    fit = _fit_json(out)
+    assert len(fit["warnings"]) == 1 and fit["warnings"][0].startswith("2024-08 has no referrals")
+    assert "2024-08 has no referrals" in (out / "report.md").read_text()
