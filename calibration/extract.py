@@ -623,21 +623,43 @@ def misspelt_columns(columns: Sequence[str], known: Sequence[str]) -> list[Probl
 
 
 def check_ids(raw: pd.DataFrame, checked: _Checked) -> None:
-    """Every referral has an id, and no id appears twice."""
-    ids = raw["referral_id"].str.strip()
+    """Every referral has an id, and no id appears twice.
+
+    Rows with the same id that agree in every column ndpath reads are one referral written
+    twice: the first is not a problem (so quarantine keeps it, if it has no other), each later
+    copy is. Copies that differ are each a problem, naming the columns they differ in, since
+    which is right cannot be known.
+    """
+    ids = raw["referral_id"].astype("string").fillna("").str.strip()
     blank = blank_mask(ids)
     _add(checked, blank, None, "referral_id", "referral id is blank",
          "give every referral its (pseudonymised) id")
     duplicated = (ids.duplicated(keep=False) & ~blank).to_numpy()
-    rows_of: dict[str, list[int]] = {}
+    if not duplicated.any():
+        return
+    groups: dict[str, list[int]] = {}
     for i in np.flatnonzero(duplicated):
-        rows_of.setdefault(ids.iloc[i], []).append(_row(i))
-    for i in np.flatnonzero(duplicated):
-        others = [r for r in rows_of[ids.iloc[i]] if r != _row(i)]
-        checked.problems.append(Problem(
-            _row(i), "referral_id", "",
-            f"duplicate referral id (the same id is on row {', '.join(map(str, others))})",
-            "keep one row per referral: merge or remove the copies"))
+        groups.setdefault(ids.iloc[i], []).append(int(i))
+    compared = [c for c in KNOWN_COLUMNS if c in raw.columns and c != "referral_id"]
+    cells = {c: raw[c].astype("string").fillna("").str.strip().to_numpy() for c in compared}
+    for members in groups.values():
+        rows = [_row(i) for i in members]
+        differ = [c for c in compared if len({cells[c][i] for i in members}) > 1]
+        if not differ:
+            for i in members[1:]:
+                checked.problems.append(Problem(
+                    _row(i), "referral_id", "",
+                    f"duplicate referral id: a copy of row {rows[0]} (every column ndpath reads "
+                    "is the same): the first is kept (if it has no other problem), the copy "
+                    "is not used", "remove the copies: keep one row per referral"))
+            continue
+        for i in members:
+            others = [r for r in rows if r != _row(i)]
+            checked.problems.append(Problem(
+                _row(i), "referral_id", "",
+                f"duplicate referral id (the same id is on row {', '.join(map(str, others))}); "
+                f"the copies differ in {', '.join(differ)}, so which is right is unknown and "
+                "none is used", "keep one row per referral: merge or remove the copies"))
 
 
 def check_dates_readable(raw: pd.DataFrame, checked: _Checked) -> None:

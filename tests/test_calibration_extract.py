@@ -97,16 +97,75 @@ def test_each_bad_value_is_reported_with_row_column_and_fix(column: str, value: 
     assert "(" in problems[0] and problems[0].endswith(")")  # the fix, in brackets
 
 
-def test_duplicate_ids_name_each_other() -> None:
+def test_duplicate_ids_name_each_other_and_the_columns_they_differ_in() -> None:
     frame = clean_rows()
     frame.loc[3, "referral_id"] = "NHS001"
     problems = problems_of(frame)
+    differ = ("the copies differ in referral_date, assessment_start_date, assessment_end_date, "
+              "outcome, so which is right is unknown and none is used")
     assert problems == [
-        "row 2, column referral_id: duplicate referral id (the same id is on row 5) "
+        f"row 2, column referral_id: duplicate referral id (the same id is on row 5); {differ} "
         "(keep one row per referral: merge or remove the copies)",
-        "row 5, column referral_id: duplicate referral id (the same id is on row 2) "
+        f"row 5, column referral_id: duplicate referral id (the same id is on row 2); {differ} "
         "(keep one row per referral: merge or remove the copies)",
     ]
+
+
+def _with_copies(frame: pd.DataFrame, *rows: int) -> pd.DataFrame:
+    """``frame`` with the records at ``rows`` (0-based) appended again, unchanged."""
+    return pd.concat([frame, frame.iloc[list(rows)]], ignore_index=True)
+
+
+def test_quarantine_keeps_the_first_of_exact_copies_and_sets_the_later_ones_aside() -> None:
+    # rows 2 and 3 copied to rows 6 and 7; row 2 copied a second time to row 8
+    frame = _with_copies(clean_rows(), 0, 1, 0)
+    table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert list(table.quarantine["row"]) == [6, 7, 8]
+    assert len(table.data) == 4  # every referral once
+    assert list(table.data["referral_date"].dt.strftime("%Y-%m-%d")) == list(
+        clean_rows()["referral_date"])
+    assert list(table.quarantine["problems"]) == [
+        f"referral_id: duplicate referral id: a copy of row {r} (every column ndpath reads is "
+        "the same): the first is kept (if it has no other problem), the copy is not used"
+        for r in (2, 3, 2)]
+    assert len(table.data) + len(table.quarantine) == table.input_rows
+    # the first copy itself is no problem; in stop mode the copies still stop the reading
+    assert [p.row for p in table.problems] == [6, 7, 8]
+    assert all(p.startswith(("row 6", "row 7", "row 8")) for p in problems_of(frame))
+
+
+def test_copies_that_differ_are_all_set_aside_naming_what_differs() -> None:
+    frame = _with_copies(clean_rows(), 0, 1)
+    frame.loc[5, "discharge_reason"] = "moved"  # row 7: row 3's copy, another reason
+    table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert list(table.quarantine["row"]) == [3, 6, 7]  # row 2's exact copy: the first kept
+    by_row = dict(zip(table.quarantine["row"], table.quarantine["problems"]))
+    assert "the same id is on row 7); the copies differ in discharge_reason," in by_row[3]
+    assert "the same id is on row 3); the copies differ in discharge_reason," in by_row[7]
+    assert "a copy of row 2" in by_row[6]
+    # a copy written in another date form or case still differs as text: it is not taken as
+    # the same without a word
+    frame = _with_copies(clean_rows(), 0)
+    frame.loc[4, "referral_date"] = "05/01/2024"
+    table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert list(table.quarantine["row"]) == [2, 6]
+
+
+def test_a_first_copy_with_its_own_problem_goes_with_its_copies() -> None:
+    frame = clean_rows()
+    frame.loc[0, "referral_date"] = "garbage"
+    table = read_extract(_with_copies(frame, 0), EXTRACT_DATE, on_error="quarantine")
+    assert list(table.quarantine["row"]) == [2, 6]  # both bad dates: nothing usable kept
+
+
+def test_columns_ndpath_does_not_read_do_not_make_copies_differ() -> None:
+    frame = clean_rows()
+    frame["exported_at"] = ["09:00", "09:00", "09:00", "09:00"]
+    frame = _with_copies(frame, 2)
+    frame.loc[4, "exported_at"] = "09:05"
+    table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert list(table.quarantine["row"]) == [6] and "a copy of row 4" in table.quarantine[
+        "problems"].iloc[0]
 
 
 def test_missing_required_column_stops_even_with_quarantine() -> None:
