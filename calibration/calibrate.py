@@ -387,6 +387,27 @@ def empty_month_warnings(empty: pd.PeriodIndex, fitted: pd.PeriodIndex,
     return out
 
 
+def fitted_description(table: PathwayTable, months: pd.PeriodIndex) -> str:
+    """How many referrals were fitted, over which months, and (when they differ) how many rows
+    were read and used: ``Fitted to the 11,290 referrals received 2023-01 to 2025-12 (21,408
+    rows read, all used; the 10,118 referred outside those months are not in the referral rate,
+    only in the list, waits, exits and outcomes)``."""
+    referred = pd.to_datetime(table.data["referral_date"])
+    inside = int(((referred >= months[0].to_timestamp(how="start"))
+                  & (referred < (months[-1] + 1).to_timestamp(how="start"))).sum())
+    read, used = table.input_rows, len(table.data)
+    text = f"Fitted to the {inside:,} referrals received {months[0]} to {months[-1]}"
+    if inside == used == read:
+        return text
+    rows = (f"{read:,} rows read, all used" if used == read
+            else f"{read:,} rows read, {read - used:,} set aside, {used:,} used")
+    # the earlier referrals are in the starting list, the waits and exits of those on the list
+    # in the window (delayed entry), the outcome shares and re-referrals: not the referral rate
+    outside = ("" if inside == used else f"; the {used - inside:,} referred outside those months "
+               "are not in the referral rate, only in the list, waits, exits and outcomes")
+    return f"{text} ({rows}{outside})"
+
+
 # -------------------------------------------------------------------------------------------------
 # Direct fits
 
@@ -1106,9 +1127,9 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         **at_risk_overrides(data, listed_on, rereferral, transfer_age),
         "simulation.start_date": start.date(),
         "meta.name": f"Calibrated from {Path(str(table.source)).name} at {until.date()}",
-        "meta.description": (f"Fitted to {len(data):,} referrals ({months[0]} to {months[-1]}), "
-                             f"starting on {start.date()} from the {len(backlog):,} children "
-                             f"waiting at the end of {listed_on.date()}."),
+        "meta.description": (f"{fitted_description(table, months)}, starting on {start.date()} "
+                             f"from the {len(backlog):,} children waiting at the end of "
+                             f"{listed_on.date()}."),
         "meta.illustrative": False,
         **({"simulation.horizon_months": options.horizon_months} if options.horizon_months else {}),
     })
@@ -1159,6 +1180,6 @@ __all__ = ["CalibrationOptions", "opened_executor", "Calibration", "CalibrationE
            "calibrate_extract", "backlog_at", "projection_start", "last_complete_month",
            "support_exposure", "fit_support", "needs_led_plan", "tune_capacity", "fit_exits", "fit_waits",
            "fit_elapsed", "complete_months", "BACKLOG_FILE", "waiting_columns", "with_backlog",
-           "with_backlog_file", "empty_months", "empty_month_warnings"]
+           "with_backlog_file", "empty_months", "empty_month_warnings", "fitted_description"]
 
 

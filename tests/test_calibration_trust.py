@@ -539,3 +539,37 @@ def test_calibrate_prints_the_empty_month_and_writes_it_to_fit_json(gap_extract,
     fit = _fit_json(out)
     assert len(fit["warnings"]) == 1 and fit["warnings"][0].startswith("2024-08 has no referrals")
     assert "2024-08 has no referrals" in (out / "report.md").read_text()
+
+
+# -------------------------------------------------------------------------------------------------
+# 6. The calibrated scenario's description counts what was fitted
+
+
+def test_the_description_counts_the_referrals_of_the_fitted_months(small_table) -> None:  # type: ignore[no-untyped-def]
+    _, table = small_table
+    result = calibrate_extract(table, QUICK)  # 24 of the extract's 30 months fitted
+    referred = table.data["referral_date"]
+    inside = int(((referred >= "2024-01-01") & (referred <= "2025-12-31")).sum())
+    outside = len(table.data) - inside
+    assert 0 < outside and inside == int(result.flows["referrals"].sum())
+    assert result.scenario.meta.description.startswith(
+        f"Fitted to the {inside:,} referrals received 2024-01 to 2025-12 ({len(table.data):,} "
+        f"rows read, all used; the {outside:,} referred outside those months are not in the "
+        "referral rate, only in the list, waits, exits and outcomes), starting on 2026-01-01")
+
+
+def test_the_description_says_rows_set_aside_and_is_short_when_all_is_fitted() -> None:
+    from calibration.calibrate import fitted_description
+
+    frame = pd.DataFrame({"referral_id": ["a", "b", "c", "d", "e"],
+                          "referral_date": ["2025-06-30", "2025-07-01", "2025-07-31",
+                                            "2025-08-01", "not a date"]})
+    table = read_extract(frame, "2025-08-15", on_error="quarantine")
+    july = pd.period_range("2025-07", "2025-07", freq="M")
+    assert fitted_description(table, july) == (
+        "Fitted to the 2 referrals received 2025-07 to 2025-07 (5 rows read, 1 set aside, "
+        "4 used; the 2 referred outside those months are not in the referral rate, only in the "
+        "list, waits, exits and outcomes)")
+    whole = read_extract(frame.iloc[:4], "2025-08-31")
+    assert fitted_description(whole, pd.period_range("2025-06", "2025-08", freq="M")) == (
+        "Fitted to the 4 referrals received 2025-06 to 2025-08")
