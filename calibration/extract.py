@@ -638,8 +638,8 @@ def check_ids(raw: pd.DataFrame, checked: _Checked) -> None:
     if not duplicated.any():
         return
     groups: dict[str, list[int]] = {}
-    for i in np.flatnonzero(duplicated):
-        groups.setdefault(ids.iloc[i], []).append(int(i))
+    for position in np.flatnonzero(duplicated):
+        groups.setdefault(ids.iloc[position], []).append(int(position))
     compared = [c for c in KNOWN_COLUMNS if c in raw.columns and c != "referral_id"]
     cells = {c: raw[c].astype("string").fillna("").str.strip().to_numpy() for c in compared}
     for members in groups.values():
