@@ -34,7 +34,7 @@ import math
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -314,6 +314,9 @@ class Calibration:
     changes: list[dict[str, Any]] = field(default_factory=list)
     """Changes the calibration itself made (imputed attributes of the children waiting,
     referrals left out of a share, months left out of a fit): ``what, rows, effect``."""
+    warnings: list[str] = field(default_factory=list)
+    """What may make the fit wrong without stopping it (a month with no referrals, see
+    :func:`empty_month_warnings`): the first lines of the report, fit.json's ``warnings``."""
 
     def parameter_dict(self) -> dict[str, dict[str, Any]]:
         return {p.name: p.as_dict() for p in self.parameters}
@@ -330,6 +333,7 @@ class Calibration:
         changed on the way in."""
         lines = self.tuning.headline() if self.tuning is not None else [
             "No simulation-based tuning was run: capacity is the throughput estimate as measured."]
+        lines += [f"WARNING: {w}" for w in self.warnings]
         changes = self.data_changes
         rows = sum(int(c.get("rows", 0)) for c in changes)
         lines.append(f"Data changed on the way in: {len(changes)} kind(s) of change, {rows:,} "
@@ -376,6 +380,61 @@ def complete_months(table: PathwayTable, options: CalibrationOptions) -> pd.Peri
             f"only {max(0, count)} complete month(s) of history from {first} to "
             f"{last}: calibration needs at least 6 (12 or more for seasonality)")
     return pd.period_range(first, last, freq="M")
+
+
+def empty_months(data: pd.DataFrame, extract_date: pd.Timestamp) -> pd.PeriodIndex:
+    """Months inside the extract's span with no referral among the rows used: from the first
+    referral's month to the last complete month before the extract date."""
+    referred = pd.to_datetime(data["referral_date"]).dropna().dt.to_period("M")
+    if referred.empty:
+        return pd.PeriodIndex([], freq="M")
+    span = pd.period_range(referred.min(), last_complete_month(extract_date), freq="M")
+    return span.difference(pd.PeriodIndex(referred.unique(), freq="M"))
+
+
+def empty_month_warnings(empty: pd.PeriodIndex, fitted: pd.PeriodIndex,
+                         excluded: Sequence[pd.Period] = ()) -> list[str]:
+    """One warning for each month with no referrals (:func:`empty_months`), saying what it does
+    to the fit. A warning, not an error: a small service can have a month with none, and the fit
+    runs either way. A month left out with ``--exclude-months`` is not fitted, so not warned."""
+    out = []
+    left_out = set(excluded)
+    for month in empty:
+        if month in left_out:
+            continue
+        ask = f"{month} has no referrals: is the extract incomplete?"
+        if month in fitted:
+            out.append(f"{ask} It is fitted as a month with none, which pulls the fitted "
+                       "referral rate down and widens the growth interval. If its referrals are "
+                       "missing, export the extract again with them; to leave the month out of "
+                       f"the referral fit, pass --exclude-months {month}; if the service had "
+                       "none that month, nothing needs changing.")
+        else:
+            out.append(f"{ask} It is before the fitted history ({fitted[0]} to {fitted[-1]}), so "
+                       "the referral fit does not use it, but children referred then and "
+                       "missing from the extract are missing from the list at the start.")
+    return out
+
+
+def fitted_description(table: PathwayTable, months: pd.PeriodIndex) -> str:
+    """How many referrals were fitted, over which months, and (when they differ) how many rows
+    were read and used: ``Fitted to the 11,290 referrals received 2023-01 to 2025-12 (21,408
+    rows read, all used; the 10,118 referred outside those months are not in the referral rate,
+    only in the list, waits, exits and outcomes)``."""
+    referred = pd.to_datetime(table.data["referral_date"])
+    inside = int(((referred >= months[0].to_timestamp(how="start"))
+                  & (referred < (months[-1] + 1).to_timestamp(how="start"))).sum())
+    read, used = table.input_rows, len(table.data)
+    text = f"Fitted to the {inside:,} referrals received {months[0]} to {months[-1]}"
+    if inside == used == read:
+        return text
+    rows = (f"{read:,} rows read, all used" if used == read
+            else f"{read:,} rows read, {read - used:,} set aside, {used:,} used")
+    # the earlier referrals are in the starting list, the waits and exits of those on the list
+    # in the window (delayed entry), the outcome shares and re-referrals: not the referral rate
+    outside = ("" if inside == used else f"; the {used - inside:,} referred outside those months "
+               "are not in the referral rate, only in the list, waits, exits and outcomes")
+    return f"{text} ({rows}{outside})"
 
 
 # -------------------------------------------------------------------------------------------------
@@ -916,6 +975,9 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         raise CalibrationError(f"arrivals: the referral counts cannot be fitted ({error}); "
                                "check the referral dates, or give a longer history") from None
     notes += arrivals_notes(arrivals)
+    warnings = empty_month_warnings(empty_months(data, until), months, arrivals.excluded_months_)
+    for warning in warnings:
+        log.warning("%s", warning)
     changes: list[dict[str, Any]] = []
     in_window = data[pd.to_datetime(data["referral_date"]) >= window_start]
     decided = vetting_decided(in_window, until, base)
@@ -1094,9 +1156,9 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
         **at_risk_overrides(data, listed_on, rereferral, transfer_age),
         "simulation.start_date": start.date(),
         "meta.name": f"Calibrated from {Path(str(table.source)).name} at {until.date()}",
-        "meta.description": (f"Fitted to {len(data):,} referrals ({months[0]} to {months[-1]}), "
-                             f"starting on {start.date()} from the {len(backlog):,} children "
-                             f"waiting at the end of {listed_on.date()}."),
+        "meta.description": (f"{fitted_description(table, months)}, starting on {start.date()} "
+                             f"from the {len(backlog):,} children waiting at the end of "
+                             f"{listed_on.date()}."),
         "meta.illustrative": False,
         **({"simulation.horizon_months": options.horizon_months} if options.horizon_months else {}),
     })
@@ -1143,13 +1205,13 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
                "rereferral": rereferral,
                "elapsed": elapsed, "capacity": capacity}
     return Calibration(final, backlog, parameters, fitters, flows, tuning, notes, kept,
-                       quality_report(table), changes)
+                       quality_report(table), changes, warnings)
 
 
 __all__ = ["CalibrationOptions", "opened_executor", "Calibration", "CalibrationError", "Parameter", "Tuning",
            "calibrate_extract", "backlog_at", "projection_start", "last_complete_month",
            "support_exposure", "fit_support", "needs_led_plan", "tune_capacity", "fit_exits", "fit_waits",
            "fit_elapsed", "complete_months", "BACKLOG_FILE", "waiting_columns", "with_backlog",
-           "with_backlog_file"]
+           "with_backlog_file", "empty_months", "empty_month_warnings", "fitted_description"]
 
 

@@ -5,7 +5,10 @@ arrive in, and never guesses silently:
 
 * dates as ISO (``2024-03-01``), UK day-first (``01/03/2024``, ``1-3-2024``, ``01.03.2024``) or
   Excel serial numbers (``45352``); anything else (two-digit years, month-first dates such as
-  ``03/25/2024``) is a reported problem;
+  ``03/25/2024``) is a reported problem. The order is decided per column (:func:`date_order`):
+  a column whose cells can only be month-first (and none only day-first), or that mixes the
+  two, is a whole-column problem, since its ambiguous cells (``03/04/2024``) cannot be read
+  safely; how many cells were read day-first is counted (:attr:`PathwayTable.read_day_first`);
 * codes in any case, with stray spaces, and local synonyms mapped through :data:`SYNONYMS`
   (``"ASD"`` → ``autism``); an unknown code is a reported problem;
 * blanks as ``""``, ``"N/A"``, ``"NA"``, ``"NULL"``, ``"nan"`` or ``"-"`` (never ``"none"``, which
@@ -194,7 +197,11 @@ class ExtractError(ValueError):
         more = len(self.problems) - self.SHOWN
         if more > 0:
             lines.append(f"  ... and {more} more (ndpath validate --problems FILE writes them all)")
-        hint = ("\nFix these in the extract, or pass --on-error quarantine to set the bad rows "
+        whole = any(p.row is None for p in self.problems)
+        hint = ("\nA problem without a row (with the whole file or a whole column) stops the "
+                "reading even with --on-error quarantine: fix it in the extract."
+                if whole and any(p.row is not None for p in self.problems) else
+                "\nFix these in the extract, or pass --on-error quarantine to set the bad rows "
                 "aside and use the rest." if quarantine_hint
                 and any(p.row is not None for p in self.problems) else "")
         marked = (", each marked with what --on-error quarantine does with it"
@@ -432,6 +439,87 @@ def parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, out.isna() & ~blank
 
 
+@dataclass(frozen=True)
+class DateOrder:
+    """Which order a column's ``NN/NN/YYYY`` cells (also with ``-`` or ``.``) can be read in.
+
+    Masks over the column: ``day_first_only`` reads only as DD/MM (``25/03/2024``),
+    ``month_first_only`` only as MM/DD (``03/25/2024``), ``ambiguous`` both ways as two
+    different days (``03/04/2024``: 3 April or 4 March); ``day_first`` is every cell read as
+    DD/MM (the ambiguous ones, ones like ``05/05/2024`` that read the same either way, and
+    ``day_first_only``).
+    """
+
+    day_first_only: pd.Series
+    month_first_only: pd.Series
+    ambiguous: pd.Series
+    day_first: pd.Series
+
+    @property
+    def mixed(self) -> bool:
+        """Some cells can only be day-first and others only month-first."""
+        return bool(self.day_first_only.any() and self.month_first_only.any())
+
+    @property
+    def month_first(self) -> bool:
+        """Cells that can only be month-first, none that can only be day-first, and ambiguous
+        cells that would be misread as day-first."""
+        return bool(self.month_first_only.any() and not self.day_first_only.any()
+                    and self.ambiguous.any())
+
+
+def date_order(text: pd.Series) -> DateOrder:
+    """The orders a column's day/month cells can be read in (see :class:`DateOrder`)."""
+    stripped = text.astype("string").fillna("").str.strip()
+    stripped = stripped.str.replace(r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", regex=True)
+    slashed = stripped.str.replace(r"[.\-]", "/", regex=True)
+    form = slashed.where(slashed.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}").fillna(False), None)
+    as_day = pd.to_datetime(form, format="%d/%m/%Y", errors="coerce")
+    as_month = pd.to_datetime(form, format="%m/%d/%Y", errors="coerce")
+    day_ok, month_ok = as_day.notna(), as_month.notna()
+    return DateOrder(day_first_only=day_ok & ~month_ok, month_first_only=month_ok & ~day_ok,
+                     ambiguous=day_ok & month_ok & (as_day != as_month), day_first=day_ok)
+
+
+def _examples(raw: pd.Series, mask: pd.Series, n: int = 2) -> str:
+    """A few of the cells in ``mask``, with their rows: ``'03/24/2024' on row 5``."""
+    shown: dict[str, int] = {}
+    for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+        shown.setdefault(str(raw.iloc[i]).strip(), _row(i))
+        if len(shown) == n:
+            break
+    return ", ".join(f"{value!r} on row {row}" for value, row in shown.items())
+
+
+DATE_ORDER_FIX = "write dates as YYYY-MM-DD, or DD/MM/YYYY throughout"
+
+
+def date_order_problem(raw: pd.Series, column: str) -> Problem | None:
+    """A whole-column problem when a date column's day/month order cannot be known: written
+    month-first (US order), its ambiguous cells (``03/04/2024``) would be misread as day-first;
+    mixing both orders, no ambiguous cell can be trusted. ``None`` when every cell can be read
+    day-first (the UK order the reader assumes)."""
+    order = date_order(raw)
+    only_month, only_day = int(order.month_first_only.sum()), int(order.day_first_only.sum())
+    ambiguous = int(order.ambiguous.sum())
+    month_said = (f"{only_month:,} cell(s) can only be MM/DD (the second number is over 12, "
+                  f"e.g. {_examples(raw, order.month_first_only)})")
+    ambiguous_said = (f"{ambiguous:,} ambiguous cell(s) (both numbers 12 or under, e.g. "
+                      f"{_examples(raw, order.ambiguous)})")
+    if order.month_first:
+        return Problem(None, column, "", (
+            f"looks written month-first (US order, MM/DD/YYYY): {month_said} and none can only "
+            f"be DD/MM, so the {ambiguous_said} cannot be read safely (read day-first they "
+            "would be wrong)"), DATE_ORDER_FIX)
+    if order.mixed:
+        return Problem(None, column, "", (
+            f"mixes day-first and month-first dates: {only_day:,} cell(s) can only be DD/MM "
+            f"(the first number is over 12, e.g. {_examples(raw, order.day_first_only)}), "
+            f"{month_said}, and there are {ambiguous_said if ambiguous else 'no ambiguous cells'}"
+            ", so which order any cell was written in cannot be known"), DATE_ORDER_FIX)
+    return None
+
+
 def _no_such_day(year: int, month: int, day: int) -> str | None:
     """Why a date written in an accepted form is not on the calendar (``None`` if it is)."""
     if not 1 <= month <= 12:
@@ -535,21 +623,43 @@ def misspelt_columns(columns: Sequence[str], known: Sequence[str]) -> list[Probl
 
 
 def check_ids(raw: pd.DataFrame, checked: _Checked) -> None:
-    """Every referral has an id, and no id appears twice."""
-    ids = raw["referral_id"].str.strip()
+    """Every referral has an id, and no id appears twice.
+
+    Rows with the same id that agree in every column ndpath reads are one referral written
+    twice: the first is not a problem (so quarantine keeps it, if it has no other), each later
+    copy is. Copies that differ are each a problem, naming the columns they differ in, since
+    which is right cannot be known.
+    """
+    ids = raw["referral_id"].astype("string").fillna("").str.strip()
     blank = blank_mask(ids)
     _add(checked, blank, None, "referral_id", "referral id is blank",
          "give every referral its (pseudonymised) id")
     duplicated = (ids.duplicated(keep=False) & ~blank).to_numpy()
-    rows_of: dict[str, list[int]] = {}
-    for i in np.flatnonzero(duplicated):
-        rows_of.setdefault(ids.iloc[i], []).append(_row(i))
-    for i in np.flatnonzero(duplicated):
-        others = [r for r in rows_of[ids.iloc[i]] if r != _row(i)]
-        checked.problems.append(Problem(
-            _row(i), "referral_id", "",
-            f"duplicate referral id (the same id is on row {', '.join(map(str, others))})",
-            "keep one row per referral: merge or remove the copies"))
+    if not duplicated.any():
+        return
+    groups: dict[str, list[int]] = {}
+    for position in np.flatnonzero(duplicated):
+        groups.setdefault(ids.iloc[position], []).append(int(position))
+    compared = [c for c in KNOWN_COLUMNS if c in raw.columns and c != "referral_id"]
+    cells = {c: raw[c].astype("string").fillna("").str.strip().to_numpy() for c in compared}
+    for members in groups.values():
+        rows = [_row(i) for i in members]
+        differ = [c for c in compared if len({cells[c][i] for i in members}) > 1]
+        if not differ:
+            for i in members[1:]:
+                checked.problems.append(Problem(
+                    _row(i), "referral_id", "",
+                    f"duplicate referral id: a copy of row {rows[0]} (every column ndpath reads "
+                    "is the same): the first is kept (if it has no other problem), the copy "
+                    "is not used", "remove the copies: keep one row per referral"))
+            continue
+        for i in members:
+            others = [r for r in rows if r != _row(i)]
+            checked.problems.append(Problem(
+                _row(i), "referral_id", "",
+                f"duplicate referral id (the same id is on row {', '.join(map(str, others))}); "
+                f"the copies differ in {', '.join(differ)}, so which is right is unknown and "
+                "none is used", "keep one row per referral: merge or remove the copies"))
 
 
 def check_dates_readable(raw: pd.DataFrame, checked: _Checked) -> None:
@@ -562,6 +672,9 @@ def check_dates_readable(raw: pd.DataFrame, checked: _Checked) -> None:
             value = str(raw[column].iloc[i])
             checked.problems.append(Problem(_row(i), column, value, "is not a date we can read",
                                             _date_fix(value)))
+        order = date_order_problem(raw[column], column)
+        if order is not None:  # the day/month order of the whole column is unknown
+            checked.problems.append(order)
         checked.values[column] = dates
     referral = checked.values["referral_date"]
     blank = blank_mask(raw["referral_date"])
@@ -729,6 +842,11 @@ class PathwayTable:
     set_missing: tuple[Problem, ...] = ()
     """With quarantine: the bad optional attributes (:data:`ATTRIBUTE_COLUMNS`) read as
     missing, the row kept (each also in ``problems``)."""
+    read_day_first: tuple[tuple[str, int, int, int], ...] = ()
+    """``(column, cells, ambiguous, day_first_only)`` for each date column with cells written
+    ``NN/NN/YYYY`` read day-first (DD/MM, the UK order), in the rows used: how many, how many of
+    those could also have been month-first (``03/04/2024`` read as 3 April) and how many can
+    only be day-first (``25/03/2024``), so the assumption and its evidence are said."""
 
     def has(self, column: str) -> bool:
         return column in self.columns_present
@@ -843,6 +961,13 @@ def read_extract(
             quarantine[column] = _pseudonymised_or_blank(raw[column], key_bytes)[bad].to_numpy()
     quarantine.insert(0, "problems", ["; ".join(by_row[_row(i)]) for i in bad_index])
     quarantine.insert(0, "row", bad_index + 2)
+    day_first = []
+    for column in DATE_COLUMNS:
+        if column in raw.columns:
+            order = date_order(raw[column][~bad])
+            if order.day_first.any():
+                day_first.append((column, int(order.day_first.sum()), int(order.ambiguous.sum()),
+                                  int(order.day_first_only.sum())))
     ignored = tuple(c for c in raw.columns if c not in KNOWN_COLUMNS)
     if ignored:
         log.info("columns not used by ndpath: %s", ", ".join(ignored))
@@ -855,7 +980,7 @@ def read_extract(
         log.warning("%d bad optional attribute value(s) read as missing, their rows kept",
                     len(kept_missing))
     return PathwayTable(data, when, len(raw), quarantine.reset_index(drop=True), tuple(problems),
-                        present, ignored, str(origin), set_missing)
+                        present, ignored, str(origin), set_missing, tuple(day_first))
 
 
 def quality_report(table: PathwayTable) -> dict[str, object]:
@@ -886,6 +1011,10 @@ def quality_report(table: PathwayTable) -> dict[str, object]:
         "codes": codes,
         "ignored_columns": list(table.ignored_columns),
         "set_missing": len(table.set_missing),
+        # dates written NN/NN/YYYY were read day-first (DD/MM), by column (the rows used): how
+        # many, how many of them could have been MM/DD, how many can only be DD/MM
+        "read_day_first": {c: {"cells": n, "ambiguous": a, "day_first_only": only}
+                           for c, n, a, only in table.read_day_first},
         "changes": table.changes,
         "absent_columns": {c: ABSENT_MEANS.get(c, "taken as unknown") for c in KNOWN_COLUMNS
                            if c not in table.columns_present},
@@ -907,6 +1036,7 @@ def write_quarantine(table: PathwayTable, path: str | Path) -> Path:
 __all__ = ["Problem", "ExtractError", "PathwayTable", "read_extract", "read_raw",
            "validate_extract", "quality_report", "write_quarantine", "still_waiting",
            "problems_frame", "problem_handling", "SET_ASIDE", "KEPT_AS_MISSING", "parse_dates",
+           "date_order", "date_order_problem", "DateOrder",
            "parse_codes", "SYNONYMS", "CODES", "DATE_COLUMNS",
            "ATTRIBUTE_COLUMNS",
            "BLANKS"]

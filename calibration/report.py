@@ -219,6 +219,7 @@ def write_calibration(calibration: Calibration, out: str | Path, overwrite: bool
         "ndpath_version": __version__,
         "command": list(command),
         "headline": calibration.headline(),
+        "warnings": calibration.warnings,
         "data_changes": calibration.data_changes,
         "extract": calibration.quality,
         "parameters": calibration.parameter_dict(),

@@ -304,6 +304,13 @@ def command_validate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
         print(f"  dates (of the {report['valid_rows']} rows used):")
         for column, d in report["dates"].items():  # type: ignore[attr-defined]
             print(f"    {column:<24} {d['first'] or '-'} to {d['last'] or '-'} ({d['count']} given)")
+        day_first = report["read_day_first"]
+        if day_first:
+            print("  dates written NN/NN/YYYY were read day-first, as DD/MM/YYYY (UK order; "
+                  "03/04/2024 is 3 April):")
+            for column, d in day_first.items():  # type: ignore[attr-defined]
+                print(f"    {column:<24} {d['cells']:,} read as DD/MM: {d['day_first_only']:,} "
+                      f"can only be DD/MM, {d['ambiguous']:,} could also be MM/DD")
         print(f"  completeness (share of the {report['valid_rows']} rows used with a value):")
         for column, share in report["completeness"].items():  # type: ignore[attr-defined]
             print(f"    {column:<24} {share:.1%}")

@@ -97,16 +97,75 @@ def test_each_bad_value_is_reported_with_row_column_and_fix(column: str, value: 
     assert "(" in problems[0] and problems[0].endswith(")")  # the fix, in brackets
 
 
-def test_duplicate_ids_name_each_other() -> None:
+def test_duplicate_ids_name_each_other_and_the_columns_they_differ_in() -> None:
     frame = clean_rows()
     frame.loc[3, "referral_id"] = "NHS001"
     problems = problems_of(frame)
+    differ = ("the copies differ in referral_date, assessment_start_date, assessment_end_date, "
+              "outcome, so which is right is unknown and none is used")
     assert problems == [
-        "row 2, column referral_id: duplicate referral id (the same id is on row 5) "
+        f"row 2, column referral_id: duplicate referral id (the same id is on row 5); {differ} "
         "(keep one row per referral: merge or remove the copies)",
-        "row 5, column referral_id: duplicate referral id (the same id is on row 2) "
+        f"row 5, column referral_id: duplicate referral id (the same id is on row 2); {differ} "
         "(keep one row per referral: merge or remove the copies)",
     ]
+
+
+def _with_copies(frame: pd.DataFrame, *rows: int) -> pd.DataFrame:
+    """``frame`` with the records at ``rows`` (0-based) appended again, unchanged."""
+    return pd.concat([frame, frame.iloc[list(rows)]], ignore_index=True)
+
+
+def test_quarantine_keeps_the_first_of_exact_copies_and_sets_the_later_ones_aside() -> None:
+    # rows 2 and 3 copied to rows 6 and 7; row 2 copied a second time to row 8
+    frame = _with_copies(clean_rows(), 0, 1, 0)
+    table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert list(table.quarantine["row"]) == [6, 7, 8]
+    assert len(table.data) == 4  # every referral once
+    assert list(table.data["referral_date"].dt.strftime("%Y-%m-%d")) == list(
+        clean_rows()["referral_date"])
+    assert list(table.quarantine["problems"]) == [
+        f"referral_id: duplicate referral id: a copy of row {r} (every column ndpath reads is "
+        "the same): the first is kept (if it has no other problem), the copy is not used"
+        for r in (2, 3, 2)]
+    assert len(table.data) + len(table.quarantine) == table.input_rows
+    # the first copy itself is no problem; in stop mode the copies still stop the reading
+    assert [p.row for p in table.problems] == [6, 7, 8]
+    assert all(p.startswith(("row 6", "row 7", "row 8")) for p in problems_of(frame))
+
+
+def test_copies_that_differ_are_all_set_aside_naming_what_differs() -> None:
+    frame = _with_copies(clean_rows(), 0, 1)
+    frame.loc[5, "discharge_reason"] = "moved"  # row 7: row 3's copy, another reason
+    table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert list(table.quarantine["row"]) == [3, 6, 7]  # row 2's exact copy: the first kept
+    by_row = dict(zip(table.quarantine["row"], table.quarantine["problems"]))
+    assert "the same id is on row 7); the copies differ in discharge_reason," in by_row[3]
+    assert "the same id is on row 3); the copies differ in discharge_reason," in by_row[7]
+    assert "a copy of row 2" in by_row[6]
+    # a copy written in another date form or case still differs as text: it is not taken as
+    # the same without a word
+    frame = _with_copies(clean_rows(), 0)
+    frame.loc[4, "referral_date"] = "05/01/2024"
+    table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert list(table.quarantine["row"]) == [2, 6]
+
+
+def test_a_first_copy_with_its_own_problem_goes_with_its_copies() -> None:
+    frame = clean_rows()
+    frame.loc[0, "referral_date"] = "garbage"
+    table = read_extract(_with_copies(frame, 0), EXTRACT_DATE, on_error="quarantine")
+    assert list(table.quarantine["row"]) == [2, 6]  # both bad dates: nothing usable kept
+
+
+def test_columns_ndpath_does_not_read_do_not_make_copies_differ() -> None:
+    frame = clean_rows()
+    frame["exported_at"] = ["09:00", "09:00", "09:00", "09:00"]
+    frame = _with_copies(frame, 2)
+    frame.loc[4, "exported_at"] = "09:05"
+    table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert list(table.quarantine["row"]) == [6] and "a copy of row 4" in table.quarantine[
+        "problems"].iloc[0]
 
 
 def test_missing_required_column_stops_even_with_quarantine() -> None:
@@ -216,3 +275,90 @@ def test_monthly_series_problems_are_listed() -> None:
     gap = pd.DataFrame({"month": ["2024-01", "2024-03"], "new_referrals": ["1", "2"]})
     with pytest.raises(ExtractError, match="2024-02.*is missing from the series"):
         read_monthly(gap)
+
+
+# -------------------------------------------------------------------------------------------------
+# The day/month order of a date column
+
+
+def _referral_dates(dates: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"referral_id": [f"R{i}" for i in range(len(dates))],
+                         "referral_date": dates})
+
+
+def _column_problems(error: ExtractError) -> list:
+    return [p for p in error.problems if p.row is None]
+
+
+@pytest.mark.parametrize("on_error", ["stop", "quarantine"])
+def test_a_month_first_column_stops_even_with_quarantine_naming_its_counts(on_error: str) -> None:
+    # 03/04/2024 on five rows would read as 3 April; 03/24/2024 shows the column is month-first
+    frame = _referral_dates(["03/04/2024"] * 5 + ["03/24/2024", "04/13/2024", "2024-03-01"])
+    with pytest.raises(ExtractError) as info:
+        read_extract(frame, EXTRACT_DATE, on_error=on_error)  # type: ignore[arg-type]
+    [column] = _column_problems(info.value)
+    assert column.column == "referral_date"
+    assert "month-first (US order" in column.message
+    assert "2 cell(s) can only be MM/DD" in column.message
+    assert "5 ambiguous cell(s)" in column.message
+    assert "'03/04/2024' on row 2" in column.message and "'03/24/2024' on row 7" in column.message
+    assert column.fix == "write dates as YYYY-MM-DD, or DD/MM/YYYY throughout"
+    assert str(column).startswith("column referral_date: looks written month-first")
+    assert "stops the reading even with --on-error quarantine" in str(info.value)
+
+
+def test_a_column_mixing_day_first_and_month_first_cells_is_a_column_problem() -> None:
+    frame = _referral_dates(["25/03/2024", "03/04/2024", "03/24/2024", "01/02/2024"])
+    with pytest.raises(ExtractError) as info:
+        read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    [column] = _column_problems(info.value)
+    assert column.column == "referral_date" and "mixes day-first and month-first" in column.message
+    assert "1 cell(s) can only be DD/MM" in column.message
+    assert "1 cell(s) can only be MM/DD" in column.message
+    assert "2 ambiguous cell(s)" in column.message
+    # mixed with no ambiguous cell: still unknown which order the column is in
+    with pytest.raises(ExtractError) as info:
+        read_extract(_referral_dates(["25/03/2024", "03/24/2024"]), EXTRACT_DATE,
+                     on_error="quarantine")
+    [column] = _column_problems(info.value)
+    assert "there are no ambiguous cells" in column.message
+
+
+def test_only_the_column_with_the_month_first_cells_is_a_problem() -> None:
+    # a US-order support column beside a UK referral column: the problem names that column
+    frame = _referral_dates(["25/01/2024", "03/02/2024", "04/03/2024"])
+    frame["support_start_date"] = ["02/03/2024", "03/25/2024", "04/05/2024"]
+    with pytest.raises(ExtractError) as info:
+        read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert [p.column for p in _column_problems(info.value)] == ["support_start_date"]
+
+
+@pytest.mark.parametrize("dates, expected", [
+    # all day-first, with cells that can only be day-first
+    (["03/04/2024", "25/03/2024", "2024-05-01"], ["2024-04-03", "2024-03-25", "2024-05-01"]),
+    # all ambiguous: read day-first (the UK order), as before
+    (["03/04/2024", "01/02/2024", "05/05/2024"], ["2024-04-03", "2024-02-01", "2024-05-05"]),
+])
+def test_a_day_first_or_all_ambiguous_column_reads_day_first_and_says_so(
+        dates: list[str], expected: list[str]) -> None:
+    table = read_extract(_referral_dates(dates), EXTRACT_DATE)
+    assert list(table.data["referral_date"].dt.strftime("%Y-%m-%d")) == expected
+    [(column, cells, ambiguous, only)] = table.read_day_first
+    slashed = sum("/" in d for d in dates)
+    assert (column, cells) == ("referral_date", slashed)
+    assert ambiguous == sum(d in ("03/04/2024", "01/02/2024") for d in dates)  # not 05/05
+    assert only == dates.count("25/03/2024")
+    assert quality_report(table)["read_day_first"] == {
+        "referral_date": {"cells": cells, "ambiguous": ambiguous, "day_first_only": only}}
+
+
+def test_month_first_cells_with_no_ambiguous_cell_stay_row_problems() -> None:
+    # nothing would be misread: the month-first row is set aside, the others used
+    frame = _referral_dates(["03/25/2024", "2024-03-01", "2024-03-02"])
+    table = read_extract(frame, EXTRACT_DATE, on_error="quarantine")
+    assert len(table.data) == 2 and list(table.quarantine["row"]) == [2]
+    assert table.read_day_first == ()
+
+
+def test_an_iso_extract_says_nothing_was_read_day_first() -> None:
+    assert read_extract(clean_rows(), EXTRACT_DATE).read_day_first == ()

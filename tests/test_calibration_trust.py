@@ -10,6 +10,7 @@ Greenwood), with the planted error's size beside them so the test can tell the t
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -499,3 +500,108 @@ def test_an_untuned_multiplier_is_not_described_as_fitted() -> None:
     said = " ".join(untuned.headline())
     assert "not tuned" in said and "scaled the capacity" not in said
     assert "scaled the capacity" in " ".join(_tuning(1.0).headline())
+
+
+# -------------------------------------------------------------------------------------------------
+# 5. A month with no referrals is said, not fitted silently
+
+
+@pytest.fixture(scope="module")
+def gap_extract():  # type: ignore[no-untyped-def]
+    """The small service's extract (30 months) with every 2024-08 referral removed."""
+    frame = synthesise_extract(service("status_quo_capacity_limited", 0.15), EXTRACT_DATE, 30)
+    return frame[~frame["referral_date"].astype(str).str.startswith("2024-08")].reset_index(
+        drop=True)
+
+
+def test_empty_months_are_the_months_of_the_span_with_no_referral(gap_extract) -> None:  # type: ignore[no-untyped-def]
+    from calibration.calibrate import empty_months
+
+    data = read_extract(gap_extract, EXTRACT_DATE).data
+    assert [str(m) for m in empty_months(data, pd.Timestamp(EXTRACT_DATE))] == ["2024-08"]
+    # the span runs to the last complete month, not the last referral: an empty last month counts
+    last = data[data["referral_date"] < pd.Timestamp("2025-12-01")]
+    assert [str(m) for m in empty_months(last, pd.Timestamp(EXTRACT_DATE))] == ["2024-08",
+                                                                                "2025-12"]
+    # ... and an extract date mid-month leaves that (incomplete) month out of the span
+    assert [str(m) for m in empty_months(last, pd.Timestamp("2025-12-15"))] == ["2024-08"]
+
+
+def test_a_month_with_no_referrals_is_warned_in_the_report_and_fit(gap_extract) -> None:  # type: ignore[no-untyped-def]
+    from calibration.report import report_markdown
+
+    result = calibrate_extract(read_extract(gap_extract, EXTRACT_DATE), QUICK)
+    [warning] = result.warnings
+    assert warning.startswith("2024-08 has no referrals: is the extract incomplete? It is "
+                              "fitted as a month with none")
+    assert "--exclude-months 2024-08" in warning
+    assert f"WARNING: {warning}" in result.headline()
+    assert f"**WARNING: {warning}**" in report_markdown(result, figures=False)
+    # left out of the referral fit by the analyst: not fitted, so not warned
+    excluded = calibrate_extract(read_extract(gap_extract, EXTRACT_DATE),
+                                 replace(QUICK, exclude_months="2024-08"))
+    assert excluded.warnings == []
+
+
+def test_an_empty_month_before_the_fitted_history_is_warned_for_the_list(gap_extract) -> None:  # type: ignore[no-untyped-def]
+    # 12 months fitted (2025-01..2025-12): 2024-08 is before them
+    options = replace(QUICK, history_months=12)
+    [warning] = calibrate_extract(read_extract(gap_extract, EXTRACT_DATE), options).warnings
+    assert warning.startswith("2024-08 has no referrals: is the extract incomplete? It is "
+                              "before the fitted history (2025-01 to 2025-12)")
+    assert "missing from the list at the start" in warning
+
+
+def test_a_complete_extract_has_no_empty_month_warning(small_table) -> None:  # type: ignore[no-untyped-def]
+    assert calibrate_extract(small_table[1], QUICK).warnings == []
+
+
+def test_calibrate_prints_the_empty_month_and_writes_it_to_fit_json(gap_extract, tmp_path,
+                                                                    capsys) -> None:  # type: ignore[no-untyped-def]
+    from ndpath.cli import main
+
+    path = tmp_path / "gap.csv"
+    gap_extract.to_csv(path, index=False)
+    out = tmp_path / "cal"
+    assert main(["calibrate", str(path), "--extract-date", EXTRACT_DATE, "--out", str(out),
+                 "--no-tune", "--history-months", "24", "--replay-months", "6",
+                 "--replications", "1"]) == 0
+    said = capsys.readouterr().out
+    assert "WARNING: 2024-08 has no referrals: is the extract incomplete?" in said
+    fit = _fit_json(out)
+    assert len(fit["warnings"]) == 1 and fit["warnings"][0].startswith("2024-08 has no referrals")
+    assert "2024-08 has no referrals" in (out / "report.md").read_text()
+
+
+# -------------------------------------------------------------------------------------------------
+# 6. The calibrated scenario's description counts what was fitted
+
+
+def test_the_description_counts_the_referrals_of_the_fitted_months(small_table) -> None:  # type: ignore[no-untyped-def]
+    _, table = small_table
+    result = calibrate_extract(table, QUICK)  # 24 of the extract's 30 months fitted
+    referred = table.data["referral_date"]
+    inside = int(((referred >= "2024-01-01") & (referred <= "2025-12-31")).sum())
+    outside = len(table.data) - inside
+    assert 0 < outside and inside == int(result.flows["referrals"].sum())
+    assert result.scenario.meta.description.startswith(
+        f"Fitted to the {inside:,} referrals received 2024-01 to 2025-12 ({len(table.data):,} "
+        f"rows read, all used; the {outside:,} referred outside those months are not in the "
+        "referral rate, only in the list, waits, exits and outcomes), starting on 2026-01-01")
+
+
+def test_the_description_says_rows_set_aside_and_is_short_when_all_is_fitted() -> None:
+    from calibration.calibrate import fitted_description
+
+    frame = pd.DataFrame({"referral_id": ["a", "b", "c", "d", "e"],
+                          "referral_date": ["2025-06-30", "2025-07-01", "2025-07-31",
+                                            "2025-08-01", "not a date"]})
+    table = read_extract(frame, "2025-08-15", on_error="quarantine")
+    july = pd.period_range("2025-07", "2025-07", freq="M")
+    assert fitted_description(table, july) == (
+        "Fitted to the 2 referrals received 2025-07 to 2025-07 (5 rows read, 1 set aside, "
+        "4 used; the 2 referred outside those months are not in the referral rate, only in the "
+        "list, waits, exits and outcomes)")
+    whole = read_extract(frame.iloc[:4], "2025-08-31")
+    assert fitted_description(whole, pd.period_range("2025-06", "2025-08", freq="M")) == (
+        "Fitted to the 4 referrals received 2025-06 to 2025-08")

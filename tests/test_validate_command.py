@@ -144,3 +144,35 @@ def test_each_problem_says_whether_its_row_is_set_aside_or_kept(
     # the marks agree with the counts: one row kept with a value read as missing, two set aside
     _, report, _ = _report(path, capsys)
     assert report["kept_with_missing"] == 1 and report["quarantined_rows"] == 2
+
+
+def test_the_summary_says_how_many_dates_were_read_day_first(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _extract(tmp_path, "1,03/04/2024,autism,25/06/2024,2024-07-01,autism\n"
+                              "2,2024-02-05,adhd,,,\n"
+                              "3,14/02/2024,adhd,,,\n")
+    assert main(["validate", str(path), "--extract-date", "2025-01-01"]) == 0
+    text = capsys.readouterr().out
+    assert "dates written NN/NN/YYYY were read day-first, as DD/MM/YYYY" in text
+    assert "referral_date            2 read as DD/MM: 1 can only be DD/MM, 1 could also be MM/DD" in text
+    assert "assessment_start_date    1 read as DD/MM: 1 can only be DD/MM, 0 could also be MM/DD" in text
+    assert "assessment_end_date" not in text.split("read day-first")[1].split("completeness")[0]
+    plain = _extract(tmp_path, "1,2024-01-05,autism,,,\n")
+    main(["validate", str(plain), "--extract-date", "2025-01-01"])
+    assert "read day-first" not in capsys.readouterr().out
+
+
+def test_a_month_first_extract_is_refused_by_validate_and_calibrate_with_quarantine(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _extract(tmp_path, "".join(f"{i},03/04/2024,autism,,,\n" for i in range(5))
+                    + "9,03/24/2024,autism,,,\n")
+    for argv in (["validate", str(path), "--extract-date", "2025-01-01", "--on-error", "quarantine"],
+                 ["calibrate", str(path), "--extract-date", "2025-01-01", "--on-error",
+                  "quarantine", "--out", str(tmp_path / "cal"), "--no-tune"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert ("column referral_date: looks written month-first (US order, MM/DD/YYYY): 1 "
+                "cell(s) can only be MM/DD") in err
+        assert "5 ambiguous cell(s)" in err
+        assert "(write dates as YYYY-MM-DD, or DD/MM/YYYY throughout)" in err
+    assert not (tmp_path / "cal" / "calibrated.toml").exists()

@@ -219,7 +219,7 @@ def show_fit(calibration: Any, warnings: list[str]) -> None:
     tuning = calibration.tuning
     st.success("**Fitted.** " + cal.tuning_summary(tuning))
     for message in warnings:
-        st.warning(f"The calibration warns: {message}.")
+        st.warning(f"The calibration warns: {message.rstrip('.')}.")
     tabs = st.tabs(["Fitted values", "Goodness of fit", "Fitted and kept"])
     with tabs[0]:
         table = cal.parameters_table(calibration.parameters)
@@ -286,7 +286,7 @@ def backtest_section(table: Any, options: Any, base: Scenario, fit_key: str,
     result = done["result"]
     st.markdown("**" + cal.backtest_sentence(result) + "**")
     for message in done["warnings"]:
-        st.warning(f"The calibration on the cut extract warns: {message}.")
+        st.warning(f"The calibration on the cut extract warns: {message.rstrip('.')}.")
     st.dataframe(cal.backtest_errors_table(result), hide_index=True, width="stretch",
                  key="cal_backtest_errors")
     show_figure(cal.backtest_figure(result))
