@@ -169,15 +169,22 @@ def _date_ticks(ax: Axes) -> None:
     the labels matplotlib chooses anyway)."""
     from matplotlib.dates import AutoDateLocator
 
-    most = max(3, int(ax.figure.get_figwidth() / TICK_INCHES))
+    most = max(3, int(_width(ax) / TICK_INCHES))
     ax.xaxis.set_major_locator(AutoDateLocator(maxticks=most))
+
+
+def _width(ax: Axes) -> float:
+    """The width in inches of the figure ``ax`` is drawn on."""
+    figure = ax.get_figure(root=True)
+    assert isinstance(figure, Figure)
+    return float(figure.get_figwidth())
 
 
 def _style(ax: Axes, title: str, ylabel: str = "", xlabel: str = "",
            title_room: float | None = None) -> None:
     """Title (wrapped to ``title_room`` inches, by default the figure's width less
     :data:`TITLE_INDENT`), axis labels and ticks at the projector's sizes."""
-    room = ax.figure.get_figwidth() - TITLE_INDENT if title_room is None else title_room
+    room = _width(ax) - TITLE_INDENT if title_room is None else title_room
     ax.set_title(wrap_to(title, room, FONT + 4, bold=True), fontsize=FONT + 4, loc="left",
                  fontweight="bold")
     if ylabel:

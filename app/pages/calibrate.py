@@ -464,7 +464,9 @@ def monthly_path() -> None:
                                              and column == "age_band" else options[0])
                 chosen = st.selectbox(f"Which {column.replace('_', ' ')}", options, key=key)
                 groups[column] = None if chosen == options[0] else chosen
-        series = read_monthly(raw, **groups)
+        pathway = groups.get("pathway")
+        series = read_monthly(raw, age_band=groups.get("age_band"),
+                              pathway=pathway if isinstance(pathway, str) else None)
     except ExtractError as error:
         show_problems(error, "series", quarantine=False)
         return
