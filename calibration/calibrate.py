@@ -223,12 +223,14 @@ class Tuning:
 
     @property
     def referral_error_pct(self) -> float:
-        """Mean absolute error of the replay's monthly referrals (fitted arrivals), %."""
+        """Mean absolute error of the replay's monthly referrals (fitted arrivals), % of the
+        mean observed month: a month with few or no referrals (an incomplete extract) weighs
+        as its count, rather than dividing by it (one empty month read "within 635%")."""
         if "referrals" not in self.observed or "referrals" not in self.simulated:
             return math.nan
         obs = self.observed["referrals"].to_numpy(dtype=float)
         sim = self.simulated["referrals"].to_numpy(dtype=float)
-        return float(np.mean(np.abs(sim - obs) / np.maximum(obs, 1.0)) * 100)
+        return float(np.sum(np.abs(sim - obs)) / max(float(np.sum(obs)), 1.0) * 100)
 
     @property
     def km_max_gap(self) -> float:

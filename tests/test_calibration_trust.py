@@ -223,7 +223,7 @@ def test_a_multiplier_outside_its_range_is_warned_with_causes(multiplier: float,
         assert head[1].startswith("WARNING") and "Likely causes" in head[1]
     fit = head[-1]
     assert "list size within 5.0%" in fit and "+10.0% at the end" in fit
-    assert "censored waits" in fit and "within 5.0 percentage points" in fit and "referrals within 5.0%" in fit
+    assert "censored waits" in fit and "within 5.0 percentage points" in fit and "referrals within 4.5%" in fit  # 5 of 110
 
 
 def test_the_report_leads_with_the_multiplier_fit_and_changes(small_table) -> None:  # type: ignore[no-untyped-def]
@@ -605,3 +605,13 @@ def test_the_description_says_rows_set_aside_and_is_short_when_all_is_fitted() -
     whole = read_extract(frame.iloc[:4], "2025-08-31")
     assert fitted_description(whole, pd.period_range("2025-06", "2025-08", freq="M")) == (
         "Fitted to the 4 referrals received 2025-06 to 2025-08")
+
+
+def test_the_referral_error_is_relative_to_the_months_referrals_not_one_empty_month() -> None:
+    """The replay's referral error is the mean absolute error over the mean observed month: an
+    empty month (an incomplete extract) adds its simulated referrals to the error once, instead
+    of dividing by a count of 1 (a gap read "referrals within 635% a month")."""
+    t = _tuning(1.0)
+    assert t.referral_error_pct == pytest.approx((5 + 0) / (50 + 60) * 100)
+    t.observed = t.observed.assign(referrals=[0.0, 60.0])
+    assert t.referral_error_pct == pytest.approx(55 / 60 * 100)
