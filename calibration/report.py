@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 CALIBRATED = "calibrated.toml"
 FIT = "fit.json"
 REPORT = "report.md"
+QUARANTINE = "quarantine.csv"
+ARRIVALS_FIGURE = "arrivals.png"
 SMALL_COUNT = 5
 
 
@@ -35,8 +37,15 @@ class OutputFolderError(ValueError):
     """The output folder already holds a calibration (use --overwrite)."""
 
 
-def prepare_output(out: str | Path, overwrite: bool = False) -> Path:
-    """Create ``out``; refuse a folder that already holds files unless ``overwrite``."""
+def prepare_output(out: str | Path, overwrite: bool = False,
+                   files: Sequence[str] | None = None) -> Path:
+    """Create ``out``; refuse a folder that already holds files unless ``overwrite``.
+
+    With ``overwrite``, the files a calibration writes (``files``, by default
+    :data:`CALIBRATION_FILES`: an extract's and a monthly series' alike) are removed first, so
+    none of an earlier calibration outlives the new one (a quarantine.csv, the extract's
+    figures beside a monthly fit); other files in the folder are left alone.
+    """
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise OutputFolderError(f"{path} exists and is not a folder")
@@ -44,6 +53,10 @@ def prepare_output(out: str | Path, overwrite: bool = False) -> Path:
         raise OutputFolderError(f"{path} already holds files; choose another --out or pass "
                                 "--overwrite")
     path.mkdir(parents=True, exist_ok=True)
+    if overwrite:
+        from model.results import remove_files
+
+        remove_files(path, CALIBRATION_FILES if files is None else files)
     return path
 
 
@@ -170,8 +183,11 @@ def capacity_figure(calibration: Calibration) -> Figure:
     return fig
 
 
-FIGURES = {"arrivals.png": arrivals_figure, "waits_km.png": waits_figure,
+FIGURES = {ARRIVALS_FIGURE: arrivals_figure, "waits_km.png": waits_figure,
            "list_size.png": list_figure, "capacity.png": capacity_figure}
+CALIBRATION_FILES = (CALIBRATED, FIT, REPORT, BACKLOG_FILE, QUARANTINE, *FIGURES)
+"""Every file ``ndpath calibrate`` writes, from an extract or (a subset) a monthly series: what
+``--overwrite`` removes before writing."""
 
 
 # -------------------------------------------------------------------------------------------------
@@ -198,9 +214,13 @@ def _fmt(v: Any) -> str:
 
 def write_calibration(calibration: Calibration, out: str | Path, overwrite: bool = False,
                       command: Sequence[str] = (), figures: bool = True,
-                      extra: Mapping[str, Any] | None = None) -> Path:
-    """Write the calibration folder; returns its path."""
-    folder = prepare_output(out, overwrite)
+                      extra: Mapping[str, Any] | None = None, prepared: bool = False) -> Path:
+    """Write the calibration folder; returns its path.
+
+    ``prepared``: ``out`` was made ready by :func:`prepare_output` already (the command line
+    does, then writes quarantine.csv into it), so nothing in it is checked or removed here.
+    """
+    folder = Path(out) if prepared else prepare_output(out, overwrite)
     # the calibrated scenario holds its children waiting inline (backlog.waiting); the folder
     # gives them as a readable table beside it instead
     calibration.backlog.to_csv(folder / BACKLOG_FILE, index=False)
@@ -320,5 +340,5 @@ def report_markdown(calibration: Calibration, figures: bool = True) -> str:
 
 
 __all__ = ["write_calibration", "report_markdown", "prepare_output", "OutputFolderError",
-           "FIGURES", "CALIBRATED", "FIT", "REPORT", "write_json", "suppress_small", "MONTH_NAMES",
+           "FIGURES", "CALIBRATED", "FIT", "REPORT", "QUARANTINE", "CALIBRATION_FILES", "write_json", "suppress_small", "MONTH_NAMES",
            "changes_section"]

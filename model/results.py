@@ -198,6 +198,36 @@ def prepare_folder(out_dir: str | Path, overwrite: bool = False) -> Path:
     return path
 
 
+def remove_files(folder: Path, names: Sequence[str]) -> None:
+    """Delete the files ``names`` of ``folder`` (those absent are skipped): what ``--overwrite``
+    clears before a command writes, so no file of an earlier run outlives it. Only the names a
+    command writes are given; anything else in the folder is the user's and is left alone."""
+    for name in names:
+        (Path(folder) / name).unlink(missing_ok=True)
+
+
+def is_results_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a results folder written by ndpath (its ``provenance.json`` is a
+    run's: a scenario digest and the ndpath package)."""
+    try:
+        provenance = json.loads((Path(folder) / PROVENANCE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(provenance, dict) and "scenario_digest" in provenance
+            and (provenance.get("package") or {}).get("name") == "ndpath")
+
+
+def remove_results_folder(folder: Path, also: Sequence[str] = ()) -> bool:
+    """Delete a results folder's files (:data:`RESULT_FILES` and ``also``), then the folder if
+    nothing else is in it. Returns whether the folder is gone (a file ndpath did not write is
+    kept, and so is the folder holding it)."""
+    folder = Path(folder)
+    remove_files(folder, (*RESULT_FILES, *also))
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+    return not folder.exists()
+
+
 def write_results(
     out_dir: str | Path,
     experiment: ExperimentResult,
@@ -218,8 +248,7 @@ def write_results(
     a worker while this process writes the tables; the files are the same either way.
     """
     path = prepare_folder(out_dir, overwrite)
-    for name in RESULT_FILES:
-        (path / name).unlink(missing_ok=True)
+    remove_files(path, RESULT_FILES)
     drawing = _draw_elsewhere(executor, path, experiment, today) if figures else None
     try:
         _write_tables(path, experiment, provenance)
@@ -392,5 +421,6 @@ def read_results(out_dir: str | Path) -> SavedResults:
     )
 
 
-__all__ = ["write_results", "read_results", "prepare_folder", "build_provenance", "summary_dict",
+__all__ = ["write_results", "read_results", "prepare_folder", "remove_files",
+           "remove_results_folder", "is_results_folder", "build_provenance", "summary_dict",
            "SavedResults", "ResultsFolderError", "RESULT_FILES", "FIGURES"]

@@ -75,6 +75,10 @@ question."""
 COMPARISON = "comparison.csv"
 EQUITY_COMPARISON = "equity_comparison.csv"
 CLEARANCE_SUMMARY = "clearance.csv"
+COMPARE_FIGURES = ("differences.png", "list_size_fan.png", "wait_distribution.png")
+COMPARE_FILES = ("provenance.json", COMPARISON, EQUITY_COMPARISON, CLEARANCE_SUMMARY,
+                 *COMPARE_FIGURES)
+"""What ``ndpath compare`` writes at the top of its folder (each scenario has a subfolder)."""
 
 
 class UserError(Exception):
@@ -724,6 +728,8 @@ def command_compare(args: argparse.Namespace) -> int:
             bar.set_description(name)
             results[name] = _run(args, item, executor, bar)
         bar.close()
+        if args.overwrite:
+            clear_compare_folder(out)
         for name, item in zip(names, loaded):
             provenance = build_provenance(results[name], item.file_hashes,
                                           command=["ndpath", *args.argv],
@@ -761,6 +767,32 @@ def command_compare(args: argparse.Namespace) -> int:
     print(clearance_table(clearance))
     _note(args, f"\nResults written to {out}")
     return EXIT_OK
+
+
+def clear_compare_folder(out: Path) -> None:
+    """``compare --overwrite``: remove what an earlier comparison wrote in ``out`` (its top files
+    and every scenario subfolder: those its provenance.json names and any other holding an
+    ndpath run), so no scenario, table or figure of it outlives the new one. Files ndpath did
+    not write are kept, with a note on the console when they keep an old subfolder."""
+    from model.results import is_results_folder, remove_files, remove_results_folder
+
+    folders: set[str] = set()
+    try:
+        old = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+        folders |= {str(s.get("folder")) for s in (old.get("scenarios") or {}).values()
+                    if isinstance(s, dict)}
+    except (OSError, ValueError, AttributeError):
+        pass
+    folders |= {p.name for p in out.iterdir() if p.is_dir() and is_results_folder(p)}
+    for name in sorted(folders):
+        folder = out / name
+        if Path(name).name != name or not folder.is_dir():  # only a subfolder of out, by name
+            continue
+        if not remove_results_folder(folder, also=(SANITY,)):
+            # said even with --quiet: the folder looks like part of the new comparison
+            print(f"note: {folder} holds files ndpath did not write: kept, with the earlier "
+                  "comparison's results removed from it", file=sys.stderr)
+    remove_files(out, COMPARE_FILES)
 
 
 def compare_provenance(results: dict[str, ExperimentResult], loaded: Sequence[LoadedScenario],
