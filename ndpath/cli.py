@@ -786,7 +786,7 @@ def clear_compare_folder(out: Path) -> None:
     folders |= {p.name for p in out.iterdir() if p.is_dir() and is_results_folder(p)}
     for name in sorted(folders):
         folder = out / name
-        if Path(name).name != name or not folder.is_dir():  # only a subfolder of out, by name
+        if Path(name).name != name or name == ".." or not folder.is_dir():  # out's own only
             continue
         if not remove_results_folder(folder, also=(SANITY,)):
             # said even with --quiet: the folder looks like part of the new comparison
