@@ -285,6 +285,16 @@ class Calibration:
     changes: list[dict[str, Any]] = field(default_factory=list)
     """Changes the calibration itself made (imputed attributes of the children waiting,
     referrals left out of a share, months left out of a fit): ``what, rows, effect``."""
+    options: CalibrationOptions | None = None
+    """The options it ran with (their seed is in fit.json's provenance)."""
+
+    def seeds(self) -> dict[str, int | None]:
+        """Every seed the calibration drew random numbers from: the simulated replays of recent
+        history (the tuning's and the goodness of fit's, ``--seed``; ``None`` when none ran)
+        and the imputation of the starting list's blank attributes."""
+        replayed = self.tuning is not None and self.options is not None
+        return {"replay": self.options.seed if replayed else None,  # type: ignore[union-attr]
+                "backlog_imputation": IMPUTATION_SEED}
 
     def parameter_dict(self) -> dict[str, dict[str, Any]]:
         return {p.name: p.as_dict() for p in self.parameters}
@@ -575,9 +585,12 @@ def fit_support(data: pd.DataFrame, months: pd.PeriodIndex, until: pd.Timestamp,
 # -------------------------------------------------------------------------------------------------
 # Backlog table (the starting state)
 
+IMPUTATION_SEED = 20240601
+"""The fixed seed of the draws that fill a blank attribute of a child on the starting list."""
+
 
 def backlog_at(data: pd.DataFrame, moment: pd.Timestamp, inclusive: bool = True,
-               changes: list[dict[str, Any]] | None = None, seed: int = 20240601,
+               changes: list[dict[str, Any]] | None = None, seed: int = IMPUTATION_SEED,
                before_list: dict[str, tuple[pd.Series, float]] | None = None) -> pd.DataFrame:
     """The children on the list at ``moment`` as a ``backlog.table`` frame (no ids).
 
@@ -1111,7 +1124,7 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
                "rereferral": rereferral,
                "elapsed": elapsed, "capacity": capacity}
     return Calibration(final, backlog, parameters, fitters, flows, tuning, notes, kept,
-                       quality_report(table), changes)
+                       quality_report(table), changes, options)
 
 
 __all__ = ["CalibrationOptions", "opened_executor", "Calibration", "CalibrationError", "Parameter", "Tuning",

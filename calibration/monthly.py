@@ -417,6 +417,17 @@ def size_warnings(scenario: Scenario, base: Scenario, capacity_kept: bool,
     return warnings
 
 
+def _source_caveats(source: str) -> list[str]:
+    """The data's own caveats: the bundled England series' (:data:`ENGLAND_MONTHLY_CAVEAT`)."""
+    from . import ENGLAND_MONTHLY, ENGLAND_MONTHLY_CAVEAT
+
+    try:
+        bundled = Path(source).resolve() == ENGLAND_MONTHLY.resolve()
+    except (OSError, ValueError):
+        bundled = False
+    return [ENGLAND_MONTHLY_CAVEAT] if bundled else []
+
+
 def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
                       base: Scenario | None = None,
                       break_month: str | None = None) -> MonthlyCalibration:
@@ -536,7 +547,13 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
         scenario = base.replace(overrides)
     except ScenarioError as error:
         raise CalibrationError(f"the fitted values do not make a valid scenario: {error}") from None
-    warnings = [*series.warnings, *size_warnings(scenario, base, capacity is None, not len(open_))]
+    # the team kept from a base scenario of another size is not this service's: the scenario
+    # stays illustrative, and every warning travels with it (printed whenever it is run)
+    team = size_warnings(scenario, base, capacity is None, False)
+    warnings = [*_source_caveats(series.source), *series.warnings, *team,
+                *size_warnings(scenario, base, False, not len(open_))]
+    scenario = scenario.replace({"meta.illustrative": bool(team),
+                                 "meta.warnings": warnings or None})
     return MonthlyCalibration(scenario, arrivals, capacity, parameters, notes, kept, flow, series,
                               changes, warnings)
 
@@ -544,12 +561,22 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
 def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
                               command: Sequence[str] = ()) -> None:
     """calibrated.toml, fit.json, report.md and arrivals.png in ``folder`` (already prepared)."""
-    from .report import _fmt, _markdown_table, changes_section, write_json
+    from model import __version__
 
+    from .report import (_fmt, _markdown_table, _source_comment, calibration_provenance,
+                         changes_section, provenance_lines, with_source, write_json)
+
+    provenance = calibration_provenance(result.series.source, command, {})  # nothing random
+    scenario = with_source(result.scenario, provenance, result.warnings)
     header = ("# Calibrated by ndpath calibrate --monthly from an aggregate series; see report.md\n"
-              "# for what was fitted and what stayed at the base scenario's values.\n")
-    (folder / "calibrated.toml").write_text(header + result.scenario.to_toml())
+              "# for what was fitted and what stayed at the base scenario's values.\n"
+              + _source_comment(provenance))
+    if result.warnings:
+        header += (f"# {len(result.warnings)} warning(s) in meta.warnings, said again whenever "
+                   "this scenario is run.\n")
+    (folder / "calibrated.toml").write_text(header + scenario.to_toml())
     write_json(folder / "fit.json", {
+        "ndpath_version": __version__, "provenance": provenance,
         "command": list(command), "source": result.series.source,
         "parameters": {p.name: p.as_dict() for p in result.parameters},
         "kept_defaults": result.kept_defaults, "notes": result.notes,
@@ -584,7 +611,8 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
     text += [_markdown_table(("parameter", "estimate", "low", "high", "unit", "source"), rows), ""]
     text += ["## Kept from the base scenario (aggregates do not identify them)", ""]
     text += [f"- {k}" for k in result.kept_defaults]
-    text += ["", "![referrals](arrivals.png)", ""]
+    text += ["", *provenance_lines(provenance)]
+    text += ["![referrals](arrivals.png)", ""]
     (folder / "report.md").write_text("\n".join(text))
 
 

@@ -27,7 +27,9 @@ A folder holds (names and shapes are stable; other tools read them):
     ci_high, n`` (the ``{metric}_{profession}`` columns of ``per_replication.csv``).
 ``provenance.json``
     The resolved scenario, its digest, every input file with its SHA-256, seed, replications,
-    horizon, start, package and library versions, the command line, the time and the executor.
+    horizon, start, package and library versions, the command line, the time and the executor;
+    for a scenario written by ``ndpath calibrate``, the data file it was fitted to
+    (``calibrated_from``: name and SHA-256) and its calibration's ``warnings``.
 ``scenario.toml``
     The resolved scenario, which ``ndpath run`` reads back to the same numbers.
 ``list_size_fan.png``, ``wait_distribution.png``, ``list_by_wait_band.png``
@@ -100,6 +102,36 @@ def library_versions() -> dict[str, str]:
             "pandas": pd.__version__, "simpy": _version("simpy"), "scipy": _version("scipy")}
 
 
+def software_provenance(command: Sequence[str] | None = None,
+                        created: dt.datetime | None = None) -> dict[str, Any]:
+    """What wrote an output and when: the ndpath version, the library versions, the command
+    line as typed and the time (a run's, a comparison's and a calibration's provenance)."""
+    from . import __version__
+
+    return {
+        "package": {"name": "ndpath", "version": __version__},
+        "versions": library_versions(),
+        "command": shlex.join(command) if command is not None else None,
+        "created": (created or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+    }
+
+
+def input_file(path: str | Path) -> dict[str, Any]:
+    """A data file as provenance records it: ``path``, ``sha256`` and ``bytes``."""
+    from .scenario import file_sha256
+
+    return {"path": str(path), "sha256": file_sha256(path), "bytes": Path(path).stat().st_size}
+
+
+def calibrated_from(scenario: Scenario) -> dict[str, Any] | None:
+    """The data file a calibrated scenario was fitted to (``meta.source_file`` and
+    ``meta.source_sha256``), or ``None`` for a scenario not written by ndpath calibrate."""
+    meta = scenario.meta
+    if meta.source_sha256 is None and meta.source_file is None:
+        return None
+    return {"path": meta.source_file, "sha256": meta.source_sha256}
+
+
 def scenario_as_run(experiment: ExperimentResult) -> Scenario:
     """The scenario with the seed and number of replications that actually ran.
 
@@ -126,10 +158,9 @@ def build_provenance(
     ``file_hashes`` is ``LoadedScenario.file_hashes`` (path -> SHA-256 of every input file: the
     scenario, the files it extends, a backlog table); ``command`` the argument list.
     """
-    from . import __version__
-
     scenario = scenario_as_run(experiment)
     sim = scenario.simulation
+    software = software_provenance(command, created)
     return {
         "scenario_name": scenario.meta.name,
         "illustrative": scenario.meta.illustrative,
@@ -140,10 +171,12 @@ def build_provenance(
         "replications": experiment.replications,
         "months": sim.horizon_months,
         "start": sim.start_date.isoformat(),
-        "package": {"name": "ndpath", "version": __version__},
-        "versions": library_versions(),
-        "command": shlex.join(command) if command is not None else None,
-        "created": (created or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+        "calibrated_from": calibrated_from(scenario),
+        "warnings": list(scenario.meta.warnings or []),
+        "package": software["package"],
+        "versions": software["versions"],
+        "command": software["command"],
+        "created": software["created"],
         "executor": {"name": executor} if isinstance(executor, str) else dict(executor),
         "scenario": scenario.model_dump(mode="json"),
     }
@@ -422,5 +455,6 @@ def read_results(out_dir: str | Path) -> SavedResults:
 
 
 __all__ = ["write_results", "read_results", "prepare_folder", "remove_files",
-           "remove_results_folder", "is_results_folder", "build_provenance", "summary_dict",
+           "remove_results_folder", "is_results_folder",
+           "software_provenance", "input_file", "calibrated_from", "library_versions", "build_provenance", "summary_dict",
            "SavedResults", "ResultsFolderError", "RESULT_FILES", "FIGURES"]

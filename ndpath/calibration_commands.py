@@ -390,7 +390,8 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
             raise _user_error(str(error)) from None
     from calibration.report import write_calibration
 
-    write_calibration(calibration, out, prepared=True, command=_command(args, argv))
+    write_calibration(calibration, out, prepared=True, command=_command(args, argv),
+                      source=args.extract)
     _print_summary(calibration)
     print(f"Written to {out} (ndpath run {out / 'calibrated.toml'})")
     return 0

@@ -497,6 +497,19 @@ def _run(args: argparse.Namespace, loaded: LoadedScenario, executor: Executor, b
 # run
 
 
+def scenario_warnings(scenario: Scenario, name: str | None = None) -> list[str]:
+    """The warnings its calibration wrote into a scenario (``meta.warnings``), one line each,
+    printed with every run of it so they are not lost once the scenario leaves its folder; and
+    where it was calibrated from."""
+    meta = scenario.meta
+    lines = [f"Warning{f' ({name})' if name else ''}, from the calibration of this scenario: {w}"
+             for w in meta.warnings or ()]
+    if lines and meta.source_sha256:
+        lines.append(f"  (calibrated from {meta.source_file or 'a data file'}, SHA-256 "
+                     f"{meta.source_sha256[:12]}...; provenance.json has it in full)")
+    return lines
+
+
 def command_run(args: argparse.Namespace) -> int:
     """``ndpath run``: one scenario to a results folder."""
     from model.results import build_provenance, prepare_folder, write_results
@@ -522,6 +535,8 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"{loaded.scenario.meta.name}: {experiment.replications} replications, "
           f"{sim.horizon_months} months from {sim.start_date}, seed {experiment.seed}; "
           + bands_note(loaded.scenario))
+    for line in scenario_warnings(loaded.scenario):
+        print(line)
     print(summary_table(experiment))
     constraint = constraint_sentence(experiment)
     if constraint:  # by profession: which profession's hours run out (the app says the same)
@@ -759,6 +774,9 @@ def command_compare(args: argparse.Namespace) -> int:
 
     print(f"Baseline: {base_name} ({loaded[0].scenario.meta.name}); {n} paired replications, "
           f"seed {results[base_name].seed}")
+    for name, item in zip(names, loaded):
+        for line in scenario_warnings(item.scenario, name):
+            print(line)
     for name in names[1:]:
         print(f"\n{name} minus {base_name} ({results[name].scenario.meta.name}):")
         print(comparison_table(comparison[comparison["comparison"] == name],
