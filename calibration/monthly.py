@@ -77,6 +77,17 @@ def adult_bands(bands: Sequence[str]) -> list[str]:
     return [b for b in bands if includes_adults(b)]
 
 
+MONTH_FORMS = (
+    (re.compile(r"\d{1,2}/\d{4}"), "MM/YYYY", "04/2019"),
+    (re.compile(r"\d{1,2}-\d{4}"), "MM-YYYY", "04-2019"),
+    (re.compile(r"\d{4}/\d{1,2}"), "YYYY/MM", "2019/04"),
+    (re.compile(r"\d{1,2}/\d{1,2}/\d{4}"), "DD/MM/YYYY", "01/04/2019"),
+    (re.compile(r"[A-Za-z]{3,9}[ -]\d{2}(\d{2})?"), "a month name and year", "Apr-19"),
+)
+"""Ways of writing a month that are not ``YYYY-MM``, recognised so the problem can say which
+(``is written MM/YYYY``) and many alike can be said in one line."""
+
+
 def check_month_column(raw: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
     """Months as ``YYYY-MM`` (a full date such as 2019-04-01 is accepted)."""
     text = raw["month"].str.strip()
@@ -87,9 +98,16 @@ def check_month_column(raw: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
         parts = value.split("-")
         reason = (_no_such_day(int(parts[0]), int(parts[1]), 1)
                   if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() else None)
-        fix = (f"{reason}: check the month (written YYYY-MM)" if reason
-               else "write months as YYYY-MM, e.g. 2024-03")
-        problems.append(Problem(int(i) + 2, "month", value, "is not a month", fix))
+        form = next(((name, example) for pattern, name, example in MONTH_FORMS
+                     if pattern.fullmatch(value)), None)
+        if reason:
+            message, fix = "is not a month", f"{reason}: check the month (written YYYY-MM)"
+        elif form:  # the fix names no value of its own, so the rows alike group in one line
+            message = f"is written {form[0]}, not YYYY-MM"
+            fix = f"write YYYY-MM, e.g. 2019-04 for {form[1]}"
+        else:
+            message, fix = "is not a month", "write months as YYYY-MM, e.g. 2024-03"
+        problems.append(Problem(int(i) + 2, "month", value, message, fix))
     return months.dt.to_period("M"), problems
 
 
@@ -118,7 +136,8 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
                                     f"{', '.join(raw.columns)})"))
     problems += misspelt_columns(list(raw.columns), ("month", *COUNT_COLUMNS, *GROUP_COLUMNS))
     if problems:
-        raise ExtractError(problems, origin, quarantine_hint=False)
+        raise ExtractError(problems, origin, quarantine_hint=False,
+                           monthly=True)
     months, month_problems = check_month_column(raw)
     problems += month_problems
     counts = pd.DataFrame(index=raw.index)
@@ -172,7 +191,8 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
                                         + _comma_hint(column, chosen)))
             keep &= values == chosen
     if problems:
-        raise ExtractError(problems, origin, quarantine_hint=False)
+        raise ExtractError(problems, origin, quarantine_hint=False,
+                           monthly=True)
     counts["month"] = months
     counts = counts[keep.to_numpy()]
     group_cols = [c for c in GROUP_COLUMNS if c in raw.columns]
@@ -182,13 +202,15 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
                      "keep one row per month (and group)")
              for i in np.flatnonzero(keep.to_numpy()) if duplicated.loc[i]]
     if dupes:
-        raise ExtractError(dupes, origin, quarantine_hint=False)
+        raise ExtractError(dupes, origin, quarantine_hint=False,
+                           monthly=True)
     gaps_summed: list[str] = []  # every band summed: the bands some months lack, said
     if several:
         gaps = _bands_missing_months(raw["age_band"].str.strip()[keep.to_numpy()],
                                      months[keep.to_numpy()], bands)
         if gaps:
-            raise ExtractError(gaps, origin, quarantine_hint=False)
+            raise ExtractError(gaps, origin, quarantine_hint=False,
+                           monthly=True)
     elif age_band is None and len(groups.get("age_band", [])) > 1:
         for band, lacking in _lacking_months(raw["age_band"].str.strip()[keep.to_numpy()],
                                              months[keep.to_numpy()], groups["age_band"]):
@@ -199,11 +221,12 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
     series = grouped.sum(min_count=1).sort_index()
     if series.empty:
         raise ExtractError([Problem(None, None, "", "has no rows for the chosen group",
-                                    "choose another --age-band / --pathway")], origin)
+                                    "choose another --age-band / --pathway")], origin,
+                           monthly=True)
     if series["new_referrals"].notna().sum() == 0:
         raise ExtractError([Problem(None, "new_referrals", "", "has no counts (every cell is "
                                     "blank)", "give the referrals received in each month")],
-                           origin)
+                           origin, monthly=True)
     changes: list[dict[str, object]] = []
     size = grouped.size().sort_index()
     if group_cols and (size > 1).any():
@@ -238,7 +261,7 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
     if len(missing):
         raise ExtractError([Problem(None, "month", str(m), "is missing from the series",
                                     "add the month (a blank count is allowed)") for m in missing],
-                           origin)
+                           origin, monthly=True)
     for gap in gaps_summed:
         changes.append({"what": gap, "rows": 0, "effect": "summed without that band"})
     warnings = [f"The {gap}; add its rows (a blank count where it is not known) or choose "
