@@ -80,11 +80,11 @@ def with_source(scenario: Scenario, provenance: Mapping[str, Any],
     ``meta.source_sha256``) and the calibration's warnings (``meta.warnings``), so a run of it
     records where it came from and says what to be wary of."""
     source = provenance.get("input_file")
-    changes: dict[str, Any] = {"meta.warnings": list(warnings) or None}
-    if source is not None:
-        changes |= {"meta.source_file": Path(source["path"]).name,
-                    "meta.source_sha256": source["sha256"]}
-    return scenario.replace(changes)
+    # set even when there is no file: a base scenario's own source is not this calibration's
+    return scenario.replace({
+        "meta.warnings": list(warnings) or None,
+        "meta.source_file": None if source is None else Path(source["path"]).name,
+        "meta.source_sha256": None if source is None else source["sha256"]})
 
 
 def _source_comment(provenance: Mapping[str, Any]) -> str:

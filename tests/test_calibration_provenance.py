@@ -149,3 +149,19 @@ def test_the_england_caveat_is_only_the_england_series(tmp_path: Path) -> None:
 def test_the_source_sha256_must_be_a_sha256() -> None:
     with pytest.raises(ScenarioError, match="meta.source_sha256"):
         Scenario().replace({"meta.source_sha256": "not a digest"})
+
+
+def test_a_base_scenarios_source_is_not_taken_for_the_new_calibrations() -> None:
+    from calibration.monthly import calibrate_monthly, read_monthly
+    from calibration.report import calibration_provenance, with_source
+
+    base = Scenario().replace({"meta.source_file": "old.csv", "meta.source_sha256": "a" * 64,
+                               "meta.warnings": ["an old warning"]})
+    months = [str(m) for m in pd.period_range("2023-01", periods=24, freq="M")]
+    result = calibrate_monthly(read_monthly(pd.DataFrame({"month": months,
+                                                          "new_referrals": ["250"] * 24})),
+                               base=base)
+    written = with_source(result.scenario, calibration_provenance(result.series.source, (), {}),
+                          result.warnings)
+    assert written.meta.source_file is None and written.meta.source_sha256 is None
+    assert "an old warning" not in (written.meta.warnings or ())
