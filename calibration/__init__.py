@@ -59,9 +59,17 @@ line (``ndpath calibrate --monthly england``) and the app's Calibrate page both 
 ENGLAND_MONTHLY_EXCLUDE = "2020-03..2020-08"
 """Months of :data:`ENGLAND_MONTHLY` left out of the arrivals fit unless others are chosen: the
 COVID-19 trough of spring and summer 2020 (the command line's and the app's default)."""
+ENGLAND_MONTHLY_CAVEAT = (
+    "The England series' own caveat (data/README.md): the number of mental-health providers "
+    "reporting to it rose over the period (63 in 2019/20 Q1, 91 in 2021/22 Q1), so part of "
+    "the rise in referrals, and of the fitted growth, is more providers reporting rather than "
+    "more demand; it also leaves out community paediatric assessments (most young children).")
+"""Said with every calibration from :data:`ENGLAND_MONTHLY` (a warning, carried into the
+calibrated scenario), since the fitted growth rests on it."""
 
 __all__ = [
     "ENGLAND_MONTHLY", "ENGLAND_MONTHLY_AGE_BAND", "ENGLAND_MONTHLY_EXCLUDE",
+    "ENGLAND_MONTHLY_CAVEAT",
     "read_extract", "PathwayTable", "ExtractError", "Problem", "quality_report",
     "ArrivalsFitter", "ReferralMixFitter", "DurationFitter", "ExitHazardFitter", "CapacityFitter",
     "calibrate_extract", "CalibrationOptions", "Calibration", "CalibrationError",

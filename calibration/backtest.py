@@ -218,6 +218,11 @@ def _median_wait(data: pd.DataFrame, months: pd.PeriodIndex) -> float:
     return float(waits.median()) if len(waits) else float("nan")
 
 
+BACKTEST_FILES = ("backtest.csv", "backtest_errors.csv", "backtest.png", "report.md",
+                  "quarantine.csv")
+"""Every file ``ndpath backtest`` writes: what its ``--overwrite`` removes before writing."""
+
+
 def write_backtest(backtest: Backtest, folder: Path) -> None:
     """backtest.csv, backtest_errors.csv, backtest.png and report.md in ``folder``."""
     from .report import _fmt, _markdown_table
@@ -265,4 +270,4 @@ def write_backtest(backtest: Backtest, folder: Path) -> None:
     (folder / "report.md").write_text("\n".join(text))
 
 
-__all__ = ["Backtest", "run_backtest", "write_backtest", "METHODS", "METRICS", "MEASURES"]
+__all__ = ["Backtest", "run_backtest", "write_backtest", "BACKTEST_FILES", "METHODS", "METRICS", "MEASURES"]

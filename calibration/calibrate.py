@@ -319,6 +319,16 @@ class Calibration:
     warnings: list[str] = field(default_factory=list)
     """What may make the fit wrong without stopping it (a month with no referrals, see
     :func:`empty_month_warnings`): the first lines of the report, fit.json's ``warnings``."""
+    options: CalibrationOptions | None = None
+    """The options it ran with (their seed is in fit.json's provenance)."""
+
+    def seeds(self) -> dict[str, int | None]:
+        """Every seed the calibration drew random numbers from: the simulated replays of recent
+        history (the tuning's and the goodness of fit's, ``--seed``; ``None`` when none ran)
+        and the imputation of the starting list's blank attributes."""
+        replayed = self.tuning is not None and self.options is not None
+        return {"replay": self.options.seed if replayed else None,  # type: ignore[union-attr]
+                "backlog_imputation": IMPUTATION_SEED}
 
     def parameter_dict(self) -> dict[str, dict[str, Any]]:
         return {p.name: p.as_dict() for p in self.parameters}
@@ -665,9 +675,12 @@ def fit_support(data: pd.DataFrame, months: pd.PeriodIndex, until: pd.Timestamp,
 # -------------------------------------------------------------------------------------------------
 # Backlog table (the starting state)
 
+IMPUTATION_SEED = 20240601
+"""The fixed seed of the draws that fill a blank attribute of a child on the starting list."""
+
 
 def backlog_at(data: pd.DataFrame, moment: pd.Timestamp, inclusive: bool = True,
-               changes: list[dict[str, Any]] | None = None, seed: int = 20240601,
+               changes: list[dict[str, Any]] | None = None, seed: int = IMPUTATION_SEED,
                before_list: dict[str, tuple[pd.Series, float]] | None = None) -> pd.DataFrame:
     """The children on the list at ``moment`` as a ``backlog.table`` frame (no ids).
 
@@ -1207,7 +1220,7 @@ def calibrate_extract(table: PathwayTable, options: CalibrationOptions = Calibra
                "rereferral": rereferral,
                "elapsed": elapsed, "capacity": capacity}
     return Calibration(final, backlog, parameters, fitters, flows, tuning, notes, kept,
-                       quality_report(table), changes, warnings)
+                       quality_report(table), changes, warnings, options)
 
 
 __all__ = ["CalibrationOptions", "opened_executor", "Calibration", "CalibrationError", "Parameter", "Tuning",

@@ -186,17 +186,27 @@ class ExtractError(ValueError):
     SHOWN = 100
 
     def __init__(self, problems: Sequence[Problem], origin: str = "extract",
-                 quarantine_hint: bool = True, marks: Sequence[str | None] | None = None) -> None:
+                 quarantine_hint: bool = True, marks: Sequence[str | None] | None = None,
+                 monthly: bool = False) -> None:
         """``marks``: beside each problem, what ``on_error="quarantine"`` does with it (see
-        :func:`problem_handling`), said as such in the first line."""
+        :func:`problem_handling`), said as such in the first line.
+
+        ``monthly``: the problems of a monthly series, which ``ndpath validate`` cannot read:
+        many alike (one column, one message, one fix) are said in one line with their count
+        and rows (:func:`alike_lines`), and every line is shown, none left to another command.
+        """
         self.problems = list(problems)
         self.origin = origin
-        shown = list(marks) if marks is not None else [None] * len(self.problems)
-        lines = [f"  - {p}" + (f" [{mark}]" if mark else "")
-                 for p, mark in zip(self.problems[: self.SHOWN], shown)]
-        more = len(self.problems) - self.SHOWN
-        if more > 0:
-            lines.append(f"  ... and {more} more (ndpath validate --problems FILE writes them all)")
+        if monthly:
+            lines = [f"  - {line}" for line in alike_lines(self.problems)]
+        else:
+            shown = list(marks) if marks is not None else [None] * len(self.problems)
+            lines = [f"  - {p}" + (f" [{mark}]" if mark else "")
+                     for p, mark in zip(self.problems[: self.SHOWN], shown)]
+            more = len(self.problems) - self.SHOWN
+            if more > 0:
+                lines.append(f"  ... and {more} more (ndpath validate --problems FILE writes "
+                             "them all)")
         whole = any(p.row is None for p in self.problems)
         hint = ("\nA problem without a row (with the whole file or a whole column) stops the "
                 "reading even with --on-error quarantine: fix it in the extract."
@@ -208,6 +218,47 @@ class ExtractError(ValueError):
                   if marks is not None and any(shown) else "")
         super().__init__(f"{origin} has {len(self.problems)} problem(s){marked}:\n"
                          + "\n".join(lines) + hint)
+
+
+ALIKE = 3
+"""This many problems alike or more (one column, message and fix) are said in one line."""
+
+
+def row_ranges(rows: Sequence[int], most: int = 6) -> str:
+    """Rows as runs: ``rows 2-88, 95``; past ``most`` runs, how many more rows."""
+    runs: list[list[int]] = []
+    for row in sorted(set(rows)):
+        if runs and row == runs[-1][-1] + 1:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    text = ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs[:most])
+    rest = sum(len(r) for r in runs[most:])
+    return ("rows " if len(rows) > 1 else "row ") + text + (f" and {rest:,} more" if rest else "")
+
+
+def alike_lines(problems: Sequence[Problem]) -> list[str]:
+    """Every problem as a line, those alike (:data:`ALIKE` or more with one column, message
+    and fix) as one: ``column month: 87 rows like '04/2019' (rows 2-88): each is written
+    MM/YYYY, not YYYY-MM (write ...)``, in the order each kind first appears."""
+    groups: dict[tuple[str | None, str, str], list[Problem]] = {}
+    for p in problems:
+        if p.row is not None:
+            groups.setdefault((p.column, p.message, p.fix), []).append(p)
+    lines, said = [], set()
+    for p in problems:
+        key = (p.column, p.message, p.fix)
+        alike = groups.get(key, []) if p.row is not None else []
+        if len(alike) < ALIKE:
+            lines.append(str(p))
+        elif key not in said:
+            said.add(key)
+            values = list(dict.fromkeys(a.value for a in alike))
+            like = ", ".join(repr(v) for v in values[:3]) + (", ..." if len(values) > 3 else "")
+            lines.append(f"column {p.column}: {len(alike):,} rows like {like} "
+                         f"({row_ranges([a.row for a in alike])}): each {p.message} "  # type: ignore[misc]
+                         f"({p.fix})")
+    return lines
 
 
 def problems_frame(problems: Sequence[Problem], table: "PathwayTable | None" = None

@@ -77,6 +77,17 @@ def adult_bands(bands: Sequence[str]) -> list[str]:
     return [b for b in bands if includes_adults(b)]
 
 
+MONTH_FORMS = (
+    (re.compile(r"\d{1,2}/\d{4}"), "MM/YYYY", "04/2019"),
+    (re.compile(r"\d{1,2}-\d{4}"), "MM-YYYY", "04-2019"),
+    (re.compile(r"\d{4}/\d{1,2}"), "YYYY/MM", "2019/04"),
+    (re.compile(r"\d{1,2}/\d{1,2}/\d{4}"), "DD/MM/YYYY", "01/04/2019"),
+    (re.compile(r"[A-Za-z]{3,9}[ -]\d{2}(\d{2})?"), "a month name and year", "Apr-19"),
+)
+"""Ways of writing a month that are not ``YYYY-MM``, recognised so the problem can say which
+(``is written MM/YYYY``) and many alike can be said in one line."""
+
+
 def check_month_column(raw: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
     """Months as ``YYYY-MM`` (a full date such as 2019-04-01 is accepted)."""
     text = raw["month"].str.strip()
@@ -87,9 +98,16 @@ def check_month_column(raw: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
         parts = value.split("-")
         reason = (_no_such_day(int(parts[0]), int(parts[1]), 1)
                   if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() else None)
-        fix = (f"{reason}: check the month (written YYYY-MM)" if reason
-               else "write months as YYYY-MM, e.g. 2024-03")
-        problems.append(Problem(int(i) + 2, "month", value, "is not a month", fix))
+        form = next(((name, example) for pattern, name, example in MONTH_FORMS
+                     if pattern.fullmatch(value)), None)
+        if reason:
+            message, fix = "is not a month", f"{reason}: check the month (written YYYY-MM)"
+        elif form:  # the fix names no value of its own, so the rows alike group in one line
+            message = f"is written {form[0]}, not YYYY-MM"
+            fix = f"write YYYY-MM, e.g. 2019-04 for {form[1]}"
+        else:
+            message, fix = "is not a month", "write months as YYYY-MM, e.g. 2024-03"
+        problems.append(Problem(int(i) + 2, "month", value, message, fix))
     return months.dt.to_period("M"), problems
 
 
@@ -118,7 +136,8 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
                                     f"{', '.join(raw.columns)})"))
     problems += misspelt_columns(list(raw.columns), ("month", *COUNT_COLUMNS, *GROUP_COLUMNS))
     if problems:
-        raise ExtractError(problems, origin, quarantine_hint=False)
+        raise ExtractError(problems, origin, quarantine_hint=False,
+                           monthly=True)
     months, month_problems = check_month_column(raw)
     problems += month_problems
     counts = pd.DataFrame(index=raw.index)
@@ -172,7 +191,8 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
                                         + _comma_hint(column, chosen)))
             keep &= values == chosen
     if problems:
-        raise ExtractError(problems, origin, quarantine_hint=False)
+        raise ExtractError(problems, origin, quarantine_hint=False,
+                           monthly=True)
     counts["month"] = months
     counts = counts[keep.to_numpy()]
     group_cols = [c for c in GROUP_COLUMNS if c in raw.columns]
@@ -182,13 +202,15 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
                      "keep one row per month (and group)")
              for i in np.flatnonzero(keep.to_numpy()) if duplicated.loc[i]]
     if dupes:
-        raise ExtractError(dupes, origin, quarantine_hint=False)
+        raise ExtractError(dupes, origin, quarantine_hint=False,
+                           monthly=True)
     gaps_summed: list[str] = []  # every band summed: the bands some months lack, said
     if several:
         gaps = _bands_missing_months(raw["age_band"].str.strip()[keep.to_numpy()],
                                      months[keep.to_numpy()], bands)
         if gaps:
-            raise ExtractError(gaps, origin, quarantine_hint=False)
+            raise ExtractError(gaps, origin, quarantine_hint=False,
+                           monthly=True)
     elif age_band is None and len(groups.get("age_band", [])) > 1:
         for band, lacking in _lacking_months(raw["age_band"].str.strip()[keep.to_numpy()],
                                              months[keep.to_numpy()], groups["age_band"]):
@@ -199,11 +221,12 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
     series = grouped.sum(min_count=1).sort_index()
     if series.empty:
         raise ExtractError([Problem(None, None, "", "has no rows for the chosen group",
-                                    "choose another --age-band / --pathway")], origin)
+                                    "choose another --age-band / --pathway")], origin,
+                           monthly=True)
     if series["new_referrals"].notna().sum() == 0:
         raise ExtractError([Problem(None, "new_referrals", "", "has no counts (every cell is "
                                     "blank)", "give the referrals received in each month")],
-                           origin)
+                           origin, monthly=True)
     changes: list[dict[str, object]] = []
     size = grouped.size().sort_index()
     if group_cols and (size > 1).any():
@@ -238,7 +261,7 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
     if len(missing):
         raise ExtractError([Problem(None, "month", str(m), "is missing from the series",
                                     "add the month (a blank count is allowed)") for m in missing],
-                           origin)
+                           origin, monthly=True)
     for gap in gaps_summed:
         changes.append({"what": gap, "rows": 0, "effect": "summed without that band"})
     warnings = [f"The {gap}; add its rows (a blank count where it is not known) or choose "
@@ -417,6 +440,17 @@ def size_warnings(scenario: Scenario, base: Scenario, capacity_kept: bool,
     return warnings
 
 
+def _source_caveats(source: str) -> list[str]:
+    """The data's own caveats: the bundled England series' (:data:`ENGLAND_MONTHLY_CAVEAT`)."""
+    from . import ENGLAND_MONTHLY, ENGLAND_MONTHLY_CAVEAT
+
+    try:
+        bundled = Path(source).resolve() == ENGLAND_MONTHLY.resolve()
+    except (OSError, ValueError):
+        bundled = False
+    return [ENGLAND_MONTHLY_CAVEAT] if bundled else []
+
+
 def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
                       base: Scenario | None = None,
                       break_month: str | None = None) -> MonthlyCalibration:
@@ -536,7 +570,13 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
         scenario = base.replace(overrides)
     except ScenarioError as error:
         raise CalibrationError(f"the fitted values do not make a valid scenario: {error}") from None
-    warnings = [*series.warnings, *size_warnings(scenario, base, capacity is None, not len(open_))]
+    # the team kept from a base scenario of another size is not this service's: the scenario
+    # stays illustrative, and every warning travels with it (printed whenever it is run)
+    team = size_warnings(scenario, base, capacity is None, False)
+    warnings = [*_source_caveats(series.source), *series.warnings, *team,
+                *size_warnings(scenario, base, False, not len(open_))]
+    scenario = scenario.replace({"meta.illustrative": bool(team),
+                                 "meta.warnings": warnings or None})
     return MonthlyCalibration(scenario, arrivals, capacity, parameters, notes, kept, flow, series,
                               changes, warnings)
 
@@ -544,12 +584,22 @@ def calibrate_monthly(series: MonthlySeries, exclude_months: str | None = None,
 def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
                               command: Sequence[str] = ()) -> None:
     """calibrated.toml, fit.json, report.md and arrivals.png in ``folder`` (already prepared)."""
-    from .report import _fmt, _markdown_table, changes_section, write_json
+    from model import __version__
 
+    from .report import (_fmt, _markdown_table, _source_comment, calibration_provenance,
+                         changes_section, provenance_lines, with_source, write_json)
+
+    provenance = calibration_provenance(result.series.source, command, {})  # nothing random
+    scenario = with_source(result.scenario, provenance, result.warnings)
     header = ("# Calibrated by ndpath calibrate --monthly from an aggregate series; see report.md\n"
-              "# for what was fitted and what stayed at the base scenario's values.\n")
-    (folder / "calibrated.toml").write_text(header + result.scenario.to_toml())
+              "# for what was fitted and what stayed at the base scenario's values.\n"
+              + _source_comment(provenance))
+    if result.warnings:
+        header += (f"# {len(result.warnings)} warning(s) in meta.warnings, said again whenever "
+                   "this scenario is run.\n")
+    (folder / "calibrated.toml").write_text(header + scenario.to_toml())
     write_json(folder / "fit.json", {
+        "ndpath_version": __version__, "provenance": provenance,
         "command": list(command), "source": result.series.source,
         "parameters": {p.name: p.as_dict() for p in result.parameters},
         "kept_defaults": result.kept_defaults, "notes": result.notes,
@@ -584,7 +634,8 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
     text += [_markdown_table(("parameter", "estimate", "low", "high", "unit", "source"), rows), ""]
     text += ["## Kept from the base scenario (aggregates do not identify them)", ""]
     text += [f"- {k}" for k in result.kept_defaults]
-    text += ["", "![referrals](arrivals.png)", ""]
+    text += ["", *provenance_lines(provenance)]
+    text += ["![referrals](arrivals.png)", ""]
     (folder / "report.md").write_text("\n".join(text))
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from model import __version__
+from model.scenario import Scenario
 
 from .calibrate import BACKLOG_FILE, MULTIPLIER_RANGE, Calibration, with_backlog_file
 from .fitters import MONTH_NAMES
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 CALIBRATED = "calibrated.toml"
 FIT = "fit.json"
 REPORT = "report.md"
+QUARANTINE = "quarantine.csv"
+ARRIVALS_FIGURE = "arrivals.png"
 SMALL_COUNT = 5
 
 
@@ -35,8 +38,15 @@ class OutputFolderError(ValueError):
     """The output folder already holds a calibration (use --overwrite)."""
 
 
-def prepare_output(out: str | Path, overwrite: bool = False) -> Path:
-    """Create ``out``; refuse a folder that already holds files unless ``overwrite``."""
+def prepare_output(out: str | Path, overwrite: bool = False,
+                   files: Sequence[str] | None = None) -> Path:
+    """Create ``out``; refuse a folder that already holds files unless ``overwrite``.
+
+    With ``overwrite``, the files a calibration writes (``files``, by default
+    :data:`CALIBRATION_FILES`: an extract's and a monthly series' alike) are removed first, so
+    none of an earlier calibration outlives the new one (a quarantine.csv, the extract's
+    figures beside a monthly fit); other files in the folder are left alone.
+    """
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise OutputFolderError(f"{path} exists and is not a folder")
@@ -44,7 +54,63 @@ def prepare_output(out: str | Path, overwrite: bool = False) -> Path:
         raise OutputFolderError(f"{path} already holds files; choose another --out or pass "
                                 "--overwrite")
     path.mkdir(parents=True, exist_ok=True)
+    if overwrite:
+        from model.results import remove_files
+
+        remove_files(path, CALIBRATION_FILES if files is None else files)
     return path
+
+
+def calibration_provenance(source: str | Path | None, command: Sequence[str],
+                           seeds: Mapping[str, int | None]) -> dict[str, Any]:
+    """fit.json's ``provenance``: the data file read (path as given, SHA-256 and size in bytes;
+    ``None`` when the data did not come from a file), every seed used, and what wrote it (the
+    ndpath and library versions, the command line and the time, as a run records them)."""
+    from model.results import input_file, software_provenance
+
+    is_file = source is not None and Path(source).is_file()
+    return {"input_file": input_file(source) if is_file else None,  # type: ignore[arg-type]
+            "seeds": dict(seeds),
+            **software_provenance(list(command) if command else None)}
+
+
+def with_source(scenario: Scenario, provenance: Mapping[str, Any],
+                warnings: Sequence[str] = ()) -> Scenario:
+    """The calibrated scenario with its data file's name and SHA-256 (``meta.source_file``,
+    ``meta.source_sha256``) and the calibration's warnings (``meta.warnings``), so a run of it
+    records where it came from and says what to be wary of."""
+    source = provenance.get("input_file")
+    # set even when there is no file: a base scenario's own source is not this calibration's
+    return scenario.replace({
+        "meta.warnings": list(warnings) or None,
+        "meta.source_file": None if source is None else Path(source["path"]).name,
+        "meta.source_sha256": None if source is None else source["sha256"]})
+
+
+def _source_comment(provenance: Mapping[str, Any]) -> str:
+    """calibrated.toml's header line naming the data and the seeds (meta has the SHA-256)."""
+    source = provenance.get("input_file")
+    seeds = ", ".join(f"{k.replace('_', ' ')} seed {v}" for k, v in provenance["seeds"].items()
+                      if v is not None)
+    said = [f"from {Path(source['path']).name} (SHA-256 in meta.source_sha256)"] if source else []
+    said += [seeds] if seeds else []
+    return f"# Fitted {'; '.join(said)}.\n" if said else ""
+
+
+def provenance_lines(provenance: Mapping[str, Any]) -> list[str]:
+    """report.md's provenance section: the data file's SHA-256, the seeds, the versions."""
+    source = provenance.get("input_file")
+    seeds = ", ".join(f"{k.replace('_', ' ')} {'none' if v is None else v}"
+                      for k, v in provenance["seeds"].items()) or "none (nothing random)"
+    lines = ["## Provenance", ""]
+    lines.append(f"- data: {Path(source['path']).name}, {source['bytes']:,} bytes, SHA-256 "
+                 f"`{source['sha256']}`" if source else "- data: not read from a file")
+    lines += [f"- seeds: {seeds}",
+              f"- ndpath {provenance['package']['version']}; "
+              + ", ".join(f"{k} {v}" for k, v in provenance["versions"].items()),
+              f"- command: `{provenance['command']}`" if provenance.get("command") else
+              "- command: not recorded", ""]
+    return lines
 
 
 def suppress_small(value: float) -> str:
@@ -170,8 +236,11 @@ def capacity_figure(calibration: Calibration) -> Figure:
     return fig
 
 
-FIGURES = {"arrivals.png": arrivals_figure, "waits_km.png": waits_figure,
+FIGURES = {ARRIVALS_FIGURE: arrivals_figure, "waits_km.png": waits_figure,
            "list_size.png": list_figure, "capacity.png": capacity_figure}
+CALIBRATION_FILES = (CALIBRATED, FIT, REPORT, BACKLOG_FILE, QUARANTINE, *FIGURES)
+"""Every file ``ndpath calibrate`` writes, from an extract or (a subset) a monthly series: what
+``--overwrite`` removes before writing."""
 
 
 # -------------------------------------------------------------------------------------------------
@@ -203,21 +272,34 @@ def _fmt(v: Any) -> str:
 
 def write_calibration(calibration: Calibration, out: str | Path, overwrite: bool = False,
                       command: Sequence[str] = (), figures: bool = True,
-                      extra: Mapping[str, Any] | None = None) -> Path:
-    """Write the calibration folder; returns its path."""
-    folder = prepare_output(out, overwrite)
+                      extra: Mapping[str, Any] | None = None, prepared: bool = False,
+                      source: str | Path | None = None) -> Path:
+    """Write the calibration folder; returns its path.
+
+    ``source``: the extract file read (its SHA-256 goes into fit.json, report.md and the
+    calibrated scenario's ``meta.source_sha256``).
+
+    ``prepared``: ``out`` was made ready by :func:`prepare_output` already (the command line
+    does, then writes quarantine.csv into it), so nothing in it is checked or removed here.
+    """
+    folder = Path(out) if prepared else prepare_output(out, overwrite)
     # the calibrated scenario holds its children waiting inline (backlog.waiting); the folder
     # gives them as a readable table beside it instead
     calibration.backlog.to_csv(folder / BACKLOG_FILE, index=False)
-    scenario = with_backlog_file(calibration.scenario, BACKLOG_FILE)
+    provenance = calibration_provenance(source, command, calibration.seeds())
+    tuning = calibration.tuning
+    warnings = [tuning.warning] if tuning is not None and tuning.warning else []
+    scenario = with_source(with_backlog_file(calibration.scenario, BACKLOG_FILE), provenance,
+                           warnings)
     header = ("# Calibrated by ndpath calibrate from a pathway extract. Fitted values, intervals\n"
               "# and sources are in fit.json; the goodness of fit is in report.md.\n"
-              f"# backlog.table lists the {len(calibration.backlog):,} children waiting at the start.\n")
+              f"# backlog.table lists the {len(calibration.backlog):,} children waiting at the start.\n"
+              + _source_comment(provenance))
     (folder / CALIBRATED).write_text(header + scenario.to_toml())
-    tuning = calibration.tuning
     fit = {
         "ndpath_version": __version__,
         "command": list(command),
+        "provenance": provenance,
         "headline": calibration.headline(),
         "warnings": calibration.warnings,
         "data_changes": calibration.data_changes,
@@ -247,7 +329,7 @@ def write_calibration(calibration: Calibration, out: str | Path, overwrite: bool
         for name, make in FIGURES.items():
             figure = make(calibration)
             figure.savefig(folder / name, dpi=110)
-    (folder / REPORT).write_text(report_markdown(calibration, figures))
+    (folder / REPORT).write_text(report_markdown(calibration, figures, provenance))
     return folder
 
 
@@ -267,7 +349,8 @@ def _rate_text(p: Any) -> str:
     return f"{_fmt(p.events)} over {exposure} {p.exposure_unit}".strip()
 
 
-def report_markdown(calibration: Calibration, figures: bool = True) -> str:
+def report_markdown(calibration: Calibration, figures: bool = True,
+                    provenance: Mapping[str, Any] | None = None) -> str:
     """The report: its first lines are the capacity multiplier (what it stands for, a warning
     outside the expected range), the goodness of fit and the changes made to the data; then the
     data, the fitted values with intervals (each rate with its events and time at risk), what
@@ -324,6 +407,8 @@ def report_markdown(calibration: Calibration, figures: bool = True) -> str:
         rows = [(m, suppress_small(o), suppress_small(s)) for m, o, s in
                 zip(t.observed["month"], t.observed["waiting_end"], t.simulated["p50"])]
         lines += [_markdown_table(("month", "observed list", "simulated median"), rows), ""]
+    if provenance is not None:
+        lines += provenance_lines(provenance)
     if figures:
         lines += ["## Figures", "", "![referrals](arrivals.png)", "", "![waits](waits_km.png)", "",
                   "![list size](list_size.png)", "", "![capacity](capacity.png)", ""]
@@ -331,5 +416,6 @@ def report_markdown(calibration: Calibration, figures: bool = True) -> str:
 
 
 __all__ = ["write_calibration", "report_markdown", "prepare_output", "OutputFolderError",
-           "FIGURES", "CALIBRATED", "FIT", "REPORT", "write_json", "suppress_small", "MONTH_NAMES",
+           "FIGURES", "CALIBRATED", "FIT", "REPORT", "QUARANTINE", "CALIBRATION_FILES",
+           "calibration_provenance", "with_source", "provenance_lines", "write_json", "suppress_small", "MONTH_NAMES",
            "changes_section"]

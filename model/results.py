@@ -27,7 +27,9 @@ A folder holds (names and shapes are stable; other tools read them):
     ci_high, n`` (the ``{metric}_{profession}`` columns of ``per_replication.csv``).
 ``provenance.json``
     The resolved scenario, its digest, every input file with its SHA-256, seed, replications,
-    horizon, start, package and library versions, the command line, the time and the executor.
+    horizon, start, package and library versions, the command line, the time and the executor;
+    for a scenario written by ``ndpath calibrate``, the data file it was fitted to
+    (``calibrated_from``: name and SHA-256) and its calibration's ``warnings``.
 ``scenario.toml``
     The resolved scenario, which ``ndpath run`` reads back to the same numbers.
 ``list_size_fan.png``, ``wait_distribution.png``, ``list_by_wait_band.png``
@@ -100,6 +102,36 @@ def library_versions() -> dict[str, str]:
             "pandas": pd.__version__, "simpy": _version("simpy"), "scipy": _version("scipy")}
 
 
+def software_provenance(command: Sequence[str] | None = None,
+                        created: dt.datetime | None = None) -> dict[str, Any]:
+    """What wrote an output and when: the ndpath version, the library versions, the command
+    line as typed and the time (a run's, a comparison's and a calibration's provenance)."""
+    from . import __version__
+
+    return {
+        "package": {"name": "ndpath", "version": __version__},
+        "versions": library_versions(),
+        "command": shlex.join(command) if command is not None else None,
+        "created": (created or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+    }
+
+
+def input_file(path: str | Path) -> dict[str, Any]:
+    """A data file as provenance records it: ``path``, ``sha256`` and ``bytes``."""
+    from .scenario import file_sha256
+
+    return {"path": str(path), "sha256": file_sha256(path), "bytes": Path(path).stat().st_size}
+
+
+def calibrated_from(scenario: Scenario) -> dict[str, Any] | None:
+    """The data file a calibrated scenario was fitted to (``meta.source_file`` and
+    ``meta.source_sha256``), or ``None`` for a scenario not written by ndpath calibrate."""
+    meta = scenario.meta
+    if meta.source_sha256 is None and meta.source_file is None:
+        return None
+    return {"path": meta.source_file, "sha256": meta.source_sha256}
+
+
 def scenario_as_run(experiment: ExperimentResult) -> Scenario:
     """The scenario with the seed and number of replications that actually ran.
 
@@ -126,10 +158,9 @@ def build_provenance(
     ``file_hashes`` is ``LoadedScenario.file_hashes`` (path -> SHA-256 of every input file: the
     scenario, the files it extends, a backlog table); ``command`` the argument list.
     """
-    from . import __version__
-
     scenario = scenario_as_run(experiment)
     sim = scenario.simulation
+    software = software_provenance(command, created)
     return {
         "scenario_name": scenario.meta.name,
         "illustrative": scenario.meta.illustrative,
@@ -140,10 +171,12 @@ def build_provenance(
         "replications": experiment.replications,
         "months": sim.horizon_months,
         "start": sim.start_date.isoformat(),
-        "package": {"name": "ndpath", "version": __version__},
-        "versions": library_versions(),
-        "command": shlex.join(command) if command is not None else None,
-        "created": (created or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+        "calibrated_from": calibrated_from(scenario),
+        "warnings": list(scenario.meta.warnings or []),
+        "package": software["package"],
+        "versions": software["versions"],
+        "command": software["command"],
+        "created": software["created"],
         "executor": {"name": executor} if isinstance(executor, str) else dict(executor),
         "scenario": scenario.model_dump(mode="json"),
     }
@@ -198,6 +231,36 @@ def prepare_folder(out_dir: str | Path, overwrite: bool = False) -> Path:
     return path
 
 
+def remove_files(folder: Path, names: Sequence[str]) -> None:
+    """Delete the files ``names`` of ``folder`` (those absent are skipped): what ``--overwrite``
+    clears before a command writes, so no file of an earlier run outlives it. Only the names a
+    command writes are given; anything else in the folder is the user's and is left alone."""
+    for name in names:
+        (Path(folder) / name).unlink(missing_ok=True)
+
+
+def is_results_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a results folder written by ndpath (its ``provenance.json`` is a
+    run's: a scenario digest and the ndpath package)."""
+    try:
+        provenance = json.loads((Path(folder) / PROVENANCE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(provenance, dict) and "scenario_digest" in provenance
+            and (provenance.get("package") or {}).get("name") == "ndpath")
+
+
+def remove_results_folder(folder: Path, also: Sequence[str] = ()) -> bool:
+    """Delete a results folder's files (:data:`RESULT_FILES` and ``also``), then the folder if
+    nothing else is in it. Returns whether the folder is gone (a file ndpath did not write is
+    kept, and so is the folder holding it)."""
+    folder = Path(folder)
+    remove_files(folder, (*RESULT_FILES, *also))
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+    return not folder.exists()
+
+
 def write_results(
     out_dir: str | Path,
     experiment: ExperimentResult,
@@ -218,8 +281,7 @@ def write_results(
     a worker while this process writes the tables; the files are the same either way.
     """
     path = prepare_folder(out_dir, overwrite)
-    for name in RESULT_FILES:
-        (path / name).unlink(missing_ok=True)
+    remove_files(path, RESULT_FILES)
     drawing = _draw_elsewhere(executor, path, experiment, today) if figures else None
     try:
         _write_tables(path, experiment, provenance)
@@ -392,5 +454,7 @@ def read_results(out_dir: str | Path) -> SavedResults:
     )
 
 
-__all__ = ["write_results", "read_results", "prepare_folder", "build_provenance", "summary_dict",
+__all__ = ["write_results", "read_results", "prepare_folder", "remove_files",
+           "remove_results_folder", "is_results_folder",
+           "software_provenance", "input_file", "calibrated_from", "library_versions", "build_provenance", "summary_dict",
            "SavedResults", "ResultsFolderError", "RESULT_FILES", "FIGURES"]

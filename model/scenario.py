@@ -140,6 +140,19 @@ class Meta(_Frozen):
         json_schema_extra=model_default(
             "true when the numbers are illustrative rather than a service's own data"),
     )
+    source_file: str | None = Field(
+        None, max_length=500,
+        json_schema_extra=model_default(
+            "the data file ndpath calibrate fitted this scenario to (its name as given)"))
+    source_sha256: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$",
+        json_schema_extra=model_default(
+            "SHA-256 of that data file, so a run of the scenario can be traced to the data")
+        | why("64 hexadecimal digits (0-9, a-f), as sha256sum prints them"))
+    warnings: tuple[str, ...] | None = Field(
+        None, json_schema_extra=model_default(
+            "what makes the numbers a poor picture of the service (written by ndpath "
+            "calibrate); printed whenever the scenario is run"))
 
 
 class Simulation(_Frozen):

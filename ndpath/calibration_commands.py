@@ -190,7 +190,9 @@ def _quarantine_note(table: Any, out: Path | None) -> None:
     if n == 0:
         return
     if out is not None:
-        path = write_quarantine(table, out / "quarantine.csv")
+        from calibration.report import QUARANTINE
+
+        path = write_quarantine(table, out / QUARANTINE)
         where = f"; they are in {path}"
     else:
         where = ""
@@ -265,11 +267,12 @@ def _command(args: argparse.Namespace, argv: Sequence[str]) -> list[str]:
     return ["ndpath", *(argv or getattr(args, "argv", ()))]
 
 
-def _prepare(out: Path, overwrite: bool) -> Path:
+def _prepare(out: Path, overwrite: bool, files: Sequence[str] | None = None) -> Path:
+    """The output folder, created or (``--overwrite``) cleared of the command's own files."""
     from calibration.report import OutputFolderError, prepare_output
 
     try:
-        return prepare_output(out, overwrite)
+        return prepare_output(out, overwrite, files)
     except OutputFolderError as error:
         raise _user_error(str(error)) from None
 
@@ -394,7 +397,8 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
             raise _user_error(str(error)) from None
     from calibration.report import write_calibration
 
-    write_calibration(calibration, out, overwrite=True, command=_command(args, argv))
+    write_calibration(calibration, out, prepared=True, command=_command(args, argv),
+                      source=args.extract)
     _print_summary(calibration)
     print(f"Written to {out} (ndpath run {out / 'calibrated.toml'})")
     return 0
@@ -475,7 +479,7 @@ def _print_summary(calibration: Any) -> None:
 
 def command_backtest(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     """``ndpath backtest``: calibrate on older data, project, compare with what happened."""
-    from calibration.backtest import run_backtest, write_backtest
+    from calibration.backtest import BACKTEST_FILES, run_backtest, write_backtest
     from calibration.calibrate import CalibrationError
 
     if args.holdout_months < 1 or args.projection_replications < 1:
@@ -485,7 +489,7 @@ def command_backtest(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     table = _read(args)
     with ExitStack() as stack:
         options = replace(options, executor=_open(args, stack))
-        out = _prepare(args.out, args.overwrite)
+        out = _prepare(args.out, args.overwrite, BACKTEST_FILES)
         _quarantine_note(table, out)
         try:
             bt = run_backtest(table, args.holdout_months, options, base,

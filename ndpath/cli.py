@@ -75,6 +75,10 @@ question."""
 COMPARISON = "comparison.csv"
 EQUITY_COMPARISON = "equity_comparison.csv"
 CLEARANCE_SUMMARY = "clearance.csv"
+COMPARE_FIGURES = ("differences.png", "list_size_fan.png", "wait_distribution.png")
+COMPARE_FILES = ("provenance.json", COMPARISON, EQUITY_COMPARISON, CLEARANCE_SUMMARY,
+                 *COMPARE_FIGURES)
+"""What ``ndpath compare`` writes at the top of its folder (each scenario has a subfolder)."""
 
 
 class UserError(Exception):
@@ -493,6 +497,19 @@ def _run(args: argparse.Namespace, loaded: LoadedScenario, executor: Executor, b
 # run
 
 
+def scenario_warnings(scenario: Scenario, name: str | None = None) -> list[str]:
+    """The warnings its calibration wrote into a scenario (``meta.warnings``), one line each,
+    printed with every run of it so they are not lost once the scenario leaves its folder; and
+    where it was calibrated from."""
+    meta = scenario.meta
+    lines = [f"Warning{f' ({name})' if name else ''}, from the calibration of this scenario: {w}"
+             for w in meta.warnings or ()]
+    if lines and meta.source_sha256:
+        lines.append(f"  (calibrated from {meta.source_file or 'a data file'}, SHA-256 "
+                     f"{meta.source_sha256[:12]}...; provenance.json has it in full)")
+    return lines
+
+
 def command_run(args: argparse.Namespace) -> int:
     """``ndpath run``: one scenario to a results folder."""
     from model.results import build_provenance, prepare_folder, write_results
@@ -518,6 +535,8 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"{loaded.scenario.meta.name}: {experiment.replications} replications, "
           f"{sim.horizon_months} months from {sim.start_date}, seed {experiment.seed}; "
           + bands_note(loaded.scenario))
+    for line in scenario_warnings(loaded.scenario):
+        print(line)
     print(summary_table(experiment))
     constraint = constraint_sentence(experiment)
     if constraint:  # by profession: which profession's hours run out (the app says the same)
@@ -724,6 +743,8 @@ def command_compare(args: argparse.Namespace) -> int:
             bar.set_description(name)
             results[name] = _run(args, item, executor, bar)
         bar.close()
+        if args.overwrite:
+            clear_compare_folder(out)
         for name, item in zip(names, loaded):
             provenance = build_provenance(results[name], item.file_hashes,
                                           command=["ndpath", *args.argv],
@@ -753,6 +774,9 @@ def command_compare(args: argparse.Namespace) -> int:
 
     print(f"Baseline: {base_name} ({loaded[0].scenario.meta.name}); {n} paired replications, "
           f"seed {results[base_name].seed}")
+    for name, item in zip(names, loaded):
+        for line in scenario_warnings(item.scenario, name):
+            print(line)
     for name in names[1:]:
         print(f"\n{name} minus {base_name} ({results[name].scenario.meta.name}):")
         print(comparison_table(comparison[comparison["comparison"] == name],
@@ -761,6 +785,32 @@ def command_compare(args: argparse.Namespace) -> int:
     print(clearance_table(clearance))
     _note(args, f"\nResults written to {out}")
     return EXIT_OK
+
+
+def clear_compare_folder(out: Path) -> None:
+    """``compare --overwrite``: remove what an earlier comparison wrote in ``out`` (its top files
+    and every scenario subfolder: those its provenance.json names and any other holding an
+    ndpath run), so no scenario, table or figure of it outlives the new one. Files ndpath did
+    not write are kept, with a note on the console when they keep an old subfolder."""
+    from model.results import is_results_folder, remove_files, remove_results_folder
+
+    folders: set[str] = set()
+    try:
+        old = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+        folders |= {str(s.get("folder")) for s in (old.get("scenarios") or {}).values()
+                    if isinstance(s, dict)}
+    except (OSError, ValueError, AttributeError):
+        pass
+    folders |= {p.name for p in out.iterdir() if p.is_dir() and is_results_folder(p)}
+    for name in sorted(folders):
+        folder = out / name
+        if Path(name).name != name or name == ".." or not folder.is_dir():  # out's own only
+            continue
+        if not remove_results_folder(folder, also=(SANITY,)):
+            # said even with --quiet: the folder looks like part of the new comparison
+            print(f"note: {folder} holds files ndpath did not write: kept, with the earlier "
+                  "comparison's results removed from it", file=sys.stderr)
+    remove_files(out, COMPARE_FILES)
 
 
 def compare_provenance(results: dict[str, ExperimentResult], loaded: Sequence[LoadedScenario],

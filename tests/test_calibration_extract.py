@@ -10,6 +10,7 @@ import pytest
 
 from calibration.extract import (
     ExtractError,
+    Problem,
     parse_dates,
     quality_report,
     read_extract,
@@ -362,3 +363,76 @@ def test_month_first_cells_with_no_ambiguous_cell_stay_row_problems() -> None:
 
 def test_an_iso_extract_says_nothing_was_read_day_first() -> None:
     assert read_extract(clean_rows(), EXTRACT_DATE).read_day_first == ()
+
+
+def _england_months_as(form: str, tmp_path: Path) -> Path:
+    from calibration import ENGLAND_MONTHLY
+
+    frame = pd.read_csv(ENGLAND_MONTHLY, dtype=str)
+    year, month = frame["month"].str.slice(0, 4), frame["month"].str.slice(5, 7)
+    frame["month"] = {"MM/YYYY": month + "/" + year, "YYYY/MM": year + "/" + month}[form]
+    path = tmp_path / "series.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_many_months_written_one_wrong_way_are_one_line_and_no_advice_that_cannot_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """186 rows with months as 04/2019: one line with the count, rows and the fix; never the
+    advice to run ndpath validate, which cannot read a monthly series."""
+    from ndpath.cli import main
+
+    path = _england_months_as("MM/YYYY", tmp_path)
+    rows = len(pd.read_csv(path))
+    assert main(["calibrate", "--monthly", str(path), "--age-band", "0-17",
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"has {rows} problem(s):" in err
+    assert (f"column month: {rows} rows like '04/2019', '05/2019', '06/2019', ... "
+            f"(rows 2-{rows + 1}): each is written MM/YYYY, not YYYY-MM (write YYYY-MM, "
+            "e.g. 2019-04 for 04/2019)") in err
+    assert err.count("\n  - ") == 1
+    assert "validate" not in err and "more" not in err
+    # the one form said, by name, for another way of writing it
+    with pytest.raises(ExtractError, match="each is written YYYY/MM, not YYYY-MM"):
+        read_monthly(_england_months_as("YYYY/MM", tmp_path))
+
+
+def test_a_monthly_series_problems_of_one_kind_are_one_line_and_others_each_theirs() -> None:
+    # 150 problems of one kind (different values): one line; more than the 100 an extract shows
+    frame = pd.DataFrame({"month": [str(m) for m in pd.period_range("2010-01", periods=150,
+                                                                    freq="M")],
+                          "new_referrals": [f"x{i}" for i in range(150)]})
+    with pytest.raises(ExtractError) as info:
+        read_monthly(frame)
+    text = str(info.value)
+    assert "150 rows like 'x0', 'x1', 'x2', ... (rows 2-151): each is not a count" in text
+    mixed = pd.DataFrame({"month": ["2024-01", "04/2024", "2024-03", "2024-04"],
+                          "new_referrals": ["1", "2", "x", "4"]})
+    with pytest.raises(ExtractError) as info:
+        read_monthly(mixed)
+    text = str(info.value)  # two of a kind or fewer: each on its own line, with its row
+    assert "row 3, column month: '04/2024' is written MM/YYYY, not YYYY-MM" in text
+    assert "row 4, column new_referrals: 'x' is not a count" in text
+
+
+def test_every_problem_of_a_monthly_series_is_shown_when_none_are_alike() -> None:
+    problems = [Problem(i + 2, "new_referrals", "x", f"problem {i}", "fix") for i in range(150)]
+    text = str(ExtractError(problems, "series.csv", quarantine_hint=False, monthly=True))
+    assert all(f"row {i + 2}, column new_referrals: 'x' problem {i} (fix)" in text
+               for i in range(150))
+    assert "more" not in text and "validate" not in text
+
+
+def test_alike_rows_are_said_as_runs() -> None:
+    from calibration.extract import row_ranges
+
+    assert row_ranges([2, 3, 4, 9, 11, 12]) == "rows 2-4, 9, 11-12"
+    assert row_ranges([5]) == "row 5"
+    assert row_ranges(list(range(2, 40, 2))) == "rows 2, 4, 6, 8, 10, 12 and 13 more"
+
+
+def test_an_extracts_problems_still_point_to_validate() -> None:
+    problems = [Problem(i + 2, "referral_date", "x", "is not a date", "fix") for i in range(150)]
+    text = str(ExtractError(problems, "extract.csv"))
+    assert "... and 50 more (ndpath validate --problems FILE writes them all)" in text

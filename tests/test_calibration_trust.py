@@ -325,13 +325,17 @@ def test_a_series_far_larger_than_the_base_is_warned_about_the_kept_team_and_lis
 
     base = load_scenario("scenarios/default.toml")
     result = calibrate_monthly(read_monthly(ENGLAND_MONTHLY, "0-17"), base=base)
-    assert len(result.warnings) == 2
-    team, start = result.warnings
+    assert len(result.warnings) == 3
+    caveat, team, start = result.warnings
+    assert "providers reporting" in caveat  # the England series' own caveat comes first
+    assert result.scenario.meta.illustrative  # the team is not England's: not a service's own
+    assert result.scenario.meta.warnings == tuple(result.warnings)
     assert "assessment team is the base scenario's" in team and "times capacity" in team
     assert f"{base.backlog.count:,}" in start and "backlog.count" in start
     # a series the size of the base's service keeps the team and the list without a warning
     same = calibrate_monthly(_referrals_only(base.arrivals.referrals_per_month), base=base)
-    assert same.warnings == []
+    assert same.warnings == [] and same.scenario.meta.warnings is None
+    assert same.scenario.meta.illustrative is False
     small = calibrate_monthly(_referrals_only(base.arrivals.referrals_per_month / 3), base=base)
     assert len(small.warnings) == 2 and "times fewer than" in small.warnings[0]
 
@@ -392,7 +396,13 @@ def test_the_england_series_is_fitted_on_the_command_line_as_the_app_fits_it(
         written = [np.nan if cli[k] is None else cli[k] for k in ("estimate", "ci_low", "ci_high")]
         assert written == pytest.approx([p.estimate, p.ci_low, p.ci_high], rel=1e-9,
                                         nan_ok=True), p.name
-    assert (out / "calibrated.toml").read_text().endswith(app.scenario.to_toml())
+    # the same scenario, with the data file it came from (the app fits a file it names too)
+    from model.scenario import load_scenario
+
+    written = load_scenario(out / "calibrated.toml")
+    assert written.meta.source_sha256 is not None
+    assert written == app.scenario.replace({"meta.source_file": written.meta.source_file,
+                                            "meta.source_sha256": written.meta.source_sha256})
     assert fit["excluded_months"] == [f"2020-0{m}" for m in range(3, 9)]
     assert fit["warnings"] == app.warnings  # no word of adults summed in
     assert "7,561 referrals/month" in said.out and "age band 0-17" in said.out
