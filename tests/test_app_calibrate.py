@@ -158,6 +158,11 @@ def test_monthly_example_calibrates_and_is_offered_to_the_other_pages() -> None:
     assert kept.meta.name == name
     # national scale: the page says a projection will be slow
     assert any("minutes" in w.value for w in at.warning)
+    # what the calibration warned of goes with the scenario, and the Scenario page says it
+    assert kept.meta.warnings and any("providers" in w for w in kept.meta.warnings)
+    at.switch_page("app/pages/scenario.py").run()
+    said = [w.value for w in at.warning if w.value.startswith("From its calibration:")]
+    assert len(said) == len(kept.meta.warnings)
 
 
 BAD_SERIES = (b"month,new_referrals\n"

@@ -465,7 +465,10 @@ def monthly_path() -> None:
                 chosen = st.selectbox(f"Which {column.replace('_', ' ')}", options, key=key)
                 groups[column] = None if chosen == options[0] else chosen
         pathway = groups.get("pathway")
-        series = read_monthly(raw, age_band=groups.get("age_band"),
+        # the bundled series read from its file, so that its own caveats (providers reporting
+        # rose over the period) go with the fit and the scenario, as on the command line
+        series = read_monthly(cal.EXAMPLE_MONTHLY if source == "example" else raw,
+                              age_band=groups.get("age_band"),
                               pathway=pathway if isinstance(pathway, str) else None)
     except ExtractError as error:
         show_problems(error, "series", quarantine=False)

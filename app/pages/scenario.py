@@ -502,6 +502,8 @@ def page() -> None:
                 "extract (Calibrate page) before using them for decisions. "
                 if base.meta.illustrative else "")
                + uncertainty_badge(levers.include_uncertainty))
+    for warning in base.meta.warnings or ():  # what its calibration said of it, kept with it
+        st.warning(f"From its calibration: {warning}")
 
     problems = core.lever_problems(base, levers)
     changes = core.describe_changes(base, levers)
