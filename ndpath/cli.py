@@ -1089,6 +1089,38 @@ SWEEP_TABLE_METRICS = ("waiting_list_end", "pct_waiting_over_13w_end",
 """What ``ndpath sweep`` prints per scenario (the Parquet file has every metric)."""
 
 
+SWEEP_OPTION_KEYS = (("--months", "months", "simulation.horizon_months"),
+                     ("--start", "start", "simulation.start_date"),
+                     ("--replications", "replications", "simulation.replications"),
+                     ("--seed", "seed", "simulation.seed"))
+"""The sweep's options that set a scenario key, as (flag, attribute, key)."""
+
+
+def _refuse_grid_clashes(args: argparse.Namespace, grid: dict[str, list[str]]) -> None:
+    """A key set by ``--set`` (or an option such as ``--months``) and by ``--grid`` is refused
+    (:class:`UserError`): the grid's values would replace the other silently, and the sweep
+    would not run the value asked for. A key inside a grid key's table, or a table holding
+    it, clashes too."""
+    given = []
+    for item in args.overrides:
+        key, sep, value = item.partition("=")
+        if sep:
+            given.append(("--set", key.strip(), value.strip()))
+    for flag, attribute, key in SWEEP_OPTION_KEYS:
+        if getattr(args, attribute, None) is not None:
+            given.append((flag, key, str(getattr(args, attribute)).strip()))
+    problems = []
+    for source, key, value in given:
+        for grid_key, values in grid.items():
+            if key == grid_key or grid_key.startswith(key + ".") or key.startswith(grid_key + "."):
+                name = key if key == grid_key else f"{key} (by {source}) and {grid_key} (by --grid)"
+                problems.append(f"{name}: given twice ({source} {value} and --grid "
+                                f"{','.join(values)}); give it once: in --grid to sweep it, or "
+                                f"in {source} for one value")
+    if problems:
+        raise UserError("\n".join(problems))
+
+
 def sweep_calendar(scenarios: Sequence[Scenario]) -> str:
     """The sweep's months and start ("24 months from 2026-01-01"), or that the grid sets them."""
     calendars = {(s.simulation.horizon_months, s.simulation.start_date) for s in scenarios}
@@ -1129,6 +1161,7 @@ def command_sweep(args: argparse.Namespace) -> int:
         grid = parse_grid(args.grid)
     except SweepError as error:
         raise UserError(str(error)) from None
+    _refuse_grid_clashes(args, grid)
     loaded = _load(args.scenario, _overrides(args))
     out: Path = args.out or Path("results") / f"{args.scenario.stem}-sweep.parquet"
     if out.suffix.lower() != ".parquet" or out.is_dir():

@@ -1,5 +1,6 @@
 """What the command line's numbers are, said where they are printed: a total says its period,
-and an interval says it is of the mean over the replications and what it includes."""
+an interval says it is of the mean over the replications and what it includes, and a sweep
+refuses a key it was given twice rather than running only one of the values."""
 
 from __future__ import annotations
 
@@ -162,3 +163,36 @@ def test_the_compare_and_sweep_headers_give_the_horizon_and_what_the_intervals_i
                  "uncertainty.enabled=true", "--set", "uncertainty.from_assumptions=true",
                  "--executor", "serial", "--quiet", "--out", str(tmp_path / "u.parquet")]) == 0
     assert "(mean over 2 replications, chance and assumptions)" in flat(capsys.readouterr().out)
+
+
+# -------------------------------------------------------------------------------------------------
+# 3. A sweep refuses a key given twice
+
+
+@pytest.mark.parametrize("given, words", [
+    (["--set", "support.places=20"], "support.places: given twice (--set 20 and --grid 0,10)"),
+    (["--set", " support.places = 20"], "support.places: given twice (--set 20 and --grid 0,10)"),
+    (["--set", "support={places=20}"], "support (by --set) and support.places (by --grid): "
+                                       "given twice (--set {places=20} and --grid 0,10)"),
+])
+def test_sweep_refuses_a_set_of_a_key_the_grid_sets(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, given: list[str], words: str) -> None:
+    """The grid's values replaced the --set silently: a sweep asked for 20 ran 0 and 10."""
+    out = tmp_path / "sw.parquet"
+    code = main(["sweep", str(DEFAULT), "--grid", "support.places=0,10", *given,
+                 "--replications", "2", "--months", "6", "--executor", "serial", "--quiet",
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and "Traceback" not in err
+    assert "give it once: in --grid to sweep it, or in --set for one value" in err
+    assert not out.exists()
+
+
+def test_sweep_refuses_an_option_that_sets_a_key_the_grid_sets(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = main(["sweep", str(DEFAULT), "--grid", "simulation.horizon_months=6,12",
+                 "--months", "6", "--replications", "2", "--executor", "serial", "--quiet",
+                 "--out", str(tmp_path / "sw.parquet")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "simulation.horizon_months: given twice (--months 6 and --grid 6,12)" in err
