@@ -196,3 +196,37 @@ def test_sweep_refuses_an_option_that_sets_a_key_the_grid_sets(
     err = capsys.readouterr().err
     assert code == 2
     assert "simulation.horizon_months: given twice (--months 6 and --grid 6,12)" in err
+
+
+# -------------------------------------------------------------------------------------------------
+# 4. A number written as a float, and a growth written as a percentage
+
+
+def test_a_whole_number_written_as_a_float_says_what_to_write(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--set and --grid treat 1e3 alike (TOML reads it as 1000.0, and a count is a whole
+    number): both refuse it, saying how it was read and what to write."""
+    assert main(["check", str(DEFAULT), "--set", "support.places=1e3"]) == 2
+    err = capsys.readouterr().err
+    assert "support.places = 1000.0: must be a whole number (no decimal part): write 1000" in err
+    assert "1e3 is read as 1000.0" in err
+    assert main(["sweep", str(DEFAULT), "--grid", "support.places=0,1e3", "--quiet",
+                 "--out", str(tmp_path / "sw.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "support.places=1e3: support.places = 1000.0: must be a whole number" in err
+    assert "write 1000 (1e3 is read as 1000.0)" in err
+    assert main(["check", str(DEFAULT), "--set", "support.places=10.5"]) == 2
+    assert "write" not in capsys.readouterr().err  # no whole number to suggest
+    path = tmp_path / "f.toml"
+    path.write_text(f'extends = "{DEFAULT.as_posix()}"\n[support]\nplaces = 1000.0\n')
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "write 1000" in err and "read as" not in err  # typed as it reads
+
+
+def test_a_growth_written_as_a_percentage_says_it_is_a_fraction(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(DEFAULT), "--set", "arrivals.annual_growth=8"]) == 2
+    err = capsys.readouterr().err
+    assert "arrivals.annual_growth = 8: must be at most 5" in err
+    assert "0.08 for 8% growth" in err
