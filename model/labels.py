@@ -5,8 +5,14 @@ Code, files and tests use the stable metric names; the app, figures and reports 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+from .names import SCALAR_METRICS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .scenario import Scenario
 
 LABELS: dict[str, str] = {
     "referrals": "Referrals received",
@@ -158,6 +164,70 @@ SHORT_LABELS: dict[str, str] = {
 def short_label(name: str) -> str:
     """A card title for a metric (its full label where it has no short one)."""
     return SHORT_LABELS.get(name, label(name))
+
+
+HORIZON_TOTALS = {
+    "referrals", "re_referrals", "assessments_started", "assessments_completed",
+    "needs_led_exits", "signposted", "rejected", "withdrawals", "aged_out", "escalations",
+    "outsourced_assessments", "profiles_completed", "support_starts", "follow_up_starts",
+    "follow_up_hours", "follow_up_hours_unmet", "list_child_weeks", "routed_away_would_be_diagnosed",
+    "assessments_no_condition", "supported_without_diagnosis",
+    "would_be_diagnosed_left_unassessed", "turned_18_without_assessment",
+    "turned_18_after_needs_led_exit",
+    *(m for m in SCALAR_METRICS if m.startswith("cost") and m != "cost_per_assessment"),
+}
+"""Measures that add up over the whole projection (crises, costs, assessments done), not a
+count at its end: each says its period ("Total cost, 60 months"), or a commissioner may read a
+five-year cost as a year's."""
+
+
+# -------------------------------------------------------------------------------------------------
+# The period of a total
+
+
+def period_words(scenario: Scenario) -> str:
+    """The projection's period, as a total over it says it: "the 60 months to December 2030"."""
+    months = scenario.simulation.horizon_months
+    return f"the {months} month{'s' if months != 1 else ''} to {horizon_end_words(scenario)}"
+
+
+def card_label(metric: str, scenario: Scenario, title: str | None = None) -> str:
+    """A headline card's title: its short label (or ``title``, a table's or a chart's own short
+    words for it), with the period for a total over the projection ("Total cost, 60 months",
+    "Crises while waiting, 60 months"): the one way a short title says its period, so the
+    cards, the differences chart and the by-group tables say it alike."""
+    words = short_label(metric) if title is None else title
+    if metric in HORIZON_TOTALS:
+        months = scenario.simulation.horizon_months
+        return f"{words}, {months} month{'s' if months != 1 else ''}"
+    return words
+
+
+def period_label(metric: str, scenario: Scenario | None) -> str:
+    """A measure's full label for a table, with the period for a total over the projection
+    ("Crises or school breakdowns while waiting (assumption-driven), over the 60 months to
+    December 2030"); the label alone without a scenario."""
+    if scenario is None or metric not in HORIZON_TOTALS:
+        return label(metric)
+    words = label(metric)
+    if ": " in words:  # "Total cost (£) over the 60 months to ...: whole staff posts ..."
+        head, rest = words.split(": ", 1)
+        return f"{head} over {period_words(scenario)}: {rest}"
+    return f"{words}, over {period_words(scenario)}"
+
+
+def horizon_end_words(scenario: Scenario) -> str:
+    """The horizon's last month in words ("December 2030"): the month of the charts' last
+    point, which every "by the end of ..." sentence names.
+
+    Not the day after the horizon: a 60-month projection from 1 January 2026 ends at the end
+    of December 2030, and "by January 2031" would read as a month later. The months are those
+    :func:`model.metrics.month_labels` gives the monthly series.
+    """
+    start = scenario.simulation.start_date
+    month0 = start.year * 12 + start.month - 1 + scenario.simulation.horizon_months - 1
+    return f"{dt.date(month0 // 12, month0 % 12 + 1, 1):%B %Y}"
+
 
 
 UNDEFINED: dict[str, str] = {

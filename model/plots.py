@@ -494,7 +494,18 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
     shown = [m for m in wanted if m in set(frame["metric"])]
     comparisons = list(dict.fromkeys(frame["comparison"]))
     words_in = _words_inches(list(frame["words"]))
-    figure = new_figure(12, 0.75 * max(len(shown), 1) * max(1, 0.6 * len(comparisons)) + 2.6)
+    # the app's narrow columns take the short card titles (the table beside it has the full ones)
+    default = short_label if short_labels else label
+
+    def row_title(metric: str) -> str:
+        return labels[metric] if labels and metric in labels else default(metric)
+
+    titles = [textwrap.fill(row_title(m), DIFFERENCE_LABEL_CHARS, break_on_hyphens=False)
+              for m in shown]
+    # a row as tall as its longest title (a full label with its period wraps onto 4 lines)
+    row_inches = max(0.75, 0.22 * max((t.count("\n") + 1 for t in titles), default=1) + 0.15)
+    figure = new_figure(12, row_inches * max(len(shown), 1) * max(1, 0.6 * len(comparisons))
+                        + 2.6)
     # the plot, then the words' column (sharing the rows): constrained layout keeps them apart
     ax, side = figure.subplots(1, 2, sharey=True, gridspec_kw={
         "width_ratios": [max(12 - 3.6 - words_in, 3.0), words_in], "wspace": 0.01})
@@ -514,15 +525,7 @@ def differences_chart(compare_frame: pd.DataFrame, metrics: Sequence[str] | None
             side.text(0.0, yy, words, transform=side.get_yaxis_transform(), va="center",
                       ha="left", fontsize=WORDS_FONT, color=colour(i))
     ax.axvline(0, color="black", linewidth=1.2)
-    # the app's narrow columns take the short card titles (the table beside it has the full ones)
-    default = short_label if short_labels else label
-
-    def row_title(metric: str) -> str:
-        return labels[metric] if labels and metric in labels else default(metric)
-
-    ax.set_yticks(range(len(shown)), [textwrap.fill(row_title(m), DIFFERENCE_LABEL_CHARS,
-                                                    break_on_hyphens=False) for m in shown],
-                  fontsize=FONT - 1)
+    ax.set_yticks(range(len(shown)), titles, fontsize=FONT - 1)
     ax.set_ylim(len(shown) - 0.5, -0.5)
     xlabel = ("Change against the baseline (% of its value), dot: average, bar: 95% interval\n"
               "Right: the change in the measure's own unit, with its 95% interval")

@@ -201,7 +201,9 @@ class Arrivals(_Frozen):
         0.08, ge=-0.9, le=5.0,
         json_schema_extra=assumption(
             "0.00-0.20",
-            "England grew ~16%/yr 2019-21 (NHS England ASD12, partly more providers reporting)"),
+            "England grew ~16%/yr 2019-21 (NHS England ASD12, partly more providers reporting)")
+        # a growth of 8 meant as 8% would be 800% a year: the error says how to write it
+        | why("a fraction a year, not a percentage: 0.08 for 8% growth, -0.05 for a 5% fall"),
     )
     seasonality: tuple[float, ...] = Field(
         ENGLAND_SEASONALITY,
@@ -1171,6 +1173,14 @@ def _parse_overrides(overrides: Mapping[str, Any] | Sequence[str]) -> dict[str, 
     return parsed
 
 
+def _override_texts(overrides: Mapping[str, Any] | Sequence[str]) -> dict[str, str]:
+    """Each ``--set`` key's value as typed (none for overrides given as a mapping)."""
+    if isinstance(overrides, Mapping):
+        return {}
+    return {key.strip(): value.strip() for key, sep, value in
+            (str(item).partition("=") for item in overrides) if sep}
+
+
 def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> None:
     problems = []
     for path, value in overrides.items():
@@ -1467,10 +1477,16 @@ def load_scenario_with_sources(
     except ScenarioError as error:
         # say which problems come from an override rather than from the file
         problems = []
+        texts = _override_texts(overrides)
         for problem in error.problems:
             key = re.sub(r"\[(\d+)\]", r".\1", problem.split(" ", 1)[0].rstrip(":"))
             from_set = any(key == k or key.startswith(k + ".") for k in parsed)
-            problems.append(f"{problem} (given with --set)" if from_set else problem)
+            value = parsed.get(key)
+            if from_set and isinstance(value, float) and texts.get(key, repr(value)) != repr(value):
+                # "1e3" is a float in TOML: the problem shows 1000.0, which the user did not type
+                problems.append(f"{problem} (given with --set: {texts[key]} is read as {value!r})")
+            else:
+                problems.append(f"{problem} (given with --set)" if from_set else problem)
         raise ScenarioError(problems, str(path)) from None
     table = scenario.backlog.table
     if scenario.backlog.enabled and table is not None:

@@ -147,6 +147,9 @@ def describe(error: Mapping[str, Any], reason: str | None = None) -> str:
             return f"{value!r} is text in quotes, not a number: write it without the quotes"
         return f"must be a number, not {seen}"
     if kind in ("int_type", "int_from_float"):
+        if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+            # 1000.0 or 1e3, a float in TOML: say the whole number to write
+            return f"must be a whole number (no decimal part): write {int(value)}"
         return "must be a whole number (no decimal part)"
     if kind == "finite_number":
         return "must be a finite number (nan and inf are not values)"

@@ -22,6 +22,7 @@ import itertools
 import json
 import math
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,12 +113,23 @@ def grid_points(base: Scenario, grid: Mapping[str, Sequence[str]]) -> list[Sweep
         try:
             scenario = base.replace([f"{k}={v}" for k, v in values.items()])
         except ScenarioError as error:
-            problems.extend(f"{point_id}: {p}" for p in error.problems)
+            problems.extend(f"{point_id}: {p}{_read_as(p, values)}" for p in error.problems)
             continue
         points.append(SweepPoint(point_id, values, scenario))
     if problems:
         raise ScenarioError(problems, "--grid")
     return points
+
+
+def _read_as(problem: str, values: Mapping[str, str]) -> str:
+    """" (1e3 is read as 1000.0)" when ``problem`` is about a grid value typed otherwise than
+    the number it is read as (as ``--set`` says it), else ''."""
+    where = re.sub(r"\[(\d+)\]", r".\1", problem.split(" = ", 1)[0])  # professions[0] as .0
+    for key, text in values.items():
+        value = _parse_value(text)
+        if where == key and isinstance(value, float) and text != repr(value):
+            return f" ({text} is read as {value!r})"
+    return ""
 
 
 def lever_value(scenario: Scenario, key: str) -> Any:

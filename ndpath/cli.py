@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING
 
 # Only the standard library and two import-free modules here: ``ndpath --help`` must not wait for
 # numpy, pandas, scipy, matplotlib or dask. Each command imports what it uses.
-from model.labels import change_unit, fmt_money, fmt_number, is_fraction, label, undefined_reason
+from model.labels import HORIZON_TOTALS, card_label, change_unit, fmt_money, fmt_number
+from model.labels import is_fraction, label, period_label, short_label, undefined_reason
 from model.names import SCALAR_METRICS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -395,14 +396,41 @@ def _fmt_metric(metric: str, value: float) -> str:
     return fmt_number(value)
 
 
-def bands_note(scenario: Scenario) -> str:
-    """What the intervals include, in words (the app includes the assumptions by default)."""
+def draws_assumptions(scenario: Scenario) -> bool:
+    """Whether each replication draws the assumptions from their plausible ranges (so its
+    intervals include what we don't know about them), or varies by chance only."""
     u = scenario.uncertainty
-    if u.enabled and (u.from_assumptions or u.parameters):
-        return "intervals include what we don't know about the assumptions"
-    return ("intervals show chance only, the assumptions held fixed; the app by default, and "
-            "--uncertainty here, also draws the assumptions from their plausible ranges, which "
-            "moves the averages too, not only the intervals")
+    return bool(u.enabled and (u.from_assumptions or u.parameters))
+
+
+def interval_heading(scenarios: Sequence[Scenario], replications: int,
+                     paired: bool = False) -> str:
+    """What a table's "95% interval" column is: a t-interval of the mean over the
+    replications, not the spread of the projections (the fan charts' shading), so an interval
+    as narrow as "£2.14m to £2.14m" is not read as certainty; and whether it includes what we
+    don't know about the assumptions ("chance and assumptions") or chance only."""
+    drawn = "chance and assumptions" if any(map(draws_assumptions, scenarios)) else "chance only"
+    if paired:
+        return (f"95% interval of the mean difference over {replications} paired "
+                f"replications ({drawn})")
+    return f"95% interval of the mean over {replications} replications ({drawn})"
+
+
+def bands_note(scenario: Scenario) -> str:
+    """How to include the assumptions when a run's intervals are chance only ('' when they
+    are included): the tables' headers say which (:func:`interval_heading`)."""
+    if draws_assumptions(scenario):
+        return ""
+    return ("The assumptions are held fixed here; --uncertainty (the app's default) also draws "
+            "them from their plausible ranges, which moves the averages too, not only the "
+            "intervals.")
+
+
+def _wrapped(text: str) -> str:
+    """A note printed above or below a table, wrapped to the width of its labels."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, LABEL_WIDTH))
 
 
 STAGE_METRICS = {
@@ -424,8 +452,9 @@ def stages_off(scenario: Scenario) -> list[str]:
 
 
 def summary_table(experiment: ExperimentResult, metrics: Sequence[str] = TABLE_METRICS) -> str:
-    """The key metrics as a plain-text table: label, mean and 95% interval. Rows about a stage
-    the scenario does not have are left out, and a line says so."""
+    """The key metrics as a plain-text table: label (a total with its period), mean and 95%
+    interval of the mean, the header saying what that interval is (:func:`interval_heading`).
+    Rows about a stage the scenario does not have are left out, and a line says so."""
     summary = experiment.summary.set_index("metric")
     total = experiment.replications
     off = stages_off(experiment.scenario)
@@ -438,13 +467,15 @@ def summary_table(experiment: ExperimentResult, metrics: Sequence[str] = TABLE_M
         return "" if n == total else f"defined in {n} of {total}"
 
     shown = [m for m in metrics if m in summary.index]
-    rows = [(label(m), _fmt_metric(m, summary.at[m, "mean"]),
+    # a total over the projection says its period ("..., over the 24 months to December 2027")
+    rows = [(period_label(m, experiment.scenario), _fmt_metric(m, summary.at[m, "mean"]),
              f"{_fmt_metric(m, summary.at[m, 'ci_low'])} to {_fmt_metric(m, summary.at[m, 'ci_high'])}",
              defined_in(m))
             for m in shown]
     left_out = ("\nRows about a stage this scenario does not have are left out: "
                 + "; ".join(STAGE_WORDS[stage] for stage in off) + "." if off else "")
-    return (_table(("", "mean", "95% interval", "replications"), rows) + left_out
+    heading = interval_heading([experiment.scenario], total)
+    return (_table((heading, "mean", "95% interval", "replications"), rows) + left_out
             + undefined_notes(summary, shown, total))
 
 
@@ -532,9 +563,11 @@ def command_run(args: argparse.Namespace) -> int:
                       executor=executor)
     panel = write_sanity(out, experiment)
     sim = loaded.scenario.simulation
-    print(f"{loaded.scenario.meta.name}: {experiment.replications} replications, "
-          f"{sim.horizon_months} months from {sim.start_date}, seed {experiment.seed}; "
-          + bands_note(loaded.scenario))
+    # the table's header says the replications and what its intervals include
+    print(f"{loaded.scenario.meta.name}: {sim.horizon_months} months from {sim.start_date}, "
+          f"seed {experiment.seed}")
+    if bands_note(loaded.scenario):
+        print(_wrapped(bands_note(loaded.scenario)))
     for line in scenario_warnings(loaded.scenario):
         print(line)
     print(summary_table(experiment))
@@ -583,15 +616,20 @@ def equity_text(experiment: ExperimentResult, variable: str) -> str:
         return (f"\nBy {VARIABLE_LABELS[variable].lower()}: not in this scenario (set "
                 "localities.names and localities.shares to report localities)")
     wide = by_variable(table, variable, EQUITY_TABLE_METRICS)
-    rows = [(SHORT_LABELS.get(m, label(m)), *wide.loc[m].tolist()) for m in wide.index]
-    text = (f"\nBy {VARIABLE_LABELS[variable].lower()} (mean [95% interval]; counts rounded to "
+
+    def title(metric: str) -> str:  # a total with its period, as the app's by-group rows
+        return card_label(metric, experiment.scenario, SHORT_LABELS.get(metric, label(metric)))
+
+    rows = [(title(m), *wide.loc[m].tolist()) for m in wide.index]
+    interval = interval_heading([experiment.scenario], experiment.replications)
+    text = (f"\nBy {VARIABLE_LABELS[variable].lower()} (mean [{interval}]; counts rounded to "
             "the nearest 5, fewer than 5 suppressed):\n" + _table(("", *wide.columns), rows))
     if variable in GAPS:
         gaps = equity_gaps(experiment.groups)
         # waits and shares only: a gap in counts mostly measures the groups' sizes
         gaps = gaps[(gaps["variable"] == variable) & gaps["metric"].isin(GROUP_RATE_METRICS)]
         focus, reference, words = GAPS[variable]
-        lines = [(SHORT_LABELS.get(r.metric, label(r.metric)), "suppressed" if r.suppressed else
+        lines = [(title(r.metric), "suppressed" if r.suppressed else
                   format_interval(r.difference, r.ci_low, r.ci_high)) for r in gaps.itertuples()]
         text += (f"\n\nGap, {words} (paired within replications; equity_gaps.csv has every "
                  "metric):\n" + _table(("", "gap"), lines))
@@ -764,7 +802,7 @@ def command_compare(args: argparse.Namespace) -> int:
     clearance.to_csv(out / CLEARANCE_SUMMARY, index=False)
     if args.figures:
         figures = {
-            "differences.png": plots.differences_chart(comparison),
+            "differences.png": differences_figure(comparison, results[base_name].scenario),
             "list_size_fan.png": plots.fan_chart(
                 None, "waiting_list", scenarios={n: r.timeseries for n, r in results.items()}),
             "wait_distribution.png": plots.wait_distribution(results),
@@ -772,8 +810,13 @@ def command_compare(args: argparse.Namespace) -> int:
         for file_name, figure in figures.items():
             save_png(figure, out / file_name)
 
-    print(f"Baseline: {base_name} ({loaded[0].scenario.meta.name}); {n} paired replications, "
-          f"seed {results[base_name].seed}")
+    sim = loaded[0].scenario.simulation
+    # each table's header says the paired replications and what its intervals include
+    print(f"Baseline: {base_name} ({loaded[0].scenario.meta.name}); {sim.horizon_months} "
+          f"months from {sim.start_date}, seed {results[base_name].seed}, the same for every "
+          "scenario (paired)")
+    if not any(draws_assumptions(r.scenario) for r in results.values()):
+        print(_wrapped(bands_note(loaded[0].scenario)))
     for name, item in zip(names, loaded):
         for line in scenario_warnings(item.scenario, name):
             print(line)
@@ -811,6 +854,15 @@ def clear_compare_folder(out: Path) -> None:
             print(f"note: {folder} holds files ndpath did not write: kept, with the earlier "
                   "comparison's results removed from it", file=sys.stderr)
     remove_files(out, COMPARE_FILES)
+
+
+def differences_figure(comparison: pd.DataFrame, scenario: Scenario) -> Any:
+    """``differences.png``: the paired differences, each row titled as the tables title it (a
+    total with the period of the ``scenario`` run, :func:`model.labels.period_label`)."""
+    from model import plots
+
+    return plots.differences_chart(comparison, labels={
+        m: period_label(m, scenario) for m in set(comparison["metric"])})
 
 
 def compare_provenance(results: dict[str, ExperimentResult], loaded: Sequence[LoadedScenario],
@@ -877,8 +929,10 @@ def comparison_table(frame: pd.DataFrame, metrics: Sequence[str] = TABLE_METRICS
     """The paired differences as a plain-text table. With ``own`` (the baseline's and the
     scenario's results) the two value columns are each run's own mean, as ``ndpath run`` and
     the app print them, rather than the means over the pairs the difference uses (a median
-    never reached in the baseline has no pair, but has its own value)."""
+    never reached in the baseline has no pair, but has its own value); a total says the
+    baseline's period, and the header what the interval is (:func:`interval_heading`)."""
     rows = []
+    period = own[0].scenario if own is not None else None
     indexed = frame.set_index("metric")
     for m in metrics:
         if m not in indexed.index:
@@ -886,7 +940,7 @@ def comparison_table(frame: pd.DataFrame, metrics: Sequence[str] = TABLE_METRICS
         r = indexed.loc[m]
         base_value, other_value = ((own[0].metric(m)["mean"], own[1].metric(m)["mean"])
                                    if own is not None else (r["baseline_mean"], r["scenario_mean"]))
-        rows.append((label(m), _fmt_metric(m, base_value), _fmt_metric(m, other_value),
+        rows.append((period_label(m, period), _fmt_metric(m, base_value), _fmt_metric(m, other_value),
                      _fmt_signed(m, r["difference"]),
                      f"{_fmt_signed(m, r['ci_low'])} to {_fmt_signed(m, r['ci_high'])}"))
     undefined = [m for m in metrics if m in indexed.index
@@ -901,7 +955,9 @@ def comparison_table(frame: pd.DataFrame, metrics: Sequence[str] = TABLE_METRICS
 
     notes = "".join(f"\n  - {label(m)}: no paired difference: not defined{where(m)} "
                     f"({undefined_reason(m)})" for m in undefined)
-    return _table(("", "baseline", "scenario", "difference", "95% interval"), rows) + (
+    heading = (interval_heading([own[0].scenario, own[1].scenario], own[0].replications,
+                                paired=True) if own is not None else "")
+    return _table((heading, "baseline", "scenario", "difference", "95% interval"), rows) + (
         "\nNot defined (-):" + notes if notes else "")
 
 
@@ -1083,6 +1139,67 @@ SWEEP_TABLE_METRICS = ("waiting_list_end", "pct_waiting_over_13w_end",
 """What ``ndpath sweep`` prints per scenario (the Parquet file has every metric)."""
 
 
+SWEEP_OPTION_KEYS = (("--months", "months", "simulation.horizon_months"),
+                     ("--start", "start", "simulation.start_date"),
+                     ("--replications", "replications", "simulation.replications"),
+                     ("--seed", "seed", "simulation.seed"))
+"""The sweep's options that set a scenario key, as (flag, attribute, key)."""
+
+
+def _refuse_grid_clashes(args: argparse.Namespace, grid: dict[str, list[str]]) -> None:
+    """A key set by ``--set`` (or an option such as ``--months``) and by ``--grid`` is refused
+    (:class:`UserError`): the grid's values would replace the other silently, and the sweep
+    would not run the value asked for. A key inside a grid key's table, or a table holding
+    it, clashes too."""
+    given = []
+    for item in args.overrides:
+        key, sep, value = item.partition("=")
+        if sep:
+            given.append(("--set", key.strip(), value.strip()))
+    for flag, attribute, key in SWEEP_OPTION_KEYS:
+        if getattr(args, attribute, None) is not None:
+            given.append((flag, key, str(getattr(args, attribute)).strip()))
+    problems = []
+    for source, key, value in given:
+        for grid_key, values in grid.items():
+            if key == grid_key or grid_key.startswith(key + ".") or key.startswith(grid_key + "."):
+                name = key if key == grid_key else f"{key} (by {source}) and {grid_key} (by --grid)"
+                problems.append(f"{name}: given twice ({source} {value} and --grid "
+                                f"{','.join(values)}); give it once: in --grid to sweep it, or "
+                                f"in {source} for one value")
+    if problems:
+        raise UserError("\n".join(problems))
+
+
+def sweep_calendar(scenarios: Sequence[Scenario]) -> str:
+    """The sweep's months and start ("24 months from 2026-01-01"), or that the grid sets them."""
+    calendars = {(s.simulation.horizon_months, s.simulation.start_date) for s in scenarios}
+    if len(calendars) != 1:
+        return "the months and start the grid gives each scenario"
+    months, start = calendars.pop()
+    return f"{months} month{'s' if months != 1 else ''} from {start}"
+
+
+def sweep_variation(scenarios: Sequence[Scenario]) -> str:
+    """What the replications of the sweep's scenarios vary: chance only, or the assumptions too
+    (as :func:`interval_heading` says it for a run's table)."""
+    drawn = {draws_assumptions(s) for s in scenarios}
+    if drawn == {True}:
+        return "chance and assumptions"
+    return "chance only" if drawn == {False} else "chance only, or chance and assumptions, as the grid sets"
+
+
+def sweep_column(metric: str, scenarios: Sequence[Scenario]) -> str:
+    """A column of the sweep's table: a total with its period ("Total cost, 24 months"), a
+    short label, or else the metric's name (as in the Parquet file)."""
+    if metric in HORIZON_TOTALS:
+        months = {s.simulation.horizon_months for s in scenarios}
+        if len(months) == 1:
+            return card_label(metric, scenarios[0])
+        return f"{short_label(metric)}, over each scenario's months"
+    return label(metric) if len(label(metric)) < 40 else metric
+
+
 def command_sweep(args: argparse.Namespace) -> int:
     """``ndpath sweep``: every combination of lever values into one Parquet file."""
     import numpy as np
@@ -1094,6 +1211,7 @@ def command_sweep(args: argparse.Namespace) -> int:
         grid = parse_grid(args.grid)
     except SweepError as error:
         raise UserError(str(error)) from None
+    _refuse_grid_clashes(args, grid)
     loaded = _load(args.scenario, _overrides(args))
     out: Path = args.out or Path("results") / f"{args.scenario.stem}-sweep.parquet"
     if out.suffix.lower() != ".parquet" or out.is_dir():
@@ -1129,13 +1247,15 @@ def command_sweep(args: argparse.Namespace) -> int:
     table = pd.read_parquet(out)
     means = table.groupby("scenario", sort=False)[
         [m for m in SWEEP_TABLE_METRICS if m in table]].mean()
+    scenarios = [point.scenario for point in result.points]
     print(f"{loaded.scenario.meta.name}: {len(result.points)} scenario(s) x {sim.replications} "
-          f"replications, seed {sim.seed} (common random numbers); ran {len(result.ran)}, "
-          f"already finished {len(result.skipped)}")
+          f"replications, {sweep_calendar(scenarios)}, seed {sim.seed} (common random numbers); "
+          f"ran {len(result.ran)}, already finished {len(result.skipped)}")
     rows = [(name, *(_fmt_metric(m, float(v)) if np.isfinite(v) else "-" for m, v in r.items()))
             for name, r in means.iterrows()]
-    print(_table(("scenario (mean over replications)", *(label(m) if len(label(m)) < 40 else m
-                                                        for m in means.columns)), rows))
+    print(_table((f"scenario (mean over {sim.replications} replications, "
+                  f"{sweep_variation(scenarios)})",
+                  *(sweep_column(m, scenarios) for m in means.columns)), rows))
     _note(args, f"\nResults written to {out} (one row per scenario and replication)")
     return EXIT_OK
 

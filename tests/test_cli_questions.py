@@ -68,7 +68,7 @@ def test_the_command_line_prints_a_number_as_the_app_and_the_checks_do(
     """One rule for digits everywhere (model.labels.fmt_number): a mean of 644.7 children is
     "645" in the command line's table, the app and the sanity panel, not "644.7" in one."""
     from app import core
-    from model.labels import fmt_number, fmt_signed
+    from model.labels import fmt_number, fmt_signed, period_label
     from model.results import read_results
     from model.waitinglist import format_value
 
@@ -78,12 +78,13 @@ def test_the_command_line_prints_a_number_as_the_app_and_the_checks_do(
     assert [fmt_signed(v) for v in (644.7, -3.21, 0.0, math.nan)] == ["+645", "-3.21", "0", "-"]
     assert format_value(644.7) == core.fmt_number(644.7) == "645"
     code = main(["run", str(DEFAULT), *FAST, "--no-figures", "--out", str(tmp_path / "r")])
-    out = capsys.readouterr().out
-    summary = read_results(tmp_path / "r").summary.set_index("metric")
+    out = " ".join(capsys.readouterr().out.split())  # a long label wraps: its words, in order
+    result = read_results(tmp_path / "r")
+    summary = result.summary.set_index("metric")
     for metric in ("rejected", "withdrawals", "waiting_list_end"):
         mean = float(summary.at[metric, "mean"])
-        line = next(row for row in out.splitlines() if row.startswith(label(metric)))
-        assert code == 0 and line[len(label(metric)):].split()[0] == fmt_number(mean)
+        title = period_label(metric, result.scenario)  # a total with its period
+        assert code == 0 and out.split(title + " ", 1)[1].split()[0] == fmt_number(mean)
 
 
 def test_run_with_uncertainty_gives_the_apps_numbers_and_says_what_its_intervals_hold(
@@ -96,12 +97,14 @@ def test_run_with_uncertainty_gives_the_apps_numbers_and_says_what_its_intervals
     from model.scenario import load_scenario
 
     assert main(["run", str(DEFAULT), *FAST, "--no-figures", "--out", str(tmp_path / "a")]) == 0
-    first = capsys.readouterr().out.splitlines()[0]
+    out = " ".join(capsys.readouterr().out.split())
     # the app's default numbers differ from these in their averages too, not only the intervals
-    assert "intervals show chance only" in first and "moves the averages too" in first
+    assert "(chance only)" in out and "moves the averages too" in out
     assert main(["run", str(DEFAULT), *FAST, "--no-figures", "--uncertainty",
                  "--out", str(tmp_path / "b")]) == 0
-    assert "include what we don't know" in capsys.readouterr().out.splitlines()[0]
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(chance and assumptions)" in out and "chance only" not in out
+    assert "moves the averages too" not in out
     saved = read_results(tmp_path / "b").summary.set_index("metric")
     base = load_scenario(DEFAULT, ["simulation.replications=3", "simulation.horizon_months=12"])
     app = run_replications(core.with_uncertainty(base, True), executor="serial")

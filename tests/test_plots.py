@@ -260,6 +260,31 @@ def test_differences_chart_says_each_change_in_its_unit_clear_of_the_plot(short_
         assert not any(a.overlaps(b) for b in said[i + 1:])
 
 
+def test_differences_chart_rows_titled_with_their_period_do_not_overlap() -> None:
+    """A full label with its period ("Total cost (£) over the 24 months to December 2027:
+    whole staff posts ...", as the command line titles a total) wraps onto four lines: each row
+    is tall enough that no title runs into the next (half a line between them at least)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from model.labels import period_label
+
+    scenario = Scenario().replace({"simulation.horizon_months": 24})
+    metrics = list(plots.DIFFERENCE_METRICS)  # what ndpath compare draws
+    frame = pd.DataFrame({"metric": metrics, "baseline": 100.0, "scenario": 90.0,
+                          "difference": -10.0, "ci_low": -12.0, "ci_high": -8.0, "n": 4})
+    # as in a status quo that assesses nobody within 13 weeks: two rows listed under the chart
+    frame.loc[frame["metric"].isin(["pct_referrals_assessed_within_13w",
+                                    "time_to_first_support_weeks_p50"]), "baseline"] = 0.0
+    figure = plots.differences_chart(frame, labels={m: period_label(m, scenario) for m in metrics})
+    FigureCanvasAgg(figure).draw()
+    titles = figure.axes[0].get_yticklabels()
+    assert max(t.get_text().count("\n") for t in titles) >= 3  # four lines or more
+    names = _boxes(figure, titles)  # top to bottom
+    space = 6 * figure.dpi / 72  # 6 points, half a line, between one title and the next
+    for i, (above, below) in enumerate(zip(names, names[1:])):
+        assert above.y0 - below.y1 >= space, titles[i].get_text()
+
+
 def test_scenario_bars_show_means(runs: dict[str, ExperimentResult]) -> None:
     stacked = pd.concat([r.per_replication.assign(scenario=n) for n, r in runs.items()])
     figure = plots.scenario_bars(stacked, "waiting_list_end")
