@@ -215,7 +215,7 @@ def read_monthly(source: str | Path | pd.DataFrame, age_band: str | Sequence[str
         for band, lacking in _lacking_months(raw["age_band"].str.strip()[keep.to_numpy()],
                                              months[keep.to_numpy()], groups["age_band"]):
             gaps_summed.append(f"age band {band} has no row for {len(lacking)} month(s) the "
-                               f"other bands have ({_month_ranges(lacking)}): those months' "
+                               f"other bands have ({month_ranges(lacking)}): those months' "
                                "totals count none of its referrals")
     grouped = counts.groupby("month")
     series = grouped.sum(min_count=1).sort_index()
@@ -352,15 +352,15 @@ def _bands_missing_months(band_of: pd.Series, month_of: pd.Series,
     """A chosen band with no row in a month another chosen band has: its referrals would
     silently count as none that month, so the sum would dip."""
     return [Problem(None, "age_band", band, f"has no row for {len(lacking)} month(s) that the "
-                    f"other chosen band(s) have: {_month_ranges(lacking)}; summed, those months "
+                    f"other chosen band(s) have: {month_ranges(lacking)}; summed, those months "
                     "would count none of its referrals", "add the band's rows for those months, "
                     "with a blank count where it is not known, or leave the band out of the "
                     "bands chosen (--age-band on the command line)")
             for band, lacking in _lacking_months(band_of, month_of, bands)]
 
 
-def _month_ranges(months: Sequence[pd.Period]) -> str:
-    """Months as ranges: ``2021-04..2021-06, 2021-09``."""
+def month_ranges(months: Sequence[pd.Period]) -> str:
+    """Months as ranges: ``2021-04..2021-06, 2021-09`` (in the order of the calendar)."""
     runs: list[list[pd.Period]] = []
     for month in sorted(months):
         if runs and month == runs[-1][-1] + 1:
@@ -639,7 +639,7 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
     (folder / "report.md").write_text("\n".join(text))
 
 
-__all__ = ["MonthlySeries", "MonthlyCalibration", "read_monthly", "calibrate_monthly",
+__all__ = ["MonthlySeries", "MonthlyCalibration", "read_monthly", "calibrate_monthly", "month_ranges",
            "write_monthly_calibration", "COUNT_COLUMNS", "ALL_GROUPS", "adult_bands",
            "includes_adults"]
 

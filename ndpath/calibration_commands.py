@@ -350,7 +350,8 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
     base = _base(args)
     options = _options(args)
     if args.monthly is not None:
-        from calibration.monthly import calibrate_monthly, read_monthly, write_monthly_calibration
+        from calibration.monthly import (calibrate_monthly, month_ranges, read_monthly,
+                                         write_monthly_calibration)
 
         from calibration import ENGLAND_MONTHLY
 
@@ -374,7 +375,7 @@ def command_calibrate(args: argparse.Namespace, argv: Sequence[str] = ()) -> int
         print(f"Arrivals: {a.referrals_per_month_:,.0f} referrals/month, growth "
               f"{a.annual_growth_:+.1%}/yr (95% {low:+.1%} to {high:+.1%}), lowest month "
               f"{a.trough_month_}, {len(a.excluded_months_)} month(s) excluded"
-              + (f" ({_month_list(a.excluded_months_)})" if len(a.excluded_months_) else ""))
+              + (f" ({month_ranges(a.excluded_months_)})" if len(a.excluded_months_) else ""))
         for note in result.notes:
             print(f"  {note}")
         print("Kept from the base scenario: " + "; ".join(result.kept_defaults))
@@ -420,17 +421,6 @@ def _england_defaults(args: argparse.Namespace) -> None:
         print(f"note: leaving {ENGLAND_MONTHLY_EXCLUDE} (the COVID-19 trough) out of the "
               "referrals fit, as the app does. --exclude-months none keeps every month; "
               "--exclude-months 2020-04..2020-06 (etc.) leaves out others.", file=sys.stderr)
-
-
-def _month_list(months: Any) -> str:
-    """Months as ranges: ``2020-03..2020-08, 2021-01``."""
-    runs: list[list[Any]] = []
-    for month in sorted(months):
-        if runs and month == runs[-1][-1] + 1:
-            runs[-1].append(month)
-        else:
-            runs.append([month])
-    return ", ".join(f"{r[0]}..{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def _groups_used(series: Any, args: argparse.Namespace) -> str:

@@ -112,17 +112,21 @@ def test_the_differences_are_the_paired_differences_as_a_share_of_the_baseline(r
     assert list(chart.data["metric"]) == shown  # in the cards' order
 
 
+DIFFERENCES = pd.DataFrame({
+    "metric": ["waiting_total_end", "total_wait_weeks_p50_end",
+               "pct_referrals_assessed_within_13w", "escalations", "cost_total"],
+    "baseline": [12_800.0, 95.0, 4.0, 900.0, 5_300_000.0],
+    "scenario": [12_759.0, 94.6, 5.2, 895.5, 6_699_721.0],
+    "difference": [-41.0, -0.38, 1.2, -4.5, 1_399_721.0],
+    "ci_low": [-58.5, -0.53, 0.8, -9.27, 1_399_619.0],
+    "ci_high": [-23.5, -0.23, 1.6, 0.27, 1_399_948.0], "n": [10] * 5})
+"""Paired differences of the headline measures, each in its own unit (a compare() frame)."""
+
+
 def test_the_differences_say_each_change_in_its_own_unit_as_the_png_does(runs):
     """"+£1.40m", not "+1,399,721"; weeks and points named; the browser's chart and the
     download's figure write the same words."""
-    frame = pd.DataFrame({
-        "metric": ["waiting_total_end", "total_wait_weeks_p50_end",
-                   "pct_referrals_assessed_within_13w", "escalations", "cost_total"],
-        "baseline": [12_800.0, 95.0, 4.0, 900.0, 5_300_000.0],
-        "scenario": [12_759.0, 94.6, 5.2, 895.5, 6_699_721.0],
-        "difference": [-41.0, -0.38, 1.2, -4.5, 1_399_721.0],
-        "ci_low": [-58.5, -0.53, 0.8, -9.27, 1_399_619.0],
-        "ci_high": [-23.5, -0.23, 1.6, 0.27, 1_399_948.0], "n": [10] * 5})
+    frame = DIFFERENCES.copy()
     chart = charts.differences_chart(frame, core.HEADLINE_METRICS, Scenario())
     words = dict(zip(chart.data["metric"], chart.data["words"]))
     assert words == {"waiting_total_end": "-41.0 (-58.5 to -23.5)",
@@ -149,14 +153,7 @@ def test_the_differences_chart_says_the_period_of_a_total_as_its_card_does(month
     browser's chart and the download's PNG title a total's row as its card does; a count at the
     end, a wait and a share have no period."""
     scenario = Scenario().replace({"simulation.horizon_months": months})
-    frame = pd.DataFrame({
-        "metric": ["waiting_total_end", "total_wait_weeks_p50_end",
-                   "pct_referrals_assessed_within_13w", "escalations", "cost_total"],
-        "baseline": [12_800.0, 95.0, 4.0, 900.0, 5_300_000.0],
-        "scenario": [12_759.0, 94.6, 5.2, 895.5, 6_699_721.0],
-        "difference": [-41.0, -0.38, 1.2, -4.5, 1_399_721.0],
-        "ci_low": [-58.5, -0.53, 0.8, -9.27, 1_399_619.0],
-        "ci_high": [-23.5, -0.23, 1.6, 0.27, 1_399_948.0], "n": [10] * 5})
+    frame = DIFFERENCES.copy()
     chart = charts.differences_chart(frame, core.HEADLINE_METRICS, scenario)
     titles = dict(zip(chart.data["metric"], chart.data["measure"]))
     assert titles == {"waiting_total_end": "Children waiting",
