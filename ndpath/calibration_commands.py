@@ -178,7 +178,9 @@ def _read(args: argparse.Namespace) -> Any:
     from calibration.extract import ExtractError, read_extract
 
     try:
-        return read_extract(args.extract, args.extract_date, on_error=args.on_error)
+        # quiet: what reading set aside or read as missing is said once, by _quarantine_note,
+        # not a second time by the library's log
+        return read_extract(args.extract, args.extract_date, on_error=args.on_error, quiet=True)
     except ExtractError as error:
         raise _user_error(str(error)) from None
 
@@ -186,6 +188,11 @@ def _read(args: argparse.Namespace) -> Any:
 def _quarantine_note(table: Any, out: Path | None) -> None:
     from calibration.extract import write_quarantine
 
+    aside = {p.row for p in table.problems if p not in table.set_missing}
+    kept = [p for p in table.set_missing if p.row not in aside]
+    if kept:
+        print(f"{len(kept)} bad optional attribute value(s) read as missing, their rows kept "
+              "(listed under 'Changes to the data' in report.md).", file=sys.stderr)
     n = len(table.quarantine)
     if n == 0:
         return

@@ -1446,6 +1446,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # argparse's own usage errors (already printed), --help, --version
         return int(stop.code or 0)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # a calibration's warnings (a misfit multiplier, a month with no referrals) are in its
+    # result, which the commands print: its log would say each a second time
+    logging.getLogger("calibration.calibrate").setLevel(logging.ERROR)
     handler = _handler(args)
     args.argv = argv  # for provenance: the command line as typed
     try:

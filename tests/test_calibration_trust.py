@@ -567,17 +567,23 @@ def test_a_complete_extract_has_no_empty_month_warning(small_table) -> None:  # 
 
 
 def test_calibrate_prints_the_empty_month_and_writes_it_to_fit_json(gap_extract, tmp_path,
-                                                                    capsys) -> None:  # type: ignore[no-untyped-def]
+                                                                    capsys, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
     from ndpath.cli import main
 
     path = tmp_path / "gap.csv"
     gap_extract.to_csv(path, index=False)
     out = tmp_path / "cal"
-    assert main(["calibrate", str(path), "--extract-date", EXTRACT_DATE, "--out", str(out),
-                 "--no-tune", "--history-months", "24", "--replay-months", "6",
-                 "--replications", "1"]) == 0
+    with caplog.at_level(logging.WARNING, logger="calibration.calibrate"):
+        assert main(["calibrate", str(path), "--extract-date", EXTRACT_DATE, "--out", str(out),
+                     "--no-tune", "--history-months", "24", "--replay-months", "6",
+                     "--replications", "1"]) == 0
     said = capsys.readouterr().out
+    assert said.count("2024-08 has no referrals") == 1
     assert "WARNING: 2024-08 has no referrals: is the extract incomplete?" in said
+    # once: the command prints it, the library's log does not say it again
+    assert not [r for r in caplog.records if r.name == "calibration.calibrate"]
     fit = _fit_json(out)
     assert len(fit["warnings"]) == 1 and fit["warnings"][0].startswith("2024-08 has no referrals")
     assert "2024-08 has no referrals" in (out / "report.md").read_text()
