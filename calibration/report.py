@@ -220,18 +220,31 @@ def list_figure(calibration: Calibration) -> Figure:
 
 
 def capacity_figure(calibration: Calibration) -> Figure:
-    """Assessments started a month with the fitted capacity segments."""
+    """Assessments started a month, the capacity measured from them (its segments between
+    change points) and, when the tuning scaled it, the capacity the projection uses (the last
+    segment times the multiplier), each named in the legend."""
     cap = calibration.fitters["capacity"]
-    fig = Figure(figsize=(8, 3.2))
+    fig = Figure(figsize=(8, 3.4))
     ax = fig.subplots()
     x = cap.starts_.index.to_timestamp()
     ax.bar(x, cap.starts_.to_numpy(), width=20, color="#bbb", label="assessments started")
-    for _, seg in cap.segments_.iterrows():
+    last_end, last_level = None, None
+    for k, (_, seg) in enumerate(cap.segments_.iterrows()):
         a = pd.Period(seg["from"], freq="M").to_timestamp()
         b = (pd.Period(seg["to"], freq="M") + 1).to_timestamp()
-        ax.plot([a, b], [seg["assessments_per_month"]] * 2, color="#1f77b4", lw=2.5)
-    ax.set_ylabel("a month")
+        ax.plot([a, b], [seg["assessments_per_month"]] * 2, color="#1f77b4", lw=2.5,
+                label="capacity measured from them" if k == 0 else None)
+        last_end, last_level = (a, b), float(seg["assessments_per_month"])
+    tuning = calibration.tuning
+    if (tuning is not None and last_level is not None and last_end is not None
+            and abs(tuning.capacity_multiplier - 1) > 5e-4):
+        used = last_level * tuning.capacity_multiplier
+        ax.plot(list(last_end), [used] * 2, color="#d62728", lw=2, ls="--",
+                label=f"used in the projection: x {tuning.capacity_multiplier:.3f} = {used:.1f}")
+    ax.set_ylabel("assessments started a month")
     ax.set_title(f"Throughput and capacity ({len(cap.change_points_)} change point(s))")
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1),
+              ncol=3)  # under the plot, clear of the bars
     fig.tight_layout()
     return fig
 

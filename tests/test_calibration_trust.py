@@ -631,3 +631,21 @@ def test_the_referral_error_is_relative_to_the_months_referrals_not_one_empty_mo
     assert t.referral_error_pct == pytest.approx((5 + 0) / (50 + 60) * 100)
     t.observed = t.observed.assign(referrals=[0.0, 60.0])
     assert t.referral_error_pct == pytest.approx(55 / 60 * 100)
+
+
+def test_the_capacity_figure_shows_the_capacity_the_projection_uses(small_table) -> None:  # type: ignore[no-untyped-def]
+    """The figure drew only the capacity measured from throughput; a tuned multiplier scales it,
+    so the projection's capacity (the last segment times the multiplier) is drawn and named."""
+    from calibration.report import capacity_figure
+
+    _, table = small_table
+    result = calibrate_extract(table, QUICK)  # not tuned: only the measured capacity
+    untuned = capacity_figure(result)
+    assert [t.get_text() for t in untuned.axes[0].get_legend().get_texts()] == [
+        "capacity measured from them", "assessments started"]
+    last = float(result.fitters["capacity"].segments_["assessments_per_month"].iloc[-1])
+    tuned = capacity_figure(replace(result, tuning=_tuning(1.2)))
+    words = [t.get_text() for t in tuned.axes[0].get_legend().get_texts()]
+    assert f"used in the projection: x 1.200 = {last * 1.2:.1f}" in words
+    drawn = [line for line in tuned.axes[0].get_lines() if line.get_linestyle() == "--"]
+    assert len(drawn) == 1 and drawn[0].get_ydata()[0] == pytest.approx(last * 1.2)
