@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from matplotlib.figure import Figure
 import numpy as np
 import pandas as pd
 
@@ -587,7 +586,8 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
     from model import __version__
 
     from .report import (_fmt, _markdown_table, _source_comment, calibration_provenance,
-                         changes_section, provenance_lines, with_source, write_json)
+                         changes_section, fitted_arrivals_figure, provenance_lines, with_source,
+                         write_json)
 
     provenance = calibration_provenance(result.series.source, command, {})  # nothing random
     scenario = with_source(result.scenario, provenance, result.warnings)
@@ -607,20 +607,7 @@ def write_monthly_calibration(result: MonthlyCalibration, folder: Path,
         "excluded_months": [str(m) for m in result.arrivals.excluded_months_],
         "groups": result.series.groups, "data_changes": result.changes,
     })
-    fitter = result.arrivals
-    fig = Figure(figsize=(8, 3.6))
-    ax = fig.subplots()
-    x = fitter.counts_.index.to_timestamp()
-    ax.plot(x, fitter.counts_.to_numpy(), "o-", color="#444", ms=3, lw=1, label="observed")
-    ex = fitter.counts_.index.isin(fitter.excluded_months_)
-    if ex.any():
-        ax.plot(x[ex], fitter.counts_.to_numpy()[ex], "x", color="#c33", ms=7, label="excluded")
-    ax.plot(x, fitter.predict(fitter.counts_.index).to_numpy(), color="#1f77b4", lw=2,
-            label=f"fitted (growth {fitter.annual_growth_:+.1%}/yr)")
-    ax.set_ylim(bottom=0)
-    ax.legend(frameon=False, fontsize=8)
-    ax.set_title("Referrals: observed and fitted")
-    fig.tight_layout()
+    fig = fitted_arrivals_figure(result.arrivals)
     fig.savefig(folder / "arrivals.png", dpi=110)
     rows = [(p.name, _fmt(p.estimate), _fmt(p.ci_low), _fmt(p.ci_high), p.unit, p.source)
             for p in result.parameters]

@@ -150,7 +150,12 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
 
 def arrivals_figure(calibration: Calibration) -> Figure:
     """Observed monthly referrals against the fitted trend and seasonality."""
-    fitter = calibration.fitters["arrivals"]
+    return fitted_arrivals_figure(calibration.fitters["arrivals"])
+
+
+def fitted_arrivals_figure(fitter: Any) -> Figure:
+    """An :class:`~calibration.fitters.ArrivalsFitter`'s monthly referrals, observed against
+    fitted (an extract's or a monthly series')."""
     counts = fitter.counts_
     fig = Figure(figsize=(8, 3.6))
     ax = fig.subplots()
