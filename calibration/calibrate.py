@@ -347,9 +347,12 @@ class Calibration:
             "No simulation-based tuning was run: capacity is the throughput estimate as measured."]
         lines += [f"WARNING: {w}" for w in self.warnings]
         changes = self.data_changes
-        rows = sum(int(c.get("rows", 0)) for c in changes)
-        lines.append(f"Data changed on the way in: {len(changes)} kind(s) of change, {rows:,} "
-                     "cell(s) or row(s) in all (listed under 'Changes to the data')."
+        # each change's own count: one row can be changed in more than one way (the referrals
+        # still in vetting are left out of a share and kept on the list by a chance), so a sum
+        # would count it twice
+        counts = ", ".join(f"{int(c.get('rows', 0)):,}" for c in changes)
+        lines.append(f"Data changed on the way in: {len(changes)} kind(s) of change, of "
+                     f"{counts} cell(s) or row(s) (listed under 'Changes to the data')."
                      if changes else "Data changed on the way in: nothing imputed, excluded "
                      "or aggregated.")
         return lines
