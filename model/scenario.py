@@ -1189,20 +1189,33 @@ def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> None
         if any(p.strip().startswith("-") for p in parts):
             problems.append(f"{path}: list items are numbered from 0 (no negative positions)")
             continue
+        reached: list[str] = []  # the parts of the path found so far
+        listed: list[Any] | None = None  # the last list on the way, for an index out of range
         try:
-            for i, part in enumerate(parts[:-1]):
+            for part in parts[:-1]:
                 if isinstance(node, list):
+                    listed = node
                     node = node[int(part)]
                 else:
                     node = node.setdefault(part, {})
+                reached.append(part)
             last = parts[-1]
             if isinstance(node, list):
+                listed = node
                 node[int(last)] = value
             elif isinstance(node, dict):
                 node[last] = value
             else:
                 raise KeyError(last)
-        except (KeyError, IndexError, ValueError, TypeError):
+        except (IndexError, ValueError) as error:
+            where = ".".join(reached) or "the scenario"
+            if listed is not None and isinstance(error, IndexError):
+                problems.append(f"{path}: {where} has {len(listed)} item(s), numbered 0 to "
+                                f"{len(listed) - 1} (--set {where}.0.KEY=VALUE sets the first)"
+                                if listed else f"{path}: {where} is empty: no item to set")
+            else:
+                problems.append(f"{path}: no such key to set (check the scenario reference)")
+        except (KeyError, TypeError):
             problems.append(f"{path}: no such key to set (check the scenario reference)")
     if problems:
         raise ScenarioError(problems, "--set")

@@ -153,6 +153,8 @@ SET_REGRESSIONS = {
     'arrivals.referrals_per_month="250"': "text in quotes",
     "arrivals.annual_growth=nan": "finite",
     "assessment.professions.-1.wte=2": "no negative positions",
+    # past the end of a list: how many items it has and how they are numbered
+    "assessment.professions.9.wte=2": "assessment.professions has 3 item(s), numbered 0 to 2",
     "support..places=2": "empty part",
     "assessment.professions.0.name==": "professions[0].name = '='",
 }
@@ -233,3 +235,12 @@ def test_upload_reader_is_the_same_boundary() -> None:
             frame_from_upload("upload.csv", data)
     frame = frame_from_upload("upload.csv", b"Referral ID,referral_date\na,2024-01-01\n")
     assert list(frame.columns) == ["referral_id", "referral_date"]
+
+
+def test_set_past_an_empty_list_says_it_is_empty() -> None:
+    """A scenario file's empty list (``staffing_changes = []``) has no item 0 to set."""
+    from model.scenario import ScenarioError, _apply_overrides
+
+    with pytest.raises(ScenarioError, match="assessment.staffing_changes is empty"):
+        _apply_overrides({"assessment": {"staffing_changes": []}},
+                         {"assessment.staffing_changes.0.date": "2026-06-01"})
