@@ -27,7 +27,8 @@ from model.equity import SHORT_LABELS, VARIABLE_LABELS
 from model.experiment import ExperimentResult
 from model.labels import PALETTE, columns_that_fit, fmt_change_interval, label
 from model.metrics import WAIT_BANDS, mean_ci
-from model.plots import BAND_COLOURS, WAIT_METRICS, WAIT_WORDS, colour, month_positions
+from model.plots import (BAND_COLOURS, WAIT_BANDS_TITLE, WAIT_METRICS, WAIT_WORDS, colour,
+                         month_positions)
 from model.scenario import Scenario
 
 from . import core
@@ -296,7 +297,7 @@ def bands_chart(result: ExperimentResult, today: str) -> Chart:
                             {"field": "band", "title": "Waited"},
                             {"field": "children", "title": "Children (middle projection)",
                              "format": ",.0f"}]}}
-    spec = {"title": _title("Children waiting, by how long they have waited"),
+    spec = {"title": _title(WAIT_BANDS_TITLE),
             "height": HEIGHT,
             "layer": [area, *_start_line(_today(today), core.start_line_label(result.scenario))],
             "config": CONFIG, "autosize": AUTOSIZE}

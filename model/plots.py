@@ -415,6 +415,11 @@ def _wait_bars(frames: Mapping[str, pd.DataFrame], title: str | None) -> Figure:
     return figure
 
 
+WAIT_BANDS_TITLE = "Children on the diagnostic list, by how long they have waited"
+"""The wait-bands chart's title (the PNG's and the app's): the bands count the diagnostic list
+only, not the children waiting for a needs profile or for vetting."""
+
+
 def wait_bands(timeseries: pd.DataFrame, *, today: str | None = None,
                title: str | None = None) -> Figure:
     """The diagnostic list month by month, stacked by how long children have waited.
@@ -437,8 +442,7 @@ def wait_bands(timeseries: pd.DataFrame, *, today: str | None = None,
     _draw_today(ax, _today(today, wide.index.to_series()))
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter("{x:,.0f}")
-    _style(ax, title or "Children waiting, by how long they have waited",
-           "Children (middle projection)")
+    _style(ax, title or WAIT_BANDS_TITLE, "Children on the list (middle projection)")
     handles, labels_ = ax.get_legend_handles_labels()
     ax.legend(handles[::-1], labels_[::-1], fontsize=FONT - 1, frameon=False, loc="upper left")
     return figure

@@ -182,6 +182,16 @@ def test_wait_bands_stack_the_four_medians(runs: dict[str, ExperimentResult]) ->
     legend = figure.axes[0].get_legend()
     assert legend is not None
     assert sorted(t.get_text() for t in legend.get_texts()) == sorted(label(n) for n in names)
+    # the bands count the diagnostic list only: its title and axis say so, as the app's chart
+    title = figure.axes[0].get_title(loc="left").replace("\n", " ")
+    assert title.startswith("Children on the diagnostic list")
+    assert "on the list" in figure.axes[0].get_ylabel().replace("\n", " ")
+    from app import charts
+
+    spec = charts.bands_chart(runs["Status quo"], "2026-01").spec
+    text = spec["title"]["text"] if isinstance(spec["title"], dict) else spec["title"]
+    said = " ".join(text) if isinstance(text, list) else str(text)
+    assert said.startswith("Children on the diagnostic list")
 
 
 def test_differences_chart_one_marker_per_metric_and_comparison(runs: dict[str, ExperimentResult]) -> None:
