@@ -44,7 +44,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Any, Iterable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -224,14 +224,21 @@ ALIKE = 3
 """This many problems alike or more (one column, message and fix) are said in one line."""
 
 
+def consecutive_runs(items: Iterable[Any]) -> list[list[Any]]:
+    """Sorted distinct ``items`` (rows, months) in runs that follow on by one:
+    ``[[2, 3, 4], [9]]``."""
+    runs: list[list[Any]] = []
+    for item in sorted(set(items)):
+        if runs and item == runs[-1][-1] + 1:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
 def row_ranges(rows: Sequence[int], most: int = 6) -> str:
     """Rows as runs: ``rows 2-88, 95``; past ``most`` runs, how many more rows."""
-    runs: list[list[int]] = []
-    for row in sorted(set(rows)):
-        if runs and row == runs[-1][-1] + 1:
-            runs[-1].append(row)
-        else:
-            runs.append([row])
+    runs = consecutive_runs(rows)
     text = ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs[:most])
     rest = sum(len(r) for r in runs[most:])
     return ("rows " if len(rows) > 1 else "row ") + text + (f" and {rest:,} more" if rest else "")

@@ -24,7 +24,8 @@ import pandas as pd
 from model.scenario import Scenario, ScenarioError
 
 from .calibrate import CalibrationError, Parameter, _params_from_summary, arrivals_notes
-from .extract import BLANKS, ExtractError, Problem, _no_such_day, misspelt_columns, read_raw
+from .extract import (BLANKS, ExtractError, Problem, _no_such_day, consecutive_runs,
+                      misspelt_columns, read_raw)
 from .fitters import ArrivalsFitter, CapacityFitter
 
 COUNT_COLUMNS = ("new_referrals", "closed_referrals", "open_referrals", "open_over_13_weeks",
@@ -360,13 +361,8 @@ def _bands_missing_months(band_of: pd.Series, month_of: pd.Series,
 
 def month_ranges(months: Sequence[pd.Period]) -> str:
     """Months as ranges: ``2021-04..2021-06, 2021-09`` (in the order of the calendar)."""
-    runs: list[list[pd.Period]] = []
-    for month in sorted(months):
-        if runs and month == runs[-1][-1] + 1:
-            runs[-1].append(month)
-        else:
-            runs.append([month])
-    return ", ".join(f"{r[0]}..{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+    return ", ".join(f"{r[0]}..{r[-1]}" if len(r) > 1 else str(r[0])
+                     for r in consecutive_runs(months))
 
 
 @dataclass

@@ -160,7 +160,6 @@ def build_provenance(
     """
     scenario = scenario_as_run(experiment)
     sim = scenario.simulation
-    software = software_provenance(command, created)
     return {
         "scenario_name": scenario.meta.name,
         "illustrative": scenario.meta.illustrative,
@@ -173,10 +172,7 @@ def build_provenance(
         "start": sim.start_date.isoformat(),
         "calibrated_from": calibrated_from(scenario),
         "warnings": list(scenario.meta.warnings or []),
-        "package": software["package"],
-        "versions": software["versions"],
-        "command": software["command"],
-        "created": software["created"],
+        **software_provenance(command, created),  # package, versions, command, created
         "executor": {"name": executor} if isinstance(executor, str) else dict(executor),
         "scenario": scenario.model_dump(mode="json"),
     }
@@ -455,6 +451,6 @@ def read_results(out_dir: str | Path) -> SavedResults:
 
 
 __all__ = ["write_results", "read_results", "prepare_folder", "remove_files",
-           "remove_results_folder", "is_results_folder",
-           "software_provenance", "input_file", "calibrated_from", "library_versions", "build_provenance", "summary_dict",
+           "remove_results_folder", "is_results_folder", "software_provenance", "input_file",
+           "calibrated_from", "library_versions", "build_provenance", "summary_dict",
            "SavedResults", "ResultsFolderError", "RESULT_FILES", "FIGURES"]
